@@ -1,0 +1,1 @@
+"""Benchmarks against the budgets in DESIGN.md. Run `python -m bench`."""

@@ -1,0 +1,69 @@
+"""`kiosk ...`: the one entry point. Command modules register themselves lazily.
+
+Each entry of COMMANDS names a module with ``register(subparsers)``; that module keeps
+its heavy imports (textual, httpx, uvicorn) inside its handlers, so `kiosk --help`
+and `kiosk submit` stay fast and the domain never pulls in the UI.
+Handlers take the parsed args and return an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kiosk import __version__
+from kiosk.cliutil import add_common
+
+# Order is the order shown in --help. Modules outside kiosk/ (sync, screens) are
+# imported only here, lazily, so the layer rule (imports point down) holds.
+COMMANDS: tuple[str, ...] = (
+    "screens.commands",  # run, demo
+    "kiosk.commands.catalog",  # catalog list/show/check/sample
+    "kiosk.commands.submit",  # submit
+    "kiosk.commands.queue",  # queue
+    "kiosk.commands.audit",  # audit verify
+    "kiosk.commands.operator",  # operator add/list
+    "kiosk.commands.say",  # say
+    "kiosk.commands.translit",  # translit
+    "sync.commands",  # enroll, sync, export-bundle, import-bundle
+    "sync.portal.commands",  # portal serve/enrolment-code/set-status/stats
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Mahalla Kiosk: public services, offline first."
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    add_common(parser, top_level=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # A command module not written yet must not break the others.
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # Plain `kiosk` runs the kiosk, as the README's quick start promises.
+        args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
+        handler = args.handler
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Options and helpers every `kiosk` command shares."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import ENV_LANG, resolve_data_dir
+from kiosk.i18n import DEFAULT_LANG, LANGS
+
+
+def add_common(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """--data-dir and --lang, accepted before or after the subcommand.
+
+    Subparsers use SUPPRESS defaults so a value given before the subcommand is not
+    overwritten by the subparser's default.
+    """
+    default = None if top_level else argparse.SUPPRESS
+    parser.add_argument(
+        "--data-dir",
+        default=default,
+        metavar="DIR",
+        help="where the kiosk keeps its database (default: $KIOSK_DATA_DIR or ~/.local/share)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=(os.environ.get(ENV_LANG) or DEFAULT_LANG) if top_level else argparse.SUPPRESS,
+        help="language of messages: uz_Latn, uz_Cyrl, ru (or en)",
+    )
+
+
+def add_command(sub: Any, name: str, help: str, handler: Any) -> argparse.ArgumentParser:
+    """A subcommand with the common options and its handler attached."""
+    parser = sub.add_parser(name, help=help, description=help)
+    add_common(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    return resolve_data_dir(getattr(args, "data_dir", None))
+
+
+def lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", None) or DEFAULT_LANG
+
+
+def open_store(args: argparse.Namespace):  # -> kiosk.store.Store
+    from kiosk.store import Store
+
+    return Store.open(data_dir(args))
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code

@@ -1,0 +1,90 @@
+"""The kiosk database schema as numbered migrations; never drop-and-recreate.
+
+A migration is applied once, in its own transaction, and recorded in schema_version.
+Add new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    -- Catalog cache: bundled forms and forms pulled from the portal. A form in use
+    -- keeps its version because drafts and outbox rows name (form_id, form_version).
+    CREATE TABLE forms (
+        form_id    TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        source     TEXT NOT NULL CHECK (source IN ('bundled', 'portal')),
+        category   TEXT NOT NULL DEFAULT '',
+        spec       TEXT NOT NULL,            -- pyxform JSON of the form
+        active     INTEGER NOT NULL DEFAULT 1, -- the version offered for new sessions
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (form_id, version)
+    );
+    CREATE TABLE operators (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        pin_hash        TEXT NOT NULL,       -- scrypt$n$r$p$salt_hex$hash_hex
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until    TEXT,
+        created_at      TEXT NOT NULL
+    );
+    CREATE TABLE drafts (
+        id           TEXT PRIMARY KEY,       -- uuid4
+        form_id      TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        lang         TEXT NOT NULL,
+        answers      TEXT NOT NULL,          -- JSON object
+        position     TEXT,                   -- engine step ref
+        operator_id  INTEGER REFERENCES operators(id),
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id              TEXT PRIMARY KEY,    -- client uuid4, the idempotency key
+        tracking_code   TEXT NOT NULL UNIQUE,
+        form_id         TEXT NOT NULL,
+        form_version    TEXT NOT NULL,
+        lang            TEXT NOT NULL,
+        payload         TEXT NOT NULL,       -- canonical JSON
+        content_hash    TEXT NOT NULL,       -- sha256 hex of payload
+        size_bytes      INTEGER NOT NULL,
+        operator_id     INTEGER REFERENCES operators(id),
+        consent         INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (state IN ('queued', 'sent', 'rejected')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,       -- ISO UTC; due when <= now
+        last_error      TEXT,
+        outcome         TEXT,                -- accepted | duplicate | conflict | rejected
+        reason          TEXT,                -- the portal's reason when refused
+        application_number TEXT,
+        sent_at         TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+    -- Append-only; each row's hash covers its content and the previous row's hash.
+    CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,
+        ts        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        subject   TEXT NOT NULL DEFAULT '',
+        details   TEXT NOT NULL DEFAULT '{}',
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    );
+    -- Application statuses pulled from the portal, by tracking code.
+    CREATE TABLE status (
+        tracking_code      TEXT PRIMARY KEY,
+        status             TEXT NOT NULL,
+        application_number TEXT,
+        note               TEXT,
+        updated_at         TEXT NOT NULL
+    );
+    """,
+)
