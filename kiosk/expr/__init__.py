@@ -1,0 +1,82 @@
+"""The XLSForm expression language (XPath 1.0 as ODK implements it), never Python eval.
+
+``parse(text)`` gives a cached syntax tree; ``evaluate(expr, ctx)`` computes it against
+the answers an ``EvalContext`` resolves; ``references(text)`` lists the ``${name}``s an
+expression reads (the form engine's dependency graph). Errors are ``ExprError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from kiosk.expr import functions
+from kiosk.expr.errors import ExprError
+from kiosk.expr.evaluator import EvalContext, evaluate_node
+from kiosk.expr.functions import FUNCTIONS, FuncSpec
+from kiosk.expr.nodes import Node, Ref, walk
+from kiosk.expr.parser import MAX_DEPTH, MAX_LENGTH, parse_text
+from kiosk.expr.values import to_bool, to_number, to_string
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "EvalContext",
+    "ExprError",
+    "FuncSpec",
+    "Node",
+    "evaluate",
+    "parse",
+    "references",
+    "register_function",
+    "to_bool",
+    "to_number",
+    "to_string",
+]
+
+
+def parse(text: str) -> Node:
+    """The syntax tree of ``text`` (cached); raises ExprError saying what and where."""
+    if not isinstance(text, str):  # before the cache, which would fail to hash a list
+        raise ExprError(f"an expression must be text, not {type(text).__name__}")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Node:
+    return parse_text(text)
+
+
+def register_function(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    min_args: int | None = None,
+    max_args: int | None = -1,
+) -> None:
+    """Make ``fn(*values)`` callable as ``name(...)`` in expressions.
+
+    The arity comes from ``fn``'s signature unless given (``max_args=None``: any
+    number); calls with another number of arguments fail at parse time. Registering
+    clears the parse cache, so trees parsed against an older arity are not reused.
+    """
+    functions.register_function(name, fn, min_args=min_args, max_args=max_args)
+    _parse_cached.cache_clear()
+
+
+def references(text: str) -> set[str]:
+    """The field names an expression reads through ``${name}``."""
+    return {n.name for n in walk(parse(text)) if isinstance(n, Ref)}
+
+
+def evaluate(expr: str | Node, ctx: EvalContext) -> Any:
+    """The value of ``expr``: str, int/float, bool, date or list. Raises ExprError."""
+    node = parse(expr) if isinstance(expr, str) else expr
+    try:
+        return evaluate_node(node, ctx)
+    except ExprError as e:
+        if e.text is None and isinstance(expr, str):
+            raise ExprError(e.message, expr, e.pos) from None
+        raise

@@ -1,0 +1,103 @@
+"""Tokens of XLSForm expressions (XPath 1.0 lexical rules, plus ``${name}``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kiosk.expr.errors import ExprError
+
+# Token kinds.
+NUM, STR, REF, NAME, DOT, OP, LPAREN, RPAREN, COMMA, EOF = (
+    "number",
+    "string",
+    "reference",
+    "name",
+    "'.'",
+    "operator",
+    "'('",
+    "')'",
+    "','",
+    "end of expression",
+)
+
+# XLSForm field names: letters, digits, _ - . (Unicode letters allowed, as pyxform does).
+_REF = re.compile(r"\$\{\s*([^\W\d][\w.\-]*)\s*\}")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+# An XPath QName: NCName (letters, digits, . - _) with an optional prefix (jr:choice-name).
+NAME_PATTERN = re.compile(r"[^\W\d][\w.\-]*(?::[^\W\d][\w.\-]*)?")
+_WORD_OPS = {"and", "or", "div", "mod"}
+_SYMBOL_OPS = ("!=", "<=", ">=", "=", "<", ">", "+", "-", "*")
+# After one of these, `*` is multiplication and `and/or/div/mod` are operators (XPath 3.7).
+_OPERAND_END = {NUM, STR, REF, NAME, DOT, RPAREN}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str
+    value: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; raises ExprError naming the position of a bad character."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            i += 1
+            continue
+        prev_operand = bool(tokens) and tokens[-1].kind in _OPERAND_END
+        if c == "$":
+            m = _REF.match(text, i)
+            if not m:
+                raise ExprError("malformed ${...} reference", text, i)
+            tokens.append(Token(REF, m.group(1), i))
+            i = m.end()
+        elif c in "'\"":
+            end = text.find(c, i + 1)
+            if end < 0:
+                raise ExprError("unterminated string", text, i)
+            tokens.append(Token(STR, text[i + 1 : end], i))
+            i = end + 1
+        elif c.isascii() and c.isdigit() or (c == "." and text[i + 1 : i + 2].isdigit()):
+            m = _NUMBER.match(text, i)
+            assert m is not None  # the first character is a digit or ".digit"
+            tokens.append(Token(NUM, m.group(), i))
+            i = m.end()
+        elif c == ".":
+            if text.startswith("..", i):
+                raise ExprError("'..' (parent paths) is not supported; use ${name}", text, i)
+            tokens.append(Token(DOT, ".", i))
+            i += 1
+        elif c == "(":
+            tokens.append(Token(LPAREN, c, i))
+            i += 1
+        elif c == ")":
+            tokens.append(Token(RPAREN, c, i))
+            i += 1
+        elif c == ",":
+            tokens.append(Token(COMMA, c, i))
+            i += 1
+        elif c == "*" and not prev_operand:
+            raise ExprError("'*' needs a value on its left", text, i)
+        elif op := next((o for o in _SYMBOL_OPS if text.startswith(o, i)), None):
+            tokens.append(Token(OP, op, i))
+            i += len(op)
+        else:
+            m = NAME_PATTERN.match(text, i)
+            if not m:
+                if c == "/":
+                    raise ExprError("paths with '/' are not supported; use ${name}", text, i)
+                if c in "\u2018\u2019\u201c\u201d":  # a spreadsheet's "smart" quotes
+                    raise ExprError(f"curly quote {c!r}: use straight quotes ' or \"", text, i)
+                raise ExprError(f"unexpected character {c!r}", text, i)
+            word = m.group()
+            if prev_operand and word in _WORD_OPS:
+                tokens.append(Token(OP, word, i))
+            else:
+                tokens.append(Token(NAME, word, i))
+            i = m.end()
+    tokens.append(Token(EOF, "", n))
+    return tokens
