@@ -1,0 +1,124 @@
+"""`validate_answers`: JSON answers from outside the UI (`kiosk submit`, a portal),
+checked by a FormSession exactly as the screens check them.
+
+JSON values are coerced per type first (numbers as JSON numbers or strings, dates as
+"YYYY-MM-DD", select_multiple as a list or a space-separated string, repeats as lists
+of objects); unknown fields and values of the wrong type are errors, never exceptions.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from kiosk.engine import TYPE_MESSAGES, FieldError, FormSession
+from kiosk.engine_values import BadValue, parse_value
+from kiosk.form import Form, Question
+from kiosk.i18n import check_lang, ntr, tr
+
+
+def validate_json(
+    form: Form, answers: Any, lang: str, today: dt.date | None = None
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """JSON answers (as `kiosk submit` reads them) checked as the UI checks them.
+
+    Returns the payload (as `FormSession.payload()` makes it) and the errors; unknown
+    fields and values of the wrong type are errors, never exceptions.
+    """
+    check_lang(lang)
+    if not isinstance(answers, dict):
+        return {}, [FieldError("", tr(lang, "The answers must be a JSON object"), "type")]
+    errors: list[FieldError] = []
+    values = _coerce(form.questions, answers, "", lang, errors)
+    # The session may add the instances a repeat_count asks for; count against the input.
+    session = FormSession(form, answers=copy.deepcopy(values), lang=lang, today=today)
+    errors += session.validate_all()
+    errors += _count_errors(session, form.questions, values, "", lang)
+    return session.payload(), errors
+
+
+def _coerce(
+    questions: list[Question],
+    data: dict[str, Any],
+    prefix: str,
+    lang: str,
+    errors: list[FieldError],
+) -> dict[str, Any]:
+    """JSON values to engine values for the fields of one level (top or one instance)."""
+    fields: dict[str, Question] = {}
+
+    def index(qs: list[Question]) -> None:
+        for q in qs:
+            if q.type == "group":
+                index(q.children)
+            else:
+                fields[q.name] = q
+
+    index(questions)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        ref = prefix + str(key)
+        q = fields.get(key)
+        if q is None:
+            errors.append(FieldError(ref, tr(lang, "{field}: unknown field", field=key), "unknown"))
+            continue
+        label = q.label(lang)
+        if q.type == "repeat":
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                errors.append(
+                    FieldError(
+                        ref, tr(lang, "{field}: expected a list of entries", field=label), "type"
+                    )
+                )
+                continue
+            out[key] = [
+                _coerce(q.children, inst, f"{ref}[{i}]/", lang, errors)
+                for i, inst in enumerate(value)
+            ]
+        elif q.type in ("calculate", "note") or q.calculation:
+            continue  # computed or shown, never taken from outside
+        elif value is None:
+            continue
+        else:
+            try:
+                parsed = parse_value(q.type, value, q.kind)
+            except BadValue:
+                message = TYPE_MESSAGES[q.type]
+                errors.append(FieldError(ref, tr(lang, message, field=label), "type"))
+                continue
+            if parsed is not None:
+                out[key] = parsed
+    return out
+
+
+def _count_errors(
+    session: FormSession, questions: list[Question], data: dict[str, Any], prefix: str, lang: str
+) -> list[FieldError]:
+    """A repeat whose repeat_count fixes the number of entries must have exactly that many."""
+    errors: list[FieldError] = []
+    for q in questions:
+        ref = prefix + q.name
+        if not session.is_relevant(ref):
+            continue
+        if q.type == "group":
+            errors += _count_errors(session, q.children, data, prefix, lang)
+        elif q.type == "repeat":
+            given = data.get(q.name) or []
+            if q.repeat_count and len(given) != session.repeat_count(ref):
+                errors.append(
+                    FieldError(
+                        ref,
+                        ntr(
+                            lang,
+                            "{field}: expected {n} entry",
+                            "{field}: expected {n} entries",
+                            session.repeat_count(ref),
+                            field=q.label(lang),
+                        ),
+                        "count",
+                    )
+                )
+            for i, inst in enumerate(given[: session.repeat_count(ref)]):
+                errors += _count_errors(session, q.children, inst, f"{ref}[{i}]/", lang)
+    return errors

@@ -1,0 +1,221 @@
+"""Turning what people type (or what `kiosk submit` JSON holds) into typed answers.
+
+Each parser returns the engine's Python value or raises `BadValue` with a code; the
+engine turns codes into messages in the session's language. Empty input means "no
+answer" (None), never an error here: whether an answer is required is the engine's job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+from kiosk.textnorm import normalize_text
+from kiosk.validators import normalize_passport, normalize_phone, normalize_pinfl
+
+# Spaces people (and Excel, and Russian locales) put between digit groups.
+_GROUP_SPACES = re.compile(r"[\s\u00a0\u202f\u2009_']")
+_INT = re.compile(r"[+-]?\d+")
+_GROUPED_INT = re.compile(r"[+-]?\d{1,3}([.,])\d{3}(?:\1\d{3})*")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# dd.mm.yyyy is the local habit; / and - too, always day first.
+_LOCAL_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+ACK = "OK"
+# Beyond any count or sum of money a form asks for; also keeps Python's int() digit
+# limit, float overflow and Babel's formatting (which fails from 10**25) out of reach.
+MAX_MAGNITUDE = 10**18
+_ACK_WORDS = {"ok", "yes", "true", "1", "ha", "да"}
+
+
+class BadValue(ValueError):
+    """Input that does not parse as the question's type; `code` names the problem."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def parse_integer(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        raise BadValue("integer")
+    if isinstance(raw, int):
+        return _bounded(raw, "integer")
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return _bounded(int(raw), "integer")
+        raise BadValue("integer")
+    text = _GROUP_SPACES.sub("", str(raw).strip())
+    if not text:
+        return None
+    if _GROUPED_INT.fullmatch(text):
+        text = re.sub(r"[.,]", "", text)
+    # Length first: int() of thousands of digits is slow, then refused by Python.
+    if not _INT.fullmatch(text) or len(text) > 20:
+        raise BadValue("integer")
+    return _bounded(int(text), "integer")
+
+
+def _bounded(value: int, code: str) -> int:
+    if abs(value) >= MAX_MAGNITUDE:
+        raise BadValue(code)
+    return value
+
+
+def parse_decimal(raw: Any) -> float | None:
+    """ "1,5" (Russian style) and "1 500,25" and "1,500.25" all parse."""
+    if isinstance(raw, bool):
+        raise BadValue("decimal")
+    if isinstance(raw, int):
+        value = float(_bounded(raw, "decimal"))
+    elif isinstance(raw, float):
+        value = raw
+    else:
+        text = _GROUP_SPACES.sub("", str(raw).strip())
+        if not text:
+            return None
+        if "," in text and "." in text:
+            # The later separator is the decimal one; the other groups digits.
+            dec = "," if text.rfind(",") > text.rfind(".") else "."
+            text = text.replace("." if dec == "," else ",", "").replace(",", ".")
+        elif text.count(",") == 1:
+            text = text.replace(",", ".")
+        elif text.count(",") > 1 or text.count(".") > 1:
+            if not _GROUPED_INT.fullmatch(text):
+                raise BadValue("decimal")
+            text = re.sub(r"[.,]", "", text)
+        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", text):
+            raise BadValue("decimal")
+        value = float(text)
+    if not math.isfinite(value) or abs(value) >= MAX_MAGNITUDE:
+        raise BadValue("decimal")
+    return value
+
+
+def parse_date(raw: Any) -> dt.date | None:
+    """`2024-03-05`, `05.03.2024`, `5/3/2024` (day first) -> date(2024, 3, 5)."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if not isinstance(raw, str):
+        raise BadValue("date")
+    text = raw.strip()
+    if not text:
+        return None
+    if m := _ISO_DATE.fullmatch(text):
+        y, mo, d = (int(g) for g in m.groups())
+    elif m := _LOCAL_DATE.fullmatch(text):
+        d, mo, y = (int(g) for g in m.groups())
+    else:
+        raise BadValue("date")
+    try:
+        return dt.date(y, mo, d)
+    except ValueError:
+        raise BadValue("date") from None
+
+
+def parse_select_one(raw: Any) -> str | None:
+    if isinstance(raw, bool) or isinstance(raw, list | dict):
+        raise BadValue("select_one")
+    text = str(raw).strip()
+    return text or None
+
+
+def parse_select_multiple(raw: Any) -> list[str] | None:
+    """A list of choice names, or the space-separated string ODK stores."""
+    if isinstance(raw, str):
+        items = raw.split()
+    elif isinstance(raw, list | tuple):
+        if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in raw):
+            raise BadValue("select_multiple")
+        items = [str(x).strip() for x in raw]
+    else:
+        raise BadValue("select_multiple")
+    seen = list(dict.fromkeys(x for x in items if x))
+    return seen or None
+
+
+def parse_acknowledge(raw: Any) -> str | None:
+    if raw is True:
+        return ACK
+    if raw is None or raw is False:
+        return None
+    text = str(raw).strip()
+    if not text:
+        return None
+    if text.lower() in _ACK_WORDS:
+        return ACK
+    raise BadValue("acknowledge")
+
+
+def parse_text(raw: Any, kind: str | None = None) -> str | None:
+    """Free text through normalize_text; PINFL, phone and passport normalised by kind.
+
+    A phone or passport that does not normalise is kept as typed (normalised text) so
+    the screen shows it and the validator explains what is wrong.
+    """
+    if isinstance(raw, bool) or isinstance(raw, list | dict):
+        raise BadValue("text")
+    text = normalize_text(str(raw)).strip()
+    if not text:
+        return None
+    if kind == "pinfl":
+        return normalize_pinfl(text)
+    if kind == "phone":
+        return normalize_phone(text) or text
+    if kind == "passport":
+        return normalize_passport(text) or text
+    return text
+
+
+def parse_value(qtype: str, raw: Any, kind: str | None = None) -> Any:
+    """Raw input for a question of `qtype` as the engine's value (None for no answer)."""
+    if raw is None:
+        return None
+    if qtype == "integer":
+        return parse_integer(raw)
+    if qtype == "decimal":
+        return parse_decimal(raw)
+    if qtype == "date":
+        return parse_date(raw)
+    if qtype == "select_one":
+        return parse_select_one(raw)
+    if qtype == "select_multiple":
+        return parse_select_multiple(raw)
+    if qtype == "acknowledge":
+        return parse_acknowledge(raw)
+    if qtype == "text":
+        return parse_text(raw, kind)
+    raise BadValue("read_only")
+
+
+def has_type(qtype: str, value: Any) -> bool:
+    """Whether a stored value is of the question's type (raw invalid input is kept as str)."""
+    if qtype == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if qtype == "decimal":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if qtype == "date":
+        return isinstance(value, dt.date)
+    if qtype == "select_multiple":
+        return isinstance(value, list)
+    if qtype == "acknowledge":
+        return value == ACK
+    return isinstance(value, str)
+
+
+def to_json(value: Any) -> Any:
+    """An answer as JSON: dates as ISO strings; repeats recursively."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    return value

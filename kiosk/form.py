@@ -1,0 +1,331 @@
+"""The form model: `Form`, `Question`, `Choice`, built from pyxform's JSON of an XLSForm.
+
+Pure data with per-language text. Answers and navigation live in `kiosk.engine`;
+reading files lives in `kiosk.xlsform` (so building a Form never touches the disk).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.translit import to_cyrillic, to_latin
+
+# Types the engine runs, by our name.
+SUPPORTED_TYPES: frozenset[str] = frozenset(
+    {
+        "text",
+        "integer",
+        "decimal",
+        "date",
+        "select_one",
+        "select_multiple",
+        "note",
+        "calculate",
+        "acknowledge",
+        "group",
+        "repeat",
+    }
+)
+# pyxform's JSON spells some types differently from the XLSForm column.
+_PYXFORM_TYPES: dict[str, str] = {
+    "select one": "select_one",
+    "select all that apply": "select_multiple",
+    "select one from file": "select_one",
+    "select all that apply from file": "select_multiple",
+    "trigger": "acknowledge",
+    "loop": "group",
+}
+# Answers of these types come from a person; the rest are shown or computed.
+INPUT_TYPES: frozenset[str] = frozenset(
+    {"text", "integer", "decimal", "date", "select_one", "select_multiple", "acknowledge"}
+)
+# `appearance` words that switch on an Uzbek validator (pyxform refuses unknown
+# `parameters` keys on text questions, so the appearance column carries them).
+KINDS: tuple[str, ...] = ("pinfl", "phone", "passport")
+
+_TRUE = {"yes", "true", "true()", "1"}
+_FALSE = {"", "no", "false", "false()", "0"}
+_LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)\)\s*$")
+_CODE_TO_LANG: dict[str, str] = {
+    "uz": "uz_Latn",
+    "uz-latn": "uz_Latn",
+    "uz_latn": "uz_Latn",
+    "uz-cyrl": "uz_Cyrl",
+    "uz_cyrl": "uz_Cyrl",
+    "ru": "ru",
+    "en": "en",
+}
+DEFAULT = "default"
+
+
+class FormError(ValueError):
+    """The pyxform JSON describes something the engine cannot run."""
+
+
+def column_lang(column: str) -> str | None:
+    """`Uzbek (uz)` -> `uz_Latn`, `(uz-Cyrl)` -> `uz_Cyrl`, `default` -> `default`.
+
+    None for a language this kiosk does not know (its texts are kept as a last resort).
+    """
+    if column == DEFAULT:
+        return DEFAULT
+    m = _LANG_CODE.search(column)
+    if not m:
+        return None
+    return _CODE_TO_LANG.get(m.group(1).lower())
+
+
+def texts_by_lang(value: Any) -> dict[str, str]:
+    """pyxform's label/hint value (a string, or a dict by language column) keyed by our codes."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {DEFAULT: value} if value.strip() else {}
+    if not isinstance(value, Mapping):
+        return {DEFAULT: str(value)}
+    out: dict[str, str] = {}
+    for column, text in value.items():
+        if text is None or not str(text).strip():
+            continue
+        lang = column_lang(str(column)) or f"?{column}"
+        out.setdefault(lang, str(text))
+    return out
+
+
+def pick_text(texts: Mapping[str, str], lang: str) -> str:
+    """The text for `lang`; the other Uzbek script by transliteration; then any text."""
+    if lang in texts:
+        return texts[lang]
+    if lang == "uz_Cyrl" and "uz_Latn" in texts:
+        return to_cyrillic(texts["uz_Latn"])
+    if lang == "uz_Latn" and "uz_Cyrl" in texts:
+        return to_latin(texts["uz_Cyrl"])
+    for other in (DEFAULT, "uz_Latn", "uz_Cyrl", "ru", "en"):
+        if other in texts:
+            text = texts[other]
+            # A Cyrillic-only reader gets Uzbek Latin in Cyrillic letters, not Latin.
+            if lang == "uz_Cyrl" and other in (DEFAULT, "uz_Latn"):
+                return to_cyrillic(text)
+            return text
+    return next(iter(texts.values()), "")
+
+
+def is_true(flag: Any) -> bool:
+    return str(flag).strip().lower() in _TRUE
+
+
+def expression_of(flag: Any) -> str | None:
+    """A yes/no-or-expression column (required, read_only) as an expression, or None."""
+    if flag is None or isinstance(flag, bool):
+        return "true()" if flag else None
+    text = str(flag).strip()
+    if text.lower() in _TRUE:
+        return "true()"
+    if text.lower() in _FALSE:
+        return None
+    return text
+
+
+@dataclass
+class Choice:
+    """One option of a select: `name` is what is stored, labels are shown."""
+
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        return pick_text(self.labels, lang) or self.name
+
+    @classmethod
+    def from_pyxform(cls, row: Mapping[str, Any]) -> Choice:
+        extra = {k: v for k, v in row.items() if k not in ("name", "label", "media")}
+        return cls(
+            name=str(row.get("name", "")), labels=texts_by_lang(row.get("label")), extra=extra
+        )
+
+
+@dataclass
+class Question:
+    """A survey row. Groups and repeats hold `children`; everything else is a leaf."""
+
+    name: str
+    type: str
+    labels: dict[str, str] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=dict)
+    choices: list[Choice] = field(default_factory=list, repr=False)
+    kind: str | None = None
+    children: list[Question] = field(default_factory=list, repr=False)
+    required: str | None = None  # an expression ("true()" for yes), None when optional
+    required_messages: dict[str, str] = field(default_factory=dict)
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_messages: dict[str, str] = field(default_factory=dict)
+    calculation: str | None = None
+    default: str | None = None
+    default_is_expression: bool = False
+    read_only: bool = False
+    choice_filter: str | None = None
+    repeat_count: str | None = None
+    appearance: str = ""
+    list_name: str | None = None
+    # Names of the repeats enclosing this question, outermost first (set by Form).
+    repeats: tuple[str, ...] = ()
+    order: int = 0  # document order, for sorting refs
+
+    def label(self, lang: str) -> str:
+        return pick_text(self.labels, lang) or self.name
+
+    def hint(self, lang: str) -> str:
+        return pick_text(self.hints, lang)
+
+    def constraint_message(self, lang: str) -> str | None:
+        return pick_text(self.constraint_messages, lang) or None
+
+    def required_message(self, lang: str) -> str | None:
+        return pick_text(self.required_messages, lang) or None
+
+    @property
+    def is_input(self) -> bool:
+        return self.type in INPUT_TYPES
+
+    def walk(self) -> Iterator[Question]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @classmethod
+    def from_pyxform(cls, node: Mapping[str, Any], choices: Mapping[str, Any]) -> Question:
+        raw_type = str(node.get("type", ""))
+        qtype = _PYXFORM_TYPES.get(raw_type, raw_type)
+        name = str(node.get("name", ""))
+        if qtype not in SUPPORTED_TYPES:
+            raise FormError(f"question {name!r}: type {raw_type!r} is not supported")
+        bind = node.get("bind") or {}
+        control = node.get("control") or {}
+        appearance = str(control.get("appearance") or node.get("appearance") or "")
+        words = appearance.lower().split()
+        kind = next((k for k in KINDS if k in words), None)
+        q = cls(
+            name=name,
+            type=qtype,
+            labels=texts_by_lang(node.get("label")),
+            hints=texts_by_lang(node.get("hint")),
+            kind=kind,
+            required=expression_of(bind.get("required")),
+            required_messages=texts_by_lang(bind.get("jr:requiredMsg")),
+            relevant=_expr(bind.get("relevant")),
+            constraint=_expr(bind.get("constraint")),
+            constraint_messages=texts_by_lang(bind.get("jr:constraintMsg")),
+            calculation=_expr(bind.get("calculate")),
+            default=None if node.get("default") in (None, "") else str(node.get("default")),
+            default_is_expression=bool(node.get("_dynamic_default")),
+            read_only=expression_of(bind.get("readonly")) is not None,
+            choice_filter=_expr(node.get("choice_filter")),
+            repeat_count=_expr(control.get("jr:count")),
+            appearance=appearance,
+            list_name=node.get("list_name") or node.get("itemset"),
+        )
+        if qtype in ("select_one", "select_multiple"):
+            rows = node.get("choices") or choices.get(q.list_name or "", [])
+            q.choices = [Choice.from_pyxform(r) for r in rows]
+        if qtype in ("group", "repeat"):
+            for child in node.get("children") or []:
+                if _is_hidden_meta(child):
+                    continue
+                q.children.append(cls.from_pyxform(child, choices))
+        return q
+
+
+def _expr(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _is_hidden_meta(node: Mapping[str, Any]) -> bool:
+    """pyxform's own `meta` group (instanceID): not part of what a citizen fills."""
+    control = node.get("control") or {}
+    return node.get("type") == "group" and bool(control.get("bodyless"))
+
+
+@dataclass
+class Form:
+    """A runnable form: settings, the question tree and its pyxform JSON (`spec`)."""
+
+    id: str
+    version: str
+    category: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    documents_by_lang: dict[str, str]
+    questions: list[Question]
+    spec: dict[str, Any]
+    _by_name: dict[str, Question] = field(default_factory=dict, repr=False)
+
+    def title(self, lang: str) -> str:
+        return pick_text(self.titles, lang) or self.id
+
+    def description(self, lang: str) -> str:
+        return pick_text(self.descriptions, lang)
+
+    def documents(self, lang: str) -> list[str]:
+        """The documents a citizen should bring (`documents::<lang>`, items split by `;`)."""
+        text = pick_text(self.documents_by_lang, lang)
+        return [item.strip() for item in text.split(";") if item.strip()]
+
+    def walk(self) -> Iterator[Question]:
+        """Every question, depth first, in document order."""
+        for q in self.questions:
+            yield from q.walk()
+
+    def get(self, name: str) -> Question | None:
+        return self._by_name.get(name)
+
+    def __getitem__(self, name: str) -> Question:
+        return self._by_name[name]
+
+    @classmethod
+    def from_pyxform(cls, spec: dict[str, Any]) -> Form:
+        """Build from `pyxform.xls2json` output (with file choice lists already inlined)."""
+        if not isinstance(spec, Mapping) or spec.get("type") != "survey":
+            raise FormError("not a pyxform survey")
+        choices = spec.get("choices") or {}
+        questions = [
+            Question.from_pyxform(node, choices)
+            for node in spec.get("children") or []
+            if not _is_hidden_meta(node)
+        ]
+        form = cls(
+            id=str(spec.get("id_string") or spec.get("name") or ""),
+            version=str(spec.get("version") or ""),
+            category=str(spec.get("category") or ""),
+            titles=texts_by_lang(spec.get("title")),
+            descriptions=texts_by_lang(spec.get("description")),
+            documents_by_lang=texts_by_lang(spec.get("documents")),
+            questions=questions,
+            spec=dict(spec),
+        )
+        form._index()
+        return form
+
+    def _index(self) -> None:
+        order = 0
+
+        def visit(qs: list[Question], repeats: tuple[str, ...]) -> None:
+            nonlocal order
+            for q in qs:
+                if q.name in self._by_name:
+                    raise FormError(f"the name {q.name!r} is used twice")
+                order += 1
+                q.order = order
+                q.repeats = repeats
+                self._by_name[q.name] = q
+                inner = (*repeats, q.name) if q.type == "repeat" else repeats
+                visit(q.children, inner)
+
+        visit(self.questions, ())
