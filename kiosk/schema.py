@@ -87,4 +87,28 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at         TEXT NOT NULL
     );
     """,
+    # 2: queue figures that stay cheap with 100,000 rows: the oldest unsent item and
+    # the listing by state read an index; the counts per state are kept by triggers
+    # (one row per state) instead of counting every row on each dashboard refresh.
+    """
+    CREATE INDEX outbox_state_created ON outbox (state, created_at);
+    CREATE TABLE outbox_counts (
+        state TEXT PRIMARY KEY,
+        n     INTEGER NOT NULL
+    );
+    INSERT INTO outbox_counts (state, n)
+        SELECT s.state, (SELECT COUNT(*) FROM outbox WHERE outbox.state = s.state)
+        FROM (SELECT 'queued' AS state UNION ALL SELECT 'sent' UNION ALL SELECT 'rejected') AS s;
+    CREATE TRIGGER outbox_counts_insert AFTER INSERT ON outbox BEGIN
+        UPDATE outbox_counts SET n = n + 1 WHERE state = NEW.state;
+    END;
+    CREATE TRIGGER outbox_counts_delete AFTER DELETE ON outbox BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE state = OLD.state;
+    END;
+    CREATE TRIGGER outbox_counts_update AFTER UPDATE OF state ON outbox
+    WHEN OLD.state IS NOT NEW.state BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE state = OLD.state;
+        UPDATE outbox_counts SET n = n + 1 WHERE state = NEW.state;
+    END;
+    """,
 )

@@ -1,0 +1,171 @@
+"""Append-only audit log as a hash chain.
+
+Each row's ``hash`` is the SHA-256 of the canonical JSON of its seq, ts, actor,
+action, subject, details and prev_hash; the first row's prev_hash is 64 zeros. The
+head (last hash and row count) is kept in ``settings`` and updated in the same
+transaction as the row, so removing the last rows is caught as well as editing,
+deleting or inserting rows in the middle.
+
+The chain proves the log was not changed by accident or by a casual edit; someone
+able to rewrite the whole database file could rebuild it, which only a copy held
+elsewhere (the portal) can reveal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.i18n import tr
+
+GENESIS = "0" * 64
+HEAD_KEY = "audit_head"
+COUNT_KEY = "audit_count"
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, compact, UTF-8 kept: one byte string per value."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def row_hash(
+    seq: int, ts: str, actor: str, action: str, subject: str, details: str, prev_hash: str
+) -> str:
+    body = canonical_json(
+        {
+            "seq": seq,
+            "ts": ts,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": details,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _setting(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def _put_setting(db: Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def append(
+    db: Database,
+    actor: str,
+    action: str,
+    subject: str = "",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Add one entry; joins the caller's transaction (or makes its own). Returns the row.
+
+    The previous hash and sequence come from the stored head, not from the last row,
+    so an entry appended after the tail was removed still shows the break.
+    """
+    with db.atomic():
+        prev_hash = _setting(db, HEAD_KEY) or GENESIS
+        seq = int(_setting(db, COUNT_KEY) or 0) + 1
+        ts = datetime.now(UTC).isoformat(timespec="microseconds")
+        details_text = canonical_json(details or {})
+        digest = row_hash(seq, ts, actor, action, subject, details_text, prev_hash)
+        row = {
+            "seq": seq,
+            "ts": ts,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": details_text,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
+        db.execute(
+            "INSERT INTO audit (seq, ts, actor, action, subject, details, prev_hash, hash) "
+            "VALUES (:seq, :ts, :actor, :action, :subject, :details, :prev_hash, :hash)",
+            row,
+        )
+        _put_setting(db, HEAD_KEY, digest)
+        _put_setting(db, COUNT_KEY, str(seq))
+    return row
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Outcome of `verify`. `problem` is a short code; `describe(lang)` says it in words."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None  # edited | missing | broken_link | tail_missing | extra
+
+    def describe(self, lang: str) -> str:
+        if self.ok:
+            return tr(lang, "Audit log intact: {n} entries checked.", n=self.checked)
+        seq = self.first_bad_seq
+        if self.problem == "edited":
+            return tr(lang, "Audit entry {seq} was changed after it was written.", seq=seq)
+        if self.problem == "missing":
+            return tr(lang, "Audit entry {seq} is missing (deleted).", seq=seq)
+        if self.problem == "broken_link":
+            return tr(
+                lang,
+                "Audit entry {seq} does not follow the entry before it "
+                "(an entry was removed or inserted).",
+                seq=seq,
+            )
+        if self.problem == "tail_missing":
+            return tr(lang, "Audit entries from {seq} on are missing (deleted).", seq=seq)
+        return tr(lang, "Audit entry {seq} was added outside the audit log.", seq=seq)
+
+
+def verify(db: Database) -> AuditReport:
+    """Walk the chain from the first entry; report the first entry that is wrong.
+
+    Runs in one read transaction so an entry appended meanwhile is not mistaken for
+    a mismatch between the rows and the stored head.
+    """
+    with db.atomic():
+        return _verify(db)
+
+
+def _verify(db: Database) -> AuditReport:
+    prev_hash = GENESIS
+    expected_seq = 1
+    checked = 0
+    cursor = db.execute(
+        "SELECT seq, ts, actor, action, subject, details, prev_hash, hash FROM audit ORDER BY seq"
+    )
+    for seq, ts, actor, action, subject, details, stored_prev, stored_hash in cursor:
+        if seq != expected_seq:
+            return AuditReport(False, checked, expected_seq, "missing")
+        if stored_prev != prev_hash:
+            return AuditReport(False, checked, seq, "broken_link")
+        if row_hash(seq, ts, actor, action, subject, details, stored_prev) != stored_hash:
+            return AuditReport(False, checked, seq, "edited")
+        checked += 1
+        prev_hash = stored_hash
+        expected_seq += 1
+    count = int(_setting(db, COUNT_KEY) or 0)
+    head = _setting(db, HEAD_KEY) or GENESIS
+    if checked < count:
+        return AuditReport(False, checked, checked + 1, "tail_missing")
+    if checked > count:
+        return AuditReport(False, checked, count + 1, "extra")
+    if head != prev_hash:
+        # Same count, different last hash: the last entry was rewritten with a fresh hash.
+        return AuditReport(False, checked, checked, "edited")
+    return AuditReport(True, checked)

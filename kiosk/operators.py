@@ -1,0 +1,206 @@
+"""Operators: PINs under scrypt, login with a growing lock-out, every attempt audited.
+
+A PIN is short, so the hash is deliberately slow (scrypt, random salt; parameters
+live in the stored string so they can be raised later without breaking old
+hashes) and guessing is capped: after MAX_FAILURES wrong PINs in a row the operator
+is locked for LOCK_BASE, doubling with each further failure up to LOCK_MAX.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from kiosk import audit
+from kiosk.i18n import N_, tr
+from kiosk.store import Store, now_iso
+
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+MAX_FAILURES = 5
+LOCK_BASE = timedelta(minutes=1)
+LOCK_MAX = timedelta(hours=24)
+PIN_MIN, PIN_MAX = 4, 12
+NAME_MAX = 64
+
+
+class OperatorError(ValueError):
+    """Bad operator input; `message(lang)` explains it."""
+
+    def __init__(self, msgid: str, /, **kwargs: Any) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.kwargs = kwargs
+
+    def message(self, lang: str) -> str:
+        return tr(lang, self.msgid, **self.kwargs)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """`reason`: ok | wrong_pin | locked | unknown (extra to the contract, for the UI)."""
+
+    ok: bool
+    operator_id: int | None
+    locked_until: datetime | None
+    attempts_left: int | None
+    reason: str = "ok"
+
+
+def hash_pin(pin: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """``scrypt$n$r$p$salt_hex$hash_hex`` for a PIN."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    """Constant-time comparison against a stored hash; a malformed hash never matches."""
+    try:
+        scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = bytes.fromhex(hash_hex)
+        digest = hashlib.scrypt(
+            pin.encode(),
+            salt=bytes.fromhex(salt_hex),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=2**26,
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown, so a wrong name costs the same time."""
+    return hash_pin("0000")
+
+
+def validate_pin(pin: str) -> None:
+    if not pin.isdigit() or not pin.isascii():
+        raise OperatorError(N_("The PIN must contain digits only."))
+    if not PIN_MIN <= len(pin) <= PIN_MAX:
+        raise OperatorError(
+            N_("The PIN must have {min} to {max} digits."), min=PIN_MIN, max=PIN_MAX
+        )
+
+
+def _clean_name(name: str) -> str:
+    """One spelling per name: NFC, inner whitespace collapsed, ends trimmed."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def add_operator(store: Store, name: str, pin: str) -> int:
+    """Create an operator; returns the new id. Raises OperatorError for bad input."""
+    name = _clean_name(name)
+    if not name:
+        raise OperatorError(N_("The operator name must not be empty."))
+    if len(name) > NAME_MAX:
+        raise OperatorError(
+            N_("The operator name is too long (at most {n} characters)."), n=NAME_MAX
+        )
+    validate_pin(pin)
+    pin_hash = hash_pin(pin)
+    with store.transaction() as db:
+        if db.execute("SELECT 1 FROM operators WHERE name = ?", [name]).fetchone():
+            raise OperatorError(N_("An operator named {name} already exists."), name=name)
+        cursor = db.execute(
+            "INSERT INTO operators (name, pin_hash, created_at) VALUES (?, ?, ?)",
+            [name, pin_hash, now_iso()],
+        )
+        operator_id = int(cursor.lastrowid or 0)
+        audit.append(db, "admin", "operator_add", name, {"operator_id": operator_id})
+    return operator_id
+
+
+def has_operators(store: Store) -> bool:
+    with store.guard():
+        return store.db.execute("SELECT 1 FROM operators LIMIT 1").fetchone() is not None
+
+
+def list_operators(store: Store) -> list[dict[str, Any]]:
+    """Operators without their PIN hashes, by name."""
+    with store.guard():
+        return list(
+            store.db.query(
+                "SELECT id, name, created_at, failed_attempts, locked_until"
+                " FROM operators ORDER BY name"
+            )
+        )
+
+
+def lock_period(failures: int) -> timedelta:
+    """How long the operator is locked after `failures` wrong PINs in a row."""
+    if failures < MAX_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - MAX_FAILURES, 20)  # 2**20 minutes is past the cap already
+    return min(LOCK_BASE * 2**doublings, LOCK_MAX)
+
+
+def login(store: Store, name: str, pin: str, now: datetime | None = None) -> LoginResult:
+    """Check a PIN; count failures, lock out, and audit every outcome."""
+    now = now or datetime.now(UTC)
+    name = _clean_name(name)
+    with store.guard():
+        row = store.db.execute(
+            "SELECT id, pin_hash, failed_attempts, locked_until FROM operators WHERE name = ?",
+            [name],
+        ).fetchone()
+    if row is None:
+        check_pin(pin, _dummy_hash())
+        with store.transaction() as db:
+            audit.append(db, "operator", "login_failed", name, {"reason": "unknown"})
+        return LoginResult(False, None, None, None, "unknown")
+
+    operator_id, pin_hash, _failures, locked_raw = row
+    locked_until = datetime.fromisoformat(locked_raw) if locked_raw else None
+    if locked_until is not None and now < locked_until:
+        with store.transaction() as db:
+            audit.append(db, f"operator:{operator_id}", "login_locked", name, {})
+        return LoginResult(False, operator_id, locked_until, 0, "locked")
+
+    if check_pin(pin, pin_hash):
+        with store.transaction() as db:
+            db.execute(
+                "UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = ?",
+                [operator_id],
+            )
+            audit.append(db, f"operator:{operator_id}", "login", name, {})
+        return LoginResult(True, operator_id, None, MAX_FAILURES, "ok")
+
+    with store.transaction() as db:
+        # Increment in SQL so two kiosk screens failing at once both count.
+        failures = db.execute(
+            "UPDATE operators SET failed_attempts = failed_attempts + 1 WHERE id = ?"
+            " RETURNING failed_attempts",
+            [operator_id],
+        ).fetchone()[0]
+        period = lock_period(failures)
+        new_lock = now + period if period else None
+        db.execute(
+            "UPDATE operators SET locked_until = ? WHERE id = ?",
+            [now_iso(new_lock) if new_lock else None, operator_id],
+        )
+        actor = f"operator:{operator_id}"
+        audit.append(db, actor, "login_failed", name, {"failures": failures})
+        if new_lock:
+            until = now_iso(new_lock)
+            seconds = int(period.total_seconds())
+            audit.append(db, actor, "lockout", name, {"until": until, "seconds": seconds})
+    left = max(0, MAX_FAILURES - failures)
+    return LoginResult(False, operator_id, new_lock, left, "locked" if new_lock else "wrong_pin")

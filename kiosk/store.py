@@ -1,0 +1,579 @@
+"""The kiosk's durable store: one SQLite file, nothing submitted is ever lost.
+
+Every connection runs in WAL mode with ``synchronous=FULL`` (a commit is on disk when
+it returns), a busy timeout, and foreign keys on. Writes that belong together run in
+one transaction: `Store.transaction()` (``BEGIN IMMEDIATE``, so a read-then-write
+never fails on a lock upgrade) or ``store.db.atomic()``; both nest as savepoints.
+Prefer `transaction()` as the outermost block of a write: ``atomic()`` begins a
+deferred transaction that can fail with "database is locked" when it turns into a
+write while another process is writing.
+
+One Store per thread: the connection refuses use from another thread, so the UI
+opens its own Store inside each thread worker (opening is cheap once migrated).
+
+Errors from SQLite that a kiosk can meet in the field (read-only file, full disk,
+damaged file, lock held too long) surface as `StoreError` with a translatable
+message; a failed write leaves everything committed before untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from kiosk import audit, tracking
+from kiosk.config import db_path
+from kiosk.i18n import N_, check_lang, tr
+from kiosk.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from kiosk.form import Form
+
+BUSY_TIMEOUT_MS = 5000
+STATES: tuple[str, ...] = ("queued", "sent", "rejected")
+SEQ_KEY = "tracking_seq"
+
+
+class StoreError(Exception):
+    """A storage failure the kiosk must show, not crash on. `message(lang)` says it."""
+
+    def __init__(self, msgid: str, /, **kwargs: Any) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.kwargs = kwargs
+
+    def message(self, lang: str) -> str:
+        return tr(lang, self.msgid, **self.kwargs)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+def failure_message(exc: BaseException, lang: str) -> str:
+    """What to tell the user when the store cannot be used: a StoreError's own message,
+    or (an OSError from creating the data folder before the store opened) its reason."""
+    if isinstance(exc, StoreError):
+        return exc.message(lang)
+    reason = getattr(exc, "strerror", None) or str(exc)
+    where = getattr(exc, "filename", None) or ""
+    return tr(lang, "The data folder cannot be used: {path} ({error})", path=where, error=reason)
+
+
+def _store_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
+    """Map SQLite's error codes to messages an operator can act on."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        err = StoreError(
+            N_(
+                "The kiosk database is read-only, so nothing new can be saved. "
+                "Ask the administrator to check the permissions of {path}."
+            ),
+            path=str(path),
+        )
+    elif name.startswith("SQLITE_FULL") or "disk is full" in text:
+        err = StoreError(
+            N_(
+                "The disk is full, so this could not be saved. Everything saved "
+                "before is safe. Free some disk space and try again."
+            )
+        )
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        err = StoreError(N_("The kiosk database is busy. Please try again in a moment."))
+    elif name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text:
+        err = StoreError(N_("The kiosk database file is damaged: {path}"), path=str(path))
+    elif name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        err = StoreError(N_("The kiosk database cannot be opened: {path}"), path=str(path))
+    elif name.startswith("SQLITE_IOERR") or "i/o error" in text:
+        err = StoreError(
+            N_(
+                "The disk could not be written, so this was not saved. Everything "
+                "saved before is safe. Please try again."
+            )
+        )
+    else:
+        err = StoreError(N_("Database error: {error}"), error=str(exc))
+    err.__cause__ = exc
+    return err
+
+
+def now_iso(moment: datetime | None = None) -> str:
+    """UTC timestamp as stored everywhere (sortable text; compare strings from here only)."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(obj: Any) -> str:
+    """The payload's one byte form: sorted keys, compact, UTF-8 kept, dates as ISO."""
+    return json.dumps(
+        obj,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_json_default,
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the receipt needs once a submission is durably queued."""
+
+    id: str
+    tracking_code: str
+    content_hash: str
+    created_at: str
+
+
+class Store:
+    """The kiosk database. See the module docstring for the threading rule."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """Open (and migrate) the database at `path`.
+
+        `read_only` opens it with SQLite's ``mode=ro``: reads work, every write raises
+        `StoreError` (for inspection tools, and how tests prove the error path).
+        """
+        self.path = Path(path)
+        self.read_only = read_only
+        try:
+            if read_only:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            else:
+                conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from exc
+        try:
+            self.db = Database(conn)
+            self._configure()
+            self._migrate()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _store_error(exc, self.path) from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def open(cls, data_dir: str | Path) -> Store:
+        """The store in a data directory (created if missing)."""
+        directory = Path(data_dir)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                N_("The data folder cannot be created: {path} ({error})"),
+                path=str(directory),
+                error=exc.strerror or str(exc),
+            ) from exc
+        return cls(db_path(directory))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connection setup and migrations -------------------------------------------
+
+    def _configure(self) -> None:
+        conn = self.db.conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode.lower() != "wal" and not self.read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+
+    def schema_version(self) -> int:
+        if "schema_version" not in self.db.table_names():
+            return 0
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def _migrate(self) -> None:
+        """Apply each pending migration once, in its own transaction."""
+        current = self.schema_version()
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                N_(
+                    "The kiosk database was made by a newer version of the kiosk "
+                    "(schema {found}, this version knows {known}). Update the kiosk."
+                ),
+                found=current,
+                known=len(MIGRATIONS),
+            )
+        if current == len(MIGRATIONS):
+            return  # nothing to write: a read-only but current database still opens
+        for number, sql in enumerate(MIGRATIONS, start=1):
+            if number <= current:
+                continue
+            with self.transaction() as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
+                # Another process may have migrated while we waited for the lock.
+                done = db.execute(
+                    "SELECT 1 FROM schema_version WHERE version = ?", [number]
+                ).fetchone()
+                if done:
+                    continue
+                db.executescript(sql)
+                db.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    [number, now_iso()],
+                )
+
+    # -- transactions ----------------------------------------------------------------
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn SQLite errors raised inside into `StoreError`."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction (``BEGIN IMMEDIATE``); a savepoint when nested.
+
+        Everything inside commits together or not at all; SQLite errors come out
+        as `StoreError` after the rollback.
+        """
+        conn = self.db.conn
+        with self.guard():
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # -- settings --------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self.guard():
+            row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str | int | None) -> None:
+        """Store a setting as text; None removes it."""
+        with self.transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key = ?", [key])
+            else:
+                db.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, str(value)],
+                )
+
+    @property
+    def device_id(self) -> str:
+        """This kiosk's uuid4, made once on first use and kept for good."""
+        value = self.get_setting("device_id")
+        if value is None:
+            with self.transaction() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO settings (key, value) VALUES ('device_id', ?)",
+                    [str(uuid.uuid4())],
+                )
+            value = self.get_setting("device_id")
+        assert value is not None
+        return value
+
+    @property
+    def device_prefix(self) -> str:
+        """Tracking-code prefix: set at enrolment (``device_prefix``), else from device_id.
+
+        A stored prefix that is not made of tracking-code symbols is ignored (the
+        derived one is used) rather than blocking submissions.
+        """
+        stored = (self.get_setting("device_prefix") or "").strip().upper()
+        if tracking.is_valid_prefix(stored):
+            return stored
+        return tracking.prefix_from_id(self.device_id)
+
+    # -- drafts ----------------------------------------------------------------------
+
+    def save_draft(
+        self,
+        draft_id: str | None,
+        form_id: str,
+        form_version: str,
+        lang: str,
+        answers: dict[str, Any],
+        position: str | None,
+        operator_id: int | None = None,
+    ) -> str:
+        """Insert or update a draft (durable on return); a None id makes a new one.
+
+        Returns the draft id. Called on every answer, so a power cut loses nothing.
+        """
+        check_lang(lang)
+        draft_id = draft_id or str(uuid.uuid4())
+        now = now_iso()
+        answers_json = canonical_json(answers)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO drafts (id, form_id, form_version, lang, answers, position,"
+                " operator_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id,"
+                " form_version = excluded.form_version, lang = excluded.lang,"
+                " answers = excluded.answers, position = excluded.position,"
+                " operator_id = excluded.operator_id, updated_at = excluded.updated_at",
+                [
+                    draft_id,
+                    form_id,
+                    str(form_version),
+                    lang,
+                    answers_json,
+                    position,
+                    operator_id,
+                    now,
+                    now,
+                ],
+            )
+        return draft_id
+
+    def _draft_rows(
+        self, where: str = "", params: list[Any] | None = None, limit: str = ""
+    ) -> list[dict]:
+        sql = f"SELECT * FROM drafts {where} ORDER BY updated_at DESC, rowid DESC {limit}"
+        with self.guard():
+            rows = list(self.db.query(sql, params or []))
+        for row in rows:
+            row["answers"] = json.loads(row["answers"])
+        return rows
+
+    def load_draft(self, draft_id: str) -> dict[str, Any] | None:
+        """The draft as a dict (answers parsed), or None."""
+        rows = self._draft_rows("WHERE id = ?", [draft_id])
+        return rows[0] if rows else None
+
+    def latest_draft(self) -> dict[str, Any] | None:
+        """The most recently updated draft (what to resume after a power cut)."""
+        rows = self._draft_rows(limit="LIMIT 1")
+        return rows[0] if rows else None
+
+    def list_drafts(self) -> list[dict[str, Any]]:
+        """Every draft, newest first."""
+        return self._draft_rows()
+
+    def delete_draft(self, draft_id: str) -> bool:
+        """Remove a draft; True if there was one."""
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+        return cursor.rowcount > 0
+
+    # -- submit ----------------------------------------------------------------------
+
+    def submit(
+        self,
+        form: Form | None,
+        payload: dict[str, Any],
+        lang: str,
+        operator_id: int | None = None,
+        consent: bool = False,
+        draft_id: str | None = None,
+        actor: str = "citizen",
+        *,
+        form_id: str | None = None,
+        form_version: str | None = None,
+    ) -> Submission:
+        """Queue a submission durably: outbox row, audit entry and draft removal at once.
+
+        `form` is a `kiosk.form.Form` (its ``id`` and ``version`` are used); pass
+        ``form=None`` with ``form_id=`` and ``form_version=`` to submit without one.
+        On return the row is committed to disk; on any error nothing was written.
+        """
+        if form is not None:
+            form_id, form_version = form.id, form.version
+        if not form_id or form_version is None:
+            raise ValueError("submit needs a form or form_id and form_version")
+        if not isinstance(payload, dict):
+            raise TypeError("payload must be a JSON object (dict)")
+        check_lang(lang)
+        body = canonical_json(payload)
+        raw = body.encode("utf-8")
+        content_hash = hashlib.sha256(raw).hexdigest()
+        submission_id = str(uuid.uuid4())
+        prefix = self.device_prefix
+        now = now_iso()
+        with self.transaction() as db:
+            seq = int(self._setting_in(db, SEQ_KEY) or 0)
+            while True:
+                seq += 1
+                code = tracking.new_code(prefix, seq)
+                taken = db.execute(
+                    "SELECT 1 FROM outbox WHERE tracking_code = ?", [code]
+                ).fetchone()
+                if not taken:
+                    break
+            db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [SEQ_KEY, str(seq)],
+            )
+            db.execute(
+                "INSERT INTO outbox (id, tracking_code, form_id, form_version, lang, payload,"
+                " content_hash, size_bytes, operator_id, consent, created_at, state,"
+                " attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " 'queued', 0, ?)",
+                [
+                    submission_id,
+                    code,
+                    form_id,
+                    str(form_version),
+                    lang,
+                    body,
+                    content_hash,
+                    len(raw),
+                    operator_id,
+                    1 if consent else 0,
+                    now,
+                    now,
+                ],
+            )
+            audit.append(
+                db,
+                actor,
+                "submit",
+                code,
+                {
+                    "id": submission_id,
+                    "form_id": form_id,
+                    "form_version": str(form_version),
+                    "content_hash": content_hash,
+                    "operator_id": operator_id,
+                    "consent": bool(consent),
+                },
+            )
+            if draft_id:
+                db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+        return Submission(submission_id, code, content_hash, now)
+
+    @staticmethod
+    def _setting_in(db: Database, key: str) -> str | None:
+        row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    # -- queue and status ------------------------------------------------------------
+
+    def queue(
+        self, state: str | None = None, limit: int | None = None, include_payload: bool = False
+    ) -> list[dict[str, Any]]:
+        """Outbox rows oldest first (payload left out unless asked for)."""
+        columns = (
+            "*"
+            if include_payload
+            else (
+                "id, tracking_code, form_id, form_version, lang, content_hash, size_bytes,"
+                " operator_id, consent, created_at, state, attempts, next_attempt_at,"
+                " last_error, outcome, reason, application_number, sent_at"
+            )
+        )
+        sql = f"SELECT {columns} FROM outbox"
+        params: list[Any] = []
+        if state is not None:
+            sql += " WHERE state = ?"
+            params.append(state)
+        sql += " ORDER BY created_at, rowid"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self.guard():
+            return list(self.db.query(sql, params))
+
+    def queue_counts(self) -> dict[str, int]:
+        """Rows per state; every state present (0 when none)."""
+        counts = dict.fromkeys(STATES, 0)
+        with self.guard():  # kept by triggers (migration 2): no scan of the outbox
+            for state, n in self.db.execute("SELECT state, n FROM outbox_counts"):
+                counts[state] = n
+        return counts
+
+    def oldest_unsent_at(self) -> str | None:
+        """created_at of the oldest queued submission, or None when all are sent."""
+        with self.guard():
+            row = self.db.execute(
+                "SELECT MIN(created_at) FROM outbox WHERE state = 'queued'"
+            ).fetchone()
+        return row[0] if row else None
+
+    def status(self, tracking_code: str) -> dict[str, Any] | None:
+        """What is known about a code (typed in any case, with or without dashes).
+
+        Keys: tracking_code, form_id, form_version, created_at, state, outcome, reason,
+        application_number, sent_at (from the outbox) and portal_status, note,
+        status_updated_at (from the portal's status pull). None when unknown.
+        """
+        code = tracking.normalize(tracking_code)
+        if code is None:
+            return None
+        with self.guard():
+            sent = self.db.execute(
+                "SELECT tracking_code, form_id, form_version, created_at, state, outcome,"
+                " reason, application_number, sent_at FROM outbox WHERE tracking_code = ?",
+                [code],
+            ).fetchone()
+            pulled = self.db.execute(
+                "SELECT status, application_number, note, updated_at FROM status"
+                " WHERE tracking_code = ?",
+                [code],
+            ).fetchone()
+        if sent is None and pulled is None:
+            return None
+        keys = (
+            "tracking_code form_id form_version created_at state outcome reason"
+            " application_number sent_at"
+        ).split()
+        result: dict[str, Any] = dict.fromkeys(keys)
+        result["tracking_code"] = code
+        if sent is not None:
+            result.update(zip(keys, sent, strict=True))
+        result["portal_status"] = result["note"] = result["status_updated_at"] = None
+        if pulled is not None:
+            status, number, note, updated = pulled
+            result["portal_status"] = status
+            result["note"] = note
+            result["status_updated_at"] = updated
+            result["application_number"] = number or result["application_number"]
+        return result

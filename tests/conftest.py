@@ -1,0 +1,62 @@
+"""Shared fixtures: a throwaway data directory and the real `kiosk` CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+# The venv's interpreter runs the CLI, so tests exercise the installed entry point.
+KIOSK_ARGV: tuple[str, ...] = (sys.executable, "-m", "kiosk.cli")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+RunKiosk = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty kiosk data directory (KIOSK_DATA_DIR) for one test."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def run_kiosk(data_dir: Path) -> RunKiosk:
+    """Run `kiosk *args` in a subprocess with KIOSK_DATA_DIR=data_dir.
+
+    `input` is fed to stdin; `env` entries override the environment (a value of None
+    removes a variable). KIOSK_LANG defaults to "en". Returns the CompletedProcess with text stdout/stderr.
+    """
+
+    def run(
+        *args: str | os.PathLike[str],
+        input: str | None = None,
+        env: Mapping[str, str | None] | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = dict(os.environ)
+        full_env["KIOSK_DATA_DIR"] = str(data_dir)
+        # English messages by default so assertions read plainly; pass env to change.
+        full_env["KIOSK_LANG"] = "en"
+        full_env["PYTHONIOENCODING"] = "utf-8"
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
+        return subprocess.run(
+            [*KIOSK_ARGV, *map(str, args)],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=REPO_ROOT,
+            timeout=timeout,
+        )
+
+    return run

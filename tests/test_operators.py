@@ -1,0 +1,173 @@
+"""Operator PINs: scrypt hashes, lock-out after repeated failures, everything audited."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kiosk import audit, operators
+from kiosk.operators import LoginResult, OperatorError, add_operator, login
+from kiosk.store import Store
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    s = Store.open(data_dir)
+    yield s
+    s.close()
+
+
+def actions(store: Store) -> list[str]:
+    return [r[0] for r in store.db.execute("SELECT action FROM audit ORDER BY seq")]
+
+
+def test_pin_hash_is_salted_scrypt(store: Store) -> None:
+    add_operator(store, "Dilnoza", "4821")
+    stored = store.db.execute("SELECT pin_hash FROM operators").fetchone()[0]
+    scheme, n, r, p, salt, digest = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", str(2**14), "8", "1")
+    assert "4821" not in stored and len(salt) == 32 and len(digest) == 64
+    assert operators.hash_pin("4821") != operators.hash_pin("4821")
+    assert operators.check_pin("4821", stored)
+    assert not operators.check_pin("4822", stored)
+    assert not operators.check_pin("4821", "garbage$x")
+
+
+def test_login_success_and_audit(store: Store) -> None:
+    assert not operators.has_operators(store)
+    oid = add_operator(store, "  Dilnoza   Karimova ", "4821")
+    assert operators.has_operators(store)
+    result = login(store, "Dilnoza Karimova", "4821", now=T0)
+    assert result == LoginResult(True, oid, None, 5, "ok")
+    assert actions(store) == ["operator_add", "login"]
+    assert audit.verify(store.db).ok
+
+
+def test_unknown_operator_fails_and_is_audited(store: Store) -> None:
+    result = login(store, "Nobody", "1234", now=T0)
+    assert not result.ok and result.operator_id is None and result.reason == "unknown"
+    assert actions(store) == ["login_failed"]
+
+
+def test_lockout_after_five_failures_grows_and_resets(store: Store) -> None:
+    oid = add_operator(store, "Aziz", "1357")
+    for left in (4, 3, 2, 1):
+        r = login(store, "Aziz", "0000", now=T0)
+        assert (r.ok, r.attempts_left, r.reason) == (False, left, "wrong_pin")
+    fifth = login(store, "Aziz", "0000", now=T0)
+    assert fifth.reason == "locked" and fifth.locked_until == T0 + timedelta(minutes=1)
+    # While locked even the right PIN is refused.
+    during = login(store, "Aziz", "1357", now=T0 + timedelta(seconds=30))
+    assert not during.ok and during.reason == "locked"
+    # After the lock, one more failure locks for twice as long.
+    later = T0 + timedelta(minutes=2)
+    sixth = login(store, "Aziz", "0000", now=later)
+    assert sixth.locked_until == later + timedelta(minutes=2)
+    seventh_time = later + timedelta(minutes=3)
+    seventh = login(store, "Aziz", "0000", now=seventh_time)
+    assert seventh.locked_until == seventh_time + timedelta(minutes=4)
+    ok = login(store, "Aziz", "1357", now=seventh_time + timedelta(minutes=5))
+    assert ok.ok and ok.operator_id == oid
+    row = store.db.execute("SELECT failed_attempts, locked_until FROM operators").fetchone()
+    assert row == (0, None)
+    acts = actions(store)
+    assert acts.count("login_failed") == 7
+    assert acts.count("lockout") == 3
+    assert acts.count("login_locked") == 1
+    assert acts[-1] == "login"
+    assert audit.verify(store.db).ok
+
+
+def test_lock_period_is_capped() -> None:
+    assert operators.lock_period(4) == timedelta(0)
+    assert operators.lock_period(5) == timedelta(minutes=1)
+    assert operators.lock_period(50) == timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("name", "pin", "match"),
+    [
+        ("", "1234", "empty"),
+        ("A" * 65, "1234", "too long"),
+        ("Ali", "12", "4 to 12"),
+        ("Ali", "12ab", "digits only"),
+        ("Ali", "١٢٣٤", "digits only"),
+    ],
+)
+def test_bad_operator_input_is_refused(store: Store, name: str, pin: str, match: str) -> None:
+    with pytest.raises(OperatorError, match=match):
+        add_operator(store, name, pin)
+    assert not operators.has_operators(store)
+
+
+def test_duplicate_name_refused(store: Store) -> None:
+    add_operator(store, "Ali", "1234")
+    with pytest.raises(OperatorError, match="already exists"):
+        add_operator(store, "Ali", "5678")
+    assert len(operators.list_operators(store)) == 1
+
+
+def test_cli_operator_add_and_list(run_kiosk) -> None:
+    added = run_kiosk("operator", "add", "Malika", "--pin-stdin", input="2468\n")
+    assert added.returncode == 0, added.stderr
+    assert "Malika" in added.stdout
+    again = run_kiosk("operator", "add", "Malika", "--pin-stdin", input="2468\n")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    short = run_kiosk("operator", "add", "Bek", "--pin-stdin", input="1\n")
+    assert short.returncode == 2 and "digits" in short.stderr
+    listed = run_kiosk("operator", "list")
+    assert listed.returncode == 0 and "Malika" in listed.stdout and "Bek" not in listed.stdout
+    js = run_kiosk("operator", "list", "--json")
+    assert '"name": "Malika"' in js.stdout and "pin_hash" not in js.stdout
+
+
+def _run_on_tty(argv: list[str], env: dict[str, str], replies: list[str]) -> tuple[int, str]:
+    """Run argv on a pseudo-terminal (getpass reads /dev/tty), answering each prompt."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: becomes the kiosk CLI
+        os.execve(argv[0], argv, env)
+    output = b""
+    pending = list(replies)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if pending and output.count(b":") > len(replies) - len(pending):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("second", "code"), [("8642", 0), ("8643", 2)])
+def test_cli_operator_add_asks_pin_twice_on_a_terminal(
+    data_dir: Path, second: str, code: int
+) -> None:
+    env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_LANG": "en"}
+    argv = [sys.executable, "-m", "kiosk.cli", "operator", "add", "Sevara"]
+    exit_code, output = _run_on_tty(argv, env, ["8642", second])
+    assert exit_code == code, output
+    assert "8642" not in output  # the PIN is never echoed
+    with Store.open(data_dir) as store:
+        assert operators.has_operators(store) is (code == 0)
+        if code == 0:
+            assert login(store, "Sevara", "8642").ok
+        else:
+            assert "do not match" in output
