@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from kiosk import __version__
-from kiosk.cliutil import add_common
+from kiosk.cliutil import add_common, lang
+from kiosk.i18n import tr
 
 # Order is the order shown in --help. Modules outside kiosk/ (sync, screens) are
 # imported only here, lazily, so the layer rule (imports point down) holds.
@@ -63,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        # An unusable data directory or a full disk: say so plainly, no traceback.
+        print(tr(lang(args), "Cannot use the data files: {error}", error=exc), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
