@@ -1,0 +1,83 @@
+"""Sync over an emulated 2G link (64 kbit/s, 300 ms RTT) through the fault proxy.
+
+The figure of merit is the sync time against payload bytes / link rate: the time a
+perfect link-filling transfer of the raw answers would take. Batching amortises the
+round trips and gzip shrinks the bytes, so the ratio can be below 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from bench.sync import portal_setup, timed_sync
+from sync.faultproxy import FaultProxy
+
+LINK_BPS = 64_000
+RTT = 0.300
+BUDGET = 1.3
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    n = 100 if quick else 1000
+    with portal_setup() as setup:
+        store = setup.kiosk("poor-link", n)
+        payload_bytes = store.db.execute("SELECT SUM(size_bytes) FROM outbox").fetchone()[0]
+        with FaultProxy(setup.portal.url, bandwidth_bps=LINK_BPS, rtt=RTT, lifetime=1800) as proxy:
+            seconds, report = timed_sync(store, proxy.url)
+            wire_bytes = proxy.bytes_up + proxy.bytes_down
+            requests = proxy.requests
+    ideal = payload_bytes * 8 / LINK_BPS
+    ratio = seconds / ideal
+    wire_ideal = wire_bytes * 8 / LINK_BPS
+
+    def row(metric: str, value: float, unit: str, **extra: Any) -> dict[str, Any]:
+        base = {
+            "benchmark": "poor_link",
+            "metric": metric,
+            "value": round(value, 3),
+            "unit": unit,
+            "baseline": None,
+            "ratio": None,
+            "budget": None,
+            "met": None,
+        }
+        base.update(extra)
+        return base
+
+    return [
+        row(
+            f"sync {n} submissions at 64 kbit/s, 300 ms RTT",
+            seconds,
+            "s",
+            baseline=round(ideal, 3),
+            ratio=round(ratio, 3),
+            budget=f"<= {BUDGET}x payload/rate",
+            met=ratio <= BUDGET,
+        ),
+        row("payload bytes (uncompressed answers)", payload_bytes, "B"),
+        row(
+            "bytes on the wire (both directions, with HTTP)",
+            wire_bytes,
+            "B",
+            baseline=payload_bytes,
+            ratio=round(wire_bytes / payload_bytes, 3),
+        ),
+        row("sync time vs wire bytes / link rate", seconds / wire_ideal, "x"),
+        row("requests over the link", requests, "req"),
+        row("request bodies sent (gzip)", report.bytes_sent, "B"),
+    ]
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    for r in run(quick=quick):
+        print(
+            f"{r['metric']:<55} {r['value']:>12} {r['unit']:<6} "
+            f"{'' if r['met'] is None else ('met' if r['met'] else 'NOT MET')}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,239 @@
+"""HTTP client of sync protocol v1 (httpx): enrolment, batches, status, catalog, bundles.
+
+Every failure becomes one of three errors so the engine can decide without looking at
+HTTP: `AuthError` (401: stop, enrol again), `RetryableError` (network, timeouts,
+5xx, 429: back off, honouring Retry-After) and `RequestRejected` (another 4xx: this
+request will never succeed as it is).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from kiosk.i18n import N_, tr
+from sync import wire
+
+# Per socket operation, not per request: a slow 2G upload that keeps moving is fine.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
+USER_AGENT = f"mahalla-kiosk-sync/{wire.PROTOCOL_VERSION}"
+
+
+class PortalError(Exception):
+    """Base of client errors; ``msgid`` + ``kwargs`` make the message in any language."""
+
+    def __init__(self, msgid: str, **kwargs: object) -> None:
+        super().__init__(msgid.format(**kwargs) if kwargs else msgid)
+        self.msgid = msgid
+        self.kwargs = kwargs
+
+    def text(self, lang: str) -> str:
+        return tr(lang, self.msgid, **self.kwargs)
+
+
+class AuthError(PortalError):
+    """401: the token is unknown or revoked; the kiosk must be enrolled again."""
+
+
+class RetryableError(PortalError):
+    """Try again later; ``retry_after`` is the portal's Retry-After in seconds, if any."""
+
+    def __init__(self, msgid: str, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(msgid, **kwargs)
+        self.retry_after = retry_after
+
+
+class RequestRejected(PortalError):
+    """A 4xx other than 401/429: the request as sent will never be accepted."""
+
+    def __init__(self, msgid: str, http_status: int, **kwargs: object) -> None:
+        super().__init__(msgid, **kwargs)
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    results: list[dict[str, Any]]
+    bytes_sent: int
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return body["detail"]
+    return json.dumps(body)[:200]
+
+
+class PortalClient:
+    """One portal, one device token. Not thread-safe: make one per thread."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        headers = {"User-Agent": USER_AGENT}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    @classmethod
+    def from_store(
+        cls, store: Any, portal_url: str | None = None, **kwargs: Any
+    ) -> PortalClient | None:
+        """The client for the store's enrolment; None when the kiosk is not enrolled."""
+        url = portal_url or store.get_setting("portal_url")
+        token = store.get_setting("portal_token")
+        if not url or not token:
+            return None
+        return cls(url, token, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transport -------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, f"{wire.API}{path}", **kwargs)
+        except httpx.TimeoutException as exc:
+            raise RetryableError(N_("The portal did not answer in time.")) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise RetryableError(
+                N_("Cannot reach the portal: {error}"), error=type(exc).__name__
+            ) from exc
+        status = response.status_code
+        if status == 401:
+            raise AuthError(
+                N_(
+                    "The portal no longer accepts this kiosk. Enrol it again: "
+                    "kiosk enroll --portal URL --code CODE"
+                )
+            )
+        if status in (429, 503) or status >= 500:
+            raise RetryableError(
+                N_("The portal is busy or failing (HTTP {status})."),
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                status=status,
+            )
+        if 400 <= status < 500:
+            raise RequestRejected(
+                N_("The portal refused the request (HTTP {status}): {detail}"),
+                status,
+                status=status,
+                detail=_detail(response),
+            )
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            # A cut or garbled answer is a transport fault: the request is repeated.
+            raise RetryableError(N_("The portal's answer was incomplete.")) from exc
+
+    # --- protocol --------------------------------------------------------------
+
+    def health(self) -> bool:
+        try:
+            self._request("GET", "/health")
+        except PortalError:
+            return False
+        return True
+
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
+        """Spend an enrolment code: {device_id, token, device_prefix}."""
+        body: dict[str, Any] = {"code": code, "name": name}
+        if device_id:
+            body["device_id"] = device_id
+        data = self._json(self._request("POST", "/devices/enroll", json=body))
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(k), str) for k in ("device_id", "token", "device_prefix")
+        ):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return data
+
+    def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
+        """POST one gzip batch; the per-item results, in the items' order."""
+        raw = json.dumps({"items": items}, ensure_ascii=False, separators=(",", ":")).encode()
+        body = gzip.compress(raw, compresslevel=6, mtime=0)
+        response = self._request(
+            "POST",
+            "/submissions/batch",
+            content=body,
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+        data = self._json(response)
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return BatchResult([r for r in results if isinstance(r, dict)], len(body))
+
+    def status(self, since: int, limit: int = 500) -> dict[str, Any]:
+        data = self._json(self._request("GET", "/status", params={"since": since, "limit": limit}))
+        if not isinstance(data, dict) or not isinstance(data.get("changes"), list):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return data
+
+    def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
+        """The catalog {etag, forms}, or None when unchanged since ``etag`` (304)."""
+        headers = {"If-None-Match": f'"{etag}"'} if etag else {}
+        response = self._request("GET", "/catalog", headers=headers)
+        if response.status_code == 304:
+            return None
+        data = self._json(response)
+        if not isinstance(data, dict) or not isinstance(data.get("forms"), list):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return data
+
+    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+        """Deliver a bundle file as it is; the portal checks its signature."""
+        response = self._request(
+            "POST",
+            "/bundles",
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        result = self._json(response)
+        if not isinstance(result, dict) or not isinstance(result.get("results"), list):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return result

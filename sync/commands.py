@@ -1,0 +1,346 @@
+"""`kiosk enroll`, `kiosk sync`, `kiosk export-bundle`, `kiosk import-bundle`.
+
+Exit codes: 0 success (for `sync`: nothing left waiting), 1 failure or items still
+waiting, 2 bad arguments, bad bundle, or not enrolled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from kiosk import cliutil
+from kiosk.i18n import N_, ntr, tr
+
+NOT_ENROLLED = N_(
+    "This kiosk is not enrolled with a portal. Run: kiosk enroll --portal URL --code CODE"
+)
+
+
+class _StoreUnavailable(Exception):
+    """The kiosk database cannot be opened; carries the message already translated."""
+
+
+def register(sub: Any) -> None:
+    enroll = cliutil.add_command(
+        sub, "enroll", "enrol this kiosk with a portal", _guarded(cmd_enroll)
+    )
+    enroll.add_argument("--portal", required=True, metavar="URL", help="the portal's base URL")
+    enroll.add_argument("--code", required=True, help="one-time enrolment code from the portal")
+    enroll.add_argument("--name", default=None, help="this kiosk's name (default: host name)")
+
+    sync = cliutil.add_command(
+        sub, "sync", "send queued submissions now, with progress", _guarded(cmd_sync)
+    )
+    sync.add_argument("--portal", default=None, metavar="URL", help="use this portal URL")
+    sync.add_argument(
+        "--max-wait",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="wait out back-offs up to this long (default 20)",
+    )
+    sync.add_argument("--batch-items", type=int, default=500, metavar="N")
+    sync.add_argument("--batch-bytes", type=int, default=256 * 1024, metavar="BYTES")
+    sync.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    export = cliutil.add_command(
+        sub, "export-bundle", "write every unsent submission to a bundle file", _guarded(cmd_export)
+    )
+    export.add_argument("file", type=Path, metavar="FILE")
+
+    imp = cliutil.add_command(
+        sub,
+        "import-bundle",
+        "deliver a bundle file through this kiosk's portal",
+        _guarded(cmd_import),
+    )
+    imp.add_argument("file", type=Path, metavar="FILE")
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """The kiosk store; a database that cannot be opened is a message, not a traceback."""
+    from kiosk.store import StoreError
+
+    try:
+        return cliutil.open_store(args)
+    except StoreError as exc:
+        raise _StoreUnavailable(exc.message(cliutil.lang(args))) from exc
+
+
+def _guarded(handler: Any) -> Any:
+    """Turn _StoreUnavailable into exit code 1 with its message."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except _StoreUnavailable as exc:
+            return cliutil.fail(str(exc), 1)
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from sync.client import PortalError, RequestRejected
+    from sync.enrolment import enroll
+
+    lang = cliutil.lang(args)
+    if not args.portal.startswith(("http://", "https://")):
+        return cliutil.fail(tr(lang, "The portal URL must start with http:// or https://."))
+    store = _store(args)
+    try:
+        result = enroll(store, args.portal, args.code, args.name)
+    except RequestRejected as exc:
+        return cliutil.fail(
+            tr(
+                lang,
+                "The portal did not accept the enrolment code "
+                "(wrong, already used or expired): {detail}",
+                detail=exc.kwargs.get("detail", ""),
+            )
+        )
+    except PortalError as exc:
+        return cliutil.fail(exc.text(lang), 1)
+    print(
+        tr(
+            lang,
+            "Enrolled with {url}. Tracking codes start with {prefix}.",
+            url=args.portal,
+            prefix=result["device_prefix"],
+        )
+    )
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sync.client import PortalClient
+    from sync.engine import SyncEngine
+
+    lang = cliutil.lang(args)
+    if args.batch_items < 1 or args.batch_bytes < 1 or args.max_wait < 0:
+        return cliutil.fail(tr(lang, "Batch sizes must be positive and --max-wait not negative."))
+    store = _store(args)
+    client = PortalClient.from_store(store, args.portal)
+    if client is None:
+        return cliutil.fail(tr(lang, NOT_ENROLLED))
+    engine = SyncEngine(
+        store, client, batch_items=args.batch_items, batch_bytes=args.batch_bytes, lang=lang
+    )
+    with client:
+        report = _run_with_progress(engine, lang, args.json, args.max_wait)
+    if args.json:
+        cliutil.print_json(
+            {
+                "sent": report.sent,
+                "duplicates": report.duplicates,
+                "rejected": [{"tracking_code": c, "reason": r} for c, r in report.rejected],
+                "waiting": report.waiting,
+                "bytes_sent": report.bytes_sent,
+                "statuses": report.statuses,
+                "forms_updated": report.forms_updated,
+                "error": report.error,
+                "needs_enrolment": report.needs_enrolment,
+            }
+        )
+    else:
+        _print_summary(report, lang)
+    if report.needs_enrolment:
+        return 2
+    return 0 if report.waiting == 0 else 1
+
+
+def _run_with_progress(engine: Any, lang: str, quiet: bool, max_wait: float) -> Any:
+    """Run the engine under a rich progress bar: items on the bar, bytes beside it."""
+    from rich.console import Console
+    from rich.filesize import decimal
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=quiet)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[size]}"),
+    )
+    with Progress(*columns, console=console, disable=quiet) as bar:
+        task = bar.add_task(tr(lang, "Sending"), total=None, size="")
+
+        def progress(p: Any) -> None:
+            size = f"{decimal(p.bytes_done)} / {decimal(p.bytes_total)}"
+            bar.update(task, total=max(p.items_total, 1), completed=p.items_done, size=size)
+
+        return engine.run(progress=progress, force=True, max_wait=max_wait)
+
+
+def _print_summary(report: Any, lang: str) -> None:
+    print(tr(lang, "Sent: {n}", n=report.sent))
+    print(tr(lang, "Already at the portal (duplicates): {n}", n=report.duplicates))
+    print(ntr(lang, "Rejected: {n} submission", "Rejected: {n} submissions", len(report.rejected)))
+    for code, reason in report.rejected:
+        print(tr(lang, "  {code}: {reason}", code=code, reason=reason))
+    print(tr(lang, "Still waiting: {n}", n=report.waiting))
+    if report.statuses:
+        print(tr(lang, "Status updates received: {n}", n=report.statuses))
+    if report.error:
+        print(tr(lang, "Problem: {error}", error=report.error), file=sys.stderr)
+
+
+def _write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> None:
+    """Write through ``fill`` to a temporary file beside ``path``, fsync, rename over it.
+
+    A pulled USB stick or a crash leaves the old file or none, never half a bundle.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fill(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _sendable_items(store: Any, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
+    """Every queued item in protocol form, streamed; damaged ones left out (said once)."""
+    from sync import queue
+
+    for batch in queue.iter_batches(store.db, None, 1000, 1 << 62):
+        for row in batch:
+            try:
+                yield row.item()
+            except ValueError:
+                if warn:
+                    print(
+                        tr(
+                            lang,
+                            "Left out {code}: its saved answers are damaged.",
+                            code=row.tracking_code,
+                        ),
+                        file=sys.stderr,
+                    )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kiosk import audit
+    from sync import bundle, queue
+
+    lang = cliutil.lang(args)
+    store = _store(args)
+    token = store.get_setting("portal_token")
+    if not token:
+        return cliutil.fail(
+            tr(lang, "Bundles are signed with the portal's token, so enrol first.")
+            + "\n"
+            + tr(lang, NOT_ENROLLED)
+        )
+    target: Path = args.file.expanduser()
+    if not target.parent.is_dir():
+        return cliutil.fail(tr(lang, "The folder {path} does not exist.", path=str(target.parent)))
+    # One read snapshot for both passes (count, then write), so they see the same
+    # queue while the kiosk goes on taking submissions. Streaming keeps memory flat.
+    with store.db.atomic():
+        count = sum(1 for _ in _sendable_items(store, lang, warn=False))
+        if not count:
+            print(tr(lang, "Nothing to export: every submission has been sent."))
+            return 0
+        device_id = store.get_setting("portal_device_id") or store.device_id
+
+        def fill(out: BinaryIO) -> None:
+            bundle.write(
+                out,
+                _sendable_items(store, lang, warn=True),
+                count,
+                device_id=device_id,
+                device_prefix=store.device_prefix,
+                token=token,
+                created_at=queue.now_iso(),
+            )
+
+        try:
+            _write_atomically(target, fill)
+        except OSError as exc:
+            return cliutil.fail(
+                tr(
+                    lang,
+                    "Cannot write {path}: {error}",
+                    path=str(target),
+                    error=exc.strerror or str(exc),
+                ),
+                1,
+            )
+    with store.transaction() as db:
+        audit.append(db, "operator", "export_bundle", str(target), {"items": count})
+    print(
+        ntr(
+            lang,
+            "Exported {n} submission to {path}.",
+            "Exported {n} submissions to {path}.",
+            count,
+            path=str(target),
+        )
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from kiosk import audit
+    from sync import bundle
+    from sync.client import PortalClient, PortalError, RequestRejected
+
+    lang = cliutil.lang(args)
+    try:
+        parsed, data = bundle.read(args.file.expanduser())
+    except bundle.BundleError as exc:
+        return cliutil.fail(tr(lang, "The bundle was refused: {reason}", reason=exc.text(lang)))
+    store = _store(args)
+    client = PortalClient.from_store(store)
+    if client is None:
+        return cliutil.fail(tr(lang, NOT_ENROLLED))
+    try:
+        with client:
+            result = client.upload_bundle(data)
+    except RequestRejected as exc:
+        return cliutil.fail(
+            tr(lang, "The portal refused the bundle: {detail}", detail=exc.kwargs.get("detail", ""))
+        )
+    except PortalError as exc:
+        return cliutil.fail(exc.text(lang), 1)
+    outcomes = [r.get("outcome") for r in result["results"]]
+    accepted = outcomes.count("accepted")
+    duplicates = outcomes.count("duplicate")
+    refused = [r for r in result["results"] if r.get("outcome") in ("rejected", "conflict")]
+    with store.transaction() as db:
+        audit.append(
+            db,
+            "operator",
+            "import_bundle",
+            str(args.file),
+            {
+                "device_id": parsed.device_id,
+                "items": len(parsed.items),
+                "accepted": accepted,
+                "duplicates": duplicates,
+                "refused": len(refused),
+            },
+        )
+    print(
+        tr(
+            lang,
+            "Bundle delivered: {accepted} new, {duplicates} already at the portal, "
+            "{refused} refused.",
+            accepted=accepted,
+            duplicates=duplicates,
+            refused=len(refused),
+        )
+    )
+    for r in refused:
+        print(tr(lang, "  {id}: {reason}", id=r.get("id"), reason=r.get("reason")))
+    return 0

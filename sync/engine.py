@@ -1,0 +1,270 @@
+"""The sync engine: drain the outbox in batches, then pull statuses and the catalog.
+
+Safe to run from a thread worker (give it a Store opened in that thread). Nothing is
+kept in memory that a crash could lose: each batch's outcomes commit together, the
+retry schedule is in the outbox rows, and the portal's idempotency makes a resend
+after a crash harmless (it answers ``duplicate``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kiosk.i18n import tr
+from sync import queue
+from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
+
+DEFAULT_BATCH_BYTES = 256 * 1024
+DEFAULT_BATCH_ITEMS = 500
+# Whole-batch refusals that are about the content: bisect to find the item.
+CONTENT_REFUSALS = frozenset({400, 413, 415, 422})
+
+
+@dataclass
+class SyncProgress:
+    """Reported after each batch; totals are the items due when the run began."""
+
+    items_done: int
+    items_total: int
+    bytes_done: int
+    bytes_total: int
+
+
+@dataclass
+class SyncReport:
+    sent: int = 0  # newly accepted by the portal
+    duplicates: int = 0  # the portal already had them (a resend after a crash)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (tracking_code, reason)
+    waiting: int = 0  # still queued after the run
+    bytes_sent: int = 0  # request bodies on the wire (gzip)
+    error: str | None = None  # why the run stopped early, in the report's language
+    needs_enrolment: bool = False  # 401: enrol again before the next sync
+    statuses: int = 0  # status changes pulled
+    forms_updated: int = 0  # catalog form versions added
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.waiting == 0
+
+
+ProgressCallback = Callable[[SyncProgress], Any]
+
+
+class SyncEngine:
+    """``SyncEngine(store, client).run(progress=cb) -> SyncReport``."""
+
+    def __init__(
+        self,
+        store: Any,
+        client: PortalClient,
+        *,
+        batch_items: int = DEFAULT_BATCH_ITEMS,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        lang: str = "en",
+        base_delay: float = queue.BASE_DELAY,
+        max_delay: float = queue.MAX_DELAY,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.batch_items = max(1, min(batch_items, 1000))
+        self.batch_bytes = max(1, batch_bytes)
+        self.lang = lang
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask a running ``run`` (in another thread) to stop after the current request.
+
+        The engine stays cancelled: make a new one for the next run.
+        """
+        self._cancel.set()
+
+    def run(
+        self,
+        progress: ProgressCallback | None = None,
+        *,
+        force: bool = False,
+        max_wait: float = 0.0,
+        pull: bool = True,
+    ) -> SyncReport:
+        """One sync. ``force`` sends items whose retry is not due yet (field staff asked
+        for it); ``max_wait`` seconds lets the run wait out short back-offs itself."""
+        report = SyncReport()
+        deadline = datetime.now(UTC).timestamp() + max(0.0, max_wait)
+        try:
+            self._send_all(report, progress, force)
+            while self._should_wait_again(report, deadline):
+                report.error = None
+                self._send_all(report, progress, False)
+            if pull and not report.needs_enrolment and not self._cancel.is_set():
+                self._pull(report)
+        except PortalError as exc:  # raised outside a batch (should be rare)
+            report.error = exc.text(self.lang)
+        except Exception as exc:  # a worker thread must get a report, never a traceback
+            report.error = tr(
+                self.lang, "Sync failed: {error}", error=str(exc) or type(exc).__name__
+            )
+        finally:
+            self._finish(report)
+        return report
+
+    # --- sending ---------------------------------------------------------------
+
+    def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:
+        due = None if force else queue.now_iso()
+        items_total, bytes_total = queue.pending_totals(self.store.db, due)
+        done_items = done_bytes = 0
+        if progress:
+            progress(SyncProgress(0, items_total, 0, bytes_total))
+        for batch in queue.iter_batches(self.store.db, due, self.batch_items, self.batch_bytes):
+            if self._cancel.is_set():
+                report.error = tr(self.lang, "Sync cancelled.")
+                return
+            if not self._send(batch, report):
+                return
+            done_items += len(batch)
+            done_bytes += sum(r.size_bytes for r in batch)
+            if progress:
+                progress(
+                    SyncProgress(
+                        min(done_items, items_total),
+                        items_total,
+                        min(done_bytes, bytes_total),
+                        bytes_total,
+                    )
+                )
+
+    def _send(self, batch: list[queue.Row], report: SyncReport) -> bool:
+        """Send one batch and settle it; False when the run must stop."""
+        items: list[dict[str, Any]] = []
+        sendable: list[queue.Row] = []
+        for row in batch:
+            try:
+                items.append(row.item())
+                sendable.append(row)
+            except ValueError:  # a damaged payload can never be sent: quarantine it
+                reason = tr(self.lang, "The saved answers are damaged and cannot be sent.")
+                queue.quarantine(self.store, row, reason)
+                report.rejected.append((row.tracking_code, reason))
+        if not sendable:
+            return True
+        try:
+            result = self.client.send_batch(items)
+        except AuthError as exc:
+            report.needs_enrolment = True
+            report.error = exc.text(self.lang)
+            return False
+        except RetryableError as exc:
+            queue.schedule_retry(
+                self.store, sendable, str(exc), exc.retry_after, self.base_delay, self.max_delay
+            )
+            report.error = exc.text(self.lang)
+            return False
+        except RequestRejected as exc:
+            if exc.http_status in CONTENT_REFUSALS:
+                return self._bisect(sendable, exc, report)
+            # 403, 404, 405...: a wrong URL or portal, not bad items. Never quarantine
+            # on that; back off and say so.
+            queue.schedule_retry(
+                self.store, sendable, str(exc), None, self.base_delay, self.max_delay
+            )
+            report.error = exc.text(self.lang)
+            return False
+        report.bytes_sent += result.bytes_sent
+        summary = queue.apply_results(self.store, sendable, result.results, result.bytes_sent)
+        report.sent += summary["accepted"]
+        report.duplicates += summary["duplicate"]
+        report.rejected.extend((code, reason) for code, reason, _ in summary["rejected"])
+        return True
+
+    def _bisect(self, rows: list[queue.Row], exc: RequestRejected, report: SyncReport) -> bool:
+        """A batch the portal refused whole: halve it until the bad item stands alone."""
+        if len(rows) == 1:
+            reason = exc.text(self.lang)
+            queue.quarantine(self.store, rows[0], reason)
+            report.rejected.append((rows[0].tracking_code, reason))
+            return True
+        middle = len(rows) // 2
+        return self._send(rows[:middle], report) and self._send(rows[middle:], report)
+
+    def _should_wait_again(self, report: SyncReport, deadline: float) -> bool:
+        """After a retryable failure, sleep until the next item is due if within the deadline."""
+        if report.error is None or report.needs_enrolment or self._cancel.is_set():
+            return False
+        due = queue.next_due_at(self.store.db)
+        if due is None:
+            return False
+        due_ts = datetime.fromisoformat(due).timestamp()
+        now = datetime.now(UTC).timestamp()
+        if due_ts > deadline:
+            return False
+        self._cancel.wait(max(0.0, due_ts - now))
+        return not self._cancel.is_set()
+
+    # --- pulls -----------------------------------------------------------------
+
+    def _pull(self, report: SyncReport) -> None:
+        try:
+            self._pull_status(report)
+            self._pull_catalog(report)
+        except AuthError as exc:
+            report.needs_enrolment = True
+            report.error = exc.text(self.lang)
+        except PortalError as exc:
+            report.error = report.error or exc.text(self.lang)
+
+    def _pull_status(self, report: SyncReport) -> None:
+        cursor = int(self.store.get_setting("status_cursor") or 0)
+        while not self._cancel.is_set():
+            page = self.client.status(cursor)
+            new_cursor = page.get("cursor")
+            if not isinstance(new_cursor, int) or new_cursor < cursor:
+                return  # a confused answer must not move the cursor backwards
+            report.statuses += queue.apply_status_changes(self.store, page["changes"], new_cursor)
+            cursor = new_cursor
+            if not page.get("more"):
+                return
+
+    def _pull_catalog(self, report: SyncReport) -> None:
+        catalog = self.client.catalog(self.store.get_setting("catalog_etag"))
+        if catalog is None:
+            return
+        try:
+            from kiosk.catalog import Catalog
+        except ImportError:
+            return
+        known = {(r[0], r[1]) for r in self.store.db.execute("SELECT form_id, version FROM forms")}
+        cat = Catalog(self.store)
+        for entry in catalog["forms"]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("spec"), dict):
+                continue
+            if (entry.get("form_id"), str(entry.get("version"))) in known:
+                continue
+            try:
+                cat.put(entry["spec"], source="portal")
+            except Exception as exc:  # one bad form must not block the others
+                report.error = report.error or tr(
+                    self.lang, "A form from the portal could not be used: {error}", error=str(exc)
+                )
+                continue
+            report.forms_updated += 1
+        if isinstance(catalog.get("etag"), str) and report.error is None:
+            self.store.set_setting("catalog_etag", catalog["etag"])
+
+    # --- bookkeeping -----------------------------------------------------------
+
+    def _finish(self, report: SyncReport) -> None:
+        try:
+            report.waiting = queue.waiting_count(self.store.db)
+            now = queue.now_iso()
+            self.store.set_setting("last_sync_attempt_at", now)
+            if report.error is None:
+                self.store.set_setting("last_sync_at", now)
+            self.store.set_setting("last_sync_error", report.error)  # None clears it
+        except Exception as exc:  # the store itself failing: say so, keep the report
+            report.error = report.error or str(exc)

@@ -1,0 +1,324 @@
+"""The reference portal's HTTP API (protocol v1, docs/sync-protocol.md) on FastAPI.
+
+Bodies of the batch and bundle endpoints are read by hand (not by pydantic) because
+they may be gzip: the compressed and the decompressed size are both bounded, so an
+oversized body or a gzip bomb gets 413 and never reaches the database.
+"""
+
+import json
+import zlib
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from sync import bundle as bundle_mod
+from sync import wire
+from sync.portal.store import Device, PortalStore
+
+MAX_BUNDLE_BODY = 64 * 1024 * 1024
+MAX_BUNDLE_DECOMPRESSED = 256 * 1024 * 1024
+
+
+class EnrollRequest(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    device_id: str | None = Field(default=None, max_length=64, description="re-enrol this device")
+
+
+class EnrollResponse(BaseModel):
+    device_id: str
+    token: str
+    device_prefix: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    protocol: int
+
+
+class CatalogForm(BaseModel):
+    form_id: str
+    version: str
+    category: str
+    spec: dict[str, Any]
+
+
+class CatalogResponse(BaseModel):
+    etag: str
+    forms: list[CatalogForm]
+
+
+class Item(BaseModel):
+    """One submission as sent (documentation only: items are checked one by one)."""
+
+    id: str = Field(description="client UUID, the idempotency key")
+    tracking_code: str
+    form_id: str
+    form_version: str
+    lang: str
+    payload: dict[str, Any]
+    content_hash: str = Field(description="sha256 hex of the payload's canonical JSON")
+    created_at: str
+    consent: bool = False
+    operator_id: int | None = None
+
+
+class BatchRequest(BaseModel):
+    items: list[Item] = Field(max_length=wire.MAX_BATCH_ITEMS)
+
+
+class ItemResult(BaseModel):
+    index: int
+    id: str | None
+    outcome: Literal["accepted", "duplicate", "conflict", "rejected"]
+    application_number: str | None = None
+    reason: str | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[ItemResult]
+
+
+class BundleResponse(BaseModel):
+    device_id: str
+    results: list[ItemResult]
+
+
+class StatusChange(BaseModel):
+    tracking_code: str
+    status: str
+    application_number: str
+    note: str | None
+    updated_at: str
+
+
+class StatusResponse(BaseModel):
+    changes: list[StatusChange]
+    cursor: int
+    more: bool
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing or unknown token: enrol again"},
+}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"model": ErrorBody, "description": "malformed body"},
+    413: {"model": ErrorBody, "description": "body or decompressed body too large"},
+    415: {"model": ErrorBody, "description": "unsupported Content-Encoding"},
+}
+
+
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its $defs inlined, for an openapi_extra body.
+
+    Refs like ``#/$defs/Item`` do not resolve inside an OpenAPI document.
+    """
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+def _answers_validator() -> Callable[[str, dict[str, Any]], str | None] | None:
+    """kiosk.engine.validate_answers as a batch validator, when the engine is there."""
+    try:
+        from kiosk.engine import validate_answers
+        from kiosk.form import Form
+    except ImportError:
+        return None
+
+    @lru_cache(maxsize=64)
+    def form_of(spec_json: str) -> Form:
+        # Building a Form is far costlier than checking answers: once per version.
+        return Form.from_pyxform(json.loads(spec_json))
+
+    def check(spec_json: str, item: dict[str, Any]) -> str | None:
+        try:
+            form = form_of(spec_json)
+            _, errors = validate_answers(form, item["payload"], "en")
+        except Exception as exc:  # a payload the engine cannot even read is invalid
+            return f"answers could not be checked: {exc}"
+        if errors:
+            return "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
+        return None
+
+    return check
+
+
+async def read_body(request: Request, max_body: int, max_decompressed: int) -> bytes:
+    """The request body, gunzipped if so declared; 413/415/400 on anything else."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise HTTPException(415, "Content-Encoding must be gzip or identity")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body:
+        raise HTTPException(413, f"body larger than {max_body} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body:
+            raise HTTPException(413, f"body larger than {max_body} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if encoding == "identity":
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, max_decompressed + 1)
+    except zlib.error as exc:
+        raise HTTPException(400, "body is not valid gzip") from exc
+    if len(data) > max_decompressed or inflater.unconsumed_tail:
+        raise HTTPException(413, f"decompressed body larger than {max_decompressed} bytes")
+    if not inflater.eof:
+        raise HTTPException(400, "gzip body is truncated")
+    return data
+
+
+def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
+    """The portal over ``data_dir/portal.db``. ``revalidate`` re-checks answers with the form engine."""
+    store = PortalStore(data_dir)
+    validator = _answers_validator() if revalidate else None
+    app = FastAPI(
+        title="Mahalla Kiosk reference portal",
+        version=f"{wire.PROTOCOL_VERSION}.0",
+        description="Sync protocol v1; see docs/sync-protocol.md.",
+    )
+    app.state.store = store
+    # Per-item results compress well; on a 2G link the answer matters as much as the request.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+
+    def device(authorization: Annotated[str | None, Header()] = None) -> Device:
+        scheme, _, token = (authorization or "").partition(" ")
+        found = (
+            store.device_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+        )
+        if found is None:
+            raise HTTPException(
+                401,
+                "unknown or revoked token: enrol this kiosk again",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return found
+
+    Authed = Annotated[Device, Depends(device)]
+
+    @app.get(f"{wire.API}/health", response_model=Health)
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "protocol": wire.PROTOCOL_VERSION}
+
+    @app.post(
+        f"{wire.API}/devices/enroll",
+        response_model=EnrollResponse,
+        responses={403: {"model": ErrorBody, "description": "code unknown, used or expired"}},
+    )
+    def enroll(body: EnrollRequest) -> dict[str, str]:
+        result = store.enroll(body.code, body.name, body.device_id)
+        if result is None:
+            raise HTTPException(403, "enrolment code unknown, already used or expired")
+        return result
+
+    @app.get(
+        f"{wire.API}/catalog",
+        response_model=CatalogResponse,
+        responses={**ERRORS, 304: {"description": "unchanged since If-None-Match"}},
+    )
+    def catalog(_device: Authed, if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        etag = store.catalog_etag()
+        quoted = f'"{etag}"'
+        if if_none_match:
+            offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+            if quoted in offered or "*" in offered:
+                return Response(status_code=304, headers={"ETag": quoted})
+        return JSONResponse({"etag": etag, "forms": store.forms()}, headers={"ETag": quoted})
+
+    @app.post(
+        f"{wire.API}/submissions/batch",
+        response_model=BatchResponse,
+        responses=BODY_ERRORS,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "JSON, usually with Content-Encoding: gzip",
+                "content": {"application/json": {"schema": _inline_schema(BatchRequest)}},
+            }
+        },
+    )
+    async def batch(request: Request, dev: Authed) -> dict[str, Any]:
+        data = await read_body(request, wire.MAX_BODY_BYTES, wire.MAX_DECOMPRESSED_BYTES)
+        try:
+            doc = json.loads(data)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            raise HTTPException(400, "body is not JSON") from exc
+        items = doc.get("items") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise HTTPException(400, "body must be an object with an 'items' list")
+        if len(items) > wire.MAX_BATCH_ITEMS:
+            raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
+        results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
+        return {"results": results}
+
+    @app.get(f"{wire.API}/status", response_model=StatusResponse, responses=ERRORS)
+    def status(
+        dev: Authed,
+        since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> dict[str, Any]:
+        return store.status_changes(dev.id, since, limit)
+
+    @app.post(
+        f"{wire.API}/bundles",
+        response_model=BundleResponse,
+        responses={**BODY_ERRORS, 422: {"model": ErrorBody, "description": "bundle refused"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "the bundle file as exported (gzip JSON)",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+    )
+    async def bundles(request: Request, _dev: Authed) -> dict[str, Any]:
+        # The file itself is gzip; a Content-Encoding on top is also accepted.
+        data = await read_body(request, MAX_BUNDLE_BODY, MAX_BUNDLE_DECOMPRESSED)
+        try:
+            parsed = bundle_mod.parse(data)
+        except bundle_mod.BundleTooLarge as exc:
+            raise HTTPException(413, str(exc)) from exc
+        except bundle_mod.BundleError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        origin = store.device(parsed.device_id)
+        if origin is None or not bundle_mod.verify_signature(parsed, origin.bundle_key):
+            raise HTTPException(422, "bundle signature does not match its device: refused")
+        if len(parsed.items) > wire.MAX_BUNDLE_ITEMS:
+            raise HTTPException(413, f"more than {wire.MAX_BUNDLE_ITEMS} items in one bundle")
+        results = await run_in_threadpool(
+            store.ingest, origin.id, parsed.items, "bundle", validator
+        )
+        return {"device_id": origin.id, "results": results}
+
+    return app

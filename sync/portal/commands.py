@@ -1,0 +1,217 @@
+"""`kiosk portal serve|enrolment-code|set-status|stats|add-form|revoke-device`.
+
+The portal keeps its data in ``--portal-dir`` or, by default, ``<data dir>/portal``,
+separate from the kiosk's own database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk import cliutil
+from kiosk.i18n import tr
+
+
+def register(sub: Any) -> None:
+    portal = sub.add_parser("portal", help="the reference portal (for tests and demos)")
+    cliutil.add_common(portal)
+    portal.set_defaults(handler=lambda args: _usage(portal))
+    psub = portal.add_subparsers(dest="portal_command", metavar="PORTAL_COMMAND")
+
+    serve = cliutil.add_command(psub, "serve", "serve the portal API over HTTP", cmd_serve)
+    _portal_dir(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
+    serve.add_argument(
+        "--revalidate", action="store_true", help="re-check answers with the form engine"
+    )
+    serve.add_argument(
+        "--no-bundled", action="store_true", help="do not load the kiosk's bundled forms"
+    )
+
+    code = cliutil.add_command(psub, "enrolment-code", "print a one-time enrolment code", cmd_code)
+    _portal_dir(code)
+
+    status = cliutil.add_command(
+        psub, "set-status", "change an application's status", cmd_set_status
+    )
+    _portal_dir(status)
+    status.add_argument("tracking_code", metavar="TRACKING_CODE")
+    status.add_argument("status", metavar="STATUS")
+    status.add_argument("--note", default=None)
+
+    stats = cliutil.add_command(psub, "stats", "counts of submissions and outcomes", cmd_stats)
+    _portal_dir(stats)
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.add_argument("--device", default=None, metavar="DEVICE_ID", help="one device only")
+
+    add_form = cliutil.add_command(psub, "add-form", "add an XLSForm to the catalog", cmd_add_form)
+    _portal_dir(add_form)
+    add_form.add_argument("file", type=Path, metavar="FILE")
+
+    revoke = cliutil.add_command(
+        psub, "revoke-device", "revoke a device's token", cmd_revoke_device
+    )
+    _portal_dir(revoke)
+    revoke.add_argument("device_id", metavar="DEVICE_ID")
+
+
+def _portal_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--portal-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the portal's own data directory (default: <data dir>/portal)",
+    )
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def portal_dir(args: argparse.Namespace) -> Path:
+    chosen = getattr(args, "portal_dir", None)
+    return Path(chosen).expanduser() if chosen else cliutil.data_dir(args) / "portal"
+
+
+def _open(args: argparse.Namespace):  # -> PortalStore
+    from sync.portal.store import PortalStore
+
+    return PortalStore(portal_dir(args))
+
+
+def load_bundled_forms(store: Any) -> list[str]:
+    """Put the kiosk's bundled forms in the portal's catalog; returns warnings."""
+    warnings: list[str] = []
+    try:
+        from kiosk.catalog import bundled_form_files, load_form_file
+    except ImportError as exc:
+        return [f"bundled catalog unavailable: {exc}"]
+    for path in bundled_form_files():
+        try:
+            form = load_form_file(path)
+        except Exception as exc:  # one broken form must not stop the portal
+            warnings.append(f"{path.name}: {exc}")
+            continue
+        store.add_form(
+            form.id, form.version, getattr(form, "category", "") or "", form.spec, "bundled"
+        )
+    return warnings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sync.portal.app import create_app
+
+    lang = cliutil.lang(args)
+    if not 0 <= args.port <= 65535:
+        return cliutil.fail(tr(lang, "The port must be between 0 and 65535."))
+    directory = portal_dir(args)
+    app = create_app(directory, revalidate=args.revalidate)
+    warnings = [] if args.no_bundled else load_bundled_forms(app.state.store)
+    for warning in warnings:
+        print(tr(lang, "Warning: {warning}", warning=warning), file=sys.stderr)
+    # Bind here, so port 0 works and the real port is known before serving.
+    try:
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto
+        # says TCP, and without it every response waits ~40 ms for a delayed ACK.
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        return cliutil.fail(
+            tr(
+                lang,
+                "Cannot listen on {host}:{port}: {error}",
+                host=args.host,
+                port=args.port,
+                error=exc.strerror,
+            ),
+            1,
+        )
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(tr(lang, "Portal listening on {url}", url=f"http://{host}:{port}"), flush=True)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    print(_open(args).create_enrolment_code())
+    return 0
+
+
+def cmd_set_status(args: argparse.Namespace) -> int:
+    from sync.portal.store import PortalStoreError
+
+    lang = cliutil.lang(args)
+    try:
+        result = _open(args).set_status(args.tracking_code, args.status, args.note)
+    except PortalStoreError as exc:
+        return cliutil.fail(tr(lang, "Cannot change the status: {reason}", reason=str(exc)))
+    print(
+        tr(
+            lang,
+            "{code}: status is now {status}",
+            code=result["tracking_code"],
+            status=result["status"],
+        )
+    )
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = _open(args).stats(args.device)
+    if args.json:
+        cliutil.print_json(stats)
+    else:
+        lang = cliutil.lang(args)
+        for key, value in stats.items():
+            print(tr(lang, "{name}: {value}", name=key, value=value))
+    return 0
+
+
+def cmd_add_form(args: argparse.Namespace) -> int:
+    lang = cliutil.lang(args)
+    try:
+        from kiosk.catalog import load_form_file
+
+        form = load_form_file(args.file)
+    except Exception as exc:  # CatalogError and friends: a clear message, no traceback
+        return cliutil.fail(tr(lang, "Cannot load the form: {reason}", reason=str(exc)))
+    added = _open(args).add_form(
+        form.id, form.version, getattr(form, "category", "") or "", form.spec, "admin"
+    )
+    if added:
+        print(tr(lang, "Form {id} version {version} added.", id=form.id, version=form.version))
+    else:
+        print(
+            tr(
+                lang,
+                "Form {id} version {version} was already there.",
+                id=form.id,
+                version=form.version,
+            )
+        )
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace) -> int:
+    from sync.portal.store import PortalStoreError
+
+    lang = cliutil.lang(args)
+    try:
+        _open(args).revoke_device(args.device_id)
+    except PortalStoreError as exc:
+        return cliutil.fail(tr(lang, "Cannot revoke: {reason}", reason=str(exc)))
+    print(tr(lang, "Device {id} revoked.", id=args.device_id))
+    return 0

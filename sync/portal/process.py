@@ -1,0 +1,128 @@
+"""Run the reference portal as a real subprocess (tests, benchmarks, `kiosk demo`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sync.health import probe
+
+START_TIMEOUT = 30.0
+
+
+class PortalStartError(RuntimeError):
+    """The portal process exited or never answered its health probe."""
+
+
+@dataclass
+class PortalProcess:
+    """A running `kiosk portal serve`; ``.url`` is its base URL."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate, then kill if it does not exit in time. Safe to call twice."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> PortalProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def portal_argv(data_dir: Path, host: str, port: int, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kiosk.cli",
+        "--lang",
+        "en",
+        "portal",
+        "serve",
+        "--portal-dir",
+        str(data_dir),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        *extra,
+    ]
+
+
+def start_portal(
+    data_dir: Path | str, host: str = "127.0.0.1", port: int = 0, *extra_args: str
+) -> PortalProcess:
+    """Start `kiosk portal serve` over ``data_dir`` and wait until /api/v1/health answers.
+
+    Port 0 lets the portal pick a free port; it prints its URL on its first line.
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", KIOSK_LANG="en")
+    proc = subprocess.Popen(
+        portal_argv(data_dir, host, port, *extra_args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,  # a Ctrl-C in the kiosk's terminal is the kiosk's alone
+    )
+    output: list[str] = []
+    url_box: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        # Keep draining so a chatty portal never blocks on a full pipe.
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line.rstrip("\n"))
+            del output[:-200]
+            if not url_box and "http://" in line:
+                url_box.append(line[line.index("http://") :].strip())
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, name="portal-output", daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT
+    ready.wait(START_TIMEOUT)
+    if url_box:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if probe(url_box[0], timeout=1.0):
+                return PortalProcess(url_box[0], data_dir, proc, output)
+            time.sleep(0.05)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    raise PortalStartError("portal did not start:\n" + "\n".join(output[-20:]))
+
+
+def create_enrolment_code(data_dir: Path | str) -> str:
+    """A one-time enrolment code for the portal over ``data_dir`` (no server needed)."""
+    from sync.portal.store import PortalStore
+
+    store = PortalStore(Path(data_dir))
+    try:
+        return store.create_enrolment_code()
+    finally:
+        store.close()

@@ -1,0 +1,517 @@
+"""The reference portal's own SQLite: devices, enrolment codes, forms, submissions.
+
+Every write that belongs together (a whole batch, an enrolment) is one transaction,
+so a request that fails half way leaves nothing behind. One connection guarded by a
+lock: the portal is a stand-in for the real one, and correctness beats concurrency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sync import wire
+
+DB_NAME = "portal.db"
+CODE_TTL = timedelta(hours=24)
+STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    prefix      TEXT NOT NULL UNIQUE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    bundle_key  TEXT NOT NULL,      -- hex HMAC key derived from the token
+    enrolled_at TEXT NOT NULL,
+    revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash  TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT
+);
+CREATE TABLE IF NOT EXISTS forms (
+    form_id  TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT '',
+    spec     TEXT NOT NULL,
+    source   TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (form_id, version)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    id                 TEXT PRIMARY KEY,
+    device_id          TEXT NOT NULL REFERENCES devices(id),
+    tracking_code      TEXT NOT NULL UNIQUE,
+    form_id            TEXT NOT NULL,
+    form_version       TEXT NOT NULL,
+    lang               TEXT NOT NULL,
+    payload            TEXT NOT NULL,
+    content_hash       TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    received_at        TEXT NOT NULL,
+    via                TEXT NOT NULL,
+    application_number TEXT NOT NULL UNIQUE,
+    status             TEXT NOT NULL,
+    note               TEXT,
+    status_updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_log (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id     TEXT NOT NULL,
+    tracking_code TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    application_number TEXT NOT NULL,
+    note          TEXT,
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_log_device ON status_log (device_id, seq);
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+LANGS = ("uz_Latn", "uz_Cyrl", "ru", "en")
+
+
+class PortalStoreError(Exception):
+    """An admin action that cannot be done (unknown code, bad status); message is clear."""
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    name: str
+    prefix: str
+    bundle_key: bytes
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(_normalise_code(code).encode()).hexdigest()
+
+
+class PortalStore:
+    """The portal's data directory: ``<dir>/portal.db``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_NAME
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _bump(self, name: str, by: int = 1) -> None:
+        if by:
+            self.conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, by),
+            )
+
+    # --- enrolment -------------------------------------------------------------
+
+    def create_enrolment_code(self) -> str:
+        """A one-time code, XXXX-XXXX from the unambiguous alphabet, valid 24 hours."""
+        raw = "".join(secrets.choice(wire.ALPHABET) for _ in range(8))
+        now = datetime.now(UTC)
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO enrolment_codes (code_hash, created_at, expires_at) VALUES (?, ?, ?)",
+                (_code_hash(raw), now.isoformat(), (now + CODE_TTL).isoformat()),
+            )
+        return f"{raw[:4]}-{raw[4:]}"
+
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str] | None:
+        """Spend ``code`` and return {device_id, token, device_prefix}; None if refused.
+
+        Naming a known ``device_id`` re-enrols that device (new token, same prefix), so a
+        kiosk whose token was revoked keeps its identity and its status history.
+        """
+        token = secrets.token_urlsafe(32)
+        now = now_iso()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
+                (_code_hash(code),),
+            ).fetchone()
+            if row is None or row["used_at"] is not None or row["expires_at"] < now:
+                return None
+            conn.execute(
+                "UPDATE enrolment_codes SET used_at = ? WHERE code_hash = ?",
+                (now, _code_hash(code)),
+            )
+            key = wire.bundle_key(token).hex()
+            existing = None
+            if device_id:
+                existing = conn.execute(
+                    "SELECT id, prefix FROM devices WHERE id = ?", (device_id,)
+                ).fetchone()
+            if existing is not None:
+                conn.execute(
+                    "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ? "
+                    "WHERE id = ?",
+                    (wire.token_hash(token), key, name, existing["id"]),
+                )
+                return {
+                    "device_id": existing["id"],
+                    "token": token,
+                    "device_prefix": existing["prefix"],
+                }
+            prefix = self._free_prefix(conn)
+            # A kiosk keeps its own uuid for life; the portal adopts it when it is one.
+            new_id = device_id if device_id and UUID_RE.match(device_id) else str(uuid.uuid4())
+            conn.execute(
+                "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (new_id, name, prefix, wire.token_hash(token), key, now),
+            )
+        return {"device_id": new_id, "token": token, "device_prefix": prefix}
+
+    @staticmethod
+    def _free_prefix(conn: sqlite3.Connection) -> str:
+        used = {r[0] for r in conn.execute("SELECT prefix FROM devices")}
+        space = len(wire.ALPHABET) ** wire.PREFIX_LEN
+        if len(used) >= space:
+            raise PortalStoreError("no tracking-code prefixes left")
+        while True:
+            prefix = "".join(secrets.choice(wire.ALPHABET) for _ in range(wire.PREFIX_LEN))
+            if prefix not in used:
+                return prefix
+
+    def device_for_token(self, token: str) -> Device | None:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT * FROM devices WHERE token_hash = ? AND revoked = 0",
+                (wire.token_hash(token),),
+            ).fetchone()
+        return self._device(row)
+
+    def device(self, device_id: str) -> Device | None:
+        with self._lock:
+            row = self.conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+        return self._device(row)
+
+    @staticmethod
+    def _device(row: sqlite3.Row | None) -> Device | None:
+        if row is None:
+            return None
+        return Device(row["id"], row["name"], row["prefix"], bytes.fromhex(row["bundle_key"]))
+
+    def revoke_device(self, device_id: str) -> None:
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?", (device_id,))
+            if cur.rowcount == 0:
+                raise PortalStoreError(f"unknown device {device_id}")
+
+    # --- catalog ---------------------------------------------------------------
+
+    def add_form(
+        self, form_id: str, version: str, category: str, spec: dict[str, Any], source: str
+    ) -> bool:
+        """Store one form version; False when that version was already there."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO forms (form_id, version, category, spec, source, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (form_id, version, category, wire.canonical_json(spec), source, now_iso()),
+            )
+            return cur.rowcount == 1
+
+    def forms(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT form_id, version, category, spec FROM forms ORDER BY form_id, version"
+            ).fetchall()
+        return [
+            {
+                "form_id": r["form_id"],
+                "version": r["version"],
+                "category": r["category"],
+                "spec": json.loads(r["spec"]),
+            }
+            for r in rows
+        ]
+
+    def catalog_etag(self) -> str:
+        """Changes exactly when a form version is added (specs are immutable per version)."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT form_id, version, spec FROM forms ORDER BY form_id, version"
+            ).fetchall()
+        digest = hashlib.sha256()
+        for r in rows:
+            digest.update(f"{r['form_id']}\0{r['version']}\0".encode())
+            digest.update(hashlib.sha256(r["spec"].encode()).digest())
+        return digest.hexdigest()[:32]
+
+    def _form_spec(self, form_id: str, version: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT spec FROM forms WHERE form_id = ? AND version = ?", (form_id, version)
+        ).fetchone()
+        return row["spec"] if row else None
+
+    # --- submissions -----------------------------------------------------------
+
+    def ingest(
+        self, device_id: str, items: list[Any], via: str, validator: Any = None
+    ) -> list[dict[str, Any]]:
+        """Apply a batch in one transaction; one outcome per item, in order.
+
+        ``validator(spec_json, item) -> str | None`` may re-check the answers against
+        the form and return a reason to reject.
+        """
+        results: list[dict[str, Any]] = []
+        counts = {"duplicates": 0, "conflicts": 0, "rejected": 0}
+        with self.transaction() as conn:
+            for index, item in enumerate(items):
+                result = self._ingest_one(conn, device_id, item, via, validator)
+                result["index"] = index
+                outcome = result["outcome"]
+                if outcome == "duplicate":
+                    counts["duplicates"] += 1
+                elif outcome == "conflict":
+                    counts["conflicts"] += 1
+                elif outcome == "rejected":
+                    counts["rejected"] += 1
+                results.append(result)
+            for name, value in counts.items():
+                self._bump(name, value)
+                self._bump(f"{name}@{device_id}", value)  # per device, for reports
+        return results
+
+    def _ingest_one(
+        self, conn: sqlite3.Connection, device_id: str, item: Any, via: str, validator: Any
+    ) -> dict[str, Any]:
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str) or not UUID_RE.match(item_id):
+            return {
+                "id": item_id if isinstance(item_id, str) else None,
+                "outcome": "rejected",
+                "reason": "id must be a lowercase UUID",
+            }
+
+        def rejected(reason: str) -> dict[str, Any]:
+            return {"id": item_id, "outcome": "rejected", "reason": reason}
+
+        problem = _check_fields(item)
+        if problem:
+            return rejected(problem)
+        payload_json = wire.canonical_json(item["payload"])
+        if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
+            return rejected(f"payload larger than {wire.MAX_ITEM_PAYLOAD_BYTES} bytes")
+        digest = hashlib.sha256(payload_json.encode()).hexdigest()
+        if digest != item["content_hash"]:
+            return rejected("content hash does not match the payload")
+        existing = conn.execute(
+            "SELECT content_hash, application_number FROM submissions WHERE id = ?", (item_id,)
+        ).fetchone()
+        if existing is not None:
+            if existing["content_hash"] == digest:
+                return {
+                    "id": item_id,
+                    "outcome": "duplicate",
+                    "application_number": existing["application_number"],
+                }
+            return {
+                "id": item_id,
+                "outcome": "conflict",
+                "reason": "a different submission with this id was already received",
+            }
+        spec = self._form_spec(item["form_id"], item["form_version"])
+        if spec is None:
+            return rejected(f"unknown form {item['form_id']} version {item['form_version']}")
+        taken = conn.execute(
+            "SELECT 1 FROM submissions WHERE tracking_code = ?", (item["tracking_code"],)
+        ).fetchone()
+        if taken:
+            return rejected("tracking code already used by another submission")
+        if validator is not None:
+            reason = validator(spec, item)
+            if reason:
+                return rejected(reason)
+        number = self._next_application_number(conn)
+        now = now_iso()
+        conn.execute(
+            "INSERT INTO submissions (id, device_id, tracking_code, form_id, form_version, lang, "
+            "payload, content_hash, created_at, received_at, via, application_number, status, "
+            "status_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)",
+            (
+                item_id,
+                device_id,
+                item["tracking_code"],
+                item["form_id"],
+                item["form_version"],
+                item["lang"],
+                payload_json,
+                digest,
+                item["created_at"],
+                now,
+                via,
+                number,
+                now,
+            ),
+        )
+        conn.execute(
+            "INSERT INTO status_log (device_id, tracking_code, status, application_number, at) "
+            "VALUES (?, ?, 'received', ?, ?)",
+            (device_id, item["tracking_code"], number, now),
+        )
+        return {"id": item_id, "outcome": "accepted", "application_number": number}
+
+    def _next_application_number(self, conn: sqlite3.Connection) -> str:
+        self._bump("application_seq")
+        seq = conn.execute("SELECT value FROM counters WHERE name = 'application_seq'").fetchone()[
+            0
+        ]
+        return f"MK-{datetime.now(UTC).year}-{seq:07d}"
+
+    # --- status ----------------------------------------------------------------
+
+    def set_status(
+        self, tracking_code: str, status: str, note: str | None = None
+    ) -> dict[str, Any]:
+        if status not in STATUSES:
+            raise PortalStoreError(
+                f"unknown status {status!r}; expected one of {', '.join(STATUSES)}"
+            )
+        now = now_iso()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT tracking_code, device_id, application_number FROM submissions "
+                "WHERE tracking_code = ? COLLATE NOCASE",
+                (tracking_code.strip(),),
+            ).fetchone()
+            if row is None:
+                raise PortalStoreError(f"no application with tracking code {tracking_code}")
+            code = row["tracking_code"]
+            conn.execute(
+                "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
+                "WHERE tracking_code = ?",
+                (status, note, now, code),
+            )
+            conn.execute(
+                "INSERT INTO status_log (device_id, tracking_code, status, application_number, "
+                "note, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (row["device_id"], code, status, row["application_number"], note, now),
+            )
+        return {
+            "tracking_code": code,
+            "status": status,
+            "application_number": row["application_number"],
+            "note": note,
+        }
+
+    def status_changes(self, device_id: str, since: int, limit: int) -> dict[str, Any]:
+        """Changes after cursor ``since`` for this device's submissions, oldest first."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT * FROM status_log WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (device_id, since, limit + 1),
+            ).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        changes = [
+            {
+                "tracking_code": r["tracking_code"],
+                "status": r["status"],
+                "application_number": r["application_number"],
+                "note": r["note"],
+                "updated_at": r["at"],
+            }
+            for r in rows
+        ]
+        cursor = rows[-1]["seq"] if rows else since
+        return {"changes": changes, "cursor": cursor, "more": more}
+
+    # --- reports ---------------------------------------------------------------
+
+    def stats(self, device_id: str | None = None) -> dict[str, int]:
+        """Counts of stored submissions and of outcomes; for one device if given."""
+        suffix = f"@{device_id}" if device_id else ""
+        where, params = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
+        with self._lock:
+            counters = {r["name"]: r["value"] for r in self.conn.execute("SELECT * FROM counters")}
+            submissions = self.conn.execute(
+                f"SELECT COUNT(*) FROM submissions {where}", params
+            ).fetchone()[0]
+            devices = self.conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0]
+            forms = self.conn.execute("SELECT COUNT(*) FROM forms").fetchone()[0]
+        return {
+            "submissions": submissions,
+            "duplicates": counters.get(f"duplicates{suffix}", 0),
+            "conflicts": counters.get(f"conflicts{suffix}", 0),
+            "rejected": counters.get(f"rejected{suffix}", 0),
+            "devices": devices,
+            "forms": forms,
+        }
+
+    def submission_ids(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self.conn.execute("SELECT id FROM submissions ORDER BY id")]
+
+
+def _check_fields(item: dict[str, Any]) -> str | None:
+    """The first structural problem of an item, or None."""
+    if not isinstance(item.get("payload"), dict):
+        return "payload must be a JSON object"
+    for key in ("tracking_code", "form_id", "form_version", "lang", "content_hash", "created_at"):
+        value = item.get(key)
+        if not isinstance(value, str) or not value or len(value) > 200:
+            return f"{key} must be a non-empty string"
+    if not CODE_RE.match(item["tracking_code"]):
+        return "tracking_code has characters outside A-Z, 0-9 and '-'"
+    if not HASH_RE.match(item["content_hash"]):
+        return "content_hash must be 64 lowercase hex digits"
+    if item["lang"] not in LANGS:
+        return f"lang must be one of {', '.join(LANGS)}"
+    return None

@@ -1,0 +1,135 @@
+"""Helpers of the sync integration tests: CLI runs, queueing, the test form."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.store import Store
+from sync.enrolment import enroll as sync_enroll
+from sync.portal.process import PortalProcess, create_enrolment_code
+from sync.portal.store import PortalStore
+from tests.conftest import KIOSK_ARGV, REPO_ROOT
+
+__all__ = ["KIOSK_ARGV", "REPO_ROOT"]
+
+# A form the portal always knows, whatever the bundled catalog holds: tests stay
+# independent of the catalog's contents.
+TEST_FORM_ID = "sync_test"
+TEST_FORM_VERSION = "1"
+TEST_FORM_SPEC: dict[str, Any] = {
+    "type": "survey",
+    "name": "data",
+    "id_string": TEST_FORM_ID,
+    "version": TEST_FORM_VERSION,
+    "title": "Sync test",
+    "children": [
+        {"type": "text", "name": "full_name", "label": "Full name"},
+        {"type": "integer", "name": "n", "label": "Number"},
+    ],
+}
+
+
+@dataclass
+class Kiosk:
+    """An enrolled kiosk data dir and the portal it is enrolled with."""
+
+    data_dir: Path
+    portal: PortalProcess
+
+    def store(self) -> Store:
+        return Store.open(self.data_dir)
+
+    def run(self, *args: str, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[str]:
+        return run_cli(self.data_dir, *args, timeout=timeout, **kw)
+
+    @property
+    def device_id(self) -> str:
+        with self.store() as store:
+            value = store.get_setting("portal_device_id")
+        assert value
+        return value
+
+    def portal_stats(self) -> dict[str, int]:
+        """This kiosk's counts at the portal, read from its database."""
+        store = PortalStore(self.portal.data_dir)
+        try:
+            return store.stats(self.device_id)
+        finally:
+            store.close()
+
+    def portal_stats_cli(self) -> dict[str, int]:
+        """The same through `kiosk portal stats --json --device ID`."""
+        result = run_cli(
+            self.data_dir,
+            "portal",
+            "stats",
+            "--json",
+            "--device",
+            self.device_id,
+            "--portal-dir",
+            str(self.portal.data_dir),
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ, KIOSK_DATA_DIR=str(data_dir), KIOSK_LANG="en")
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def run_cli(
+    data_dir: Path, *args: str, timeout: float = 120, **kw: Any
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*KIOSK_ARGV, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(data_dir),
+        cwd=REPO_ROOT,
+        timeout=timeout,
+        **kw,
+    )
+
+
+def add_test_form(portal_dir: Path) -> None:
+    store = PortalStore(portal_dir)
+    try:
+        store.add_form(TEST_FORM_ID, TEST_FORM_VERSION, "test", TEST_FORM_SPEC, "admin")
+    finally:
+        store.close()
+
+
+def queue_submissions(
+    store: Store, n: int, *, start: int = 0, form_id: str = TEST_FORM_ID
+) -> list[str]:
+    """Queue ``n`` submissions through Store.submit in one transaction; their tracking codes."""
+    codes = []
+    with store.transaction():
+        for i in range(start, start + n):
+            sub = store.submit(
+                None,
+                {"full_name": f"Aliyev Vali {i}", "n": i},
+                "uz_Latn",
+                form_id=form_id,
+                form_version=TEST_FORM_VERSION,
+            )
+            codes.append(sub.tracking_code)
+    return codes
+
+
+def enroll(data_dir: Path, portal: PortalProcess) -> None:
+    """In-process (the CLI path is tested on its own): fixtures stay fast."""
+    code = create_enrolment_code(portal.data_dir)
+    with Store.open(data_dir) as store:
+        sync_enroll(store, portal.url, code, "test kiosk")
+
+
+def outbox(store: Store) -> list[dict[str, Any]]:
+    return list(store.db.query("SELECT * FROM outbox ORDER BY rowid"))
