@@ -460,7 +460,7 @@ class FormSession:
             return next((c.label(self._lang) for c in q.choices if c.name == value), str(value))
         if q.type == "select_multiple" and isinstance(value, list):
             labels = {c.name: c.label(self._lang) for c in q.choices}
-            return ", ".join(labels.get(v, v) for v in value)
+            return ", ".join(labels.get(v, str(v)) for v in value if isinstance(v, str | int))
         if isinstance(value, dt.date):
             return format_date(value, self._lang)
         if q.type == "acknowledge" and value == ACK:

@@ -204,7 +204,8 @@ def has_type(qtype: str, value: Any) -> bool:
     if qtype == "date":
         return isinstance(value, dt.date)
     if qtype == "select_multiple":
-        return isinstance(value, list)
+        # A damaged draft may hold [None, 1] or [[]]: only a list of names is a value.
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if qtype == "acknowledge":
         return value == ACK
     return isinstance(value, str)
