@@ -1,0 +1,127 @@
+"""Start-up time: process start to the first interactive screen, kiosk vs a bare Textual app.
+
+Each sample is a fresh interpreter (as `kiosk` is launched), run headless. The child
+notes the wall-clock moment its first screen has been painted (the kiosk then warms
+up its store and catalog behind it, without blocking input); the parent subtracts
+the moment it started the process. The baseline is a bare Textual app with a Header, a
+Label and a Footer, timed the same way. Budget (DESIGN.md): within 1.5x of the baseline.
+The kiosk is timed warm (its catalog cache already filled, as on every start but the
+first); the first start is reported too, without a budget.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BUDGET_RATIO = 1.5
+
+_KIOSK_CHILD = """
+import asyncio, sys, time
+from pathlib import Path
+from screens.app import KioskApp
+from screens.start import StartScreen
+
+async def ready(pilot):
+    while not isinstance(pilot.app.screen, StartScreen):
+        await asyncio.sleep(0.002)
+    painted = asyncio.Event()
+    pilot.app.screen.call_after_refresh(painted.set)
+    await painted.wait()
+    print(time.time(), flush=True)
+    pilot.app.exit()
+
+KioskApp(Path(sys.argv[1]), probe_interval=None).run(headless=True, auto_pilot=ready)
+"""
+
+_BARE_CHILD = """
+import asyncio, time
+from textual.app import App
+from textual.widgets import Footer, Header, Label
+
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Label("Hello")
+        yield Footer()
+
+async def ready(pilot):
+    painted = asyncio.Event()
+    pilot.app.screen.call_after_refresh(painted.set)
+    await painted.wait()
+    print(time.time(), flush=True)
+    pilot.app.exit()
+
+Bare().run(headless=True, auto_pilot=ready)
+"""
+
+
+def _time_child(code: str, *args: str) -> float:
+    """Seconds from starting the interpreter to the child's "ready" print."""
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"start-up child failed: {done.stderr.strip()[-500:]}")
+    ready = float(done.stdout.strip().splitlines()[-1])
+    return ready - started
+
+
+def _median(code: str, runs: int, *args: str) -> float:
+    return statistics.median(_time_child(code, *args) for _ in range(runs))
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    runs = 3 if quick else 9
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-startup-") as tmp:
+        data_dir = str(Path(tmp) / "data")
+        cold = _time_child(_KIOSK_CHILD, data_dir)  # fills the catalog cache
+        bare = _median(_BARE_CHILD, runs)
+        kiosk = _median(_KIOSK_CHILD, runs, data_dir)
+    ratio = kiosk / bare if bare else float("inf")
+    return [
+        {
+            "benchmark": "startup",
+            "metric": "first interactive screen (warm)",
+            "value": round(kiosk, 3),
+            "unit": "s",
+            "baseline": round(bare, 3),
+            "ratio": round(ratio, 2),
+            "budget": f"<= {BUDGET_RATIO}x bare Textual app",
+            "met": ratio <= BUDGET_RATIO,
+        },
+        {
+            "benchmark": "startup",
+            "metric": "first interactive screen (first start, filling the catalog cache)",
+            "value": round(cold, 3),
+            "unit": "s",
+            "baseline": round(bare, 3),
+            "ratio": round(cold / bare, 2) if bare else None,
+            "budget": None,
+            "met": None,
+        },
+    ]
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv[1:]
+    rows = run(quick=quick)
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
+    warm = rows[0]
+    print(
+        f"kiosk {warm['value']:.3f} s vs bare Textual {warm['baseline']:.3f} s: "
+        f"ratio {warm['ratio']:.2f} (budget {BUDGET_RATIO}x) -> "
+        f"{'met' if warm['met'] else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""What a receipt says, and the QR code of its tracking code (no UI here).
+
+The QR matrix keeps a quiet zone (4 modules, as ISO/IEC 18004 asks) so that a phone
+can find the code on screen. ``half_block_lines`` packs two module rows into one text
+row with the upper/lower half-block characters: a terminal cell is about twice as tall
+as it is wide, so the code comes out square and fits an 80x24 screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+
+QUIET_ZONE = 4
+
+# Index: (upper module dark, lower module dark). Drawn as foreground = dark ink on a
+# light background, so "█" is two dark modules and " " two light ones.
+_HALF_BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
+
+
+def qr_matrix(text: str, border: int = QUIET_ZONE) -> list[list[bool]]:
+    """The QR modules of ``text`` (True = dark), quiet zone included."""
+    if not text:
+        raise ValueError("cannot encode an empty text as a QR code")
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=border)
+    code.add_data(text)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]
+
+
+def half_block_lines(matrix: Sequence[Sequence[bool]]) -> list[str]:
+    """Two module rows per text row; an odd last row is padded with light modules."""
+    lines = []
+    width = len(matrix[0]) if matrix else 0
+    for top in range(0, len(matrix), 2):
+        upper = matrix[top]
+        lower = matrix[top + 1] if top + 1 < len(matrix) else [False] * width
+        lines.append(
+            "".join(_HALF_BLOCKS[(bool(u), bool(d))] for u, d in zip(upper, lower, strict=True))
+        )
+    return lines
+
+
+def matrix_to_pgm(matrix: Sequence[Sequence[bool]], scale: int = 8) -> bytes:
+    """A binary PGM image of the matrix (for decoders such as zbarimg and for printing)."""
+    width = (len(matrix[0]) if matrix else 0) * scale
+    height = len(matrix) * scale
+    rows = bytearray()
+    for row in matrix:
+        line = bytes(0 if dark else 255 for dark in row for _ in range(scale))
+        rows += line * scale
+    return b"P5 %d %d 255\n" % (width, height) + bytes(rows)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Everything the receipt screen shows and speaks."""
+
+    tracking_code: str
+    form_title: str
+    created_at: datetime | str
+    documents: list[str] = field(default_factory=list)
+    lang: str = "uz_Latn"
+
+    @property
+    def qr_lines(self) -> list[str]:
+        return half_block_lines(qr_matrix(self.tracking_code))
+
+
+def build_receipt(form: Any, submission: Any, lang: str) -> Receipt:
+    """A receipt from a ``kiosk.form.Form`` and a ``kiosk.store.Submission``."""
+    return Receipt(
+        tracking_code=submission.tracking_code,
+        form_title=form.title(lang),
+        created_at=submission.created_at,
+        documents=list(form.documents(lang)),
+        lang=lang,
+    )

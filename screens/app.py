@@ -1,0 +1,454 @@
+"""KioskApp: the Textual application, its modes, background workers and kiosk safety.
+
+The app owns the cross-screen state (language, current visit, operator, connectivity)
+as reactives that screens and the status bar watch. Database work goes through
+``StoreThread``; the connectivity probe and the sync run in thread workers and report
+back by messages, so the event loop never waits on disk, network or speech.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.theme import Theme
+from textual.widgets import Button
+
+from kiosk.i18n import DEFAULT_LANG, LANGS
+from screens.backend import StoreThread
+from screens.clock import Clock, SystemClock
+
+Mode = Literal["citizen", "operator"]
+
+DEFAULT_THEME = "kiosk"
+CONTRAST_THEME = "kiosk-contrast"
+
+# Light, calm and readable: dark text on a warm light ground, strong blue for actions.
+KIOSK_THEME = Theme(
+    name=DEFAULT_THEME,
+    primary="#1d4f91",
+    secondary="#2f6f4f",
+    accent="#b35c00",
+    warning="#8a5a00",
+    error="#b00020",
+    success="#1e6b35",
+    foreground="#111111",
+    background="#f4f1ea",
+    surface="#fffdf8",
+    panel="#e2ddd0",
+    dark=False,
+)
+# Black and white with yellow focus, for low vision (WCAG AAA contrast everywhere).
+CONTRAST_THEME_DEF = Theme(
+    name=CONTRAST_THEME,
+    primary="#ffff00",
+    secondary="#00ffff",
+    accent="#ffff00",
+    warning="#ffff00",
+    error="#ff6060",
+    success="#00ff00",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#1a1a1a",
+    dark=True,
+)
+
+
+@dataclass
+class Visit:
+    """One citizen's application in progress."""
+
+    form: Any  # kiosk.form.Form
+    session: Any  # kiosk.engine.FormSession
+    # Chosen up front so that saves queued before the first one returns share one row.
+    draft_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    keep_draft: bool = False
+    returning_to_review: bool = False
+
+
+class Connectivity(Message):
+    """The probe's finding: ``online`` is None when no portal is configured."""
+
+    def __init__(self, online: bool | None) -> None:
+        super().__init__()
+        self.online = online
+
+
+class SyncFinished(Message):
+    """A sync run ended; ``error`` is a short reason when it failed."""
+
+    def __init__(self, report: Any = None, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
+class QueueChanged(Message):
+    """Counts of the outbox by state."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+class KioskApp(App[int]):
+    """The kiosk. ``mode`` is ``citizen`` (self-service, locked down) or ``operator``."""
+
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "request_exit", show=False, priority=True),
+        Binding("ctrl+c", "request_exit", show=False, priority=True, system=True),
+        Binding("f2", "toggle_mute", show=False, priority=True),
+        Binding("f3", "toggle_contrast", show=False, priority=True),
+        Binding("f5", "set_lang('uz_Latn')", show=False, priority=True),
+        Binding("f6", "set_lang('uz_Cyrl')", show=False, priority=True),
+        Binding("f7", "set_lang('ru')", show=False, priority=True),
+    ]
+
+    lang: reactive[str] = reactive(DEFAULT_LANG)
+    online: reactive[bool | None] = reactive(None)
+    sync_state: reactive[str] = reactive("idle")
+    queued: reactive[int] = reactive(0)
+    speech_status: reactive[str] = reactive("ok")
+    operator_name: reactive[str | None] = reactive(None)
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        mode: Mode = "citizen",
+        speech: Any = None,
+        clock: Clock | None = None,
+        idle_timeout: float = 120.0,
+        idle_warning: float = 30.0,
+        probe_interval: float | None = 15.0,
+        high_contrast: bool = False,
+        lang: str = DEFAULT_LANG,
+        animations: bool = True,
+    ) -> None:
+        # Read by App.__init__ to add (or not) the ctrl+p palette binding.
+        self.ENABLE_COMMAND_PALETTE = mode == "operator"
+        super().__init__()
+        self.data_dir = Path(data_dir)
+        self.mode: Mode = mode
+        self.clock: Clock = clock or SystemClock()
+        self.db = StoreThread(self.data_dir)
+        self.speech = speech
+        self.idle_timeout = idle_timeout
+        self.idle_warning = idle_warning
+        self.probe_interval = probe_interval
+        self.visit: Visit | None = None
+        self.last_sync_error: str | None = None
+        # Set once the store, catalog and any resume offer are ready (tests wait on it).
+        self.ready = asyncio.Event()
+        self.operator: Any = None  # kiosk.operators record of the logged-in operator
+        self.last_activity = self.clock.monotonic()
+        self.home_lang = lang if lang in LANGS else DEFAULT_LANG
+        self.set_reactive(KioskApp.lang, self.home_lang)
+        self.register_theme(KIOSK_THEME)
+        self.register_theme(CONTRAST_THEME_DEF)
+        self.theme = CONTRAST_THEME if high_contrast else DEFAULT_THEME
+        if not animations:
+            self.animation_level = "none"
+
+    # ----- start-up and shutdown -------------------------------------------------
+
+    async def on_mount(self) -> None:
+        # The first screen comes first; the store, catalog and speech warm up behind
+        # it (start-up budget: within 1.5x of a bare Textual app).
+        if self.mode == "operator":
+            from screens.operator_login import OperatorLoginScreen
+
+            await self.push_screen(OperatorLoginScreen(purpose="login"))
+        else:
+            from screens.start import StartScreen
+
+            await self.push_screen(StartScreen())
+        # After the first paint, so that warming up does not delay it.
+        self.call_after_refresh(self.run_worker, self._warm_up(), group="startup")
+
+    async def _warm_up(self) -> None:
+        try:
+            await self.db.catalog(_ensure_catalog)
+            await self.refresh_queue()
+            if self.mode == "citizen":
+                await self.offer_resume()
+        finally:
+            self.ready.set()
+        if self.speech is None:
+            self._start_speech()
+        else:
+            self.speech_status = getattr(self.speech, "status", "ok")
+        if self.mode == "citizen":
+            self.set_interval(1.0, self.check_idle_timeout, name="idle")
+        if self.probe_interval:
+            self.probe()
+            self.set_interval(self.probe_interval, self.probe, name="probe")
+
+    async def offer_resume(self) -> None:
+        """After a crash or power cut, offer the unfinished application."""
+        draft = await self.db.call(_latest_draft)
+        if draft is None:
+            return
+        from screens.start import ResumeScreen
+
+        await self.push_screen(ResumeScreen(draft))
+
+    async def on_unmount(self) -> None:
+        if self.speech is not None and hasattr(self.speech, "close"):
+            try:
+                self.speech.close()
+            except Exception:  # noqa: BLE001 - shutting down; nothing to report to
+                pass
+        self.db.close()
+
+    @work(thread=True, group="speech")
+    def _start_speech(self) -> None:
+        """The speech service spawns its engine process: keep that off the loop."""
+        try:
+            from kiosk.speech import SpeechService
+
+            service = SpeechService(self.data_dir / "speech")
+        except Exception:  # noqa: BLE001 - no speech is a state, never a crash
+            self.call_from_thread(setattr, self, "speech_status", "no-engine")
+            return
+        self.speech = service
+        self.call_from_thread(self._speech_ready)
+
+    def _speech_ready(self) -> None:
+        self.speech_status = getattr(self.speech, "status", "ok")
+        # The first screen appeared before the voice was ready: greet now.
+        intro = getattr(self.screen, "speak_intro", None)
+        if callable(intro):
+            intro()
+
+    # ----- speech -----------------------------------------------------------------
+
+    def say(self, text: str, kind: str = "text") -> None:
+        """Speak in the current language; silently nothing when speech is unavailable."""
+        if not text or self.speech is None:
+            return
+        try:
+            self.speech.speak(text, self.lang, kind=kind)
+            self.speech_status = getattr(self.speech, "status", "ok")
+        except Exception:  # noqa: BLE001 - a broken speaker must not stop the citizen
+            self.speech_status = "no-engine"
+
+    def prewarm(self, items: list[tuple[str, str]]) -> None:
+        """Let the speech service synthesise prompts ahead (first word sooner)."""
+        if self.speech is None or not hasattr(self.speech, "prewarm"):
+            return
+        try:
+            self.speech.prewarm([(text, lang) for text, lang in items if text])
+        except Exception:  # noqa: BLE001 - a cache miss later is the only cost
+            pass
+
+    def action_toggle_mute(self) -> None:
+        if self.speech is None:
+            return
+        muted = not bool(getattr(self.speech, "muted", False))
+        try:
+            self.speech.muted = muted
+            if muted:
+                self.speech.stop()
+        except Exception:  # noqa: BLE001
+            pass
+        self.speech_status = getattr(self.speech, "status", "muted" if muted else "ok")
+
+    def action_set_lang(self, lang: str) -> None:
+        if lang in LANGS:
+            self.lang = lang
+
+    def action_toggle_contrast(self) -> None:
+        self.theme = DEFAULT_THEME if self.theme == CONTRAST_THEME else CONTRAST_THEME
+
+    # ----- navigation ---------------------------------------------------------------
+
+    HOME_DEPTH = 2  # Textual's default screen, then the mode's home screen
+
+    def request_home(self, *, discard: bool = True) -> None:
+        """go_home for screens: a screen must not await its own removal (deadlock)."""
+        self.run_worker(self.go_home(discard=discard), group="navigation", exclusive=True)
+
+    async def go_home(self, *, discard: bool = True) -> None:
+        """Back to the mode's home screen; the visit's draft is dropped unless kept."""
+        visit = self.visit
+        self.visit = None
+        if visit is not None and visit.draft_id and discard and not visit.keep_draft:
+            await self.db.call(_delete_draft, visit.draft_id)
+        if self.speech is not None:
+            try:
+                self.speech.stop()
+            except Exception:  # noqa: BLE001
+                pass
+        while len(self.screen_stack) > self.HOME_DEPTH:
+            await self.pop_screen()
+        if self.mode == "citizen":
+            self.lang = self.home_lang  # the next citizen starts from the greeting
+        self.touch()
+
+    # ----- kiosk safety ------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Somebody is using the kiosk: restart the idle countdown."""
+        self.last_activity = self.clock.monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.touch()
+        await super().on_event(event)
+
+    def on_button_pressed(self, _event: Button.Pressed) -> None:
+        self.touch()
+
+    def idle_seconds(self) -> float:
+        return self.clock.monotonic() - self.last_activity
+
+    async def check_idle_timeout(self) -> None:
+        """Called every second (and by tests after moving a fake clock)."""
+        from screens.idle import IdleWarningScreen
+
+        if self.mode != "citizen":
+            return
+        at_home = len(self.screen_stack) <= self.HOME_DEPTH and self.visit is None
+        if at_home:
+            if self.lang != self.home_lang and self.idle_seconds() >= self.idle_timeout:
+                self.lang = self.home_lang
+            return
+        idle = self.idle_seconds()
+        warning = self.screen if isinstance(self.screen, IdleWarningScreen) else None
+        if idle >= self.idle_timeout:
+            await self.wipe()
+        elif idle >= self.idle_timeout - self.idle_warning:
+            remaining = int(self.idle_timeout - idle + 0.999)
+            if warning is None:
+                await self.push_screen(IdleWarningScreen(remaining))
+            else:
+                warning.remaining = remaining
+
+    async def wipe(self) -> None:
+        """Idle timeout: nothing of the last citizen stays on screen."""
+        await self.go_home(discard=True)
+        self.lang = self.home_lang
+        self.touch()
+
+    def action_request_exit(self) -> None:
+        """ctrl+q / ctrl+c: an operator may quit; in citizen mode that needs their PIN."""
+        if self.mode == "operator" and self.operator is not None:
+            self.exit(0)
+            return
+        from screens.operator_login import OperatorLoginScreen
+
+        if isinstance(self.screen, OperatorLoginScreen):
+            return
+        if self.mode == "operator":
+            self.exit(0)
+            return
+        self.push_screen(OperatorLoginScreen(purpose="exit"))
+
+    # ----- queue, connectivity and sync -------------------------------------------
+
+    async def refresh_queue(self) -> dict[str, int]:
+        counts = await self.db.call(_queue_counts)
+        self.queued = int(counts.get("queued", 0))
+        return counts
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self.queued = int(message.counts.get("queued", 0))
+
+    @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
+    def probe(self) -> None:
+        """Cheap reachability check of the configured portal (never a busy loop)."""
+        url = _read_setting(self.data_dir, "portal_url")
+        if not url:
+            self.post_message(Connectivity(None))
+            return
+        try:
+            from sync.health import probe
+
+            online = bool(probe(url))
+        except Exception:  # noqa: BLE001 - unreachable is simply offline
+            online = False
+        self.post_message(Connectivity(online))
+
+    def on_connectivity(self, message: Connectivity) -> None:
+        was = self.online
+        self.online = message.online
+        if message.online and (not was or self.queued) and self.sync_state != "syncing":
+            self.sync_now()
+
+    def sync_now(self) -> None:
+        """Start a sync in the background unless one is running."""
+        if self.sync_state == "syncing":
+            return
+        self.sync_state = "syncing"
+        self._sync_worker()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _sync_worker(self) -> None:
+        from kiosk.i18n import tr
+        from kiosk.store import Store
+
+        lang = self.lang
+        try:
+            with Store.open(self.data_dir) as store:
+                from sync.client import PortalClient
+                from sync.engine import SyncEngine
+
+                client = PortalClient.from_store(store)
+                if client is None:
+                    error = tr(lang, "This kiosk is not enrolled with a portal.")
+                    self.post_message(SyncFinished(error=error))
+                    return
+                with client:
+                    report = SyncEngine(store, client, lang=lang).run()
+                counts = store.queue_counts()
+        except Exception as exc:  # noqa: BLE001 - shown in the status bar and dashboard
+            self.post_message(SyncFinished(error=str(exc) or type(exc).__name__))
+            return
+        self.post_message(QueueChanged(counts))
+        self.post_message(SyncFinished(report=report, error=report.error))
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.sync_state = "error" if message.error else "idle"
+        self.last_sync_error = message.error
+        if message.error and self.mode == "operator":
+            # Operators can act on it (re-enrol, call support); citizens see the bar only.
+            self.notify(message.error, severity="error", timeout=8)
+
+
+# ----- store calls (run on the store thread) -----------------------------------------
+
+
+def _ensure_catalog(catalog: Any) -> None:
+    catalog.ensure_bundled()
+
+
+def _latest_draft(store: Any) -> Any:
+    return store.latest_draft()
+
+
+def _delete_draft(store: Any, draft_id: str) -> None:
+    store.delete_draft(draft_id)
+
+
+def _queue_counts(store: Any) -> dict[str, int]:
+    return dict(store.queue_counts())
+
+
+def _read_setting(data_dir: Path, key: str) -> str | None:
+    """A setting read from a worker thread, on its own connection."""
+    from kiosk.store import Store
+
+    with Store.open(data_dir) as store:
+        return store.get_setting(key)

@@ -1,0 +1,62 @@
+"""The frame every kiosk screen shares: language bar on top, status bar at the bottom."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import ModalScreen, Screen
+
+from screens.widgets.langbar import LangBar
+from screens.widgets.statusbar import StatusBar
+
+if TYPE_CHECKING:
+    from screens.app import KioskApp
+
+
+class KioskScreen(Screen[object]):
+    """A full screen: subclasses yield their content from ``body()``.
+
+    ``apply_lang`` runs on mount and whenever the app's language changes, for texts
+    that are not message ids (form labels, answers, dynamic summaries).
+    """
+
+    def compose(self) -> ComposeResult:
+        yield LangBar()
+        yield from self.body()
+        yield StatusBar()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self.apply_lang, init=True)
+
+    def apply_lang(self, lang: str) -> None:
+        """Re-render texts that depend on the language (override as needed)."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        return cast("KioskApp", self.app)
+
+    @property
+    def lang(self) -> str:
+        return self.kiosk.lang
+
+
+class KioskModal(ModalScreen[object]):
+    """A dialog over the current screen, following the app's language too."""
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self.apply_lang, init=True)
+
+    def apply_lang(self, lang: str) -> None:
+        """Re-render language-dependent texts (override as needed)."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        return cast("KioskApp", self.app)
+
+    @property
+    def lang(self) -> str:
+        return self.kiosk.lang

@@ -1,0 +1,85 @@
+"""`kiosk run` (also plain `kiosk`) and `kiosk demo`. Textual is imported in the handlers."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kiosk.cliutil import add_command, data_dir, fail, lang
+from kiosk.i18n import tr
+
+
+def register(sub: Any) -> None:
+    run = add_command(sub, "run", "run the kiosk (the default command)", _run)
+    _add_ui_options(run)
+    demo = add_command(
+        sub,
+        "demo",
+        "start the reference portal on a free loopback port and a kiosk enrolled with it",
+        _demo,
+    )
+    _add_ui_options(demo)
+
+
+def _add_ui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=("citizen", "operator"),
+        default="citizen",
+        help="citizen: self-service, locked down; operator: PIN login and dashboard",
+    )
+    parser.add_argument("--high-contrast", action="store_true", help="start in high contrast")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=120.0, metavar="SECONDS", help="citizen idle wipe"
+    )
+
+
+def _make_app(args: argparse.Namespace, directory: Path) -> Any:
+    from screens.app import KioskApp
+
+    if args.idle_timeout < 10:
+        raise ValueError(tr(lang(args), "The idle timeout must be at least 10 seconds."))
+    return KioskApp(
+        directory,
+        mode=args.mode,
+        high_contrast=args.high_contrast,
+        idle_timeout=args.idle_timeout,
+        idle_warning=min(30.0, args.idle_timeout / 3),
+        lang=lang(args),
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        app = _make_app(args, data_dir(args))
+    except ValueError as exc:
+        return fail(str(exc))
+    return int(app.run() or 0)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """A kiosk talking to a real (reference) portal on 127.0.0.1, for trying things out."""
+    from sync.portal.process import create_enrolment_code, start_portal
+
+    directory = data_dir(args)
+    portal_dir = Path(tempfile.mkdtemp(prefix="kiosk-demo-portal-"))
+    portal = start_portal(portal_dir)
+    try:
+        code = create_enrolment_code(portal_dir)
+        _enroll(directory, portal.url, code)
+        app = _make_app(args, directory)
+        return int(app.run() or 0)
+    except ValueError as exc:
+        return fail(str(exc))
+    finally:
+        portal.stop()
+
+
+def _enroll(directory: Path, url: str, code: str) -> None:
+    """Enrol through `kiosk enroll` itself, so the demo takes the real path."""
+    from kiosk.cli import main
+
+    if main(["enroll", "--portal", url, "--code", code, "--data-dir", str(directory)]) != 0:
+        raise ValueError(f"enrolment with the demo portal at {url} failed")

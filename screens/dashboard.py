@@ -1,0 +1,196 @@
+"""Operator dashboard: queue health at a glance, rejected submissions, sync now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
+from textual.events import Key
+from textual.widgets import Button, DataTable, Static
+
+from kiosk.i18n import N_, tr
+from screens.base import KioskScreen
+from screens.widgets.tr import TrButton, TrLabel
+
+
+@dataclass
+class QueueHealth:
+    """One reading of the outbox and the sync settings."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    oldest_unsent_at: str | None = None
+    last_sync_at: str | None = None
+    last_sync_error: str | None = None
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_health(store: Any) -> QueueHealth:
+    """Runs on the store thread."""
+    return QueueHealth(
+        counts=dict(store.queue_counts()),
+        oldest_unsent_at=store.oldest_unsent_at(),
+        last_sync_at=store.get_setting("last_sync_at"),
+        last_sync_error=store.get_setting("last_sync_error"),
+        rejected=store.queue("rejected", limit=100),
+    )
+
+
+def format_age(since_iso: str | None, now: datetime, lang: str) -> str:
+    """Time since a stored ISO moment, as "3 h 12 min"; "—" when there is none."""
+    if not since_iso:
+        return "—"
+    try:
+        since = datetime.fromisoformat(since_iso)
+    except ValueError:
+        return since_iso
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=now.tzinfo)
+    minutes = max(0, int((now - since).total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return tr(lang, "{d} d {h} h", d=days, h=hours)
+    if hours:
+        return tr(lang, "{h} h {m} min", h=hours, m=mins)
+    return tr(lang, "{m} min", m=mins)
+
+
+class Tile(Vertical):
+    """A figure with its caption."""
+
+    def __init__(self, caption: str, *, id: str) -> None:
+        super().__init__(id=id, classes="tile")
+        self.caption = caption
+
+    def compose(self) -> ComposeResult:
+        yield TrLabel(self.caption, classes="tile-caption")
+        yield Static(classes="tile-value", markup=False)
+
+    def set_value(self, text: str, alert: bool = False) -> None:
+        self.query_one(".tile-value", Static).update(Content(text))
+        self.set_class(alert, "-alert")
+
+
+class DashboardScreen(KioskScreen):
+    """Home of operator mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.health = QueueHealth()
+
+    def body(self) -> ComposeResult:
+        with Grid(id="tiles"):
+            yield Tile(N_("Waiting to send"), id="t-queued")
+            yield Tile(N_("Sent"), id="t-sent")
+            yield Tile(N_("Rejected"), id="t-rejected")
+            yield Tile(N_("Oldest unsent"), id="t-oldest")
+            yield Tile(N_("Last sync"), id="t-last")
+            yield Tile(N_("Connection"), id="t-net")
+        yield TrLabel(N_("Rejected submissions"), classes="section-title")
+        yield DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
+        yield TrLabel(N_("No rejected submissions."), id="no-rejected")
+        with Horizontal(classes="nav"):
+            yield TrButton(N_("New application"), prefix="1 ", id="new", variant="primary")
+            yield TrButton(N_("Sync now"), prefix="2 ", id="sync")
+            yield TrButton(N_("Check status"), prefix="3 ", id="check-status")
+            yield TrButton(N_("Log out"), prefix="4 ", id="logout")
+
+    async def on_mount(self) -> None:
+        for name in ("queued", "sync_state", "online"):
+            self.watch(self.app, name, self._reload_soon, init=False)
+        self.set_interval(10.0, self._reload_soon)
+        await self.reload()
+        self.query_one("#new", Button).focus()
+
+    async def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            await self.reload()
+
+    def _reload_soon(self, _value: object = None) -> None:
+        self.run_worker(self.reload(), exclusive=True, group="dashboard")
+
+    async def reload(self) -> None:
+        self.health = await self.kiosk.db.call(read_health)
+        self.apply_lang(self.lang)
+
+    def apply_lang(self, lang: str) -> None:
+        h = self.health
+        kiosk = self.kiosk
+        now = kiosk.clock.now()
+        self.query_one("#t-queued", Tile).set_value(str(h.counts.get("queued", 0)))
+        self.query_one("#t-sent", Tile).set_value(str(h.counts.get("sent", 0)))
+        rejected = h.counts.get("rejected", 0)
+        self.query_one("#t-rejected", Tile).set_value(str(rejected), alert=rejected > 0)
+        self.query_one("#t-oldest", Tile).set_value(format_age(h.oldest_unsent_at, now, lang))
+        if kiosk.sync_state == "syncing":
+            last = tr(lang, "Sending…")
+        elif h.last_sync_at:
+            last = tr(lang, "{age} ago", age=format_age(h.last_sync_at, now, lang))
+        else:
+            last = tr(lang, "Never")
+        self.query_one("#t-last", Tile).set_value(last, alert=kiosk.sync_state == "error")
+        if kiosk.online is None:
+            net = tr(lang, "No portal set up")
+        else:
+            net = tr(lang, "Online") if kiosk.online else tr(lang, "Offline")
+        self.query_one("#t-net", Tile).set_value(net, alert=kiosk.online is False)
+        self._fill_table(lang)
+
+    def _fill_table(self, lang: str) -> None:
+        table = self.query_one("#rejected", DataTable)
+        table.clear(columns=True)
+        table.add_column(tr(lang, "Code"), key="code")
+        table.add_column(tr(lang, "Form"), key="form")
+        table.add_column(tr(lang, "Saved"), key="created")
+        table.add_column(tr(lang, "Reason"), key="reason")
+        for row in self.health.rejected:
+            created = str(row.get("created_at") or "")[:16].replace("T", " ")
+            table.add_row(
+                Content(str(row.get("tracking_code", ""))),
+                Content(str(row.get("form_id", ""))),
+                Content(created),
+                Content(str(row.get("reason") or row.get("outcome") or "")),
+                key=str(row.get("id")),
+            )
+        table.display = bool(self.health.rejected)
+        self.query_one("#no-rejected").display = not self.health.rejected
+
+    @on(Button.Pressed, "#new")
+    async def new_application(self) -> None:
+        from screens.start import StartScreen
+
+        await self.app.push_screen(StartScreen())
+
+    @on(Button.Pressed, "#sync")
+    def sync_now(self) -> None:
+        self.kiosk.sync_now()
+        self.kiosk.probe()
+
+    @on(Button.Pressed, "#check-status")
+    async def check_status(self) -> None:
+        from screens.status import StatusScreen
+
+        await self.app.push_screen(StatusScreen())
+
+    @on(Button.Pressed, "#logout")
+    async def logout(self) -> None:
+        from screens.operator_login import OperatorLoginScreen
+
+        kiosk = self.kiosk
+        kiosk.operator = None
+        kiosk.operator_name = None
+        kiosk.switch_screen(OperatorLoginScreen(purpose="login"))  # replaces this screen
+
+    def on_key(self, event: Key) -> None:
+        actions = {"1": self.new_application, "3": self.check_status, "4": self.logout}
+        if event.key == "2":
+            event.stop()
+            self.sync_now()
+        elif event.key in actions:
+            event.stop()
+            self.run_worker(actions[event.key]())

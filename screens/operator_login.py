@@ -1,0 +1,152 @@
+"""Operator PIN login (kiosk.operators: scrypt, lock-out), and first-run creation.
+
+Used to enter operator mode and, in citizen mode, as the only way out of the app
+(``purpose="exit"``): ctrl+q / ctrl+c open this screen instead of quitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.events import Key
+from textual.widgets import Button, Input, Static
+
+from kiosk.i18n import N_, tr
+from screens.base import KioskScreen
+from screens.widgets.tr import TrButton, TrLabel
+
+Purpose = Literal["login", "exit"]
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """Who is logged in."""
+
+    id: int
+    name: str
+
+
+class OperatorLoginScreen(KioskScreen):
+    """Name + PIN; or, when no operator exists yet, name + PIN twice to create one."""
+
+    def __init__(self, purpose: Purpose = "login") -> None:
+        super().__init__()
+        self.purpose: Purpose = purpose
+        self.creating = False
+        self.message: tuple[str, dict[str, Any]] | None = None
+
+    def body(self) -> ComposeResult:
+        with Vertical(id="login", classes="form-box"):
+            yield TrLabel(N_("Operator login"), id="login-title", classes="screen-title")
+            yield TrLabel(N_("Name"), classes="field-label")
+            yield Input(id="op-name", max_length=64)
+            yield TrLabel(N_("PIN"), classes="field-label")
+            yield Input(id="op-pin", password=True, restrict=r"[0-9]*", max_length=12)
+            yield TrLabel(N_("PIN again"), id="pin2-label", classes="field-label")
+            yield Input(id="op-pin2", password=True, restrict=r"[0-9]*", max_length=12)
+            yield Static(id="login-message", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield TrButton(N_("Log in"), id="login-go", variant="primary")
+                if self.purpose == "exit":
+                    yield TrButton(N_("Cancel"), id="login-cancel")
+
+    async def on_mount(self) -> None:
+        from kiosk.operators import has_operators
+
+        self.creating = not await self.kiosk.db.call(has_operators)
+        for widget_id in ("#pin2-label", "#op-pin2"):
+            self.query_one(widget_id).display = self.creating
+        title = self.query_one("#login-title", TrLabel)
+        go = self.query_one("#login-go", TrButton)
+        if self.creating:
+            title.set_msg(N_("No operator yet: create the first one"))
+            go.set_msg(N_("Create operator"))
+        elif self.purpose == "exit":
+            title.set_msg(N_("Operator PIN needed to close the kiosk"))
+        self.query_one("#op-name", Input).focus()
+
+    def apply_lang(self, lang: str) -> None:
+        box = self.query_one("#login-message", Static)
+        if self.message is None:
+            box.update("")
+        else:
+            msgid, kw = self.message
+            box.update(Content(tr(lang, msgid, **kw)))
+
+    def _say(self, msgid: str, **kw: Any) -> None:
+        self.message = (msgid, kw)
+        self.apply_lang(self.lang)
+
+    @on(Input.Submitted)
+    async def _enter(self, event: Input.Submitted) -> None:
+        order = ["op-name", "op-pin"] + (["op-pin2"] if self.creating else [])
+        current = event.input.id or ""
+        if current in order and current != order[-1]:
+            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+        else:
+            await self.submit()
+
+    @on(Button.Pressed, "#login-go")
+    async def submit(self) -> None:
+        from kiosk.operators import OperatorError, add_operator, login
+
+        name = self.query_one("#op-name", Input).value.strip()
+        pin = self.query_one("#op-pin", Input).value
+        if not name or not pin:
+            self._say(N_("Enter your name and PIN."))
+            return
+        if self.creating:
+            if pin != self.query_one("#op-pin2", Input).value:
+                self._say(N_("The two PINs are not the same."))
+                return
+            try:
+                await self.kiosk.db.call(add_operator, name, pin)
+            except OperatorError as exc:
+                self._say(exc.msgid, **exc.kwargs)
+                return
+        now = self.kiosk.clock.now()
+        result = await self.kiosk.db.call(login, name, pin, now)
+        self.query_one("#op-pin", Input).value = ""
+        if result.ok:
+            await self._logged_in(OperatorInfo(int(result.operator_id), name))
+        elif result.reason == "locked":
+            self._say(
+                N_("Too many wrong PINs. Try again in {minutes} min."),
+                minutes=_minutes_left(result.locked_until, now),
+            )
+        elif result.reason == "wrong_pin" and result.attempts_left is not None:
+            self._say(N_("Wrong PIN. Attempts left: {n}."), n=result.attempts_left)
+        else:
+            self._say(N_("Wrong name or PIN."))
+
+    async def _logged_in(self, operator: OperatorInfo) -> None:
+        kiosk = self.kiosk
+        if self.purpose == "exit":
+            kiosk.exit(0)
+            return
+        kiosk.operator = operator
+        kiosk.operator_name = operator.name
+        from screens.dashboard import DashboardScreen
+
+        kiosk.switch_screen(DashboardScreen())  # not awaited: replaces this screen
+
+    @on(Button.Pressed, "#login-cancel")
+    def _cancel(self) -> None:
+        self.app.pop_screen()
+
+    def on_key(self, event: Key) -> None:
+        if event.key == "escape" and self.purpose == "exit":
+            event.stop()
+            self.app.pop_screen()
+
+
+def _minutes_left(until: datetime | None, now: datetime) -> int:
+    if until is None:
+        return 1
+    return max(1, int((until - now).total_seconds() + 59) // 60)

@@ -1,0 +1,335 @@
+"""One question per screen: label and hint large, the answer widget, progress, Back/Next.
+
+The screen lives for the whole visit and redraws itself for each step, so Back and
+Next never move. Every answer goes to ``FormSession.set`` and, at once, to the draft
+(the store thread keeps the saves in order); a killed kiosk resumes from the draft.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.events import Key
+from textual.widgets import Button, Input, Static
+
+from kiosk.i18n import N_, tr
+from screens.base import KioskScreen
+from screens.widgets.answers import (
+    AnswerWidget,
+    RepeatPrompt,
+    TextAnswer,
+    answer_widget,
+    live_format,
+)
+from screens.widgets.tr import TrButton
+
+
+class QuestionScreen(KioskScreen):
+    """Steps through ``app.visit.session`` until the review."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error_ref: str | None = None
+        self._resumed_once = False
+        self._preview_text: str | None = None
+
+    @property
+    def session(self) -> Any:
+        assert self.kiosk.visit is not None
+        return self.kiosk.visit.session
+
+    def body(self) -> ComposeResult:
+        with Horizontal(id="q-top"):
+            yield Static(id="q-form", markup=False)
+            yield Static(id="q-progress", markup=False)
+        # The question stays in view; only a long answer list scrolls.
+        yield Static(id="q-label", markup=False)
+        yield Static(id="q-hint", markup=False)
+        with VerticalScroll(id="q-body"):
+            yield Vertical(id="q-answer")
+            yield Static(id="q-preview", markup=False)
+            yield Static(id="q-error", markup=False)
+        with Horizontal(classes="nav"):
+            yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
+            yield TrButton(N_("Listen"), prefix="♪ ", id="listen", classes="nav-mid")
+            yield TrButton(N_("Save for later"), id="keep", classes="nav-mid")
+            yield TrButton(
+                N_("Next"), suffix=" ▶", id="next", classes="nav-next", variant="primary"
+            )
+
+    async def on_mount(self) -> None:
+        if self.kiosk.mode == "operator":
+            self.query_one("#keep", Button).display = False
+        await self.render_step()
+
+    async def on_screen_resume(self) -> None:
+        # Back from the review (Back or "change this answer"); the first resume is
+        # the screen appearing, which on_mount has drawn already.
+        if not self._resumed_once:
+            self._resumed_once = True
+            return
+        if self.kiosk.visit is not None and not self.session.at_review:
+            await self.render_step()
+
+    # ----- drawing ---------------------------------------------------------------------
+
+    async def render_step(self, speak: bool = True) -> None:
+        """Draw the current step (or go to the review past the last one)."""
+        session = self.session
+        if session.at_review:
+            await self.open_review()
+            return
+        step = session.current
+        self.error_ref = None
+        self.query_one("#q-error", Static).update("")
+        container = self.query_one("#q-answer", Vertical)
+        await container.remove_children()
+        widget = answer_widget(step, session)
+        await container.mount(widget)
+        self.apply_lang(self.lang)
+        widget.focus_first()
+        if not widget.query("*").first(None):
+            self.query_one("#next", Button).focus()
+        self.query_one("#q-body", VerticalScroll).scroll_home(animate=False)
+        if speak:
+            self.speak_prompt()
+
+    def apply_lang(self, lang: str) -> None:
+        visit = self.kiosk.visit
+        if visit is None:
+            return
+        session = visit.session
+        session.lang = lang
+        step = session.current
+        if step is None:
+            return
+        index, total = session.progress()
+        self.query_one("#q-form", Static).update(Content(visit.form.title(lang)))
+        self.query_one("#q-progress", Static).update(Content(f"{index} / {total}"))
+        label = self._label_text(step)
+        if step.kind == "question" and step.question.required and step.question.is_input:
+            label += " *"
+        self.query_one("#q-label", Static).update(Content(label))
+        hint = session.hint(step.ref) if step.kind == "question" else ""
+        self.query_one("#q-hint", Static).update(Content(hint))
+        self.query_one("#q-hint", Static).display = bool(hint)
+        for widget in self.query(AnswerWidget):
+            widget.relabel(lang)
+        self._preview()
+        if self.error_ref == step.ref:
+            # The error stays beside the field, now in the new language.
+            errors = session.set(step.ref, session.value(step.ref))
+            self._show_errors(errors, speak=False)
+        last = index == total
+        next_label = N_("Check answers") if last else N_("Next")
+        self.query_one("#next", TrButton).set_msg(next_label)
+
+    def _label_text(self, step: Any) -> str:
+        label = self.session.label(step.ref)
+        if step.kind == "repeat_prompt":
+            return tr(self.lang, "Add another: {label}?", label=label)
+        return label
+
+    def _preview(self) -> None:
+        """Live formatting of identifiers and the date as understood."""
+        preview = self.query_one("#q-preview", Static)
+        step = self.session.current
+        text = ""
+        if step is not None and step.kind == "question":
+            q = step.question
+            inputs = list(self.query("#answer-input").results(Input))
+            raw = inputs[0].value if inputs else ""
+            if q.kind and raw.strip():
+                text = "→ " + live_format(q.kind, raw)
+            elif q.type == "date" and raw.strip():
+                text = _date_preview(self.session.value(step.ref), self.lang)
+        if text != self._preview_text:  # unchanged: no relayout on every keystroke
+            self._preview_text = text
+            preview.update(Content(text))
+            preview.display = bool(text)
+
+    def _show_errors(self, errors: list[Any], speak: bool = True) -> None:
+        box = self.query_one("#q-error", Static)
+        if not errors:
+            self.error_ref = None
+            box.update("")
+            box.remove_class("-shown")
+            return
+        self.error_ref = errors[0].field
+        message = errors[0].message
+        box.update(Content("⚠ " + message))
+        box.add_class("-shown")
+        box.scroll_visible(animate=False)
+        if speak:
+            self.kiosk.say(message)
+
+    def speak_prompt(self) -> None:
+        step = self.session.current
+        if step is None:
+            return
+        parts = [self._label_text(step)]
+        hint = self.session.hint(step.ref) if step.kind == "question" else ""
+        if hint:
+            parts.append(hint)
+        self.kiosk.say(". ".join(p for p in parts if p))
+
+    # ----- answering ---------------------------------------------------------------------
+
+    async def on_answer_widget_answered(self, message: AnswerWidget.Answered) -> None:
+        message.stop()
+        step = self.session.current
+        if step is None:
+            return
+        errors = self.session.set(step.ref, message.raw)
+        for widget in self.query(AnswerWidget):
+            widget.sync()
+        if self.error_ref == step.ref:
+            # Correcting an error: the message updates (or goes) as they type.
+            self._show_errors(errors, speak=False)
+        self._preview()
+        await self.save_draft()
+        if message.final:
+            await self.go_next()
+        elif step.question.type in ("select_one", "acknowledge"):
+            # One choice made: Enter now means Next.
+            self.query_one("#next", Button).focus()
+
+    async def on_repeat_prompt_decided(self, message: RepeatPrompt.Decided) -> None:
+        message.stop()
+        step = self.session.current
+        if step is None or step.kind != "repeat_prompt":
+            return
+        if message.add:
+            parent, _, name = step.ref.rpartition("/")
+            self.session.add_repeat(name.removesuffix("[#]"), parent)
+            await self.save_draft()
+            await self.render_step()
+        else:
+            await self.go_next()
+
+    async def save_draft(self) -> None:
+        visit = self.kiosk.visit
+        if visit is None:
+            return
+        state = visit.session.draft_state()
+        operator_id = getattr(self.kiosk.operator, "id", None)
+        visit.draft_id = await self.kiosk.db.call(_save_draft, visit.draft_id, state, operator_id)
+
+    # ----- navigation ---------------------------------------------------------------------
+
+    @on(Button.Pressed, "#next")
+    async def go_next(self) -> None:
+        visit = self.kiosk.visit
+        if visit is None:
+            return
+        session = visit.session
+        errors = session.next()
+        if errors:
+            self._show_errors(errors)
+            return
+        if visit.returning_to_review:
+            # Back to the review, stopping at any step the change made newly required.
+            while not session.at_review:
+                errors = session.next()
+                if errors:
+                    break
+        await self.save_draft()
+        await self.render_step()
+        if errors:
+            self._show_errors(errors)
+
+    @on(Button.Pressed, "#back")
+    async def go_back(self) -> None:
+        session = self.session
+        index, _total = session.progress()
+        if index <= 1:
+            await self.leave()
+            return
+        session.back()
+        await self.save_draft()
+        await self.render_step()
+
+    async def leave(self) -> None:
+        """Back from the first question: the service list again, the draft dropped."""
+        visit = self.kiosk.visit
+        self.kiosk.visit = None
+        if visit is not None and visit.draft_id and not visit.keep_draft:
+            await self.kiosk.db.call(_delete_draft, visit.draft_id)
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#listen")
+    def _listen(self) -> None:
+        self.speak_prompt()
+
+    @on(Button.Pressed, "#keep")
+    async def keep_for_later(self) -> None:
+        """The citizen keeps the draft: it survives the idle wipe and is offered later."""
+        visit = self.kiosk.visit
+        if visit is None:
+            return
+        visit.keep_draft = True
+        await self.save_draft()
+        self.app.notify(tr(self.lang, "Your answers are saved. You can continue later."))
+        self.kiosk.request_home(discard=False)
+
+    async def open_review(self) -> None:
+        from screens.review import ReviewScreen
+
+        visit = self.kiosk.visit
+        if visit is not None:
+            visit.returning_to_review = False
+        await self.app.push_screen(ReviewScreen())
+
+    def on_key(self, event: Key) -> None:
+        focused = self.focused
+        answer = self.query(AnswerWidget).first(None)
+        if isinstance(focused, Input):
+            return
+        if event.key.isdigit() and event.key != "0" and answer is not None:
+            if answer.pick(int(event.key)):
+                event.stop()
+        elif event.key == "escape":
+            event.stop()
+            self.run_worker(self.go_back())
+        elif event.key in ("enter", "right") and not isinstance(focused, Button):
+            event.stop()
+            self.run_worker(self.go_next())
+        elif isinstance(answer, TextAnswer) and event.is_printable and event.character:
+            # Typing anywhere goes into the answer box.
+            box = answer.query_one(Input)
+            box.focus()
+            box.insert_text_at_cursor(event.character)
+            event.stop()
+
+
+def _date_preview(value: Any, lang: str) -> str:
+    import datetime as dt
+
+    if not isinstance(value, dt.date):
+        return ""
+    try:
+        from kiosk.formatting import format_date
+
+        return "→ " + format_date(value, lang)
+    except Exception:  # noqa: BLE001 - formatting is a nicety, the answer stands
+        return "→ " + value.isoformat()
+
+
+def _save_draft(store: Any, draft_id: str | None, state: dict[str, Any], operator_id: Any) -> str:
+    return store.save_draft(
+        draft_id,
+        state["form_id"],
+        state["form_version"],
+        state["lang"],
+        state["answers"],
+        state["position"],
+        operator_id=operator_id,
+    )
+
+
+def _delete_draft(store: Any, draft_id: str) -> None:
+    store.delete_draft(draft_id)

@@ -1,0 +1,79 @@
+"""The receipt: tracking code in large type, its QR code, documents to bring, spoken code."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.events import Key
+from textual.widgets import Button, Static
+
+from kiosk import tracking
+from kiosk.i18n import N_, tr
+from kiosk.receipt import Receipt
+from screens.base import KioskScreen
+from screens.widgets.bigcode import BigCode
+from screens.widgets.qr import QRCode
+from screens.widgets.tr import TrButton, TrLabel
+
+
+class ReceiptScreen(KioskScreen):
+    """Shown once the submission is durably queued."""
+
+    def __init__(self, receipt: Receipt) -> None:
+        super().__init__()
+        self.receipt = receipt
+
+    def body(self) -> ComposeResult:
+        code = self.receipt.tracking_code
+        with Horizontal(id="receipt"):
+            with Vertical(id="receipt-qr-box"):
+                yield QRCode(code, id="receipt-qr")
+            with VerticalScroll(id="receipt-info"):
+                yield TrLabel(N_("Your application is saved."), classes="receipt-title")
+                yield TrLabel(N_("Tracking code"), classes="receipt-caption")
+                yield BigCode(code, id="receipt-big")
+                yield Static(Content(_spaced(code)), id="receipt-code", markup=False)
+                yield Static(id="receipt-form", markup=False)
+                yield TrLabel(N_("Documents to bring:"), classes="receipt-caption")
+                yield Static(id="receipt-docs", markup=False)
+        with Horizontal(classes="nav"):
+            yield TrButton(N_("Hear the code again"), prefix="♪ ", id="hear", classes="nav-mid")
+            yield TrButton(
+                N_("Done"), suffix=" ✔", id="done", classes="nav-next", variant="primary"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#done", Button).focus()
+        self.speak_code()
+
+    def apply_lang(self, lang: str) -> None:
+        # The form title and documents were fixed in the submission's language.
+        self.query_one("#receipt-form", Static).update(Content(self.receipt.form_title))
+        docs = self.receipt.documents
+        text = "\n".join(f"• {d}" for d in docs) if docs else tr(lang, "No documents needed.")
+        self.query_one("#receipt-docs", Static).update(Content(text))
+
+    def speak_code(self) -> None:
+        # One utterance: a second speak() would cut the first one off.
+        self.kiosk.say(self.receipt.tracking_code, kind="code")
+
+    @on(Button.Pressed, "#hear")
+    def _hear(self) -> None:
+        self.speak_code()
+
+    @on(Button.Pressed, "#done")
+    def done(self) -> None:
+        if self.is_current:
+            self.kiosk.request_home(discard=False)
+
+    def on_key(self, event: Key) -> None:
+        if event.key == "escape":
+            event.stop()
+            self.done()
+
+
+def _spaced(code: str) -> str:
+    """``K7M-4QXP-R`` with air between symbols, easier to copy by eye."""
+    return " ".join(tracking.format_code(code))

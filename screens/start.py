@@ -1,0 +1,169 @@
+"""The first screen: choose a language (big targets, keys 1-3), spoken greeting.
+
+Also the way to the status check and the high-contrast switch, and, after a crash,
+the offer to resume the unfinished application (``ResumeScreen``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
+from textual.events import Key
+from textual.widgets import Button, Static
+
+from kiosk.i18n import CITIZEN_LANGS, LANG_NAMES, N_, tr
+from screens.base import KioskModal, KioskScreen
+from screens.widgets.tr import TrButton, TrLabel
+
+GREETING = N_("Welcome! Choose your language")
+
+
+class StartScreen(KioskScreen):
+    """Language choice first: the greeting is shown in all three languages at once."""
+
+    def body(self) -> ComposeResult:
+        with Vertical(id="start"):
+            for code in CITIZEN_LANGS:
+                yield Static(Content(tr(code, GREETING)), classes="greeting", id=f"greet-{code}")
+            with Grid(id="lang-choice"):
+                for n, code in enumerate(CITIZEN_LANGS, start=1):
+                    yield Button(
+                        Content(f"{n}  {LANG_NAMES[code]}"),
+                        id=f"choose-{code}",
+                        classes="big lang-button",
+                    )
+            with Horizontal(classes="start-tools"):
+                yield TrButton(N_("Check my application"), prefix="4  ", id="to-status")
+                yield TrButton(N_("High contrast"), prefix="5  ", id="toggle-contrast")
+                if self.kiosk.mode == "operator":
+                    yield TrButton(N_("Back to the dashboard"), prefix="0  ", id="to-dashboard")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#choose-{CITIZEN_LANGS[0]}", Button).focus()
+
+    def on_screen_resume(self) -> None:
+        self.speak_intro()
+
+    def speak_intro(self) -> None:
+        self.kiosk.say(tr(self.lang, GREETING))
+
+    def on_key(self, event: Key) -> None:
+        keys = {str(n): code for n, code in enumerate(CITIZEN_LANGS, start=1)}
+        if event.key in keys:
+            event.stop()
+            self.choose(keys[event.key])
+        elif event.key == "4":
+            event.stop()
+            self.open_status()
+        elif event.key == "5":
+            event.stop()
+            self.kiosk.action_toggle_contrast()
+        elif event.key == "0" and self.kiosk.mode == "operator":
+            event.stop()
+            self.app.pop_screen()
+
+    @on(Button.Pressed, ".lang-button")
+    def _lang_pressed(self, event: Button.Pressed) -> None:
+        self.choose((event.button.id or "").removeprefix("choose-"))
+
+    @on(Button.Pressed, "#to-status")
+    def open_status(self) -> None:
+        from screens.status import StatusScreen
+
+        self.app.push_screen(StatusScreen())
+
+    @on(Button.Pressed, "#toggle-contrast")
+    def _contrast(self) -> None:
+        self.kiosk.action_toggle_contrast()
+
+    @on(Button.Pressed, "#to-dashboard")
+    def _dashboard(self) -> None:
+        self.app.pop_screen()
+
+    def choose(self, lang: str) -> None:
+        from screens.services import ServicesScreen
+
+        self.kiosk.lang = lang
+        self.app.push_screen(ServicesScreen())
+
+
+class ResumeScreen(KioskModal):
+    """Offers the most recent draft: continue it, or discard it and start afresh."""
+
+    def __init__(self, draft: dict[str, Any]) -> None:
+        super().__init__()
+        self.draft = draft
+        self.form: Any = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield TrLabel(N_("An unfinished application was found."), classes="dialog-title")
+            yield Static(id="resume-form", markup=False, classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield TrButton(N_("Continue"), prefix="1  ", id="resume", variant="primary")
+                yield TrButton(N_("Start over"), prefix="2  ", id="discard", variant="error")
+
+    async def on_mount(self) -> None:
+        self.kiosk.lang = self.draft.get("lang") or self.kiosk.lang
+        try:
+            self.form = await self.kiosk.db.catalog(_load_form, self.draft)
+        except Exception:  # noqa: BLE001 - a form gone from the catalog cannot resume
+            self.form = None
+        self.loaded = True
+        self.apply_lang(self.lang)
+        self.query_one("#resume", Button).disabled = self.form is None
+        self.query_one("#resume" if self.form else "#discard", Button).focus()
+
+    def apply_lang(self, lang: str) -> None:
+        if not self.loaded:
+            return
+        text = (
+            self.form.title(lang)
+            if self.form
+            else tr(lang, "This form is no longer available; the draft cannot be resumed.")
+        )
+        self.query_one("#resume-form", Static).update(Content(text))
+
+    def on_key(self, event: Key) -> None:
+        if event.key == "1" and self.form is not None:
+            event.stop()
+            self._resume_pressed()
+        elif event.key == "2":
+            event.stop()
+            self.run_worker(self.discard())
+
+    @on(Button.Pressed, "#resume")
+    def _resume_pressed(self) -> None:
+        self.kiosk.run_worker(self.resume(), group="navigation")
+
+    async def resume(self) -> None:
+        from kiosk.engine import FormSession
+        from screens.app import Visit
+        from screens.question import QuestionScreen
+
+        kiosk = self.kiosk
+        session = FormSession.from_draft(self.form, self.draft, today=kiosk.clock.now().date())
+        # A resumed draft was kept on purpose (or survived a crash): keep it on idle too.
+        kiosk.visit = Visit(self.form, session, draft_id=self.draft["id"], keep_draft=True)
+        kiosk.lang = session.lang
+        await self.dismiss(None)  # runs as an app worker, so awaiting is safe
+        # At the review already, the question screen opens the review itself.
+        await kiosk.push_screen(QuestionScreen())
+
+    @on(Button.Pressed, "#discard")
+    async def discard(self) -> None:
+        await self.kiosk.db.call(_delete, self.draft["id"])
+        self.dismiss(None)
+
+
+def _load_form(catalog: Any, draft: dict[str, Any]) -> Any:
+    return catalog.get(draft["form_id"], draft["form_version"])
+
+
+def _delete(store: Any, draft_id: str) -> None:
+    store.delete_draft(draft_id)

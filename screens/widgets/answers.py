@@ -1,0 +1,318 @@
+"""Answer widgets for one question, chosen by the question's type, plus live formatting.
+
+Each widget reports the raw answer with an ``AnswerWidget.Answered`` message; the
+question screen hands it to ``FormSession.set`` (which parses and normalises it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.content import Content
+from textual.events import DescendantFocus, Key
+from textual.message import Message
+from textual.widgets import Button, Input
+
+from kiosk.i18n import tr
+
+# Which characters each kind of field lets through; the engine does the real checks.
+_RESTRICT = {
+    "pinfl": r"[0-9 ]*",
+    "phone": r"[0-9+ ()\-]*",
+    "passport": r"[A-Za-zА-Яа-яЎўҚқҒғҲҳЁё0-9 ]*",
+    "integer": r"-?[0-9 ]*",
+    "decimal": r"-?[0-9 ]*[.,]?[0-9]*",
+    "date": r"[0-9./\- ]*",
+}
+_MAX_LENGTH = {"pinfl": 20, "phone": 20, "passport": 12, "date": 10}
+_PLACEHOLDER = {
+    "pinfl": "_ ______ ___ ___ _",
+    "phone": "+998 __ ___ __ __",
+    "passport": "AA 1234567",
+    "date": "DD.MM.YYYY",
+}
+
+
+def live_format(kind: str | None, text: str) -> str:
+    """How a PINFL, phone or passport number looks once typed, grouped for reading back."""
+    if kind == "pinfl":
+        digits = re.sub(r"\D", "", text)[:14]
+        groups, start = [], 0
+        for size in (1, 6, 3, 3, 1):
+            if start < len(digits):
+                groups.append(digits[start : start + size])
+            start += size
+        return " ".join(groups)
+    if kind == "phone":
+        digits = re.sub(r"\D", "", text)
+        if len(digits) == 9:
+            digits = "998" + digits
+        if not digits.startswith("998"):
+            return text.strip()
+        rest = digits[3:12]
+        parts = [rest[0:2], rest[2:5], rest[5:7], rest[7:9]]
+        return " ".join(["+998", *[p for p in parts if p]])
+    if kind == "passport":
+        clean = re.sub(r"\s", "", text).upper()
+        return f"{clean[:2]} {clean[2:]}".strip()
+    return text
+
+
+class AnswerWidget(Vertical):
+    """Base of the answer widgets; ``value`` is what the session holds now."""
+
+    class Answered(Message):
+        def __init__(self, raw: Any, final: bool = False) -> None:
+            super().__init__()
+            self.raw = raw
+            self.final = final  # Enter pressed / a choice made: the citizen is done
+
+    def __init__(self, step: Any, session: Any, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="answer")
+        self.step = step
+        self.session = session
+
+    def relabel(self, lang: str) -> None:
+        """Choice labels follow the language; typed input is left alone."""
+
+    def sync(self) -> None:
+        """Show the session's current value (called once the screen has stored it)."""
+
+    def focus_first(self) -> None:
+        focusable = [w for w in self.query("*") if w.can_focus]
+        if focusable:
+            focusable[0].focus()
+
+    def pick(self, number: int) -> bool:
+        """Number keys: choose the n-th option; False when there is none."""
+        return False
+
+
+class TextAnswer(AnswerWidget):
+    """Typed answers: text, numbers, dates and the Uzbek identifiers."""
+
+    def compose(self) -> ComposeResult:
+        q = self.step.question
+        key = q.kind or q.type
+        value = self.session.value(self.step.ref)
+        yield Input(
+            value="" if value is None else _as_text(value),
+            restrict=_RESTRICT.get(key),
+            max_length=_MAX_LENGTH.get(key, 0),
+            placeholder=_PLACEHOLDER.get(key, ""),
+            id="answer-input",
+            select_on_focus=False,
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Answered(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Answered(event.value, final=True))
+
+
+class ChoiceButton(Button):
+    def __init__(self, choice: Any, number: int, multiple: bool) -> None:
+        super().__init__(Content(""), classes="choice big")
+        self.choice = choice
+        self.number = number
+        self.multiple = multiple
+        self.selected = False
+
+    def relabel(self, lang: str) -> None:
+        if self.multiple:
+            mark = "☑" if self.selected else "☐"
+        else:
+            mark = "●" if self.selected else "○"
+        number = f"{self.number}  " if self.number < 10 else ""
+        self.label = Content(f"{number}{mark} {self.choice.label(lang)}")
+        self.set_class(self.selected, "-selected")
+
+
+class ChoiceAnswer(AnswerWidget):
+    """select_one and select_multiple: big buttons, number keys 1-9."""
+
+    _cursor: int | None = None  # index of the option that has (or is getting) the focus
+
+    def compose(self) -> ComposeResult:
+        multiple = self.step.question.type == "select_multiple"
+        choices = self.session.choices(self.step.ref)
+        with Grid(classes="choices -many" if len(choices) > 4 else "choices"):
+            for n, choice in enumerate(choices, start=1):
+                yield ChoiceButton(choice, n, multiple)
+
+    def on_mount(self) -> None:
+        self._mark()
+
+    def _selected(self) -> set[str]:
+        value = self.session.value(self.step.ref)
+        if value is None:
+            return set()
+        if isinstance(value, list):
+            return set(value)
+        if isinstance(value, str) and self.step.question.type == "select_multiple":
+            return set(value.split())
+        return {str(value)}
+
+    def _mark(self) -> None:
+        chosen = self._selected()
+        lang = self.session.lang
+        for button in self.query(ChoiceButton):
+            button.selected = button.choice.name in chosen
+            button.relabel(lang)
+
+    def relabel(self, lang: str) -> None:
+        for button in self.query(ChoiceButton):
+            button.relabel(lang)
+
+    def focus_first(self) -> None:
+        buttons = list(self.query(ChoiceButton))
+        chosen = [b for b in buttons if b.selected]
+        target = (chosen or buttons or [None])[0]
+        if target is not None:
+            self._cursor = buttons.index(target)
+            target.focus()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        buttons = list(self.query(ChoiceButton))
+        if event.widget in buttons:
+            self._cursor = buttons.index(event.widget)  # type: ignore[arg-type]
+
+    def on_key(self, event: Key) -> None:
+        """Up/down walk the options (lists longer than the nine number keys).
+
+        The position is kept here rather than read back from the focus, which moves
+        only after the key is handled: fast repeated keys must each count.
+        """
+        if event.key not in ("up", "down"):
+            return
+        buttons = list(self.query(ChoiceButton))
+        if self._cursor is None or not buttons:
+            return
+        index = self._cursor + (1 if event.key == "down" else -1)
+        if 0 <= index < len(buttons):
+            event.stop()
+            self._cursor = index
+            buttons[index].focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if isinstance(event.button, ChoiceButton):
+            event.stop()
+            self.choose(event.button)
+
+    def pick(self, number: int) -> bool:
+        for button in self.query(ChoiceButton):
+            if button.number == number:
+                button.focus()
+                self.choose(button)
+                return True
+        return False
+
+    def choose(self, button: ChoiceButton) -> None:
+        if button.multiple:
+            chosen = self._selected() ^ {button.choice.name}
+            order = [b.choice.name for b in self.query(ChoiceButton)]
+            raw: Any = [name for name in order if name in chosen]
+        else:
+            raw = button.choice.name
+        self.post_message(self.Answered(raw or None))
+
+    def sync(self) -> None:
+        self._mark()
+
+
+class AcknowledgeAnswer(AnswerWidget):
+    """acknowledge: one button to confirm (pressing again withdraws it)."""
+
+    def compose(self) -> ComposeResult:
+        yield Button(Content(""), id="ack", classes="choice big")
+
+    def on_mount(self) -> None:
+        self.relabel(self.session.lang)
+
+    def relabel(self, lang: str) -> None:
+        done = self.session.value(self.step.ref) is not None
+        button = self.query_one("#ack", Button)
+        button.label = Content(("☑ " if done else "☐ ") + tr(lang, "I confirm"))
+        button.set_class(done, "-selected")
+
+    def pick(self, number: int) -> bool:
+        if number == 1:
+            self._toggle()
+            return True
+        return False
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._toggle()
+
+    def _toggle(self) -> None:
+        done = self.session.value(self.step.ref) is not None
+        self.post_message(self.Answered(None if done else "OK"))
+
+    def sync(self) -> None:
+        self.relabel(self.session.lang)
+
+
+class RepeatPrompt(AnswerWidget):
+    """Ask whether to add another instance of a repeat: Yes / No."""
+
+    class Decided(Message):
+        def __init__(self, add: bool) -> None:
+            super().__init__()
+            self.add = add
+
+    def compose(self) -> ComposeResult:
+        with Grid(classes="choices"):
+            yield Button(Content(""), id="repeat-yes", classes="choice big")
+            yield Button(Content(""), id="repeat-no", classes="choice big")
+
+    def on_mount(self) -> None:
+        self.relabel(self.session.lang)
+
+    def relabel(self, lang: str) -> None:
+        self.query_one("#repeat-yes", Button).label = Content("1  " + tr(lang, "Yes, add another"))
+        self.query_one("#repeat-no", Button).label = Content("2  " + tr(lang, "No, continue"))
+
+    def pick(self, number: int) -> bool:
+        if number in (1, 2):
+            self.post_message(self.Decided(number == 1))
+            return True
+        return False
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.Decided(event.button.id == "repeat-yes"))
+
+
+class NoteAnswer(AnswerWidget):
+    """A note has no answer: the label says it all."""
+
+
+def answer_widget(step: Any, session: Any) -> AnswerWidget:
+    """The widget suited to the step's question type."""
+    q = step.question
+    if step.kind == "repeat_prompt":
+        return RepeatPrompt(step, session)
+    if q.type in ("select_one", "select_multiple"):
+        return ChoiceAnswer(step, session)
+    if q.type == "acknowledge":
+        return AcknowledgeAnswer(step, session)
+    if q.type in ("text", "integer", "decimal", "date") and not q.read_only:
+        return TextAnswer(step, session)
+    return NoteAnswer(step, session)
+
+
+def _as_text(value: Any) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

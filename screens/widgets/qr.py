@@ -1,0 +1,56 @@
+"""A QR code drawn with half-block characters, dark ink on a light ground.
+
+The colours are fixed (not taken from the theme): phone scanners need dark modules
+on a light background with a quiet zone, whatever the kiosk's theme is.
+Cells whose two modules are alike are drawn as a coloured space rather than a glyph:
+terminals and SVG screenshots fill a cell's background exactly, while a block glyph
+may leave a hairline between rows that breaks decoding.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content, Span
+from textual.widgets import Static
+
+from kiosk.receipt import half_block_lines, qr_matrix
+
+DARK = "#000000"
+LIGHT = "#ffffff"
+
+
+def qr_content(text: str) -> Content:
+    """The QR code of ``text`` as styled text, two module rows per line."""
+    lines = half_block_lines(qr_matrix(text))
+    plain: list[str] = []
+    spans: list[Span] = []
+    offset = 0
+    for line in lines:
+        for ch in line:
+            if ch == "█":
+                plain.append(" ")
+                spans.append(Span(offset, offset + 1, f"on {DARK}"))
+            else:
+                plain.append(ch)
+                spans.append(Span(offset, offset + 1, f"{DARK} on {LIGHT}"))
+            offset += 1
+        plain.append("\n")
+        offset += 1
+    return Content("".join(plain).rstrip("\n"), spans)
+
+
+class QRCode(Static):
+    """The QR code of ``text``; its size follows the code, never the container."""
+
+    DEFAULT_CSS = """
+    QRCode {
+        width: auto;
+        height: auto;
+        color: #000000;
+        background: #ffffff;
+        text-style: none;
+    }
+    """
+
+    def __init__(self, text: str, *, id: str | None = None, classes: str | None = None):
+        self.text = text
+        super().__init__(qr_content(text), id=id, classes=classes, markup=False)

@@ -1,0 +1,183 @@
+"""Drives the kiosk through a form as a person would: by keyboard or by mouse clicks.
+
+The answers come from the form's bundled ``ID.sample.json``; dates are typed the way
+people write them (DD.MM.YYYY), choices are picked by number key or by clicking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from textual import events
+from textual.keys import _character_to_key
+from textual.pilot import Pilot
+from textual.widgets import Button, Input
+
+from screens.app import KioskApp
+from screens.question import QuestionScreen
+from screens.review import ReviewScreen
+from screens.services import ServiceButton
+from screens.widgets.answers import ChoiceButton
+
+How = Literal["keyboard", "mouse"]
+
+LANG_KEYS = {"uz_Latn": "1", "uz_Cyrl": "2", "ru": "3"}
+
+
+def sample_value(sample: dict[str, Any], ref: str) -> Any:
+    """The sample's answer at a step ref such as ``name`` or ``family[0]/member_name``."""
+    node: Any = sample
+    for part in ref.split("/"):
+        name, _, index = part.partition("[")
+        node = node.get(name) if isinstance(node, dict) else None
+        if index and node is not None:
+            i = int(index.rstrip("]"))
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+    return node
+
+
+def typed(value: Any, qtype: str) -> str:
+    """The text a person types for a sample value."""
+    if qtype == "date":
+        return dt.date.fromisoformat(str(value)).strftime("%d.%m.%Y")
+    return str(value)
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Key events for each character, through the driver like a terminal's input.
+
+    Unlike ``pilot.press`` this does not wait for idle after every key (a person
+    types faster than that), only once at the end; the events keep their order.
+    """
+    await send_keys(
+        pilot, *[(_character_to_key(ch) if not ch.isalnum() else ch, ch) for ch in text]
+    )
+
+
+async def send_keys(pilot: Pilot[Any], *keys: str | tuple[str, str | None]) -> None:
+    """Keys (names, or (name, character) pairs) sent in a burst, then one wait."""
+    driver = pilot.app._driver
+    assert driver is not None
+    for item in keys:
+        key, char = item if isinstance(item, tuple) else (item, None)
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+async def click(pilot: Pilot[Any], widget: Any) -> None:
+    """Scroll the widget into view, then click it."""
+    widget.scroll_visible(animate=False, immediate=True)
+    await pilot.pause()
+    assert await pilot.click(widget), f"click on {widget!r} missed"
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    """Wait until the app has warmed up (store, catalog, resume offer) and settled."""
+    await pilot.app.ready.wait()  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def choose_language(pilot: Pilot[Any], lang: str, how: How) -> None:
+    if how == "keyboard":
+        await pilot.press(LANG_KEYS[lang])
+    else:
+        await pilot.click(f"#choose-{lang}")
+    await pilot.pause()
+
+
+async def choose_service(pilot: Pilot[Any], form_id: str, how: How) -> None:
+    app = pilot.app
+    button = app.screen.query_one(f"#svc-{form_id}", ServiceButton)
+    if how == "keyboard" and button.number is not None and button.number < 10:
+        await pilot.press(str(button.number))
+    else:
+        await click(pilot, button)
+    await pilot.pause()
+
+
+async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> None:
+    """Answer the current step from the sample and go on to the next one."""
+    app = pilot.app
+    assert isinstance(app, KioskApp) and app.visit is not None
+    screen = app.screen
+    assert isinstance(screen, QuestionScreen), screen
+    session = app.visit.session
+    step = session.current
+    q = step.question
+    if step.kind == "repeat_prompt":
+        # Add instances until the sample's list is matched, then go on.
+        name = step.ref.rpartition("/")[2].removesuffix("[#]")
+        have = len(session.value(step.ref.removesuffix("[#]")) or [])
+        want = len(sample_value(sample, step.ref.removesuffix("[#]")) or [])
+        if how == "mouse":
+            await click(pilot, screen.query_one("#repeat-yes" if have < want else "#repeat-no"))
+        else:
+            await pilot.press("1" if have < want else "2")
+        assert name
+        return
+    value = sample_value(sample, step.ref)
+    if q.type in ("select_one", "select_multiple") and value is not None:
+        wanted = value if isinstance(value, list) else [value]
+        buttons = list(screen.query(ChoiceButton))
+        for name in wanted:
+            button = next(b for b in buttons if b.choice.name == name)
+            if how == "mouse":
+                await click(pilot, button)
+            elif button.number < 10:
+                await pilot.press(str(button.number))
+            else:
+                await send_keys(pilot, *["down"] * buttons.index(button), "enter")
+        await next_step(pilot, how)
+    elif q.type == "acknowledge" and value is not None:
+        if how == "mouse":
+            await click(pilot, screen.query_one("#ack", Button))
+        else:
+            await pilot.press("1")
+        await next_step(pilot, how)
+    elif q.type in ("text", "integer", "decimal", "date") and value is not None:
+        box = screen.query_one("#answer-input", Input)
+        if how == "mouse":
+            await click(pilot, box)
+        if box.value:  # a default answer is there: clear it as a person would
+            await pilot.press("home", "ctrl+k")
+        await type_text(pilot, typed(value, q.type))
+        if how == "mouse":
+            await next_step(pilot, how)
+        else:
+            await pilot.press("enter")
+    else:
+        await next_step(pilot, how)
+
+
+async def next_step(pilot: Pilot[Any], how: How) -> None:
+    if how == "mouse":
+        await click(pilot, pilot.app.screen.query_one("#next", Button))
+    else:
+        focused = pilot.app.focused
+        for _ in range(12):  # select_multiple: Tab from the options on to Next
+            if isinstance(focused, Button) and focused.id == "next":
+                break
+            await pilot.press("tab")
+            focused = pilot.app.focused
+        assert isinstance(focused, Button) and focused.id == "next", focused
+        await pilot.press("enter")
+    await pilot.pause()
+
+
+async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: int = 200) -> None:
+    """Answer every step until the review screen shows."""
+    for _ in range(limit):
+        screen = pilot.app.screen
+        if isinstance(screen, ReviewScreen):
+            return
+        assert isinstance(screen, QuestionScreen), screen
+        before = screen.session.current.ref
+        await answer_step(pilot, sample, how)
+        screen = pilot.app.screen
+        if isinstance(screen, QuestionScreen) and screen.session.current.ref == before:
+            error = screen.query_one("#q-error").render()
+            raise AssertionError(f"stuck at {before!r}: {error}")
+    raise AssertionError("the form did not reach the review")

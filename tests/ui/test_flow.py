@@ -1,0 +1,75 @@
+"""Whole submissions through the UI, in each language, by keyboard and by mouse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kiosk.catalog import load_sample
+from kiosk.engine import validate_answers
+from kiosk.store import Store
+from screens.receipt import ReceiptScreen
+from screens.review import ReviewScreen
+from screens.start import StartScreen
+from tests.ui.driver import choose_language, choose_service, click, fill_form, ready
+
+FORM = "criminal_record_certificate"
+
+
+@pytest.mark.parametrize("how", ["keyboard", "mouse"])
+@pytest.mark.parametrize("lang", ["uz_Latn", "uz_Cyrl", "ru"])
+async def test_full_submission(make_app, data_dir, speech, lang, how) -> None:
+    app = make_app()
+    sample = load_sample(FORM)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert isinstance(app.screen, StartScreen)
+        await choose_language(pilot, lang, how)
+        assert app.lang == lang
+        await choose_service(pilot, FORM, how)
+        await fill_form(pilot, sample, how)
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        if how == "mouse":
+            await click(pilot, review.query_one("#submit"))
+        else:
+            assert app.focused is review.query_one("#submit")
+            await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiptScreen)
+        code = app.screen.receipt.tracking_code
+        # The code was spoken, symbol by symbol.
+        assert (code, lang, "code") in speech.said
+    with Store.open(data_dir) as store:
+        rows = store.queue(include_payload=True)
+        assert [r["tracking_code"] for r in rows] == [code]
+        assert rows[0]["form_id"] == FORM and rows[0]["lang"] == lang
+        assert store.latest_draft() is None  # the draft went with the submit
+        from kiosk.catalog import Catalog
+
+        form = Catalog(store).get(FORM)
+    expected, errors = validate_answers(form, sample, lang)
+    assert errors == []
+    assert json.loads(rows[0]["payload"]) == json.loads(json.dumps(expected, default=str))
+
+
+async def test_submission_with_a_repeat(make_app, data_dir) -> None:
+    """address_registration asks "add another family member?" (a repeat prompt)."""
+    form_id = "address_registration"
+    sample = load_sample(form_id)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await choose_language(pilot, "uz_Cyrl", "keyboard")
+        await choose_service(pilot, form_id, "mouse")
+        await fill_form(pilot, sample, "keyboard")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiptScreen)
+    with Store.open(data_dir) as store:
+        [row] = store.queue(include_payload=True)
+    payload = json.loads(row["payload"])
+    assert [m["member_name"] for m in payload["family"]] == [
+        m["member_name"] for m in sample["family"]
+    ]

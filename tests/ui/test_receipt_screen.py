@@ -1,0 +1,51 @@
+"""The receipt's QR code, as drawn in the terminal, decodes to the tracking code.
+
+The screen is exported as an SVG screenshot (what Textual draws, cell by cell),
+rendered to PNG with cairosvg and read with zbarimg, as a phone camera would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiosk import tracking
+from kiosk.receipt import Receipt
+from screens.receipt import ReceiptScreen
+from screens.widgets.qr import QRCode
+from tests.ui.driver import ready
+
+cairosvg = pytest.importorskip("cairosvg", reason="cairosvg renders the SVG screenshot")
+ZBARIMG = shutil.which("zbarimg")
+pytestmark = pytest.mark.skipif(ZBARIMG is None, reason="zbarimg (zbar-tools) not installed")
+
+
+def decode_png(path: Path) -> list[str]:
+    assert ZBARIMG is not None
+    done = subprocess.run(
+        [ZBARIMG, "--quiet", "--raw", str(path)], capture_output=True, text=True, timeout=60
+    )
+    return [line for line in done.stdout.splitlines() if line]
+
+
+@pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
+async def test_qr_on_screen_decodes(make_app, tmp_path: Path, speech, contrast: bool) -> None:
+    code = tracking.new_code("K7M", 42)
+    receipt = Receipt(code, "Maʼlumotnoma", "2026-03-21T09:30:00+00:00", ["Pasport"], "uz_Latn")
+    app = make_app(high_contrast=contrast)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await app.push_screen(ReceiptScreen(receipt))
+        await pilot.pause()
+        qr = app.screen.query_one(QRCode)
+        # The whole code and its quiet zone are on screen, not clipped.
+        assert app.screen.region.contains_region(qr.region)
+        svg = app.export_screenshot()
+        # The code is spoken symbol by symbol.
+        assert (code, "uz_Latn", "code") in speech.said
+    png = tmp_path / "receipt.png"
+    cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(png), scale=2)
+    assert decode_png(png) == [code]
