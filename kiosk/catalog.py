@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.errors import TranslatableError
 from kiosk.form import Form
 from kiosk.i18n import N_, tr
 
@@ -50,19 +51,8 @@ _EXPRESSION_ATTRS: tuple[str, ...] = (
 )
 
 
-class CatalogError(ValueError):
+class CatalogError(TranslatableError, ValueError):
     """A form that cannot be used; `message(lang)` says why in the user's language."""
-
-    def __init__(self, msgid: str, /, **kwargs: Any) -> None:
-        super().__init__(msgid)
-        self.msgid = msgid
-        self.kwargs = kwargs
-
-    def message(self, lang: str) -> str:
-        return tr(lang, self.msgid, **self.kwargs)
-
-    def __str__(self) -> str:
-        return self.message("en")
 
 
 class UnknownForm(CatalogError, LookupError):

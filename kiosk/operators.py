@@ -18,7 +18,8 @@ from functools import cache
 from typing import Any
 
 from kiosk import audit
-from kiosk.i18n import N_, tr
+from kiosk.errors import TranslatableError
+from kiosk.i18n import N_
 from kiosk.store import Store, now_iso
 
 SCRYPT_N = 2**14
@@ -31,19 +32,8 @@ PIN_MIN, PIN_MAX = 4, 12
 NAME_MAX = 64
 
 
-class OperatorError(ValueError):
+class OperatorError(TranslatableError, ValueError):
     """Bad operator input; `message(lang)` explains it."""
-
-    def __init__(self, msgid: str, /, **kwargs: Any) -> None:
-        super().__init__(msgid)
-        self.msgid = msgid
-        self.kwargs = kwargs
-
-    def message(self, lang: str) -> str:
-        return tr(lang, self.msgid, **self.kwargs)
-
-    def __str__(self) -> str:
-        return self.message("en")
 
 
 @dataclass(frozen=True)

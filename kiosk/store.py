@@ -34,6 +34,7 @@ from sqlite_utils import Database
 
 from kiosk import audit, tracking
 from kiosk.config import db_path
+from kiosk.errors import TranslatableError
 from kiosk.i18n import N_, check_lang, tr
 from kiosk.schema import MIGRATIONS
 
@@ -45,19 +46,8 @@ STATES: tuple[str, ...] = ("queued", "sent", "rejected")
 SEQ_KEY = "tracking_seq"
 
 
-class StoreError(Exception):
+class StoreError(TranslatableError):
     """A storage failure the kiosk must show, not crash on. `message(lang)` says it."""
-
-    def __init__(self, msgid: str, /, **kwargs: Any) -> None:
-        super().__init__(msgid)
-        self.msgid = msgid
-        self.kwargs = kwargs
-
-    def message(self, lang: str) -> str:
-        return tr(lang, self.msgid, **self.kwargs)
-
-    def __str__(self) -> str:
-        return self.message("en")
 
 
 def failure_message(exc: BaseException, lang: str) -> str:

@@ -14,23 +14,16 @@ if TYPE_CHECKING:
     from screens.app import KioskApp
 
 
-class KioskScreen(Screen[object]):
-    """A full screen: subclasses yield their content from ``body()``.
+class LangAware:
+    """Follows the app's language: ``apply_lang`` runs on mount and on every switch.
 
-    ``apply_lang`` runs on mount and whenever the app's language changes, for texts
-    that are not message ids (form labels, answers, dynamic summaries).
+    For texts that are not message ids (form labels, answers, dynamic summaries).
     """
 
-    def compose(self) -> ComposeResult:
-        yield LangBar()
-        yield from self.body()
-        yield StatusBar()
-
-    def body(self) -> ComposeResult:
-        yield from ()
+    app: KioskApp
 
     def on_mount(self) -> None:
-        self.watch(self.app, "lang", self.apply_lang, init=True)
+        self.watch(self.app, "lang", self.apply_lang, init=True)  # type: ignore[attr-defined]
 
     def apply_lang(self, lang: str) -> None:
         """Re-render texts that depend on the language (override as needed)."""
@@ -44,19 +37,17 @@ class KioskScreen(Screen[object]):
         return self.kiosk.lang
 
 
-class KioskModal(ModalScreen[object]):
+class KioskScreen(LangAware, Screen[object]):
+    """A full screen: subclasses yield their content from ``body()``."""
+
+    def compose(self) -> ComposeResult:
+        yield LangBar()
+        yield from self.body()
+        yield StatusBar()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+
+class KioskModal(LangAware, ModalScreen[object]):
     """A dialog over the current screen, following the app's language too."""
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "lang", self.apply_lang, init=True)
-
-    def apply_lang(self, lang: str) -> None:
-        """Re-render language-dependent texts (override as needed)."""
-
-    @property
-    def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)
-
-    @property
-    def lang(self) -> str:
-        return self.kiosk.lang

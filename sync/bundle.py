@@ -26,22 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kiosk.i18n import N_, tr
+from kiosk.errors import TranslatableError
+from kiosk.i18n import N_
 from sync import wire
 
 SIGNED_FIELDS = ("format", "version", "device_id", "device_prefix", "created_at", "count", "items")
 
 
-class BundleError(Exception):
+class BundleError(TranslatableError):
     """A bundle that cannot be used. ``msgid`` is an English message for ``tr``."""
-
-    def __init__(self, msgid: str, **kwargs: object) -> None:
-        super().__init__(msgid.format(**kwargs) if kwargs else msgid)
-        self.msgid = msgid
-        self.kwargs = kwargs
-
-    def text(self, lang: str) -> str:
-        return tr(lang, self.msgid, **self.kwargs)
 
 
 class BundleTooLarge(BundleError):

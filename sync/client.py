@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from kiosk.i18n import N_, tr
+from kiosk.errors import TranslatableError
+from kiosk.i18n import N_
 from sync import wire
 
 # Per socket operation, not per request: a slow 2G upload that keeps moving is fine.
@@ -25,16 +26,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 USER_AGENT = f"mahalla-kiosk-sync/{wire.PROTOCOL_VERSION}"
 
 
-class PortalError(Exception):
+class PortalError(TranslatableError):
     """Base of client errors; ``msgid`` + ``kwargs`` make the message in any language."""
-
-    def __init__(self, msgid: str, **kwargs: object) -> None:
-        super().__init__(msgid.format(**kwargs) if kwargs else msgid)
-        self.msgid = msgid
-        self.kwargs = kwargs
-
-    def text(self, lang: str) -> str:
-        return tr(lang, self.msgid, **self.kwargs)
 
 
 class AuthError(PortalError):
