@@ -9,10 +9,11 @@ back by messages, so the event loop never waits on disk, network or speech.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual import events, work
 from textual.app import App
@@ -25,6 +26,9 @@ from textual.widgets import Button
 from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from kiosk.store import StoreError
 
 Mode = Literal["citizen", "operator"]
 
@@ -142,7 +146,10 @@ class KioskApp(App[int]):
         self.data_dir = Path(data_dir)
         self.mode: Mode = mode
         self.clock: Clock = clock or SystemClock()
-        self.db = StoreThread(self.data_dir)
+        # Every failed store call is told to store_failed (shown and spoken there).
+        self.db = StoreThread(self.data_dir, on_failure=self.store_failed)
+        self.last_store_failure: StoreError | None = None
+        self._store_failure_at = float("-inf")
         self.speech = speech
         self.idle_timeout = idle_timeout
         self.idle_warning = idle_warning
@@ -178,11 +185,17 @@ class KioskApp(App[int]):
         self.call_after_refresh(self.run_worker, self._warm_up(), group="startup")
 
     async def _warm_up(self) -> None:
+        from kiosk.store import StoreError
+
         try:
-            await self.db.catalog(_ensure_catalog)
+            # A storage failure (read-only file, full disk) has been shown already;
+            # the kiosk still comes up, showing what it can read.
+            with contextlib.suppress(StoreError):
+                await self.db.catalog(_ensure_catalog)
             await self.refresh_queue()
             if self.mode == "citizen":
-                await self.offer_resume()
+                with contextlib.suppress(StoreError):
+                    await self.offer_resume()
         finally:
             self.ready.set()
         if self.speech is None:
@@ -231,6 +244,32 @@ class KioskApp(App[int]):
         intro = getattr(self.screen, "speak_intro", None)
         if callable(intro):
             intro()
+
+    # ----- storage failures ------------------------------------------------------------
+
+    STORE_FAILURE_REPEAT = 30.0  # seconds before the same failure is announced again
+
+    def store_failed(self, exc: StoreError) -> None:
+        """A store call failed (full disk, read-only database...): say so, never crash.
+
+        Called by the StoreThread for every failed call, on the event loop, before the
+        caller sees the StoreError. The same failure repeating (a draft save on every
+        keystroke) is announced once, not on every key.
+        """
+        now = self.clock.monotonic()
+        last = self.last_store_failure
+        repeated = (
+            last is not None
+            and (last.msgid, last.kwargs) == (exc.msgid, exc.kwargs)
+            and now - self._store_failure_at < self.STORE_FAILURE_REPEAT
+        )
+        self.last_store_failure = exc
+        self._store_failure_at = now
+        if repeated:
+            return
+        message = exc.message(self.lang)
+        self.notify(message, severity="error", timeout=15)
+        self.say(message)
 
     # ----- speech -----------------------------------------------------------------
 
@@ -285,7 +324,11 @@ class KioskApp(App[int]):
         visit = self.visit
         self.visit = None
         if visit is not None and visit.draft_id and discard and not visit.keep_draft:
-            await self.db.call(_delete_draft, visit.draft_id)
+            from kiosk.store import StoreError
+
+            # Going home must never fail: an undeletable draft stays (and was reported).
+            with contextlib.suppress(StoreError):
+                await self.db.call(_delete_draft, visit.draft_id)
         if self.speech is not None:
             try:
                 self.speech.stop()
@@ -359,7 +402,13 @@ class KioskApp(App[int]):
     # ----- queue, connectivity and sync -------------------------------------------
 
     async def refresh_queue(self) -> dict[str, int]:
-        counts = await self.db.call(_queue_counts)
+        """The outbox counts into ``queued``; {} when the store cannot be read (reported)."""
+        from kiosk.store import StoreError
+
+        try:
+            counts = await self.db.call(_queue_counts)
+        except StoreError:
+            return {}
         self.queued = int(counts.get("queued", 0))
         return counts
 

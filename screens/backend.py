@@ -4,24 +4,45 @@ SQLite connections belong to one thread and `synchronous=FULL` commits wait for 
 disk, so the event loop never touches the Store. Every call runs on this thread, in
 the order it was made (a draft save can never overtake the submit that follows it),
 and the caller awaits the result without blocking the loop.
+
+A call that fails for a storage reason (full disk, read-only or damaged file, a data
+folder that cannot be created) raises `kiosk.store.StoreError` to its caller, after
+``on_failure`` has been told (the app shows and speaks it, in the current language):
+callers only decide what happens next. They must catch it: Textual stops a screen's
+message loop on an exception that escapes a handler.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from kiosk.store import StoreError
 
 T = TypeVar("T")
+
+FailureHandler = Callable[["StoreError"], None]
 
 
 class StoreThread:
     """Runs ``fn(store, *args)`` on the store's own thread."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        read_only: bool = False,
+        on_failure: FailureHandler | None = None,
+    ) -> None:
+        """``read_only`` opens the database with SQLite's ``mode=ro`` (reads work, every
+        write fails with a StoreError); ``on_failure`` hears every failed call."""
         self.data_dir = data_dir
+        self.read_only = read_only
+        self.on_failure = on_failure
         self._store: Any = None
         self._catalog: Any = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-store")
@@ -30,26 +51,44 @@ class StoreThread:
         if self._store is None:
             from kiosk.store import Store
 
-            self._store = Store.open(self.data_dir)
+            if self.read_only:
+                from kiosk.config import db_path
+
+                self._store = Store(db_path(self.data_dir), read_only=True)
+            else:
+                self._store = Store.open(self.data_dir)
         return self._store
 
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         return fn(self._open(), *args)
 
+    async def _result(self, future: Future[T]) -> T:
+        from kiosk.store import StoreError
+
+        try:
+            return await asyncio.wrap_future(future)
+        except StoreError as exc:
+            if self.on_failure is not None:
+                self.on_failure(exc)
+            raise
+
     def _run_catalog(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        return self._run(self._with_catalog, (fn, args))
+
+    def _with_catalog(self, store: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._catalog is None:
             from kiosk.catalog import Catalog
 
-            self._catalog = Catalog(self._open())  # it caches parsed forms: keep one
+            self._catalog = Catalog(store)  # it caches parsed forms: keep one
         return fn(self._catalog, *args)
 
     async def catalog(self, fn: Callable[..., T], *args: Any) -> T:
         """Await ``fn(catalog, *args)`` on the store thread (one Catalog per Store)."""
-        return await asyncio.wrap_future(self._pool.submit(self._run_catalog, fn, args))
+        return await self._result(self._pool.submit(self._run_catalog, fn, args))
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Await ``fn(store, *args)`` run on the store thread."""
-        return await asyncio.wrap_future(self._pool.submit(self._run, fn, args))
+        """Await ``fn(store, *args)`` run on the store thread; StoreError on a failure."""
+        return await self._result(self._pool.submit(self._run, fn, args))
 
     def call_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """For worker threads and shutdown only: never call from the event loop."""

@@ -115,7 +115,12 @@ class DashboardScreen(KioskScreen):
         self.run_worker(self.reload(), exclusive=True, group="dashboard")
 
     async def reload(self) -> None:
-        self.health = await self.kiosk.db.call(read_health)
+        from kiosk.store import StoreError
+
+        try:
+            self.health = await self.kiosk.db.call(read_health)
+        except StoreError:
+            return  # shown by the app; the last reading stays on screen
         self.apply_lang(self.lang)
 
     def apply_lang(self, lang: str) -> None:

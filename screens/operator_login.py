@@ -58,8 +58,12 @@ class OperatorLoginScreen(KioskScreen):
 
     async def on_mount(self) -> None:
         from kiosk.operators import has_operators
+        from kiosk.store import StoreError
 
-        self.creating = not await self.kiosk.db.call(has_operators)
+        try:
+            self.creating = not await self.kiosk.db.call(has_operators)
+        except StoreError as exc:  # shown by the app; kept on this screen too
+            self._say(exc.msgid, **exc.kwargs)
         for widget_id in ("#pin2-label", "#op-pin2"):
             self.query_one(widget_id).display = self.creating
         title = self.query_one("#login-title", TrLabel)
@@ -95,6 +99,7 @@ class OperatorLoginScreen(KioskScreen):
     @on(Button.Pressed, "#login-go")
     async def submit(self) -> None:
         from kiosk.operators import OperatorError, add_operator, login
+        from kiosk.store import StoreError
 
         name = self.query_one("#op-name", Input).value.strip()
         pin = self.query_one("#op-pin", Input).value
@@ -107,11 +112,15 @@ class OperatorLoginScreen(KioskScreen):
                 return
             try:
                 await self.kiosk.db.call(add_operator, name, pin)
-            except OperatorError as exc:
+            except (OperatorError, StoreError) as exc:
                 self._say(exc.msgid, **exc.kwargs)
                 return
         now = self.kiosk.clock.now()
-        result = await self.kiosk.db.call(login, name, pin, now)
+        try:
+            result = await self.kiosk.db.call(login, name, pin, now)
+        except StoreError as exc:  # a login records attempts: it needs a writable store
+            self._say(exc.msgid, **exc.kwargs)
+            return
         self.query_one("#op-pin", Input).value = ""
         if result.ok:
             await self._logged_in(OperatorInfo(int(result.operator_id), name))

@@ -3,11 +3,15 @@
 The screen lives for the whole visit and redraws itself for each step, so Back and
 Next never move. Every answer goes to ``FormSession.set`` and, at once, to the draft
 (the store thread keeps the saves in order); a killed kiosk resumes from the draft.
+
+A draft that cannot be saved (full disk, read-only database) does not stop the
+citizen: the answers stay in the session, the failure is shown under the question
+until a save succeeds again, and the next save writes the whole draft.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,6 +31,9 @@ from screens.widgets.answers import (
 )
 from screens.widgets.tr import TrButton
 
+if TYPE_CHECKING:
+    from kiosk.store import StoreError
+
 
 class QuestionScreen(KioskScreen):
     """Steps through ``app.visit.session`` until the review."""
@@ -36,6 +43,9 @@ class QuestionScreen(KioskScreen):
         self.error_ref: str | None = None
         self._resumed_once = False
         self._preview_text: str | None = None
+        # The last draft save failed: shown under the question until one succeeds.
+        self.store_error: StoreError | None = None
+        self._store_error_unspoken = False
 
     @property
     def session(self) -> Any:
@@ -86,6 +96,7 @@ class QuestionScreen(KioskScreen):
         step = session.current
         self.error_ref = None
         self.query_one("#q-error", Static).update("")
+        self._show_store_error()
         container = self.query_one("#q-answer", Vertical)
         await container.remove_children()
         widget = answer_widget(step, session)
@@ -124,6 +135,8 @@ class QuestionScreen(KioskScreen):
             # The error stays beside the field, now in the new language.
             errors = session.set(step.ref, session.value(step.ref))
             self._show_errors(errors, speak=False)
+        else:
+            self._show_store_error()
         last = index == total
         next_label = N_("Check answers") if last else N_("Next")
         self.query_one("#next", TrButton).set_msg(next_label)
@@ -158,6 +171,7 @@ class QuestionScreen(KioskScreen):
             self.error_ref = None
             box.update("")
             box.remove_class("-shown")
+            self._show_store_error()
             return
         self.error_ref = errors[0].field
         message = errors[0].message
@@ -167,11 +181,23 @@ class QuestionScreen(KioskScreen):
         if speak:
             self.kiosk.say(message)
 
+    def _show_store_error(self) -> None:
+        """The failed draft save, where field errors go (a field error comes first)."""
+        if self.store_error is None or self.error_ref is not None:
+            return
+        box = self.query_one("#q-error", Static)
+        box.update(Content("⚠ " + self.store_error.message(self.lang)))
+        box.add_class("-shown")
+
     def speak_prompt(self) -> None:
         step = self.session.current
         if step is None:
             return
         parts = [self._label_text(step)]
+        if self.store_error is not None and self._store_error_unspoken:
+            # One utterance: the prompt would cut off the failure spoken on its own.
+            parts.insert(0, self.store_error.message(self.lang))
+        self._store_error_unspoken = False
         hint = self.session.hint(step.ref) if step.kind == "question" else ""
         if hint:
             parts.append(hint)
@@ -211,13 +237,32 @@ class QuestionScreen(KioskScreen):
         else:
             await self.go_next()
 
-    async def save_draft(self) -> None:
+    async def save_draft(self) -> bool:
+        """Write the whole session to the draft; False when the store refused it."""
+        from kiosk.store import StoreError
+
         visit = self.kiosk.visit
         if visit is None:
-            return
+            return False
         state = visit.session.draft_state()
         operator_id = getattr(self.kiosk.operator, "id", None)
-        visit.draft_id = await self.kiosk.db.call(_save_draft, visit.draft_id, state, operator_id)
+        try:
+            visit.draft_id = await self.kiosk.db.call(
+                _save_draft, visit.draft_id, state, operator_id
+            )
+        except StoreError as exc:  # already shown and spoken by the app
+            first = self.store_error is None
+            self.store_error = exc
+            self._store_error_unspoken = first
+            self._show_store_error()
+            return False
+        if self.store_error is not None:
+            self.store_error = None
+            if self.error_ref is None:
+                box = self.query_one("#q-error", Static)
+                box.update("")
+                box.remove_class("-shown")
+        return True
 
     # ----- navigation ---------------------------------------------------------------------
 
@@ -255,10 +300,15 @@ class QuestionScreen(KioskScreen):
 
     async def leave(self) -> None:
         """Back from the first question: the service list again, the draft dropped."""
+        from kiosk.store import StoreError
+
         visit = self.kiosk.visit
         self.kiosk.visit = None
         if visit is not None and visit.draft_id and not visit.keep_draft:
-            await self.kiosk.db.call(_delete_draft, visit.draft_id)
+            try:
+                await self.kiosk.db.call(_delete_draft, visit.draft_id)
+            except StoreError:
+                pass  # shown by the app; the draft stays, which loses nothing
         self.app.pop_screen()
 
     @on(Button.Pressed, "#listen")
@@ -271,8 +321,11 @@ class QuestionScreen(KioskScreen):
         visit = self.kiosk.visit
         if visit is None:
             return
-        visit.keep_draft = True
-        await self.save_draft()
+        kept, visit.keep_draft = visit.keep_draft, True
+        if not await self.save_draft():
+            # Not saved: going home now would lose the answers. Stay; the error shows.
+            visit.keep_draft = kept
+            return
         self.app.notify(tr(self.lang, "Your answers are saved. You can continue later."))
         self.kiosk.request_home(discard=False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,11 +21,17 @@ from screens.widgets.tr import TrButton, TrLabel
 
 
 class ReceiptScreen(KioskScreen):
-    """Shown once the submission is durably queued."""
+    """Shown once the submission is durably queued.
 
-    def __init__(self, receipt: Receipt) -> None:
+    With the submitted ``form`` (a ``kiosk.form.Form``), the form title and the
+    documents to bring follow the app's language like every other text; without it,
+    the receipt's own (the submission's language) are shown.
+    """
+
+    def __init__(self, receipt: Receipt, form: Any = None) -> None:
         super().__init__()
         self.receipt = receipt
+        self.form = form
 
     def body(self) -> ComposeResult:
         code = self.receipt.tracking_code
@@ -49,9 +57,11 @@ class ReceiptScreen(KioskScreen):
         self.speak_code()
 
     def apply_lang(self, lang: str) -> None:
-        # The form title and documents were fixed in the submission's language.
-        self.query_one("#receipt-form", Static).update(Content(self.receipt.form_title))
-        docs = self.receipt.documents
+        if self.form is not None:
+            title, docs = self.form.title(lang), list(self.form.documents(lang))
+        else:
+            title, docs = self.receipt.form_title, self.receipt.documents
+        self.query_one("#receipt-form", Static).update(Content(title))
         text = "\n".join(f"• {d}" for d in docs) if docs else tr(lang, "No documents needed.")
         self.query_one("#receipt-docs", Static).update(Content(text))
 

@@ -3,10 +3,13 @@
 Submitting is one store transaction (outbox row, audit entry, draft removed); only
 after it returns does the receipt appear, so a receipt always means "saved".
 With an operator logged in, the citizen's consent is asked (and recorded) first.
+A submit the store refuses (full disk, read-only database) writes nothing: the
+citizen stays here with every answer, sees (and hears) why, and can submit again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
@@ -41,6 +44,8 @@ class ReviewScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.submitting = False
+        # Why the last submit failed, in a given language (re-shown on a switch).
+        self.failure: Callable[[str], str] | None = None
 
     def body(self) -> ComposeResult:
         with Horizontal(id="q-top"):
@@ -88,6 +93,18 @@ class ReviewScreen(KioskScreen):
         for row, item in zip(self.query(ReviewRow), items, strict=False):
             row.show(item)
         self.query_one("#review-form", Static).update(Content(visit.form.title(lang)))
+        self._show_failure()
+
+    def _fail(self, text: Callable[[str], str]) -> None:
+        self.failure = text
+        self._show_failure()
+
+    def _show_failure(self) -> None:
+        box = self.query_one("#review-error", Static)
+        if self.failure is None:
+            box.update("")
+            return
+        box.update(Content("⚠ " + self.failure(self.lang)))
 
     def read_back(self) -> None:
         visit = self.kiosk.visit
@@ -145,15 +162,16 @@ class ReviewScreen(KioskScreen):
         if agreed is True:
             await self.commit(consent=True)
         else:
-            self.query_one("#review-error", Static).update(
-                Content(
-                    tr(self.lang, "The application cannot be sent without the citizen's consent.")
+            self._fail(
+                lambda lang: tr(
+                    lang, "The application cannot be sent without the citizen's consent."
                 )
             )
 
     async def commit(self, consent: bool) -> None:
         """The durable submit; the receipt only after the store has committed."""
         from kiosk.receipt import build_receipt
+        from kiosk.store import StoreError
         from screens.receipt import ReceiptScreen
 
         visit = self.kiosk.visit
@@ -176,21 +194,29 @@ class ReviewScreen(KioskScreen):
                 visit.draft_id,
                 actor,
             )
-        except Exception as exc:  # noqa: BLE001 - disk full, locked db: keep the draft, tell
+        except StoreError as exc:
+            # Disk full, read-only or locked database: nothing was queued and the draft
+            # is as it was. The app has shown and spoken the reason; it stays here, in
+            # the current language, and Submit works again once the disk has space.
             self.submitting = False
-            self.query_one("#submit", Button).disabled = False
-            message = exc.message(self.lang) if hasattr(exc, "message") else str(exc)
-            self.query_one("#review-error", Static).update(
-                Content(
-                    "⚠ " + tr(self.lang, "Could not save the application: {error}", error=message)
+            submit = self.query_one("#submit", Button)
+            submit.disabled = False
+            submit.focus()  # disabling moved the focus away: Enter tries again
+            reason = exc  # the name `exc` is gone after this block
+            self._fail(
+                lambda lang: tr(
+                    lang, "Could not save the application: {error}", error=reason.message(lang)
                 )
             )
+            # Heard every time (the app's own announcement skips a repeated failure).
+            self.kiosk.say(self.failure(self.lang))
             return
+        self.failure = None
         receipt = build_receipt(visit.form, submission, visit.session.lang)
         self.kiosk.visit = None
         await self.kiosk.refresh_queue()
         # Not awaited: this screen is the one being replaced.
-        self.app.switch_screen(ReceiptScreen(receipt))
+        self.app.switch_screen(ReceiptScreen(receipt, visit.form))
         if self.kiosk.online:
             self.kiosk.sync_now()
 

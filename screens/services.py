@@ -57,7 +57,12 @@ class ServicesScreen(KioskScreen):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
 
     async def on_mount(self) -> None:
-        self.forms = await self.kiosk.db.catalog(_list_forms)
+        from kiosk.store import StoreError
+
+        try:
+            self.forms = await self.kiosk.db.catalog(_list_forms)
+        except StoreError:
+            self.forms = []  # the app has shown why; the list says no service is offered
         await self.show(self.forms)
         first = self.query(ServiceButton).first(None)
         if first is not None:

@@ -157,7 +157,12 @@ class ResumeScreen(KioskModal):
 
     @on(Button.Pressed, "#discard")
     async def discard(self) -> None:
-        await self.kiosk.db.call(_delete, self.draft["id"])
+        from kiosk.store import StoreError
+
+        try:
+            await self.kiosk.db.call(_delete, self.draft["id"])
+        except StoreError:
+            return  # shown by the app; the draft stays and can still be resumed
         self.dismiss(None)
 
 

@@ -69,6 +69,7 @@ class StatusScreen(KioskScreen):
         self.info: dict[str, Any] | None = None
         self.looked_up = False
         self.invalid = False
+        self.failure: Any = None  # kiosk.store.StoreError of the last lookup
 
     def body(self) -> ComposeResult:
         with Vertical(id="status"):
@@ -99,8 +100,16 @@ class StatusScreen(KioskScreen):
             self.invalid = True
             self.info = None
         else:
+            from kiosk.store import StoreError
+
             self.invalid = False
-            self.info = await self.kiosk.db.call(_status, code)
+            try:
+                self.info = await self.kiosk.db.call(_status, code)
+            except StoreError as exc:  # the app spoke it; the result line keeps it
+                self.info, self.failure = None, exc
+                self._show(speak=False)
+                return
+        self.failure = None
         self._show(speak=True)
 
     def _show(self, speak: bool) -> None:
@@ -111,13 +120,15 @@ class StatusScreen(KioskScreen):
         lang = self.lang
         if self.invalid:
             text = tr(lang, "This is not a valid tracking code. Please check it and try again.")
+        elif self.failure is not None:
+            text = self.failure.message(lang)
         else:
             text = describe(self.info, lang)
             if self.info is not None:
                 code = tracking.format_code(str(self.info.get("tracking_code", "")))
                 text = f"{code}\n{text}"
         result.update(Content(text))
-        result.set_class(self.invalid or self.info is None, "-error")
+        result.set_class(self.invalid or self.info is None or self.failure is not None, "-error")
         if speak:
             self.kiosk.say(text)
 
