@@ -65,7 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     directory = data_dir(args)
     portal_dir = Path(tempfile.mkdtemp(prefix="kiosk-demo-portal-"))
-    portal = start_portal(portal_dir)
+    portal = start_portal(portal_dir, die_with_parent=True)
     try:
         code = create_enrolment_code(portal_dir)
         _enroll(directory, portal.url, code)

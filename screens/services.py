@@ -151,9 +151,11 @@ class ServicesScreen(KioskScreen):
 
 
 def _searchable(form: Any) -> list[str]:
+    # The documents too: "pasport" then finds every service a passport is needed for,
+    # in any script, rather than nothing.
     texts = [form.id]
     for lang in LANGS:
-        texts += [form.title(lang), form.description(lang)]
+        texts += [form.title(lang), form.description(lang), *form.documents(lang)]
     return [t for t in texts if t]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -70,12 +71,28 @@ def portal_argv(data_dir: Path, host: str, port: int, *extra: str) -> list[str]:
     ]
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the parent dies, even by SIGKILL or a closed terminal."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def start_portal(
-    data_dir: Path | str, host: str = "127.0.0.1", port: int = 0, *extra_args: str
+    data_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *extra_args: str,
+    die_with_parent: bool = False,
 ) -> PortalProcess:
     """Start `kiosk portal serve` over ``data_dir`` and wait until /api/v1/health answers.
 
     Port 0 lets the portal pick a free port; it prints its URL on its first line.
+    ``die_with_parent`` (Linux; call it from the main thread, since the signal follows
+    the calling thread) stops the portal with a `kiosk demo` killed before its cleanup.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +104,7 @@ def start_portal(
         text=True,
         env=env,
         start_new_session=True,  # a Ctrl-C in the kiosk's terminal is the kiosk's alone
+        preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
     )
     output: list[str] = []
     url_box: list[str] = []

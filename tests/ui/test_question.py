@@ -193,6 +193,17 @@ async def test_search_finds_services_in_any_script(make_app) -> None:
             await pilot.pause()
             found[query] = {b.form.id for b in app.screen.query(ServiceButton)}
         assert found["sudlanmagan"] == found["судланмаган"] == found["несудимост"] == {FORM}
+        for query in ("pasport", "паспорт", "ПАСПОРТ"):
+            search = app.screen.query_one("#search", Input)
+            search.value = ""
+            await pilot.pause()
+            await type_text(pilot, query)
+            await pilot.pause()
+            found[query] = {b.form.id for b in app.screen.query(ServiceButton)}
+        assert found["pasport"] and found["pasport"] == found["паспорт"] == found["ПАСПОРТ"]
+        search.value = ""
+        await type_text(pilot, "sudlanmagan")
+        await pilot.pause()
         await pilot.press("enter")  # the one match opens
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
