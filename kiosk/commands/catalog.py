@@ -77,7 +77,9 @@ def _list(args: argparse.Namespace) -> int:
     if not forms:
         print(tr(language, "The catalog is empty."))
         return 0
-    rows = [(f.id, f.version, f.category, f.title(language)) for f in forms]
+    rows = [
+        (f.id, f.version, category_name(f.category, language), f.title(language)) for f in forms
+    ]
     header = (
         tr(language, "ID"),
         tr(language, "Version"),
