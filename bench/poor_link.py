@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from bench import result_row
 from bench.sync import portal_setup, timed_sync
 from sync.faultproxy import FaultProxy
 
@@ -32,18 +33,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     wire_ideal = wire_bytes * 8 / LINK_BPS
 
     def row(metric: str, value: float, unit: str, **extra: Any) -> dict[str, Any]:
-        base = {
-            "benchmark": "poor_link",
-            "metric": metric,
-            "value": round(value, 3),
-            "unit": unit,
-            "baseline": None,
-            "ratio": None,
-            "budget": None,
-            "met": None,
-        }
-        base.update(extra)
-        return base
+        return result_row("poor_link", metric, value, unit, **extra)
 
     return [
         row(

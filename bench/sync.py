@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import result_row
 from kiosk.store import Store
 from sync import queue
 from sync.client import PortalClient
@@ -115,18 +116,7 @@ def plain_body_bytes(store: Store, batch_items: int, batch_bytes: int) -> int:
 
 
 def row(metric: str, value: float, unit: str, **extra: Any) -> dict[str, Any]:
-    base = {
-        "benchmark": "sync",
-        "metric": metric,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": None,
-        "ratio": None,
-        "budget": None,
-        "met": None,
-    }
-    base.update(extra)
-    return base
+    return result_row("sync", metric, value, unit, **extra)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
