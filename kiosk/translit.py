@@ -121,7 +121,8 @@ def _case_like(source: str, text: str) -> str:
 
 
 def _word_is_upper(word: str) -> bool:
-    letters = [c for c in word if c.isalpha()]
+    # Only cased letters count: ʻ and ʼ are letters (Lm) with no case.
+    letters = [c for c in word if c.isupper() or c.islower()]
     return len(letters) > 1 and all(c.isupper() for c in letters)
 
 
@@ -259,8 +260,10 @@ def _lat_word_to_cyrillic(word: str, before: str = "") -> str:
                 out.append(word[i])
                 i += 1
                 continue
-        if word[i].isupper():
-            cyr = cyr.upper() if (upper_word or len(cyr) == 1) else cyr.capitalize()
+        if upper_word:
+            cyr = cyr.upper()  # also ʼ -> Ъ: the tutuq has no case of its own
+        elif word[i].isupper():
+            cyr = cyr.upper() if len(cyr) == 1 else cyr.capitalize()
         out.append(cyr)
         i += step
     return "".join(out)

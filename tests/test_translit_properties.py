@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -216,12 +215,6 @@ def test_search_key_ignores_script_for_any_syllables(word: str, ascii: bool, upp
     assert search_key(to_cyrillic(word)) == search_key(word), (word, to_cyrillic(word))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="translit.to_cyrillic writes the tutuq of an UPPER-CASE word as lower-case ъ "
-    "(MAʼNO -> МАъНО), so to_latin no longer sees an upper-case word (AʼSHA -> AʼShA)",
-)
 def test_upper_case_word_keeps_upper_case_hard_sign() -> None:
     assert to_cyrillic("MAʼNO") == "МАЪНО"
     assert to_latin(to_cyrillic("AʼSHA")) == "AʼSHA"
