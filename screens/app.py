@@ -25,6 +25,7 @@ from textual.widgets import Button
 
 from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
+from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -349,6 +350,21 @@ class KioskApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self.touch()
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and self.screen_stack
+            and isinstance(screen := self.screen, KeysInOrder)
+        ):
+            # Not to the focused widget (the focus may be about to move): to the
+            # screen, which handles each key to the end before the next one.
+            self.app_focus = True
+            active = screen.active_bindings.get(event.key)
+            if active is not None and active.enabled and active.binding.priority:
+                await self.run_action(active.binding.action, active.node)
+            else:
+                screen.post_message(event)
+            return
         await super().on_event(event)
 
     def on_button_pressed(self, _event: Button.Pressed) -> None:

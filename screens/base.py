@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from screens.widgets.langbar import LangBar
 from screens.widgets.statusbar import StatusBar
@@ -51,3 +53,53 @@ class KioskScreen(LangAware, Screen[object]):
 
 class KioskModal(LangAware, ModalScreen[object]):
     """A dialog over the current screen, following the app's language too."""
+
+
+class KeysInOrder:
+    """A screen that takes every key itself and acts on each one before the next.
+
+    Textual hands a key to the widget that has the focus when the app reads it, while
+    ``Widget.focus()`` only moves the focus later and a step change awaits the store
+    thread and a remount. In a burst (a fast typist, a scanner typing a PINFL and
+    Enter) the keys after the one that moves on would land in the old box or a widget
+    being removed. ``KioskApp`` therefore posts the keys for such a screen to the
+    screen itself (after its own priority bindings); ``on_key`` handles each one to
+    the end, awaiting any step change and setting the focus synchronously, so the next
+    key meets the state the previous one left.
+
+    Subclasses override ``handle_key`` for the keys with a meaning of their own;
+    everything else is typed into the focused box or runs the focused widget's binding.
+    """
+
+    app: KioskApp
+
+    async def handle_key(self, event: events.Key) -> bool:
+        """The screen's own keys; True when handled."""
+        return False
+
+    async def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        screen = cast("Screen[object]", self)
+        if self.app.screen is not screen:
+            # The key was queued here before another screen came up: it is that one's.
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if await self.handle_key(event):
+            return
+        focused = screen.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            type_into(focused, event.character)
+            return
+        active = screen.active_bindings.get(event.key)
+        if active is not None and active.enabled and not active.binding.priority:
+            await self.app.run_action(active.binding.action, active.node)
+
+
+def type_into(box: Input, text: str) -> None:
+    """Type as the Input itself does (over a selection; restrict and max_length apply)."""
+    selection = box.selection
+    if selection.is_empty:
+        box.insert_text_at_cursor(text)
+    else:
+        box.replace(text, *selection)

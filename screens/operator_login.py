@@ -2,6 +2,9 @@
 
 Used to enter operator mode and, in citizen mode, as the only way out of the app
 (``purpose="exit"``): ctrl+q / ctrl+c open this screen instead of quitting.
+
+Keys come here in order (``KeysInOrder``): Enter moves the focus to the next box at
+once, so a name, Enter and a PIN typed in one burst each land in their own box.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from textual.events import Key
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import KioskScreen
+from screens.base import KeysInOrder, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 Purpose = Literal["login", "exit"]
@@ -32,7 +35,7 @@ class OperatorInfo:
     name: str
 
 
-class OperatorLoginScreen(KioskScreen):
+class OperatorLoginScreen(KeysInOrder, KioskScreen):
     """Name + PIN; or, when no operator exists yet, name + PIN twice to create one."""
 
     def __init__(self, purpose: Purpose = "login") -> None:
@@ -73,7 +76,7 @@ class OperatorLoginScreen(KioskScreen):
             go.set_msg(N_("Create operator"))
         elif self.purpose == "exit":
             title.set_msg(N_("Operator PIN needed to close the kiosk"))
-        self.query_one("#op-name", Input).focus()
+        self.set_focus(self.query_one("#op-name", Input))
 
     def apply_lang(self, lang: str) -> None:
         box = self.query_one("#login-message", Static)
@@ -88,11 +91,15 @@ class OperatorLoginScreen(KioskScreen):
         self.apply_lang(self.lang)
 
     @on(Input.Submitted)
-    async def _enter(self, event: Input.Submitted) -> None:
+    async def _submitted(self, event: Input.Submitted) -> None:
+        await self._enter(event.input)
+
+    async def _enter(self, box: Input) -> None:
+        """Enter in a box: on to the next one (now, before the next key), or log in."""
         order = ["op-name", "op-pin"] + (["op-pin2"] if self.creating else [])
-        current = event.input.id or ""
+        current = box.id or ""
         if current in order and current != order[-1]:
-            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+            self.set_focus(self.query_one(f"#{order[order.index(current) + 1]}", Input))
         else:
             await self.submit()
 
@@ -149,10 +156,20 @@ class OperatorLoginScreen(KioskScreen):
     def _cancel(self) -> None:
         self.app.pop_screen()
 
-    def on_key(self, event: Key) -> None:
+    async def handle_key(self, event: Key) -> bool:
+        focused = self.focused
         if event.key == "escape" and self.purpose == "exit":
-            event.stop()
             self.app.pop_screen()
+            return True
+        if event.key != "enter":
+            return False
+        if isinstance(focused, Input):
+            await self._enter(focused)
+            return True
+        if isinstance(focused, Button) and focused.id == "login-go":
+            await self.submit()
+            return True
+        return False  # Cancel: its own binding presses it
 
 
 def _minutes_left(until: datetime | None, now: datetime) -> int:

@@ -7,6 +7,10 @@ Next never move. Every answer goes to ``FormSession.set`` and, at once, to the d
 A draft that cannot be saved (full disk, read-only database) does not stop the
 citizen: the answers stay in the session, the failure is shown under the question
 until a save succeeds again, and the next save writes the whole draft.
+
+Keys come to this screen in order (``KeysInOrder``) and each is handled to the end,
+a step change included, before the next: a burst typed by a fast operator or a
+scanner (a PINFL and Enter) lands in the question it was meant for.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Key
+from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import KioskScreen
+from screens.base import KeysInOrder, KioskScreen, type_into
 from screens.widgets.answers import (
     AnswerWidget,
+    ChoiceAnswer,
     RepeatPrompt,
     TextAnswer,
     answer_widget,
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
     from kiosk.store import StoreError
 
 
-class QuestionScreen(KioskScreen):
+class QuestionScreen(KeysInOrder, KioskScreen):
     """Steps through ``app.visit.session`` until the review."""
 
     def __init__(self) -> None:
@@ -102,9 +108,9 @@ class QuestionScreen(KioskScreen):
         widget = answer_widget(step, session)
         await container.mount(widget)
         self.apply_lang(self.lang)
-        widget.focus_first()
-        if not widget.query("*").first(None):
-            self.query_one("#next", Button).focus()
+        # Focus now, not after a refresh: the next key must find the new step.
+        if not widget.focus_first():
+            self.set_focus(self.query_one("#next", Button))
         self.query_one("#q-body", VerticalScroll).scroll_home(animate=False)
         if speak:
             self.speak_prompt()
@@ -205,11 +211,21 @@ class QuestionScreen(KioskScreen):
 
     # ----- answering ---------------------------------------------------------------------
 
+    def current_answer(self) -> AnswerWidget | None:
+        return self.query_one("#q-answer", Vertical).query(AnswerWidget).first(None)
+
+    def _is_current(self, message: AnswerWidget.Answered | RepeatPrompt.Decided) -> bool:
+        """From the widget of the step on screen (not one since replaced)."""
+        step = self.session.current if self.kiosk.visit is not None else None
+        return (
+            step is not None and message.answer is self.current_answer() and message.ref == step.ref
+        )
+
     async def on_answer_widget_answered(self, message: AnswerWidget.Answered) -> None:
         message.stop()
-        step = self.session.current
-        if step is None:
+        if not self._is_current(message) or message.answer.is_stale(message):
             return
+        step = self.session.current
         errors = self.session.set(step.ref, message.raw)
         for widget in self.query(AnswerWidget):
             widget.sync()
@@ -222,13 +238,13 @@ class QuestionScreen(KioskScreen):
             await self.go_next()
         elif step.question.type in ("select_one", "acknowledge"):
             # One choice made: Enter now means Next.
-            self.query_one("#next", Button).focus()
+            self.set_focus(self.query_one("#next", Button))
 
     async def on_repeat_prompt_decided(self, message: RepeatPrompt.Decided) -> None:
         message.stop()
-        step = self.session.current
-        if step is None or step.kind != "repeat_prompt":
+        if not self._is_current(message):
             return
+        step = self.session.current
         if message.add:
             parent, _, name = step.ref.rpartition("/")
             self.session.add_repeat(name.removesuffix("[#]"), parent)
@@ -337,26 +353,60 @@ class QuestionScreen(KioskScreen):
             visit.returning_to_review = False
         await self.app.push_screen(ReviewScreen())
 
-    def on_key(self, event: Key) -> None:
+    async def _deliver(self, message: Message | None) -> bool:
+        """Handle an answer widget's message now, as if it had arrived."""
+        if isinstance(message, AnswerWidget.Answered):
+            await self.on_answer_widget_answered(message)
+        elif isinstance(message, RepeatPrompt.Decided):
+            await self.on_repeat_prompt_decided(message)
+        else:
+            return False
+        return True
+
+    async def handle_key(self, event: Key) -> bool:
+        """Keys with a meaning here, each finished (step change included) in turn."""
+        if self.kiosk.visit is None or self.session.at_review:
+            return True  # leaving: nothing here to act on
         focused = self.focused
-        answer = self.query(AnswerWidget).first(None)
+        answer = self.current_answer()
+        key = event.key
         if isinstance(focused, Input):
-            return
-        if event.key.isdigit() and event.key != "0" and answer is not None:
-            if answer.pick(int(event.key)):
-                event.stop()
-        elif event.key == "escape":
-            event.stop()
-            self.run_worker(self.go_back())
-        elif event.key in ("enter", "right") and not isinstance(focused, Button):
-            event.stop()
-            self.run_worker(self.go_next())
-        elif isinstance(answer, TextAnswer) and event.is_printable and event.character:
+            if key == "enter" and isinstance(answer, TextAnswer):
+                await self._deliver(answer.submit())
+                return True
+            return False  # typed into the box, or its own editing keys
+        if key.isdigit() and key != "0" and answer is not None:
+            if await self._deliver(answer.pick(int(key))):
+                return True
+        if key in ("up", "down") and isinstance(answer, ChoiceAnswer):
+            return answer.move(1 if key == "down" else -1)
+        if key == "escape":
+            await self.go_back()
+            return True
+        if key == "enter" and isinstance(focused, Button):
+            return await self._press(focused, answer)
+        if key in ("enter", "right") and not isinstance(focused, Button):
+            await self.go_next()
+            return True
+        if isinstance(answer, TextAnswer) and event.is_printable and event.character:
             # Typing anywhere goes into the answer box.
-            box = answer.query_one(Input)
-            box.focus()
-            box.insert_text_at_cursor(event.character)
-            event.stop()
+            box = answer.box
+            self.set_focus(box)
+            type_into(box, event.character)
+            return True
+        return False
+
+    async def _press(self, button: Button, answer: AnswerWidget | None) -> bool:
+        """Enter on a button, done now (a posted Pressed would let later keys overtake)."""
+        if button.id == "next":
+            await self.go_next()
+        elif button.id == "back":
+            await self.go_back()
+        elif answer is not None and await self._deliver(answer.activate(button)):
+            pass
+        else:
+            button.press()  # Listen, Save for later: nothing the next key depends on
+        return True
 
 
 def _date_preview(value: Any, lang: str) -> str:

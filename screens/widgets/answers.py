@@ -2,6 +2,12 @@
 
 Each widget reports the raw answer with an ``AnswerWidget.Answered`` message; the
 question screen hands it to ``FormSession.set`` (which parses and normalises it).
+A message names the widget (and its step) it came from: one that arrives after the
+step has changed is dropped rather than stored into the next question.
+
+Keys reach the question screen, not these widgets (``screens.base.KeysInOrder``): the
+screen asks a widget what a number key or Enter means (``pick``, ``activate``) and
+handles the resulting message at once, before the next key.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.content import Content
-from textual.events import DescendantFocus, Key
+from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widgets import Button, Input
 
@@ -65,8 +71,10 @@ class AnswerWidget(Vertical):
     """Base of the answer widgets; ``value`` is what the session holds now."""
 
     class Answered(Message):
-        def __init__(self, raw: Any, final: bool = False) -> None:
+        def __init__(self, answer: AnswerWidget, raw: Any, final: bool = False) -> None:
             super().__init__()
+            self.answer = answer  # the widget, so a late message can be told apart
+            self.ref = answer.step.ref
             self.raw = raw
             self.final = final  # Enter pressed / a choice made: the citizen is done
 
@@ -81,14 +89,31 @@ class AnswerWidget(Vertical):
     def sync(self) -> None:
         """Show the session's current value (called once the screen has stored it)."""
 
-    def focus_first(self) -> None:
+    def focus_first(self) -> bool:
+        """Focus the first control now (not after a refresh); False when there is none."""
         focusable = [w for w in self.query("*") if w.can_focus]
         if focusable:
-            focusable[0].focus()
-
-    def pick(self, number: int) -> bool:
-        """Number keys: choose the n-th option; False when there is none."""
+            self.screen.set_focus(focusable[0])
+            return True
         return False
+
+    def pick(self, number: int) -> Message | None:
+        """Number keys: the message choosing the n-th option; None when there is none."""
+        return None
+
+    def activate(self, button: Button) -> Message | None:
+        """The message for pressing one of this widget's buttons (Enter or a click)."""
+        return None
+
+    def is_stale(self, message: AnswerWidget.Answered) -> bool:
+        """True for a message that a newer state of this widget has overtaken."""
+        return False
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        message = self.activate(event.button)
+        if message is not None:
+            event.stop()
+            self.post_message(message)
 
 
 class TextAnswer(AnswerWidget):
@@ -107,13 +132,25 @@ class TextAnswer(AnswerWidget):
             select_on_focus=False,
         )
 
+    @property
+    def box(self) -> Input:
+        return self.query_one("#answer-input", Input)
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Answered(event.value))
+        self.post_message(self.Answered(self, event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Answered(event.value, final=True))
+        self.post_message(self.Answered(self, event.value, final=True))
+
+    def submit(self) -> AnswerWidget.Answered:
+        """Enter: what the box shows now is the answer, and the citizen is done."""
+        return self.Answered(self, self.box.value, final=True)
+
+    def is_stale(self, message: AnswerWidget.Answered) -> bool:
+        # Typing in a burst: the box has moved on (and its own message follows).
+        return not message.final and message.raw != self.box.value
 
 
 class ChoiceButton(Button):
@@ -170,57 +207,57 @@ class ChoiceAnswer(AnswerWidget):
         for button in self.query(ChoiceButton):
             button.relabel(lang)
 
-    def focus_first(self) -> None:
+    def focus_first(self) -> bool:
         buttons = list(self.query(ChoiceButton))
         chosen = [b for b in buttons if b.selected]
         target = (chosen or buttons or [None])[0]
-        if target is not None:
-            self._cursor = buttons.index(target)
-            target.focus()
+        if target is None:
+            return False
+        self._cursor = buttons.index(target)
+        self.screen.set_focus(target)
+        return True
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         buttons = list(self.query(ChoiceButton))
         if event.widget in buttons:
             self._cursor = buttons.index(event.widget)  # type: ignore[arg-type]
 
-    def on_key(self, event: Key) -> None:
+    def move(self, step: int) -> bool:
         """Up/down walk the options (lists longer than the nine number keys).
 
-        The position is kept here rather than read back from the focus, which moves
-        only after the key is handled: fast repeated keys must each count.
+        The position is kept here rather than read back from the focus, so fast
+        repeated keys each count; False at either end (or with nothing focused here).
         """
-        if event.key not in ("up", "down"):
-            return
         buttons = list(self.query(ChoiceButton))
         if self._cursor is None or not buttons:
-            return
-        index = self._cursor + (1 if event.key == "down" else -1)
-        if 0 <= index < len(buttons):
-            event.stop()
-            self._cursor = index
-            buttons[index].focus()
+            return False
+        index = self._cursor + step
+        if not 0 <= index < len(buttons):
+            return False
+        self._cursor = index
+        self.screen.set_focus(buttons[index])
+        return True
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if isinstance(event.button, ChoiceButton):
-            event.stop()
-            self.choose(event.button)
+    def activate(self, button: Button) -> Message | None:
+        if isinstance(button, ChoiceButton):
+            return self.choose(button)
+        return None
 
-    def pick(self, number: int) -> bool:
+    def pick(self, number: int) -> Message | None:
         for button in self.query(ChoiceButton):
             if button.number == number:
-                button.focus()
-                self.choose(button)
-                return True
-        return False
+                self.screen.set_focus(button)
+                return self.choose(button)
+        return None
 
-    def choose(self, button: ChoiceButton) -> None:
+    def choose(self, button: ChoiceButton) -> AnswerWidget.Answered:
         if button.multiple:
             chosen = self._selected() ^ {button.choice.name}
             order = [b.choice.name for b in self.query(ChoiceButton)]
             raw: Any = [name for name in order if name in chosen]
         else:
             raw = button.choice.name
-        self.post_message(self.Answered(raw or None))
+        return self.Answered(self, raw or None)
 
     def sync(self) -> None:
         self._mark()
@@ -241,19 +278,15 @@ class AcknowledgeAnswer(AnswerWidget):
         button.label = Content(("☑ " if done else "☐ ") + tr(lang, "I confirm"))
         button.set_class(done, "-selected")
 
-    def pick(self, number: int) -> bool:
-        if number == 1:
-            self._toggle()
-            return True
-        return False
+    def pick(self, number: int) -> Message | None:
+        return self._toggle() if number == 1 else None
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self._toggle()
+    def activate(self, button: Button) -> Message | None:
+        return self._toggle() if button.id == "ack" else None
 
-    def _toggle(self) -> None:
+    def _toggle(self) -> AnswerWidget.Answered:
         done = self.session.value(self.step.ref) is not None
-        self.post_message(self.Answered(None if done else "OK"))
+        return self.Answered(self, None if done else "OK")
 
     def sync(self) -> None:
         self.relabel(self.session.lang)
@@ -263,8 +296,10 @@ class RepeatPrompt(AnswerWidget):
     """Ask whether to add another instance of a repeat: Yes / No."""
 
     class Decided(Message):
-        def __init__(self, add: bool) -> None:
+        def __init__(self, answer: RepeatPrompt, add: bool) -> None:
             super().__init__()
+            self.answer = answer
+            self.ref = answer.step.ref
             self.add = add
 
     def compose(self) -> ComposeResult:
@@ -279,15 +314,13 @@ class RepeatPrompt(AnswerWidget):
         self.query_one("#repeat-yes", Button).label = Content("1  " + tr(lang, "Yes, add another"))
         self.query_one("#repeat-no", Button).label = Content("2  " + tr(lang, "No, continue"))
 
-    def pick(self, number: int) -> bool:
-        if number in (1, 2):
-            self.post_message(self.Decided(number == 1))
-            return True
-        return False
+    def pick(self, number: int) -> Message | None:
+        return self.Decided(self, number == 1) if number in (1, 2) else None
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.post_message(self.Decided(event.button.id == "repeat-yes"))
+    def activate(self, button: Button) -> Message | None:
+        if button.id in ("repeat-yes", "repeat-no"):
+            return self.Decided(self, button.id == "repeat-yes")
+        return None
 
 
 class NoteAnswer(AnswerWidget):
