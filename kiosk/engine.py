@@ -234,7 +234,16 @@ class FormSession:
         """The dict holding `ref`'s answer, its question and its repeat scope."""
         path, name = _parse_ref(ref)
         q = self.form.get(name)
-        if q is None or tuple(p for p, _ in path) != q.repeats:
+        if q is None:
+            raise KeyError(ref)
+        container, scope = self._walk(path, q, ref)
+        return container, q, scope
+
+    def _walk(
+        self, path: list[tuple[str, int | None]], q: Question, ref: str
+    ) -> tuple[dict[str, Any], Scope]:
+        """Down the repeat instances named by `path` to the dict holding `q`'s answer."""
+        if tuple(p for p, _ in path) != q.repeats:
             raise KeyError(ref)
         container = self.answers
         for rep, index in path:
@@ -242,7 +251,7 @@ class FormSession:
             if not isinstance(instances, list) or index is None or index >= len(instances):
                 raise KeyError(ref)
             container = instances[index]
-        return container, q, tuple((p, i) for p, i in path if i is not None)
+        return container, tuple((p, i) for p, i in path if i is not None)
 
     def value(self, ref: str) -> Any:
         container, q, _ = self._locate(ref)
@@ -334,15 +343,7 @@ class FormSession:
                 raise KeyError(q.name)
             return self.answers, ()
         path, _ = _parse_ref(f"{parent}/{q.name}")
-        if tuple(p for p, _ in path) != q.repeats:
-            raise KeyError(parent)
-        container = self.answers
-        for rep, index in path:
-            instances = container.get(rep)
-            if not isinstance(instances, list) or index is None or index >= len(instances):
-                raise KeyError(parent)
-            container = instances[index]
-        return container, tuple((p, i) for p, i in path if i is not None)
+        return self._walk(path, q, parent)
 
     def check(self, ref: str) -> list[FieldError]:
         """The errors of the answer at `ref` as it stands (in the current language)."""
