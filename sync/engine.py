@@ -193,15 +193,19 @@ class SyncEngine:
         return self._send(rows[:middle], report) and self._send(rows[middle:], report)
 
     def _should_wait_again(self, report: SyncReport, deadline: float) -> bool:
-        """After a retryable failure, sleep until the next item is due if within the deadline."""
-        if report.error is None or report.needs_enrolment or self._cancel.is_set():
+        """Sleep until the next queued item is due, if that is within the deadline.
+
+        Not only after a failure: with per-item jitter, some items of a failed batch fall
+        due a little later than others, and ``max_wait`` promises to wait those out too.
+        """
+        if report.needs_enrolment or self._cancel.is_set():
             return False
         due = queue.next_due_at(self.store.db)
         if due is None:
             return False
         due_ts = datetime.fromisoformat(due).timestamp()
         now = datetime.now(UTC).timestamp()
-        if due_ts > deadline:
+        if due_ts > deadline or now >= deadline:
             return False
         self._cancel.wait(max(0.0, due_ts - now))
         return not self._cancel.is_set()
