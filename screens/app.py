@@ -377,8 +377,8 @@ class KioskApp(App[int]):
         """Called every second (and by tests after moving a fake clock)."""
         from screens.idle import IdleWarningScreen
 
-        if self.mode != "citizen":
-            return
+        if self.mode != "citizen" or not self.screen_stack:
+            return  # an operator's kiosk, or the app shutting down (a last timer tick)
         at_home = len(self.screen_stack) <= self.HOME_DEPTH and self.visit is None
         if at_home:
             if self.lang != self.home_lang and self.idle_seconds() >= self.idle_timeout:
