@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,18 +15,7 @@ from kiosk.receipt import (
     matrix_to_pgm,
     qr_matrix,
 )
-
-ZBARIMG = shutil.which("zbarimg")
-needs_zbar = pytest.mark.skipif(ZBARIMG is None, reason="zbarimg (zbar-tools) not installed")
-
-
-def decode(image: Path) -> list[str]:
-    """What zbarimg reads from an image file (one entry per code found)."""
-    assert ZBARIMG is not None
-    done = subprocess.run(
-        [ZBARIMG, "--quiet", "--raw", str(image)], capture_output=True, text=True, timeout=60
-    )
-    return [line for line in done.stdout.splitlines() if line]
+from tests.zbar import decode, needs_zbar
 
 
 def test_matrix_has_a_light_quiet_zone_all_round() -> None:

@@ -6,8 +6,6 @@ rendered to PNG with cairosvg and read with zbarimg, as a phone camera would.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,18 +15,10 @@ from kiosk.receipt import Receipt
 from screens.receipt import ReceiptScreen
 from screens.widgets.qr import QRCode
 from tests.ui.driver import ready
+from tests.zbar import decode, needs_zbar
 
 cairosvg = pytest.importorskip("cairosvg", reason="cairosvg renders the SVG screenshot")
-ZBARIMG = shutil.which("zbarimg")
-pytestmark = pytest.mark.skipif(ZBARIMG is None, reason="zbarimg (zbar-tools) not installed")
-
-
-def decode_png(path: Path) -> list[str]:
-    assert ZBARIMG is not None
-    done = subprocess.run(
-        [ZBARIMG, "--quiet", "--raw", str(path)], capture_output=True, text=True, timeout=60
-    )
-    return [line for line in done.stdout.splitlines() if line]
+pytestmark = needs_zbar
 
 
 @pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
@@ -48,4 +38,4 @@ async def test_qr_on_screen_decodes(make_app, tmp_path: Path, speech, contrast: 
         assert (code, "uz_Latn", "code") in speech.said
     png = tmp_path / "receipt.png"
     cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(png), scale=2)
-    assert decode_png(png) == [code]
+    assert decode(png) == [code]
