@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kiosk import __version__
+from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
 from kiosk.i18n import tr
 
@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        crashpoints.check_env()  # a misspelt crash point must not silently never fire
+    except crashpoints.CrashPointError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -34,6 +34,7 @@ from sqlite_utils import Database
 
 from kiosk import audit, tracking
 from kiosk.config import db_path
+from kiosk.crashpoints import crash_point
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_, check_lang, tr
 from kiosk.schema import MIGRATIONS
@@ -361,6 +362,8 @@ class Store:
                     now,
                 ],
             )
+            crash_point("draft.before_commit")
+        crash_point("draft.after_commit")
         return draft_id
 
     def _draft_rows(
@@ -478,6 +481,8 @@ class Store:
             )
             if draft_id:
                 db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+            crash_point("submit.before_commit")
+        crash_point("submit.after_commit")
         return Submission(submission_id, code, content_hash, now)
 
     @staticmethod

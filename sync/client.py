@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from kiosk.crashpoints import crash_point
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from sync import wire
@@ -124,9 +126,20 @@ class PortalClient:
 
     # --- transport -------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, *, answered: Callable[[], None] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, its body read in full; ``answered`` runs between the portal's
+        answer arriving and the kiosk reading it (where a crash point goes)."""
         try:
-            response = self.http.request(method, f"{wire.API}{path}", **kwargs)
+            request = self.http.build_request(method, f"{wire.API}{path}", **kwargs)
+            response = self.http.send(request, stream=True)
+            try:
+                if answered:
+                    answered()
+                response.read()
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise RetryableError(N_("The portal did not answer in time.")) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -192,6 +205,7 @@ class PortalClient:
         response = self._request(
             "POST",
             "/submissions/batch",
+            answered=lambda: crash_point("sync.request_sent"),
             content=body,
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )

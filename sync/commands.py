@@ -7,6 +7,7 @@ waiting, 2 bad arguments, bad bundle, or not enrolled.
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from kiosk import cliutil
+from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_, ntr, tr
 
 NOT_ENROLLED = N_(
@@ -194,18 +196,31 @@ def _print_summary(report: Any, lang: str) -> None:
 def _write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> None:
     """Write through ``fill`` to a temporary file beside ``path``, fsync, rename over it.
 
-    A pulled USB stick or a crash leaves the old file or none, never half a bundle.
+    A pulled USB stick or a crash leaves the old file or none, never half a bundle;
+    a temporary file that a killed export left behind (citizens' answers on a stick)
+    is removed by the next export to the same path.
     """
+    _remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
             fill(out)
             out.flush()
             os.fsync(out.fileno())
+        crash_point("bundle.export_written")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete ``.<name>.XXXXXXXX`` files beside ``path`` (mkstemp's 8 random characters)."""
+    prefix = f".{path.name}."
+    for leftover in path.parent.glob(f"{glob.escape(prefix)}*"):
+        tail = leftover.name[len(prefix) :]
+        if len(tail) == 8 and leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
 
 
 def _sendable_items(store: Any, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
@@ -276,6 +291,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 ),
                 1,
             )
+    crash_point("bundle.export_renamed")
     with store.transaction() as db:
         audit.append(db, "operator", "export_bundle", str(target), {"items": count})
     print(
@@ -317,6 +333,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     accepted = outcomes.count("accepted")
     duplicates = outcomes.count("duplicate")
     refused = [r for r in result["results"] if r.get("outcome") in ("rejected", "conflict")]
+    crash_point("bundle.import_answered")
     with store.transaction() as db:
         audit.append(
             db,

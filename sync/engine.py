@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk.crashpoints import crash_point
 from kiosk.i18n import tr
 from sync import queue
 from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
@@ -153,6 +154,7 @@ class SyncEngine:
                 report.rejected.append((row.tracking_code, reason))
         if not sendable:
             return True
+        crash_point("sync.batch_built")
         try:
             result = self.client.send_batch(items)
         except AuthError as exc:
@@ -176,7 +178,9 @@ class SyncEngine:
             report.error = exc.text(self.lang)
             return False
         report.bytes_sent += result.bytes_sent
+        crash_point("sync.answer_read")
         summary = queue.apply_results(self.store, sendable, result.results, result.bytes_sent)
+        crash_point("sync.outcomes_committed")
         report.sent += summary["accepted"]
         report.duplicates += summary["duplicate"]
         report.rejected.extend((code, reason) for code, reason, _ in summary["rejected"])
@@ -226,10 +230,12 @@ class SyncEngine:
         cursor = int(self.store.get_setting("status_cursor") or 0)
         while not self._cancel.is_set():
             page = self.client.status(cursor)
+            crash_point("sync.status_fetched")
             new_cursor = page.get("cursor")
             if not isinstance(new_cursor, int) or new_cursor < cursor:
                 return  # a confused answer must not move the cursor backwards
             report.statuses += queue.apply_status_changes(self.store, page["changes"], new_cursor)
+            crash_point("sync.status_applied")
             cursor = new_cursor
             if not page.get("more"):
                 return
@@ -238,6 +244,7 @@ class SyncEngine:
         catalog = self.client.catalog(self.store.get_setting("catalog_etag"))
         if catalog is None:
             return
+        crash_point("sync.catalog_fetched")
         try:
             from kiosk.catalog import Catalog
         except ImportError:
@@ -257,6 +264,7 @@ class SyncEngine:
                 )
                 continue
             report.forms_updated += 1
+            crash_point("sync.catalog_form_saved")
         if isinstance(catalog.get("etag"), str) and report.error is None:
             self.store.set_setting("catalog_etag", catalog["etag"])
 

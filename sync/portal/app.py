@@ -18,6 +18,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kiosk.crashpoints import crash_point
 from sync import bundle as bundle_mod
 from sync import wire
 from sync.portal.store import Device, PortalStore
@@ -278,6 +279,7 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
         if len(items) > wire.MAX_BATCH_ITEMS:
             raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
         results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
+        crash_point("portal.batch_committed")
         return {"results": results}
 
     @app.get(f"{wire.API}/status", response_model=StatusResponse, responses=ERRORS)
@@ -319,6 +321,7 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
         results = await run_in_threadpool(
             store.ingest, origin.id, parsed.items, "bundle", validator
         )
+        crash_point("portal.bundle_committed")
         return {"device_id": origin.id, "results": results}
 
     return app

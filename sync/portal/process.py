@@ -87,22 +87,24 @@ def start_portal(
     port: int = 0,
     *extra_args: str,
     die_with_parent: bool = False,
+    env: dict[str, str] | None = None,
 ) -> PortalProcess:
     """Start `kiosk portal serve` over ``data_dir`` and wait until /api/v1/health answers.
 
     Port 0 lets the portal pick a free port; it prints its URL on its first line.
     ``die_with_parent`` (Linux; call it from the main thread, since the signal follows
     the calling thread) stops the portal with a `kiosk demo` killed before its cleanup.
+    ``env`` adds variables to the portal's environment (a test's ``KIOSK_CRASH_AT``).
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONUNBUFFERED="1", KIOSK_LANG="en")
+    proc_env = dict(os.environ, PYTHONUNBUFFERED="1", KIOSK_LANG="en", **(env or {}))
     proc = subprocess.Popen(
         portal_argv(data_dir, host, port, *extra_args),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=proc_env,
         start_new_session=True,  # a Ctrl-C in the kiosk's terminal is the kiosk's alone
         preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
     )

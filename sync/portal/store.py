@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kiosk.crashpoints import crash_point
 from sync import wire
 
 DB_NAME = "portal.db"
@@ -327,6 +328,7 @@ class PortalStore:
             for name, value in counts.items():
                 self._bump(name, value)
                 self._bump(f"{name}@{device_id}", value)  # per device, for reports
+            crash_point("portal.batch_parsed")
         return results
 
     def _ingest_one(

@@ -8,6 +8,7 @@ the limit is raised. The read-only database is opened with SQLite's ``mode=ro``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.widgets import Static
@@ -176,10 +177,12 @@ async def test_submit_on_a_full_disk_then_again(make_app, data_dir, speech) -> N
         # Space returns: the same Submit now works, exactly once.
         await app.db.call(_space_returns)
         submit = review.query_one("#submit")
-        for _ in range(50):  # a button ignores a second press while it shows the first
-            if not submit.has_class("-active"):
-                break
+        # A button ignores a second press while it shows the first: poll until that ends
+        # (a generous deadline, never a fixed number of short waits).
+        deadline = time.monotonic() + 60
+        while submit.has_class("-active") and time.monotonic() < deadline:
             await pilot.pause(0.05)
+        assert not submit.has_class("-active")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReceiptScreen)
