@@ -32,6 +32,17 @@ from tests.integration.synckit import (
 )
 
 KILLED = -signal.SIGKILL
+SYNC = ("sync", "--batch-items", "5", "--max-wait", "0", "--json")
+
+
+def sent_count(kiosk: Kiosk) -> int:
+    with kiosk.store() as store:
+        return store.queue_counts()["sent"]
+
+
+def drafts(kiosk: Kiosk) -> list[dict[str, object]]:
+    with kiosk.store() as store:
+        return store.list_drafts()
 
 
 def marker(point: str) -> str:

@@ -47,9 +47,9 @@ def _portal_died_at(portal: PortalProcess, point: str) -> None:
     ("spec", "stored"),
     [
         ("portal.batch_parsed:1", 0),
-        ("portal.batch_parsed:3", 10),
+        pytest.param("portal.batch_parsed:3", 10, marks=pytest.mark.slow),
         ("portal.batch_committed:1", 5),
-        ("portal.batch_committed:3", ITEMS),
+        pytest.param("portal.batch_committed:3", ITEMS, marks=pytest.mark.slow),
     ],
 )
 def test_portal_killed_mid_batch(

@@ -8,6 +8,8 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
+
 from kiosk.catalog import BUNDLED_DIR, Catalog, load_sample
 from sync.client import PortalClient
 from sync.engine import SyncEngine, SyncProgress
@@ -27,6 +29,7 @@ def sync_json(kiosk: Kiosk, *extra: str) -> tuple[int, dict]:
     return result.returncode, json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_thousand_submissions_synced_exactly_once(kiosk: Kiosk) -> None:
     with kiosk.store() as store:
         codes = queue_submissions(store, 1000)
@@ -227,6 +230,7 @@ def test_progress_reports_items_and_bytes(kiosk: Kiosk) -> None:
     assert seen[-1].bytes_done == total_bytes
 
 
+@pytest.mark.slow
 def test_catalog_pull_and_revalidation(tmp_path: Path) -> None:
     # With the bundled forms, re-checking answers with the form engine.
     portal = start_portal(tmp_path / "portal", "127.0.0.1", 0, "--revalidate")

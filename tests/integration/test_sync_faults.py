@@ -123,6 +123,7 @@ def test_lost_answer_resend_is_duplicate(kiosk: Kiosk, proxy: FaultProxy, fault)
     assert_exactly_once(kiosk, store, 6)
 
 
+@pytest.mark.slow
 def test_random_faults_many_batches(kiosk: Kiosk, proxy: FaultProxy) -> None:
     store = kiosk.store()
     n = 300

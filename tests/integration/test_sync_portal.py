@@ -182,6 +182,7 @@ def test_bundle_endpoint_refuses_garbage(api: httpx.Client) -> None:
     assert api.post("/bundles", content=bomb).status_code == 413
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_errors(kiosk: Kiosk) -> None:
     """Generated requests against every operation in /openapi.json, a few each."""
     with kiosk.store() as store:

@@ -14,6 +14,9 @@ from screens.review import ReviewScreen
 from screens.start import StartScreen
 from tests.ui.driver import choose_language, choose_service, click, fill_form, ready
 
+# Whole visits in every language and both input ways: the long end of the UI tests.
+pytestmark = pytest.mark.slow
+
 FORM = "criminal_record_certificate"
 
 
