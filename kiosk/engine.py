@@ -6,7 +6,7 @@ its one walk), `engine_eval` (relevance, calculations, defaults, constraints),
 `engine_check` (errors of an answer) and `engine_payload` (JSON out and back).
 State is the answers dict plus a position (a step ref); everything else is derived
 after every change, so a session is rebuilt exactly from `draft_state()`.
-`validate_answers` checks JSON answers from outside the UI (see `kiosk.engine_json`).
+JSON answers from outside the UI are checked by `kiosk.engine_json.validate_answers`.
 """
 
 from __future__ import annotations
@@ -204,15 +204,3 @@ class FormSession:
             position=position if isinstance(position, str) else None,
             today=today,
         )
-
-
-def validate_answers(
-    form: Form, answers: Any, lang: str, today: dt.date | None = None
-) -> tuple[dict[str, Any], list[FieldError]]:
-    """JSON answers (as `kiosk submit` reads them) checked as the UI checks them.
-
-    Returns (payload, errors); see `kiosk.engine_json`.
-    """
-    from kiosk.engine_json import validate_answers as validate_json
-
-    return validate_json(form, answers, lang, today)
