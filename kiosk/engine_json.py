@@ -12,19 +12,22 @@ import copy
 import datetime as dt
 from typing import Any
 
-from kiosk.engine import TYPE_MESSAGES, FieldError, FormSession
+from kiosk.engine import FormSession
+from kiosk.engine_check import TYPE_MESSAGES, FieldError
+from kiosk.engine_model import Answers, fields, walk
 from kiosk.engine_values import BadValue, parse_value
 from kiosk.form import Form, Question
 from kiosk.i18n import check_lang, ntr, tr
 
 
-def validate_json(
+def validate_answers(
     form: Form, answers: Any, lang: str, today: dt.date | None = None
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """JSON answers (as `kiosk submit` reads them) checked as the UI checks them.
 
     Returns the payload (as `FormSession.payload()` makes it) and the errors; unknown
-    fields and values of the wrong type are errors, never exceptions.
+    fields and values of the wrong type are errors, never exceptions. A checker running
+    days later (the portal) passes the submission's date as `today`.
     """
     check_lang(lang)
     if not isinstance(answers, dict):
@@ -34,7 +37,7 @@ def validate_json(
     # The session may add the instances a repeat_count asks for; count against the input.
     session = FormSession(form, answers=copy.deepcopy(values), lang=lang, today=today)
     errors += session.validate_all()
-    errors += _count_errors(session, form.questions, values, "", lang)
+    errors += _count_errors(session, form, values, lang)
     return session.payload(), errors
 
 
@@ -46,20 +49,11 @@ def _coerce(
     errors: list[FieldError],
 ) -> dict[str, Any]:
     """JSON values to engine values for the fields of one level (top or one instance)."""
-    fields: dict[str, Question] = {}
-
-    def index(qs: list[Question]) -> None:
-        for q in qs:
-            if q.type == "group":
-                index(q.children)
-            else:
-                fields[q.name] = q
-
-    index(questions)
-    out: dict[str, Any] = {}
+    by_name = fields(questions)
+    out: Answers = {}
     for key, value in data.items():
         ref = prefix + str(key)
-        q = fields.get(key)
+        q = by_name.get(key)
         if q is None:
             errors.append(FieldError(ref, tr(lang, "{field}: unknown field", field=key), "unknown"))
             continue
@@ -92,33 +86,28 @@ def _coerce(
     return out
 
 
-def _count_errors(
-    session: FormSession, questions: list[Question], data: dict[str, Any], prefix: str, lang: str
-) -> list[FieldError]:
-    """A repeat whose repeat_count fixes the number of entries must have exactly that many."""
+def _count_errors(session: FormSession, form: Form, values: Answers, lang: str) -> list[FieldError]:
+    """A repeat whose repeat_count fixes the number of entries must have exactly that many
+    (counted in the input, before the session made up the missing ones)."""
     errors: list[FieldError] = []
-    for q in questions:
-        ref = prefix + q.name
-        if not session.is_relevant(ref):
+    for node in walk(
+        form.questions,
+        values,
+        skip=lambda n: not session.is_relevant(n.ref),
+        instances=lambda n: session.repeat_count(n.ref),
+    ):
+        q = node.question
+        if q.type != "repeat" or not q.repeat_count:
             continue
-        if q.type == "group":
-            errors += _count_errors(session, q.children, data, prefix, lang)
-        elif q.type == "repeat":
-            given = data.get(q.name) or []
-            if q.repeat_count and len(given) != session.repeat_count(ref):
-                errors.append(
-                    FieldError(
-                        ref,
-                        ntr(
-                            lang,
-                            "{field}: expected {n} entry",
-                            "{field}: expected {n} entries",
-                            session.repeat_count(ref),
-                            field=q.label(lang),
-                        ),
-                        "count",
-                    )
-                )
-            for i, inst in enumerate(given[: session.repeat_count(ref)]):
-                errors += _count_errors(session, q.children, inst, f"{ref}[{i}]/", lang)
+        given = node.container.get(q.name) or []
+        expected = session.repeat_count(node.ref)
+        if len(given) != expected:
+            message = ntr(
+                lang,
+                "{field}: expected {n} entry",
+                "{field}: expected {n} entries",
+                expected,
+                field=q.label(lang),
+            )
+            errors.append(FieldError(node.ref, message, "count"))
     return errors

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from kiosk.catalog import BUNDLED_DIR, bundled_form_files, load_form_file, load_sample
-from kiosk.engine import validate_answers
+from kiosk.engine_json import validate_answers
 from kiosk.form import Form
 from kiosk.i18n import CITIZEN_LANGS
 from tests.conftest import KIOSK_ARGV, REPO_ROOT

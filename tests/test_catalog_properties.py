@@ -23,7 +23,8 @@ from kiosk.catalog import (
     load_form_file,
     load_spec_file,
 )
-from kiosk.engine import FormSession, validate_answers
+from kiosk.engine import FormSession
+from kiosk.engine_json import validate_answers
 from kiosk.xlsform import XlsformIssue, check_file
 
 CI = bool(os.environ.get("CI"))

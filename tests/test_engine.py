@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.engine import FieldError, FormSession, validate_answers
+from kiosk.engine import FieldError, FormSession
+from kiosk.engine_json import validate_answers
 from kiosk.engine_values import BadValue, parse_date, parse_decimal, parse_integer
 from kiosk.form import Form
 from kiosk.translit import to_cyrillic

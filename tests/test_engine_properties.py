@@ -30,7 +30,8 @@ from hypothesis.stateful import (
 )
 
 from kiosk.catalog import BUNDLED_DIR, bundled_form_files, load_form_file, load_sample
-from kiosk.engine import REVIEW, FieldError, FormSession, validate_answers
+from kiosk.engine import REVIEW, FieldError, FormSession
+from kiosk.engine_json import validate_answers
 from kiosk.form import Form, Question
 
 TODAY = dt.date(2026, 11, 27)

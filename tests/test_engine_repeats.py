@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.engine import FormSession, validate_answers
+from kiosk.engine import FormSession
+from kiosk.engine_json import validate_answers
 from kiosk.form import Form
 from kiosk.xlsform import load_form
 

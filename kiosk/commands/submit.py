@@ -81,7 +81,7 @@ def _load_form(args: argparse.Namespace, language: str, store: Any) -> Any:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from kiosk.engine import validate_answers
+    from kiosk.engine_json import validate_answers
     from kiosk.store import StoreError, failure_message
     from kiosk.tracking import format_code
 

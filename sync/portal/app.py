@@ -145,7 +145,7 @@ def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 def _answers_validator() -> Callable[[str, dict[str, Any]], str | None] | None:
     """kiosk.engine.validate_answers as a batch validator, when the engine is there."""
     try:
-        from kiosk.engine import validate_answers
+        from kiosk.engine_json import validate_answers
         from kiosk.form import Form
     except ImportError:
         return None

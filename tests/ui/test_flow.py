@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kiosk.catalog import load_sample
-from kiosk.engine import validate_answers
+from kiosk.engine_json import validate_answers
 from kiosk.store import Store
 from screens.receipt import ReceiptScreen
 from screens.review import ReviewScreen

@@ -14,7 +14,7 @@ from typing import Any
 from textual.widgets import Static
 
 from kiosk.catalog import Catalog, load_sample
-from kiosk.engine import validate_answers
+from kiosk.engine_json import validate_answers
 from kiosk.store import Store, StoreError
 from screens.app import KioskApp
 from screens.backend import StoreThread

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.catalog import Catalog, load_sample
 from kiosk.cli import main as kiosk_main
-from kiosk.engine import validate_answers
+from kiosk.engine_json import validate_answers
 from kiosk.operators import add_operator
 from kiosk.store import Store, Submission
 from screens.dashboard import DashboardScreen, Tile

@@ -1,0 +1,292 @@
+"""The form's expressions over a session's answers: relevance, calculations, repeat
+counts, defaults, required, constraints and choice filters.
+
+`Evaluator.recompute()` brings the derived state (which refs are hidden, how many
+instances each repeat has, calculated answers) up to date after every change; it runs
+passes until nothing moves, so calculations settle in dependency order. An expression
+that fails to evaluate is the form's fault, never a crash: calculation empty, relevant
+true, constraint false.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kiosk import expr
+from kiosk.engine_model import (
+    Answers,
+    Node,
+    Scope,
+    descend,
+    instances_of,
+    walk,
+)
+from kiosk.engine_values import BadValue, has_type, is_empty, parse_value
+from kiosk.expr.values import tidy_number
+from kiosk.form import Choice, Form, Question
+
+# Enough passes for any realistic chain of calculations depending on each other.
+_MAX_PASSES = 12
+_MAX_INSTANCES = 500  # repeat_count beyond this is a typo, not a family
+
+# What evaluating a form's expression may raise: the form's fault, never a crash.
+EVAL_ERRORS = (expr.ExprError, ArithmeticError, ValueError, TypeError, RecursionError)
+
+
+class Evaluator:
+    """The answers and what the form's expressions derive from them."""
+
+    def __init__(self, form: Form, answers: Answers, today: dt.date | None = None) -> None:
+        self.form = form
+        self.answers = answers
+        self.today = today
+        self.hidden: set[str] = set()  # refs of non-relevant nodes (and their insides)
+        self.counts: dict[str, int] = {}  # repeat ref -> number of active instances
+
+    def is_relevant(self, ref: str) -> bool:
+        return ref not in self.hidden
+
+    def repeat_count(self, ref: str) -> int:
+        return self.counts.get(ref, 0)
+
+    # ----- expressions ---------------------------------------------------------------
+
+    def resolver(self, scope: Scope) -> Callable[[str], Any]:
+        """`${name}` as seen from inside `scope` (see kiosk.expr's contract); a
+        non-relevant answer is empty, as in ODK."""
+        hidden = self.hidden
+
+        def count(rep_ref: str) -> int:
+            return 0 if rep_ref in hidden else self.counts.get(rep_ref, 0)
+
+        def resolve(name: str) -> Any:
+            q = self.form.get(name)
+            if q is None:
+                return None
+            # Along q's repeats: the instance the scope pins, else every active one.
+            path = [
+                (rep, scope[depth][1] if depth < len(scope) and scope[depth][0] == rep else None)
+                for depth, rep in enumerate(q.repeats)
+            ]
+            reached = descend(self.answers, path, count)
+            if q.type == "repeat":
+                found: list[Any] = []
+                for prefix, c in reached:
+                    found += instances_of(c, q.name)[: count(prefix + q.name)]
+                return found
+            values = [
+                _answer_value(q, c.get(q.name))
+                for prefix, c in reached
+                if prefix + q.name not in hidden
+            ]
+            if any(index is None for _, index in path):
+                return [v for v in values if v is not None]
+            return values[0] if values else None
+
+        return resolve
+
+    def evaluate(self, text: str, scope: Scope, current: Any = None) -> Any:
+        ctx = expr.EvalContext(self.resolver(scope), current=expr_value(current), today=self.today)
+        return expr.evaluate(text, ctx)
+
+    def eval_bool(self, text: str, scope: Scope, current: Any = None, default: bool = True) -> bool:
+        try:
+            return expr.to_bool(self.evaluate(text, scope, current))
+        except EVAL_ERRORS:
+            return default
+
+    def is_required(self, q: Question, scope: Scope) -> bool:
+        """Whether `q` must be answered now (`required` may be an expression)."""
+        return bool(q.required) and q.is_input and self.eval_bool(q.required, scope)
+
+    def accepts(self, q: Question, scope: Scope, value: Any) -> bool:
+        """Whether `value` passes `q`'s constraint (a broken constraint refuses)."""
+        return not q.constraint or self.eval_bool(q.constraint, scope, value, default=False)
+
+    def choices(self, q: Question, scope: Scope) -> list[Choice]:
+        """The choices of `q` that pass its choice_filter now."""
+        if not q.choice_filter:
+            return list(q.choices)
+        resolve = self.resolver(scope)
+        kept = []
+        for choice in q.choices:
+            columns = {"name": choice.name, **choice.extra}
+            ctx = expr.EvalContext(
+                resolve,
+                current=choice.name,
+                today=self.today,
+                resolve_bare=lambda col, c=columns: c.get(col),
+            )
+            try:
+                if expr.to_bool(expr.evaluate(q.choice_filter, ctx)):
+                    kept.append(choice)
+            except EVAL_ERRORS:
+                kept.append(choice)  # a broken filter shows everything rather than nothing
+        return kept
+
+    # ----- defaults ------------------------------------------------------------------
+
+    def default(self, q: Question, scope: Scope) -> Any:
+        """`q`'s default as an answer (None when it has none or it does not parse)."""
+        if q.default is None or not q.is_input:
+            return None
+        raw: Any = q.default
+        if q.default_is_expression:
+            try:
+                raw = self.evaluate(q.default, scope)
+            except EVAL_ERRORS:
+                return None
+            if isinstance(raw, bool):
+                return None
+        try:
+            return parse_value(
+                q.type, raw if not isinstance(raw, float) else expr.to_string(raw), q.kind
+            )
+        except BadValue:
+            return None
+
+    def apply_defaults(
+        self, questions: Sequence[Question], container: Answers, scope: Scope
+    ) -> None:
+        """Fill defaults of a new session or a new repeat instance (as ODK does on load)."""
+        for node in walk(questions, container, scope=scope, instances=_none):
+            q = node.question
+            if q.type != "group" and q.name not in container:
+                value = self.default(q, scope)
+                if value is not None:
+                    container[q.name] = value
+
+    # ----- derived state -------------------------------------------------------------
+
+    def recompute(self) -> None:
+        """Relevance, calculations and repeat counts until they stop changing."""
+        for _ in range(_MAX_PASSES):
+            hidden: set[str] = set()
+            counts: dict[str, int] = {}
+            changed = self._pass(hidden, counts)
+            settled = hidden == self.hidden and counts == self.counts and not changed
+            self.hidden, self.counts = hidden, counts
+            if settled:
+                break
+
+    def _pass(self, hidden: set[str], counts: dict[str, int]) -> bool:
+        """One document-order pass; reads last pass's relevance, writes the new one."""
+        changed = False
+        for node in walk(self.form.questions, self.answers):
+            q = node.question
+            relevant = node.parent not in hidden and (
+                not q.relevant or self.eval_bool(q.relevant, node.scope)
+            )
+            if not relevant:
+                hidden.add(node.ref)
+            if q.type == "repeat":
+                changed |= self._size(node, relevant, hidden, counts)
+            elif q.type != "group" and relevant and q.calculation:
+                changed |= self._calculate(node)
+        return changed
+
+    def _size(self, node: Node, relevant: bool, hidden: set[str], counts: dict[str, int]) -> bool:
+        """A repeat's active count; a repeat_count repeat gets (or loses) instances to it."""
+        q, container = node.question, node.container
+        changed = False
+        instances = container.get(q.name)
+        if not isinstance(instances, list):
+            instances = []
+            if relevant and q.repeat_count:
+                container[q.name] = instances
+        count = len(instances)
+        if q.repeat_count:
+            count = self._fixed_count(q, node.scope) if relevant else 0
+            while relevant and len(instances) < count:
+                instance: Answers = {}
+                self.apply_defaults(q.children, instance, node.scope)
+                instances.append(instance)
+                changed = True
+            # Extra instances nobody typed into go; typed ones stay (hidden) so
+            # raising the count again brings them back.
+            while len(instances) > count and self._blank(q.children, instances[-1], node.scope):
+                instances.pop()
+                changed = True
+        counts[node.ref] = count
+        for i in range(len(instances)):
+            if not relevant or i >= count:
+                hidden.add(node.instance_ref(i))
+        return changed
+
+    def _calculate(self, node: Node) -> bool:
+        """Store a calculation's value (a calculate, or a question computed by the form)."""
+        q, container = node.question, node.container
+        try:
+            value = _calc_value(self.evaluate(q.calculation or "", node.scope))
+            if q.is_input and value is not None:  # stored as the question's type
+                value = parse_value(q.type, expr.to_string(value), q.kind)
+        except (*EVAL_ERRORS, BadValue):
+            value = None  # a broken calculation is an empty value, not a crash
+        old = container.get(q.name)
+        if old == value and type(old) is type(value):
+            return False
+        if value is None:
+            container.pop(q.name, None)
+        else:
+            container[q.name] = value
+        return True
+
+    def _blank(self, questions: Sequence[Question], instance: Answers, scope: Scope) -> bool:
+        """Whether a repeat instance holds nothing but its defaults and calculations."""
+        for node in walk(questions, instance, scope=scope):
+            q = node.question
+            value = node.container.get(q.name)
+            if q.type in ("group", "repeat") or not q.is_input or is_empty(value):
+                continue
+            if value != self.default(q, scope):
+                return False
+        return True
+
+    def _fixed_count(self, q: Question, scope: Scope) -> int:
+        try:
+            n = expr.to_number(self.evaluate(q.repeat_count or "0", scope))
+        except EVAL_ERRORS:
+            return 0
+        if n != n or n < 0:  # NaN (no answer yet) or negative
+            return 0
+        return int(min(n, _MAX_INSTANCES))  # a typo of 10000 must not freeze the kiosk
+
+
+def _none(_: Node) -> int:
+    return 0
+
+
+def _answer_value(q: Question, value: Any) -> Any:
+    """A stored answer for expressions: input kept as typed because it did not parse
+    ("abc" for a number) is no answer yet, so it feeds no calculation or count."""
+    if q.is_input and value is not None and not has_type(q.type, value):
+        return None
+    return expr_value(value)
+
+
+def expr_value(value: Any) -> Any:
+    """An answer as kiosk.expr sees it: a select_multiple list becomes ODK's spaced string
+    (a list there means "values across repeat instances")."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ".join(value)
+    return value
+
+
+def _calc_value(value: Any) -> Any:
+    """A calculation's result as stored: ODK keeps strings; numbers stay numbers here."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return tidy_number(value)
+    if isinstance(value, list):
+        text = expr.to_string(value)
+        return text or None
+    if isinstance(value, str):
+        return value or None
+    return value
