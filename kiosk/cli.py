@@ -1,9 +1,10 @@
-"""`kiosk ...`: the one entry point. Command modules register themselves lazily.
+"""The command line's machinery: a parser built from command modules, and dispatch.
 
-Each entry of COMMANDS names a module with ``register(subparsers)``; that module keeps
-its heavy imports (textual, httpx, uvicorn) inside its handlers, so `kiosk --help`
-and `kiosk submit` stay fast and the domain never pulls in the UI.
-Handlers take the parsed args and return an exit code.
+The `kiosk` entry point (``mahalla.cli``) names the modules of every layer; this
+module only knows the domain's own (``DOMAIN_COMMANDS``), so the domain never names
+the layers above it. A command module exposes ``register(subparsers)`` and keeps its
+heavy imports (textual, httpx, uvicorn) inside its handlers, so `kiosk --help` and
+`kiosk submit` stay fast. Handlers take the parsed args and return an exit code.
 """
 
 from __future__ import annotations
@@ -12,16 +13,13 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
 from kiosk.i18n import tr
 
-# Order is the order shown in --help. Modules outside kiosk/ (sync, screens) are
-# imported only here, lazily, so the layer rule (imports point down) holds.
-COMMANDS: tuple[str, ...] = (
-    "screens.commands",  # run, demo
+DOMAIN_COMMANDS: tuple[str, ...] = (
     "kiosk.commands.catalog",  # catalog list/show/check/sample
     "kiosk.commands.submit",  # submit
     "kiosk.commands.queue",  # queue
@@ -29,19 +27,18 @@ COMMANDS: tuple[str, ...] = (
     "kiosk.commands.operator",  # operator add/list
     "kiosk.commands.say",  # say
     "kiosk.commands.translit",  # translit
-    "sync.commands",  # enroll, sync, export-bundle, import-bundle
-    "sync.portal.commands",  # portal serve/enrolment-code/set-status/stats
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[str]) -> argparse.ArgumentParser:
+    """The `kiosk` parser with the subcommands of ``commands`` (module names), in order."""
     parser = argparse.ArgumentParser(
         prog="kiosk", description="Mahalla Kiosk: public services, offline first."
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     add_common(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -53,18 +50,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def dispatch(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None = None,
+    *,
+    default_command: str | None = None,
+) -> int:
+    """Parse ``argv`` and run its handler; ``default_command`` runs when none is named.
+
+    Returns the exit code: an interrupt, a closed pipe and an unusable data directory
+    end with a code and a plain message, never a traceback. A misspelt crash point
+    (``KIOSK_CRASH_AT``) is refused first, before anything is done.
+    """
     try:
-        crashpoints.check_env()  # a misspelt crash point must not silently never fire
+        crashpoints.check_env()
     except crashpoints.CrashPointError as exc:
         print(exc, file=sys.stderr)
         return 2
-    parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        # Plain `kiosk` runs the kiosk, as the README's quick start promises.
-        args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
+        if default_command is None:
+            parser.print_usage(sys.stderr)
+            return 2
+        args = parser.parse_args([*(argv or sys.argv[1:]), default_command])
         handler = args.handler
     try:
         return int(handler(args) or 0)
@@ -78,7 +87,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An unusable data directory or a full disk: say so plainly, no traceback.
         print(tr(lang(args), "Cannot use the data files: {error}", error=exc), file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

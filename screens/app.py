@@ -1,25 +1,27 @@
 """KioskApp: the Textual application, its modes, background workers and kiosk safety.
 
 The app owns the cross-screen state (language, current visit, operator, connectivity)
-as reactives that screens and the status bar watch. Database work goes through
-``StoreThread``; the connectivity probe and the sync run in thread workers and report
-back by messages, so the event loop never waits on disk, network or speech.
+as reactives that screens and the status bar watch, and knows every screen by name
+(``new_screen``), so that screens open one another without importing one another.
+Database work goes through ``StoreThread``; the connectivity probe and the sync run in
+thread workers and report back by messages, so the event loop never waits on disk,
+network or speech.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Button
 
@@ -27,11 +29,33 @@ from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
+from screens.dashboard import DashboardScreen
+from screens.idle import IdleWarningScreen
+from screens.operator_login import OperatorLoginScreen
+from screens.question import QuestionScreen
+from screens.receipt import ReceiptScreen
+from screens.review import ReviewScreen
+from screens.services import ServicesScreen
+from screens.start import ResumeScreen, StartScreen
+from screens.status import StatusScreen
+from screens.visit import Visit
 
 if TYPE_CHECKING:
     from kiosk.store import StoreError
 
 Mode = Literal["citizen", "operator"]
+ScreenName = Literal[
+    "start",
+    "resume",
+    "services",
+    "question",
+    "review",
+    "receipt",
+    "status",
+    "operator_login",
+    "dashboard",
+    "idle",
+]
 
 DEFAULT_THEME = "kiosk"
 CONTRAST_THEME = "kiosk-contrast"
@@ -66,18 +90,6 @@ CONTRAST_THEME_DEF = Theme(
     panel="#1a1a1a",
     dark=True,
 )
-
-
-@dataclass
-class Visit:
-    """One citizen's application in progress."""
-
-    form: Any  # kiosk.form.Form
-    session: Any  # kiosk.engine.FormSession
-    # Chosen up front so that saves queued before the first one returns share one row.
-    draft_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    keep_draft: bool = False
-    returning_to_review: bool = False
 
 
 class Connectivity(Message):
@@ -119,6 +131,22 @@ class KioskApp(App[int]):
         Binding("f6", "set_lang('uz_Cyrl')", show=False, priority=True),
         Binding("f7", "set_lang('ru')", show=False, priority=True),
     ]
+
+    # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
+    # one: an installed SCREENS entry lives on, and would keep one citizen's state for
+    # the next.
+    SCREEN_TYPES: ClassVar[dict[ScreenName, Callable[..., Screen[object]]]] = {
+        "start": StartScreen,
+        "resume": ResumeScreen,
+        "services": ServicesScreen,
+        "question": QuestionScreen,
+        "review": ReviewScreen,
+        "receipt": ReceiptScreen,
+        "status": StatusScreen,
+        "operator_login": OperatorLoginScreen,
+        "dashboard": DashboardScreen,
+        "idle": IdleWarningScreen,
+    }
 
     lang: reactive[str] = reactive(DEFAULT_LANG)
     online: reactive[bool | None] = reactive(None)
@@ -175,24 +203,21 @@ class KioskApp(App[int]):
         # The first screen comes first; the store, catalog and speech warm up behind
         # it (start-up budget: within 1.5x of a bare Textual app).
         if self.mode == "operator":
-            from screens.operator_login import OperatorLoginScreen
-
-            await self.push_screen(OperatorLoginScreen(purpose="login"))
+            await self.push_screen(self.new_screen("operator_login", purpose="login"))
         else:
-            from screens.start import StartScreen
-
-            await self.push_screen(StartScreen())
+            await self.push_screen(self.new_screen("start"))
         # After the first paint, so that warming up does not delay it.
         self.call_after_refresh(self.run_worker, self._warm_up(), group="startup")
 
     async def _warm_up(self) -> None:
+        from kiosk.catalog import Catalog
         from kiosk.store import StoreError
 
         try:
             # A storage failure (read-only file, full disk) has been shown already;
             # the kiosk still comes up, showing what it can read.
             with contextlib.suppress(StoreError):
-                await self.db.catalog(_ensure_catalog)
+                await self.db.catalog(Catalog.ensure_bundled)
             await self.refresh_queue()
             if self.mode == "citizen":
                 with contextlib.suppress(StoreError):
@@ -211,12 +236,12 @@ class KioskApp(App[int]):
 
     async def offer_resume(self) -> None:
         """After a crash or power cut, offer the unfinished application."""
-        draft = await self.db.call(_latest_draft)
+        from kiosk.store import Store
+
+        draft = await self.db.call(Store.latest_draft)
         if draft is None:
             return
-        from screens.start import ResumeScreen
-
-        await self.push_screen(ResumeScreen(draft))
+        await self.push_screen(self.new_screen("resume", draft))
 
     async def on_unmount(self) -> None:
         if self.speech is not None and hasattr(self.speech, "close"):
@@ -316,6 +341,15 @@ class KioskApp(App[int]):
 
     HOME_DEPTH = 2  # Textual's default screen, then the mode's home screen
 
+    def new_screen(self, name: ScreenName, *args: object, **kwargs: object) -> Screen[object]:
+        """A new screen of ``SCREEN_TYPES[name]``, for push_screen or switch_screen."""
+        return self.SCREEN_TYPES[name](*args, **kwargs)
+
+    async def start_visit(self, visit: Visit) -> None:
+        """A citizen starts (or resumes) an application: its questions come up."""
+        self.visit = visit
+        await self.push_screen(self.new_screen("question"))
+
     def request_home(self, *, discard: bool = True) -> None:
         """go_home for screens: a screen must not await its own removal (deadlock)."""
         self.run_worker(self.go_home(discard=discard), group="navigation", exclusive=True)
@@ -325,11 +359,11 @@ class KioskApp(App[int]):
         visit = self.visit
         self.visit = None
         if visit is not None and visit.draft_id and discard and not visit.keep_draft:
-            from kiosk.store import StoreError
+            from kiosk.store import Store, StoreError
 
             # Going home must never fail: an undeletable draft stays (and was reported).
             with contextlib.suppress(StoreError):
-                await self.db.call(_delete_draft, visit.draft_id)
+                await self.db.call(Store.delete_draft, visit.draft_id)
         if self.speech is not None:
             try:
                 self.speech.stop()
@@ -375,8 +409,6 @@ class KioskApp(App[int]):
 
     async def check_idle_timeout(self) -> None:
         """Called every second (and by tests after moving a fake clock)."""
-        from screens.idle import IdleWarningScreen
-
         if self.mode != "citizen" or not self.screen_stack:
             return  # an operator's kiosk, or the app shutting down (a last timer tick)
         at_home = len(self.screen_stack) <= self.HOME_DEPTH and self.visit is None
@@ -391,7 +423,7 @@ class KioskApp(App[int]):
         elif idle >= self.idle_timeout - self.idle_warning:
             remaining = int(self.idle_timeout - idle + 0.999)
             if warning is None:
-                await self.push_screen(IdleWarningScreen(remaining))
+                await self.push_screen(self.new_screen("idle", remaining))
             else:
                 warning.remaining = remaining
 
@@ -406,23 +438,21 @@ class KioskApp(App[int]):
         if self.mode == "operator" and self.operator is not None:
             self.exit(0)
             return
-        from screens.operator_login import OperatorLoginScreen
-
         if isinstance(self.screen, OperatorLoginScreen):
             return
         if self.mode == "operator":
             self.exit(0)
             return
-        self.push_screen(OperatorLoginScreen(purpose="exit"))
+        self.push_screen(self.new_screen("operator_login", purpose="exit"))
 
     # ----- queue, connectivity and sync -------------------------------------------
 
     async def refresh_queue(self) -> dict[str, int]:
         """The outbox counts into ``queued``; {} when the store cannot be read (reported)."""
-        from kiosk.store import StoreError
+        from kiosk.store import Store, StoreError
 
         try:
-            counts = await self.db.call(_queue_counts)
+            counts = await self.db.call(Store.queue_counts)
         except StoreError:
             return {}
         self.queued = int(counts.get("queued", 0))
@@ -490,25 +520,6 @@ class KioskApp(App[int]):
         if message.error and self.mode == "operator":
             # Operators can act on it (re-enrol, call support); citizens see the bar only.
             self.notify(message.error, severity="error", timeout=8)
-
-
-# ----- store calls (run on the store thread) -----------------------------------------
-
-
-def _ensure_catalog(catalog: Any) -> None:
-    catalog.ensure_bundled()
-
-
-def _latest_draft(store: Any) -> Any:
-    return store.latest_draft()
-
-
-def _delete_draft(store: Any, draft_id: str) -> None:
-    store.delete_draft(draft_id)
-
-
-def _queue_counts(store: Any) -> dict[str, int]:
-    return dict(store.queue_counts())
 
 
 def _read_setting(data_dir: Path, key: str) -> str | None:

@@ -29,7 +29,11 @@ FailureHandler = Callable[["StoreError"], None]
 
 
 class StoreThread:
-    """Runs ``fn(store, *args)`` on the store's own thread."""
+    """Runs ``fn(store, *args, **kwargs)`` on the store's own thread.
+
+    ``fn`` is usually a method of the Store or Catalog class itself (``Store.status``),
+    so a screen needs no wrapper function to reach the database.
+    """
 
     def __init__(
         self,
@@ -59,8 +63,8 @@ class StoreThread:
                 self._store = Store.open(self.data_dir)
         return self._store
 
-    def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        return fn(self._open(), *args)
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        return fn(self._open(), *args, **kwargs)
 
     async def _result(self, future: Future[T]) -> T:
         from kiosk.store import StoreError
@@ -72,27 +76,27 @@ class StoreThread:
                 self.on_failure(exc)
             raise
 
-    def _run_catalog(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        return self._run(self._with_catalog, (fn, args))
-
-    def _with_catalog(self, store: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _with_catalog(
+        self, store: Any, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> T:
         if self._catalog is None:
             from kiosk.catalog import Catalog
 
             self._catalog = Catalog(store)  # it caches parsed forms: keep one
-        return fn(self._catalog, *args)
+        return fn(self._catalog, *args, **kwargs)
 
-    async def catalog(self, fn: Callable[..., T], *args: Any) -> T:
-        """Await ``fn(catalog, *args)`` on the store thread (one Catalog per Store)."""
-        return await self._result(self._pool.submit(self._run_catalog, fn, args))
+    async def catalog(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Await ``fn(catalog, *args, **kwargs)`` on the store thread (one Catalog per Store)."""
+        future = self._pool.submit(self._run, self._with_catalog, (fn, args, kwargs), {})
+        return await self._result(future)
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Await ``fn(store, *args)`` run on the store thread; StoreError on a failure."""
-        return await self._result(self._pool.submit(self._run, fn, args))
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Await ``fn(store, *args, **kwargs)`` on the store thread; StoreError on a failure."""
+        return await self._result(self._pool.submit(self._run, fn, args, kwargs))
 
-    def call_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+    def call_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """For worker threads and shutdown only: never call from the event loop."""
-        return self._pool.submit(self._run, fn, args).result()
+        return self._pool.submit(self._run, fn, args, kwargs).result()
 
     def close(self) -> None:
         def _close() -> None:

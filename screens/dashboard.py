@@ -167,9 +167,7 @@ class DashboardScreen(KioskScreen):
 
     @on(Button.Pressed, "#new")
     async def new_application(self) -> None:
-        from screens.start import StartScreen
-
-        await self.app.push_screen(StartScreen())
+        await self.app.push_screen(self.kiosk.new_screen("start"))
 
     @on(Button.Pressed, "#sync")
     def sync_now(self) -> None:
@@ -178,18 +176,15 @@ class DashboardScreen(KioskScreen):
 
     @on(Button.Pressed, "#check-status")
     async def check_status(self) -> None:
-        from screens.status import StatusScreen
-
-        await self.app.push_screen(StatusScreen())
+        await self.app.push_screen(self.kiosk.new_screen("status"))
 
     @on(Button.Pressed, "#logout")
     async def logout(self) -> None:
-        from screens.operator_login import OperatorLoginScreen
-
         kiosk = self.kiosk
         kiosk.operator = None
         kiosk.operator_name = None
-        kiosk.switch_screen(OperatorLoginScreen(purpose="login"))  # replaces this screen
+        # Replaces this screen.
+        kiosk.switch_screen(kiosk.new_screen("operator_login", purpose="login"))
 
     def on_key(self, event: Key) -> None:
         actions = {"1": self.new_application, "3": self.check_status, "4": self.logout}

@@ -148,9 +148,7 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
             return
         kiosk.operator = operator
         kiosk.operator_name = operator.name
-        from screens.dashboard import DashboardScreen
-
-        kiosk.switch_screen(DashboardScreen())  # not awaited: replaces this screen
+        kiosk.switch_screen(kiosk.new_screen("dashboard"))  # not awaited: replaces this screen
 
     @on(Button.Pressed, "#login-cancel")
     def _cancel(self) -> None:

@@ -255,16 +255,22 @@ class QuestionScreen(KeysInOrder, KioskScreen):
 
     async def save_draft(self) -> bool:
         """Write the whole session to the draft; False when the store refused it."""
-        from kiosk.store import StoreError
+        from kiosk.store import Store, StoreError
 
         visit = self.kiosk.visit
         if visit is None:
             return False
         state = visit.session.draft_state()
-        operator_id = getattr(self.kiosk.operator, "id", None)
         try:
             visit.draft_id = await self.kiosk.db.call(
-                _save_draft, visit.draft_id, state, operator_id
+                Store.save_draft,
+                visit.draft_id,
+                state["form_id"],
+                state["form_version"],
+                state["lang"],
+                state["answers"],
+                state["position"],
+                operator_id=getattr(self.kiosk.operator, "id", None),
             )
         except StoreError as exc:  # already shown and spoken by the app
             first = self.store_error is None
@@ -316,13 +322,13 @@ class QuestionScreen(KeysInOrder, KioskScreen):
 
     async def leave(self) -> None:
         """Back from the first question: the service list again, the draft dropped."""
-        from kiosk.store import StoreError
+        from kiosk.store import Store, StoreError
 
         visit = self.kiosk.visit
         self.kiosk.visit = None
         if visit is not None and visit.draft_id and not visit.keep_draft:
             try:
-                await self.kiosk.db.call(_delete_draft, visit.draft_id)
+                await self.kiosk.db.call(Store.delete_draft, visit.draft_id)
             except StoreError:
                 pass  # shown by the app; the draft stays, which loses nothing
         self.app.pop_screen()
@@ -346,12 +352,10 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         self.kiosk.request_home(discard=False)
 
     async def open_review(self) -> None:
-        from screens.review import ReviewScreen
-
         visit = self.kiosk.visit
         if visit is not None:
             visit.returning_to_review = False
-        await self.app.push_screen(ReviewScreen())
+        await self.app.push_screen(self.kiosk.new_screen("review"))
 
     async def _deliver(self, message: Message | None) -> bool:
         """Handle an answer widget's message now, as if it had arrived."""
@@ -420,19 +424,3 @@ def _date_preview(value: Any, lang: str) -> str:
         return "→ " + format_date(value, lang)
     except Exception:  # noqa: BLE001 - formatting is a nicety, the answer stands
         return "→ " + value.isoformat()
-
-
-def _save_draft(store: Any, draft_id: str | None, state: dict[str, Any], operator_id: Any) -> str:
-    return store.save_draft(
-        draft_id,
-        state["form_id"],
-        state["form_version"],
-        state["lang"],
-        state["answers"],
-        state["position"],
-        operator_id=operator_id,
-    )
-
-
-def _delete_draft(store: Any, draft_id: str) -> None:
-    store.delete_draft(draft_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,11 +13,13 @@ from textual.widgets import Button, Static
 
 from kiosk import tracking
 from kiosk.i18n import N_, tr
-from kiosk.receipt import Receipt
 from screens.base import KioskScreen
 from screens.widgets.bigcode import BigCode
 from screens.widgets.qr import QRCode
 from screens.widgets.tr import TrButton, TrLabel
+
+if TYPE_CHECKING:
+    from kiosk.receipt import Receipt
 
 
 class ReceiptScreen(KioskScreen):

@@ -171,8 +171,7 @@ class ReviewScreen(KioskScreen):
     async def commit(self, consent: bool) -> None:
         """The durable submit; the receipt only after the store has committed."""
         from kiosk.receipt import build_receipt
-        from kiosk.store import StoreError
-        from screens.receipt import ReceiptScreen
+        from kiosk.store import Store, StoreError
 
         visit = self.kiosk.visit
         if visit is None or self.submitting:
@@ -185,14 +184,14 @@ class ReviewScreen(KioskScreen):
         payload = visit.session.payload()
         try:
             submission = await self.kiosk.db.call(
-                _submit,
+                Store.submit,
                 visit.form,
                 payload,
                 visit.session.lang,
-                operator_id,
-                consent,
-                visit.draft_id,
-                actor,
+                operator_id=operator_id,
+                consent=consent,
+                draft_id=visit.draft_id,
+                actor=actor,
             )
         except StoreError as exc:
             # Disk full, read-only or locked database: nothing was queued and the draft
@@ -216,7 +215,7 @@ class ReviewScreen(KioskScreen):
         self.kiosk.visit = None
         await self.kiosk.refresh_queue()
         # Not awaited: this screen is the one being replaced.
-        self.app.switch_screen(ReceiptScreen(receipt, visit.form))
+        self.app.switch_screen(self.kiosk.new_screen("receipt", receipt, visit.form))
         if self.kiosk.online:
             self.kiosk.sync_now()
 
@@ -255,24 +254,3 @@ class ConsentScreen(KioskModal):
     @on(Button.Pressed, "#no")
     def _no(self) -> None:
         self.dismiss(False)
-
-
-def _submit(
-    store: Any,
-    form: Any,
-    payload: dict[str, Any],
-    lang: str,
-    operator_id: int | None,
-    consent: bool,
-    draft_id: str | None,
-    actor: str,
-) -> Any:
-    return store.submit(
-        form,
-        payload,
-        lang,
-        operator_id=operator_id,
-        consent=consent,
-        draft_id=draft_id,
-        actor=actor,
-    )

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import LANGS, N_, tr
 from screens.base import KioskScreen
+from screens.visit import Visit
 from screens.widgets.tr import TrButton, TrLabel
 
 
@@ -57,10 +58,11 @@ class ServicesScreen(KioskScreen):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
 
     async def on_mount(self) -> None:
+        from kiosk.catalog import Catalog
         from kiosk.store import StoreError
 
         try:
-            self.forms = await self.kiosk.db.catalog(_list_forms)
+            self.forms = await self.kiosk.db.catalog(Catalog.list)
         except StoreError:
             self.forms = []  # the app has shown why; the list says no service is offered
         await self.show(self.forms)
@@ -140,14 +142,11 @@ class ServicesScreen(KioskScreen):
 
     async def start(self, form: Any) -> None:
         from kiosk.engine import FormSession
-        from screens.app import Visit
-        from screens.question import QuestionScreen
 
         kiosk = self.kiosk
         session = FormSession(form, lang=self.lang, today=kiosk.clock.now().date())
-        kiosk.visit = Visit(form, session)
         kiosk.prewarm([(session.label(step.ref), self.lang) for step in session.steps()])
-        await kiosk.push_screen(QuestionScreen())
+        await kiosk.start_visit(Visit(form, session))
 
 
 def _searchable(form: Any) -> list[str]:
@@ -163,7 +162,3 @@ def _category_label(category: str, lang: str) -> str:
     from kiosk.catalog import category_name
 
     return category_name(category, lang) if category else tr(lang, "Other services")
-
-
-def _list_forms(catalog: Any) -> list[Any]:
-    return catalog.list()

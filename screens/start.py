@@ -17,6 +17,7 @@ from textual.widgets import Button, Static
 
 from kiosk.i18n import CITIZEN_LANGS, LANG_NAMES, N_, tr
 from screens.base import KioskModal, KioskScreen
+from screens.visit import Visit
 from screens.widgets.tr import TrButton, TrLabel
 
 GREETING = N_("Welcome! Choose your language")
@@ -72,9 +73,7 @@ class StartScreen(KioskScreen):
 
     @on(Button.Pressed, "#to-status")
     def open_status(self) -> None:
-        from screens.status import StatusScreen
-
-        self.app.push_screen(StatusScreen())
+        self.app.push_screen(self.kiosk.new_screen("status"))
 
     @on(Button.Pressed, "#toggle-contrast")
     def _contrast(self) -> None:
@@ -85,10 +84,8 @@ class StartScreen(KioskScreen):
         self.app.pop_screen()
 
     def choose(self, lang: str) -> None:
-        from screens.services import ServicesScreen
-
         self.kiosk.lang = lang
-        self.app.push_screen(ServicesScreen())
+        self.app.push_screen(self.kiosk.new_screen("services"))
 
 
 class ResumeScreen(KioskModal):
@@ -109,9 +106,13 @@ class ResumeScreen(KioskModal):
                 yield TrButton(N_("Start over"), prefix="2  ", id="discard", variant="error")
 
     async def on_mount(self) -> None:
+        from kiosk.catalog import Catalog
+
         self.kiosk.lang = self.draft.get("lang") or self.kiosk.lang
         try:
-            self.form = await self.kiosk.db.catalog(_load_form, self.draft)
+            self.form = await self.kiosk.db.catalog(
+                Catalog.get, self.draft["form_id"], self.draft["form_version"]
+            )
         except Exception:  # noqa: BLE001 - a form gone from the catalog cannot resume
             self.form = None
         self.loaded = True
@@ -143,32 +144,22 @@ class ResumeScreen(KioskModal):
 
     async def resume(self) -> None:
         from kiosk.engine import FormSession
-        from screens.app import Visit
-        from screens.question import QuestionScreen
 
         kiosk = self.kiosk
         session = FormSession.from_draft(self.form, self.draft, today=kiosk.clock.now().date())
         # A resumed draft was kept on purpose (or survived a crash): keep it on idle too.
-        kiosk.visit = Visit(self.form, session, draft_id=self.draft["id"], keep_draft=True)
+        visit = Visit(self.form, session, draft_id=self.draft["id"], keep_draft=True)
         kiosk.lang = session.lang
         await self.dismiss(None)  # runs as an app worker, so awaiting is safe
         # At the review already, the question screen opens the review itself.
-        await kiosk.push_screen(QuestionScreen())
+        await kiosk.start_visit(visit)
 
     @on(Button.Pressed, "#discard")
     async def discard(self) -> None:
-        from kiosk.store import StoreError
+        from kiosk.store import Store, StoreError
 
         try:
-            await self.kiosk.db.call(_delete, self.draft["id"])
+            await self.kiosk.db.call(Store.delete_draft, self.draft["id"])
         except StoreError:
             return  # shown by the app; the draft stays and can still be resumed
         self.dismiss(None)
-
-
-def _load_form(catalog: Any, draft: dict[str, Any]) -> Any:
-    return catalog.get(draft["form_id"], draft["form_version"])
-
-
-def _delete(store: Any, draft_id: str) -> None:
-    store.delete_draft(draft_id)

@@ -100,11 +100,11 @@ class StatusScreen(KioskScreen):
             self.invalid = True
             self.info = None
         else:
-            from kiosk.store import StoreError
+            from kiosk.store import Store, StoreError
 
             self.invalid = False
             try:
-                self.info = await self.kiosk.db.call(_status, code)
+                self.info = await self.kiosk.db.call(Store.status, code)
             except StoreError as exc:  # the app spoke it; the result line keeps it
                 self.info, self.failure = None, exc
                 self._show(speak=False)
@@ -140,7 +140,3 @@ class StatusScreen(KioskScreen):
         if event.key == "escape":
             event.stop()
             self.app.pop_screen()
-
-
-def _status(store: Any, code: str) -> dict[str, Any] | None:
-    return store.status(code)

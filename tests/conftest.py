@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # The venv's interpreter runs the CLI, so tests exercise the installed entry point.
-KIOSK_ARGV: tuple[str, ...] = (sys.executable, "-m", "kiosk.cli")
+KIOSK_ARGV: tuple[str, ...] = (sys.executable, "-m", "mahalla")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 RunKiosk = Callable[..., subprocess.CompletedProcess[str]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import select
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ import pytest
 from kiosk import audit, operators
 from kiosk.operators import LoginResult, OperatorError, add_operator, login
 from kiosk.store import Store
+from tests.conftest import KIOSK_ARGV
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -161,7 +161,7 @@ def test_cli_operator_add_asks_pin_twice_on_a_terminal(
     data_dir: Path, second: str, code: int
 ) -> None:
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_LANG": "en"}
-    argv = [sys.executable, "-m", "kiosk.cli", "operator", "add", "Sevara"]
+    argv = [*KIOSK_ARGV, "operator", "add", "Sevara"]
     exit_code, output = _run_on_tty(argv, env, ["8642", second])
     assert exit_code == code, output
     assert "8642" not in output  # the PIN is never echoed

@@ -23,6 +23,7 @@ from kiosk.i18n import tr
 from kiosk.speech import SpeechService
 from kiosk.speech.engine_proc import EngineError, EngineProcess
 from kiosk.speech.player import NULL_SINK_COMMAND, Player
+from tests.conftest import KIOSK_ARGV
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
 
@@ -318,12 +319,10 @@ def test_kiosk_say_without_audio_or_engine_fails_clearly(run_kiosk, tmp_path: Pa
 
 def test_kiosk_say_reports_a_missing_engine(tmp_path: Path) -> None:
     # The real CLI in a subprocess, with only the command-line engine and no espeak-ng on PATH.
-    import sys
-
     env = dict(os.environ, PATH=str(tmp_path), KIOSK_DATA_DIR=str(tmp_path / "d"), KIOSK_LANG="en")
     env["KIOSK_SPEECH_ENGINES"] = "espeak-ng"
     done = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "say", "--to", str(tmp_path / "x.wav"), "Salom"],
+        [*KIOSK_ARGV, "say", "--to", str(tmp_path / "x.wav"), "Salom"],
         capture_output=True,
         text=True,
         env=env,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.cli import main
 from kiosk.translit import fold_apostrophes, is_cyrillic, to_cyrillic, to_latin
+from mahalla.cli import main
 
 PAIRS_FILE = Path(__file__).parent / "data" / "translit_pairs.tsv"
 

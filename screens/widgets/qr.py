@@ -12,14 +12,16 @@ from __future__ import annotations
 from textual.content import Content, Span
 from textual.widgets import Static
 
-from kiosk.receipt import half_block_lines, qr_matrix
-
 DARK = "#000000"
 LIGHT = "#ffffff"
 
 
 def qr_content(text: str) -> Content:
     """The QR code of ``text`` as styled text, two module rows per line."""
+    # Here, not at the top: the app imports every screen at start-up, and qrcode is
+    # needed only once a receipt is shown.
+    from kiosk.receipt import half_block_lines, qr_matrix
+
     lines = half_block_lines(qr_matrix(text))
     plain: list[str] = []
     spans: list[Span] = []

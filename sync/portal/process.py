@@ -53,10 +53,11 @@ class PortalProcess:
 
 
 def portal_argv(data_dir: Path, host: str, port: int, *extra: str) -> list[str]:
+    """`kiosk portal serve` as a child's command line (``python -m sync.portal``)."""
     return [
         sys.executable,
         "-m",
-        "kiosk.cli",
+        "sync.portal",
         "--lang",
         "en",
         "portal",

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kiosk.catalog import Catalog, load_sample
-from kiosk.cli import main as kiosk_main
 from kiosk.engine_json import validate_answers
 from kiosk.operators import add_operator
 from kiosk.store import Store, Submission
+from mahalla.cli import main as kiosk_main
 from screens.dashboard import DashboardScreen, Tile
 from screens.status import StatusScreen
 from screens.widgets.statusbar import StatusBar

@@ -1,0 +1,23 @@
+"""The application a citizen is filling in: the app holds it, the screens walk it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.engine import FormSession
+    from kiosk.form import Form
+
+
+@dataclass
+class Visit:
+    """One citizen's application in progress."""
+
+    form: Form
+    session: FormSession
+    # Chosen up front so that saves queued before the first one returns share one row.
+    draft_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    keep_draft: bool = False
+    returning_to_review: bool = False
