@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import kiosk
+from kiosk.crashpoints import POINTS
 
 KIOSK_DIR = Path(kiosk.__file__).resolve().parent
 REPO = KIOSK_DIR.parent
@@ -77,7 +78,8 @@ def named_modules(tree: ast.AST) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if DOTTED_PATH.fullmatch(node.value):
+            # Crash point names ("sync.batch_built") are dotted but name no module.
+            if DOTTED_PATH.fullmatch(node.value) and node.value not in POINTS:
                 names.add(node.value)
         elif isinstance(node, ast.List | ast.Tuple):
             values = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
