@@ -27,7 +27,7 @@ from kiosk.engine_values import (
     to_json,
 )
 from kiosk.expr.values import tidy_number
-from kiosk.form import Choice, Form, Question
+from kiosk.form import LABEL_REF, Choice, Form, Question
 from kiosk.formatting import format_date, format_number
 from kiosk.i18n import DEFAULT_LANG, LANGS, N_, check_lang, tr
 from kiosk.validators import (
@@ -41,7 +41,6 @@ from kiosk.validators import (
 REVIEW = "#review"  # position past the last step; '#' cannot start a field name
 _SEGMENT = re.compile(r"^([^\[\]/]+)\[(\d+|#)\]$")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
-_LABEL_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 # Enough passes for any realistic chain of calculations depending on each other.
 _MAX_PASSES = 12
 _MAX_INSTANCES = 500  # repeat_count beyond this is a typo, not a family
@@ -396,7 +395,7 @@ class FormSession:
                 return ", ".join(self._display(q, v) for v in value if not isinstance(v, dict))
             return self._display(q, value)
 
-        return _LABEL_REF.sub(sub, text)
+        return LABEL_REF.sub(sub, text)
 
     def choices(self, ref: str) -> list[Choice]:
         """The choices of the select at `ref` that pass its choice_filter now."""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.i18n import tr
+from kiosk.wire import now_iso
 from sync import queue
 from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
 
@@ -116,7 +117,7 @@ class SyncEngine:
     # --- sending ---------------------------------------------------------------
 
     def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:
-        due = None if force else queue.now_iso()
+        due = None if force else now_iso()
         items_total, bytes_total = queue.pending_totals(self.store.db, due)
         done_items = done_bytes = 0
         if progress:
@@ -265,7 +266,7 @@ class SyncEngine:
     def _finish(self, report: SyncReport) -> None:
         try:
             report.waiting = queue.waiting_count(self.store.db)
-            now = queue.now_iso()
+            now = now_iso()
             self.store.set_setting("last_sync_attempt_at", now)
             if report.error is None:
                 self.store.set_setting("last_sync_at", now)

@@ -18,6 +18,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
 from sync.portal.store import Device, PortalStore
@@ -197,6 +198,20 @@ async def read_body(request: Request, max_body: int, max_decompressed: int) -> b
     return data
 
 
+def batch_items(data: bytes) -> list[Any]:
+    """The items of a batch body (already gunzipped); 400/413 when it is not one."""
+    try:
+        doc = loads(data)  # NaN/Infinity refused: a payload with them has no content hash
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise HTTPException(400, "body is not JSON") from exc
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise HTTPException(400, "body must be an object with an 'items' list")
+    if len(items) > wire.MAX_BATCH_ITEMS:
+        raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
+    return items
+
+
 def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
     """The portal over ``data_dir/portal.db``. ``revalidate`` re-checks answers with the form engine."""
     store = PortalStore(data_dir)
@@ -268,15 +283,7 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
     )
     async def batch(request: Request, dev: Authed) -> dict[str, Any]:
         data = await read_body(request, wire.MAX_BODY_BYTES, wire.MAX_DECOMPRESSED_BYTES)
-        try:
-            doc = json.loads(data)
-        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-            raise HTTPException(400, "body is not JSON") from exc
-        items = doc.get("items") if isinstance(doc, dict) else None
-        if not isinstance(items, list):
-            raise HTTPException(400, "body must be an object with an 'items' list")
-        if len(items) > wire.MAX_BATCH_ITEMS:
-            raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
+        items = batch_items(data)
         results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
         return {"results": results}
 
