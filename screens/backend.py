@@ -90,10 +90,6 @@ class StoreThread:
         """Await ``fn(store, *args)`` run on the store thread; StoreError on a failure."""
         return await self._result(self._pool.submit(self._run, fn, args))
 
-    def call_blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        """For worker threads and shutdown only: never call from the event loop."""
-        return self._pool.submit(self._run, fn, args).result()
-
     def close(self) -> None:
         def _close() -> None:
             if self._store is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk.catalog import Catalog
 from kiosk.i18n import tr
 from kiosk.wire import now_iso
 from sync import queue
@@ -238,10 +239,6 @@ class SyncEngine:
     def _pull_catalog(self, report: SyncReport) -> None:
         catalog = self.client.catalog(self.store.get_setting("catalog_etag"))
         if catalog is None:
-            return
-        try:
-            from kiosk.catalog import Catalog
-        except ImportError:
             return
         known = {(r[0], r[1]) for r in self.store.db.execute("SELECT form_id, version FROM forms")}
         cat = Catalog(self.store)

@@ -142,13 +142,10 @@ def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _answers_validator() -> Callable[[str, dict[str, Any]], str | None] | None:
-    """kiosk.engine.validate_answers as a batch validator, when the engine is there."""
-    try:
-        from kiosk.engine import validate_answers
-        from kiosk.form import Form
-    except ImportError:
-        return None
+def _answers_validator() -> Callable[[str, dict[str, Any]], str | None]:
+    """kiosk.engine.validate_answers as a batch validator (the engine loads only if asked)."""
+    from kiosk.engine import validate_answers
+    from kiosk.form import Form
 
     @lru_cache(maxsize=64)
     def form_of(spec_json: str) -> Form:

@@ -88,11 +88,9 @@ def _open(args: argparse.Namespace):  # -> PortalStore
 
 def load_bundled_forms(store: Any) -> list[str]:
     """Put the kiosk's bundled forms in the portal's catalog; returns warnings."""
+    from kiosk.catalog import bundled_form_files, load_form_file
+
     warnings: list[str] = []
-    try:
-        from kiosk.catalog import bundled_form_files, load_form_file
-    except ImportError as exc:
-        return [f"bundled catalog unavailable: {exc}"]
     for path in bundled_form_files():
         try:
             form = load_form_file(path)

@@ -491,10 +491,6 @@ class PortalStore:
             "forms": forms,
         }
 
-    def submission_ids(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self.conn.execute("SELECT id FROM submissions ORDER BY id")]
-
 
 def _check_fields(item: dict[str, Any]) -> str | None:
     """The first structural problem of an item, or None."""
