@@ -8,6 +8,7 @@ after a crash harmless (it answers ``duplicate``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from kiosk.i18n import tr
 from kiosk.wire import now_iso
 from sync import queue
 from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_BYTES = 256 * 1024
 DEFAULT_BATCH_ITEMS = 500
@@ -108,6 +111,7 @@ class SyncEngine:
         except PortalError as exc:  # raised outside a batch (should be rare)
             report.error = exc.text(self.lang)
         except Exception as exc:  # a worker thread must get a report, never a traceback
+            logger.exception("sync run failed")
             report.error = tr(
                 self.lang, "Sync failed: {error}", error=str(exc) or type(exc).__name__
             )
@@ -250,6 +254,7 @@ class SyncEngine:
             try:
                 cat.put(entry["spec"], source="portal")
             except Exception as exc:  # one bad form must not block the others
+                logger.info("portal form %s refused", entry.get("form_id"), exc_info=True)
                 report.error = report.error or tr(
                     self.lang, "A form from the portal could not be used: {error}", error=str(exc)
                 )
@@ -269,4 +274,5 @@ class SyncEngine:
                 self.store.set_setting("last_sync_at", now)
             self.store.set_setting("last_sync_error", report.error)  # None clears it
         except Exception as exc:  # the store itself failing: say so, keep the report
+            logger.info("sync bookkeeping failed", exc_info=True)
             report.error = report.error or str(exc)

@@ -6,6 +6,7 @@ oversized body or a gzip bomb gets 413 and never reaches the database.
 """
 
 import json
+import logging
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
@@ -22,6 +23,8 @@ from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
 from sync.portal.store import Device, PortalStore
+
+logger = logging.getLogger(__name__)
 
 MAX_BUNDLE_BODY = 64 * 1024 * 1024
 MAX_BUNDLE_DECOMPRESSED = 256 * 1024 * 1024
@@ -157,6 +160,7 @@ def _answers_validator() -> Callable[[str, dict[str, Any]], str | None]:
             form = form_of(spec_json)
             _, errors = validate_answers(form, item["payload"], "en")
         except Exception as exc:  # a payload the engine cannot even read is invalid
+            logger.warning("answers of item %s could not be checked", item.get("id"), exc_info=True)
             return f"answers could not be checked: {exc}"
         if errors:
             return "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
