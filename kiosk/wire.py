@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime
-from typing import Any
 
 # Tracking-code symbols (device prefixes, enrolment codes): no 0/O, 1/I/L confusables.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -57,11 +56,11 @@ def content_hash(payload: object) -> str:
     return canonical_and_hash(payload)[1]
 
 
-def _refuse_constant(name: str) -> Any:
+def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes) -> object:
     """`json.loads`, but NaN and Infinity (which Python accepts) are a ValueError."""
     return json.loads(text, parse_constant=_refuse_constant)
 
