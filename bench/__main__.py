@@ -12,15 +12,16 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import logging
 import os
 import platform
 import sys
 import time
-import traceback
 from pathlib import Path
 
 BENCHMARKS = ("startup", "submit", "scale", "sync", "poor_link", "speech")
 HERE = Path(__file__).resolve().parent
+logger = logging.getLogger(__name__)
 
 
 def machine() -> dict[str, object]:
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             got = module.run(quick=args.quick)
         except Exception:  # one broken benchmark must not hide the others' figures
             failures.append(name)
-            traceback.print_exc()
+            logger.exception("benchmark %s failed", name)
             rows.append({"benchmark": name, "metric": "error", "value": None, "met": False})
             continue
         rows.extend(got)

@@ -8,7 +8,6 @@ The figures at each size are compared with the smallest size: flat is the budget
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import subprocess
@@ -19,7 +18,8 @@ import uuid
 from pathlib import Path
 
 from kiosk import audit, tracking
-from kiosk.store import SEQ_KEY, Store, canonical_json, now_iso
+from kiosk.store import SEQ_KEY, Store
+from kiosk.wire import canonical_and_hash, canonical_json, now_iso
 
 SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 5_000, 20_000)
@@ -37,8 +37,9 @@ def build_queue(data_dir: Path, n: int) -> None:
         for start in range(0, n, CHUNK):
             outbox, entries = [], []
             for seq in range(start + 1, min(n, start + CHUNK) + 1):
-                body = canonical_json({"seq": seq, "name": "Каримова Дилноза", "x": "y" * 300})
-                digest = hashlib.sha256(body.encode()).hexdigest()
+                body, digest = canonical_and_hash(
+                    {"seq": seq, "name": "Каримова Дилноза", "x": "y" * 300}
+                )
                 code = tracking.new_code(prefix, seq)
                 sub_id = str(uuid.uuid4())
                 outbox.append(

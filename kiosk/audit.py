@@ -13,32 +13,24 @@ elsewhere (the portal) can reveal.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from kiosk.i18n import tr
+from kiosk.settings import get_setting, put_setting
+from kiosk.wire import canonical_json, content_hash, now_iso
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
 COUNT_KEY = "audit_count"
 
 
-def canonical_json(obj: Any) -> str:
-    """Sorted keys, compact, UTF-8 kept: one byte string per value."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
 def row_hash(
     seq: int, ts: str, actor: str, action: str, subject: str, details: str, prev_hash: str
 ) -> str:
-    body = canonical_json(
+    return content_hash(
         {
             "seq": seq,
             "ts": ts,
@@ -48,20 +40,6 @@ def row_hash(
             "details": details,
             "prev_hash": prev_hash,
         }
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def _setting(db: Database, key: str) -> str | None:
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
-
-
-def _put_setting(db: Database, key: str, value: str) -> None:
-    db.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
     )
 
 
@@ -78,9 +56,9 @@ def append(
     so an entry appended after the tail was removed still shows the break.
     """
     with db.atomic():
-        prev_hash = _setting(db, HEAD_KEY) or GENESIS
-        seq = int(_setting(db, COUNT_KEY) or 0) + 1
-        ts = datetime.now(UTC).isoformat(timespec="microseconds")
+        prev_hash = get_setting(db, HEAD_KEY) or GENESIS
+        seq = int(get_setting(db, COUNT_KEY) or 0) + 1
+        ts = now_iso()
         details_text = canonical_json(details or {})
         digest = row_hash(seq, ts, actor, action, subject, details_text, prev_hash)
         row = {
@@ -98,8 +76,8 @@ def append(
             "VALUES (:seq, :ts, :actor, :action, :subject, :details, :prev_hash, :hash)",
             row,
         )
-        _put_setting(db, HEAD_KEY, digest)
-        _put_setting(db, COUNT_KEY, str(seq))
+        put_setting(db, HEAD_KEY, digest)
+        put_setting(db, COUNT_KEY, str(seq))
     return row
 
 
@@ -159,8 +137,8 @@ def _verify(db: Database) -> AuditReport:
         checked += 1
         prev_hash = stored_hash
         expected_seq += 1
-    count = int(_setting(db, COUNT_KEY) or 0)
-    head = _setting(db, HEAD_KEY) or GENESIS
+    count = int(get_setting(db, COUNT_KEY) or 0)
+    head = get_setting(db, HEAD_KEY) or GENESIS
     if checked < count:
         return AuditReport(False, checked, checked + 1, "tail_missing")
     if checked > count:

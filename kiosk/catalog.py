@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import TranslatableError
-from kiosk.form import Form
+from kiosk.form import LABEL_REF, Form
 from kiosk.i18n import N_, tr
+from kiosk.wire import now_iso
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -40,7 +41,6 @@ CATEGORY_NAMES: dict[str, str] = {
     "participation": N_("Participation"),
 }
 _DIGITS = re.compile(r"(\d+)")
-_LABEL_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 _EXPRESSION_ATTRS: tuple[str, ...] = (
     "required",
     "relevant",
@@ -165,7 +165,7 @@ def expression_problems(form: Form) -> list[str]:
                 problems.append(f"{q.name}: {attr}: unknown field ${{{name}}}")
         # Labels may show answers (`${household_size}`); a typo there would show raw.
         for text in (*q.labels.values(), *q.hints.values()):
-            for name in sorted(set(_LABEL_REF.findall(text)) - names):
+            for name in sorted(set(LABEL_REF.findall(text)) - names):
                 problems.append(f"{q.name}: label: unknown field ${{{name}}}")
     return problems
 
@@ -274,8 +274,6 @@ class Catalog:
         return form
 
     def _save(self, form: Form, source: str) -> None:
-        from kiosk.store import now_iso
-
         spec = json.dumps(form.spec, ensure_ascii=False, sort_keys=True, default=str)
         with self.store.transaction() as db:
             db.execute(

@@ -15,12 +15,10 @@ from kiosk.engine_eval import Evaluator
 from kiosk.engine_model import Scope, locate, question_at
 from kiosk.engine_nav import Step
 from kiosk.engine_values import ACK, is_empty
-from kiosk.form import Question
+from kiosk.form import LABEL_REF, Question
 from kiosk.formatting import format_date, format_number
 from kiosk.i18n import tr
 from kiosk.validators import format_phone
-
-_LABEL_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class Presenter:
                 return ", ".join(self.display(q, v, lang) for v in value if not isinstance(v, dict))
             return self.display(q, value, lang)
 
-        return _LABEL_REF.sub(sub, text)
+        return LABEL_REF.sub(sub, text)
 
     def display(self, q: Question, value: Any, lang: str) -> str:
         """An answer as people read it back."""

@@ -45,6 +45,9 @@ INPUT_TYPES: frozenset[str] = frozenset(
 # `appearance` words that switch on an Uzbek validator (pyxform refuses unknown
 # `parameters` keys on text questions, so the appearance column carries them).
 KINDS: tuple[str, ...] = ("pinfl", "phone", "passport")
+# `${name}` in a label or hint: the engine shows that answer there, the catalog checks
+# that the field exists.
+LABEL_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 _TRUE = {"yes", "true", "true()", "1"}
 _FALSE = {"", "no", "false", "false()", "0"}

@@ -20,7 +20,8 @@ from typing import Any
 from kiosk import audit
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
-from kiosk.store import Store, now_iso
+from kiosk.store import Store
+from kiosk.wire import now_iso
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8

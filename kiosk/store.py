@@ -18,15 +18,12 @@ message; a failed write leaves everything committed before untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +35,8 @@ from kiosk.crashpoints import crash_point
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_, check_lang, tr
 from kiosk.schema import MIGRATIONS
+from kiosk.settings import get_setting, put_setting
+from kiosk.wire import canonical_and_hash, canonical_json, now_iso
 
 if TYPE_CHECKING:
     from kiosk.form import Form
@@ -97,33 +96,6 @@ def _store_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
         err = StoreError(N_("Database error: {error}"), error=str(exc))
     err.__cause__ = exc
     return err
-
-
-def now_iso(moment: datetime | None = None) -> str:
-    """UTC timestamp as stored everywhere (sortable text; compare strings from here only)."""
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, set | frozenset | tuple):
-        return sorted(value) if isinstance(value, set | frozenset) else list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def canonical_json(obj: Any) -> str:
-    """The payload's one byte form: sorted keys, compact, UTF-8 kept, dates as ISO."""
-    return json.dumps(
-        obj,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_json_default,
-    )
 
 
 @dataclass(frozen=True)
@@ -281,8 +253,8 @@ class Store:
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         with self.guard():
-            row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return row[0] if row else default
+            value = get_setting(self.db, key)
+        return default if value is None else value
 
     def set_setting(self, key: str, value: str | int | None) -> None:
         """Store a setting as text; None removes it."""
@@ -290,11 +262,7 @@ class Store:
             if value is None:
                 db.execute("DELETE FROM settings WHERE key = ?", [key])
             else:
-                db.execute(
-                    "INSERT INTO settings (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [key, str(value)],
-                )
+                put_setting(db, key, str(value))
 
     @property
     def device_id(self) -> str:
@@ -424,14 +392,13 @@ class Store:
         if not isinstance(payload, dict):
             raise TypeError("payload must be a JSON object (dict)")
         check_lang(lang)
-        body = canonical_json(payload)
-        raw = body.encode("utf-8")
-        content_hash = hashlib.sha256(raw).hexdigest()
+        body, content_hash = canonical_and_hash(payload)
+        size = len(body.encode("utf-8"))
         submission_id = str(uuid.uuid4())
         prefix = self.device_prefix
         now = now_iso()
         with self.transaction() as db:
-            seq = int(self._setting_in(db, SEQ_KEY) or 0)
+            seq = int(get_setting(db, SEQ_KEY) or 0)
             while True:
                 seq += 1
                 code = tracking.new_code(prefix, seq)
@@ -440,11 +407,7 @@ class Store:
                 ).fetchone()
                 if not taken:
                     break
-            db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [SEQ_KEY, str(seq)],
-            )
+            put_setting(db, SEQ_KEY, str(seq))
             db.execute(
                 "INSERT INTO outbox (id, tracking_code, form_id, form_version, lang, payload,"
                 " content_hash, size_bytes, operator_id, consent, created_at, state,"
@@ -458,7 +421,7 @@ class Store:
                     lang,
                     body,
                     content_hash,
-                    len(raw),
+                    size,
                     operator_id,
                     1 if consent else 0,
                     now,
@@ -484,11 +447,6 @@ class Store:
             crash_point("submit.before_commit")
         crash_point("submit.after_commit")
         return Submission(submission_id, code, content_hash, now)
-
-    @staticmethod
-    def _setting_in(db: Database, key: str) -> str | None:
-        row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
 
     # -- queue and status ------------------------------------------------------------
 

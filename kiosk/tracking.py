@@ -24,12 +24,14 @@ guessing which symbol was meant).
 
 from __future__ import annotations
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+import hashlib
+
+from kiosk.wire import ALPHABET, PREFIX_LEN
+
 BASE = len(ALPHABET)  # 31, a prime
 VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 SEQ_MIN_WIDTH = 4
-PREFIX_LEN = 3  # assigned by the portal (sync.wire.PREFIX_LEN)
-DERIVED_PREFIX_LEN = 4  # made from the device id before enrolment
+DERIVED_PREFIX_LEN = PREFIX_LEN + 1  # made from the device id before enrolment
 MAX_LEN = BASE - 1  # weights 1..30 stay distinct and non-zero mod 31
 
 # Cyrillic homoglyphs (upper case after str.upper()) -> the Latin/digit symbol.
@@ -126,8 +128,6 @@ def check_char(body: str) -> str:
 
 def prefix_from_id(device_id: str) -> str:
     """A DERIVED_PREFIX_LEN-symbol prefix derived from a device id (until enrolment)."""
-    import hashlib
-
     n = int.from_bytes(hashlib.sha256(device_id.encode()).digest()[:8], "big")
     return "".join(ALPHABET[d] for d in _digits(n, DERIVED_PREFIX_LEN))
 

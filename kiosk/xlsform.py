@@ -8,6 +8,7 @@ naming sheet, row and column, for form authors (`kiosk catalog check`).
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,6 +27,8 @@ from kiosk import expr
 from kiosk.expr.nodes import Bare, walk
 from kiosk.form import Form, FormError, column_lang, is_true
 from kiosk.i18n import N_, tr
+
+logger = logging.getLogger(__name__)
 
 SUFFIXES: tuple[str, ...] = (".md", ".csv", ".xlsx", ".xlsm", ".xls")
 _FILE_SELECT = re.compile(r"^(select_one_from_file|select_multiple_from_file)\s+(\S+)$")
@@ -115,10 +118,10 @@ def _read(path: Path, lang: str = "en") -> DefinitionData:
         raise XlsformError(tr(lang, "{file}: no such file", file=path.name))
     try:
         data = get_xlsform(str(path))
-    except Exception:  # corrupt zip, bad encoding, not a table: one clear message
+    except Exception as exc:  # corrupt zip, bad encoding, not a table: one clear message
         raise XlsformError(
             tr(lang, "{file}: the file is damaged or is not an XLSForm", file=path.name)
-        ) from None
+        ) from exc
     if not data.survey:
         raise XlsformError(
             tr(
@@ -153,7 +156,7 @@ def load_spec(path: Path) -> dict[str, Any]:
     except PyXFormError as exc:
         raise XlsformError(f"{path.name}: {_first_line(exc)}") from None
     except Exception as exc:
-        raise XlsformError(f"{path.name}: the form could not be read ({exc})") from None
+        raise XlsformError(f"{path.name}: the form could not be read ({exc})") from exc
     _inline_choice_files(spec, path.parent)
     return spec
 
@@ -520,6 +523,7 @@ def _pyxform_issues(
     except (PyXFormError, ODKValidateError) as exc:
         message = _first_line(exc)
     except Exception as exc:  # pyxform's own bugs on odd input: still one clear line
+        logger.info("pyxform failed on a form", exc_info=True)
         message = tr(lang, "pyxform could not convert the form ({error})", error=exc)
     else:
         return []

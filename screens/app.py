@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -42,6 +43,8 @@ from screens.visit import Visit
 
 if TYPE_CHECKING:
     from kiosk.store import StoreError
+
+logger = logging.getLogger(__name__)
 
 Mode = Literal["citizen", "operator"]
 ScreenName = Literal[
@@ -247,8 +250,8 @@ class KioskApp(App[int]):
         if self.speech is not None and hasattr(self.speech, "close"):
             try:
                 self.speech.close()
-            except Exception:  # noqa: BLE001 - shutting down; nothing to report to
-                pass
+            except Exception:  # shutting down; nothing to report to but the log
+                logger.exception("speech: close failed")
         self.db.close()
 
     @work(thread=True, group="speech")
@@ -258,7 +261,8 @@ class KioskApp(App[int]):
             from kiosk.speech import SpeechService
 
             service = SpeechService(self.data_dir / "speech")
-        except Exception:  # noqa: BLE001 - no speech is a state, never a crash
+        except Exception:  # no speech is a state, never a crash
+            logger.warning("speech unavailable", exc_info=True)
             self.call_from_thread(setattr, self, "speech_status", "no-engine")
             return
         self.speech = service
@@ -306,7 +310,8 @@ class KioskApp(App[int]):
         try:
             self.speech.speak(text, self.lang, kind=kind)
             self.speech_status = getattr(self.speech, "status", "ok")
-        except Exception:  # noqa: BLE001 - a broken speaker must not stop the citizen
+        except Exception:  # a broken speaker must not stop the citizen
+            logger.exception("speech: speak failed")
             self.speech_status = "no-engine"
 
     def prewarm(self, items: list[tuple[str, str]]) -> None:
@@ -315,8 +320,8 @@ class KioskApp(App[int]):
             return
         try:
             self.speech.prewarm([(text, lang) for text, lang in items if text])
-        except Exception:  # noqa: BLE001 - a cache miss later is the only cost
-            pass
+        except Exception:  # a cache miss later is the only cost
+            logger.exception("speech: prewarm failed")
 
     def action_toggle_mute(self) -> None:
         if self.speech is None:
@@ -326,8 +331,8 @@ class KioskApp(App[int]):
             self.speech.muted = muted
             if muted:
                 self.speech.stop()
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception:  # the status below says what the speech service is doing
+            logger.exception("speech: mute failed")
         self.speech_status = getattr(self.speech, "status", "muted" if muted else "ok")
 
     def action_set_lang(self, lang: str) -> None:
@@ -367,8 +372,8 @@ class KioskApp(App[int]):
         if self.speech is not None:
             try:
                 self.speech.stop()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # going home must never fail
+                logger.exception("speech: stop failed")
         while len(self.screen_stack) > self.HOME_DEPTH:
             await self.pop_screen()
         if self.mode == "citizen":
@@ -472,7 +477,8 @@ class KioskApp(App[int]):
             from sync.health import probe
 
             online = bool(probe(url))
-        except Exception:  # noqa: BLE001 - unreachable is simply offline
+        except Exception:  # unreachable is simply offline
+            logger.warning("portal probe failed", exc_info=True)
             online = False
         self.post_message(Connectivity(online))
 
@@ -508,7 +514,8 @@ class KioskApp(App[int]):
                 with client:
                     report = SyncEngine(store, client, lang=lang).run()
                 counts = store.queue_counts()
-        except Exception as exc:  # noqa: BLE001 - shown in the status bar and dashboard
+        except Exception as exc:  # a worker must report: shown in the status bar and dashboard
+            logger.warning("sync worker failed", exc_info=True)
             self.post_message(SyncFinished(error=str(exc) or type(exc).__name__))
             return
         self.post_message(QueueChanged(counts))

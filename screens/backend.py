@@ -94,10 +94,6 @@ class StoreThread:
         """Await ``fn(store, *args, **kwargs)`` on the store thread; StoreError on a failure."""
         return await self._result(self._pool.submit(self._run, fn, args, kwargs))
 
-    def call_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """For worker threads and shutdown only: never call from the event loop."""
-        return self._pool.submit(self._run, fn, args, kwargs).result()
-
     def close(self) -> None:
         def _close() -> None:
             if self._store is not None:

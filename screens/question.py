@@ -15,6 +15,7 @@ scanner (a PINFL and Enter) lands in the question it was meant for.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -39,6 +40,8 @@ from screens.widgets.tr import TrButton
 
 if TYPE_CHECKING:
     from kiosk.store import StoreError
+
+logger = logging.getLogger(__name__)
 
 
 class QuestionScreen(KeysInOrder, KioskScreen):
@@ -422,5 +425,6 @@ def _date_preview(value: Any, lang: str) -> str:
         from kiosk.formatting import format_date
 
         return "→ " + format_date(value, lang)
-    except Exception:  # noqa: BLE001 - formatting is a nicety, the answer stands
+    except Exception:  # formatting is a nicety, the answer stands
+        logger.exception("date not formatted")
         return "→ " + value.isoformat()

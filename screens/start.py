@@ -6,6 +6,7 @@ the offer to resume the unfinished application (``ResumeScreen``).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from textual import on
@@ -19,6 +20,8 @@ from kiosk.i18n import CITIZEN_LANGS, LANG_NAMES, N_, tr
 from screens.base import KioskModal, KioskScreen
 from screens.visit import Visit
 from screens.widgets.tr import TrButton, TrLabel
+
+logger = logging.getLogger(__name__)
 
 GREETING = N_("Welcome! Choose your language")
 
@@ -113,7 +116,8 @@ class ResumeScreen(KioskModal):
             self.form = await self.kiosk.db.catalog(
                 Catalog.get, self.draft["form_id"], self.draft["form_version"]
             )
-        except Exception:  # noqa: BLE001 - a form gone from the catalog cannot resume
+        except Exception:  # a form gone from the catalog cannot resume
+            logger.warning("draft's form not loaded", exc_info=True)
             self.form = None
         self.loaded = True
         self.apply_lang(self.lang)

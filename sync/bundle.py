@@ -19,7 +19,6 @@ import gzip
 import hashlib
 import hmac
 import io
-import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any, BinaryIO
 
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
+from kiosk.wire import canonical_json, loads
 from sync import wire
 
 SIGNED_FIELDS = ("format", "version", "device_id", "device_prefix", "created_at", "count", "items")
@@ -53,7 +53,7 @@ class Bundle:
 
 
 def _body_bytes(doc: dict[str, Any]) -> bytes:
-    return wire.canonical_json({k: doc[k] for k in SIGNED_FIELDS}).encode("utf-8")
+    return canonical_json({k: doc[k] for k in SIGNED_FIELDS}).encode("utf-8")
 
 
 def write(
@@ -91,10 +91,10 @@ def write(
             if write:
                 gz.write(data)
 
-        emit(wire.canonical_json(head)[:-1] + ',"items":[')
+        emit(canonical_json(head)[:-1] + ',"items":[')
         written = 0
         for item in items:
-            emit(("," if written else "") + wire.canonical_json(item))
+            emit(("," if written else "") + canonical_json(item))
             written += 1
         if written != count:
             raise ValueError(f"bundle promised {count} items but got {written}")
@@ -135,7 +135,7 @@ def decode(data: bytes, max_decompressed: int = MAX_DECOMPRESSED) -> dict[str, A
     else:
         text = data
     try:
-        doc = json.loads(text)
+        doc = loads(text)  # NaN/Infinity refused: they could not be hashed
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BundleError(N_("The file is not a kiosk bundle.")) from exc
     if not isinstance(doc, dict) or doc.get("format") != wire.BUNDLE_FORMAT:

@@ -245,7 +245,8 @@ def _sendable_items(store: Any, lang: str, warn: bool) -> Iterator[dict[str, Any
 
 def cmd_export(args: argparse.Namespace) -> int:
     from kiosk import audit
-    from sync import bundle, queue
+    from kiosk.wire import now_iso
+    from sync import bundle
 
     lang = cliutil.lang(args)
     store = _store(args)
@@ -276,7 +277,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 device_id=device_id,
                 device_prefix=store.device_prefix,
                 token=token,
-                created_at=queue.now_iso(),
+                created_at=now_iso(),
             )
 
         try:

@@ -8,16 +8,21 @@ after a crash harmless (it answers ``duplicate``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk.catalog import Catalog
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import tr
+from kiosk.wire import now_iso
 from sync import queue
 from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_BYTES = 256 * 1024
 DEFAULT_BATCH_ITEMS = 500
@@ -107,6 +112,7 @@ class SyncEngine:
         except PortalError as exc:  # raised outside a batch (should be rare)
             report.error = exc.text(self.lang)
         except Exception as exc:  # a worker thread must get a report, never a traceback
+            logger.exception("sync run failed")
             report.error = tr(
                 self.lang, "Sync failed: {error}", error=str(exc) or type(exc).__name__
             )
@@ -117,7 +123,7 @@ class SyncEngine:
     # --- sending ---------------------------------------------------------------
 
     def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:
-        due = None if force else queue.now_iso()
+        due = None if force else now_iso()
         items_total, bytes_total = queue.pending_totals(self.store.db, due)
         done_items = done_bytes = 0
         if progress:
@@ -245,10 +251,6 @@ class SyncEngine:
         if catalog is None:
             return
         crash_point("sync.catalog_fetched")
-        try:
-            from kiosk.catalog import Catalog
-        except ImportError:
-            return
         known = {(r[0], r[1]) for r in self.store.db.execute("SELECT form_id, version FROM forms")}
         cat = Catalog(self.store)
         for entry in catalog["forms"]:
@@ -259,6 +261,7 @@ class SyncEngine:
             try:
                 cat.put(entry["spec"], source="portal")
             except Exception as exc:  # one bad form must not block the others
+                logger.info("portal form %s refused", entry.get("form_id"), exc_info=True)
                 report.error = report.error or tr(
                     self.lang, "A form from the portal could not be used: {error}", error=str(exc)
                 )
@@ -273,10 +276,11 @@ class SyncEngine:
     def _finish(self, report: SyncReport) -> None:
         try:
             report.waiting = queue.waiting_count(self.store.db)
-            now = queue.now_iso()
+            now = now_iso()
             self.store.set_setting("last_sync_attempt_at", now)
             if report.error is None:
                 self.store.set_setting("last_sync_at", now)
             self.store.set_setting("last_sync_error", report.error)  # None clears it
         except Exception as exc:  # the store itself failing: say so, keep the report
+            logger.info("sync bookkeeping failed", exc_info=True)
             report.error = report.error or str(exc)

@@ -6,6 +6,7 @@ import socket
 from typing import Any
 
 from kiosk import audit
+from kiosk.settings import put_setting
 from sync.client import PortalClient
 
 SETTINGS = ("portal_url", "portal_token", "device_prefix", "portal_device_id")
@@ -24,11 +25,7 @@ def enroll(store: Any, portal_url: str, code: str, name: str | None = None) -> d
     values = (url, result["token"], result["device_prefix"], result["device_id"])
     with store.transaction() as db:
         for key, value in zip(SETTINGS, values, strict=True):
-            db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
+            put_setting(db, key, value)
         audit.append(
             db,
             "admin",

@@ -154,7 +154,7 @@ class FaultProxy:
         self._thread.start()
         self._ready.wait(10)
         if self._error is not None:
-            raise RuntimeError(f"fault proxy did not start: {self._error}")
+            raise RuntimeError(f"fault proxy did not start: {self._error}") from self._error
         return self
 
     def stop(self) -> None:
@@ -173,7 +173,7 @@ class FaultProxy:
     def _run_thread(self) -> None:
         try:
             asyncio.run(self.serve())
-        except BaseException as exc:  # reported to start(); the thread must not die silently
+        except BaseException as exc:  # noqa: BLE001 - start() raises it: not swallowed
             self._error = exc
             self._ready.set()
 

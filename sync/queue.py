@@ -7,7 +7,6 @@ together with one audit entry.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk import audit
+from kiosk.settings import put_setting
+from kiosk.wire import loads, now_iso
 
 BASE_DELAY = 2.0  # seconds before the first retry
 MAX_DELAY = 15 * 60.0  # backoff cap
@@ -45,16 +46,12 @@ class Row:
             "form_id": form_id,
             "form_version": version,
             "lang": lang,
-            "payload": json.loads(payload),
+            "payload": loads(payload),
             "content_hash": digest,
             "created_at": created,
             "consent": bool(consent),
             "operator_id": operator,
         }
-
-
-def now_iso(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def backoff_delay(attempts: int, base: float = BASE_DELAY, cap: float = MAX_DELAY) -> float:
@@ -245,9 +242,5 @@ def apply_status_changes(store: Any, changes: list[dict[str, Any]], cursor: int)
                 ],
             )
             applied += 1
-        db.execute(
-            "INSERT INTO settings (key, value) VALUES ('status_cursor', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [str(cursor)],
-        )
+        put_setting(db, "status_cursor", str(cursor))
     return applied

@@ -1,22 +1,18 @@
-"""Protocol v1 constants and encodings shared by the client and the reference portal.
+"""Protocol v1 constants shared by the client and the reference portal.
 
-Both sides must agree byte for byte on the canonical JSON of a payload, because the
-content hash of that JSON is what tells a duplicate from a conflict.
+The byte forms both ends must agree on (canonical JSON, the content hash, timestamps,
+the tracking-code alphabet) are the domain's: `kiosk.wire`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from typing import Any
+
+from kiosk.wire import text_hash
 
 API = "/api/v1"
 PROTOCOL_VERSION = 1
-
-# Tracking-code prefixes and enrolment codes: no 0/O, 1/I/L confusables.
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-PREFIX_LEN = 3
 
 # Limits the portal enforces (and the client stays under). Decompressed size is
 # bounded separately so a small gzip bomb cannot exhaust memory.
@@ -30,15 +26,6 @@ BUNDLE_FORMAT = "mahalla-kiosk-bundle"
 BUNDLE_KEY_INFO = b"mahalla-kiosk bundle v1"
 
 
-def canonical_json(obj: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 kept: the form whose SHA-256 is the content hash."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(payload: Any) -> str:
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
-
-
 def bundle_key(token: str) -> bytes:
     """The key a device signs bundles with, derived from its token.
 
@@ -49,4 +36,5 @@ def bundle_key(token: str) -> bytes:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """What the portal stores instead of a device token."""
+    return text_hash(token)

@@ -241,7 +241,7 @@ def test_calls_from_many_threads_at_once(speech: SpeechService) -> None:
             for i in range(3):
                 speech.speak(f"Savol {n * 10 + i}", "uz_Latn")
                 assert speech.synthesize(f"Javob {n}", "ru") is not None
-        except BaseException as exc:  # collected and failed below
+        except BaseException as exc:  # noqa: BLE001 - collected and failed below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]

@@ -316,7 +316,7 @@ def test_one_store_per_thread_is_enforced(store: Store) -> None:
     def use() -> None:
         try:
             store.get_setting("x")
-        except BaseException as exc:  # recorded for the assert below
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assert below
             errors.append(exc)
 
     t = threading.Thread(target=use)

@@ -70,7 +70,8 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from kiosk.operators import list_operators
-    from kiosk.store import StoreError, failure_message, now_iso
+    from kiosk.store import StoreError, failure_message
+    from kiosk.wire import now_iso
 
     language = lang(args)
     try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import queue
 import shutil
@@ -35,6 +36,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
+
+logger = logging.getLogger(__name__)
 
 # The espeak-ng command line first: pyttsx3 2.99's espeak driver proved unreliable here
 # (see the module docstring), so it is the fallback, for machines with no espeak-ng
@@ -159,6 +162,7 @@ def open_engine(names: Sequence[str]) -> tuple[Engine | None, list[str]]:
         try:
             return factory(), errors
         except Exception as exc:  # pyttsx3 raises anything from OSError to RuntimeError
+            logger.warning("engine %s did not open", name, exc_info=True)
             errors.append(f"{name}: {exc}")
     return None, errors
 
@@ -177,6 +181,7 @@ def serve(names: Sequence[str], requests: IO[str], replies: IO[str]) -> int:
     try:
         voices = sorted(engine.voices())
     except Exception as exc:  # a voice list is a nicety: speak with the defaults
+        logger.warning("no voice list", exc_info=True)
         voices, errors = [], [*errors, f"voices: {exc}"]
     reply({"ready": True, "engine": engine.name, "voices": voices, "skipped": errors})
     for line in requests:
@@ -189,6 +194,7 @@ def serve(names: Sequence[str], requests: IO[str], replies: IO[str]) -> int:
             engine.synthesize(req["text"], req["voice"], int(req["rate"]), Path(req["out"]))
             reply({"id": req_id, "ok": True})
         except Exception as exc:  # one bad request must not end the engine
+            logger.warning("request %s failed", req_id, exc_info=True)
             reply({"id": req_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
     return 0
 

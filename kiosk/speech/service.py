@@ -234,9 +234,9 @@ class SpeechService:
     def _prepare(self, text: str, lang: str, kind: str) -> str:
         try:
             return prepare_text(text, lang, kind)
-        except Exception as exc:  # noqa: BLE001 - any failure here must not reach the UI
+        except Exception:  # any failure here must not reach the UI
             # Never let an odd string silence the kiosk: read it as written.
-            log.info("speech: could not prepare %r (%s): %s", text, lang, exc)
+            log.info("speech: could not prepare %r (%s)", text, lang, exc_info=True)
             return " ".join((text or "").split())
 
     def voice(self, lang: str) -> str:
@@ -315,12 +315,13 @@ class SpeechService:
         try:
             self._engine.start()
             self._engine_ok = True
-        except Exception as exc:  # noqa: BLE001 - EngineError, or OSError spawning it
+        except Exception as exc:  # EngineError, or OSError spawning it
+            log.info("speech: engine did not start", exc_info=True)
             self._engine_failed(exc)
         try:
             self._audio_ok = self._player.choose(self._player_commands, self.cache.root)
-        except Exception as exc:  # noqa: BLE001 - e.g. the probe WAV cannot be written
-            log.info("speech: audio check failed: %s", exc)
+        except Exception:  # e.g. the probe WAV cannot be written
+            log.info("speech: audio check failed", exc_info=True)
             self._audio_ok = False
 
     def _next_job(self) -> tuple[str, _Job] | None:

@@ -6,6 +6,7 @@ oversized body or a gzip bomb gets 413 and never reaches the database.
 """
 
 import json
+import logging
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
@@ -19,9 +20,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kiosk.crashpoints import crash_point
+from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
 from sync.portal.store import Device, PortalStore
+
+logger = logging.getLogger(__name__)
 
 MAX_BUNDLE_BODY = 64 * 1024 * 1024
 MAX_BUNDLE_DECOMPRESSED = 256 * 1024 * 1024
@@ -142,13 +146,10 @@ def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _answers_validator() -> Callable[[str, dict[str, Any]], str | None] | None:
-    """kiosk.engine.validate_answers as a batch validator, when the engine is there."""
-    try:
-        from kiosk.engine_json import validate_answers
-        from kiosk.form import Form
-    except ImportError:
-        return None
+def _answers_validator() -> Callable[[str, dict[str, Any]], str | None]:
+    """kiosk.engine_json.validate_answers as a batch validator (the engine loads only if asked)."""
+    from kiosk.engine_json import validate_answers
+    from kiosk.form import Form
 
     @lru_cache(maxsize=64)
     def form_of(spec_json: str) -> Form:
@@ -160,6 +161,7 @@ def _answers_validator() -> Callable[[str, dict[str, Any]], str | None] | None:
             form = form_of(spec_json)
             _, errors = validate_answers(form, item["payload"], "en")
         except Exception as exc:  # a payload the engine cannot even read is invalid
+            logger.warning("answers of item %s could not be checked", item.get("id"), exc_info=True)
             return f"answers could not be checked: {exc}"
         if errors:
             return "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
@@ -196,6 +198,20 @@ async def read_body(request: Request, max_body: int, max_decompressed: int) -> b
     if not inflater.eof:
         raise HTTPException(400, "gzip body is truncated")
     return data
+
+
+def batch_items(data: bytes) -> list[Any]:
+    """The items of a batch body (already gunzipped); 400/413 when it is not one."""
+    try:
+        doc = loads(data)  # NaN/Infinity refused: a payload with them has no content hash
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise HTTPException(400, "body is not JSON") from exc
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise HTTPException(400, "body must be an object with an 'items' list")
+    if len(items) > wire.MAX_BATCH_ITEMS:
+        raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
+    return items
 
 
 def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
@@ -269,15 +285,7 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
     )
     async def batch(request: Request, dev: Authed) -> dict[str, Any]:
         data = await read_body(request, wire.MAX_BODY_BYTES, wire.MAX_DECOMPRESSED_BYTES)
-        try:
-            doc = json.loads(data)
-        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-            raise HTTPException(400, "body is not JSON") from exc
-        items = doc.get("items") if isinstance(doc, dict) else None
-        if not isinstance(items, list):
-            raise HTTPException(400, "body must be an object with an 'items' list")
-        if len(items) > wire.MAX_BATCH_ITEMS:
-            raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
+        items = batch_items(data)
         results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
         crash_point("portal.batch_committed")
         return {"results": results}

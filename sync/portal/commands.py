@@ -7,6 +7,7 @@ separate from the kiosk's own database.
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 
 from kiosk import cliutil
 from kiosk.i18n import tr
+
+logger = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -88,15 +91,14 @@ def _open(args: argparse.Namespace):  # -> PortalStore
 
 def load_bundled_forms(store: Any) -> list[str]:
     """Put the kiosk's bundled forms in the portal's catalog; returns warnings."""
+    from kiosk.catalog import bundled_form_files, load_form_file
+
     warnings: list[str] = []
-    try:
-        from kiosk.catalog import bundled_form_files, load_form_file
-    except ImportError as exc:
-        return [f"bundled catalog unavailable: {exc}"]
     for path in bundled_form_files():
         try:
             form = load_form_file(path)
         except Exception as exc:  # one broken form must not stop the portal
+            logger.info("bundled form %s not loaded", path.name, exc_info=True)
             warnings.append(f"{path.name}: {exc}")
             continue
         store.add_form(
@@ -182,11 +184,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_add_form(args: argparse.Namespace) -> int:
     lang = cliutil.lang(args)
-    try:
-        from kiosk.catalog import load_form_file
+    from kiosk.catalog import CatalogError, load_form_file
 
+    try:
         form = load_form_file(args.file)
-    except Exception as exc:  # CatalogError and friends: a clear message, no traceback
+    except CatalogError as exc:  # a clear message, no traceback
         return cliutil.fail(tr(lang, "Cannot load the form: {reason}", reason=str(exc)))
     added = _open(args).add_form(
         form.id, form.version, getattr(form, "category", "") or "", form.spec, "admin"

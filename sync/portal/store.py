@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.crashpoints import crash_point
+from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso, text_hash
 from sync import wire
 
 DB_NAME = "portal.db"
@@ -105,16 +106,12 @@ class Device:
     bundle_key: bytes
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def _normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
 def _code_hash(code: str) -> str:
-    return hashlib.sha256(_normalise_code(code).encode()).hexdigest()
+    return text_hash(_normalise_code(code))
 
 
 class PortalStore:
@@ -163,12 +160,12 @@ class PortalStore:
 
     def create_enrolment_code(self) -> str:
         """A one-time code, XXXX-XXXX from the unambiguous alphabet, valid 24 hours."""
-        raw = "".join(secrets.choice(wire.ALPHABET) for _ in range(8))
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(8))
         now = datetime.now(UTC)
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO enrolment_codes (code_hash, created_at, expires_at) VALUES (?, ?, ?)",
-                (_code_hash(raw), now.isoformat(), (now + CODE_TTL).isoformat()),
+                (_code_hash(raw), now_iso(now), now_iso(now + CODE_TTL)),
             )
         return f"{raw[:4]}-{raw[4:]}"
 
@@ -221,11 +218,11 @@ class PortalStore:
     @staticmethod
     def _free_prefix(conn: sqlite3.Connection) -> str:
         used = {r[0] for r in conn.execute("SELECT prefix FROM devices")}
-        space = len(wire.ALPHABET) ** wire.PREFIX_LEN
+        space = len(ALPHABET) ** PREFIX_LEN
         if len(used) >= space:
             raise PortalStoreError("no tracking-code prefixes left")
         while True:
-            prefix = "".join(secrets.choice(wire.ALPHABET) for _ in range(wire.PREFIX_LEN))
+            prefix = "".join(secrets.choice(ALPHABET) for _ in range(PREFIX_LEN))
             if prefix not in used:
                 return prefix
 
@@ -264,7 +261,7 @@ class PortalStore:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO forms (form_id, version, category, spec, source, added_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (form_id, version, category, wire.canonical_json(spec), source, now_iso()),
+                (form_id, version, category, canonical_json(spec), source, now_iso()),
             )
             return cur.rowcount == 1
 
@@ -348,10 +345,9 @@ class PortalStore:
         problem = _check_fields(item)
         if problem:
             return rejected(problem)
-        payload_json = wire.canonical_json(item["payload"])
+        payload_json, digest = canonical_and_hash(item["payload"])
         if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
             return rejected(f"payload larger than {wire.MAX_ITEM_PAYLOAD_BYTES} bytes")
-        digest = hashlib.sha256(payload_json.encode()).hexdigest()
         if digest != item["content_hash"]:
             return rejected("content hash does not match the payload")
         existing = conn.execute(
@@ -496,10 +492,6 @@ class PortalStore:
             "devices": devices,
             "forms": forms,
         }
-
-    def submission_ids(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self.conn.execute("SELECT id FROM submissions ORDER BY id")]
 
 
 def _check_fields(item: dict[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kiosk.wire import content_hash
 from sync import bundle, wire
 from sync.client import parse_retry_after
 from sync.queue import backoff_delay
@@ -36,7 +37,7 @@ def _items() -> list[dict]:
         {
             "id": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
             "payload": payload,
-            "content_hash": wire.content_hash(payload),
+            "content_hash": content_hash(payload),
         }
     ]
 

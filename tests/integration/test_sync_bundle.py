@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sync import bundle, wire
+from kiosk.wire import canonical_json, content_hash
+from sync import bundle
 from tests.integration.synckit import Kiosk, enroll, outbox, queue_submissions
 
 
@@ -68,10 +69,10 @@ def test_corrupted_bundle_refused(office: Kiosk, exported: Path) -> None:
 def _edit(path: Path, recompute_checksum: bool) -> None:
     doc = json.loads(gzip.decompress(path.read_bytes()))
     doc["items"][0]["payload"]["full_name"] = "Forged Name"
-    doc["items"][0]["content_hash"] = wire.content_hash(doc["items"][0]["payload"])
+    doc["items"][0]["content_hash"] = content_hash(doc["items"][0]["payload"])
     if recompute_checksum:
         body = {k: doc[k] for k in bundle.SIGNED_FIELDS}
-        doc["sha256"] = hashlib.sha256(wire.canonical_json(body).encode()).hexdigest()
+        doc["sha256"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
     path.write_bytes(gzip.compress(json.dumps(doc).encode()))
 
 

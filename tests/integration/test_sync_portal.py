@@ -11,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from kiosk.wire import ALPHABET, canonical_json, content_hash
 from sync import bundle, wire
 from sync.portal import openapi
 from sync.portal.process import PortalProcess, create_enrolment_code
@@ -35,7 +36,7 @@ def item(n: int = 0, **changes) -> dict:
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
         "payload": payload,
-        "content_hash": wire.content_hash(payload),
+        "content_hash": content_hash(payload),
         "created_at": "2026-11-27T08:00:00+00:00",
     }
     doc.update(changes)
@@ -70,7 +71,7 @@ def test_enrolment_codes_are_one_time(portal: PortalProcess) -> None:
     first = httpx.post(url, json={"code": code.lower(), "name": "k1"})
     assert first.status_code == 200
     body = first.json()
-    assert len(body["device_prefix"]) == 3 and set(body["device_prefix"]) <= set(wire.ALPHABET)
+    assert len(body["device_prefix"]) == 3 and set(body["device_prefix"]) <= set(ALPHABET)
     assert httpx.post(url, json={"code": code, "name": "k2"}).status_code == 403
     assert httpx.post(url, json={"code": "NOPE-NOPE", "name": "k"}).status_code == 403
     assert httpx.post(url, content=b"{not json").status_code == 422
@@ -102,7 +103,7 @@ def test_per_item_outcomes(api: httpx.Client, kiosk: Kiosk) -> None:
         "not an object",
         item(8, lang="xx"),
     ]
-    response = post_batch(api, gzip.compress(wire.canonical_json({"items": items}).encode()))
+    response = post_batch(api, gzip.compress(canonical_json({"items": items}).encode()))
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["index"] for r in results] == list(range(len(items)))
@@ -136,7 +137,7 @@ MALFORMED: dict[str, tuple[Callable[[], bytes], str | None, int]] = {
     "gzip-bomb": (lambda: gzip.compress(b"\0" * (64 * 1024 * 1024)), "gzip", 413),
     "oversized": (lambda: b" " * (wire.MAX_BODY_BYTES + 1), None, 413),
     "too-many-items": (
-        lambda: gzip.compress(wire.canonical_json({"items": [{}] * 1001}).encode()),
+        lambda: gzip.compress(canonical_json({"items": [{}] * 1001}).encode()),
         "gzip",
         413,
     ),
