@@ -11,7 +11,7 @@ from kiosk import languages
 from kiosk.i18n import N_, tr
 
 # Shown when the chosen language is read aloud by another language's voice.
-# TRANSLATORS: beside the kiosk's name; {language} is the voice's language, e.g. O‘zbekcha.
+# TRANSLATORS: in place of the kiosk's name; {language} is the voice's language (O‘zbekcha).
 VOICE_NOTE = N_("Voice: {language}")
 
 
@@ -26,8 +26,8 @@ class LangBar(Horizontal):
         color: $text;
     }
     LangBar > #lb-title { width: 1fr; padding: 0 1; text-style: bold; color: $text; }
-    LangBar > #lb-voice { width: auto; padding: 0 1; color: $text; display: none; }
-    LangBar > #lb-voice.-shown { display: block; }
+    LangBar > #lb-voice { width: 1fr; padding: 0 1; text-style: bold; color: $text; }
+    LangBar > .-hidden { display: none; }
     LangBar > Button {
         height: 1;
         min-width: 10;
@@ -44,7 +44,7 @@ class LangBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="lb-title", markup=False)
-        yield Static(id="lb-voice", markup=False)
+        yield Static(id="lb-voice", markup=False, classes="-hidden")
         for code in languages.citizen_codes():
             button = Button(Content(languages.get(code).name), id=f"lang-{code}", compact=True)
             # Mouse/touch targets; F5 steps through them without stealing the focus.
@@ -60,7 +60,9 @@ class LangBar(Horizontal):
         other = languages.speaks_with_other_voice(lang)
         if other is not None:
             voice.update(Content(tr(lang, VOICE_NOTE, language=languages.get(other).name)))
-        voice.set_class(other is not None, "-shown")
+        # The note takes the name's place: at 80 columns the bar has room for one.
+        voice.set_class(other is None, "-hidden")
+        self.query_one("#lb-title", Static).set_class(other is not None, "-hidden")
         for button in self.query(Button):
             button.set_class(button.id == f"lang-{lang}", "-current")
 
