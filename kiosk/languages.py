@@ -38,6 +38,9 @@ LANGUAGES: tuple[Language, ...] = (
     Language("uz_Cyrl", "Ўзбекча", "Cyrl", "uz_Cyrl", ("uz-cyrl",), ("uz", "tr"), "uz_Latn"),
     Language("ru", "Русский", "Cyrl", "ru", ("ru",), ("ru",)),
     Language("en", "English", "Latn", "en", ("en",), ("en", "en-us", "en-gb"), citizen=False),
+    # Karakalpak: CLDR's kaa_Latn has no month names, so dates and sums follow Uzbek
+    # Latin; no espeak-ng voice, so the Uzbek voice and number words read it.
+    Language("kaa", "Qaraqalpaqsha", "Latn", "uz_Latn", ("kaa",), speech="uz_Latn"),
 )
 DEFAULT_LANG = "uz_Latn"
 
