@@ -30,7 +30,7 @@ def add_common(parser: argparse.ArgumentParser, *, top_level: bool = False) -> N
         "--lang",
         choices=LANGS,
         default=(os.environ.get(ENV_LANG) or DEFAULT_LANG) if top_level else argparse.SUPPRESS,
-        help="language of messages: uz_Latn, uz_Cyrl, ru (or en)",
+        help=f"language of messages: {', '.join(LANGS)}",
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk import languages
 from kiosk.translit import to_cyrillic, to_latin
 
 # Types the engine runs, by our name.
@@ -52,15 +53,6 @@ LABEL_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 _TRUE = {"yes", "true", "true()", "1"}
 _FALSE = {"", "no", "false", "false()", "0"}
 _LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)\)\s*$")
-_CODE_TO_LANG: dict[str, str] = {
-    "uz": "uz_Latn",
-    "uz-latn": "uz_Latn",
-    "uz_latn": "uz_Latn",
-    "uz-cyrl": "uz_Cyrl",
-    "uz_cyrl": "uz_Cyrl",
-    "ru": "ru",
-    "en": "en",
-}
 DEFAULT = "default"
 
 
@@ -78,7 +70,7 @@ def column_lang(column: str) -> str | None:
     m = _LANG_CODE.search(column)
     if not m:
         return None
-    return _CODE_TO_LANG.get(m.group(1).lower())
+    return languages.from_form_code(m.group(1))
 
 
 def texts_by_lang(value: Any) -> dict[str, str]:
@@ -106,7 +98,7 @@ def pick_text(texts: Mapping[str, str], lang: str) -> str:
         return to_cyrillic(texts["uz_Latn"])
     if lang == "uz_Latn" and "uz_Cyrl" in texts:
         return to_latin(texts["uz_Cyrl"])
-    for other in (DEFAULT, "uz_Latn", "uz_Cyrl", "ru", "en"):
+    for other in (DEFAULT, *languages.codes()):
         if other in texts:
             text = texts[other]
             # A Cyrillic-only reader gets Uzbek Latin in Cyrillic letters, not Latin.

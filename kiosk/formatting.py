@@ -16,7 +16,7 @@ from babel import Locale
 from babel import dates as bdates
 from babel import numbers as bnumbers
 
-from kiosk.i18n import BABEL_LOCALES, check_lang
+from kiosk import languages
 
 Style = Literal["short", "medium", "long", "full"]
 
@@ -30,7 +30,7 @@ _SYMBOL_OVERRIDE: dict[str, str] = {"ru": "сум"}
 @cache
 def babel_locale(lang: str) -> Locale:
     """The Babel locale of a kiosk language (uz_Latn -> uz_Latn, ru -> ru)."""
-    return Locale.parse(BABEL_LOCALES[check_lang(lang)])
+    return Locale.parse(languages.get(lang).babel)
 
 
 def _as_date(value: dt.date | str) -> dt.date:

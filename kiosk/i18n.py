@@ -1,7 +1,7 @@
 """UI strings through gettext catalogs in locales/ (compiled by the setup with pybabel).
 
 Usage everywhere: ``tr(lang, "Next")`` and ``ntr(lang, "{n} item", "{n} items", n)``.
-Message ids are English; the catalogs carry uz_Latn, uz_Cyrl, ru and en.
+Message ids are English; there is a catalog per language of kiosk.languages.
 pybabel extracts with ``-k tr:2 -k ntr:2,3 -k N_`` (``scripts/i18n all`` does it all;
 see locales/README.md).
 
@@ -22,27 +22,13 @@ import threading
 from functools import cache
 from pathlib import Path
 
-LANGS: tuple[str, ...] = ("uz_Latn", "uz_Cyrl", "ru", "en")
-CITIZEN_LANGS: tuple[str, ...] = ("uz_Latn", "uz_Cyrl", "ru")
-DEFAULT_LANG = "uz_Latn"
+from kiosk import languages
+
+LANGS: tuple[str, ...] = languages.codes()
+CITIZEN_LANGS: tuple[str, ...] = languages.citizen_codes()
+DEFAULT_LANG = languages.DEFAULT_LANG
 DOMAIN = "kiosk"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
-
-# Each language's own name for itself, shown on the language buttons.
-LANG_NAMES: dict[str, str] = {
-    "uz_Latn": "O‘zbekcha",
-    "uz_Cyrl": "Ўзбекча",
-    "ru": "Русский",
-    "en": "English",
-}
-
-# Babel / CLDR locale identifiers for each kiosk language.
-BABEL_LOCALES: dict[str, str] = {
-    "uz_Latn": "uz_Latn",
-    "uz_Cyrl": "uz_Cyrl",
-    "ru": "ru",
-    "en": "en",
-}
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -67,25 +53,12 @@ _PROTECTED = re.compile(
 
 
 def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
-    return lang
+    return languages.get(lang).code
 
 
 def normalize_lang(code: str | None) -> str | None:
     """A kiosk language from a tag people or files use: ``uz``, ``uz-Cyrl``, ``ru_RU``..."""
-    if not code:
-        return None
-    tag = code.strip().replace("-", "_").lower()
-    if tag.startswith("uz_cyrl"):
-        return "uz_Cyrl"
-    if tag.startswith("uz"):
-        return "uz_Latn"
-    if tag.startswith("ru"):
-        return "ru"
-    if tag.startswith("en"):
-        return "en"
-    return None
+    return languages.normalize(code)
 
 
 def catalog_paths(lang: str) -> tuple[Path, Path]:
@@ -195,7 +168,7 @@ def ntr(lang: str, singular: str, plural: str, n: int, /, **kwargs: object) -> s
 def tr_all(
     msgid: str, /, langs: tuple[str, ...] = CITIZEN_LANGS, **kwargs: object
 ) -> dict[str, str]:
-    """``msgid`` in each language (e.g. a receipt or notice printed in all three)."""
+    """``msgid`` in each language (e.g. a notice printed in every citizen language)."""
     return {lang: tr(lang, msgid, **kwargs) for lang in langs}
 
 

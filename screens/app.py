@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Button
 
+from kiosk import languages
 from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
@@ -130,9 +131,7 @@ class KioskApp(App[int]):
         Binding("ctrl+c", "request_exit", show=False, priority=True, system=True),
         Binding("f2", "toggle_mute", show=False, priority=True),
         Binding("f3", "toggle_contrast", show=False, priority=True),
-        Binding("f5", "set_lang('uz_Latn')", show=False, priority=True),
-        Binding("f6", "set_lang('uz_Cyrl')", show=False, priority=True),
-        Binding("f7", "set_lang('ru')", show=False, priority=True),
+        Binding("f5", "next_lang", show=False, priority=True),
     ]
 
     # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
@@ -338,6 +337,12 @@ class KioskApp(App[int]):
     def action_set_lang(self, lang: str) -> None:
         if lang in LANGS:
             self.lang = lang
+
+    def action_next_lang(self) -> None:
+        """F5: the next citizen language of kiosk.languages, round and back to the first."""
+        offered = languages.citizen_codes()
+        now = offered.index(self.lang) if self.lang in offered else -1
+        self.lang = offered[(now + 1) % len(offered)]
 
     def action_toggle_contrast(self) -> None:
         self.theme = DEFAULT_THEME if self.theme == CONTRAST_THEME else CONTRAST_THEME

@@ -1,4 +1,4 @@
-"""The first screen: choose a language (big targets, keys 1-3), spoken greeting.
+"""The first screen: choose a language (big targets, keys 1..n), spoken greeting.
 
 Also the way to the status check and the high-contrast switch, and, after a crash,
 the offer to resume the unfinished application (``ResumeScreen``).
@@ -16,7 +16,8 @@ from textual.content import Content
 from textual.events import Key
 from textual.widgets import Button, Static
 
-from kiosk.i18n import CITIZEN_LANGS, LANG_NAMES, N_, tr
+from kiosk import languages
+from kiosk.i18n import N_, tr
 from screens.base import KioskModal, KioskScreen
 from screens.visit import Visit
 from screens.widgets.tr import TrButton, TrLabel
@@ -24,30 +25,42 @@ from screens.widgets.tr import TrButton, TrLabel
 logger = logging.getLogger(__name__)
 
 GREETING = N_("Welcome! Choose your language")
+ONE_COLUMN_MAX = 3  # more language buttons than this go in two columns (80x24 fits)
+
+
+def tool_keys() -> tuple[str, str]:
+    """The keys of "Check my application" and "High contrast": next after the languages."""
+    n = len(languages.citizen_codes())
+    return str(n + 1), str(n + 2)
 
 
 class StartScreen(KioskScreen):
-    """Language choice first: the greeting is shown in all three languages at once."""
+    """Language choice first: the greeting is shown in every citizen language at once."""
 
     def body(self) -> ComposeResult:
+        offered = languages.citizen_codes()
+        status_key, contrast_key = tool_keys()
         with Vertical(id="start"):
-            for code in CITIZEN_LANGS:
+            for code in offered:
                 yield Static(Content(tr(code, GREETING)), classes="greeting", id=f"greet-{code}")
-            with Grid(id="lang-choice"):
-                for n, code in enumerate(CITIZEN_LANGS, start=1):
+            with Grid(id="lang-choice") as grid:
+                grid.styles.grid_size_columns = 1 if len(offered) <= ONE_COLUMN_MAX else 2
+                for n, code in enumerate(offered, start=1):
                     yield Button(
-                        Content(f"{n}  {LANG_NAMES[code]}"),
+                        Content(f"{n}  {languages.get(code).name}"),
                         id=f"choose-{code}",
                         classes="big lang-button",
                     )
             with Horizontal(classes="start-tools"):
-                yield TrButton(N_("Check my application"), prefix="4  ", id="to-status")
-                yield TrButton(N_("High contrast"), prefix="5  ", id="toggle-contrast")
+                yield TrButton(N_("Check my application"), prefix=f"{status_key}  ", id="to-status")
+                yield TrButton(
+                    N_("High contrast"), prefix=f"{contrast_key}  ", id="toggle-contrast"
+                )
                 if self.kiosk.mode == "operator":
                     yield TrButton(N_("Back to the dashboard"), prefix="0  ", id="to-dashboard")
 
     def on_mount(self) -> None:
-        self.query_one(f"#choose-{CITIZEN_LANGS[0]}", Button).focus()
+        self.query_one(f"#choose-{languages.citizen_codes()[0]}", Button).focus()
 
     def on_screen_resume(self) -> None:
         self.speak_intro()
@@ -56,14 +69,15 @@ class StartScreen(KioskScreen):
         self.kiosk.say(tr(self.lang, GREETING))
 
     def on_key(self, event: Key) -> None:
-        keys = {str(n): code for n, code in enumerate(CITIZEN_LANGS, start=1)}
+        keys = {str(n): code for n, code in enumerate(languages.citizen_codes(), start=1)}
+        status_key, contrast_key = tool_keys()
         if event.key in keys:
             event.stop()
             self.choose(keys[event.key])
-        elif event.key == "4":
+        elif event.key == status_key:
             event.stop()
             self.open_status()
-        elif event.key == "5":
+        elif event.key == contrast_key:
             event.stop()
             self.kiosk.action_toggle_contrast()
         elif event.key == "0" and self.kiosk.mode == "operator":

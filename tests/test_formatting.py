@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from babel import dates, numbers
 
+from kiosk import languages
 from kiosk.formatting import (
     babel_locale,
     format_date,
@@ -20,15 +21,26 @@ from kiosk.formatting import (
 from kiosk.i18n import LANGS
 
 NBSP = "\xa0"
-BABEL_IDS = {"uz_Latn": "uz_Latn", "uz_Cyrl": "uz_Cyrl", "ru": "ru", "en": "en"}
+BABEL_IDS = {row.code: row.babel for row in languages.LANGUAGES}
+
+
+def test_the_first_languages_use_their_own_locales() -> None:
+    assert {c: BABEL_IDS[c] for c in ("uz_Latn", "uz_Cyrl", "ru", "en")} == {
+        "uz_Latn": "uz_Latn",
+        "uz_Cyrl": "uz_Cyrl",
+        "ru": "ru",
+        "en": "en",
+    }
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_locale_is_the_right_script(lang: str) -> None:
     loc = babel_locale(lang)
-    assert loc.language == ("uz" if lang.startswith("uz") else lang)
+    assert str(loc) == BABEL_IDS[lang]
+    if loc.script:  # ru, en: CLDR names no script, the language has one
+        assert loc.script == languages.get(lang).script
     if lang.startswith("uz"):
-        assert loc.script == lang[3:]
+        assert (loc.language, loc.script) == ("uz", lang[3:])
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -427,7 +427,9 @@ def test_n_marks_without_translating() -> None:
 def test_tr_all_gives_every_citizen_language(locale_dir: Path) -> None:
     _write_po(_paths(locale_dir, "ru")[0], "ru", {"Next {n}": "Далее {n}"})
     _write_po(_paths(locale_dir, "uz_Latn")[0], "uz_Latn", {"Next {n}": "Keyingi {n}"})
-    assert i18n.tr_all("Next {n}", n=2) == {
+    every = i18n.tr_all("Next {n}", n=2)
+    assert tuple(every) == i18n.CITIZEN_LANGS
+    assert {lang: every[lang] for lang in ("uz_Latn", "uz_Cyrl", "ru")} == {
         "uz_Latn": "Keyingi 2",
         "uz_Cyrl": "Кейинги 2",
         "ru": "Далее 2",

@@ -6,11 +6,9 @@ import argparse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kiosk import languages
 from kiosk.cliutil import add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
-
-_BABEL_LOCALES = {"uz_Latn": "uz_Latn", "uz_Cyrl": "uz_Cyrl", "ru": "ru", "en": "en"}
-
 
 # The outbox states (kiosk.store.STATES), repeated so `kiosk --help` does not import
 # the store and sqlite-utils; tests/test_cli_core.py keeps the two equal.
@@ -27,9 +25,8 @@ def human_age(delta: timedelta, language: str) -> str:
     """'3 minutes', '2 hours' in the given language (CLDR via Babel)."""
     from babel.dates import format_timedelta
 
-    return format_timedelta(
-        max(delta, timedelta(0)), locale=_BABEL_LOCALES.get(language, "en"), threshold=1.5
-    )
+    locale = languages.get(language).babel if language in languages.codes() else "en"
+    return format_timedelta(max(delta, timedelta(0)), locale=locale, threshold=1.5)
 
 
 def _age_seconds(created_at: str, now: datetime) -> float:

@@ -1,9 +1,12 @@
 """Numbers, ordinals, dates and amounts as words, for the ear.
 
-Russian goes through num2words (cases, genders and ordinals done right); num2words
-0.5.14 has no Uzbek, so Uzbek is written here: its numerals are regular (the words
-of each group, then the scale word) and ordinals only add -(i)nchi. Uzbek Cyrillic
-words are the Latin ones through kiosk.translit, so there is one table.
+Each language's words are one entry of ``WORDS`` (data, looked up by language code);
+a language without an entry is read with its speech language's words
+(kiosk.languages). Russian goes through num2words (cases, genders and ordinals done
+right); num2words 0.5.14 has no Uzbek, so Uzbek is written here: its numerals are
+regular (the words of each group, then the scale word) and ordinals only add
+-(i)nchi. Uzbek Cyrillic words are the Latin ones through kiosk.translit, so there is
+one table.
 
 Latin Uzbek output uses the ASCII apostrophe (to'rt): espeak-ng's Uzbek voice reads
 it as the letter oʻ, whereas U+02BC makes it spell the word letter by letter.
@@ -14,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import Protocol
 
+from kiosk import languages
 from kiosk.translit import to_cyrillic
 
 UZ_ONES = ("nol", "bir", "ikki", "uch", "to'rt", "besh", "olti", "yetti", "sakkiz", "to'qqiz")
@@ -63,14 +68,7 @@ RU_MONTHS_GENITIVE = (
 RU_SUM = ("сум", "сума", "сумов")
 RU_TIYIN = ("тийин", "тийина", "тийинов")
 
-LANGS = ("uz_Latn", "uz_Cyrl", "ru")
 MAX_WORDS_NUMBER = 10**15  # beyond this a number is read digit by digit
-
-
-def _check(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"no number words for language {lang!r}")
-    return lang
 
 
 @cache
@@ -78,6 +76,23 @@ def _ru():  # -> num2words.lang_RU.Num2Word_RU
     from num2words import CONVERTER_CLASSES
 
     return CONVERTER_CLASSES["ru"]
+
+
+def ru_plural(n: int, forms: tuple[str, str, str]) -> str:
+    """The Russian noun form for ``n``: forms for 1, 2-4 and 5+ (сум, сума, сумов)."""
+    return _ru().pluralize(n, forms)
+
+
+class NumberWords(Protocol):
+    """One language's numbers as words; ``n`` is never negative except in cardinal."""
+
+    def cardinal(self, n: int) -> str: ...
+    def ordinal(self, n: int, case: str, gender: str) -> str: ...
+    def decimal(self, whole: str, frac: str) -> str: ...
+    def amount(self, sums: int, tiyin: int) -> str: ...
+    def year(self, n: int, case: str) -> str: ...
+    def day_month(self, day: int, month: int) -> str: ...
+    def date_words(self, d: dt.date) -> str: ...
 
 
 def _uz_below_1000(n: int) -> list[str]:
@@ -111,23 +126,109 @@ def _uz_ordinal(n: int) -> str:
     return words + ("nchi" if words[-1] in "aeiou" else "inchi")
 
 
-def ru_plural(n: int, forms: tuple[str, str, str]) -> str:
-    """The Russian noun form for ``n``: forms for 1, 2-4 and 5+ (сум, сума, сумов)."""
-    return _ru().pluralize(n, forms)
+class _Uzbek:
+    """Uzbek words from the Latin tables, in Latin or (``cyrillic``) Cyrillic letters."""
+
+    def __init__(self, cyrillic: bool) -> None:
+        self._cyrillic = cyrillic
+
+    def _script(self, text: str) -> str:
+        return to_cyrillic(text) if self._cyrillic else text
+
+    def cardinal(self, n: int) -> str:
+        return self._script(("minus " if n < 0 else "") + _uz_cardinal(abs(n)))
+
+    def ordinal(self, n: int, case: str, gender: str) -> str:
+        return self._script(_uz_ordinal(n))
+
+    def decimal(self, whole: str, frac: str) -> str:
+        # Whole "butun", then the denominator in the ablative: o'ndan, yuzdan, mingdan.
+        denominator = _uz_cardinal(10 ** len(frac)).removeprefix("bir ")
+        spoken = (
+            f"{_uz_cardinal(int(whole or '0'))} butun {denominator}dan {_uz_cardinal(int(frac))}"
+        )
+        return self._script(spoken)
+
+    def amount(self, sums: int, tiyin: int) -> str:
+        spoken = f"{_uz_cardinal(abs(sums))} so'm"
+        if sums < 0:
+            spoken = f"minus {spoken}"
+        if tiyin:
+            spoken += f" {_uz_cardinal(tiyin)} tiyin"
+        return self._script(spoken)
+
+    def year(self, n: int, case: str) -> str:
+        return self._script(f"{_uz_ordinal(n)} yil")
+
+    def day_month(self, day: int, month: int) -> str:
+        return self._script(f"{_uz_ordinal(day)} {UZ_MONTHS[month - 1]}")
+
+    def date_words(self, d: dt.date) -> str:
+        # 2024-yil 5-mart: the year first.
+        return f"{self.year(d.year, 'g')} {self.day_month(d.day, d.month)}"
 
 
-def _script(text: str, lang: str) -> str:
-    return to_cyrillic(text) if lang == "uz_Cyrl" else text
+class _Russian:
+    """Russian words through num2words, with the agreement Russian needs."""
+
+    def cardinal(self, n: int) -> str:
+        return ("минус " if n < 0 else "") + _ru().to_cardinal(abs(n))
+
+    def ordinal(self, n: int, case: str, gender: str) -> str:
+        return _ru().to_ordinal(n, case=case, gender=gender)
+
+    def decimal(self, whole: str, frac: str) -> str:
+        try:
+            return _ru().to_cardinal(Decimal(f"{whole or '0'}.{frac}"))
+        except (InvalidOperation, ValueError, IndexError):
+            return self.cardinal(int(whole or "0")) + " " + digits(frac, "ru")
+
+    def amount(self, sums: int, tiyin: int) -> str:
+        spoken = f"{self.cardinal(sums)} {ru_plural(abs(sums), RU_SUM)}"
+        if tiyin:
+            spoken += f" {self.cardinal(tiyin)} {ru_plural(tiyin, RU_TIYIN)}"
+        return spoken
+
+    def year(self, n: int, case: str) -> str:
+        noun = {"n": "год", "g": "года", "p": "году", "d": "году", "a": "год"}.get(case, "года")
+        return f"{self.ordinal(n, case, 'm')} {noun}"
+
+    def day_month(self, day: int, month: int) -> str:
+        return f"{self.ordinal(day, 'n', 'n')} {RU_MONTHS_GENITIVE[month - 1]}"
+
+    def date_words(self, d: dt.date) -> str:
+        # пятое марта две тысячи двадцать четвёртого года: the day first.
+        return f"{self.day_month(d.day, d.month)} {self.year(d.year, 'g')}"
+
+
+# Number words by language code; other languages use their speech language's.
+WORDS: dict[str, NumberWords] = {
+    "uz_Latn": _Uzbek(cyrillic=False),
+    "uz_Cyrl": _Uzbek(cyrillic=True),
+    "ru": _Russian(),
+}
+
+
+def words_for(lang: str) -> NumberWords | None:
+    """``lang``'s number words, else its speech language's, else None (en)."""
+    if lang in WORDS:
+        return WORDS[lang]
+    try:
+        return WORDS.get(languages.speech_lang(lang))
+    except ValueError:  # not a registered language
+        return None
+
+
+def _words(lang: str) -> NumberWords:
+    words = words_for(lang)
+    if words is None:
+        raise ValueError(f"no number words for language {lang!r}")
+    return words
 
 
 def cardinal(n: int, lang: str) -> str:
     """``1500000`` -> "bir million besh yuz ming" / "один миллион пятьсот тысяч"."""
-    _check(lang)
-    if n < 0:
-        return ("минус " if lang == "ru" else _script("minus ", lang)) + cardinal(-n, lang)
-    if lang == "ru":
-        return _ru().to_cardinal(n)
-    return _script(_uz_cardinal(n), lang)
+    return _words(lang).cardinal(n)
 
 
 def ordinal(n: int, lang: str, *, case: str = "n", gender: str = "m") -> str:
@@ -135,27 +236,16 @@ def ordinal(n: int, lang: str, *, case: str = "n", gender: str = "m") -> str:
 
     Russian case is one of n g d a i p (num2words' letters), gender m f n.
     """
-    _check(lang)
-    if lang == "ru":
-        return _ru().to_ordinal(n, case=case, gender=gender)
-    return _script(_uz_ordinal(n), lang)
+    return _words(lang).ordinal(n, case, gender)
 
 
 def decimal(text: str, lang: str) -> str:
     """A decimal written "3,5" or "3.5" -> "uch butun o'ndan besh" / "три целых пять десятых"."""
-    _check(lang)
+    words = _words(lang)
     whole, _, frac = text.replace(",", ".").partition(".")
     if not frac:
-        return cardinal(int(whole or "0"), lang)
-    if lang == "ru":
-        try:
-            return _ru().to_cardinal(Decimal(f"{whole or '0'}.{frac}"))
-        except (InvalidOperation, ValueError, IndexError):
-            return cardinal(int(whole or "0"), lang) + " " + digits(frac, lang)
-    # Uzbek: whole "butun", then the denominator in the ablative: o'ndan, yuzdan, mingdan.
-    denominator = _uz_cardinal(10 ** len(frac)).removeprefix("bir ")
-    spoken = f"{_uz_cardinal(int(whole or '0'))} butun {denominator}dan {_uz_cardinal(int(frac))}"
-    return _script(spoken, lang)
+        return words.cardinal(int(whole or "0"))
+    return words.decimal(whole, frac)
 
 
 def digits(text: str, lang: str) -> str:
@@ -168,19 +258,10 @@ def amount(value: int | Decimal | str, lang: str) -> str:
 
     Tiyin (hundredths) are said when present and non-zero.
     """
-    _check(lang)
+    words = _words(lang)
     value = Decimal(str(value).replace(",", ".").replace(" ", ""))
     sums = int(value)
-    tiyin = int((abs(value) - abs(sums)) * 100)
-    if lang == "ru":
-        spoken = f"{cardinal(sums, lang)} {ru_plural(abs(sums), RU_SUM)}"
-        if tiyin:
-            spoken += f" {cardinal(tiyin, lang)} {ru_plural(tiyin, RU_TIYIN)}"
-        return spoken
-    spoken = f"{_uz_cardinal(abs(sums))} so'm" if sums >= 0 else f"minus {_uz_cardinal(-sums)} so'm"
-    if tiyin:
-        spoken += f" {_uz_cardinal(tiyin)} tiyin"
-    return _script(spoken, lang)
+    return words.amount(sums, int((abs(value) - abs(sums)) * 100))
 
 
 def year(n: int, lang: str, *, case: str = "g") -> str:
@@ -188,19 +269,12 @@ def year(n: int, lang: str, *, case: str = "g") -> str:
 
     ``case`` (Russian): "n" год, "g" года, "p" году.
     """
-    _check(lang)
-    if lang == "ru":
-        noun = {"n": "год", "g": "года", "p": "году", "d": "году", "a": "год"}.get(case, "года")
-        return f"{ordinal(n, lang, case=case)} {noun}"
-    return _script(f"{_uz_ordinal(n)} yil", lang)
+    return _words(lang).year(n, case)
 
 
 def day_month(day: int, month: int, lang: str) -> str:
     """ "beshinchi mart" / "пятое марта"."""
-    _check(lang)
-    if lang == "ru":
-        return f"{ordinal(day, lang, gender='n')} {RU_MONTHS_GENITIVE[month - 1]}"
-    return _script(f"{_uz_ordinal(day)} {UZ_MONTHS[month - 1]}", lang)
+    return _words(lang).day_month(day, month)
 
 
 def date_words(d: dt.date, lang: str) -> str:
@@ -209,6 +283,4 @@ def date_words(d: dt.date, lang: str) -> str:
     Uzbek: "ikki ming yigirma to'rtinchi yil beshinchi mart" (2024-yil 5-mart);
     Russian: "пятое марта две тысячи двадцать четвёртого года".
     """
-    if lang == "ru":
-        return f"{day_month(d.day, d.month, lang)} {year(d.year, lang)}"
-    return f"{year(d.year, lang)} {day_month(d.day, d.month, lang)}"
+    return _words(lang).date_words(d)

@@ -6,7 +6,8 @@ What espeak-ng 1.51 does wrong on its own, and the fix here (checked with
   a backtick splits the word. ASCII ' (like ʻ ‘ ’) reads as oʻ/gʻ and as the glottal
   stop of maʼlumot, so every variant is folded to ASCII '.
 - Uzbek Cyrillic read by the Uzbek voice mangles ш (Тошкент -> "Toskent"), ё and ъ,
-  so uz_Cyrl text is transliterated to Latin first (kiosk.translit.to_latin).
+  so uz_Cyrl text is transliterated to Latin first (kiosk.translit.to_latin). A
+  language is read by the rules of its speech language (kiosk.languages).
 - Numbers are read digit by digit by the Uzbek voice ("2024" -> "ikki nol ikki
   to'rt"), and Russian needs agreement (сумов, пятое марта), so amounts, dates,
   ordinals and plain numbers become words (kiosk.speech.numbers).
@@ -26,7 +27,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from kiosk import tracking
+from kiosk import languages, tracking
 from kiosk.speech import numbers
 from kiosk.translit import to_latin
 
@@ -72,6 +73,8 @@ RU_LATIN_LETTERS: dict[str, str] = dict(
         strict=True,
     )
 )
+# Latin letters named in the language, where its voice would name them in English.
+LATIN_LETTER_NAMES: dict[str, dict[str, str]] = {"ru": RU_LATIN_LETTERS}
 CODE_SYMBOLS: dict[str, dict[str, str]] = {
     "uz_Latn": {"+": "plyus", "/": "bo'lu", "*": "yulduzcha", "#": "panjara", "@": "kuchukcha"},
     "ru": {"+": "плюс", "/": "дробь", "*": "звёздочка", "#": "решётка", "@": "собака"},
@@ -282,8 +285,8 @@ def _prepare_ru(text: str) -> str:
 def _spell_char(ch: str, lang: str) -> str:
     if ch.isdecimal():  # not isdigit: "²" is a digit int() refuses
         return numbers.cardinal(int(ch), lang)
-    if lang == "ru" and ch.upper() in RU_LATIN_LETTERS:
-        return RU_LATIN_LETTERS[ch.upper()]
+    if ch.upper() in LATIN_LETTER_NAMES.get(lang, {}):
+        return LATIN_LETTER_NAMES[lang][ch.upper()]
     if ch in CODE_SYMBOLS.get(lang, {}):
         return CODE_SYMBOLS[lang][ch]
     # The Uzbek voice names a lone capital letter (K -> "ka"); Cyrillic letters too.
@@ -322,7 +325,18 @@ def _spell_code(code: str, lang: str) -> str:
     return ". ".join(g for g in groups if g)
 
 
+# The text rules of each speech language (kiosk.languages.speech_lang): uz_Cyrl and a
+# language without a voice of its own are read by another language's rules.
 _PREPARERS: dict[str, Callable[[str], str]] = {"uz_Latn": _prepare_uz, "ru": _prepare_ru}
+# What the voice of a speech language needs first: the Uzbek voice reads Latin only.
+_LETTERS: dict[str, Callable[[str], str]] = {"uz_Latn": to_latin}
+
+
+def _speech_lang(lang: str) -> str:
+    try:
+        return languages.speech_lang(lang)
+    except ValueError:  # not a kiosk language: read as written
+        return lang
 
 
 def prepare_text(text: str, lang: str, kind: str = "text") -> str:
@@ -336,9 +350,9 @@ def prepare_text(text: str, lang: str, kind: str = "text") -> str:
     text = _CONTROL_RE.sub(" ", unicodedata.normalize("NFC", text or ""))
     if kind == "code" and tracking.is_valid(text):
         text = tracking.format_code(text)  # heard in the groups the receipt shows
-    if lang in ("uz_Cyrl", "uz_Latn"):
-        text, lang = to_latin(text), "uz_Latn"  # to_latin leaves Latin text as it is
-    elif lang != "ru":  # en (developers): the voice copes with numbers and letters
+    lang = _speech_lang(lang)
+    text = _LETTERS.get(lang, str)(text)  # to_latin leaves Latin text as it is
+    if lang not in _PREPARERS:  # en (developers): the voice copes with numbers and letters
         if kind == "code":
             return ". ".join(", ".join(g) for g in _code_groups(text.strip()) if g)
         return _SPACES_RE.sub(" ", text).strip()
@@ -352,11 +366,8 @@ def choices_prompt(labels: Sequence[str], lang: str) -> str:
     """Numbered choices for the ear: "Bir: Ha. Ikki: Yo'q." (numbers as words)."""
     parts = []
     for number, label in enumerate(labels, start=1):
-        word = (
-            numbers.cardinal(number, "uz_Latn" if lang == "uz_Cyrl" else lang)
-            if lang in numbers.LANGS
-            else str(number)
-        )
+        spoken = _speech_lang(lang)
+        word = numbers.cardinal(number, spoken) if numbers.words_for(spoken) else str(number)
         said = prepare_text(label, lang).rstrip(".!?;:, ")
         parts.append(f"{word[:1].upper()}{word[1:]}: {said}.")
     return " ".join(parts)

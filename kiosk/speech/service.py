@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from kiosk import languages
 from kiosk.speech.cache import WavCache, cache_key, is_valid_wav
 from kiosk.speech.engine_proc import EngineError, EngineProcess, default_engines
 from kiosk.speech.player import Player, default_commands
@@ -23,15 +24,6 @@ from kiosk.speech.prepare import prepare_text
 
 log = logging.getLogger(__name__)
 
-# Voices per language, best first. espeak-ng 1.51 has an Uzbek voice (trk/uz), and
-# Cyrillic Uzbek is read through Latin by it. Where an older espeak-ng has no "uz",
-# Turkish is the closest Latin-script Turkic voice.
-VOICES: dict[str, tuple[str, ...]] = {
-    "uz_Latn": ("uz", "tr"),
-    "uz_Cyrl": ("uz", "tr"),
-    "ru": ("ru",),
-    "en": ("en", "en-us", "en-gb"),
-}
 DEFAULT_RATE = 150  # words per minute; espeak's 175 is quick for elderly listeners
 MIN_RATE, MAX_RATE = 80, 320
 STATUSES = ("ok", "muted", "no-engine", "no-audio")
@@ -240,8 +232,13 @@ class SpeechService:
             return " ".join((text or "").split())
 
     def voice(self, lang: str) -> str:
-        """The engine voice for ``lang``: the first of VOICES the engine has."""
-        candidates = VOICES.get(lang, VOICES["en"])
+        """The engine voice for ``lang``: the first of its voices (kiosk.languages) the
+        engine has; a language without one is read by its speech language's."""
+        try:
+            candidates = languages.voices(lang)
+        except ValueError:  # not a kiosk language
+            candidates = ()
+        candidates = candidates or languages.voices("en")
         have = self._engine.voices
         return next((v for v in candidates if v in have), candidates[0])
 

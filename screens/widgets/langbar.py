@@ -1,4 +1,4 @@
-"""The top bar: the kiosk's name and the three language buttons, on every screen."""
+"""The top bar: the kiosk's name and a button per citizen language, on every screen."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.i18n import CITIZEN_LANGS, LANG_NAMES, N_, tr
+from kiosk import languages
+from kiosk.i18n import N_, tr
+
+# Shown when the chosen language is read aloud by another language's voice.
+# TRANSLATORS: in place of the kiosk's name; {language} is the voice's language (O‘zbekcha).
+VOICE_NOTE = N_("Voice: {language}")
 
 
 class LangBar(Horizontal):
@@ -21,6 +26,8 @@ class LangBar(Horizontal):
         color: $text;
     }
     LangBar > #lb-title { width: 1fr; padding: 0 1; text-style: bold; color: $text; }
+    LangBar > #lb-voice { width: 1fr; padding: 0 1; text-style: bold; color: $text; }
+    LangBar > .-hidden { display: none; }
     LangBar > Button {
         height: 1;
         min-width: 10;
@@ -37,9 +44,10 @@ class LangBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="lb-title", markup=False)
-        for code in CITIZEN_LANGS:
-            button = Button(Content(LANG_NAMES[code]), id=f"lang-{code}", compact=True)
-            # Mouse/touch targets; keys F5-F7 do the same without stealing the focus.
+        yield Static(id="lb-voice", markup=False, classes="-hidden")
+        for code in languages.citizen_codes():
+            button = Button(Content(languages.get(code).name), id=f"lang-{code}", compact=True)
+            # Mouse/touch targets; F5 steps through them without stealing the focus.
             button.can_focus = False
             yield button
 
@@ -48,8 +56,15 @@ class LangBar(Horizontal):
 
     def _show(self, lang: str) -> None:
         self.query_one("#lb-title", Static).update(Content(tr(lang, self.TITLE)))
-        for code in CITIZEN_LANGS:
-            self.query_one(f"#lang-{code}", Button).set_class(code == lang, "-current")
+        voice = self.query_one("#lb-voice", Static)
+        other = languages.speaks_with_other_voice(lang)
+        if other is not None:
+            voice.update(Content(tr(lang, VOICE_NOTE, language=languages.get(other).name)))
+        # The note takes the name's place: at 80 columns the bar has room for one.
+        voice.set_class(other is None, "-hidden")
+        self.query_one("#lb-title", Static).set_class(other is not None, "-hidden")
+        for button in self.query(Button):
+            button.set_class(button.id == f"lang-{lang}", "-current")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kiosk import languages
 from kiosk.crashpoints import crash_point
 from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso, text_hash
 from sync import wire
@@ -91,7 +92,6 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-LANGS = ("uz_Latn", "uz_Cyrl", "ru", "en")
 
 
 class PortalStoreError(Exception):
@@ -506,6 +506,6 @@ def _check_fields(item: dict[str, Any]) -> str | None:
         return "tracking_code has characters outside A-Z, 0-9 and '-'"
     if not HASH_RE.match(item["content_hash"]):
         return "content_hash must be 64 lowercase hex digits"
-    if item["lang"] not in LANGS:
-        return f"lang must be one of {', '.join(LANGS)}"
+    if item["lang"] not in languages.codes():  # one of the kiosk's languages
+        return f"lang must be one of {', '.join(languages.codes())}"
     return None

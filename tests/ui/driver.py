@@ -14,6 +14,7 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
+from kiosk import languages
 from screens.app import KioskApp
 from screens.question import QuestionScreen
 from screens.review import ReviewScreen
@@ -22,7 +23,7 @@ from screens.widgets.answers import ChoiceButton
 
 How = Literal["keyboard", "mouse"]
 
-LANG_KEYS = {"uz_Latn": "1", "uz_Cyrl": "2", "ru": "3"}
+LANG_KEYS = {code: str(n) for n, code in enumerate(languages.citizen_codes(), start=1)}
 
 
 def sample_value(sample: dict[str, Any], ref: str) -> Any:
@@ -86,6 +87,15 @@ async def choose_language(pilot: Pilot[Any], lang: str, how: How) -> None:
     else:
         await pilot.click(f"#choose-{lang}")
     await pilot.pause()
+
+
+async def switch_language(pilot: Pilot[Any], lang: str) -> None:
+    """F5 until ``lang`` is the app's language (F5 steps through the citizen languages)."""
+    for _ in languages.citizen_codes():
+        if pilot.app.lang == lang:  # type: ignore[attr-defined]
+            return
+        await pilot.press("f5")
+    assert pilot.app.lang == lang  # type: ignore[attr-defined]
 
 
 async def choose_service(pilot: Pilot[Any], form_id: str, how: How) -> None:

@@ -20,6 +20,7 @@ from tests.ui.driver import (
     fill_form,
     ready,
     send_keys,
+    switch_language,
     type_text,
 )
 
@@ -93,7 +94,7 @@ async def test_language_switch_mid_form_keeps_answers(make_app) -> None:
         await type_text(pilot, "Karimov Jasur")
         latin_label = text_of(app.screen, "#q-label")
         assert q.label("uz_Latn") in latin_label
-        await pilot.press("f7")  # Russian
+        await switch_language(pilot, "ru")  # F5, by keyboard
         assert app.lang == "ru"
         assert q.label("ru") in text_of(app.screen, "#q-label")
         assert app.screen.query_one("#answer-input", Input).value == "Karimov Jasur"
@@ -236,7 +237,7 @@ async def test_review_follows_the_language(make_app) -> None:
         form = app.visit.form
         rows = {r.item.ref: r for r in review.query(ReviewRow)}
         assert form["purpose"].label("uz_Latn") in rows["purpose"].label.plain
-        await pilot.press("f7")
+        await switch_language(pilot, "ru")
         assert form["purpose"].label("ru") in rows["purpose"].label.plain
         assert str(review.query_one("#review-title").content) == tr("ru", "Check your answers")
         assert review.query_one("#submit").label.plain.startswith(tr("ru", "Submit"))

@@ -6,7 +6,7 @@ from textual.widgets import Static
 
 from kiosk.catalog import load_sample
 from screens.receipt import ReceiptScreen
-from tests.ui.driver import choose_language, choose_service, fill_form, ready
+from tests.ui.driver import choose_language, choose_service, fill_form, ready, switch_language
 
 FORM = "criminal_record_certificate"
 
@@ -32,8 +32,8 @@ async def test_receipt_documents_follow_the_language(make_app) -> None:
         title = screen.query_one("#receipt-form", Static)
         latin = form.documents("uz_Latn")
         assert latin and _text(docs) == "\n".join(f"• {d}" for d in latin)
-        for key, lang in (("f7", "ru"), ("f6", "uz_Cyrl"), ("f5", "uz_Latn")):
-            await pilot.press(key)
+        for lang in ("ru", "uz_Cyrl", "uz_Latn"):
+            await switch_language(pilot, lang)
             assert app.lang == lang
             wanted = form.documents(lang)
             assert wanted and _text(docs) == "\n".join(f"• {d}" for d in wanted)

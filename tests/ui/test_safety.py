@@ -7,7 +7,7 @@ from kiosk.store import Store
 from screens.idle import IdleWarningScreen
 from screens.operator_login import OperatorLoginScreen
 from screens.question import QuestionScreen
-from screens.start import StartScreen
+from screens.start import StartScreen, tool_keys
 from tests.ui.driver import answer_step, choose_language, choose_service, click, ready
 
 FORM = "criminal_record_certificate"
@@ -152,7 +152,7 @@ async def test_high_contrast_switch_on_the_start_screen(make_app) -> None:
         await pilot.click("#toggle-contrast")
         await pilot.pause()
         assert app.theme == "kiosk-contrast"
-        await pilot.press("5")
+        await pilot.press(tool_keys()[1])
         await pilot.pause()
         assert app.theme == "kiosk"
 

@@ -22,7 +22,14 @@ from screens.question import QuestionScreen
 from screens.receipt import ReceiptScreen
 from screens.review import ReviewScreen
 from screens.start import StartScreen
-from tests.ui.driver import answer_step, choose_language, choose_service, fill_form, ready
+from tests.ui.driver import (
+    answer_step,
+    choose_language,
+    choose_service,
+    fill_form,
+    ready,
+    switch_language,
+)
 
 FORM = "criminal_record_certificate"
 NO_LIMIT = 1073741823  # SQLite's default max_page_count
@@ -117,7 +124,7 @@ async def test_disk_fills_mid_form(make_app, data_dir, speech) -> None:
         assert await app.db.call(lambda s: len(s.list_drafts())) == drafts_before
 
         # A language switch re-says the message; space returns; the next save clears it.
-        await pilot.press("f5")
+        await switch_language(pilot, "uz_Latn")
         assert "⚠ " + screen.store_error.message("uz_Latn") == _text(
             screen.query_one("#q-error", Static)
         )

@@ -13,6 +13,7 @@ from kiosk.operators import add_operator
 from kiosk.store import Store, Submission
 from mahalla.cli import main as kiosk_main
 from screens.dashboard import DashboardScreen, Tile
+from screens.start import tool_keys
 from screens.status import StatusScreen
 from screens.widgets.statusbar import StatusBar
 from sync.portal.process import create_enrolment_code, start_portal
@@ -115,7 +116,7 @@ async def test_status_screen_shows_a_queued_application(make_app, data_dir, spee
     app = make_app(lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press("4")
+        await pilot.press(tool_keys()[0])
         await pilot.pause()
         assert isinstance(app.screen, StatusScreen)
         await type_text(pilot, sub.tracking_code.lower())
