@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+
+from kiosk import i18n, languages
+from kiosk.languages import Language
 
 # The venv's interpreter runs the CLI, so tests exercise the installed entry point.
 KIOSK_ARGV: tuple[str, ...] = (sys.executable, "-m", "mahalla")
@@ -60,3 +63,15 @@ def run_kiosk(data_dir: Path) -> RunKiosk:
         )
 
     return run
+
+
+# A language with no voice of its own, read by the Uzbek voice, as a new row would be.
+NEW_LANGUAGE = Language("xx", "Xxish", "Latn", "uz_Latn", ("xx",), speech="uz_Latn")
+
+
+@pytest.fixture
+def new_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The registry with one more language row, for this test only."""
+    monkeypatch.setattr(languages, "LANGUAGES", (*languages.LANGUAGES, NEW_LANGUAGE))
+    yield NEW_LANGUAGE.code
+    i18n.reload()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,6 @@ from kiosk.speech import numbers
 from kiosk.speech.prepare import choices_prompt, prepare_text
 from kiosk.speech.service import SpeechService
 from sync.portal import store as portal_store
-
-# A language with no voice of its own, read by the Uzbek voice, as a new row would be.
-NEW = Language("xx", "Xxish", "Latn", "uz_Latn", ("xx",), speech="uz_Latn")
-
-
-@pytest.fixture
-def new_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setattr(languages, "LANGUAGES", (*LANGUAGES, NEW))
-    yield NEW.code
-    i18n.reload()
 
 
 def test_codes_are_unique_and_the_default_is_offered_to_citizens() -> None:

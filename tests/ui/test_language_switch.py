@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from textual.widgets import Button, Static
 
 from kiosk import i18n, languages
-from kiosk.languages import LANGUAGES, Language
 from screens.start import StartScreen, tool_keys
 from tests.ui.driver import ready
-
-NEW = Language("xx", "Xxish", "Latn", "uz_Latn", ("xx",), speech="uz_Latn")
-
-
-@pytest.fixture
-def new_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setattr(languages, "LANGUAGES", (*LANGUAGES, NEW))
-    yield NEW.code
-    i18n.reload()
 
 
 def _voice_note(app: object) -> Static:
