@@ -77,17 +77,19 @@ def _time_child(code: str, *args: str) -> float:
     return ready - started
 
 
-def _median(code: str, runs: int, *args: str) -> float:
-    return statistics.median(_time_child(code, *args) for _ in range(runs))
-
-
 def run(quick: bool = False) -> list[dict[str, Any]]:
     runs = 3 if quick else 9
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-startup-") as tmp:
         data_dir = str(Path(tmp) / "data")
         cold = _time_child(_KIOSK_CHILD, data_dir)  # fills the catalog cache
-        bare = _median(_BARE_CHILD, runs)
-        kiosk = _median(_KIOSK_CHILD, runs, data_dir)
+        # Alternated, so that a change in the machine's load touches both alike.
+        bare_runs: list[float] = []
+        kiosk_runs: list[float] = []
+        for _ in range(runs):
+            bare_runs.append(_time_child(_BARE_CHILD))
+            kiosk_runs.append(_time_child(_KIOSK_CHILD, data_dir))
+        bare = statistics.median(bare_runs)
+        kiosk = statistics.median(kiosk_runs)
     ratio = kiosk / bare if bare else float("inf")
     return [
         {
