@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import ENV_LANG, resolve_data_dir
+from kiosk.config import ENV_LANG, OPTIONS, KioskConfig, load_config, resolve_data_dir
 from kiosk.i18n import DEFAULT_LANG, LANGS
 
 
@@ -29,7 +29,7 @@ def add_common(parser: argparse.ArgumentParser, *, top_level: bool = False) -> N
     parser.add_argument(
         "--lang",
         choices=LANGS,
-        default=(os.environ.get(ENV_LANG) or DEFAULT_LANG) if top_level else argparse.SUPPRESS,
+        default=None if top_level else argparse.SUPPRESS,
         help=f"language of messages: {', '.join(LANGS)}",
     )
 
@@ -47,7 +47,15 @@ def data_dir(args: argparse.Namespace) -> Path:
 
 
 def lang(args: argparse.Namespace) -> str:
-    return getattr(args, "lang", None) or DEFAULT_LANG
+    """The language of messages: --lang, else KIOSK_LANG, else the default."""
+    return getattr(args, "lang", None) or os.environ.get(ENV_LANG) or DEFAULT_LANG
+
+
+def config(args: argparse.Namespace) -> KioskConfig:
+    """The kiosk's configuration: the flags ``args`` holds (None: not given) over the
+    environment, the data directory's kiosk.toml and the defaults; ConfigError if bad."""
+    flags = {name: getattr(args, name, None) for name in OPTIONS}
+    return load_config(data_dir(args), flags)
 
 
 def open_store(args: argparse.Namespace):  # -> kiosk.store.Store

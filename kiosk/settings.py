@@ -6,6 +6,8 @@ upsert keeps them from drifting apart.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlite_utils import Database
 
 
@@ -21,3 +23,74 @@ def put_setting(db: Database, key: str, value: str) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, value],
     )
+
+
+# The runtime state kept in the table (not configuration: see kiosk.config). Modules
+# that own a bookkeeping value keep its key themselves (audit head and count, the
+# tracking-code sequence, the bundled catalog's hashes).
+PORTAL_URL = "portal_url"
+PORTAL_TOKEN = "portal_token"
+PORTAL_DEVICE_ID = "portal_device_id"
+DEVICE_ID = "device_id"
+DEVICE_PREFIX = "device_prefix"
+STATUS_CURSOR = "status_cursor"
+CATALOG_ETAG = "catalog_etag"
+LAST_SYNC_AT = "last_sync_at"
+LAST_SYNC_ATTEMPT_AT = "last_sync_attempt_at"
+LAST_SYNC_ERROR = "last_sync_error"
+ENROLMENT_KEYS = (PORTAL_URL, PORTAL_TOKEN, DEVICE_PREFIX, PORTAL_DEVICE_ID)
+
+
+class SettingsStore(Protocol):
+    """What `RuntimeState` needs of a store (`kiosk.store.Store` is one)."""
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None: ...
+
+    def set_setting(self, key: str, value: str | int | None) -> None: ...
+
+
+class _Text:
+    """A text setting; assigning None removes it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, state: RuntimeState, owner: type | None = None) -> str | None:
+        return state.store.get_setting(self.key)
+
+    def __set__(self, state: RuntimeState, value: str | None) -> None:
+        state.store.set_setting(self.key, value)
+
+
+class _Count:
+    """A whole-number setting, 0 when unset."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, state: RuntimeState, owner: type | None = None) -> int:
+        return int(state.store.get_setting(self.key) or 0)
+
+    def __set__(self, state: RuntimeState, value: int) -> None:
+        state.store.set_setting(self.key, int(value))
+
+
+class RuntimeState:
+    """The settings table's runtime state as typed attributes (``store.state.portal_url``).
+
+    Each read and write is its own transaction on the store; code that must write a
+    value together with other rows uses `put_setting` with the key constant above.
+    """
+
+    portal_url = _Text(PORTAL_URL)
+    portal_token = _Text(PORTAL_TOKEN)
+    portal_device_id = _Text(PORTAL_DEVICE_ID)
+    device_prefix = _Text(DEVICE_PREFIX)
+    status_cursor = _Count(STATUS_CURSOR)
+    catalog_etag = _Text(CATALOG_ETAG)
+    last_sync_at = _Text(LAST_SYNC_AT)
+    last_sync_attempt_at = _Text(LAST_SYNC_ATTEMPT_AT)
+    last_sync_error = _Text(LAST_SYNC_ERROR)
+
+    def __init__(self, store: SettingsStore) -> None:
+        self.store = store

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from kiosk import audit, tracking
+from kiosk import audit, settings, tracking
 from kiosk.config import db_path
 from kiosk.crashpoints import crash_point
 from kiosk.errors import TranslatableError
@@ -265,16 +265,21 @@ class Store:
                 put_setting(db, key, str(value))
 
     @property
+    def state(self) -> settings.RuntimeState:
+        """The runtime state in the settings table, typed (portal, cursors, last sync)."""
+        return settings.RuntimeState(self)
+
+    @property
     def device_id(self) -> str:
         """This kiosk's uuid4, made once on first use and kept for good."""
-        value = self.get_setting("device_id")
+        value = self.get_setting(settings.DEVICE_ID)
         if value is None:
             with self.transaction() as db:
                 db.execute(
-                    "INSERT OR IGNORE INTO settings (key, value) VALUES ('device_id', ?)",
-                    [str(uuid.uuid4())],
+                    "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                    [settings.DEVICE_ID, str(uuid.uuid4())],
                 )
-            value = self.get_setting("device_id")
+            value = self.get_setting(settings.DEVICE_ID)
         assert value is not None
         return value
 
@@ -285,7 +290,7 @@ class Store:
         A stored prefix that is not made of tracking-code symbols is ignored (the
         derived one is used) rather than blocking submissions.
         """
-        stored = (self.get_setting("device_prefix") or "").strip().upper()
+        stored = (self.state.device_prefix or "").strip().upper()
         if tracking.is_valid_prefix(stored):
             return stored
         return tracking.prefix_from_id(self.device_id)

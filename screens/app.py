@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -27,27 +29,18 @@ from textual.theme import Theme
 from textual.widgets import Button
 
 from kiosk import languages
+from kiosk.config import KioskConfig, Mode
 from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
-from screens.dashboard import DashboardScreen
-from screens.idle import IdleWarningScreen
-from screens.operator_login import OperatorLoginScreen
-from screens.question import QuestionScreen
-from screens.receipt import ReceiptScreen
-from screens.review import ReviewScreen
-from screens.services import ServicesScreen
-from screens.start import ResumeScreen, StartScreen
-from screens.status import StatusScreen
-from screens.visit import Visit
 
 if TYPE_CHECKING:
     from kiosk.store import StoreError
+    from screens.visit import Visit
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["citizen", "operator"]
 ScreenName = Literal[
     "start",
     "resume",
@@ -136,18 +129,19 @@ class KioskApp(App[int]):
 
     # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
     # one: an installed SCREENS entry lives on, and would keep one citizen's state for
-    # the next.
-    SCREEN_TYPES: ClassVar[dict[ScreenName, Callable[..., Screen[object]]]] = {
-        "start": StartScreen,
-        "resume": ResumeScreen,
-        "services": ServicesScreen,
-        "question": QuestionScreen,
-        "review": ReviewScreen,
-        "receipt": ReceiptScreen,
-        "status": StatusScreen,
-        "operator_login": OperatorLoginScreen,
-        "dashboard": DashboardScreen,
-        "idle": IdleWarningScreen,
+    # the next. Named as "module:Class" and imported on first use, so that start-up
+    # loads only the first screen's module (and the app imports no screen module).
+    SCREEN_TYPES: ClassVar[dict[ScreenName, str]] = {
+        "start": "screens.start:StartScreen",
+        "resume": "screens.start:ResumeScreen",
+        "services": "screens.services:ServicesScreen",
+        "question": "screens.question:QuestionScreen",
+        "review": "screens.review:ReviewScreen",
+        "receipt": "screens.receipt:ReceiptScreen",
+        "status": "screens.status:StatusScreen",
+        "operator_login": "screens.operator_login:OperatorLoginScreen",
+        "dashboard": "screens.dashboard:DashboardScreen",
+        "idle": "screens.idle:IdleWarningScreen",
     }
 
     lang: reactive[str] = reactive(DEFAULT_LANG)
@@ -158,60 +152,71 @@ class KioskApp(App[int]):
     operator_name: reactive[str | None] = reactive(None)
 
     def __init__(
-        self,
-        data_dir: Path,
-        *,
-        mode: Mode = "citizen",
-        speech: Any = None,
-        clock: Clock | None = None,
-        idle_timeout: float = 120.0,
-        idle_warning: float = 30.0,
-        probe_interval: float | None = 15.0,
-        high_contrast: bool = False,
-        lang: str = DEFAULT_LANG,
-        animations: bool = True,
+        self, config: KioskConfig, *, speech: Any = None, clock: Clock | None = None
     ) -> None:
+        """``speech`` and ``clock`` stand in for the real ones in tests."""
         # Read by App.__init__ to add (or not) the ctrl+p palette binding.
-        self.ENABLE_COMMAND_PALETTE = mode == "operator"
+        self.ENABLE_COMMAND_PALETTE = config.mode == "operator"
         super().__init__()
-        self.data_dir = Path(data_dir)
-        self.mode: Mode = mode
+        self.config = config
+        self.data_dir = config.data_dir
+        self.mode: Mode = config.mode
         self.clock: Clock = clock or SystemClock()
         # Every failed store call is told to store_failed (shown and spoken there).
         self.db = StoreThread(self.data_dir, on_failure=self.store_failed)
         self.last_store_failure: StoreError | None = None
         self._store_failure_at = float("-inf")
         self.speech = speech
-        self.idle_timeout = idle_timeout
-        self.idle_warning = idle_warning
-        self.probe_interval = probe_interval
+        self.idle_timeout = config.idle_timeout
+        self.idle_warning = config.warning_seconds
+        self.probe_interval = config.probe_interval
         self.visit: Visit | None = None
         self.last_sync_error: str | None = None
         # Set once the store, catalog and any resume offer are ready (tests wait on it).
         self.ready = asyncio.Event()
         self.operator: Any = None  # kiosk.operators record of the logged-in operator
         self.last_activity = self.clock.monotonic()
-        self.home_lang = lang if lang in LANGS else DEFAULT_LANG
+        self.home_lang = config.lang
         self.set_reactive(KioskApp.lang, self.home_lang)
         self.register_theme(KIOSK_THEME)
         self.register_theme(CONTRAST_THEME_DEF)
-        self.theme = CONTRAST_THEME if high_contrast else DEFAULT_THEME
-        if not animations:
+        self._set_first_theme(CONTRAST_THEME if config.high_contrast else DEFAULT_THEME)
+        if not config.animations:
             self.animation_level = "none"
+
+    def _set_first_theme(self, name: str) -> None:
+        """The theme before the stylesheet is first parsed, without Textual's watcher.
+
+        Setting ``theme`` runs a watcher that parses every stylesheet again (a tenth of
+        a second at start-up, for nothing: the first parse reads this theme's
+        variables). This does the rest of what the watcher does: the app's classes and
+        the ANSI colour filter.
+        """
+        self.set_reactive(App.theme, name)
+        # App.__init__ gave the stylesheet the default theme's variables.
+        self.stylesheet.set_variables(self.get_css_variables())
+        dark = self.current_theme.dark
+        self.update_classes(
+            {f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}, update=False
+        )
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     # ----- start-up and shutdown -------------------------------------------------
 
     async def on_mount(self) -> None:
         # The first screen comes first; the store, catalog and speech warm up behind
-        # it (start-up budget: within 1.5x of a bare Textual app).
+        # it (start-up budget: within 1.3x of a bare Textual app).
         if self.mode == "operator":
             await self.push_screen(self.new_screen("operator_login", purpose="login"))
         else:
             await self.push_screen(self.new_screen("start"))
-        # After the first paint, so that warming up does not delay it.
-        self.call_after_refresh(self.run_worker, self._warm_up(), group="startup")
+        # After the first screen's paint, so that warming up does not delay it.
+        self.screen.call_after_refresh(self.run_worker, self._warm_up(), group="startup")
 
     async def _warm_up(self) -> None:
+        # The store and catalog modules take a few hundred milliseconds to import:
+        # on the store thread, so that the loop keeps answering keys meanwhile.
+        await self.db.load_modules()
         from kiosk.catalog import Catalog
         from kiosk.store import StoreError
 
@@ -259,7 +264,11 @@ class KioskApp(App[int]):
         try:
             from kiosk.speech import SpeechService
 
-            service = SpeechService(self.data_dir / "speech")
+            service = SpeechService(
+                self.data_dir / "speech",
+                engines=self.config.speech_engines,
+                player=self.config.speech_player or None,
+            )
         except Exception:  # no speech is a state, never a crash
             logger.warning("speech unavailable", exc_info=True)
             self.call_from_thread(setattr, self, "speech_status", "no-engine")
@@ -351,9 +360,23 @@ class KioskApp(App[int]):
 
     HOME_DEPTH = 2  # Textual's default screen, then the mode's home screen
 
+    @classmethod
+    def screen_type(cls, name: ScreenName) -> Callable[..., Screen[object]]:
+        """The class named ``SCREEN_TYPES[name]``, its module imported on first use."""
+        module, _, attr = cls.SCREEN_TYPES[name].partition(":")
+        screen_class: Callable[..., Screen[object]] = getattr(import_module(module), attr)
+        return screen_class
+
     def new_screen(self, name: ScreenName, *args: object, **kwargs: object) -> Screen[object]:
         """A new screen of ``SCREEN_TYPES[name]``, for push_screen or switch_screen."""
-        return self.SCREEN_TYPES[name](*args, **kwargs)
+        return self.screen_type(name)(*args, **kwargs)
+
+    def _showing(self, name: ScreenName) -> bool:
+        """Whether the current screen is a ``name`` screen (imports nothing new)."""
+        module, _, attr = self.SCREEN_TYPES[name].partition(":")
+        loaded = sys.modules.get(module)
+        screen_class = getattr(loaded, attr, None) if loaded is not None else None
+        return screen_class is not None and isinstance(self.screen, screen_class)
 
     async def start_visit(self, visit: Visit) -> None:
         """A citizen starts (or resumes) an application: its questions come up."""
@@ -427,7 +450,7 @@ class KioskApp(App[int]):
                 self.lang = self.home_lang
             return
         idle = self.idle_seconds()
-        warning = self.screen if isinstance(self.screen, IdleWarningScreen) else None
+        warning: Any = self.screen if self._showing("idle") else None
         if idle >= self.idle_timeout:
             await self.wipe()
         elif idle >= self.idle_timeout - self.idle_warning:
@@ -448,7 +471,7 @@ class KioskApp(App[int]):
         if self.mode == "operator" and self.operator is not None:
             self.exit(0)
             return
-        if isinstance(self.screen, OperatorLoginScreen):
+        if self._showing("operator_login"):
             return
         if self.mode == "operator":
             self.exit(0)
@@ -474,7 +497,7 @@ class KioskApp(App[int]):
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def probe(self) -> None:
         """Cheap reachability check of the configured portal (never a busy loop)."""
-        url = _read_setting(self.data_dir, "portal_url")
+        url = _portal_url(self.data_dir)
         if not url:
             self.post_message(Connectivity(None))
             return
@@ -534,9 +557,9 @@ class KioskApp(App[int]):
             self.notify(message.error, severity="error", timeout=8)
 
 
-def _read_setting(data_dir: Path, key: str) -> str | None:
-    """A setting read from a worker thread, on its own connection."""
+def _portal_url(data_dir: Path) -> str | None:
+    """The enrolled portal's URL, read from a worker thread on its own connection."""
     from kiosk.store import Store
 
     with Store.open(data_dir) as store:
-        return store.get_setting(key)
+        return store.state.portal_url

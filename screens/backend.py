@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -62,6 +63,15 @@ class StoreThread:
             else:
                 self._store = Store.open(self.data_dir)
         return self._store
+
+    async def load_modules(self) -> None:
+        """Import the store and catalog modules on this thread, not on the event loop."""
+
+        def _import() -> None:
+            import_module("kiosk.store")
+            import_module("kiosk.catalog")
+
+        await asyncio.wrap_future(self._pool.submit(_import))
 
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         return fn(self._open(), *args, **kwargs)

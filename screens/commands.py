@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kiosk import cliutil
 from kiosk.cliutil import add_command, data_dir, fail, lang
-from kiosk.i18n import tr
+from kiosk.config import ConfigError
 
 
 def register(sub: Any) -> None:
@@ -24,38 +25,38 @@ def register(sub: Any) -> None:
 
 
 def _add_ui_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of `KioskConfig` options: None (not given) lets the environment or the
+    data directory's kiosk.toml decide (see kiosk.config)."""
     parser.add_argument(
         "--mode",
         choices=("citizen", "operator"),
-        default="citizen",
-        help="citizen: self-service, locked down; operator: PIN login and dashboard",
+        default=None,
+        help="citizen (default): self-service, locked down; operator: PIN login and dashboard",
     )
-    parser.add_argument("--high-contrast", action="store_true", help="start in high contrast")
     parser.add_argument(
-        "--idle-timeout", type=float, default=120.0, metavar="SECONDS", help="citizen idle wipe"
+        "--high-contrast", action="store_true", default=None, help="start in high contrast"
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="citizen idle wipe (default 120)",
     )
 
 
-def _make_app(args: argparse.Namespace, directory: Path) -> Any:
+def _make_app(args: argparse.Namespace) -> Any:
+    """The app for the configuration; ConfigError for a bad option."""
     from screens.app import KioskApp
 
-    if args.idle_timeout < 10:
-        raise ValueError(tr(lang(args), "The idle timeout must be at least 10 seconds."))
-    return KioskApp(
-        directory,
-        mode=args.mode,
-        high_contrast=args.high_contrast,
-        idle_timeout=args.idle_timeout,
-        idle_warning=min(30.0, args.idle_timeout / 3),
-        lang=lang(args),
-    )
+    return KioskApp(cliutil.config(args))
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        app = _make_app(args, data_dir(args))
-    except ValueError as exc:
-        return fail(str(exc))
+        app = _make_app(args)
+    except ConfigError as exc:
+        return fail(exc.message(lang(args)))
     return int(app.run() or 0)
 
 
@@ -69,8 +70,10 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         code = create_enrolment_code(portal_dir)
         _enroll(directory, portal.url, code)
-        app = _make_app(args, directory)
+        app = _make_app(args)
         return int(app.run() or 0)
+    except ConfigError as exc:
+        return fail(exc.message(lang(args)))
     except ValueError as exc:
         return fail(str(exc))
     finally:

@@ -34,8 +34,8 @@ def read_health(store: Any) -> QueueHealth:
     return QueueHealth(
         counts=dict(store.queue_counts()),
         oldest_unsent_at=store.oldest_unsent_at(),
-        last_sync_at=store.get_setting("last_sync_at"),
-        last_sync_error=store.get_setting("last_sync_error"),
+        last_sync_at=store.state.last_sync_at,
+        last_sync_error=store.state.last_sync_error,
         rejected=store.queue("rejected", limit=100),
     )
 

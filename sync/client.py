@@ -109,8 +109,8 @@ class PortalClient:
         cls, store: Any, portal_url: str | None = None, **kwargs: Any
     ) -> PortalClient | None:
         """The client for the store's enrolment; None when the kiosk is not enrolled."""
-        url = portal_url or store.get_setting("portal_url")
-        token = store.get_setting("portal_token")
+        url = portal_url or store.state.portal_url
+        token = store.state.portal_token
         if not url or not token:
             return None
         return cls(url, token, **kwargs)

@@ -250,7 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     lang = cliutil.lang(args)
     store = _store(args)
-    token = store.get_setting("portal_token")
+    token = store.state.portal_token
     if not token:
         return cliutil.fail(
             tr(lang, "Bundles are signed with the portal's token, so enrol first.")
@@ -267,7 +267,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if not count:
             print(tr(lang, "Nothing to export: every submission has been sent."))
             return 0
-        device_id = store.get_setting("portal_device_id") or store.device_id
+        device_id = store.state.portal_device_id or store.device_id
 
         def fill(out: BinaryIO) -> None:
             bundle.write(

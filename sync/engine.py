@@ -233,7 +233,7 @@ class SyncEngine:
             report.error = report.error or exc.text(self.lang)
 
     def _pull_status(self, report: SyncReport) -> None:
-        cursor = int(self.store.get_setting("status_cursor") or 0)
+        cursor = self.store.state.status_cursor
         while not self._cancel.is_set():
             page = self.client.status(cursor)
             crash_point("sync.status_fetched")
@@ -247,7 +247,7 @@ class SyncEngine:
                 return
 
     def _pull_catalog(self, report: SyncReport) -> None:
-        catalog = self.client.catalog(self.store.get_setting("catalog_etag"))
+        catalog = self.client.catalog(self.store.state.catalog_etag)
         if catalog is None:
             return
         crash_point("sync.catalog_fetched")
@@ -269,7 +269,7 @@ class SyncEngine:
             report.forms_updated += 1
             crash_point("sync.catalog_form_saved")
         if isinstance(catalog.get("etag"), str) and report.error is None:
-            self.store.set_setting("catalog_etag", catalog["etag"])
+            self.store.state.catalog_etag = catalog["etag"]
 
     # --- bookkeeping -----------------------------------------------------------
 
@@ -277,10 +277,10 @@ class SyncEngine:
         try:
             report.waiting = queue.waiting_count(self.store.db)
             now = now_iso()
-            self.store.set_setting("last_sync_attempt_at", now)
+            self.store.state.last_sync_attempt_at = now
             if report.error is None:
-                self.store.set_setting("last_sync_at", now)
-            self.store.set_setting("last_sync_error", report.error)  # None clears it
+                self.store.state.last_sync_at = now
+            self.store.state.last_sync_error = report.error  # None clears it
         except Exception as exc:  # the store itself failing: say so, keep the report
             logger.info("sync bookkeeping failed", exc_info=True)
             report.error = report.error or str(exc)

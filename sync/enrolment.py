@@ -6,10 +6,8 @@ import socket
 from typing import Any
 
 from kiosk import audit
-from kiosk.settings import put_setting
+from kiosk.settings import ENROLMENT_KEYS, put_setting
 from sync.client import PortalClient
-
-SETTINGS = ("portal_url", "portal_token", "device_prefix", "portal_device_id")
 
 
 def enroll(store: Any, portal_url: str, code: str, name: str | None = None) -> dict[str, str]:
@@ -24,7 +22,7 @@ def enroll(store: Any, portal_url: str, code: str, name: str | None = None) -> d
         result = client.enroll(code.strip(), name or socket.gethostname(), store.device_id)
     values = (url, result["token"], result["device_prefix"], result["device_id"])
     with store.transaction() as db:
-        for key, value in zip(SETTINGS, values, strict=True):
+        for key, value in zip(ENROLMENT_KEYS, values, strict=True):
             put_setting(db, key, value)
         audit.append(
             db,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk import audit
-from kiosk.settings import put_setting
+from kiosk.settings import STATUS_CURSOR, put_setting
 from kiosk.wire import loads, now_iso
 
 BASE_DELAY = 2.0  # seconds before the first retry
@@ -242,5 +242,5 @@ def apply_status_changes(store: Any, changes: list[dict[str, Any]], cursor: int)
                 ],
             )
             applied += 1
-        put_setting(db, "status_cursor", str(cursor))
+        put_setting(db, STATUS_CURSOR, str(cursor))
     return applied

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import cliutil
+from kiosk.config import ConfigError
 from kiosk.i18n import N_, tr
 
 CACHE_SUBDIR = "speech-cache"
@@ -46,8 +47,15 @@ def handle(args: argparse.Namespace) -> int:
     kind = "code" if args.code else "text"
     try:
         # Both raise OSError for a data directory that cannot be created or written.
-        cache_dir = cliutil.data_dir(args) / CACHE_SUBDIR
-        speech = SpeechService(cache_dir, rate=args.rate or DEFAULT_RATE)
+        config = cliutil.config(args)
+        speech = SpeechService(
+            config.data_dir / CACHE_SUBDIR,
+            engines=config.speech_engines,
+            player=config.speech_player or None,
+            rate=args.rate or DEFAULT_RATE,
+        )
+    except ConfigError as exc:
+        return cliutil.fail(exc.message(lang))
     except OSError as exc:
         message = tr(lang, "Cannot use the data directory: {error}", error=exc)
         return cliutil.fail(message, 1)

@@ -37,23 +37,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from kiosk.config import DEFAULT_ENGINES
+
 logger = logging.getLogger(__name__)
 
-# The espeak-ng command line first: pyttsx3 2.99's espeak driver proved unreliable here
-# (see the module docstring), so it is the fallback, for machines with no espeak-ng
-# command (Windows SAPI5, macOS NSSS), where its other drivers do the work.
-DEFAULT_ENGINES: tuple[str, ...] = ("espeak-ng", "pyttsx3")
-ENV_ENGINES = "KIOSK_SPEECH_ENGINES"  # e.g. "espeak-ng" to skip pyttsx3
 START_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 60.0
 LOG_MAX_BYTES = 1_000_000
 
 
 def default_engines() -> tuple[str, ...]:
-    """``KIOSK_SPEECH_ENGINES`` (comma-separated) if set, else pyttsx3 then espeak-ng."""
-    configured = os.environ.get(ENV_ENGINES, "")
-    names = tuple(n.strip() for n in configured.split(",") if n.strip())
-    return names or DEFAULT_ENGINES
+    """The espeak-ng command line, then pyttsx3 (``speech_engines`` in kiosk.config)."""
+    return DEFAULT_ENGINES
 
 
 class EngineError(RuntimeError):

@@ -1,8 +1,8 @@
 """Playback in a separate process, killed the moment the person moves on.
 
 The command is pluggable: by default the first of paplay (PulseAudio/PipeWire),
-aplay (ALSA) and sox's play found on PATH, or ``KIOSK_SPEECH_PLAYER`` (a shell-style
-command; the WAV path is appended). ``python -m kiosk.speech.player --null-sink
+aplay (ALSA) and sox's play found on PATH, or the ``speech_player`` option of
+kiosk.config (a shell-style command; the WAV path is appended). ``python -m kiosk.speech.player --null-sink
 FILE`` is a player that plays to no device at real-time speed: for machines with no
 sound card (tests, benchmarks, demos), where aplay -D null would finish at once.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -21,21 +20,17 @@ import wave
 from collections.abc import Sequence
 from pathlib import Path
 
-ENV_PLAYER = "KIOSK_SPEECH_PLAYER"
 CANDIDATES: tuple[tuple[str, ...], ...] = (("paplay",), ("aplay", "-q"), ("play", "-q"))
 NULL_SINK_COMMAND: tuple[str, ...] = (sys.executable, "-m", "kiosk.speech.player", "--null-sink")
 PROBE_TIMEOUT = 5.0
 
 
 def default_commands() -> list[list[str]]:
-    """``KIOSK_SPEECH_PLAYER`` if set, else the known players found on PATH, best first.
+    """The known players found on PATH, best first (when ``speech_player`` is not set).
 
     Several, because paplay can be installed with no sound server running while aplay
     reaches the card directly: the service probes them in turn.
     """
-    configured = os.environ.get(ENV_PLAYER, "").strip()
-    if configured:
-        return [shlex.split(configured)]
     return [list(c) for c in CANDIDATES if shutil.which(c[0])]
 
 

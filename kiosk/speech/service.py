@@ -47,9 +47,9 @@ class SpeechService:
         rate: int = DEFAULT_RATE,
     ) -> None:
         """``engines``: tried in order by the engine process (default: the espeak-ng
-        command line, then pyttsx3, or ``KIOSK_SPEECH_ENGINES``); ``player``: the
-        playback command, the WAV path appended (default: ``KIOSK_SPEECH_PLAYER``, else
-        paplay, aplay or play from PATH). ``enabled=False`` starts muted."""
+        command line, then pyttsx3; callers pass ``KioskConfig.speech_engines``);
+        ``player``: the playback command, the WAV path appended (default: paplay, aplay
+        or play from PATH; callers pass ``KioskConfig.speech_player``). ``enabled=False`` starts muted."""
         self.cache = WavCache(Path(cache_dir))
         # Read-backs of a citizen's answers: never kept, deleted when the next prompt starts.
         self._private = WavCache(self.cache.root / PRIVATE_SUBDIR)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.config import KioskConfig
 from screens.app import KioskApp
 from screens.clock import FakeClock
 
@@ -64,13 +65,9 @@ def make_app(data_dir: Path, speech: SilentSpeech, clock: FakeClock) -> MakeApp:
     """``make_app(mode="citizen", **kw)``: a KioskApp with no background probe."""
 
     def make(**kw: Any) -> KioskApp:
-        options: dict[str, Any] = {
-            "speech": speech,
-            "clock": clock,
-            "probe_interval": None,
-            "animations": False,
-        }
+        options: dict[str, Any] = {"probe_interval": None, "animations": False}
         options.update(kw)
-        return KioskApp(data_dir, **options)
+        fakes = {"speech": options.pop("speech", speech), "clock": options.pop("clock", clock)}
+        return KioskApp(KioskConfig(data_dir, **options), **fakes)
 
     return make
