@@ -89,8 +89,8 @@ def _guarded(handler: Any) -> Any:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from sync.client import PortalError, RequestRejected
     from sync.enrolment import enroll
+    from sync.transport import PortalError, RequestRejected
 
     lang = cliutil.lang(args)
     if not args.portal.startswith(("http://", "https://")):
@@ -310,7 +310,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from kiosk import audit
     from sync import bundle
-    from sync.client import PortalClient, PortalError, RequestRejected
+    from sync.client import PortalClient
+    from sync.transport import PortalError, RequestRejected
 
     lang = cliutil.lang(args)
     try:

@@ -20,7 +20,7 @@ from kiosk.crashpoints import crash_point
 from kiosk.i18n import tr
 from kiosk.wire import now_iso
 from sync import queue
-from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
+from sync.transport import AuthError, PortalError, RequestRejected, RetryableError, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,16 @@ ProgressCallback = Callable[[SyncProgress], Any]
 
 
 class SyncEngine:
-    """``SyncEngine(store, client).run(progress=cb) -> SyncReport``."""
+    """``SyncEngine(store, transport).run(progress=cb) -> SyncReport``.
+
+    ``client`` is any `Transport`: HTTP (`sync.client.PortalClient`) in the field,
+    in-process (`sync.portal.local.LocalTransport`) in tests and tools.
+    """
 
     def __init__(
         self,
         store: Any,
-        client: PortalClient,
+        client: Transport,
         *,
         batch_items: int = DEFAULT_BATCH_ITEMS,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
