@@ -225,9 +225,9 @@ def _remove_stale_temporaries(path: Path) -> None:
 
 def _sendable_items(store: Any, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
     """Every queued item in protocol form, streamed; damaged ones left out (said once)."""
-    from sync import queue
+    from kiosk import outbox
 
-    for batch in queue.iter_batches(store.db, None, 1000, 1 << 62):
+    for batch in outbox.iter_batches(store.db, None, 1000, 1 << 62):
         for row in batch:
             try:
                 yield row.item()

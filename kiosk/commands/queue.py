@@ -12,7 +12,7 @@ from kiosk.i18n import tr
 _BABEL_LOCALES = {"uz_Latn": "uz_Latn", "uz_Cyrl": "uz_Cyrl", "ru": "ru", "en": "en"}
 
 
-# The outbox states (kiosk.store.STATES), repeated so `kiosk --help` does not import
+# The outbox states (kiosk.outbox.STATES), repeated so `kiosk --help` does not import
 # the store and sqlite-utils; tests/test_cli_core.py keeps the two equal.
 STATES: tuple[str, ...] = ("queued", "sent", "rejected")
 
