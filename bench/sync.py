@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import result_row
+from kiosk import outbox
 from kiosk.store import Store
-from sync import queue
 from sync.client import PortalClient
 from sync.engine import SyncEngine
 from sync.enrolment import enroll
@@ -104,7 +104,7 @@ def timed_sync(store: Store, url: str | None = None, **engine_kw: Any) -> tuple[
 def plain_body_bytes(store: Store, batch_items: int, batch_bytes: int) -> int:
     """Size of the same request bodies without gzip."""
     total = 0
-    for batch in queue.iter_batches(store.db, None, batch_items, batch_bytes):
+    for batch in outbox.iter_batches(store.db, None, batch_items, batch_bytes):
         items = [row.item() for row in batch]
         total += len(
             json.dumps({"items": items}, ensure_ascii=False, separators=(",", ":")).encode()

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from kiosk import audit, settings, tracking
+from kiosk import audit, outbox, settings, tracking
 from kiosk.config import db_path
 from kiosk.crashpoints import crash_point
 from kiosk.errors import TranslatableError
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from kiosk.form import Form
 
 BUSY_TIMEOUT_MS = 5000
-STATES: tuple[str, ...] = ("queued", "sent", "rejected")
-SEQ_KEY = "tracking_seq"
 
 
 class StoreError(TranslatableError):
@@ -398,41 +396,22 @@ class Store:
             raise TypeError("payload must be a JSON object (dict)")
         check_lang(lang)
         body, content_hash = canonical_and_hash(payload)
-        size = len(body.encode("utf-8"))
         submission_id = str(uuid.uuid4())
         prefix = self.device_prefix
         now = now_iso()
+        row = outbox.NewRow(
+            submission_id,
+            form_id,
+            str(form_version),
+            lang,
+            body,
+            content_hash,
+            operator_id,
+            consent,
+            now,
+        )
         with self.transaction() as db:
-            seq = int(get_setting(db, SEQ_KEY) or 0)
-            while True:
-                seq += 1
-                code = tracking.new_code(prefix, seq)
-                taken = db.execute(
-                    "SELECT 1 FROM outbox WHERE tracking_code = ?", [code]
-                ).fetchone()
-                if not taken:
-                    break
-            put_setting(db, SEQ_KEY, str(seq))
-            db.execute(
-                "INSERT INTO outbox (id, tracking_code, form_id, form_version, lang, payload,"
-                " content_hash, size_bytes, operator_id, consent, created_at, state,"
-                " attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " 'queued', 0, ?)",
-                [
-                    submission_id,
-                    code,
-                    form_id,
-                    str(form_version),
-                    lang,
-                    body,
-                    content_hash,
-                    size,
-                    operator_id,
-                    1 if consent else 0,
-                    now,
-                    now,
-                ],
-            )
+            code = outbox.add(db, row, prefix)
             audit.append(
                 db,
                 actor,
@@ -459,42 +438,18 @@ class Store:
         self, state: str | None = None, limit: int | None = None, include_payload: bool = False
     ) -> list[dict[str, Any]]:
         """Outbox rows oldest first (payload left out unless asked for)."""
-        columns = (
-            "*"
-            if include_payload
-            else (
-                "id, tracking_code, form_id, form_version, lang, content_hash, size_bytes,"
-                " operator_id, consent, created_at, state, attempts, next_attempt_at,"
-                " last_error, outcome, reason, application_number, sent_at"
-            )
-        )
-        sql = f"SELECT {columns} FROM outbox"
-        params: list[Any] = []
-        if state is not None:
-            sql += " WHERE state = ?"
-            params.append(state)
-        sql += " ORDER BY created_at, rowid"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
         with self.guard():
-            return list(self.db.query(sql, params))
+            return outbox.listing(self.db, state, limit, include_payload)
 
     def queue_counts(self) -> dict[str, int]:
         """Rows per state; every state present (0 when none)."""
-        counts = dict.fromkeys(STATES, 0)
-        with self.guard():  # kept by triggers (migration 2): no scan of the outbox
-            for state, n in self.db.execute("SELECT state, n FROM outbox_counts"):
-                counts[state] = n
-        return counts
+        with self.guard():
+            return outbox.counts(self.db)
 
     def oldest_unsent_at(self) -> str | None:
         """created_at of the oldest queued submission, or None when all are sent."""
         with self.guard():
-            row = self.db.execute(
-                "SELECT MIN(created_at) FROM outbox WHERE state = 'queued'"
-            ).fetchone()
-        return row[0] if row else None
+            return outbox.oldest_unsent_at(self.db)
 
     def status(self, tracking_code: str) -> dict[str, Any] | None:
         """What is known about a code (typed in any case, with or without dashes).
@@ -507,31 +462,4 @@ class Store:
         if code is None:
             return None
         with self.guard():
-            sent = self.db.execute(
-                "SELECT tracking_code, form_id, form_version, created_at, state, outcome,"
-                " reason, application_number, sent_at FROM outbox WHERE tracking_code = ?",
-                [code],
-            ).fetchone()
-            pulled = self.db.execute(
-                "SELECT status, application_number, note, updated_at FROM status"
-                " WHERE tracking_code = ?",
-                [code],
-            ).fetchone()
-        if sent is None and pulled is None:
-            return None
-        keys = (
-            "tracking_code form_id form_version created_at state outcome reason"
-            " application_number sent_at"
-        ).split()
-        result: dict[str, Any] = dict.fromkeys(keys)
-        result["tracking_code"] = code
-        if sent is not None:
-            result.update(zip(keys, sent, strict=True))
-        result["portal_status"] = result["note"] = result["status_updated_at"] = None
-        if pulled is not None:
-            status, number, note, updated = pulled
-            result["portal_status"] = status
-            result["note"] = note
-            result["status_updated_at"] = updated
-            result["application_number"] = number or result["application_number"]
-        return result
+            return outbox.status(self.db, code)

@@ -1,17 +1,14 @@
-"""HTTP client of sync protocol v1 (httpx): enrolment, batches, status, catalog, bundles.
+"""The HTTP `sync.transport.Transport` (httpx): enrolment, batches, status, catalog, bundles.
 
-Every failure becomes one of three errors so the engine can decide without looking at
-HTTP: `AuthError` (401: stop, enrol again), `RetryableError` (network, timeouts,
-5xx, 429: back off, honouring Retry-After) and `RequestRejected` (another 4xx: this
-request will never succeed as it is).
+HTTP failures map onto the transport's three errors: 401 is `AuthError`; network
+faults, timeouts, 5xx and 429 are `RetryableError` (with Retry-After); another 4xx
+is `RequestRejected`.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -19,43 +16,20 @@ from typing import Any
 import httpx
 
 from kiosk.crashpoints import crash_point
-from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from sync import wire
+from sync.transport import (
+    BatchResult,
+    PortalError,
+    RetryableError,
+    encode_batch,
+    not_accepted,
+    refused,
+)
 
 # Per socket operation, not per request: a slow 2G upload that keeps moving is fine.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 USER_AGENT = f"mahalla-kiosk-sync/{wire.PROTOCOL_VERSION}"
-
-
-class PortalError(TranslatableError):
-    """Base of client errors; ``msgid`` + ``kwargs`` make the message in any language."""
-
-
-class AuthError(PortalError):
-    """401: the token is unknown or revoked; the kiosk must be enrolled again."""
-
-
-class RetryableError(PortalError):
-    """Try again later; ``retry_after`` is the portal's Retry-After in seconds, if any."""
-
-    def __init__(self, msgid: str, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(msgid, **kwargs)
-        self.retry_after = retry_after
-
-
-class RequestRejected(PortalError):
-    """A 4xx other than 401/429: the request as sent will never be accepted."""
-
-    def __init__(self, msgid: str, http_status: int, **kwargs: object) -> None:
-        super().__init__(msgid, **kwargs)
-        self.http_status = http_status
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    results: list[dict[str, Any]]
-    bytes_sent: int
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -148,12 +122,7 @@ class PortalClient:
             ) from exc
         status = response.status_code
         if status == 401:
-            raise AuthError(
-                N_(
-                    "The portal no longer accepts this kiosk. Enrol it again: "
-                    "kiosk enroll --portal URL --code CODE"
-                )
-            )
+            raise not_accepted()
         if status in (429, 503) or status >= 500:
             raise RetryableError(
                 N_("The portal is busy or failing (HTTP {status})."),
@@ -161,12 +130,7 @@ class PortalClient:
                 status=status,
             )
         if 400 <= status < 500:
-            raise RequestRejected(
-                N_("The portal refused the request (HTTP {status}): {detail}"),
-                status,
-                status=status,
-                detail=_detail(response),
-            )
+            raise refused(status, _detail(response))
         return response
 
     @staticmethod
@@ -200,8 +164,7 @@ class PortalClient:
 
     def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
         """POST one gzip batch; the per-item results, in the items' order."""
-        raw = json.dumps({"items": items}, ensure_ascii=False, separators=(",", ":")).encode()
-        body = gzip.compress(raw, compresslevel=6, mtime=0)
+        body = encode_batch(items)
         response = self._request(
             "POST",
             "/submissions/batch",

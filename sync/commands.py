@@ -89,8 +89,8 @@ def _guarded(handler: Any) -> Any:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from sync.client import PortalError, RequestRejected
     from sync.enrolment import enroll
+    from sync.transport import PortalError, RequestRejected
 
     lang = cliutil.lang(args)
     if not args.portal.startswith(("http://", "https://")):
@@ -225,9 +225,9 @@ def _remove_stale_temporaries(path: Path) -> None:
 
 def _sendable_items(store: Any, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
     """Every queued item in protocol form, streamed; damaged ones left out (said once)."""
-    from sync import queue
+    from kiosk import outbox
 
-    for batch in queue.iter_batches(store.db, None, 1000, 1 << 62):
+    for batch in outbox.iter_batches(store.db, None, 1000, 1 << 62):
         for row in batch:
             try:
                 yield row.item()
@@ -310,7 +310,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from kiosk import audit
     from sync import bundle
-    from sync.client import PortalClient, PortalError, RequestRejected
+    from sync.client import PortalClient
+    from sync.transport import PortalError, RequestRejected
 
     lang = cliutil.lang(args)
     try:

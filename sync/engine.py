@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk import outbox
 from kiosk.catalog import Catalog
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import tr
 from kiosk.wire import now_iso
-from sync import queue
-from sync.client import AuthError, PortalClient, PortalError, RequestRejected, RetryableError
+from sync.backoff import BASE_DELAY, MAX_DELAY, retry_delay
+from sync.transport import AuthError, PortalError, RequestRejected, RetryableError, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +62,22 @@ ProgressCallback = Callable[[SyncProgress], Any]
 
 
 class SyncEngine:
-    """``SyncEngine(store, client).run(progress=cb) -> SyncReport``."""
+    """``SyncEngine(store, transport).run(progress=cb) -> SyncReport``.
+
+    ``client`` is any `Transport`: HTTP (`sync.client.PortalClient`) in the field,
+    in-process (`sync.portal.local.LocalTransport`) in tests and tools.
+    """
 
     def __init__(
         self,
         store: Any,
-        client: PortalClient,
+        client: Transport,
         *,
         batch_items: int = DEFAULT_BATCH_ITEMS,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         lang: str = "en",
-        base_delay: float = queue.BASE_DELAY,
-        max_delay: float = queue.MAX_DELAY,
+        base_delay: float = BASE_DELAY,
+        max_delay: float = MAX_DELAY,
     ) -> None:
         self.store = store
         self.client = client
@@ -124,11 +129,11 @@ class SyncEngine:
 
     def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:
         due = None if force else now_iso()
-        items_total, bytes_total = queue.pending_totals(self.store.db, due)
+        items_total, bytes_total = outbox.pending_totals(self.store.db, due)
         done_items = done_bytes = 0
         if progress:
             progress(SyncProgress(0, items_total, 0, bytes_total))
-        for batch in queue.iter_batches(self.store.db, due, self.batch_items, self.batch_bytes):
+        for batch in outbox.iter_batches(self.store.db, due, self.batch_items, self.batch_bytes):
             if self._cancel.is_set():
                 report.error = tr(self.lang, "Sync cancelled.")
                 return
@@ -146,17 +151,17 @@ class SyncEngine:
                     )
                 )
 
-    def _send(self, batch: list[queue.Row], report: SyncReport) -> bool:
+    def _send(self, batch: list[outbox.Row], report: SyncReport) -> bool:
         """Send one batch and settle it; False when the run must stop."""
         items: list[dict[str, Any]] = []
-        sendable: list[queue.Row] = []
+        sendable: list[outbox.Row] = []
         for row in batch:
             try:
                 items.append(row.item())
                 sendable.append(row)
             except ValueError:  # a damaged payload can never be sent: quarantine it
                 reason = tr(self.lang, "The saved answers are damaged and cannot be sent.")
-                queue.quarantine(self.store, row, reason)
+                outbox.quarantine(self.store, row, reason)
                 report.rejected.append((row.tracking_code, reason))
         if not sendable:
             return True
@@ -168,8 +173,11 @@ class SyncEngine:
             report.error = exc.text(self.lang)
             return False
         except RetryableError as exc:
-            queue.schedule_retry(
-                self.store, sendable, str(exc), exc.retry_after, self.base_delay, self.max_delay
+            outbox.schedule_retry(
+                self.store,
+                sendable,
+                str(exc),
+                retry_delay(exc.retry_after, self.base_delay, self.max_delay),
             )
             report.error = exc.text(self.lang)
             return False
@@ -178,25 +186,28 @@ class SyncEngine:
                 return self._bisect(sendable, exc, report)
             # 403, 404, 405...: a wrong URL or portal, not bad items. Never quarantine
             # on that; back off and say so.
-            queue.schedule_retry(
-                self.store, sendable, str(exc), None, self.base_delay, self.max_delay
+            outbox.schedule_retry(
+                self.store, sendable, str(exc), retry_delay(None, self.base_delay, self.max_delay)
             )
             report.error = exc.text(self.lang)
             return False
         report.bytes_sent += result.bytes_sent
         crash_point("sync.answer_read")
-        summary = queue.apply_results(self.store, sendable, result.results, result.bytes_sent)
+        # An item left unanswered backs off on the default schedule, as it always has.
+        summary = outbox.apply_results(
+            self.store, sendable, result.results, result.bytes_sent, retry_delay()
+        )
         crash_point("sync.outcomes_committed")
         report.sent += summary["accepted"]
         report.duplicates += summary["duplicate"]
         report.rejected.extend((code, reason) for code, reason, _ in summary["rejected"])
         return True
 
-    def _bisect(self, rows: list[queue.Row], exc: RequestRejected, report: SyncReport) -> bool:
+    def _bisect(self, rows: list[outbox.Row], exc: RequestRejected, report: SyncReport) -> bool:
         """A batch the portal refused whole: halve it until the bad item stands alone."""
         if len(rows) == 1:
             reason = exc.text(self.lang)
-            queue.quarantine(self.store, rows[0], reason)
+            outbox.quarantine(self.store, rows[0], reason)
             report.rejected.append((rows[0].tracking_code, reason))
             return True
         middle = len(rows) // 2
@@ -210,7 +221,7 @@ class SyncEngine:
         """
         if report.needs_enrolment or self._cancel.is_set():
             return False
-        due = queue.next_due_at(self.store.db)
+        due = outbox.next_due_at(self.store.db)
         if due is None:
             return False
         due_ts = datetime.fromisoformat(due).timestamp()
@@ -240,7 +251,7 @@ class SyncEngine:
             new_cursor = page.get("cursor")
             if not isinstance(new_cursor, int) or new_cursor < cursor:
                 return  # a confused answer must not move the cursor backwards
-            report.statuses += queue.apply_status_changes(self.store, page["changes"], new_cursor)
+            report.statuses += outbox.apply_status_changes(self.store, page["changes"], new_cursor)
             crash_point("sync.status_applied")
             cursor = new_cursor
             if not page.get("more"):
@@ -275,7 +286,7 @@ class SyncEngine:
 
     def _finish(self, report: SyncReport) -> None:
         try:
-            report.waiting = queue.waiting_count(self.store.db)
+            report.waiting = outbox.waiting_count(self.store.db)
             now = now_iso()
             self.store.state.last_sync_attempt_at = now
             if report.error is None:

@@ -178,7 +178,7 @@ def test_store_errors_are_messages_not_tracebacks(run_kiosk, tmp_path: Path) -> 
 
 def test_queue_command_states_match_the_store() -> None:
     from kiosk.commands import queue
-    from kiosk.store import STATES
+    from kiosk.outbox import STATES
 
     assert queue.STATES == STATES
 

@@ -12,7 +12,7 @@ from kiosk.languages import LANGUAGES, Language
 from kiosk.speech import numbers
 from kiosk.speech.prepare import choices_prompt, prepare_text
 from kiosk.speech.service import SpeechService
-from sync.portal import store as portal_store
+from sync.portal.storage import check_item_fields
 
 
 def test_codes_are_unique_and_the_default_is_offered_to_citizens() -> None:
@@ -105,6 +105,6 @@ def test_the_portal_accepts_exactly_the_registered_languages(new_language: str) 
         "content_hash": "0" * 64,
         "created_at": "2026-03-21T09:30:00+00:00",
     }
-    assert portal_store._check_fields(item) is None
-    problem = portal_store._check_fields({**item, "lang": "de"})
+    assert check_item_fields(item) is None
+    problem = check_item_fields({**item, "lang": "de"})
     assert problem is not None and new_language in problem

@@ -22,9 +22,11 @@ from fastapi import HTTPException
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk import outbox
 from kiosk.store import Store
 from kiosk.wire import canonical_json, content_hash, loads
-from sync import queue, wire
+from sync import wire
+from sync.backoff import retry_delay
 from sync.client import PortalClient
 from sync.portal.app import batch_items
 from sync.portal.store import PortalStore
@@ -95,8 +97,8 @@ def link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Link]:
     joined.close()
 
 
-def _only_queued_row(store: Store) -> queue.Row:
-    rows = [row for batch in queue.iter_batches(store.db, None, 10, 1 << 62) for row in batch]
+def _only_queued_row(store: Store) -> outbox.Row:
+    rows = [row for batch in outbox.iter_batches(store.db, None, 10, 1 << 62) for row in batch]
     assert len(rows) == 1
     return rows[0]
 
@@ -110,7 +112,9 @@ def test_kiosk_and_portal_agree_on_the_content_hash(link: Link, payload: dict[st
     assert item["content_hash"] == sub.content_hash
 
     first = link.client.send_batch([item]).results
-    queue.apply_results(link.store, [row], first, 0)  # settled: the next example starts empty
+    outbox.apply_results(
+        link.store, [row], first, 0, retry_delay()
+    )  # settled: the next example starts empty
     assert [r["outcome"] for r in first] == ["accepted"], first
     stored = link.portal.conn.execute(
         "SELECT payload, content_hash FROM submissions WHERE id = ?", (sub.id,)

@@ -10,7 +10,7 @@ from kiosk import languages
 from kiosk.cliutil import add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
 
-# The outbox states (kiosk.store.STATES), repeated so `kiosk --help` does not import
+# The outbox states (kiosk.outbox.STATES), repeated so `kiosk --help` does not import
 # the store and sqlite-utils; tests/test_cli_core.py keeps the two equal.
 STATES: tuple[str, ...] = ("queued", "sent", "rejected")
 

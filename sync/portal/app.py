@@ -8,7 +8,6 @@ oversized body or a gzip bomb gets 413 and never reaches the database.
 import json
 import logging
 import zlib
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,10 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kiosk.crashpoints import crash_point
-from kiosk.wire import loads
-from sync import bundle as bundle_mod
 from sync import wire
-from sync.portal.store import Device, PortalStore
+from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from sync.portal.storage import Device, PortalStorage, Validator
+from sync.portal.store import PortalStore
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +145,7 @@ def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _answers_validator() -> Callable[[str, dict[str, Any]], str | None]:
+def _answers_validator() -> Validator:
     """kiosk.engine_json.validate_answers as a batch validator (the engine loads only if asked)."""
     from kiosk.engine_json import validate_answers
     from kiosk.form import Form
@@ -203,20 +202,20 @@ async def read_body(request: Request, max_body: int, max_decompressed: int) -> b
 def batch_items(data: bytes) -> list[Any]:
     """The items of a batch body (already gunzipped); 400/413 when it is not one."""
     try:
-        doc = loads(data)  # NaN/Infinity refused: a payload with them has no content hash
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise HTTPException(400, "body is not JSON") from exc
-    items = doc.get("items") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise HTTPException(400, "body must be an object with an 'items' list")
-    if len(items) > wire.MAX_BATCH_ITEMS:
-        raise HTTPException(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
-    return items
+        return parse_batch(data)
+    except Refusal as exc:
+        raise HTTPException(exc.status, exc.detail) from exc
 
 
-def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
-    """The portal over ``data_dir/portal.db``. ``revalidate`` re-checks answers with the form engine."""
-    store = PortalStore(data_dir)
+def create_app(
+    data_dir: Path, *, revalidate: bool = False, store: PortalStorage | None = None
+) -> FastAPI:
+    """The portal over ``store`` (default: SQLite in ``data_dir/portal.db``).
+
+    ``revalidate`` re-checks answers with the form engine.
+    """
+    if store is None:
+        store = PortalStore(data_dir)
     validator = _answers_validator() if revalidate else None
     app = FastAPI(
         title="Mahalla Kiosk reference portal",
@@ -228,10 +227,7 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     def device(authorization: Annotated[str | None, Header()] = None) -> Device:
-        scheme, _, token = (authorization or "").partition(" ")
-        found = (
-            store.device_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
-        )
+        found = bearer_device(store, authorization)
         if found is None:
             raise HTTPException(
                 401,
@@ -265,10 +261,8 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
     def catalog(_device: Authed, if_none_match: Annotated[str | None, Header()] = None) -> Response:
         etag = store.catalog_etag()
         quoted = f'"{etag}"'
-        if if_none_match:
-            offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-            if quoted in offered or "*" in offered:
-                return Response(status_code=304, headers={"ETag": quoted})
+        if etag_matches(etag, if_none_match):
+            return Response(status_code=304, headers={"ETag": quoted})
         return JSONResponse({"etag": etag, "forms": store.forms()}, headers={"ETag": quoted})
 
     @app.post(
@@ -316,20 +310,10 @@ def create_app(data_dir: Path, *, revalidate: bool = False) -> FastAPI:
         # The file itself is gzip; a Content-Encoding on top is also accepted.
         data = await read_body(request, MAX_BUNDLE_BODY, MAX_BUNDLE_DECOMPRESSED)
         try:
-            parsed = bundle_mod.parse(data)
-        except bundle_mod.BundleTooLarge as exc:
-            raise HTTPException(413, str(exc)) from exc
-        except bundle_mod.BundleError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        origin = store.device(parsed.device_id)
-        if origin is None or not bundle_mod.verify_signature(parsed, origin.bundle_key):
-            raise HTTPException(422, "bundle signature does not match its device: refused")
-        if len(parsed.items) > wire.MAX_BUNDLE_ITEMS:
-            raise HTTPException(413, f"more than {wire.MAX_BUNDLE_ITEMS} items in one bundle")
-        results = await run_in_threadpool(
-            store.ingest, origin.id, parsed.items, "bundle", validator
-        )
+            answer = await run_in_threadpool(ingest_bundle, store, data, validator)
+        except Refusal as exc:
+            raise HTTPException(exc.status, exc.detail) from exc
         crash_point("portal.bundle_committed")
-        return {"device_id": origin.id, "results": results}
+        return answer
 
     return app

@@ -11,10 +11,13 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import cliutil
 from kiosk.i18n import tr
+
+if TYPE_CHECKING:
+    from sync.portal.storage import PortalStorage
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +86,14 @@ def portal_dir(args: argparse.Namespace) -> Path:
     return Path(chosen).expanduser() if chosen else cliutil.data_dir(args) / "portal"
 
 
-def _open(args: argparse.Namespace):  # -> PortalStore
+def _open(args: argparse.Namespace) -> PortalStorage:
+    """The portal's storage (SQLite, its only backend today)."""
     from sync.portal.store import PortalStore
 
     return PortalStore(portal_dir(args))
 
 
-def load_bundled_forms(store: Any) -> list[str]:
+def load_bundled_forms(store: PortalStorage) -> list[str]:
     """Put the kiosk's bundled forms in the portal's catalog; returns warnings."""
     from kiosk.catalog import bundled_form_files, load_form_file
 
@@ -153,7 +157,7 @@ def cmd_code(args: argparse.Namespace) -> int:
 
 
 def cmd_set_status(args: argparse.Namespace) -> int:
-    from sync.portal.store import PortalStoreError
+    from sync.portal.storage import PortalStoreError
 
     lang = cliutil.lang(args)
     try:
@@ -208,7 +212,7 @@ def cmd_add_form(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke_device(args: argparse.Namespace) -> int:
-    from sync.portal.store import PortalStoreError
+    from sync.portal.storage import PortalStoreError
 
     lang = cliutil.lang(args)
     try:

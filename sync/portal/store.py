@@ -1,4 +1,4 @@
-"""The reference portal's own SQLite: devices, enrolment codes, forms, submissions.
+"""The SQLite backend of `sync.portal.storage.PortalStorage`: devices, codes, forms, submissions.
 
 Every write that belongs together (a whole batch, an enrolment) is one transaction,
 so a request that fails half way leaves nothing behind. One connection guarded by a
@@ -9,26 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk import languages
 from kiosk.crashpoints import crash_point
 from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso, text_hash
 from sync import wire
+from sync.portal.storage import (
+    STATUSES,
+    UUID_RE,
+    Device,
+    PortalStoreError,
+    Validator,
+    check_item_fields,
+)
 
 DB_NAME = "portal.db"
 CODE_TTL = timedelta(hours=24)
-STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -88,23 +92,6 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 """
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
-NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-class PortalStoreError(Exception):
-    """An admin action that cannot be done (unknown code, bad status); message is clear."""
-
-
-@dataclass(frozen=True)
-class Device:
-    id: str
-    name: str
-    prefix: str
-    bundle_key: bytes
-
 
 def _normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
@@ -115,7 +102,7 @@ def _code_hash(code: str) -> str:
 
 
 class PortalStore:
-    """The portal's data directory: ``<dir>/portal.db``."""
+    """The SQLite `PortalStorage` backend: ``<dir>/portal.db``."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
@@ -301,7 +288,7 @@ class PortalStore:
     # --- submissions -----------------------------------------------------------
 
     def ingest(
-        self, device_id: str, items: list[Any], via: str, validator: Any = None
+        self, device_id: str, items: list[Any], via: str, validator: Validator | None = None
     ) -> list[dict[str, Any]]:
         """Apply a batch in one transaction; one outcome per item, in order.
 
@@ -329,7 +316,12 @@ class PortalStore:
         return results
 
     def _ingest_one(
-        self, conn: sqlite3.Connection, device_id: str, item: Any, via: str, validator: Any
+        self,
+        conn: sqlite3.Connection,
+        device_id: str,
+        item: Any,
+        via: str,
+        validator: Validator | None,
     ) -> dict[str, Any]:
         item_id = item.get("id") if isinstance(item, dict) else None
         if not isinstance(item_id, str) or not UUID_RE.match(item_id):
@@ -342,7 +334,7 @@ class PortalStore:
         def rejected(reason: str) -> dict[str, Any]:
             return {"id": item_id, "outcome": "rejected", "reason": reason}
 
-        problem = _check_fields(item)
+        problem = check_item_fields(item)
         if problem:
             return rejected(problem)
         payload_json, digest = canonical_and_hash(item["payload"])
@@ -492,20 +484,3 @@ class PortalStore:
             "devices": devices,
             "forms": forms,
         }
-
-
-def _check_fields(item: dict[str, Any]) -> str | None:
-    """The first structural problem of an item, or None."""
-    if not isinstance(item.get("payload"), dict):
-        return "payload must be a JSON object"
-    for key in ("tracking_code", "form_id", "form_version", "lang", "content_hash", "created_at"):
-        value = item.get(key)
-        if not isinstance(value, str) or not value or len(value) > 200:
-            return f"{key} must be a non-empty string"
-    if not CODE_RE.match(item["tracking_code"]):
-        return "tracking_code has characters outside A-Z, 0-9 and '-'"
-    if not HASH_RE.match(item["content_hash"]):
-        return "content_hash must be 64 lowercase hex digits"
-    if item["lang"] not in languages.codes():  # one of the kiosk's languages
-        return f"lang must be one of {', '.join(languages.codes())}"
-    return None

@@ -8,8 +8,8 @@ import pytest
 
 from kiosk.wire import content_hash
 from sync import bundle, wire
+from sync.backoff import backoff_delay
 from sync.client import parse_retry_after
-from sync.queue import backoff_delay
 
 
 @pytest.mark.parametrize(

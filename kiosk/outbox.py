@@ -1,0 +1,359 @@
+"""The outbox repository: every SQL statement on the ``outbox`` and ``status`` tables.
+
+The outbox holds each submission from the moment it is queued until the portal
+settled it; the retry schedule (attempts, next_attempt_at, last_error) lives in its
+rows so a restarted kiosk resumes it, and ``status`` keeps what the portal's status
+pull said. `kiosk.store.Store` queues and lists through here; the sync engine reads
+batches and writes outcomes through here. How long to wait before a retry is the
+caller's policy (``delay(attempts) -> seconds``), so the domain holds no sync rule.
+Functions taking ``db`` run inside the caller's transaction; those taking ``store``
+open their own, with one audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kiosk import audit, tracking
+from kiosk.settings import STATUS_CURSOR, get_setting, put_setting
+from kiosk.wire import loads, now_iso
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+STATES: tuple[str, ...] = ("queued", "sent", "rejected")
+SEQ_KEY = "tracking_seq"  # settings key: the last tracking-code sequence number used
+
+# Seconds to wait before the next attempt, given the attempt count it will be.
+Delay = Callable[[int], float]
+
+
+class Store(Protocol):
+    """What the writes need of `kiosk.store.Store` (named so, not imported: no cycle)."""
+
+    def transaction(self) -> AbstractContextManager[Database]: ...
+
+
+COLUMNS = (
+    "rowid, id, tracking_code, form_id, form_version, lang, payload, content_hash, "
+    "size_bytes, operator_id, consent, created_at"
+)
+LISTED = (
+    "id, tracking_code, form_id, form_version, lang, content_hash, size_bytes,"
+    " operator_id, consent, created_at, state, attempts, next_attempt_at,"
+    " last_error, outcome, reason, application_number, sent_at"
+)
+STATUS_KEYS = (
+    "tracking_code form_id form_version created_at state outcome reason application_number sent_at"
+).split()
+
+
+@dataclass(frozen=True)
+class Row:
+    """A queued row as the sync engine reads it (payload still text)."""
+
+    rowid: int
+    id: str
+    tracking_code: str
+    size_bytes: int
+    fields: tuple[Any, ...]
+
+    def item(self) -> dict[str, Any]:
+        """The protocol item (payload parsed only now, for rows actually sent)."""
+        _, id_, code, form_id, version, lang, payload, digest, _, operator, consent, created = (
+            self.fields
+        )
+        return {
+            "id": id_,
+            "tracking_code": code,
+            "form_id": form_id,
+            "form_version": version,
+            "lang": lang,
+            "payload": loads(payload),
+            "content_hash": digest,
+            "created_at": created,
+            "consent": bool(consent),
+            "operator_id": operator,
+        }
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """What `add` queues: the canonical payload and its hash, already made."""
+
+    id: str
+    form_id: str
+    form_version: str
+    lang: str
+    payload: str
+    content_hash: str
+    operator_id: int | None
+    consent: bool
+    created_at: str
+
+
+# --- the kiosk side: queueing and listing -----------------------------------------
+
+
+def add(db: Database, row: NewRow, prefix: str) -> str:
+    """Queue ``row`` under the next free tracking code with ``prefix``; returns the code."""
+    seq = int(get_setting(db, SEQ_KEY) or 0)
+    while True:
+        seq += 1
+        code = tracking.new_code(prefix, seq)
+        if not db.execute("SELECT 1 FROM outbox WHERE tracking_code = ?", [code]).fetchone():
+            break
+    put_setting(db, SEQ_KEY, str(seq))
+    db.execute(
+        "INSERT INTO outbox (id, tracking_code, form_id, form_version, lang, payload,"
+        " content_hash, size_bytes, operator_id, consent, created_at, state,"
+        " attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " 'queued', 0, ?)",
+        [
+            row.id,
+            code,
+            row.form_id,
+            row.form_version,
+            row.lang,
+            row.payload,
+            row.content_hash,
+            len(row.payload.encode("utf-8")),
+            row.operator_id,
+            1 if row.consent else 0,
+            row.created_at,
+            row.created_at,
+        ],
+    )
+    return code
+
+
+def listing(
+    db: Database, state: str | None, limit: int | None, include_payload: bool
+) -> list[dict[str, Any]]:
+    """Rows oldest first (payload left out unless asked for)."""
+    sql = f"SELECT {'*' if include_payload else LISTED} FROM outbox"
+    params: list[Any] = []
+    if state is not None:
+        sql += " WHERE state = ?"
+        params.append(state)
+    sql += " ORDER BY created_at, rowid"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return list(db.query(sql, params))
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Rows per state; every state present (0 when none)."""
+    result = dict.fromkeys(STATES, 0)
+    # Kept by triggers (migration 2): no scan of the outbox.
+    for state, n in db.execute("SELECT state, n FROM outbox_counts"):
+        result[state] = n
+    return result
+
+
+def oldest_unsent_at(db: Database) -> str | None:
+    """created_at of the oldest queued submission, or None when all are sent."""
+    row = db.execute("SELECT MIN(created_at) FROM outbox WHERE state = 'queued'").fetchone()
+    return row[0] if row else None
+
+
+def status(db: Database, code: str) -> dict[str, Any] | None:
+    """What the outbox and the pulled status say about a (normalised) code; None if nothing.
+
+    Keys: STATUS_KEYS from the outbox, then portal_status, note, status_updated_at.
+    """
+    sent = db.execute(
+        f"SELECT {', '.join(STATUS_KEYS)} FROM outbox WHERE tracking_code = ?", [code]
+    ).fetchone()
+    pulled = db.execute(
+        "SELECT status, application_number, note, updated_at FROM status WHERE tracking_code = ?",
+        [code],
+    ).fetchone()
+    if sent is None and pulled is None:
+        return None
+    result: dict[str, Any] = dict.fromkeys(STATUS_KEYS)
+    result["tracking_code"] = code
+    if sent is not None:
+        result.update(zip(STATUS_KEYS, sent, strict=True))
+    result["portal_status"] = result["note"] = result["status_updated_at"] = None
+    if pulled is not None:
+        portal_status, number, note, updated = pulled
+        result["portal_status"] = portal_status
+        result["note"] = note
+        result["status_updated_at"] = updated
+        result["application_number"] = number or result["application_number"]
+    return result
+
+
+# --- the sync side: batches, outcomes, the retry schedule -------------------------
+
+
+def pending_totals(db: Database, due_before: str | None) -> tuple[int, int]:
+    """(items, payload bytes) queued, only those due by ``due_before`` unless None."""
+    sql = "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM outbox WHERE state = 'queued'"
+    params: list[Any] = []
+    if due_before is not None:
+        sql += " AND next_attempt_at <= ?"
+        params.append(due_before)
+    n, size = db.execute(sql, params).fetchone()
+    return int(n), int(size)
+
+
+def waiting_count(db: Database) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'queued'").fetchone()[0])
+
+
+def next_due_at(db: Database) -> str | None:
+    row = db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'").fetchone()
+    return row[0] if row else None
+
+
+def iter_batches(
+    db: Database, due_before: str | None, max_items: int, max_bytes: int
+) -> Iterator[list[Row]]:
+    """Queued rows in rowid order, cut into batches bounded by count and payload bytes.
+
+    Keyset pagination on rowid keeps memory flat however long the queue is. Each
+    batch is read after the previous one was settled, so outcomes are always seen.
+    A single row larger than ``max_bytes`` goes alone.
+    """
+    last = 0
+    while True:
+        sql = f"SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND rowid > ?"
+        params: list[Any] = [last]
+        if due_before is not None:
+            sql += " AND next_attempt_at <= ?"
+            params.append(due_before)
+        sql += " ORDER BY rowid LIMIT ?"
+        params.append(max_items)
+        rows = db.execute(sql, params).fetchall()
+        if not rows:
+            return
+        batch: list[Row] = []
+        size = 0
+        for raw in rows:
+            row = Row(int(raw[0]), raw[1], raw[2], int(raw[8]), tuple(raw))
+            if batch and size + row.size_bytes > max_bytes:
+                break
+            batch.append(row)
+            size += row.size_bytes
+        last = batch[-1].rowid
+        yield batch
+
+
+def apply_results(
+    store: Store,
+    batch: list[Row],
+    results: list[dict[str, Any]],
+    bytes_sent: int,
+    delay: Delay,
+) -> dict[str, Any]:
+    """Write the portal's per-item outcomes in one transaction; returns a summary.
+
+    accepted/duplicate -> sent (with the application number); rejected/conflict ->
+    rejected with the portal's reason. An item the portal did not answer for stays
+    queued with a retry after ``delay``, so nothing is ever dropped.
+    """
+    by_id = {r.get("id"): r for r in results if isinstance(r.get("id"), str)}
+    now = datetime.now(UTC)
+    stamp = now_iso(now)
+    summary: dict[str, Any] = {"accepted": 0, "duplicate": 0, "rejected": [], "unanswered": 0}
+    with store.transaction() as db:
+        for row in batch:
+            result = by_id.get(row.id)
+            outcome = result.get("outcome") if result else None
+            if result is not None and outcome in ("accepted", "duplicate"):
+                number = result.get("application_number")
+                db.execute(
+                    "UPDATE outbox SET state = 'sent', outcome = ?, application_number = ?, "
+                    "sent_at = ?, attempts = attempts + 1, last_error = NULL, reason = NULL "
+                    "WHERE id = ? AND state = 'queued'",
+                    [outcome, number if isinstance(number, str) else None, stamp, row.id],
+                )
+                summary[outcome] += 1
+            elif result is not None and outcome in ("rejected", "conflict"):
+                reason = str(result.get("reason") or outcome)[:1000]
+                db.execute(
+                    "UPDATE outbox SET state = 'rejected', outcome = ?, reason = ?, "
+                    "attempts = attempts + 1, last_error = NULL WHERE id = ? AND state = 'queued'",
+                    [outcome, reason, row.id],
+                )
+                summary["rejected"].append((row.tracking_code, reason, outcome))
+            else:
+                _reschedule(db, [row.id], "no outcome from the portal for this item", delay, now)
+                summary["unanswered"] += 1
+        audit.append(
+            db,
+            "sync",
+            "sync_batch",
+            f"{len(batch)} items",
+            {
+                "accepted": summary["accepted"],
+                "duplicate": summary["duplicate"],
+                "rejected": [[code, outcome] for code, _, outcome in summary["rejected"]],
+                "unanswered": summary["unanswered"],
+                "bytes_sent": bytes_sent,
+            },
+        )
+    return summary
+
+
+def _reschedule(db: Database, ids: list[str], error: str, delay: Delay, now: datetime) -> None:
+    for item_id in ids:
+        row = db.execute("SELECT attempts FROM outbox WHERE id = ?", [item_id]).fetchone()
+        attempts = int(row[0]) + 1 if row else 1
+        db.execute(
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? "
+            "WHERE id = ? AND state = 'queued'",
+            [attempts, now_iso(now + timedelta(seconds=delay(attempts))), error[:1000], item_id],
+        )
+
+
+def schedule_retry(store: Store, batch: list[Row], error: str, delay: Delay) -> None:
+    """A batch that failed as a whole: bump each row's attempts and next_attempt_at."""
+    with store.transaction() as db:
+        _reschedule(db, [r.id for r in batch], error, delay, datetime.now(UTC))
+        audit.append(db, "sync", "sync_retry", f"{len(batch)} items", {"error": error[:200]})
+
+
+def quarantine(store: Store, row: Row, reason: str) -> None:
+    """Refuse one item locally after the portal refused the request carrying only it."""
+    with store.transaction() as db:
+        db.execute(
+            "UPDATE outbox SET state = 'rejected', outcome = 'rejected', reason = ?, "
+            "attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+            [reason[:1000], row.id],
+        )
+        audit.append(db, "sync", "sync_quarantine", row.tracking_code, {"reason": reason[:200]})
+
+
+def apply_status_changes(store: Store, changes: list[dict[str, Any]], cursor: int) -> int:
+    """Upsert pulled statuses and advance the cursor in one transaction."""
+    applied = 0
+    with store.transaction() as db:
+        for change in changes:
+            code = change.get("tracking_code")
+            state = change.get("status")
+            if not isinstance(code, str) or not isinstance(state, str):
+                continue
+            db.execute(
+                "INSERT INTO status (tracking_code, status, application_number, note, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tracking_code) DO UPDATE SET "
+                "status = excluded.status, application_number = excluded.application_number, "
+                "note = excluded.note, updated_at = excluded.updated_at",
+                [
+                    code,
+                    state,
+                    change.get("application_number"),
+                    change.get("note"),
+                    str(change.get("updated_at") or now_iso()),
+                ],
+            )
+            applied += 1
+        put_setting(db, STATUS_CURSOR, str(cursor))
+    return applied

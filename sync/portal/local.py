@@ -1,0 +1,87 @@
+"""The in-process `sync.transport.Transport`: the portal's own logic, no HTTP.
+
+It calls what the HTTP app calls (`sync.portal.rules`, the `PortalStorage`) with the
+same request bytes (a batch is encoded as the HTTP client sends it and parsed as the
+app does), and raises the transport errors the HTTP client raises for the same
+answer. Tools and tests get a real portal without a server process; the contract
+tests run against both transports to keep them the same.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from sync.portal.storage import Device, PortalStorage, Validator
+from sync.transport import BatchResult, encode_batch, not_accepted, refused
+
+MAX_SINCE = 2**62  # the app's bounds on /status query parameters
+MAX_LIMIT = 1000
+
+
+class LocalTransport:
+    """One device token against a `PortalStorage` in this process.
+
+    The storage is the caller's: `close` leaves it open.
+    """
+
+    def __init__(
+        self, store: PortalStorage, token: str | None = None, *, validator: Validator | None = None
+    ) -> None:
+        self.store = store
+        self.token = token
+        self.validator = validator
+
+    def __enter__(self) -> LocalTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to release: the storage belongs to the caller."""
+
+    def _device(self) -> Device:
+        found = bearer_device(self.store, f"Bearer {self.token}" if self.token else None)
+        if found is None:
+            raise not_accepted()
+        return found
+
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
+        # The bounds of the app's EnrollRequest model.
+        if not 1 <= len(code) <= 64 or not 1 <= len(name) <= 200 or len(device_id or "") > 64:
+            raise refused(422, "code, name or device_id of the wrong length")
+        result = self.store.enroll(code, name, device_id)
+        if result is None:
+            raise refused(403, "enrolment code unknown, already used or expired")
+        return result
+
+    def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
+        device = self._device()
+        body = encode_batch(items)
+        try:
+            parsed = parse_batch(gzip.decompress(body))
+        except Refusal as exc:
+            raise refused(exc.status, exc.detail) from exc
+        return BatchResult(self.store.ingest(device.id, parsed, "sync", self.validator), len(body))
+
+    def status(self, since: int, limit: int = 500) -> dict[str, Any]:
+        device = self._device()
+        if not 0 <= since <= MAX_SINCE or not 1 <= limit <= MAX_LIMIT:
+            raise refused(422, f"since must be 0-{MAX_SINCE} and limit 1-{MAX_LIMIT}")
+        return self.store.status_changes(device.id, since, limit)
+
+    def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
+        self._device()
+        current = self.store.catalog_etag()
+        if etag_matches(current, f'"{etag}"' if etag else None):
+            return None
+        return {"etag": current, "forms": self.store.forms()}
+
+    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+        self._device()
+        try:
+            return ingest_bundle(self.store, data, self.validator)
+        except Refusal as exc:
+            raise refused(exc.status, exc.detail) from exc

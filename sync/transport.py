@@ -1,0 +1,105 @@
+"""What the sync engine needs from a portal, whatever carries it.
+
+`Transport` is the protocol v1 conversation (docs/sync-protocol.md) as calls:
+`sync.client.PortalClient` speaks it over HTTP, `sync.portal.local.LocalTransport`
+in-process against the portal's storage. Every failure is one of three errors so the
+engine decides without knowing the carrier: `AuthError` (enrol again),
+`RetryableError` (back off, honouring ``retry_after``) and `RequestRejected` (this
+request will never succeed as it is; ``http_status`` says why, in HTTP's terms).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kiosk.errors import TranslatableError
+from kiosk.i18n import N_
+
+
+class PortalError(TranslatableError):
+    """Base of transport errors; ``msgid`` + ``kwargs`` make the message in any language."""
+
+
+class AuthError(PortalError):
+    """401: the token is unknown or revoked; the kiosk must be enrolled again."""
+
+
+class RetryableError(PortalError):
+    """Try again later; ``retry_after`` is the portal's Retry-After in seconds, if any."""
+
+    def __init__(self, msgid: str, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(msgid, **kwargs)
+        self.retry_after = retry_after
+
+
+class RequestRejected(PortalError):
+    """A 4xx other than 401/429: the request as sent will never be accepted."""
+
+    def __init__(self, msgid: str, http_status: int, **kwargs: object) -> None:
+        super().__init__(msgid, **kwargs)
+        self.http_status = http_status
+
+
+def not_accepted() -> AuthError:
+    """The portal does not know (or revoked) this kiosk's token."""
+    return AuthError(
+        N_(
+            "The portal no longer accepts this kiosk. Enrol it again: "
+            "kiosk enroll --portal URL --code CODE"
+        )
+    )
+
+
+def refused(status: int, detail: str) -> RequestRejected:
+    """The portal refused the request with ``status`` (a 4xx) and said why."""
+    return RequestRejected(
+        N_("The portal refused the request (HTTP {status}): {detail}"),
+        status,
+        status=status,
+        detail=detail,
+    )
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The portal's per-item outcomes, in the items' order, and the request's size."""
+
+    results: list[dict[str, Any]]
+    bytes_sent: int
+
+
+def encode_batch(items: list[dict[str, Any]]) -> bytes:
+    """A batch request body as sent: compact JSON, gzip (its length is ``bytes_sent``)."""
+    raw = json.dumps({"items": items}, ensure_ascii=False, separators=(",", ":")).encode()
+    return gzip.compress(raw, compresslevel=6, mtime=0)
+
+
+class Transport(Protocol):
+    """One portal, one device token: the calls of sync protocol v1."""
+
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
+        """Spend an enrolment code: {device_id, token, device_prefix}."""
+        ...
+
+    def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
+        """Deliver one batch; one result per item ({id, outcome, ...}), in order."""
+        ...
+
+    def status(self, since: int, limit: int = 500) -> dict[str, Any]:
+        """Status changes after cursor ``since``: {changes, cursor, more}."""
+        ...
+
+    def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
+        """The catalog {etag, forms}, or None when unchanged since ``etag``."""
+        ...
+
+    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+        """Deliver a bundle file as it is: {device_id, results}."""
+        ...
+
+    def close(self) -> None:
+        """Release what the transport holds (connections); it is not used afterwards."""
+        ...

@@ -1,0 +1,192 @@
+"""The `Transport` contract, run against both transports (huey's StorageTests pattern).
+
+`TransportContract` holds the tests; each subclass says how to reach a portal: over
+HTTP to a real `kiosk portal serve` on 127.0.0.1, or in-process over the portal's
+storage. What the sync engine sees must not depend on which one it was given.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.wire import content_hash, now_iso
+from sync.client import PortalClient
+from sync.portal.local import LocalTransport
+from sync.portal.process import PortalProcess
+from sync.portal.storage import PortalStorage
+from sync.portal.store import PortalStore
+from sync.transport import AuthError, RequestRejected, Transport
+from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, TEST_FORM_VERSION, add_test_form
+
+Connect = Callable[[str | None], Transport]
+
+
+def item(n: int = 0, **changes: Any) -> dict[str, Any]:
+    """A valid batch item for the test form, with its own id and tracking code."""
+    payload = {"full_name": f"Aliyev Vali {n}", "n": n}
+    base = {
+        "id": str(uuid.uuid4()),
+        "tracking_code": "T-" + uuid.uuid4().hex[:12].upper(),
+        "form_id": TEST_FORM_ID,
+        "form_version": TEST_FORM_VERSION,
+        "lang": "uz_Latn",
+        "payload": payload,
+        "content_hash": content_hash(payload),
+        "created_at": now_iso(),
+        "consent": True,
+        "operator_id": None,
+    }
+    return {**base, **changes}
+
+
+class TransportContract:
+    """Subclasses provide the fixtures ``admin`` (the portal's storage) and ``connect``."""
+
+    @pytest.fixture
+    def enrolled(self, admin: PortalStorage, connect: Connect) -> Transport:
+        answer = connect(None).enroll(admin.create_enrolment_code(), "contract kiosk")
+        assert set(answer) >= {"device_id", "token", "device_prefix"}
+        return connect(answer["token"])
+
+    def test_accepted(self, enrolled: Transport) -> None:
+        sent = item()
+        result = enrolled.send_batch([sent])
+        assert result.bytes_sent > 0
+        [answer] = result.results
+        assert (answer["index"], answer["id"], answer["outcome"]) == (0, sent["id"], "accepted")
+        assert answer["application_number"].startswith("MK-")
+
+    def test_duplicate_keeps_the_application_number(self, enrolled: Transport) -> None:
+        sent = item()
+        first = enrolled.send_batch([sent]).results[0]
+        again = enrolled.send_batch([sent]).results[0]
+        assert again["outcome"] == "duplicate"
+        assert again["application_number"] == first["application_number"]
+
+    def test_conflict_on_the_same_id_with_other_answers(self, enrolled: Transport) -> None:
+        sent = item(1)
+        enrolled.send_batch([sent])
+        changed = {"full_name": "Someone else", "n": 2}
+        other = {**sent, "payload": changed, "content_hash": content_hash(changed)}
+        [answer] = enrolled.send_batch([other]).results
+        assert answer["outcome"] == "conflict" and answer["reason"]
+
+    def test_rejected_items_say_why_and_the_rest_is_applied(self, enrolled: Transport) -> None:
+        good = item()
+        bad_hash = item(content_hash="0" * 64)
+        unknown = item(form_id="no_such_form")
+        results = enrolled.send_batch([bad_hash, good, unknown]).results
+        assert [r["outcome"] for r in results] == ["rejected", "accepted", "rejected"]
+        assert "content hash" in results[0]["reason"]
+        assert "unknown form" in results[2]["reason"]
+
+    def test_too_many_items_is_refused_whole(self, enrolled: Transport) -> None:
+        with pytest.raises(RequestRejected) as refused:
+            enrolled.send_batch([{"id": "x"}] * 1001)
+        assert refused.value.http_status == 413
+
+    def test_status_pages_with_a_cursor(
+        self, enrolled: Transport, admin: PortalStorage, connect: Connect
+    ) -> None:
+        sent = [item(n) for n in range(3)]
+        enrolled.send_batch(sent)
+        for one in sent:
+            admin.set_status(one["tracking_code"], "approved", note="ok")
+        first = enrolled.status(0, limit=4)
+        assert len(first["changes"]) == 4 and first["more"] is True
+        second = enrolled.status(first["cursor"], limit=4)
+        assert len(second["changes"]) == 2 and second["more"] is False
+        assert second["cursor"] > first["cursor"]
+        changes = first["changes"] + second["changes"]
+        assert [c["status"] for c in changes] == ["received"] * 3 + ["approved"] * 3
+        assert {c["tracking_code"] for c in changes} == {s["tracking_code"] for s in sent}
+        assert changes[-1]["note"] == "ok"
+        rest = enrolled.status(second["cursor"])
+        assert rest == {"changes": [], "cursor": second["cursor"], "more": False}
+        # Another device sees none of them.
+        other = connect(None).enroll(admin.create_enrolment_code(), "other kiosk")
+        assert connect(other["token"]).status(0)["changes"] == []
+
+    def test_catalog_etag_and_not_modified(self, enrolled: Transport, admin: PortalStorage) -> None:
+        catalog = enrolled.catalog()
+        assert catalog is not None
+        assert (TEST_FORM_ID, TEST_FORM_VERSION) in {
+            (f["form_id"], f["version"]) for f in catalog["forms"]
+        }
+        assert enrolled.catalog(catalog["etag"]) is None
+        version = "v" + uuid.uuid4().hex[:8]
+        admin.add_form(
+            TEST_FORM_ID, version, "test", {**TEST_FORM_SPEC, "version": version}, "admin"
+        )
+        newer = enrolled.catalog(catalog["etag"])
+        assert newer is not None and newer["etag"] != catalog["etag"]
+        assert enrolled.catalog(newer["etag"]) is None
+
+    def test_unknown_or_revoked_token_is_an_auth_failure(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        stranger = connect("not-a-token")
+        for call in (
+            lambda: stranger.send_batch([item()]),
+            lambda: stranger.status(0),
+            lambda: stranger.catalog(),
+        ):
+            with pytest.raises(AuthError):
+                call()
+        answer = connect(None).enroll(admin.create_enrolment_code(), "revoked kiosk")
+        admin.revoke_device(answer["device_id"])
+        with pytest.raises(AuthError):
+            connect(answer["token"]).send_batch([item()])
+
+    def test_an_enrolment_code_is_spent_once(self, admin: PortalStorage, connect: Connect) -> None:
+        code = admin.create_enrolment_code()
+        connect(None).enroll(code, "first")
+        with pytest.raises(RequestRejected) as refused:
+            connect(None).enroll(code, "second")
+        assert refused.value.http_status == 403
+
+
+class TestHttpTransport(TransportContract):
+    """`PortalClient` against a real `kiosk portal serve` (the module's portal)."""
+
+    @pytest.fixture
+    def admin(self, portal: PortalProcess) -> Iterator[PortalStorage]:
+        store = PortalStore(portal.data_dir)  # a second connection: WAL lets both work
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @pytest.fixture
+    def connect(self, portal: PortalProcess) -> Iterator[Connect]:
+        opened: list[PortalClient] = []
+
+        def make(token: str | None) -> Transport:
+            opened.append(PortalClient(portal.url, token))
+            return opened[-1]
+
+        yield make
+        for client in opened:
+            client.close()
+
+
+class TestLocalTransport(TransportContract):
+    """`LocalTransport` over the portal's SQLite storage in this process."""
+
+    @pytest.fixture
+    def admin(self, tmp_path: Path) -> Iterator[PortalStorage]:
+        add_test_form(tmp_path / "portal")
+        store = PortalStore(tmp_path / "portal")
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @pytest.fixture
+    def connect(self, admin: PortalStorage) -> Connect:
+        return lambda token: LocalTransport(admin, token)

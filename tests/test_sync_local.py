@@ -1,0 +1,38 @@
+"""The sync engine over the in-process transport: a whole sync without a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.store import Store
+from sync.engine import SyncEngine
+from sync.portal.local import LocalTransport
+from sync.portal.store import PortalStore
+from tests.integration.synckit import add_test_form, queue_submissions
+
+
+def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Path) -> None:
+    add_test_form(tmp_path / "portal")
+    portal = PortalStore(tmp_path / "portal")
+    try:
+        answer = LocalTransport(portal).enroll(portal.create_enrolment_code(), "local kiosk")
+        with Store.open(tmp_path / "kiosk") as store:
+            store.set_setting("device_prefix", answer["device_prefix"])
+            codes = queue_submissions(store, 3)
+            transport = LocalTransport(portal, answer["token"])
+            report = SyncEngine(store, transport).run()
+            assert (report.sent, report.waiting, report.error) == (3, 0, None)
+            assert report.statuses == 3 and report.forms_updated == 1
+            portal.set_status(codes[0], "approved", "ready")
+            again = SyncEngine(store, transport).run()
+            assert (again.sent, again.statuses, again.forms_updated) == (0, 1, 0)
+            status = store.status(codes[0])
+            assert status is not None
+            assert (status["state"], status["portal_status"], status["note"]) == (
+                "sent",
+                "approved",
+                "ready",
+            )
+        assert portal.stats(answer["device_id"])["submissions"] == 3
+    finally:
+        portal.close()
