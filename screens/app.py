@@ -17,15 +17,13 @@ import sys
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.theme import Theme
 from textual.widgets import Button
 
 from kiosk import languages
@@ -34,84 +32,15 @@ from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
+from screens.messages import Connectivity, QueueChanged, SyncFinished
+from screens.names import SCREEN_TYPES, ScreenName
+from screens.themes import CONTRAST_THEME, CONTRAST_THEME_DEF, DEFAULT_THEME, KIOSK_THEME
 
 if TYPE_CHECKING:
     from kiosk.store import StoreError
     from screens.visit import Visit
 
 logger = logging.getLogger(__name__)
-
-ScreenName = Literal[
-    "start",
-    "resume",
-    "services",
-    "question",
-    "review",
-    "receipt",
-    "status",
-    "operator_login",
-    "dashboard",
-    "idle",
-]
-
-DEFAULT_THEME = "kiosk"
-CONTRAST_THEME = "kiosk-contrast"
-
-# Light, calm and readable: dark text on a warm light ground, strong blue for actions.
-KIOSK_THEME = Theme(
-    name=DEFAULT_THEME,
-    primary="#1d4f91",
-    secondary="#2f6f4f",
-    accent="#b35c00",
-    warning="#8a5a00",
-    error="#b00020",
-    success="#1e6b35",
-    foreground="#111111",
-    background="#f4f1ea",
-    surface="#fffdf8",
-    panel="#e2ddd0",
-    dark=False,
-)
-# Black and white with yellow focus, for low vision (WCAG AAA contrast everywhere).
-CONTRAST_THEME_DEF = Theme(
-    name=CONTRAST_THEME,
-    primary="#ffff00",
-    secondary="#00ffff",
-    accent="#ffff00",
-    warning="#ffff00",
-    error="#ff6060",
-    success="#00ff00",
-    foreground="#ffffff",
-    background="#000000",
-    surface="#000000",
-    panel="#1a1a1a",
-    dark=True,
-)
-
-
-class Connectivity(Message):
-    """The probe's finding: ``online`` is None when no portal is configured."""
-
-    def __init__(self, online: bool | None) -> None:
-        super().__init__()
-        self.online = online
-
-
-class SyncFinished(Message):
-    """A sync run ended; ``error`` is a short reason when it failed."""
-
-    def __init__(self, report: Any = None, error: str | None = None) -> None:
-        super().__init__()
-        self.report = report
-        self.error = error
-
-
-class QueueChanged(Message):
-    """Counts of the outbox by state."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.counts = counts
 
 
 class KioskApp(App[int]):
@@ -127,22 +56,7 @@ class KioskApp(App[int]):
         Binding("f5", "next_lang", show=False, priority=True),
     ]
 
-    # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
-    # one: an installed SCREENS entry lives on, and would keep one citizen's state for
-    # the next. Named as "module:Class" and imported on first use, so that start-up
-    # loads only the first screen's module (and the app imports no screen module).
-    SCREEN_TYPES: ClassVar[dict[ScreenName, str]] = {
-        "start": "screens.start:StartScreen",
-        "resume": "screens.start:ResumeScreen",
-        "services": "screens.services:ServicesScreen",
-        "question": "screens.question:QuestionScreen",
-        "review": "screens.review:ReviewScreen",
-        "receipt": "screens.receipt:ReceiptScreen",
-        "status": "screens.status:StatusScreen",
-        "operator_login": "screens.operator_login:OperatorLoginScreen",
-        "dashboard": "screens.dashboard:DashboardScreen",
-        "idle": "screens.idle:IdleWarningScreen",
-    }
+    SCREEN_TYPES: ClassVar[dict[ScreenName, str]] = SCREEN_TYPES
 
     lang: reactive[str] = reactive(DEFAULT_LANG)
     online: reactive[bool | None] = reactive(None)

@@ -1,0 +1,35 @@
+"""Every screen by name: the app opens screens by these names, never by importing them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ScreenName = Literal[
+    "start",
+    "resume",
+    "services",
+    "question",
+    "review",
+    "receipt",
+    "status",
+    "operator_login",
+    "dashboard",
+    "idle",
+]
+
+# Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
+# one: an installed SCREENS entry lives on, and would keep one citizen's state for
+# the next. Named as "module:Class" and imported on first use, so that start-up
+# loads only the first screen's module (and the app imports no screen module).
+SCREEN_TYPES: dict[ScreenName, str] = {
+    "start": "screens.start:StartScreen",
+    "resume": "screens.start:ResumeScreen",
+    "services": "screens.services:ServicesScreen",
+    "question": "screens.question:QuestionScreen",
+    "review": "screens.review:ReviewScreen",
+    "receipt": "screens.receipt:ReceiptScreen",
+    "status": "screens.status:StatusScreen",
+    "operator_login": "screens.operator_login:OperatorLoginScreen",
+    "dashboard": "screens.dashboard:DashboardScreen",
+    "idle": "screens.idle:IdleWarningScreen",
+}
