@@ -12,6 +12,7 @@ Versions are never overwritten by newer ones: drafts and outbox rows name
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import re
@@ -330,7 +331,7 @@ class Catalog:
             raise UnknownForm(form_id, version)
         return self._form(form_id, row[0], row[1])
 
-    def versions(self, form_id: str) -> list[str]:
+    def versions(self, form_id: str) -> builtins.list[str]:
         """Every cached version of a form, oldest first."""
         with self.store.guard():
             rows = self.store.db.execute(
@@ -338,7 +339,7 @@ class Catalog:
             ).fetchall()
         return sorted((r[0] for r in rows), key=version_key)
 
-    def categories(self) -> list[str]:
+    def categories(self) -> builtins.list[str]:
         """The categories of the active forms, sorted."""
         with self.store.guard():
             rows = self.store.db.execute(

@@ -6,11 +6,21 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from kiosk.config import ENV_LANG, OPTIONS, KioskConfig, load_config, resolve_data_dir
 from kiosk.i18n import DEFAULT_LANG, LANGS
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
+
+# What `add_subparsers()` returns: argparse gives it no public name. A string, since
+# the class is not subscriptable at run time.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+# A command's handler: the parsed arguments in, the exit code out.
+Handler: TypeAlias = Callable[[argparse.Namespace], int]
 
 
 def add_common(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
@@ -34,7 +44,9 @@ def add_common(parser: argparse.ArgumentParser, *, top_level: bool = False) -> N
     )
 
 
-def add_command(sub: Any, name: str, help: str, handler: Any) -> argparse.ArgumentParser:
+def add_command(
+    sub: Subcommands, name: str, help: str, handler: Handler
+) -> argparse.ArgumentParser:
     """A subcommand with the common options and its handler attached."""
     parser = sub.add_parser(name, help=help, description=help)
     add_common(parser)
@@ -58,13 +70,13 @@ def config(args: argparse.Namespace) -> KioskConfig:
     return load_config(data_dir(args), flags)
 
 
-def open_store(args: argparse.Namespace):  # -> kiosk.store.Store
+def open_store(args: argparse.Namespace) -> Store:
     from kiosk.store import Store
 
     return Store.open(data_dir(args))
 
 
-def print_json(obj: Any) -> None:
+def print_json(obj: object) -> None:
     json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
 

@@ -99,7 +99,9 @@ class Evaluator:
 
     def is_required(self, q: Question, scope: Scope) -> bool:
         """Whether `q` must be answered now (`required` may be an expression)."""
-        return bool(q.required) and q.is_input and self.eval_bool(q.required, scope)
+        if not q.required or not q.is_input:
+            return False
+        return self.eval_bool(q.required, scope)
 
     def accepts(self, q: Question, scope: Scope, value: Any) -> bool:
         """Whether `value` passes `q`'s constraint (a broken constraint refuses)."""
@@ -117,7 +119,7 @@ class Evaluator:
                 resolve,
                 current=choice.name,
                 today=self.today,
-                resolve_bare=lambda col, c=columns: c.get(col),
+                resolve_bare=columns.get,
             )
             try:
                 if expr.to_bool(expr.evaluate(q.choice_filter, ctx)):

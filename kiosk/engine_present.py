@@ -68,7 +68,11 @@ class Presenter:
             return next((c.label(lang) for c in q.choices if c.name == value), str(value))
         if q.type == "select_multiple" and isinstance(value, list):
             labels = {c.name: c.label(lang) for c in q.choices}
-            return ", ".join(labels.get(v, str(v)) for v in value if isinstance(v, str | int))
+            return ", ".join(
+                labels.get(v, v) if isinstance(v, str) else str(v)
+                for v in value
+                if isinstance(v, str | int)
+            )
         if isinstance(value, dt.date):
             return format_date(value, lang)
         if q.type == "acknowledge" and value == ACK:

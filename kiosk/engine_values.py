@@ -207,7 +207,7 @@ def has_type(qtype: str, value: Any) -> bool:
         # A damaged draft may hold [None, 1] or [[]]: only a list of names is a value.
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if qtype == "acknowledge":
-        return value == ACK
+        return isinstance(value, str) and value == ACK
     return isinstance(value, str)
 
 

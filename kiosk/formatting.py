@@ -87,7 +87,7 @@ def _whole_soum(amount: int | float | Decimal | str) -> Decimal:
 @cache
 def _sum_pattern(lang: str) -> str:
     # The locale's own currency pattern with the decimals removed: UI sums are whole.
-    pattern = babel_locale(lang).currency_formats["standard"].pattern
+    pattern: str = babel_locale(lang).currency_formats["standard"].pattern
     return pattern.split(";")[0].replace("0.00", "0")
 
 

@@ -140,7 +140,7 @@ def lock_period(failures: int) -> timedelta:
     if failures < MAX_FAILURES:
         return timedelta(0)
     doublings = min(failures - MAX_FAILURES, 20)  # 2**20 minutes is past the cap already
-    return min(LOCK_BASE * 2**doublings, LOCK_MAX)
+    return min(LOCK_BASE * (1 << doublings), LOCK_MAX)
 
 
 def login(store: Store, name: str, pin: str, now: datetime | None = None) -> LoginResult:

@@ -88,7 +88,7 @@ def scramble(seq: int, width: int) -> list[int]:
     is invertible digit by digit; one pass upward and one downward make every output
     digit depend on every input digit.
     """
-    n = BASE**width
+    n: int = BASE**width
     ds = _digits((seq * _MUL + _ADD) % n, width)
     acc = 0
     for i in range(width):  # upward
@@ -115,7 +115,7 @@ def unscramble(ds: list[int]) -> int:
         out = ds[i]
         ds[i] = (out - acc * 7 - i - 3) % BASE
         acc += out
-    n = BASE**width
+    n: int = BASE**width
     return ((_undigits(ds) - _ADD) * pow(_MUL, -1, n)) % n
 
 
@@ -181,7 +181,7 @@ def format_code(code: str) -> str:
     """
     canon = normalize(code) or code
     body, check = canon[:-1], canon[-1:]
-    groups = []
+    groups: list[str] = []
     while body:
         groups.insert(0, body[-4:])
         body = body[:-4]

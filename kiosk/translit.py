@@ -177,10 +177,11 @@ def _cyr_word_to_latin(word: str, before: str = "") -> str:
         elif low == "ҳ" and prev == "с":
             lat = TUTUQ + "h"  # Исҳоқ -> Isʼhoq, never read as sh
         else:
-            lat = _CYR_TO_LAT.get(low)
-            if lat is None:
+            mapped = _CYR_TO_LAT.get(low)
+            if mapped is None:
                 out.append(ch)
                 continue
+            lat = mapped
         if ch.isupper() and lat:
             if upper_word or len(lat) == 1:
                 lat = lat.upper()
@@ -255,11 +256,12 @@ def _lat_word_to_cyrillic(word: str, before: str = "") -> str:
         elif low == OKINA:
             cyr = "ъ"
         else:
-            cyr = _LAT_TO_CYR.get(low)
-            if cyr is None:
+            mapped = _LAT_TO_CYR.get(low)
+            if mapped is None:
                 out.append(word[i])
                 i += 1
                 continue
+            cyr = mapped
         if upper_word:
             cyr = cyr.upper()  # also ʼ -> Ъ: the tutuq has no case of its own
         elif word[i].isupper():

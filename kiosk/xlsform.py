@@ -135,13 +135,14 @@ def _read(path: Path, lang: str = "en") -> DefinitionData:
 
 def _to_json(data: DefinitionData) -> dict[str, Any]:
     """pyxform's JSON; "data" as the instance name, as pyxform's own default."""
-    return workbook_to_json(
+    spec: dict[str, Any] = workbook_to_json(
         workbook_dict=data,
         form_name="data",
         fallback_form_name=data.fallback_form_name,
         default_language="default",
         warnings=[],
     )
+    return spec
 
 
 def load_spec(path: Path) -> dict[str, Any]:

@@ -15,17 +15,24 @@ from screens.widgets.statusbar import StatusBar
 if TYPE_CHECKING:
     from screens.app import KioskApp
 
+    # The mixins below are only ever mixed into screens: type them as one, so that
+    # `self.app`, `self.watch` and the like are checked. At run time they stay plain.
+    _ScreenBase = Screen[object]
+else:
+    _ScreenBase = object
 
-class LangAware:
+
+class LangAware(_ScreenBase):
     """Follows the app's language: ``apply_lang`` runs on mount and on every switch.
 
     For texts that are not message ids (form labels, answers, dynamic summaries).
     """
 
-    app: KioskApp
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "lang", self.apply_lang, init=True)  # type: ignore[attr-defined]
+    def on_mount(self) -> object:
+        """Textual runs the ``on_mount`` of every class in the MRO, so a screen's own
+        (sync or async: hence ``object``) runs beside this one rather than over it."""
+        self.watch(self.app, "lang", self.apply_lang, init=True)
+        return None
 
     def apply_lang(self, lang: str) -> None:
         """Re-render texts that depend on the language (override as needed)."""
@@ -55,7 +62,7 @@ class KioskModal(LangAware, ModalScreen[object]):
     """A dialog over the current screen, following the app's language too."""
 
 
-class KeysInOrder:
+class KeysInOrder(_ScreenBase):
     """A screen that takes every key itself and acts on each one before the next.
 
     Textual hands a key to the widget that has the focus when the app reads it, while
@@ -71,8 +78,6 @@ class KeysInOrder:
     everything else is typed into the focused box or runs the focused widget's binding.
     """
 
-    app: KioskApp
-
     async def handle_key(self, event: events.Key) -> bool:
         """The screen's own keys; True when handled."""
         return False
@@ -80,7 +85,7 @@ class KeysInOrder:
     async def on_key(self, event: events.Key) -> None:
         event.stop()
         event.prevent_default()
-        screen = cast("Screen[object]", self)
+        screen = self
         if self.app.screen is not screen:
             # The key was queued here before another screen came up: it is that one's.
             self.app.post_message(events.Key(event.key, event.character))

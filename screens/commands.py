@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import cliutil
-from kiosk.cliutil import add_command, data_dir, fail, lang
+from kiosk.cliutil import Subcommands, add_command, data_dir, fail, lang
 from kiosk.config import ConfigError
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     run = add_command(sub, "run", "run the kiosk (the default command)", _run)
     _add_ui_options(run)
     demo = add_command(

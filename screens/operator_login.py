@@ -130,7 +130,8 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
             return
         self.query_one("#op-pin", Input).value = ""
         if result.ok:
-            await self._logged_in(OperatorInfo(int(result.operator_id), name))
+            assert result.operator_id is not None  # a login that succeeded names its operator
+            await self._logged_in(OperatorInfo(result.operator_id, name))
         elif result.reason == "locked":
             self._say(
                 N_("Too many wrong PINs. Try again in {minutes} min."),

@@ -215,7 +215,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
     # ----- answering ---------------------------------------------------------------------
 
     def current_answer(self) -> AnswerWidget | None:
-        return self.query_one("#q-answer", Vertical).query(AnswerWidget).first(None)
+        return self.query_one("#q-answer", Vertical).query(AnswerWidget).first()
 
     def _is_current(self, message: AnswerWidget.Answered | RepeatPrompt.Decided) -> bool:
         """From the widget of the step on screen (not one since replaced)."""

@@ -202,13 +202,15 @@ class ReviewScreen(KioskScreen):
             submit.disabled = False
             submit.focus()  # disabling moved the focus away: Enter tries again
             reason = exc  # the name `exc` is gone after this block
-            self._fail(
-                lambda lang: tr(
+
+            def failure(lang: str) -> str:
+                return tr(
                     lang, "Could not save the application: {error}", error=reason.message(lang)
                 )
-            )
+
+            self._fail(failure)
             # Heard every time (the app's own announcement skips a repeated failure).
-            self.kiosk.say(self.failure(self.lang))
+            self.kiosk.say(failure(self.lang))
             return
         self.failure = None
         receipt = build_receipt(visit.form, submission, visit.session.lang)

@@ -66,7 +66,7 @@ class ServicesScreen(KioskScreen):
         except StoreError:
             self.forms = []  # the app has shown why; the list says no service is offered
         await self.show(self.forms)
-        first = self.query(ServiceButton).first(None)
+        first = self.query(ServiceButton).first()
         if first is not None:
             first.focus()
 

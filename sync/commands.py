@@ -13,11 +13,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kiosk import cliutil
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_, ntr, tr
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
+    from sync.engine import SyncEngine, SyncProgress, SyncReport
 
 NOT_ENROLLED = N_(
     "This kiosk is not enrolled with a portal. Run: kiosk enroll --portal URL --code CODE"
@@ -28,7 +32,7 @@ class _StoreUnavailable(Exception):
     """The kiosk database cannot be opened; carries the message already translated."""
 
 
-def register(sub: Any) -> None:
+def register(sub: cliutil.Subcommands) -> None:
     enroll = cliutil.add_command(
         sub, "enroll", "enrol this kiosk with a portal", _guarded(cmd_enroll)
     )
@@ -65,7 +69,7 @@ def register(sub: Any) -> None:
     imp.add_argument("file", type=Path, metavar="FILE")
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace) -> Store:
     """The kiosk store; a database that cannot be opened is a message, not a traceback."""
     from kiosk.store import StoreError
 
@@ -75,7 +79,7 @@ def _store(args: argparse.Namespace) -> Any:
         raise _StoreUnavailable(exc.message(cliutil.lang(args))) from exc
 
 
-def _guarded(handler: Any) -> Any:
+def _guarded(handler: cliutil.Handler) -> cliutil.Handler:
     """Turn _StoreUnavailable into exit code 1 with its message."""
 
     def run(args: argparse.Namespace) -> int:
@@ -157,7 +161,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0 if report.waiting == 0 else 1
 
 
-def _run_with_progress(engine: Any, lang: str, quiet: bool, max_wait: float) -> Any:
+def _run_with_progress(engine: SyncEngine, lang: str, quiet: bool, max_wait: float) -> SyncReport:
     """Run the engine under a rich progress bar: items on the bar, bytes beside it."""
     from rich.console import Console
     from rich.filesize import decimal
@@ -173,14 +177,14 @@ def _run_with_progress(engine: Any, lang: str, quiet: bool, max_wait: float) -> 
     with Progress(*columns, console=console, disable=quiet) as bar:
         task = bar.add_task(tr(lang, "Sending"), total=None, size="")
 
-        def progress(p: Any) -> None:
+        def progress(p: SyncProgress) -> None:
             size = f"{decimal(p.bytes_done)} / {decimal(p.bytes_total)}"
             bar.update(task, total=max(p.items_total, 1), completed=p.items_done, size=size)
 
         return engine.run(progress=progress, force=True, max_wait=max_wait)
 
 
-def _print_summary(report: Any, lang: str) -> None:
+def _print_summary(report: SyncReport, lang: str) -> None:
     print(tr(lang, "Sent: {n}", n=report.sent))
     print(tr(lang, "Already at the portal (duplicates): {n}", n=report.duplicates))
     print(ntr(lang, "Rejected: {n} submission", "Rejected: {n} submissions", len(report.rejected)))
@@ -223,7 +227,7 @@ def _remove_stale_temporaries(path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _sendable_items(store: Any, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
+def _sendable_items(store: Store, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
     """Every queued item in protocol form, streamed; damaged ones left out (said once)."""
     from kiosk import outbox
 

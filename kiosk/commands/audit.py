@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from kiosk.cliutil import add_command, fail, lang, open_store, print_json
+from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = add_command(sub, "audit", "inspect the audit log", _usage)
     actions = parser.add_subparsers(dest="audit_command", metavar="ACTION")
     verify = add_command(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kiosk.cliutil import add_command, fail, lang, open_store, print_json
+from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import ntr, tr
 
 # `show` prints this many choices of a list in text mode (districts has ~200).
@@ -17,7 +17,7 @@ SHOWN_CHOICES = 20
 T = TypeVar("T")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = add_command(sub, "catalog", "the service catalog (XLSForm)", _list)
     parser.add_argument("--json", action="store_true", help="print JSON")
     inner = parser.add_subparsers(dest="catalog_command", metavar="ACTION")

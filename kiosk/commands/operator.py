@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from kiosk.cliutil import add_command, fail, lang, open_store, print_json
+from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = add_command(sub, "operator", "manage operator accounts", _usage)
     actions = parser.add_subparsers(dest="operator_command", metavar="ACTION")
     add = add_command(actions, "add", "add an operator (asks for the PIN twice)", _add)

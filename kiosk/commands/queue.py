@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from kiosk import languages
-from kiosk.cliutil import add_command, fail, lang, open_store, print_json
+from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
 
 # The outbox states (kiosk.outbox.STATES), repeated so `kiosk --help` does not import
@@ -15,7 +14,7 @@ from kiosk.i18n import tr
 STATES: tuple[str, ...] = ("queued", "sent", "rejected")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = add_command(sub, "queue", "show the outbox (submissions waiting to sync)", _queue)
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
     parser.add_argument("--state", choices=STATES, help="only rows in this state")

@@ -16,7 +16,7 @@ PLAY_TIMEOUT = 300.0
 NO_AUDIO_MESSAGE = N_("No audio device: the speech cannot be played. Use --to FILE.wav to save it.")
 
 
-def register(sub: Any) -> None:
+def register(sub: cliutil.Subcommands) -> None:
     parser = cliutil.add_command(
         sub,
         "say",

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.cliutil import add_command, fail, lang, open_store, print_json
+from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = add_command(
         sub, "submit", "validate answers to a form and queue them for sending", _submit
     )

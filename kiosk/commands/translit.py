@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from kiosk.cliutil import add_command, fail, lang
+from kiosk.cliutil import Subcommands, add_command, fail, lang
 from kiosk.i18n import tr
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = add_command(
         sub, "translit", "convert Uzbek text between Latin and Cyrillic script", _run
     )

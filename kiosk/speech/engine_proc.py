@@ -274,7 +274,11 @@ class EngineProcess:
         if line is None:
             self._kill()
             raise EngineError("the speech engine stopped")
-        return json.loads(line)
+        message = json.loads(line)
+        if not isinstance(message, dict):
+            self._kill()
+            raise EngineError("the speech engine sent something other than a message")
+        return message
 
     def _start_locked(self) -> None:
         self.engine = None  # until the new child says it is ready

@@ -210,7 +210,7 @@ class ChoiceAnswer(AnswerWidget):
     def focus_first(self) -> bool:
         buttons = list(self.query(ChoiceButton))
         chosen = [b for b in buttons if b.selected]
-        target = (chosen or buttons or [None])[0]
+        target = next(iter(chosen or buttons), None)
         if target is None:
             return False
         self._cursor = buttons.index(target)
@@ -220,7 +220,7 @@ class ChoiceAnswer(AnswerWidget):
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         buttons = list(self.query(ChoiceButton))
         if event.widget in buttons:
-            self._cursor = buttons.index(event.widget)  # type: ignore[arg-type]
+            self._cursor = buttons.index(event.widget)
 
     def move(self, step: int) -> bool:
         """Up/down walk the options (lists longer than the nine number keys).
