@@ -13,8 +13,9 @@ elsewhere (the portal) can reveal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from sqlite_utils import Database
 
@@ -43,13 +44,26 @@ def row_hash(
     )
 
 
+class AuditEntry(TypedDict):
+    """One row of the audit table, as `append` wrote it (details as canonical JSON)."""
+
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    subject: str
+    details: str
+    prev_hash: str
+    hash: str
+
+
 def append(
     db: Database,
     actor: str,
     action: str,
     subject: str = "",
-    details: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    details: Mapping[str, object] | None = None,
+) -> AuditEntry:
     """Add one entry; joins the caller's transaction (or makes its own). Returns the row.
 
     The previous hash and sequence come from the stored head, not from the last row,
@@ -61,7 +75,7 @@ def append(
         ts = now_iso()
         details_text = canonical_json(details or {})
         digest = row_hash(seq, ts, actor, action, subject, details_text, prev_hash)
-        row = {
+        row: AuditEntry = {
             "seq": seq,
             "ts": ts,
             "actor": actor,
@@ -74,7 +88,7 @@ def append(
         db.execute(
             "INSERT INTO audit (seq, ts, actor, action, subject, details, prev_hash, hash) "
             "VALUES (:seq, :ts, :actor, :action, :subject, :details, :prev_hash, :hash)",
-            row,
+            dict(row),  # sqlite-utils takes a plain dict, not a TypedDict
         )
         put_setting(db, HEAD_KEY, digest)
         put_setting(db, COUNT_KEY, str(seq))

@@ -171,7 +171,7 @@ def expression_problems(form: Form) -> list[str]:
     return problems
 
 
-def version_key(version: str) -> tuple[Any, ...]:
+def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
     """Order versions naturally: 2026112701 < 2026112702, "1.10" > "1.9"."""
     return tuple(
         (0, int(part), "") if part.isdigit() else (1, 0, part)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TypedDict
 
 from kiosk import audit
 from kiosk.errors import TranslatableError
@@ -124,15 +124,33 @@ def has_operators(store: Store) -> bool:
         return store.db.execute("SELECT 1 FROM operators LIMIT 1").fetchone() is not None
 
 
-def list_operators(store: Store) -> list[dict[str, Any]]:
+class OperatorRow(TypedDict):
+    """An operator as listed: everything but the PIN hash."""
+
+    id: int
+    name: str
+    created_at: str
+    failed_attempts: int
+    locked_until: str | None
+
+
+def list_operators(store: Store) -> list[OperatorRow]:
     """Operators without their PIN hashes, by name."""
     with store.guard():
-        return list(
-            store.db.query(
-                "SELECT id, name, created_at, failed_attempts, locked_until"
-                " FROM operators ORDER BY name"
-            )
+        rows = store.db.execute(
+            "SELECT id, name, created_at, failed_attempts, locked_until"
+            " FROM operators ORDER BY name"
+        ).fetchall()
+    return [
+        OperatorRow(
+            id=row[0],
+            name=row[1],
+            created_at=row[2],
+            failed_attempts=row[3],
+            locked_until=row[4],
         )
+        for row in rows
+    ]
 
 
 def lock_period(failures: int) -> timedelta:

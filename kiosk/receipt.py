@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+
+if TYPE_CHECKING:
+    from kiosk.form import Form
+    from kiosk.store import Submission
 
 QUIET_ZONE = 4
 
@@ -72,7 +76,7 @@ class Receipt:
         return half_block_lines(qr_matrix(self.tracking_code))
 
 
-def build_receipt(form: Any, submission: Any, lang: str) -> Receipt:
+def build_receipt(form: Form, submission: Submission, lang: str) -> Receipt:
     """A receipt from a ``kiosk.form.Form`` and a ``kiosk.store.Submission``."""
     return Receipt(
         tracking_code=submission.tracking_code,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk import audit
 from kiosk.settings import ENROLMENT_KEYS, put_setting
 from sync.client import PortalClient
 
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
-def enroll(store: Any, portal_url: str, code: str, name: str | None = None) -> dict[str, str]:
+
+def enroll(store: Store, portal_url: str, code: str, name: str | None = None) -> dict[str, str]:
     """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix}.
 
     The kiosk offers its own device id, so enrolling again (after a revoked token)

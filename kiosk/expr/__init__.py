@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from kiosk.expr import functions
 from kiosk.expr.errors import ExprError
@@ -51,7 +50,7 @@ def _parse_cached(text: str) -> Node:
 
 def register_function(
     name: str,
-    fn: Callable[..., Any],
+    fn: Callable[..., object],
     *,
     min_args: int | None = None,
     max_args: int | None = -1,
@@ -71,7 +70,7 @@ def references(text: str) -> set[str]:
     return {n.name for n in walk(parse(text)) if isinstance(n, Ref)}
 
 
-def evaluate(expr: str | Node, ctx: EvalContext) -> Any:
+def evaluate(expr: str | Node, ctx: EvalContext) -> object:
     """The value of ``expr``: str, int/float, bool, date or list. Raises ExprError."""
     node = parse(expr) if isinstance(expr, str) else expr
     try:

@@ -25,10 +25,10 @@ class EvalContext:
     choice columns a choice_filter compares (``region = ${region}``).
     """
 
-    resolve: Callable[[str], Any]
-    current: Any = None
+    resolve: Callable[[str], object]
+    current: object = None
     today: date | None = None
-    resolve_bare: Callable[[str], Any] | None = None
+    resolve_bare: Callable[[str], object] | None = None
 
 
 _RELATIONAL: dict[str, Callable[[float, float], bool]] = {
@@ -162,6 +162,6 @@ def _eval(node: Node, ctx: EvalContext) -> Any:
     return handler(node, ctx)
 
 
-def evaluate_node(node: Node, ctx: EvalContext) -> Any:
+def evaluate_node(node: Node, ctx: EvalContext) -> object:
     """The value of a parsed tree (``kiosk.expr.evaluate`` adds the text to errors)."""
     return _eval(node, ctx)

@@ -34,7 +34,7 @@ class FuncSpec:
     ``lazy`` functions get the unevaluated argument nodes and an evaluator (if()).
     """
 
-    fn: Callable[..., Any]
+    fn: Callable[..., object]
     min_args: int
     max_args: int | None
     takes_ctx: bool = False
@@ -44,7 +44,7 @@ class FuncSpec:
 FUNCTIONS: dict[str, FuncSpec] = {}
 
 
-def _arity(fn: Callable[..., Any]) -> tuple[int, int | None]:
+def _arity(fn: Callable[..., object]) -> tuple[int, int | None]:
     params = inspect.signature(fn).parameters.values()
     lo = hi = 0
     for p in params:
@@ -59,7 +59,7 @@ def _arity(fn: Callable[..., Any]) -> tuple[int, int | None]:
 
 def register_function(
     name: str,
-    fn: Callable[..., Any],
+    fn: Callable[..., object],
     *,
     min_args: int | None = None,
     max_args: int | None = -1,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    value: Any  # str, int or float
+    value: str | int | float
     pos: int = field(default=0, compare=False)
 
 

@@ -12,7 +12,6 @@ import math
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 EPOCH = date(1970, 1, 1)
 _EPOCH_DT = datetime(1970, 1, 1)
@@ -23,7 +22,7 @@ _ISO_DATETIME = re.compile(r"\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)
 _EXACT_INT = 2**53
 
 
-def to_bool(v: Any) -> bool:
+def to_bool(v: object) -> bool:
     """XPath boolean(): non-zero numbers, non-empty strings and lists are true."""
     if v is None:
         return False
@@ -55,7 +54,7 @@ def parse_iso(s: str) -> date | None:
     return None
 
 
-def to_number(v: Any) -> float:
+def to_number(v: object) -> float:
     """XPath number(): NaN for anything that is not a number; dates become days."""
     if v is None:
         return math.nan
@@ -91,7 +90,7 @@ def number_to_string(x: float) -> str:
     return format(Decimal(repr(x)), "f")
 
 
-def to_string(v: Any) -> str:
+def to_string(v: object) -> str:
     """XPath string(); a list (select_multiple) is its space-separated items."""
     if v is None:
         return ""
@@ -123,7 +122,7 @@ def tidy_number(x: float) -> int | float:
     return x
 
 
-def to_date(v: Any) -> date | None:
+def to_date(v: object) -> date | None:
     """A date from a date, an ISO string or a number of days; None when there is none."""
     if isinstance(v, date):
         return v
@@ -149,7 +148,7 @@ def to_date(v: Any) -> date | None:
     return moment.date() if days == int(days) else moment
 
 
-def as_items(v: Any) -> list[str]:
+def as_items(v: object) -> list[str]:
     """The chosen items of a select_multiple: a list, or a space-separated string."""
     if v is None:
         return []
@@ -158,7 +157,7 @@ def as_items(v: Any) -> list[str]:
     return to_string(v).split()
 
 
-def as_nodes(v: Any) -> list[Any]:
+def as_nodes(v: object) -> list[object]:
     """A repeat child's values seen from outside (a list), or one value, as a node list."""
     if v is None:
         return []
