@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiosk.errors import TranslatableError
 from kiosk.form import LABEL_REF, Form
@@ -83,7 +83,7 @@ def sample_file(form_id: str) -> Path:
     return BUNDLED_DIR / f"{form_id}.sample.json"
 
 
-def load_sample(form_id: str) -> dict[str, Any]:
+def load_sample(form_id: str) -> dict[str, object]:
     """A bundled form's realistic valid answers; CatalogError when there are none."""
     path = sample_file(form_id)
     if "/" in form_id or "\\" in form_id or not path.is_file():
@@ -99,7 +99,7 @@ def load_sample(form_id: str) -> dict[str, Any]:
     return data
 
 
-def load_spec_file(path: Path) -> dict[str, Any]:
+def load_spec_file(path: Path) -> dict[str, object]:
     """pyxform's JSON of an XLSForm file (choice files inlined); CatalogError if broken."""
     from kiosk.xlsform import load_spec  # pyxform is heavy: only when a file is parsed
 
@@ -121,7 +121,7 @@ def load_form_file(path: Path) -> Form:
     return form_from_spec(load_spec_file(path), origin=path.name)
 
 
-def form_from_spec(spec: Any, origin: str = "") -> Form:
+def form_from_spec(spec: object, origin: str = "") -> Form:
     """A Form from pyxform JSON, refused with CatalogError when the engine could not run it.
 
     Beyond `Form.from_pyxform`, every expression is parsed and every `${name}` must be
@@ -129,7 +129,8 @@ def form_from_spec(spec: Any, origin: str = "") -> Form:
     """
     where = origin or (spec.get("id_string") if isinstance(spec, dict) else "") or "?"
     try:
-        form = Form.from_pyxform(spec)
+        # A spec comes from files and the portal: what is no dict fails in from_pyxform.
+        form = Form.from_pyxform(spec)  # type: ignore[arg-type]  # caught just below
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # FormError included
         raise CatalogError(
             N_("The form {name} cannot be used: {reason}"), name=where, reason=exc
@@ -262,7 +263,7 @@ class Catalog:
 
     # -- writing ---------------------------------------------------------------------
 
-    def put(self, spec: dict[str, Any], source: str = "portal") -> Form:
+    def put(self, spec: dict[str, object], source: str = "portal") -> Form:
         """Add or refresh one version; the highest version of a form becomes active.
 
         Older versions stay, so a draft or outbox row keeps the version it was made

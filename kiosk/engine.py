@@ -12,11 +12,11 @@ JSON answers from outside the UI are checked by `kiosk.engine_json.validate_answ
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
 
 from kiosk.engine_check import Checker, FieldError
 from kiosk.engine_eval import Evaluator
-from kiosk.engine_model import locate, question_at
+from kiosk.engine_model import Answers, locate, question_at
 from kiosk.engine_nav import REVIEW, Navigator, Step
 from kiosk.engine_payload import answers_from_json, payload
 from kiosk.engine_present import Presenter, ReviewItem
@@ -33,7 +33,7 @@ class FormSession:
     def __init__(
         self,
         form: Form,
-        answers: dict[str, Any] | None = None,
+        answers: Answers | None = None,
         lang: str = "uz_Latn",
         position: str | None = None,
         today: dt.date | None = None,
@@ -57,7 +57,7 @@ class FormSession:
         self._lang = check_lang(value)
 
     @property
-    def answers(self) -> dict[str, Any]:
+    def answers(self) -> Answers:
         return self._eval.answers
 
     @property
@@ -108,11 +108,11 @@ class FormSession:
 
     # ----- answers -------------------------------------------------------------------
 
-    def value(self, ref: str) -> Any:
+    def value(self, ref: str) -> object:
         container, q, _ = locate(self.form, self.answers, ref)
         return container.get(q.name)
 
-    def set(self, ref: str, raw: Any) -> list[FieldError]:
+    def set(self, ref: str, raw: object) -> list[FieldError]:
         """Parse and store raw input (kept even when invalid, so the screen shows it)."""
         container, q, scope = locate(self.form, self.answers, ref)
         if not q.is_input or q.read_only or q.calculation:
@@ -166,7 +166,7 @@ class FormSession:
     def validate_all(self) -> list[FieldError]:
         return [error for step in self._nav.steps for error in self._check_step(step)]
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, object]:
         """Relevant answers (and calculations) as JSON; call `validate_all()` first."""
         return payload(self._eval)
 
@@ -177,7 +177,7 @@ class FormSession:
 
     # ----- drafts --------------------------------------------------------------------
 
-    def draft_state(self) -> dict[str, Any]:
+    def draft_state(self) -> dict[str, object]:
         return {
             "form_id": self.form.id,
             "form_version": self.form.version,
@@ -188,7 +188,7 @@ class FormSession:
 
     @classmethod
     def from_draft(
-        cls, form: Form, state: dict[str, Any], today: dt.date | None = None
+        cls, form: Form, state: Mapping[str, object], today: dt.date | None = None
     ) -> FormSession:
         """Resume a `draft_state()`. A damaged draft resumes what it can, never crashes."""
         if not isinstance(state, dict):

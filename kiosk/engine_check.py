@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from kiosk.engine_eval import Evaluator
 from kiosk.engine_model import Scope, locate
@@ -53,7 +52,7 @@ class Checker:
         return self.check_value(ref, q, scope, container.get(q.name), lang)
 
     def check_value(
-        self, ref: str, q: Question, scope: Scope, value: Any, lang: str
+        self, ref: str, q: Question, scope: Scope, value: object, lang: str
     ) -> list[FieldError]:
         """The errors of `value` as the answer of `q` at `ref` (none when not relevant)."""
         if not self._eval.is_relevant(ref) or not q.is_input:
@@ -73,7 +72,7 @@ class Checker:
             chosen = value if isinstance(value, list) else [value]
             if any(v not in allowed for v in chosen):
                 return [self.error(ref, q, scope, lang, "choice", TYPE_MESSAGES[q.type])]
-        if q.kind and q.type == "text" and not _KIND_CHECKS[q.kind](value):
+        if q.kind and isinstance(value, str) and not _KIND_CHECKS[q.kind](value):
             problem = explain(q.kind, value, lang) or tr(lang, "the format is not valid")
             msgid = N_("{field}: {problem}")
             return [self.error(ref, q, scope, lang, q.kind, msgid, problem=problem)]
@@ -86,7 +85,7 @@ class Checker:
         return []
 
     def error(
-        self, ref: str, q: Question, scope: Scope, lang: str, code: str, msgid: str, **kw: Any
+        self, ref: str, q: Question, scope: Scope, lang: str, code: str, msgid: str, **kw: object
     ) -> FieldError:
         """A FieldError whose message names the field by its label (`${}` filled in)."""
         label = self._present.fill(q.label(lang), scope, lang)

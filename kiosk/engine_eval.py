@@ -23,7 +23,7 @@ from kiosk.engine_model import (
     instances_of,
     walk,
 )
-from kiosk.engine_values import BadValue, has_type, is_empty, parse_value
+from kiosk.engine_values import BadValue, Parsed, has_type, is_empty, parse_value
 from kiosk.expr.values import tidy_number
 from kiosk.form import Choice, Form, Question
 
@@ -53,7 +53,7 @@ class Evaluator:
 
     # ----- expressions ---------------------------------------------------------------
 
-    def resolver(self, scope: Scope) -> Callable[[str], Any]:
+    def resolver(self, scope: Scope) -> Callable[[str], object]:
         """`${name}` as seen from inside `scope` (see kiosk.expr's contract); a
         non-relevant answer is empty, as in ODK."""
         hidden = self.hidden
@@ -61,7 +61,7 @@ class Evaluator:
         def count(rep_ref: str) -> int:
             return 0 if rep_ref in hidden else self.counts.get(rep_ref, 0)
 
-        def resolve(name: str) -> Any:
+        def resolve(name: str) -> object:
             q = self.form.get(name)
             if q is None:
                 return None
@@ -87,11 +87,13 @@ class Evaluator:
 
         return resolve
 
-    def evaluate(self, text: str, scope: Scope, current: Any = None) -> Any:
+    def evaluate(self, text: str, scope: Scope, current: object = None) -> object:
         ctx = expr.EvalContext(self.resolver(scope), current=expr_value(current), today=self.today)
         return expr.evaluate(text, ctx)
 
-    def eval_bool(self, text: str, scope: Scope, current: Any = None, default: bool = True) -> bool:
+    def eval_bool(
+        self, text: str, scope: Scope, current: object = None, default: bool = True
+    ) -> bool:
         try:
             return expr.to_bool(self.evaluate(text, scope, current))
         except EVAL_ERRORS:
@@ -103,7 +105,7 @@ class Evaluator:
             return False
         return self.eval_bool(q.required, scope)
 
-    def accepts(self, q: Question, scope: Scope, value: Any) -> bool:
+    def accepts(self, q: Question, scope: Scope, value: object) -> bool:
         """Whether `value` passes `q`'s constraint (a broken constraint refuses)."""
         return not q.constraint or self.eval_bool(q.constraint, scope, value, default=False)
 
@@ -130,7 +132,7 @@ class Evaluator:
 
     # ----- defaults ------------------------------------------------------------------
 
-    def default(self, q: Question, scope: Scope) -> Any:
+    def default(self, q: Question, scope: Scope) -> Parsed:
         """`q`'s default as an answer (None when it has none or it does not parse)."""
         if q.default is None or not q.is_input:
             return None
@@ -268,7 +270,7 @@ def _answer_value(q: Question, value: Any) -> Any:
     return expr_value(value)
 
 
-def expr_value(value: Any) -> Any:
+def expr_value(value: object) -> object:
     """An answer as kiosk.expr sees it: a select_multiple list becomes ODK's spaced string
     (a list there means "values across repeat instances")."""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):

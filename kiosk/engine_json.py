@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
 
 from kiosk.engine import FormSession
 from kiosk.engine_check import TYPE_MESSAGES, FieldError
-from kiosk.engine_model import Answers, fields, walk
+from kiosk.engine_model import Answers, fields, instances_of, walk
 from kiosk.engine_values import BadValue, parse_value
 from kiosk.form import Form, Question
 from kiosk.i18n import check_lang, ntr, tr
 
 
 def validate_answers(
-    form: Form, answers: Any, lang: str, today: dt.date | None = None
-) -> tuple[dict[str, Any], list[FieldError]]:
+    form: Form, answers: object, lang: str, today: dt.date | None = None
+) -> tuple[dict[str, object], list[FieldError]]:
     """JSON answers (as `kiosk submit` reads them) checked as the UI checks them.
 
     Returns the payload (as `FormSession.payload()` makes it) and the errors; unknown
@@ -43,11 +43,11 @@ def validate_answers(
 
 def _coerce(
     questions: list[Question],
-    data: dict[str, Any],
+    data: Mapping[str, object],
     prefix: str,
     lang: str,
     errors: list[FieldError],
-) -> dict[str, Any]:
+) -> Answers:
     """JSON values to engine values for the fields of one level (top or one instance)."""
     by_name = fields(questions)
     out: Answers = {}
@@ -99,7 +99,7 @@ def _count_errors(session: FormSession, form: Form, values: Answers, lang: str) 
         q = node.question
         if q.type != "repeat" or not q.repeat_count:
             continue
-        given = node.container.get(q.name) or []
+        given = instances_of(node.container, q.name)  # _coerce keeps only lists
         expected = session.repeat_count(node.ref)
         if len(given) != expected:
             message = ntr(

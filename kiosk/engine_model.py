@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kiosk.form import Form, Question
 
 SEGMENT = re.compile(r"^([^\[\]/]+)\[(\d+|#)\]$")
 
 Scope = tuple[tuple[str, int], ...]  # enclosing repeat instances: ((repeat, index), ...)
-Answers = dict[str, Any]
+Answers = dict[str, object]
 
 
 @dataclass(frozen=True)

@@ -145,9 +145,9 @@ class Navigator:
         if q.repeat_count:
             raise ValueError(f"{name}: the number of entries is fixed by repeat_count")
         container, scope = repeat_container(self._form, self._eval.answers, name, parent)
-        if not isinstance(container.get(name), list):
-            container[name] = []
-        instances = container[name]
+        instances = container.get(name)
+        if not isinstance(instances, list):
+            instances = container[name] = []
         index = len(instances)
         instance: Answers = {}
         self._eval.apply_defaults(q.children, instance, (*scope, (name, index)))

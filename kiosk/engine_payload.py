@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from kiosk.engine_eval import Evaluator
 from kiosk.engine_model import Answers, fields, instances_of, walk
@@ -17,12 +16,12 @@ from kiosk.form import Question
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def payload(evaluator: Evaluator) -> dict[str, Any]:
+def payload(evaluator: Evaluator) -> dict[str, object]:
     """Relevant answers (and calculations) as JSON: groups flattened, repeats as lists of
     objects, notes and empty answers left out. It does not check them."""
     hidden, counts = evaluator.hidden, evaluator.counts
-    top: dict[str, Any] = {}
-    out: dict[str, dict[str, Any]] = {"": top}  # the output object of each instance ref
+    top: dict[str, object] = {}
+    out: dict[str, dict[str, object]] = {"": top}  # the output object of each instance ref
     for node in walk(
         evaluator.form.questions,
         evaluator.answers,
@@ -33,10 +32,11 @@ def payload(evaluator: Evaluator) -> dict[str, Any]:
         target = out[node.ref.rpartition("/")[0]]  # the object of the instance it is in
         if q.type == "repeat":
             active = instances_of(node.container, q.name)[: counts.get(node.ref, 0)]
-            target[q.name] = []
+            objects: list[dict[str, object]] = []
+            target[q.name] = objects
             for i in range(len(active)):  # filled as the walk enters each instance
                 out[node.instance_ref(i)] = {}
-                target[q.name].append(out[node.instance_ref(i)])
+                objects.append(out[node.instance_ref(i)])
         elif q.type not in ("group", "note"):
             value = node.container.get(q.name)
             if not is_empty(value):
@@ -44,7 +44,7 @@ def payload(evaluator: Evaluator) -> dict[str, Any]:
     return top
 
 
-def answers_from_json(questions: Sequence[Question], data: dict[str, Any]) -> Answers:
+def answers_from_json(questions: Sequence[Question], data: Mapping[str, object]) -> Answers:
     """JSON answers (a draft) back to engine values: ISO dates to `date`, repeats recursively.
     Anything else stays as stored (raw invalid input included), so drafts round-trip."""
     by_name = fields(questions)

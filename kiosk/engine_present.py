@@ -8,7 +8,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from kiosk import expr
 from kiosk.engine_eval import Evaluator
@@ -60,7 +59,7 @@ class Presenter:
 
         return LABEL_REF.sub(sub, text)
 
-    def display(self, q: Question, value: Any, lang: str) -> str:
+    def display(self, q: Question, value: object, lang: str) -> str:
         """An answer as people read it back."""
         if is_empty(value):
             return tr(lang, "(no answer)")

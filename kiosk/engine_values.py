@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
 
 from kiosk.textnorm import normalize_text
 from kiosk.validators import normalize_passport, normalize_phone, normalize_pinfl
@@ -28,6 +27,9 @@ ACK = "OK"
 MAX_MAGNITUDE = 10**18
 _ACK_WORDS = {"ok", "yes", "true", "1", "ha", "да"}
 
+# What parsing input gives: one value of each question type, or None for no answer.
+Parsed = str | int | float | dt.date | list[str] | None
+
 
 class BadValue(ValueError):
     """Input that does not parse as the question's type; `code` names the problem."""
@@ -37,11 +39,11 @@ class BadValue(ValueError):
         self.code = code
 
 
-def is_empty(value: Any) -> bool:
+def is_empty(value: object) -> bool:
     return value is None or value == "" or value == [] or value == ()
 
 
-def parse_integer(raw: Any) -> int | None:
+def parse_integer(raw: object) -> int | None:
     if isinstance(raw, bool):
         raise BadValue("integer")
     if isinstance(raw, int):
@@ -67,7 +69,7 @@ def _bounded(value: int, code: str) -> int:
     return value
 
 
-def parse_decimal(raw: Any) -> float | None:
+def parse_decimal(raw: object) -> float | None:
     """ "1,5" (Russian style) and "1 500,25" and "1,500.25" all parse."""
     if isinstance(raw, bool):
         raise BadValue("decimal")
@@ -97,7 +99,7 @@ def parse_decimal(raw: Any) -> float | None:
     return value
 
 
-def parse_date(raw: Any) -> dt.date | None:
+def parse_date(raw: object) -> dt.date | None:
     """`2024-03-05`, `05.03.2024`, `5/3/2024` (day first) -> date(2024, 3, 5)."""
     if isinstance(raw, dt.datetime):
         return raw.date()
@@ -120,14 +122,14 @@ def parse_date(raw: Any) -> dt.date | None:
         raise BadValue("date") from None
 
 
-def parse_select_one(raw: Any) -> str | None:
+def parse_select_one(raw: object) -> str | None:
     if isinstance(raw, bool) or isinstance(raw, list | dict):
         raise BadValue("select_one")
     text = str(raw).strip()
     return text or None
 
 
-def parse_select_multiple(raw: Any) -> list[str] | None:
+def parse_select_multiple(raw: object) -> list[str] | None:
     """A list of choice names, or the space-separated string ODK stores."""
     if isinstance(raw, str):
         items = raw.split()
@@ -141,7 +143,7 @@ def parse_select_multiple(raw: Any) -> list[str] | None:
     return seen or None
 
 
-def parse_acknowledge(raw: Any) -> str | None:
+def parse_acknowledge(raw: object) -> str | None:
     if raw is True:
         return ACK
     if raw is None or raw is False:
@@ -154,7 +156,7 @@ def parse_acknowledge(raw: Any) -> str | None:
     raise BadValue("acknowledge")
 
 
-def parse_text(raw: Any, kind: str | None = None) -> str | None:
+def parse_text(raw: object, kind: str | None = None) -> str | None:
     """Free text through normalize_text; PINFL, phone and passport normalised by kind.
 
     A phone or passport that does not normalise is kept as typed (normalised text) so
@@ -174,7 +176,7 @@ def parse_text(raw: Any, kind: str | None = None) -> str | None:
     return text
 
 
-def parse_value(qtype: str, raw: Any, kind: str | None = None) -> Any:
+def parse_value(qtype: str, raw: object, kind: str | None = None) -> Parsed:
     """Raw input for a question of `qtype` as the engine's value (None for no answer)."""
     if raw is None:
         return None
@@ -195,7 +197,7 @@ def parse_value(qtype: str, raw: Any, kind: str | None = None) -> Any:
     raise BadValue("read_only")
 
 
-def has_type(qtype: str, value: Any) -> bool:
+def has_type(qtype: str, value: object) -> bool:
     """Whether a stored value is of the question's type (raw invalid input is kept as str)."""
     if qtype == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
@@ -211,7 +213,7 @@ def has_type(qtype: str, value: Any) -> bool:
     return isinstance(value, str)
 
 
-def to_json(value: Any) -> Any:
+def to_json(value: object) -> object:
     """An answer as JSON: dates as ISO strings; repeats recursively."""
     if isinstance(value, dt.date):
         return value.isoformat()

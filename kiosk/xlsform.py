@@ -145,7 +145,7 @@ def _to_json(data: DefinitionData) -> dict[str, Any]:
     return spec
 
 
-def load_spec(path: Path) -> dict[str, Any]:
+def load_spec(path: Path) -> dict[str, object]:
     """pyxform's JSON of the form at `path`, with choice files inlined into `choices`.
 
     Raises XlsformError with a clear message for a broken or unreadable file.
@@ -182,7 +182,7 @@ def _nodes(children: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _nodes(node.get("children") or [])
 
 
-def read_choice_file(path: Path) -> list[dict[str, Any]]:
+def read_choice_file(path: Path) -> list[dict[str, object]]:
     """A CSV choice list (name, label or label::<language>, extra columns) as pyxform rows."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -191,9 +191,9 @@ def read_choice_file(path: Path) -> list[dict[str, Any]]:
         raise XlsformError(f"choice file {path.name} not found beside the form") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise XlsformError(f"choice file {path.name} could not be read ({exc})") from None
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, object]] = []
     for row in rows:
-        item: dict[str, Any] = {}
+        item: dict[str, object] = {}
         labels: dict[str, str] = {}
         for key, value in row.items():
             if key is None:

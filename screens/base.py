@@ -39,7 +39,7 @@ class LangAware(_ScreenBase):
 
     @property
     def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)
+        return cast("KioskApp", self.app)  # every kiosk screen runs in the KioskApp
 
     @property
     def lang(self) -> str:

@@ -20,10 +20,10 @@ import hashlib
 import hmac
 import io
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
@@ -48,17 +48,17 @@ MAX_DECOMPRESSED = 128 * 1024 * 1024
 class Bundle:
     device_id: str
     created_at: str
-    items: list[dict[str, Any]]
-    raw: dict[str, Any]
+    items: list[dict[str, object]]
+    raw: dict[str, object]
 
 
-def _body_bytes(doc: dict[str, Any]) -> bytes:
+def _body_bytes(doc: Mapping[str, object]) -> bytes:
     return canonical_json({k: doc[k] for k in SIGNED_FIELDS}).encode("utf-8")
 
 
 def write(
     out: BinaryIO,
-    items: Iterable[dict[str, Any]],
+    items: Iterable[Mapping[str, object]],
     count: int,
     *,
     device_id: str,
@@ -104,7 +104,12 @@ def write(
 
 
 def build(
-    items: list[dict[str, Any]], *, device_id: str, device_prefix: str, token: str, created_at: str
+    items: Sequence[Mapping[str, object]],
+    *,
+    device_id: str,
+    device_prefix: str,
+    token: str,
+    created_at: str,
 ) -> bytes:
     """The bundle file's bytes for ``items`` (in memory; `write` streams)."""
     buffer = io.BytesIO()
@@ -120,7 +125,7 @@ def build(
     return buffer.getvalue()
 
 
-def decode(data: bytes, max_decompressed: int = MAX_DECOMPRESSED) -> dict[str, Any]:
+def decode(data: bytes, max_decompressed: int = MAX_DECOMPRESSED) -> dict[str, object]:
     """Gzip or plain JSON to a dict; bounded so a bomb cannot fill memory."""
     if data[:2] == b"\x1f\x8b":
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -168,7 +173,8 @@ def parse(data: bytes) -> Bundle:
 def verify_signature(bundle: Bundle, key: bytes) -> bool:
     """True when the bundle's hmac was made with ``key`` (the portal's check)."""
     expected = hmac.new(key, _body_bytes(bundle.raw), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, bundle.raw["hmac"])
+    given = bundle.raw["hmac"]  # a str: `parse` checked it
+    return isinstance(given, str) and hmac.compare_digest(expected, given)
 
 
 def read(path: Path) -> tuple[Bundle, bytes]:

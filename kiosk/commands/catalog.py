@@ -7,10 +7,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import ntr, tr
+
+if TYPE_CHECKING:
+    from kiosk.form import Form, Question
 
 # `show` prints this many choices of a list in text mode (districts has ~200).
 SHOWN_CHOICES = 20
@@ -111,7 +114,7 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_form(form: Any, language: str) -> dict[str, Any]:
+def describe_form(form: Form, language: str) -> dict[str, object]:
     """A form as plain data in one language: what `show` prints."""
     return {
         "id": form.id,
@@ -124,7 +127,7 @@ def describe_form(form: Any, language: str) -> dict[str, Any]:
     }
 
 
-def _describe_question(q: Any, language: str) -> dict[str, Any]:
+def _describe_question(q: Question, language: str) -> dict[str, object]:
     out: dict[str, Any] = {"name": q.name, "type": q.type, "label": q.label(language)}
     optional = {
         "hint": q.hint(language),

@@ -55,7 +55,9 @@ class Player:
 
     @property
     def available(self) -> bool:
-        return bool(self.command) and shutil.which(self.command[0]) is not None  # type: ignore[index]
+        if not self.command:
+            return False
+        return shutil.which(self.command[0]) is not None
 
     def choose(self, commands: Sequence[Sequence[str]], scratch_dir: Path) -> bool:
         """Keep the first command that can play (see ``probe``); False if none can."""

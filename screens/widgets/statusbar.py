@@ -49,6 +49,7 @@ class StatusBar(Horizontal):
         """Touching the sound indicator mutes or unmutes (as F2 does)."""
         if event.widget is not None and event.widget.id == "sb-speech":
             event.stop()
+            # KioskApp's action: importing the app here would make an import cycle.
             self.app.action_toggle_mute()  # type: ignore[attr-defined]
 
     def _refresh_all(self, _value: object = None) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 PATH = Path(__file__).resolve().parent / "openapi.json"
 
 
-def generate() -> dict[str, Any]:
+def generate() -> dict[str, object]:
     from sync.portal.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -27,7 +27,7 @@ def generate() -> dict[str, Any]:
             app.state.store.close()
 
 
-def render(doc: dict[str, Any]) -> str:
+def render(doc: Mapping[str, object]) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
