@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from kiosk.i18n import DEFAULT_LANG, LANGS, N_, tr
 
@@ -115,7 +115,7 @@ def _choice(choices: tuple[str, ...]) -> Callable[[object], str]:
     def parse(value: object) -> str:
         if value not in choices:
             raise ValueError("expected one of " + ", ".join(choices))
-        return cast(str, value)
+        return str(value)
 
     return parse
 

@@ -339,7 +339,7 @@ class Store:
 
     def _draft_rows(
         self, where: str = "", params: list[Any] | None = None, limit: str = ""
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         sql = f"SELECT * FROM drafts {where} ORDER BY updated_at DESC, rowid DESC {limit}"
         with self.guard():
             rows = list(self.db.query(sql, params or []))

@@ -70,7 +70,7 @@ class KioskApp(App[int]):
     ) -> None:
         """``speech`` and ``clock`` stand in for the real ones in tests."""
         # Read by App.__init__ to add (or not) the ctrl+p palette binding.
-        self.ENABLE_COMMAND_PALETTE = config.mode == "operator"
+        self.ENABLE_COMMAND_PALETTE = config.mode == "operator"  # type: ignore[misc]  # Textual reads this per instance, before App.__init__
         super().__init__()
         self.config = config
         self.data_dir = config.data_dir

@@ -53,8 +53,9 @@ def _detail(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("detail"), str):
-        return body["detail"]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return detail
     return json.dumps(body)[:200]
 
 

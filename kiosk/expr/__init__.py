@@ -7,13 +7,12 @@ expression reads (the form engine's dependency graph). Errors are ``ExprError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 
 from kiosk.expr import functions
 from kiosk.expr.errors import ExprError
 from kiosk.expr.evaluator import EvalContext, evaluate_node
-from kiosk.expr.functions import FUNCTIONS, FuncSpec
+from kiosk.expr.functions import FUNCTIONS, FuncSpec, register_function
 from kiosk.expr.nodes import Node, Ref, walk
 from kiosk.expr.parser import MAX_DEPTH, MAX_LENGTH, parse_text
 from kiosk.expr.values import to_bool, to_number, to_string
@@ -48,21 +47,7 @@ def _parse_cached(text: str) -> Node:
     return parse_text(text)
 
 
-def register_function(
-    name: str,
-    fn: Callable[..., object],
-    *,
-    min_args: int | None = None,
-    max_args: int | None = -1,
-) -> None:
-    """Make ``fn(*values)`` callable as ``name(...)`` in expressions.
-
-    The arity comes from ``fn``'s signature unless given (``max_args=None``: any
-    number); calls with another number of arguments fail at parse time. Registering
-    clears the parse cache, so trees parsed against an older arity are not reused.
-    """
-    functions.register_function(name, fn, min_args=min_args, max_args=max_args)
-    _parse_cached.cache_clear()
+functions.ON_REGISTER.append(_parse_cached.cache_clear)
 
 
 def references(text: str) -> set[str]:

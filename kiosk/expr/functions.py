@@ -42,6 +42,9 @@ class FuncSpec:
 
 
 FUNCTIONS: dict[str, FuncSpec] = {}
+# Called after each register_function: a parse cache forgets trees checked against an
+# older arity (kiosk.expr adds its cache here).
+ON_REGISTER: list[Callable[[], object]] = []
 
 
 def _arity(fn: Callable[..., object]) -> tuple[int, int | None]:
@@ -69,7 +72,7 @@ def register_function(
     ``fn`` receives the evaluated argument values (Python values as answers hold them)
     and returns a str, number, bool, date or list. The arity comes from its signature
     unless given (``max_args=None`` means any number); calls with another number of
-    arguments are refused at parse time.
+    arguments are refused at parse time. Trees parsed before are parsed again.
     """
     if not NAME_PATTERN.fullmatch(name):  # else no expression could call it
         raise ValueError(f"{name!r} cannot be written as a function name in an expression")
@@ -79,6 +82,8 @@ def register_function(
         lo if min_args is None else min_args,
         hi if max_args == -1 else max_args,
     )
+    for hook in ON_REGISTER:
+        hook()
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk import languages
 from kiosk.translit import to_cyrillic
@@ -72,7 +72,7 @@ MAX_WORDS_NUMBER = 10**15  # beyond this a number is read digit by digit
 
 
 @cache
-def _ru():  # -> num2words.lang_RU.Num2Word_RU
+def _ru() -> Any:  # num2words.lang_RU.Num2Word_RU: num2words ships no types
     from num2words import CONVERTER_CLASSES
 
     return CONVERTER_CLASSES["ru"]
@@ -80,7 +80,7 @@ def _ru():  # -> num2words.lang_RU.Num2Word_RU
 
 def ru_plural(n: int, forms: tuple[str, str, str]) -> str:
     """The Russian noun form for ``n``: forms for 1, 2-4 and 5+ (сум, сума, сумов)."""
-    return _ru().pluralize(n, forms)
+    return str(_ru().pluralize(n, forms))
 
 
 class NumberWords(Protocol):
@@ -172,14 +172,14 @@ class _Russian:
     """Russian words through num2words, with the agreement Russian needs."""
 
     def cardinal(self, n: int) -> str:
-        return ("минус " if n < 0 else "") + _ru().to_cardinal(abs(n))
+        return ("минус " if n < 0 else "") + str(_ru().to_cardinal(abs(n)))
 
     def ordinal(self, n: int, case: str, gender: str) -> str:
-        return _ru().to_ordinal(n, case=case, gender=gender)
+        return str(_ru().to_ordinal(n, case=case, gender=gender))
 
     def decimal(self, whole: str, frac: str) -> str:
         try:
-            return _ru().to_cardinal(Decimal(f"{whole or '0'}.{frac}"))
+            return str(_ru().to_cardinal(Decimal(f"{whole or '0'}.{frac}")))
         except (InvalidOperation, ValueError, IndexError):
             return self.cardinal(int(whole or "0")) + " " + digits(frac, "ru")
 
