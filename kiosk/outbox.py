@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiosk import audit, tracking
+from kiosk import audit, reasons, tracking
 from kiosk.settings import STATUS_CURSOR, get_setting, put_setting
 from kiosk.wire import loads, now_iso
 
@@ -252,11 +252,12 @@ def apply_results(
     results: list[dict[str, Any]],
     bytes_sent: int,
     delay: Delay,
+    lang: str = "uz_Latn",
 ) -> dict[str, Any]:
     """Write the portal's per-item outcomes in one transaction; returns a summary.
 
     accepted/duplicate -> sent (with the application number); rejected/conflict ->
-    rejected with the portal's reason. An item the portal did not answer for stays
+    rejected with the portal's reason, said in ``lang``. An item the portal did not answer for stays
     queued with a retry after ``delay``, so nothing is ever dropped.
     """
     by_id = {r.get("id"): r for r in results if isinstance(r.get("id"), str)}
@@ -277,7 +278,9 @@ def apply_results(
                 )
                 summary[outcome] += 1
             elif result is not None and outcome in ("rejected", "conflict"):
-                reason = str(result.get("reason") or outcome)[:1000]
+                reason = reasons.say(
+                    lang, result.get("code"), result.get("params"), result.get("reason")
+                )[:1000]
                 db.execute(
                     "UPDATE outbox SET state = 'rejected', outcome = ?, reason = ?, "
                     "attempts = attempts + 1, last_error = NULL WHERE id = ? AND state = 'queued'",

@@ -188,6 +188,9 @@ class KioskApp(App[int]):
             self.call_from_thread(setattr, self, "speech_status", "no-engine")
             return
         self.speech = service
+        # The engine and audio checks run on the service's own thread: the status bar
+        # shows their result, not the optimistic "ok" of a service still checking.
+        service.wait_ready()
         self.call_from_thread(self._speech_ready)
 
     def _speech_ready(self) -> None:

@@ -7,7 +7,6 @@ is `RequestRejected`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -48,15 +47,11 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _detail(response: httpx.Response) -> str:
+def _error_body(response: httpx.Response) -> object:
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        return response.text[:200]
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return detail
-    return json.dumps(body)[:200]
+        return {"detail": response.text[:200]}
 
 
 class PortalClient:
@@ -131,7 +126,7 @@ class PortalClient:
                 status=status,
             )
         if 400 <= status < 500:
-            raise refused(status, _detail(response))
+            raise refused(status, _error_body(response))
         return response
 
     @staticmethod

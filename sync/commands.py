@@ -103,14 +103,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     try:
         result = enroll(store, args.portal, args.code, args.name)
     except RequestRejected as exc:
-        return cliutil.fail(
-            tr(
-                lang,
-                "The portal did not accept the enrolment code "
-                "(wrong, already used or expired): {detail}",
-                detail=exc.kwargs.get("detail", ""),
-            )
-        )
+        return cliutil.fail(exc.text(lang))  # the portal's reason, in the kiosk's language
     except PortalError as exc:
         return cliutil.fail(exc.text(lang), 1)
     print(
@@ -331,7 +324,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = client.upload_bundle(data)
     except RequestRejected as exc:
         return cliutil.fail(
-            tr(lang, "The portal refused the bundle: {detail}", detail=exc.kwargs.get("detail", ""))
+            tr(lang, "The portal refused the bundle: {detail}", detail=exc.text(lang))
         )
     except PortalError as exc:
         return cliutil.fail(exc.text(lang), 1)

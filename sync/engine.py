@@ -195,7 +195,7 @@ class SyncEngine:
         crash_point("sync.answer_read")
         # An item left unanswered backs off on the default schedule, as it always has.
         summary = outbox.apply_results(
-            self.store, sendable, result.results, result.bytes_sent, retry_delay()
+            self.store, sendable, result.results, result.bytes_sent, retry_delay(), self.lang
         )
         crash_point("sync.outcomes_committed")
         report.sent += summary["accepted"]

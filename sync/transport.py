@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk import reasons
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 
@@ -38,9 +39,12 @@ class RetryableError(PortalError):
 class RequestRejected(PortalError):
     """A 4xx other than 401/429: the request as sent will never be accepted."""
 
-    def __init__(self, msgid: str, http_status: int, **kwargs: object) -> None:
+    def __init__(
+        self, msgid: str, http_status: int, reason_code: str | None = None, **kwargs: object
+    ) -> None:
         super().__init__(msgid, **kwargs)
         self.http_status = http_status
+        self.reason_code = reason_code  # the registry's code (kiosk.reasons), when given
 
 
 def not_accepted() -> AuthError:
@@ -53,13 +57,25 @@ def not_accepted() -> AuthError:
     )
 
 
-def refused(status: int, detail: str) -> RequestRejected:
-    """The portal refused the request with ``status`` (a 4xx) and said why."""
+def refused(status: int, body: object) -> RequestRejected:
+    """The portal refused the request with ``status`` (a 4xx); ``body`` is its error body.
+
+    A registered reason code becomes its message in the kiosk's language; a body
+    without one (an older or foreign server) is shown as the server's own words.
+    """
+    fields = body if isinstance(body, dict) else {}
+    code, params = fields.get("code"), fields.get("params")
+    reason = reasons.REGISTRY.get(code) if isinstance(code, str) else None
+    if reason is not None and isinstance(params, dict) and reason.params <= params.keys():
+        values = {name: str(params[name])[:300] for name in reason.params}
+        return RequestRejected(reason.msgid, status, reason.code, **values)
+    detail = fields.get("detail")
+    text = detail if isinstance(detail, str) else str(body)
     return RequestRejected(
         N_("The portal refused the request (HTTP {status}): {detail}"),
         status,
         status=status,
-        detail=detail,
+        detail=text[:300],
     )
 
 

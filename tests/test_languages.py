@@ -107,4 +107,5 @@ def test_the_portal_accepts_exactly_the_registered_languages(new_language: str) 
     }
     assert check_item_fields(item) is None
     problem = check_item_fields({**item, "lang": "de"})
-    assert problem is not None and new_language in problem
+    assert problem is not None and problem[0] == "item.lang"
+    assert new_language in problem[1]["accepted"].split(", ")

@@ -139,7 +139,8 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
         device, [item(), item(payload=big, content_hash=content_hash(big))], "sync", validator
     )
     assert [r["outcome"] for r in results] == ["accepted", "rejected"]
-    assert results[1]["reason"] == "n: too big" and len(seen) == 2
+    assert (results[1]["code"], results[1]["params"]) == ("item.answers", {"detail": "n: too big"})
+    assert len(seen) == 2
 
 
 def test_status_changes_page_per_device(storage: PortalStorage) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import HTTPException
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +27,7 @@ from kiosk.wire import canonical_json, content_hash, loads
 from sync import wire
 from sync.backoff import retry_delay
 from sync.client import PortalClient
-from sync.portal.app import batch_items
+from sync.portal.rules import Refusal, parse_batch
 from sync.portal.store import PortalStore
 
 FORM = "wire_form"
@@ -79,7 +78,7 @@ class Link:
     def _receive(self, request: httpx.Request) -> httpx.Response:
         assert request.url.path == f"{wire.API}/submissions/batch"
         assert request.headers["content-encoding"] == "gzip"
-        items = batch_items(gzip.decompress(request.content))
+        items = parse_batch(gzip.decompress(request.content))
         return httpx.Response(
             200, json={"results": self.portal.ingest(self.device_id, items, "sync")}
         )
@@ -184,6 +183,6 @@ def test_nan_and_infinity_are_refused_when_read(link: Link, token: str) -> None:
         "created_at": "2026-01-01T00:00:00+00:00",
     }
     body = canonical_json({"items": [item]}).replace('{"a":1}', f'{{"a":{token}}}')
-    with pytest.raises(HTTPException) as refused:
-        batch_items(body.encode())
-    assert (refused.value.status_code, refused.value.detail) == (400, "body is not JSON")
+    with pytest.raises(Refusal) as refused:
+        parse_batch(body.encode())
+    assert (refused.value.status, refused.value.code) == (400, "body.not_json")

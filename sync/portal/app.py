@@ -12,12 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from sync import wire
 from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
@@ -83,7 +86,9 @@ class ItemResult(BaseModel):
     id: str | None
     outcome: Literal["accepted", "duplicate", "conflict", "rejected"]
     application_number: str | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, description="the reason in English, for logs")
+    code: str | None = Field(default=None, description="the reason code, when refused")
+    params: dict[str, str] | None = None
 
 
 class BatchResponse(BaseModel):
@@ -110,7 +115,9 @@ class StatusResponse(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    detail: str
+    code: str = Field(description="a reason code of the registry (docs/sync-protocol.md)")
+    params: dict[str, str] = Field(description="the values the reason's message names")
+    detail: str = Field(description="the reason in English, for logs")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -174,16 +181,16 @@ async def read_body(request: Request, max_body: int, max_decompressed: int) -> b
     """The request body, gunzipped if so declared; 413/415/400 on anything else."""
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
-        raise HTTPException(415, "Content-Encoding must be gzip or identity")
+        raise Refusal("body.encoding")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body:
-        raise HTTPException(413, f"body larger than {max_body} bytes")
+        raise Refusal("body.too_large", limit=max_body)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_body:
-            raise HTTPException(413, f"body larger than {max_body} bytes")
+            raise Refusal("body.too_large", limit=max_body)
         chunks.append(chunk)
     body = b"".join(chunks)
     if encoding == "identity":
@@ -192,20 +199,12 @@ async def read_body(request: Request, max_body: int, max_decompressed: int) -> b
     try:
         data = inflater.decompress(body, max_decompressed + 1)
     except zlib.error as exc:
-        raise HTTPException(400, "body is not valid gzip") from exc
+        raise Refusal("body.not_gzip") from exc
     if len(data) > max_decompressed or inflater.unconsumed_tail:
-        raise HTTPException(413, f"decompressed body larger than {max_decompressed} bytes")
+        raise Refusal("body.inflated_too_large", limit=max_decompressed)
     if not inflater.eof:
-        raise HTTPException(400, "gzip body is truncated")
+        raise Refusal("body.truncated")
     return data
-
-
-def batch_items(data: bytes) -> list[Any]:
-    """The items of a batch body (already gunzipped); 400/413 when it is not one."""
-    try:
-        return parse_batch(data)
-    except Refusal as exc:
-        raise HTTPException(exc.status, exc.detail) from exc
 
 
 def create_app(
@@ -224,17 +223,30 @@ def create_app(
         description="Sync protocol v1; see docs/sync-protocol.md.",
     )
     app.state.store = store
+
+    @app.exception_handler(Refusal)
+    async def refused(_request: Request, exc: Refusal) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(dict(exc.body), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        # FastAPI's own list stays in ``detail`` (the documented 422 shape); code and
+        # params are added like every other refusal's.
+        body = reasons.refusal("body.invalid", detail=problems[:300])
+        content = {"detail": jsonable_encoder(exc.errors()), "code": body["code"]}
+        return JSONResponse({**content, "params": body["params"]}, status_code=422)
     # Per-item results compress well; on a 2G link the answer matters as much as the request.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     def device(authorization: Annotated[str | None, Header()] = None) -> Device:
         found = bearer_device(store, authorization)
         if found is None:
-            raise HTTPException(
-                401,
-                "unknown or revoked token: enrol this kiosk again",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise Refusal("auth.token")
         return found
 
     Authed = Annotated[Device, Depends(device)]
@@ -251,7 +263,7 @@ def create_app(
     def enroll(body: EnrollRequest) -> dict[str, str]:
         result = store.enroll(body.code, body.name, body.device_id)
         if result is None:
-            raise HTTPException(403, "enrolment code unknown, already used or expired")
+            raise Refusal("enrol.code")
         return result
 
     @app.get(
@@ -280,7 +292,7 @@ def create_app(
     )
     async def batch(request: Request, dev: Authed) -> dict[str, Any]:
         data = await read_body(request, wire.MAX_BODY_BYTES, wire.MAX_DECOMPRESSED_BYTES)
-        items = batch_items(data)
+        items = parse_batch(data)
         results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
         crash_point("portal.batch_committed")
         return {"results": results}
@@ -310,10 +322,7 @@ def create_app(
     async def bundles(request: Request, _dev: Authed) -> dict[str, Any]:
         # The file itself is gzip; a Content-Encoding on top is also accepted.
         data = await read_body(request, MAX_BUNDLE_BODY, MAX_BUNDLE_DECOMPRESSED)
-        try:
-            answer = await run_in_threadpool(ingest_bundle, store, data, validator)
-        except Refusal as exc:
-            raise HTTPException(exc.status, exc.detail) from exc
+        answer = await run_in_threadpool(ingest_bundle, store, data, validator)
         crash_point("portal.bundle_committed")
         return answer
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
+from kiosk import reasons
 from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.transport import BatchResult, encode_batch, not_accepted, refused
@@ -51,10 +52,10 @@ class LocalTransport:
     def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
         # The bounds of the app's EnrollRequest model.
         if not 1 <= len(code) <= 64 or not 1 <= len(name) <= 200 or len(device_id or "") > 64:
-            raise refused(422, "code, name or device_id of the wrong length")
+            raise refused(422, reasons.refusal("body.invalid", detail="code, name or device_id length"))
         result = self.store.enroll(code, name, device_id)
         if result is None:
-            raise refused(403, "enrolment code unknown, already used or expired")
+            raise refused(403, reasons.refusal("enrol.code"))
         return result
 
     def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
@@ -63,13 +64,15 @@ class LocalTransport:
         try:
             parsed = parse_batch(gzip.decompress(body))
         except Refusal as exc:
-            raise refused(exc.status, exc.detail) from exc
+            raise refused(exc.status, exc.body) from exc
         return BatchResult(self.store.ingest(device.id, parsed, "sync", self.validator), len(body))
 
     def status(self, since: int, limit: int = 500) -> dict[str, Any]:
         device = self._device()
         if not 0 <= since <= MAX_SINCE or not 1 <= limit <= MAX_LIMIT:
-            raise refused(422, f"since must be 0-{MAX_SINCE} and limit 1-{MAX_LIMIT}")
+            raise refused(
+                422, reasons.refusal("body.invalid", detail=f"since 0-{MAX_SINCE}, limit 1-{MAX_LIMIT}")
+            )
         return self.store.status_changes(device.id, since, limit)
 
     def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
@@ -84,4 +87,4 @@ class LocalTransport:
         try:
             return ingest_bundle(self.store, data, self.validator)
         except Refusal as exc:
-            raise refused(exc.status, exc.detail) from exc
+            raise refused(exc.status, exc.body) from exc

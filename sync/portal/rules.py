@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
@@ -16,12 +17,18 @@ from sync.portal.storage import Device, PortalStorage, Validator
 
 
 class Refusal(Exception):
-    """The portal refuses the request: ``status`` (HTTP's number for it) and ``detail``."""
+    """The portal refuses the request with a registered reason (`kiosk.reasons`).
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+    ``status`` is HTTP's number for it and ``body`` the error body: ``{code, params,
+    detail}``.
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.body = reasons.refusal(code, **params)
+        super().__init__(self.body["detail"])
+        self.code = code
+        self.status = reasons.get(code).status
+        self.detail = self.body["detail"]
 
 
 def bearer_device(store: PortalStorage, authorization: str | None) -> Device | None:
@@ -45,12 +52,12 @@ def parse_batch(data: bytes) -> list[Any]:
     try:
         doc = loads(data)  # NaN/Infinity refused: a payload with them has no content hash
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise Refusal(400, "body is not JSON") from exc
+        raise Refusal("body.not_json") from exc
     items = doc.get("items") if isinstance(doc, dict) else None
     if not isinstance(items, list):
-        raise Refusal(400, "body must be an object with an 'items' list")
+        raise Refusal("body.no_items")
     if len(items) > wire.MAX_BATCH_ITEMS:
-        raise Refusal(413, f"more than {wire.MAX_BATCH_ITEMS} items in one batch")
+        raise Refusal("batch.too_many_items", limit=wire.MAX_BATCH_ITEMS)
     return items
 
 
@@ -63,13 +70,13 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
     try:
         parsed = bundle_mod.parse(data)
     except bundle_mod.BundleTooLarge as exc:
-        raise Refusal(413, str(exc)) from exc
+        raise Refusal("bundle.too_large", limit=bundle_mod.MAX_DECOMPRESSED) from exc
     except bundle_mod.BundleError as exc:
-        raise Refusal(422, str(exc)) from exc
+        raise Refusal("bundle.damaged", detail=str(exc)) from exc
     origin = store.device(parsed.device_id)
     if origin is None or not bundle_mod.verify_signature(parsed, origin.bundle_key):
-        raise Refusal(422, "bundle signature does not match its device: refused")
+        raise Refusal("bundle.signature")
     if len(parsed.items) > wire.MAX_BUNDLE_ITEMS:
-        raise Refusal(413, f"more than {wire.MAX_BUNDLE_ITEMS} items in one bundle")
+        raise Refusal("bundle.too_many_items", limit=wire.MAX_BUNDLE_ITEMS)
     results = store.ingest(origin.id, parsed.items, "bundle", validator)
     return {"device_id": origin.id, "results": results}

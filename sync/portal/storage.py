@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kiosk import languages
+from kiosk import languages, reasons
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -101,18 +101,30 @@ class PortalStorage(Protocol):
         ...
 
 
-def check_item_fields(item: dict[str, Any]) -> str | None:
-    """The first structural problem of an item, or None."""
+def refused(item_id: str | None, outcome: str, code: str, **params: object) -> dict[str, Any]:
+    """An item's outcome that refuses it ("rejected" or "conflict") with a registered reason."""
+    body = reasons.refusal(code, **params)
+    return {
+        "id": item_id,
+        "outcome": outcome,
+        "reason": body["detail"],
+        "code": code,
+        "params": body["params"],
+    }
+
+
+def check_item_fields(item: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """The first structural problem of an item as (reason code, params), or None."""
     if not isinstance(item.get("payload"), dict):
-        return "payload must be a JSON object"
+        return "item.field", {"field": "payload"}
     for key in ("tracking_code", "form_id", "form_version", "lang", "content_hash", "created_at"):
         value = item.get(key)
         if not isinstance(value, str) or not value or len(value) > 200:
-            return f"{key} must be a non-empty string"
+            return "item.field", {"field": key}
     if not CODE_RE.match(item["tracking_code"]):
-        return "tracking_code has characters outside A-Z, 0-9 and '-'"
+        return "item.field", {"field": "tracking_code"}
     if not HASH_RE.match(item["content_hash"]):
-        return "content_hash must be 64 lowercase hex digits"
+        return "item.field", {"field": "content_hash"}
     if item["lang"] not in languages.codes():  # one of the kiosk's languages
-        return f"lang must be one of {', '.join(languages.codes())}"
+        return "item.lang", {"lang": item["lang"], "accepted": ", ".join(languages.codes())}
     return None

@@ -29,6 +29,7 @@ from sync.portal.storage import (
     PortalStoreError,
     Validator,
     check_item_fields,
+    refused,
 )
 
 DB_NAME = "portal.db"
@@ -325,23 +326,19 @@ class PortalStore:
     ) -> dict[str, Any]:
         item_id = item.get("id") if isinstance(item, dict) else None
         if not isinstance(item_id, str) or not UUID_RE.match(item_id):
-            return {
-                "id": item_id if isinstance(item_id, str) else None,
-                "outcome": "rejected",
-                "reason": "id must be a lowercase UUID",
-            }
+            return refused(item_id if isinstance(item_id, str) else None, "rejected", "item.id")
 
-        def rejected(reason: str) -> dict[str, Any]:
-            return {"id": item_id, "outcome": "rejected", "reason": reason}
+        def rejected(code: str, **params: object) -> dict[str, Any]:
+            return refused(item_id, "rejected", code, **params)
 
         problem = check_item_fields(item)
         if problem:
-            return rejected(problem)
+            return rejected(problem[0], **problem[1])
         payload_json, digest = canonical_and_hash(item["payload"])
         if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
-            return rejected(f"payload larger than {wire.MAX_ITEM_PAYLOAD_BYTES} bytes")
+            return rejected("item.too_large", limit=wire.MAX_ITEM_PAYLOAD_BYTES)
         if digest != item["content_hash"]:
-            return rejected("content hash does not match the payload")
+            return rejected("item.hash")
         existing = conn.execute(
             "SELECT content_hash, application_number FROM submissions WHERE id = ?", (item_id,)
         ).fetchone()
@@ -352,23 +349,21 @@ class PortalStore:
                     "outcome": "duplicate",
                     "application_number": existing["application_number"],
                 }
-            return {
-                "id": item_id,
-                "outcome": "conflict",
-                "reason": "a different submission with this id was already received",
-            }
+            return refused(item_id, "conflict", "item.conflict")
         spec = self._form_spec(item["form_id"], item["form_version"])
         if spec is None:
-            return rejected(f"unknown form {item['form_id']} version {item['form_version']}")
+            return rejected(
+                "item.unknown_form", form_id=item["form_id"], form_version=item["form_version"]
+            )
         taken = conn.execute(
             "SELECT 1 FROM submissions WHERE tracking_code = ?", (item["tracking_code"],)
         ).fetchone()
         if taken:
-            return rejected("tracking code already used by another submission")
+            return rejected("item.code_taken")
         if validator is not None:
             reason = validator(spec, item)
             if reason:
-                return rejected(reason)
+                return rejected("item.answers", detail=reason)
         number = self._next_application_number(conn)
         now = now_iso()
         conn.execute(

@@ -59,7 +59,7 @@ def test_progress_bar_and_summary_in_a_terminal(kiosk: Kiosk) -> None:
     assert "━" in output  # rich's bar, drawn because stdout is a terminal
     assert "61/61" in output and "kB" in output  # items and bytes
     assert "Sent: 60" in output
-    assert "Rejected: 1 submission" in output and "unknown form no_such_form" in output
+    assert "Rejected: 1 submission" in output and "not know form no_such_form" in output
     assert "Still waiting: 0" in output
 
 

@@ -91,7 +91,7 @@ def test_bad_items_quarantined_others_go_through(kiosk: Kiosk) -> None:
     assert code == 0  # nothing left waiting: the bad ones are quarantined
     assert summary["sent"] == 10
     reasons = {r["tracking_code"]: r["reason"] for r in summary["rejected"]}
-    assert "unknown form no_such_form" in reasons[unknown]
+    assert "does not know form no_such_form" in reasons[unknown]
     assert "hash" in reasons[tampered]
     with kiosk.store() as store:
         by_code = {r["tracking_code"]: r for r in outbox(store)}

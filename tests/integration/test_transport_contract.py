@@ -74,7 +74,8 @@ class TransportContract:
         changed = {"full_name": "Someone else", "n": 2}
         other = {**sent, "payload": changed, "content_hash": content_hash(changed)}
         [answer] = enrolled.send_batch([other]).results
-        assert answer["outcome"] == "conflict" and answer["reason"]
+        assert (answer["outcome"], answer["code"]) == ("conflict", "item.conflict")
+        assert answer["reason"] == "A different submission with this id was already received."
 
     def test_rejected_items_say_why_and_the_rest_is_applied(self, enrolled: Transport) -> None:
         good = item()
@@ -82,13 +83,18 @@ class TransportContract:
         unknown = item(form_id="no_such_form")
         results = enrolled.send_batch([bad_hash, good, unknown]).results
         assert [r["outcome"] for r in results] == ["rejected", "accepted", "rejected"]
-        assert "content hash" in results[0]["reason"]
-        assert "unknown form" in results[2]["reason"]
+        assert results[0]["code"] == "item.hash" and "content hash" in results[0]["reason"]
+        assert (results[2]["code"], results[2]["params"]) == (
+            "item.unknown_form",
+            {"form_id": "no_such_form", "form_version": TEST_FORM_VERSION},
+        )
 
     def test_too_many_items_is_refused_whole(self, enrolled: Transport) -> None:
         with pytest.raises(RequestRejected) as refused:
             enrolled.send_batch([{"id": "x"}] * 1001)
         assert refused.value.http_status == 413
+        assert refused.value.reason_code == "batch.too_many_items"
+        assert "1000" in refused.value.message("ru")
 
     def test_status_pages_with_a_cursor(
         self, enrolled: Transport, admin: PortalStorage, connect: Connect
@@ -148,7 +154,10 @@ class TransportContract:
         connect(None).enroll(code, "first")
         with pytest.raises(RequestRejected) as refused:
             connect(None).enroll(code, "second")
-        assert refused.value.http_status == 403
+        assert (refused.value.http_status, refused.value.reason_code) == (403, "enrol.code")
+        assert refused.value.message("uz_Latn") == (
+            "Roʻyxatdan oʻtish kodi nomaʼlum, ishlatilgan yoki muddati oʻtgan."
+        )
 
 
 class TestHttpTransport(TransportContract):

@@ -1,0 +1,120 @@
+"""Reason codes: the one registry of every refusal the portal can give.
+
+A refusal travels as a stable ``code`` plus ``params`` (and, for people reading logs,
+the English ``detail``). The portal picks the code; the kiosk says it in the citizen's
+or operator's language from the same registry, so a new code is one row here, its
+translations in the .po files, and a line in docs/sync-protocol.md (a test checks that
+the document lists every code). Later work (decisions, appeals) adds its codes here.
+
+``status`` is the HTTP status when the code refuses a whole request; item outcomes
+inside a 200 answer use ``ITEM`` (0).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypedDict
+
+from kiosk.i18n import N_, tr
+
+ITEM = 0  # not an HTTP refusal: one item's outcome inside a 200 answer
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    status: int
+    msgid: str  # English, with {name} placeholders filled from the refusal's params
+
+    @property
+    def params(self) -> frozenset[str]:
+        """The placeholder names ``msgid`` uses: every refusal must give them all."""
+        return frozenset(
+            name for _, name, _, _ in string.Formatter().parse(self.msgid) if name
+        )
+
+
+_ROWS = (
+    # Requests: the body and the protocol.
+    Reason("body.encoding", 415, N_("The request's encoding must be gzip or identity.")),
+    Reason("body.too_large", 413, N_("The request is larger than {limit} bytes.")),
+    Reason("body.inflated_too_large", 413, N_("The request unpacks to more than {limit} bytes.")),
+    Reason("body.not_gzip", 400, N_("The request is not valid gzip.")),
+    Reason("body.truncated", 400, N_("The request was cut off in transit.")),
+    Reason("body.not_json", 400, N_("The request is not JSON.")),
+    Reason("body.no_items", 400, N_("The request has no list of items.")),
+    Reason("body.invalid", 422, N_("The request's fields are invalid: {detail}")),
+    Reason("batch.too_many_items", 413, N_("More than {limit} items in one batch.")),
+    # Authentication and enrolment.
+    Reason("auth.token", 401, N_("The portal no longer accepts this kiosk: enrol it again.")),
+    Reason("enrol.code", 403, N_("The enrolment code is unknown, already used or expired.")),
+    # Bundles.
+    Reason("bundle.too_large", 413, N_("The bundle unpacks to more than {limit} bytes.")),
+    Reason("bundle.damaged", 422, N_("The bundle file is damaged: {detail}")),
+    Reason("bundle.signature", 422, N_("The bundle's signature does not match its device.")),
+    Reason("bundle.too_many_items", 413, N_("More than {limit} items in one bundle.")),
+    # One item of a batch or a bundle.
+    Reason("item.id", ITEM, N_("The submission's id is not a lowercase UUID.")),
+    Reason("item.field", ITEM, N_("The submission's field {field} is missing or invalid.")),
+    Reason(
+        "item.lang",
+        ITEM,
+        N_("The submission's language {lang} is not one the portal knows ({accepted})."),
+    ),
+    Reason("item.too_large", ITEM, N_("The answers are larger than {limit} bytes.")),
+    Reason("item.hash", ITEM, N_("The answers do not match their content hash.")),
+    Reason("item.conflict", ITEM, N_("A different submission with this id was already received.")),
+    Reason(
+        "item.unknown_form",
+        ITEM,
+        N_("The portal does not know form {form_id} version {form_version}."),
+    ),
+    Reason("item.code_taken", ITEM, N_("The tracking code is already used by another submission.")),
+    Reason("item.answers", ITEM, N_("The portal found the answers invalid: {detail}")),
+)
+
+REGISTRY: dict[str, Reason] = {row.code: row for row in _ROWS}
+
+UNKNOWN = N_("The portal refused it (reason {code}).")
+
+
+class Refusal(TypedDict):
+    """A refusal as it travels: in an error body, or beside an item's outcome."""
+
+    code: str
+    params: dict[str, str]
+    detail: str
+
+
+def get(code: str) -> Reason:
+    """The registered reason; KeyError for a code the registry does not define."""
+    return REGISTRY[code]
+
+
+def refusal(code: str, **params: object) -> Refusal:
+    """The wire form of ``code`` with ``params``; raises for an unknown code or a missing param."""
+    reason = REGISTRY[code]
+    missing = reason.params - params.keys()
+    if missing:
+        raise ValueError(f"reason {code} needs {sorted(missing)}")
+    text = {name: str(value) for name, value in params.items()}
+    return {"code": code, "params": text, "detail": reason.msgid.format(**text)}
+
+
+def say(lang: str, code: object, params: object = None, detail: object = None) -> str:
+    """A refusal in ``lang``, from whatever a portal sent (never raises).
+
+    An unregistered code (a newer portal) falls back to the portal's English detail,
+    else to a message naming the code.
+    """
+    reason = REGISTRY.get(code) if isinstance(code, str) else None
+    values = (
+        {str(k): str(v)[:300] for k, v in params.items()} if isinstance(params, Mapping) else {}
+    )
+    if reason is not None and reason.params <= values.keys():
+        return tr(lang, reason.msgid, **{k: values[k] for k in reason.params})
+    if isinstance(detail, str) and detail:
+        return detail[:500]
+    return tr(lang, UNKNOWN, code=str(code)[:60])
