@@ -93,6 +93,23 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 """
 
+# Schema steps after SCHEMA, in order; ``PRAGMA user_version`` counts the ones applied.
+# A step is appended, never edited: portals in the field have run the earlier ones.
+MIGRATIONS: tuple[str, ...] = ()
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Create the schema, then apply the steps this database has not had (in its transaction)."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    done = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS[done:], start=done + 1):
+        for statement in step.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+
 
 def _normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
@@ -117,9 +134,7 @@ class PortalStore:
         self.conn.execute("PRAGMA busy_timeout=10000")
         self.conn.execute("PRAGMA foreign_keys=ON")
         with self.transaction():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    self.conn.execute(statement)
+            migrate(self.conn)
 
     def close(self) -> None:
         self.conn.close()
