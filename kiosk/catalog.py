@@ -101,7 +101,7 @@ def load_sample(form_id: str) -> dict[str, object]:
 
 def load_spec_file(path: Path) -> dict[str, object]:
     """pyxform's JSON of an XLSForm file (choice files inlined); CatalogError if broken."""
-    from kiosk.xlsform import load_spec  # pyxform is heavy: only when a file is parsed
+    from kiosk.xlsform_load import load_spec  # pyxform is heavy: only when a file is parsed
 
     path = Path(path)
     if not path.is_file():

@@ -1,7 +1,7 @@
 """The form model: `Form`, `Question`, `Choice`, built from pyxform's JSON of an XLSForm.
 
 Pure data with per-language text. Answers and navigation live in `kiosk.engine`;
-reading files lives in `kiosk.xlsform` (so building a Form never touches the disk).
+reading files lives in `kiosk.xlsform_load` (so building a Form never touches the disk).
 """
 
 from __future__ import annotations
