@@ -101,7 +101,7 @@ def load_sample(form_id: str) -> dict[str, object]:
 
 def load_spec_file(path: Path) -> dict[str, object]:
     """pyxform's JSON of an XLSForm file (choice files inlined); CatalogError if broken."""
-    from kiosk.xlsform import load_spec  # pyxform is heavy: only when a file is parsed
+    from kiosk.xlsform_load import load_spec  # pyxform is heavy: only when a file is parsed
 
     path = Path(path)
     if not path.is_file():
@@ -129,8 +129,8 @@ def form_from_spec(spec: object, origin: str = "") -> Form:
     """
     where = origin or (spec.get("id_string") if isinstance(spec, dict) else "") or "?"
     try:
-        # A spec comes from files and the portal: what is no dict fails in from_pyxform.
-        form = Form.from_pyxform(spec)  # type: ignore[arg-type]  # caught just below
+        # A spec comes from files and the portal: what is no survey fails in from_pyxform.
+        form = Form.from_pyxform(spec)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # FormError included
         raise CatalogError(
             N_("The form {name} cannot be used: {reason}"), name=where, reason=exc

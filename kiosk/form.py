@@ -1,7 +1,7 @@
 """The form model: `Form`, `Question`, `Choice`, built from pyxform's JSON of an XLSForm.
 
 Pure data with per-language text. Answers and navigation live in `kiosk.engine`;
-reading files lives in `kiosk.xlsform` (so building a Form never touches the disk).
+reading files lives in `kiosk.xlsform_load` (so building a Form never touches the disk).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def column_lang(column: str) -> str | None:
     return languages.from_form_code(m.group(1))
 
 
-def texts_by_lang(value: Any) -> dict[str, str]:
+def texts_by_lang(value: object) -> dict[str, str]:
     """pyxform's label/hint value (a string, or a dict by language column) keyed by our codes."""
     if value is None:
         return {}
@@ -108,11 +108,11 @@ def pick_text(texts: Mapping[str, str], lang: str) -> str:
     return next(iter(texts.values()), "")
 
 
-def is_true(flag: Any) -> bool:
+def is_true(flag: object) -> bool:
     return str(flag).strip().lower() in _TRUE
 
 
-def expression_of(flag: Any) -> str | None:
+def expression_of(flag: object) -> str | None:
     """A yes/no-or-expression column (required, read_only) as an expression, or None."""
     if flag is None or isinstance(flag, bool):
         return "true()" if flag else None
@@ -136,7 +136,7 @@ class Choice:
         return pick_text(self.labels, lang) or self.name
 
     @classmethod
-    def from_pyxform(cls, row: Mapping[str, Any]) -> Choice:
+    def from_pyxform(cls, row: Mapping[str, object]) -> Choice:
         extra = {k: v for k, v in row.items() if k not in ("name", "label", "media")}
         return cls(
             name=str(row.get("name", "")), labels=texts_by_lang(row.get("label")), extra=extra
@@ -193,7 +193,16 @@ class Question:
             yield from child.walk()
 
     @classmethod
-    def from_pyxform(cls, node: Mapping[str, Any], choices: Mapping[str, Any]) -> Question:
+    def from_pyxform(cls, node: Mapping[str, object], choices: Mapping[str, object]) -> Question:
+        """One survey row of pyxform's JSON; `choices` are the form's lists by name.
+
+        Values are pyxform's: each is turned into text (or checked) where it is used; a
+        row of the wrong shape fails with TypeError/AttributeError, as the catalog expects.
+        """
+        return cls._from_node(node, choices)
+
+    @classmethod
+    def _from_node(cls, node: Mapping[str, Any], choices: Mapping[str, Any]) -> Question:
         raw_type = str(node.get("type", ""))
         qtype = _PYXFORM_TYPES.get(raw_type, raw_type)
         name = str(node.get("name", ""))
@@ -231,7 +240,7 @@ class Question:
             for child in node.get("children") or []:
                 if _is_hidden_meta(child):
                     continue
-                q.children.append(cls.from_pyxform(child, choices))
+                q.children.append(cls._from_node(child, choices))
         return q
 
 
@@ -285,8 +294,12 @@ class Form:
         return self._by_name[name]
 
     @classmethod
-    def from_pyxform(cls, spec: dict[str, Any]) -> Form:
-        """Build from `pyxform.xls2json` output (with file choice lists already inlined)."""
+    def from_pyxform(cls, spec: object) -> Form:
+        """Build from `pyxform.xls2json` output (with file choice lists already inlined).
+
+        `spec` is JSON as read (a file, the portal): anything but a survey object is a
+        FormError.
+        """
         if not isinstance(spec, Mapping) or spec.get("type") != "survey":
             raise FormError("not a pyxform survey")
         choices = spec.get("choices") or {}

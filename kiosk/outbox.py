@@ -12,11 +12,11 @@ open their own, with one audit entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, cast
 
 from kiosk import audit, reasons, tracking
 from kiosk.settings import STATUS_CURSOR, get_setting, put_setting
@@ -52,6 +52,72 @@ STATUS_KEYS = (
 ).split()
 
 
+class SubmissionItem(TypedDict):
+    """One submission as protocol v1 carries it (docs/sync-protocol.md), batch or bundle."""
+
+    id: str
+    tracking_code: str
+    form_id: str
+    form_version: str
+    lang: str
+    payload: object  # the answers: a JSON object once parsed
+    content_hash: str
+    created_at: str
+    consent: bool
+    operator_id: int | None
+
+
+class QueueRow(TypedDict):
+    """An outbox row as `listing` gives it: the LISTED columns, the payload if asked for."""
+
+    id: str
+    tracking_code: str
+    form_id: str
+    form_version: str
+    lang: str
+    payload: NotRequired[str]  # canonical JSON; only with include_payload
+    content_hash: str
+    size_bytes: int
+    operator_id: int | None
+    consent: int  # 0 or 1
+    created_at: str
+    state: str
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    outcome: str | None
+    reason: str | None
+    application_number: str | None
+    sent_at: str | None
+
+
+class CodeStatus(TypedDict):
+    """What `status` knows of a tracking code: the outbox's columns (None when the code
+    is only known from the status pull), then what the portal's status pull said."""
+
+    tracking_code: str
+    form_id: str | None
+    form_version: str | None
+    created_at: str | None
+    state: str | None
+    outcome: str | None
+    reason: str | None
+    application_number: str | None
+    sent_at: str | None
+    portal_status: str | None
+    note: str | None
+    status_updated_at: str | None
+
+
+class BatchSummary(TypedDict):
+    """What `apply_results` did with one batch's outcomes."""
+
+    accepted: int
+    duplicate: int
+    rejected: list[tuple[str, str, str]]  # (tracking_code, reason, outcome)
+    unanswered: int
+
+
 @dataclass(frozen=True)
 class Row:
     """A queued row as the sync engine reads it (payload still text)."""
@@ -62,7 +128,7 @@ class Row:
     size_bytes: int
     fields: tuple[Any, ...]
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> SubmissionItem:
         """The protocol item (payload parsed only now, for rows actually sent)."""
         _, id_, code, form_id, version, lang, payload, digest, _, operator, consent, created = (
             self.fields
@@ -133,10 +199,10 @@ def add(db: Database, row: NewRow, prefix: str) -> str:
 
 def listing(
     db: Database, state: str | None, limit: int | None, include_payload: bool
-) -> list[dict[str, Any]]:
+) -> list[QueueRow]:
     """Rows oldest first (payload left out unless asked for)."""
     sql = f"SELECT {'*' if include_payload else LISTED} FROM outbox"
-    params: list[Any] = []
+    params: list[object] = []
     if state is not None:
         sql += " WHERE state = ?"
         params.append(state)
@@ -144,7 +210,8 @@ def listing(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
-    return list(db.query(sql, params))
+    # `*` is LISTED plus the payload: the outbox has no other column.
+    return cast("list[QueueRow]", list(db.query(sql, params)))
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -162,7 +229,7 @@ def oldest_unsent_at(db: Database) -> str | None:
     return row[0] if row else None
 
 
-def status(db: Database, code: str) -> dict[str, Any] | None:
+def status(db: Database, code: str) -> CodeStatus | None:
     """What the outbox and the pulled status say about a (normalised) code; None if nothing.
 
     Keys: STATUS_KEYS from the outbox, then portal_status, note, status_updated_at.
@@ -176,17 +243,32 @@ def status(db: Database, code: str) -> dict[str, Any] | None:
     ).fetchone()
     if sent is None and pulled is None:
         return None
-    result: dict[str, Any] = dict.fromkeys(STATUS_KEYS)
-    result["tracking_code"] = code
-    if sent is not None:
-        result.update(zip(STATUS_KEYS, sent, strict=True))
-    result["portal_status"] = result["note"] = result["status_updated_at"] = None
+    outbox_row: tuple[Any, ...] = (
+        sent if sent is not None else (code, *[None] * (len(STATUS_KEYS) - 1))
+    )
+    tracking_code, form_id, version, created_at, state, outcome, reason, number, sent_at = (
+        outbox_row
+    )
+    result: CodeStatus = {
+        "tracking_code": tracking_code,
+        "form_id": form_id,
+        "form_version": version,
+        "created_at": created_at,
+        "state": state,
+        "outcome": outcome,
+        "reason": reason,
+        "application_number": number,
+        "sent_at": sent_at,
+        "portal_status": None,
+        "note": None,
+        "status_updated_at": None,
+    }
     if pulled is not None:
-        portal_status, number, note, updated = pulled
+        portal_status, pulled_number, note, updated = pulled
         result["portal_status"] = portal_status
         result["note"] = note
         result["status_updated_at"] = updated
-        result["application_number"] = number or result["application_number"]
+        result["application_number"] = pulled_number or result["application_number"]
     return result
 
 
@@ -196,7 +278,7 @@ def status(db: Database, code: str) -> dict[str, Any] | None:
 def pending_totals(db: Database, due_before: str | None) -> tuple[int, int]:
     """(items, payload bytes) queued, only those due by ``due_before`` unless None."""
     sql = "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM outbox WHERE state = 'queued'"
-    params: list[Any] = []
+    params: list[object] = []
     if due_before is not None:
         sql += " AND next_attempt_at <= ?"
         params.append(due_before)
@@ -225,7 +307,7 @@ def iter_batches(
     last = 0
     while True:
         sql = f"SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND rowid > ?"
-        params: list[Any] = [last]
+        params: list[object] = [last]
         if due_before is not None:
             sql += " AND next_attempt_at <= ?"
             params.append(due_before)
@@ -249,26 +331,28 @@ def iter_batches(
 def apply_results(
     store: Store,
     batch: list[Row],
-    results: list[dict[str, Any]],
+    results: Sequence[Mapping[str, object]],
     bytes_sent: int,
     delay: Delay,
     lang: str = "uz_Latn",
-) -> dict[str, Any]:
+) -> BatchSummary:
     """Write the portal's per-item outcomes in one transaction; returns a summary.
 
     accepted/duplicate -> sent (with the application number); rejected/conflict ->
-    rejected with the portal's reason, said in ``lang``. An item the portal did not answer for stays
-    queued with a retry after ``delay``, so nothing is ever dropped.
+    rejected with the portal's reason, said in ``lang``. An item the portal did not
+    answer for stays queued with a retry after ``delay``, so nothing is ever dropped.
+    ``results`` are the portal's answer as received: each value is checked here before
+    it is used.
     """
     by_id = {r.get("id"): r for r in results if isinstance(r.get("id"), str)}
     now = datetime.now(UTC)
     stamp = now_iso(now)
-    summary: dict[str, Any] = {"accepted": 0, "duplicate": 0, "rejected": [], "unanswered": 0}
+    summary: BatchSummary = {"accepted": 0, "duplicate": 0, "rejected": [], "unanswered": 0}
     with store.transaction() as db:
         for row in batch:
             result = by_id.get(row.id)
             outcome = result.get("outcome") if result else None
-            if result is not None and outcome in ("accepted", "duplicate"):
+            if result is not None and (outcome == "accepted" or outcome == "duplicate"):
                 number = result.get("application_number")
                 db.execute(
                     "UPDATE outbox SET state = 'sent', outcome = ?, application_number = ?, "
@@ -276,8 +360,8 @@ def apply_results(
                     "WHERE id = ? AND state = 'queued'",
                     [outcome, number if isinstance(number, str) else None, stamp, row.id],
                 )
-                summary[outcome] += 1
-            elif result is not None and outcome in ("rejected", "conflict"):
+                summary[outcome] += 1  # narrowed to the literal keys above
+            elif result is not None and (outcome == "rejected" or outcome == "conflict"):
                 reason = reasons.say(
                     lang, result.get("code"), result.get("params"), result.get("reason")
                 )[:1000]
@@ -335,8 +419,12 @@ def quarantine(store: Store, row: Row, reason: str) -> None:
         audit.append(db, "sync", "sync_quarantine", row.tracking_code, {"reason": reason[:200]})
 
 
-def apply_status_changes(store: Store, changes: list[dict[str, Any]], cursor: int) -> int:
-    """Upsert pulled statuses and advance the cursor in one transaction."""
+def apply_status_changes(store: Store, changes: Sequence[Mapping[str, object]], cursor: int) -> int:
+    """Upsert pulled statuses and advance the cursor in one transaction.
+
+    ``changes`` are the portal's answer as received: a change without a text
+    tracking_code and status is skipped.
+    """
     applied = 0
     with store.transaction() as db:
         for change in changes:

@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from sqlite_utils import Database
 
@@ -94,6 +94,20 @@ def _store_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
         err = StoreError(N_("Database error: {error}"), error=str(exc))
     err.__cause__ = exc
     return err
+
+
+class Draft(TypedDict):
+    """A saved draft, its answers parsed."""
+
+    id: str
+    form_id: str
+    form_version: str
+    lang: str
+    answers: dict[str, object]
+    position: str | None  # the engine step ref to resume at
+    operator_id: int | None
+    created_at: str
+    updated_at: str
 
 
 @dataclass(frozen=True)
@@ -301,7 +315,7 @@ class Store:
         form_id: str,
         form_version: str,
         lang: str,
-        answers: dict[str, Any],
+        answers: Mapping[str, object],
         position: str | None,
         operator_id: int | None = None,
     ) -> str:
@@ -338,26 +352,27 @@ class Store:
         return draft_id
 
     def _draft_rows(
-        self, where: str = "", params: list[Any] | None = None, limit: str = ""
-    ) -> list[dict[str, Any]]:
+        self, where: str = "", params: list[object] | None = None, limit: str = ""
+    ) -> list[Draft]:
         sql = f"SELECT * FROM drafts {where} ORDER BY updated_at DESC, rowid DESC {limit}"
         with self.guard():
             rows = list(self.db.query(sql, params or []))
         for row in rows:
             row["answers"] = json.loads(row["answers"])
-        return rows
+        # Every column of drafts, answers parsed (save_draft writes a JSON object).
+        return cast("list[Draft]", rows)
 
-    def load_draft(self, draft_id: str) -> dict[str, Any] | None:
+    def load_draft(self, draft_id: str) -> Draft | None:
         """The draft as a dict (answers parsed), or None."""
         rows = self._draft_rows("WHERE id = ?", [draft_id])
         return rows[0] if rows else None
 
-    def latest_draft(self) -> dict[str, Any] | None:
+    def latest_draft(self) -> Draft | None:
         """The most recently updated draft (what to resume after a power cut)."""
         rows = self._draft_rows(limit="LIMIT 1")
         return rows[0] if rows else None
 
-    def list_drafts(self) -> list[dict[str, Any]]:
+    def list_drafts(self) -> list[Draft]:
         """Every draft, newest first."""
         return self._draft_rows()
 
@@ -372,7 +387,7 @@ class Store:
     def submit(
         self,
         form: Form | None,
-        payload: dict[str, Any],
+        payload: dict[str, object],
         lang: str,
         operator_id: int | None = None,
         consent: bool = False,
@@ -436,7 +451,7 @@ class Store:
 
     def queue(
         self, state: str | None = None, limit: int | None = None, include_payload: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[outbox.QueueRow]:
         """Outbox rows oldest first (payload left out unless asked for)."""
         with self.guard():
             return outbox.listing(self.db, state, limit, include_payload)
@@ -451,7 +466,7 @@ class Store:
         with self.guard():
             return outbox.oldest_unsent_at(self.db)
 
-    def status(self, tracking_code: str) -> dict[str, Any] | None:
+    def status(self, tracking_code: str) -> outbox.CodeStatus | None:
         """What is known about a code (typed in any case, with or without dashes).
 
         Keys: tracking_code, form_id, form_version, created_at, state, outcome, reason,

@@ -6,7 +6,8 @@ What is shown comes from the local store (outbox + the statuses sync pulls).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +20,10 @@ from kiosk import tracking
 from kiosk.i18n import N_, tr
 from screens.base import KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
+
+if TYPE_CHECKING:
+    from kiosk.outbox import CodeStatus
+    from kiosk.store import StoreError
 
 # Portal statuses (docs/sync-protocol.md) as the citizen reads them.
 PORTAL_STATUSES = {
@@ -35,7 +40,7 @@ PORTAL_STATUSES = {
 }
 
 
-def describe(info: dict[str, Any] | None, lang: str) -> str:
+def describe(info: Mapping[str, object] | None, lang: str) -> str:
     """The sentence shown and spoken for a status record (None: unknown code)."""
     if info is None:
         return tr(lang, "No application with this code was found on this kiosk.")
@@ -66,10 +71,10 @@ class StatusScreen(KioskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.info: dict[str, Any] | None = None
+        self.info: CodeStatus | None = None
         self.looked_up = False
         self.invalid = False
-        self.failure: Any = None  # kiosk.store.StoreError of the last lookup
+        self.failure: StoreError | None = None  # of the last lookup
 
     def body(self) -> ComposeResult:
         with Vertical(id="status"):

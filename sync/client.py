@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -19,12 +19,20 @@ from kiosk.i18n import N_
 from sync import wire
 from sync.transport import (
     BatchResult,
+    BundleResult,
+    CatalogPage,
+    ItemResult,
     PortalError,
     RetryableError,
+    StatusPage,
     encode_batch,
     not_accepted,
     refused,
 )
+
+if TYPE_CHECKING:
+    from kiosk.outbox import SubmissionItem
+    from kiosk.store import Store
 
 # Per socket operation, not per request: a slow 2G upload that keeps moving is fine.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
@@ -76,14 +84,19 @@ class PortalClient:
 
     @classmethod
     def from_store(
-        cls, store: Any, portal_url: str | None = None, **kwargs: Any
+        cls,
+        store: Store,
+        portal_url: str | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
     ) -> PortalClient | None:
         """The client for the store's enrolment; None when the kiosk is not enrolled."""
         url = portal_url or store.state.portal_url
         token = store.state.portal_token
         if not url or not token:
             return None
-        return cls(url, token, **kwargs)
+        return cls(url, token, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self.http.close()
@@ -130,7 +143,7 @@ class PortalClient:
         return response
 
     @staticmethod
-    def _json(response: httpx.Response) -> Any:
+    def _json(response: httpx.Response) -> object:
         try:
             return response.json()
         except ValueError as exc:
@@ -158,7 +171,7 @@ class PortalClient:
             raise RetryableError(N_("The portal's answer was incomplete."))
         return data
 
-    def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
+    def send_batch(self, items: list[SubmissionItem]) -> BatchResult:
         """POST one gzip batch; the per-item results, in the items' order."""
         body = encode_batch(items)
         response = self._request(
@@ -172,15 +185,19 @@ class PortalClient:
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return BatchResult([r for r in results if isinstance(r, dict)], len(body))
+        # Objects, as far as checked here: the outbox checks each value it uses.
+        shaped = [r for r in results if isinstance(r, dict)]
+        return BatchResult(cast("list[ItemResult]", shaped), len(body))
 
-    def status(self, since: int, limit: int = 500) -> dict[str, Any]:
+    def status(self, since: int, limit: int = 500) -> StatusPage:
         data = self._json(self._request("GET", "/status", params={"since": since, "limit": limit}))
         if not isinstance(data, dict) or not isinstance(data.get("changes"), list):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return data
+        # A changes list, as far as checked here: the engine checks the cursor, the
+        # outbox each change.
+        return cast(StatusPage, data)
 
-    def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
+    def catalog(self, etag: str | None = None) -> CatalogPage | None:
         """The catalog {etag, forms}, or None when unchanged since ``etag`` (304)."""
         headers = {"If-None-Match": f'"{etag}"'} if etag else {}
         response = self._request("GET", "/catalog", headers=headers)
@@ -189,9 +206,10 @@ class PortalClient:
         data = self._json(response)
         if not isinstance(data, dict) or not isinstance(data.get("forms"), list):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return data
+        # A forms list, as far as checked here: the engine checks each entry and the etag.
+        return cast(CatalogPage, data)
 
-    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+    def upload_bundle(self, data: bytes) -> BundleResult:
         """Deliver a bundle file as it is; the portal checks its signature."""
         response = self._request(
             "POST",
@@ -202,4 +220,5 @@ class PortalClient:
         result = self._json(response)
         if not isinstance(result, dict) or not isinstance(result.get("results"), list):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return result
+        # A results list, as far as checked here: its reader checks each value.
+        return cast(BundleResult, result)

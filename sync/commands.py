@@ -13,13 +13,14 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from kiosk import cliutil
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_, ntr, tr
 
 if TYPE_CHECKING:
+    from kiosk.outbox import SubmissionItem
     from kiosk.store import Store
     from sync.engine import SyncEngine, SyncProgress, SyncReport
 
@@ -220,7 +221,7 @@ def _remove_stale_temporaries(path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _sendable_items(store: Store, lang: str, warn: bool) -> Iterator[dict[str, Any]]:
+def _sendable_items(store: Store, lang: str, warn: bool) -> Iterator[SubmissionItem]:
     """Every queued item in protocol form, streamed; damaged ones left out (said once)."""
     from kiosk import outbox
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk import outbox
 from kiosk.catalog import Catalog
@@ -22,6 +22,9 @@ from kiosk.i18n import tr
 from kiosk.wire import now_iso
 from sync.backoff import BASE_DELAY, MAX_DELAY, retry_delay
 from sync.transport import AuthError, PortalError, RequestRejected, RetryableError, Transport
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ class SyncReport:
         return self.error is None and self.waiting == 0
 
 
-ProgressCallback = Callable[[SyncProgress], Any]
+ProgressCallback = Callable[[SyncProgress], object]  # what it returns is ignored
 
 
 class SyncEngine:
@@ -70,7 +73,7 @@ class SyncEngine:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         client: Transport,
         *,
         batch_items: int = DEFAULT_BATCH_ITEMS,
@@ -153,7 +156,7 @@ class SyncEngine:
 
     def _send(self, batch: list[outbox.Row], report: SyncReport) -> bool:
         """Send one batch and settle it; False when the run must stop."""
-        items: list[dict[str, Any]] = []
+        items: list[outbox.SubmissionItem] = []
         sendable: list[outbox.Row] = []
         for row in batch:
             try:

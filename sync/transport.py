@@ -13,11 +13,69 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import NotRequired, Protocol, TypedDict
 
 from kiosk import reasons
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
+from kiosk.outbox import SubmissionItem
+
+# The answers of protocol v1 (docs/sync-protocol.md), as the portal makes them. What a
+# kiosk receives is checked only as far as its shape (an object, a list where one is
+# due): the outbox and the engine check each value before they rely on it.
+
+
+class ItemResult(TypedDict):
+    """One item's outcome in a batch or bundle answer."""
+
+    id: str | None  # None when the item had no usable id
+    outcome: str  # accepted | duplicate | rejected | conflict
+    reason: NotRequired[str]  # rejected, conflict: in English, for logs
+    code: NotRequired[str]  # rejected, conflict: the reason code (kiosk.reasons)
+    params: NotRequired[dict[str, str]]  # the values the reason's message names
+    application_number: NotRequired[str]  # accepted, duplicate
+    index: NotRequired[int]  # the item's place in the request
+
+
+class StatusChange(TypedDict):
+    """One application's new status, as the status pull lists it."""
+
+    tracking_code: str
+    status: str
+    application_number: str
+    note: str | None
+    updated_at: str
+
+
+class StatusPage(TypedDict):
+    """The status changes after a cursor: ``more`` when another page follows."""
+
+    changes: list[StatusChange]
+    cursor: int
+    more: bool
+
+
+class CatalogForm(TypedDict):
+    """One form version of the catalog, its pyxform JSON in ``spec``."""
+
+    form_id: str
+    version: str
+    category: str
+    spec: dict[str, object]
+
+
+class CatalogPage(TypedDict):
+    """The whole catalog and its etag."""
+
+    etag: str
+    forms: list[CatalogForm]
+
+
+class BundleResult(TypedDict):
+    """The answer to a bundle: whose bundle it was and each item's outcome."""
+
+    device_id: str
+    results: list[ItemResult]
 
 
 class PortalError(TranslatableError):
@@ -83,11 +141,11 @@ def refused(status: int, body: object) -> RequestRejected:
 class BatchResult:
     """The portal's per-item outcomes, in the items' order, and the request's size."""
 
-    results: list[dict[str, Any]]
+    results: list[ItemResult]
     bytes_sent: int
 
 
-def encode_batch(items: list[dict[str, Any]]) -> bytes:
+def encode_batch(items: list[SubmissionItem]) -> bytes:
     """A batch request body as sent: compact JSON, gzip (its length is ``bytes_sent``)."""
     raw = json.dumps({"items": items}, ensure_ascii=False, separators=(",", ":")).encode()
     return gzip.compress(raw, compresslevel=6, mtime=0)
@@ -100,19 +158,19 @@ class Transport(Protocol):
         """Spend an enrolment code: {device_id, token, device_prefix}."""
         ...
 
-    def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
+    def send_batch(self, items: list[SubmissionItem]) -> BatchResult:
         """Deliver one batch; one result per item ({id, outcome, ...}), in order."""
         ...
 
-    def status(self, since: int, limit: int = 500) -> dict[str, Any]:
+    def status(self, since: int, limit: int = 500) -> StatusPage:
         """Status changes after cursor ``since``: {changes, cursor, more}."""
         ...
 
-    def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
+    def catalog(self, etag: str | None = None) -> CatalogPage | None:
         """The catalog {etag, forms}, or None when unchanged since ``etag``."""
         ...
 
-    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+    def upload_bundle(self, data: bytes) -> BundleResult:
         """Deliver a bundle file as it is: {device_id, results}."""
         ...
 

@@ -35,7 +35,7 @@ FORM_MD = """\
 
 def _spec(form_id: str = "test_form", version: str = "1", category: str = "social") -> dict:
     """pyxform JSON as the portal would send it (built by the real pyxform)."""
-    from kiosk.xlsform import load_spec
+    from kiosk.xlsform_load import load_spec
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{form_id}.md"

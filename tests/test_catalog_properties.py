@@ -1,6 +1,6 @@
 """Property tests: a damaged form file (truncated, bytes replaced, a line deleted or
 doubled) is refused with the documented CatalogError, never a traceback, and
-`kiosk.xlsform.check_file` lists its issues rather than raising."""
+`kiosk.xlsform_check.check_file` lists its issues rather than raising."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from kiosk.catalog import (
 )
 from kiosk.engine import FormSession
 from kiosk.engine_json import validate_answers
-from kiosk.xlsform import XlsformIssue, check_file
+from kiosk.xlsform_check import XlsformIssue, check_file
 
 CI = bool(os.environ.get("CI"))
 # pyxform takes a good part of a second per file: few examples, each a fresh corruption.

@@ -17,7 +17,7 @@ from kiosk.engine_values import BadValue, parse_date, parse_decimal, parse_integ
 from kiosk.form import Form
 from kiosk.translit import to_cyrillic
 from kiosk.validators import make_pinfl
-from kiosk.xlsform import load_form
+from kiosk.xlsform_load import load_form
 
 FORMS = Path(__file__).parent / "forms"
 

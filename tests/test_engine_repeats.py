@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kiosk.engine import FormSession
 from kiosk.engine_json import validate_answers
 from kiosk.form import Form
-from kiosk.xlsform import load_form
+from kiosk.xlsform_load import load_form
 
 FORMS = Path(__file__).parent / "forms"
 

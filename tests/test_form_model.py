@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.form import Form, FormError, column_lang, pick_text
 from kiosk.translit import to_cyrillic, to_latin
-from kiosk.xlsform import load_form, load_spec
+from kiosk.xlsform_load import load_form, load_spec
 
 FORMS = Path(__file__).parent / "forms"
 

@@ -10,7 +10,8 @@ import pytest
 from pyxform.xls2json_backends import md_to_dict
 
 from kiosk.form import Form
-from kiosk.xlsform import XlsformError, XlsformIssue, check_file, load_form, load_spec
+from kiosk.xlsform_check import XlsformIssue, check_file
+from kiosk.xlsform_load import XlsformError, load_form, load_spec
 
 FORMS = Path(__file__).parent / "forms"
 

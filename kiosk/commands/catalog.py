@@ -195,7 +195,7 @@ def _print_question(q: dict[str, Any], language: str, depth: int) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from kiosk.xlsform import check_file
+    from kiosk.xlsform_check import check_file
 
     language = lang(args)
     found = 0

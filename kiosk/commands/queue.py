@@ -48,9 +48,10 @@ def _queue(args: argparse.Namespace) -> int:
         return fail(failure_message(exc, language), 1)
     now = datetime.now(UTC)
     if args.json:
-        for row in rows:
-            row["age_seconds"] = round(_age_seconds(row["created_at"], now), 3)
-        print_json({"counts": counts, "items": rows})
+        items = [
+            {**row, "age_seconds": round(_age_seconds(row["created_at"], now), 3)} for row in rows
+        ]
+        print_json({"counts": counts, "items": items})
         return 0
     print(
         tr(

@@ -70,4 +70,5 @@ class LangBar(Horizontal):
         event.stop()
         button_id = event.button.id or ""
         if button_id.startswith("lang-"):
-            self.app.lang = button_id.removeprefix("lang-")  # type: ignore[attr-defined]
+            # KioskApp's reactive: importing the app here would make an import cycle.
+            self.app.lang = button_id.removeprefix("lang-")  # type: ignore[attr-defined]  # see above

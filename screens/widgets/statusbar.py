@@ -50,7 +50,7 @@ class StatusBar(Horizontal):
         if event.widget is not None and event.widget.id == "sb-speech":
             event.stop()
             # KioskApp's action: importing the app here would make an import cycle.
-            self.app.action_toggle_mute()  # type: ignore[attr-defined]
+            self.app.action_toggle_mute()  # type: ignore[attr-defined]  # KioskApp's action
 
     def _refresh_all(self, _value: object = None) -> None:
         app = self.app

@@ -8,6 +8,7 @@ oversized body or a gzip bomb gets 413 and never reaches the database.
 import json
 import logging
 import zlib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
-from sync import wire
+from sync import transport, wire
 from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
@@ -163,7 +164,7 @@ def _answers_validator() -> Validator:
         # Building a Form is far costlier than checking answers: once per version.
         return Form.from_pyxform(json.loads(spec_json))
 
-    def check(spec_json: str, item: dict[str, Any]) -> str | None:
+    def check(spec_json: str, item: Mapping[str, object]) -> str | None:
         try:
             form = form_of(spec_json)
             _, errors = validate_answers(form, item["payload"], "en")
@@ -252,7 +253,7 @@ def create_app(
     Authed = Annotated[Device, Depends(device)]
 
     @app.get(f"{wire.API}/health", response_model=Health)
-    def health() -> dict[str, Any]:
+    def health() -> dict[str, object]:
         return {"status": "ok", "protocol": wire.PROTOCOL_VERSION}
 
     @app.post(
@@ -290,7 +291,7 @@ def create_app(
             }
         },
     )
-    async def batch(request: Request, dev: Authed) -> dict[str, Any]:
+    async def batch(request: Request, dev: Authed) -> dict[str, list[transport.ItemResult]]:
         data = await read_body(request, wire.MAX_BODY_BYTES, wire.MAX_DECOMPRESSED_BYTES)
         items = parse_batch(data)
         results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
@@ -302,7 +303,7 @@ def create_app(
         dev: Authed,
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    ) -> dict[str, Any]:
+    ) -> transport.StatusPage:
         return store.status_changes(dev.id, since, limit)
 
     @app.post(
@@ -319,7 +320,7 @@ def create_app(
             }
         },
     )
-    async def bundles(request: Request, _dev: Authed) -> dict[str, Any]:
+    async def bundles(request: Request, _dev: Authed) -> transport.BundleResult:
         # The file itself is gzip; a Content-Encoding on top is also accepted.
         data = await read_body(request, MAX_BUNDLE_BODY, MAX_BUNDLE_DECOMPRESSED)
         answer = await run_in_threadpool(ingest_bundle, store, data, validator)

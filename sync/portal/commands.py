@@ -11,7 +11,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiosk import cliutil
 from kiosk.i18n import tr
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
+def register(sub: cliutil.Subcommands) -> None:
     portal = sub.add_parser("portal", help="the reference portal (for tests and demos)")
     cliutil.add_common(portal)
     portal.set_defaults(handler=lambda args: _usage(portal))

@@ -10,12 +10,23 @@ tests run against both transports to keep them the same.
 from __future__ import annotations
 
 import gzip
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk import reasons
 from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
 from sync.portal.storage import Device, PortalStorage, Validator
-from sync.transport import BatchResult, encode_batch, not_accepted, refused
+from sync.transport import (
+    BatchResult,
+    BundleResult,
+    CatalogPage,
+    StatusPage,
+    encode_batch,
+    not_accepted,
+    refused,
+)
+
+if TYPE_CHECKING:
+    from kiosk.outbox import SubmissionItem
 
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
 MAX_LIMIT = 1000
@@ -58,7 +69,7 @@ class LocalTransport:
             raise refused(403, reasons.refusal("enrol.code"))
         return result
 
-    def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
+    def send_batch(self, items: list[SubmissionItem]) -> BatchResult:
         device = self._device()
         body = encode_batch(items)
         try:
@@ -67,7 +78,7 @@ class LocalTransport:
             raise refused(exc.status, exc.body) from exc
         return BatchResult(self.store.ingest(device.id, parsed, "sync", self.validator), len(body))
 
-    def status(self, since: int, limit: int = 500) -> dict[str, Any]:
+    def status(self, since: int, limit: int = 500) -> StatusPage:
         device = self._device()
         if not 0 <= since <= MAX_SINCE or not 1 <= limit <= MAX_LIMIT:
             raise refused(
@@ -75,14 +86,14 @@ class LocalTransport:
             )
         return self.store.status_changes(device.id, since, limit)
 
-    def catalog(self, etag: str | None = None) -> dict[str, Any] | None:
+    def catalog(self, etag: str | None = None) -> CatalogPage | None:
         self._device()
         current = self.store.catalog_etag()
         if etag_matches(current, f'"{etag}"' if etag else None):
             return None
         return {"etag": current, "forms": self.store.forms()}
 
-    def upload_bundle(self, data: bytes) -> dict[str, Any]:
+    def upload_bundle(self, data: bytes) -> BundleResult:
         self._device()
         try:
             return ingest_bundle(self.store, data, self.validator)

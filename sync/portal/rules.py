@@ -7,13 +7,12 @@ transport error the HTTP client would have raised for that answer.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
 from sync.portal.storage import Device, PortalStorage, Validator
+from sync.transport import BundleResult
 
 
 class Refusal(Exception):
@@ -47,8 +46,9 @@ def etag_matches(etag: str, if_none_match: str | None) -> bool:
     return f'"{etag}"' in offered or "*" in offered
 
 
-def parse_batch(data: bytes) -> list[Any]:
-    """The items of a batch body (already gunzipped); 400/413 when it is not one."""
+def parse_batch(data: bytes) -> list[object]:
+    """The items of a batch body (already gunzipped), each as received; 400/413 when it
+    is not one."""
     try:
         doc = loads(data)  # NaN/Infinity refused: a payload with them has no content hash
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -61,7 +61,7 @@ def parse_batch(data: bytes) -> list[Any]:
     return items
 
 
-def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None) -> dict[str, Any]:
+def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None) -> BundleResult:
     """Check a bundle file (size, signature of its device) and apply its items.
 
     Returns {device_id, results}. Any device may deliver a bundle: the signature, not

@@ -10,11 +10,12 @@ they have one implementation; tests/test_portal_storage.py is the contract's tes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from kiosk import languages, reasons
+from sync.transport import CatalogForm, ItemResult, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -22,11 +23,21 @@ HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 
 # ``validator(spec_json, item) -> reason | None``: re-checks answers against the form.
-Validator = Callable[[str, dict[str, Any]], str | None]
+# The item passed `check_item_fields`; its payload is a JSON object.
+Validator = Callable[[str, Mapping[str, object]], str | None]
 
 
 class PortalStoreError(Exception):
     """An admin action that cannot be done (unknown code, bad status); message is clear."""
+
+
+class StatusUpdate(TypedDict):
+    """An application's status as `PortalStorage.set_status` left it."""
+
+    tracking_code: str
+    status: str
+    application_number: str
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -67,12 +78,12 @@ class PortalStorage(Protocol):
         ...
 
     def add_form(
-        self, form_id: str, version: str, category: str, spec: dict[str, Any], source: str
+        self, form_id: str, version: str, category: str, spec: Mapping[str, object], source: str
     ) -> bool:
         """Store one form version; False when that version was already there."""
         ...
 
-    def forms(self) -> list[dict[str, Any]]:
+    def forms(self) -> list[CatalogForm]:
         """Every form version {form_id, version, category, spec}, by id then version."""
         ...
 
@@ -81,18 +92,19 @@ class PortalStorage(Protocol):
         ...
 
     def ingest(
-        self, device_id: str, items: list[Any], via: str, validator: Validator | None = None
-    ) -> list[dict[str, Any]]:
-        """Apply a batch in one transaction; one {index, id, outcome, ...} per item."""
+        self, device_id: str, items: Sequence[object], via: str, validator: Validator | None = None
+    ) -> list[ItemResult]:
+        """Apply a batch in one transaction; one {index, id, outcome, ...} per item.
+
+        ``items`` are as received: anything that is not a well-formed item is rejected.
+        """
         ...
 
-    def set_status(
-        self, tracking_code: str, status: str, note: str | None = None
-    ) -> dict[str, Any]:
+    def set_status(self, tracking_code: str, status: str, note: str | None = None) -> StatusUpdate:
         """Change an application's status (logged for its device's status pull)."""
         ...
 
-    def status_changes(self, device_id: str, since: int, limit: int) -> dict[str, Any]:
+    def status_changes(self, device_id: str, since: int, limit: int) -> StatusPage:
         """{changes, cursor, more}: this device's status changes after ``since``."""
         ...
 
@@ -101,7 +113,7 @@ class PortalStorage(Protocol):
         ...
 
 
-def refused(item_id: str | None, outcome: str, code: str, **params: object) -> dict[str, Any]:
+def refused(item_id: str | None, outcome: str, code: str, **params: object) -> ItemResult:
     """An item's outcome that refuses it ("rejected" or "conflict") with a registered reason."""
     body = reasons.refusal(code, **params)
     return {
@@ -113,18 +125,21 @@ def refused(item_id: str | None, outcome: str, code: str, **params: object) -> d
     }
 
 
-def check_item_fields(item: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
-    """The first structural problem of an item as (reason code, params), or None."""
+def check_item_fields(item: Mapping[str, object]) -> tuple[str, dict[str, str]] | None:
+    """The first structural problem of an item (a JSON object as received), as
+    (reason code, params), or None."""
     if not isinstance(item.get("payload"), dict):
         return "item.field", {"field": "payload"}
+    text: dict[str, str] = {}
     for key in ("tracking_code", "form_id", "form_version", "lang", "content_hash", "created_at"):
         value = item.get(key)
         if not isinstance(value, str) or not value or len(value) > 200:
             return "item.field", {"field": key}
-    if not CODE_RE.match(item["tracking_code"]):
+        text[key] = value
+    if not CODE_RE.match(text["tracking_code"]):
         return "item.field", {"field": "tracking_code"}
-    if not HASH_RE.match(item["content_hash"]):
+    if not HASH_RE.match(text["content_hash"]):
         return "item.field", {"field": "content_hash"}
-    if item["lang"] not in languages.codes():  # one of the kiosk's languages
-        return "item.lang", {"lang": item["lang"], "accepted": ", ".join(languages.codes())}
+    if text["lang"] not in languages.codes():  # one of the kiosk's languages
+        return "item.lang", {"lang": text["lang"], "accepted": ", ".join(languages.codes())}
     return None

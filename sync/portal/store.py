@@ -13,11 +13,10 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from kiosk.crashpoints import crash_point
 from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso, text_hash
@@ -27,10 +26,12 @@ from sync.portal.storage import (
     UUID_RE,
     Device,
     PortalStoreError,
+    StatusUpdate,
     Validator,
     check_item_fields,
     refused,
 )
+from sync.transport import CatalogForm, ItemResult, StatusChange, StatusPage
 
 DB_NAME = "portal.db"
 CODE_TTL = timedelta(hours=24)
@@ -257,7 +258,7 @@ class PortalStore:
     # --- catalog ---------------------------------------------------------------
 
     def add_form(
-        self, form_id: str, version: str, category: str, spec: dict[str, Any], source: str
+        self, form_id: str, version: str, category: str, spec: Mapping[str, object], source: str
     ) -> bool:
         """Store one form version; False when that version was already there."""
         with self.transaction() as conn:
@@ -268,7 +269,7 @@ class PortalStore:
             )
             return cur.rowcount == 1
 
-    def forms(self) -> list[dict[str, Any]]:
+    def forms(self) -> list[CatalogForm]:
         with self._lock:
             rows = self.conn.execute(
                 "SELECT form_id, version, category, spec FROM forms ORDER BY form_id, version"
@@ -304,14 +305,14 @@ class PortalStore:
     # --- submissions -----------------------------------------------------------
 
     def ingest(
-        self, device_id: str, items: list[Any], via: str, validator: Validator | None = None
-    ) -> list[dict[str, Any]]:
+        self, device_id: str, items: Sequence[object], via: str, validator: Validator | None = None
+    ) -> list[ItemResult]:
         """Apply a batch in one transaction; one outcome per item, in order.
 
         ``validator(spec_json, item) -> str | None`` may re-check the answers against
         the form and return a reason to reject.
         """
-        results: list[dict[str, Any]] = []
+        results: list[ItemResult] = []
         counts = {"duplicates": 0, "conflicts": 0, "rejected": 0}
         with self.transaction() as conn:
             for index, item in enumerate(items):
@@ -335,15 +336,15 @@ class PortalStore:
         self,
         conn: sqlite3.Connection,
         device_id: str,
-        item: Any,
+        item: object,
         via: str,
         validator: Validator | None,
-    ) -> dict[str, Any]:
+    ) -> ItemResult:
         item_id = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(item_id, str) or not UUID_RE.match(item_id):
+        if not isinstance(item, dict) or not isinstance(item_id, str) or not UUID_RE.match(item_id):
             return refused(item_id if isinstance(item_id, str) else None, "rejected", "item.id")
 
-        def rejected(code: str, **params: object) -> dict[str, Any]:
+        def rejected(code: str, **params: object) -> ItemResult:
             return refused(item_id, "rejected", code, **params)
 
         problem = check_item_fields(item)
@@ -417,9 +418,7 @@ class PortalStore:
 
     # --- status ----------------------------------------------------------------
 
-    def set_status(
-        self, tracking_code: str, status: str, note: str | None = None
-    ) -> dict[str, Any]:
+    def set_status(self, tracking_code: str, status: str, note: str | None = None) -> StatusUpdate:
         if status not in STATUSES:
             raise PortalStoreError(
                 f"unknown status {status!r}; expected one of {', '.join(STATUSES)}"
@@ -451,7 +450,7 @@ class PortalStore:
             "note": note,
         }
 
-    def status_changes(self, device_id: str, since: int, limit: int) -> dict[str, Any]:
+    def status_changes(self, device_id: str, since: int, limit: int) -> StatusPage:
         """Changes after cursor ``since`` for this device's submissions, oldest first."""
         with self._lock:
             rows = self.conn.execute(
@@ -460,7 +459,7 @@ class PortalStore:
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        changes = [
+        changes: list[StatusChange] = [
             {
                 "tracking_code": r["tracking_code"],
                 "status": r["status"],

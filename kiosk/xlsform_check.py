@@ -1,8 +1,9 @@
-"""XLSForm files (.md, .csv, .xlsx, .xls) through pyxform: `load_spec` and `check_file`.
+"""Checking an XLSForm file for its author: `check_file` lists every problem it finds.
 
-`load_spec` gives pyxform's JSON with `select_one_from_file` lists inlined, so the
-form model never reads files. `check_file` lists every problem it can find, each
-naming sheet, row and column, for form authors (`kiosk catalog check`).
+Each `XlsformIssue` names sheet, row and column (`kiosk catalog check`): unsupported
+types, expression syntax, unknown `${}` fields, choice_filter columns, circular
+calculations, missing Uzbek and Russian labels, settings, and what pyxform (and ODK
+Validate, if asked) refuse. Reading the file is `kiosk.xlsform_load`'s job.
 """
 
 from __future__ import annotations
@@ -20,17 +21,16 @@ from pyxform.builder import create_survey_element_from_dict
 from pyxform.errors import PyXFormError
 from pyxform.utils import default_is_dynamic
 from pyxform.validators.odk_validate import ODKValidateError
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import DefinitionData, get_xlsform
+from pyxform.xls2json_backends import DefinitionData
 
 from kiosk import expr
 from kiosk.expr.nodes import Bare, walk
-from kiosk.form import Form, FormError, column_lang, is_true
+from kiosk.form import column_lang, is_true
 from kiosk.i18n import N_, tr
+from kiosk.xlsform_load import XlsformError, first_line, load_form, read_sheets, sheets_to_json
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES: tuple[str, ...] = (".md", ".csv", ".xlsx", ".xlsm", ".xls")
 _FILE_SELECT = re.compile(r"^(select_one_from_file|select_multiple_from_file)\s+(\S+)$")
 _PYX_ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _PYX_SHEET = re.compile(r"'(survey|choices|settings|external_choices|entities)' sheet")
@@ -81,10 +81,6 @@ _NO_LABEL = {"uz": N_("no label in Uzbek"), "ru": N_("no label in Russian")}
 _NO_TITLE = {"uz": N_("no form title in Uzbek"), "ru": N_("no form title in Russian")}
 
 
-class XlsformError(ValueError):
-    """A file that cannot be read as an XLSForm; the message says why."""
-
-
 @dataclass(frozen=True)
 class XlsformIssue:
     sheet: str
@@ -101,133 +97,6 @@ class XlsformIssue:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-# ----- loading ---------------------------------------------------------------------------
-
-
-def _read(path: Path, lang: str = "en") -> DefinitionData:
-    """The raw sheets of an XLSForm file; XlsformError for anything unreadable."""
-    if path.suffix.lower() not in SUFFIXES:
-        raise XlsformError(
-            tr(
-                lang,
-                "{file}: not an XLSForm file (expected .md, .csv, .xlsx or .xls)",
-                file=path.name,
-            )
-        )
-    if not path.is_file():
-        raise XlsformError(tr(lang, "{file}: no such file", file=path.name))
-    try:
-        data = get_xlsform(str(path))
-    except Exception as exc:  # corrupt zip, bad encoding, not a table: one clear message
-        raise XlsformError(
-            tr(lang, "{file}: the file is damaged or is not an XLSForm", file=path.name)
-        ) from exc
-    if not data.survey:
-        raise XlsformError(
-            tr(
-                lang,
-                "{file}: no 'survey' sheet with questions; is this an XLSForm?",
-                file=path.name,
-            )
-        )
-    return data
-
-
-def _to_json(data: DefinitionData) -> dict[str, Any]:
-    """pyxform's JSON; "data" as the instance name, as pyxform's own default."""
-    spec: dict[str, Any] = workbook_to_json(
-        workbook_dict=data,
-        form_name="data",
-        fallback_form_name=data.fallback_form_name,
-        default_language="default",
-        warnings=[],
-    )
-    return spec
-
-
-def load_spec(path: Path) -> dict[str, object]:
-    """pyxform's JSON of the form at `path`, with choice files inlined into `choices`.
-
-    Raises XlsformError with a clear message for a broken or unreadable file.
-    """
-    path = Path(path)
-    data = _read(path)
-    try:
-        spec = _to_json(data)
-    except PyXFormError as exc:
-        raise XlsformError(f"{path.name}: {_first_line(exc)}") from None
-    except Exception as exc:
-        raise XlsformError(f"{path.name}: the form could not be read ({exc})") from exc
-    _inline_choice_files(spec, path.parent)
-    return spec
-
-
-def _inline_choice_files(spec: dict[str, Any], folder: Path) -> None:
-    """`select_one_from_file X.csv` lists into spec["choices"]["X"]; the question's
-    `list_name` points at them."""
-    choices: dict[str, Any] = spec.setdefault("choices", {})
-    for node in _nodes(spec.get("children") or []):
-        itemset = node.get("itemset")
-        if not isinstance(itemset, str) or not itemset.lower().endswith(".csv"):
-            continue
-        list_name = Path(itemset).stem
-        if list_name not in choices:
-            choices[list_name] = read_choice_file(folder / itemset)
-        node["list_name"] = list_name
-
-
-def _nodes(children: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for node in children:
-        yield node
-        yield from _nodes(node.get("children") or [])
-
-
-def read_choice_file(path: Path) -> list[dict[str, object]]:
-    """A CSV choice list (name, label or label::<language>, extra columns) as pyxform rows."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except FileNotFoundError:
-        raise XlsformError(f"choice file {path.name} not found beside the form") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise XlsformError(f"choice file {path.name} could not be read ({exc})") from None
-    out: list[dict[str, object]] = []
-    for row in rows:
-        item: dict[str, object] = {}
-        labels: dict[str, str] = {}
-        for key, value in row.items():
-            if key is None:
-                continue
-            key = key.strip()
-            value = (value or "").strip()
-            if key == "label":
-                labels["default"] = value
-            elif key.startswith("label::"):
-                labels[key.split("::", 1)[1].strip()] = value
-            elif value:
-                item[key] = value
-        if not item.get("name"):
-            continue
-        if list(labels) == ["default"]:
-            item["label"] = labels["default"]
-        elif labels:
-            item["label"] = {k: v for k, v in labels.items() if v}
-        out.append(item)
-    return out
-
-
-def load_form(path: Path) -> Form:
-    """The runnable Form of an XLSForm file; XlsformError (a ValueError) when broken."""
-    spec = load_spec(path)
-    try:
-        return Form.from_pyxform(spec)
-    except FormError as exc:
-        raise XlsformError(f"{Path(path).name}: {exc}") from None
-
-
-# ----- checking ---------------------------------------------------------------------------
-
-
 def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list[XlsformIssue]:
     """Every problem found in an XLSForm, each naming sheet, row and column.
 
@@ -236,7 +105,7 @@ def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list
     """
     path = Path(path)
     try:
-        data = _read(path, lang)
+        data = read_sheets(path, lang)
     except XlsformError as exc:
         # The caller names the file; the message says what is wrong with it.
         return [XlsformIssue("", None, None, str(exc).removeprefix(f"{path.name}: "))]
@@ -262,11 +131,6 @@ def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list
                 XlsformIssue("survey", None, None, str(exc).removeprefix(f"{path.name}: "))
             )
     return issues
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _rows(rows: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -516,13 +380,14 @@ def _pyxform_issues(
     pyxform stops at its first error; one that repeats a problem found above is dropped.
     """
     try:
-        spec = _to_json(data)
+        spec = sheets_to_json(data)
         # form_title::<language> is this kiosk's extension; XForms have one title.
-        if isinstance(spec.get("title"), dict):
-            spec["title"] = next(iter(spec["title"].values()), "")
+        title = spec.get("title")
+        if isinstance(title, dict):
+            spec["title"] = next(iter(title.values()), "")
         create_survey_element_from_dict(spec).to_xml(validate=odk_validate and _has_java())
     except (PyXFormError, ODKValidateError) as exc:
-        message = _first_line(exc)
+        message = first_line(exc)
     except Exception as exc:  # pyxform's own bugs on odd input: still one clear line
         logger.info("pyxform failed on a form", exc_info=True)
         message = tr(lang, "pyxform could not convert the form ({error})", error=exc)
