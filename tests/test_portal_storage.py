@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kiosk import tracking
 from kiosk.wire import content_hash, now_iso
 from sync.portal.storage import PortalStorage, PortalStoreError
 from sync.portal.store import PortalStore
@@ -37,11 +38,12 @@ def enrolled(storage: PortalStorage, name: str = "kiosk") -> dict[str, str]:
     return answer
 
 
-def item(**changes: Any) -> dict[str, Any]:
+def item(prefix: str, **changes: Any) -> dict[str, Any]:
+    """A valid item whose tracking code carries ``prefix`` (its device's)."""
     payload = {"a": 1}
     base = {
         "id": str(uuid.uuid4()),
-        "tracking_code": "T-" + uuid.uuid4().hex[:10].upper(),
+        "tracking_code": tracking.new_code(prefix),
         "form_id": "f",
         "form_version": "1",
         "lang": "en",
@@ -95,8 +97,9 @@ def test_forms_and_the_catalog_etag(storage: PortalStorage) -> None:
 
 
 def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
-    device = enrolled(storage)["device_id"]
-    good, other = item(), item()
+    answer = enrolled(storage)
+    device, p = answer["device_id"], answer["device_prefix"]
+    good, other = item(p), item(p)
     changed = {"a": 2}
     results = storage.ingest(
         device,
@@ -104,7 +107,7 @@ def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
             good,
             good,
             {**good, "payload": changed, "content_hash": content_hash(changed)},
-            item(form_version="9"),
+            item(p, form_version="9"),
             "not an object",
             {**other, "tracking_code": good["tracking_code"]},
         ],
@@ -127,7 +130,8 @@ def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
 
 
 def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
-    device = enrolled(storage)["device_id"]
+    answer = enrolled(storage)
+    device, p = answer["device_id"], answer["device_prefix"]
     seen: list[str] = []
 
     def validator(spec_json: str, checked: dict[str, Any]) -> str | None:
@@ -136,7 +140,7 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
 
     big = {"a": 5}
     results = storage.ingest(
-        device, [item(), item(payload=big, content_hash=content_hash(big))], "sync", validator
+        device, [item(p), item(p, payload=big, content_hash=content_hash(big))], "sync", validator
     )
     assert [r["outcome"] for r in results] == ["accepted", "rejected"]
     assert (results[1]["code"], results[1]["params"]) == ("item.answers", {"detail": "n: too big"})
@@ -144,10 +148,11 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
 
 
 def test_status_changes_page_per_device(storage: PortalStorage) -> None:
-    mine, theirs = enrolled(storage, "a")["device_id"], enrolled(storage, "b")["device_id"]
-    sent = item()
+    a, b = enrolled(storage, "a"), enrolled(storage, "b")
+    mine, theirs = a["device_id"], b["device_id"]
+    sent = item(a["device_prefix"])
     storage.ingest(mine, [sent], "sync")
-    storage.ingest(theirs, [item()], "bundle")
+    storage.ingest(theirs, [item(b["device_prefix"])], "bundle")
     changed = storage.set_status(sent["tracking_code"].lower(), "approved", "done")
     assert changed["tracking_code"] == sent["tracking_code"]
     first = storage.status_changes(mine, 0, 1)

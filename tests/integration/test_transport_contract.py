@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from kiosk import tracking
 from kiosk.wire import content_hash, now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
@@ -26,12 +27,12 @@ from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, TEST_FORM_VE
 Connect = Callable[[str | None], Transport]
 
 
-def item(n: int = 0, **changes: Any) -> dict[str, Any]:
-    """A valid batch item for the test form, with its own id and tracking code."""
+def item(prefix: str, n: int = 0, **changes: Any) -> dict[str, Any]:
+    """A valid batch item for the test form, with its own id and a code with ``prefix``."""
     payload = {"full_name": f"Aliyev Vali {n}", "n": n}
     base = {
         "id": str(uuid.uuid4()),
-        "tracking_code": "T-" + uuid.uuid4().hex[:12].upper(),
+        "tracking_code": tracking.new_code(prefix),
         "form_id": TEST_FORM_ID,
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
@@ -48,28 +49,38 @@ class TransportContract:
     """Subclasses provide the fixtures ``admin`` (the portal's storage) and ``connect``."""
 
     @pytest.fixture
-    def enrolled(self, admin: PortalStorage, connect: Connect) -> Transport:
+    def enrolment(self, admin: PortalStorage, connect: Connect) -> dict[str, str]:
         answer = connect(None).enroll(admin.create_enrolment_code(), "contract kiosk")
         assert set(answer) >= {"device_id", "token", "device_prefix"}
-        return connect(answer["token"])
+        return answer
 
-    def test_accepted(self, enrolled: Transport) -> None:
-        sent = item()
+    @pytest.fixture
+    def enrolled(self, enrolment: dict[str, str], connect: Connect) -> Transport:
+        return connect(enrolment["token"])
+
+    @pytest.fixture
+    def prefix(self, enrolment: dict[str, str]) -> str:
+        return enrolment["device_prefix"]
+
+    def test_accepted(self, enrolled: Transport, prefix: str) -> None:
+        sent = item(prefix)
         result = enrolled.send_batch([sent])
         assert result.bytes_sent > 0
         [answer] = result.results
         assert (answer["index"], answer["id"], answer["outcome"]) == (0, sent["id"], "accepted")
         assert answer["application_number"].startswith("MK-")
 
-    def test_duplicate_keeps_the_application_number(self, enrolled: Transport) -> None:
-        sent = item()
+    def test_duplicate_keeps_the_application_number(self, enrolled: Transport, prefix: str) -> None:
+        sent = item(prefix)
         first = enrolled.send_batch([sent]).results[0]
         again = enrolled.send_batch([sent]).results[0]
         assert again["outcome"] == "duplicate"
         assert again["application_number"] == first["application_number"]
 
-    def test_conflict_on_the_same_id_with_other_answers(self, enrolled: Transport) -> None:
-        sent = item(1)
+    def test_conflict_on_the_same_id_with_other_answers(
+        self, enrolled: Transport, prefix: str
+    ) -> None:
+        sent = item(prefix, 1)
         enrolled.send_batch([sent])
         changed = {"full_name": "Someone else", "n": 2}
         other = {**sent, "payload": changed, "content_hash": content_hash(changed)}
@@ -77,10 +88,12 @@ class TransportContract:
         assert (answer["outcome"], answer["code"]) == ("conflict", "item.conflict")
         assert answer["reason"] == "A different submission with this id was already received."
 
-    def test_rejected_items_say_why_and_the_rest_is_applied(self, enrolled: Transport) -> None:
-        good = item()
-        bad_hash = item(content_hash="0" * 64)
-        unknown = item(form_id="no_such_form")
+    def test_rejected_items_say_why_and_the_rest_is_applied(
+        self, enrolled: Transport, prefix: str
+    ) -> None:
+        good = item(prefix)
+        bad_hash = item(prefix, content_hash="0" * 64)
+        unknown = item(prefix, form_id="no_such_form")
         results = enrolled.send_batch([bad_hash, good, unknown]).results
         assert [r["outcome"] for r in results] == ["rejected", "accepted", "rejected"]
         assert results[0]["code"] == "item.hash" and "content hash" in results[0]["reason"]
@@ -97,9 +110,9 @@ class TransportContract:
         assert "1000" in refused.value.message("ru")
 
     def test_status_pages_with_a_cursor(
-        self, enrolled: Transport, admin: PortalStorage, connect: Connect
+        self, enrolled: Transport, prefix: str, admin: PortalStorage, connect: Connect
     ) -> None:
-        sent = [item(n) for n in range(3)]
+        sent = [item(prefix, n) for n in range(3)]
         enrolled.send_batch(sent)
         for one in sent:
             admin.set_status(one["tracking_code"], "approved", note="ok")
@@ -138,7 +151,7 @@ class TransportContract:
     ) -> None:
         stranger = connect("not-a-token")
         for call in (
-            lambda: stranger.send_batch([item()]),
+            lambda: stranger.send_batch([item("ABC")]),
             lambda: stranger.status(0),
             lambda: stranger.catalog(),
         ):
@@ -147,7 +160,7 @@ class TransportContract:
         answer = connect(None).enroll(admin.create_enrolment_code(), "revoked kiosk")
         admin.revoke_device(answer["device_id"])
         with pytest.raises(AuthError):
-            connect(answer["token"]).send_batch([item()])
+            connect(answer["token"]).send_batch([item(answer["device_prefix"])])
 
     def test_an_enrolment_code_is_spent_once(self, admin: PortalStorage, connect: Connect) -> None:
         code = admin.create_enrolment_code()
