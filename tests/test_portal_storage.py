@@ -6,6 +6,7 @@ the API layer relies on nothing else.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -169,3 +170,79 @@ def test_status_changes_page_per_device(storage: PortalStorage) -> None:
         storage.set_status(sent["tracking_code"], "lost")
     with pytest.raises(PortalStoreError):
         storage.set_status("NO-SUCH-CODE", "approved")
+
+
+def test_a_v1_portal_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    """Schema step 1: submissions keyed by (device_id, id), pre-enrolment prefixes."""
+    from sync.portal import store as sqlite_store
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    device = str(uuid.uuid4())
+    payload = '{"a":1}'
+    conn = sqlite3.connect(folder / sqlite_store.DB_NAME)
+    conn.executescript(sqlite_store.SCHEMA)  # what a v1 portal created (user_version 0)
+    conn.execute(
+        "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at) "
+        "VALUES (?, 'old', 'K7M', 'h', '00', '2026-01-01')",
+        (device,),
+    )
+    conn.execute(
+        "INSERT INTO submissions (id, device_id, tracking_code, form_id, form_version, lang, "
+        "payload, content_hash, created_at, received_at, via, application_number, status, "
+        "status_updated_at) VALUES (?, ?, 'K7M4QXPR', 'f', '1', 'en', ?, ?, 'c', 'r', 'sync', "
+        "'MK-2026-0000001', 'received', 'u')",
+        ("00000000-0000-4000-8000-000000000001", device, payload, content_hash({"a": 1})),
+    )
+    conn.commit()
+    conn.close()
+
+    migrated = PortalStore(folder)
+    try:
+        conn2 = migrated.conn
+        assert conn2.execute("PRAGMA user_version").fetchone()[0] == len(sqlite_store.MIGRATIONS)
+        pk = [r["name"] for r in conn2.execute("PRAGMA table_info(submissions)") if r["pk"]]
+        assert sorted(pk) == ["device_id", "id"]
+        row = conn2.execute("SELECT * FROM submissions").fetchone()
+        assert (row["device_id"], row["tracking_code"], row["payload"]) == (
+            device,
+            "K7M4QXPR",
+            payload,
+        )
+        found = migrated.device(device)
+        assert found is not None and found.pre_prefix == tracking.prefix_from_id(device)
+        # The v1 code on the citizen's receipt still works for status.
+        assert migrated.set_status("k7m4qxpr", "approved")["status"] == "approved"
+        migrated.add_form("f", "1", "", SPEC, "admin")
+        again = item("K7M", id="00000000-0000-4000-8000-000000000001", payload={"a": 1})
+        assert migrated.ingest(device, [again], "sync")[0]["outcome"] == "duplicate"
+    finally:
+        migrated.close()
+    reopened = PortalStore(folder)  # the step is not applied twice
+    reopened.close()
+
+
+def test_a_pre_enrolment_prefix_not_derived_from_the_id_is_refused_unspent(
+    storage: PortalStorage,
+) -> None:
+    code = storage.create_enrolment_code()
+    device = str(uuid.uuid4())
+    with pytest.raises(PortalStoreError):
+        storage.enroll(code, "k", device, tracking.prefix_from_id(str(uuid.uuid4())))
+    with pytest.raises(PortalStoreError):
+        storage.enroll(code, "k", None, tracking.prefix_from_id(device))
+    answer = storage.enroll(code, "k", device, tracking.prefix_from_id(device))
+    assert answer is not None
+    found = storage.device(device)
+    assert found is not None and found.pre_prefix == tracking.prefix_from_id(device)
+    theirs = enrolled(storage, "other")
+    results = storage.ingest(
+        device,
+        [item(tracking.prefix_from_id(device)), item(theirs["device_prefix"])],
+        "sync",
+    )
+    assert [(r["outcome"], r.get("code")) for r in results] == [
+        ("accepted", None),
+        ("rejected", "item.foreign_code"),
+    ]
+    assert storage.stats(theirs["device_id"])["submissions"] == 0

@@ -66,7 +66,9 @@ class LocalTransport:
         ):
             raise refused(
                 422,
-                reasons.refusal("body.invalid", detail="code, name, device_id or pre_prefix length"),
+                reasons.refusal(
+                    "body.invalid", detail="code, name, device_id or pre_prefix length"
+                ),
             )
         try:
             return rules.enroll(self.store, code, name, device_id, pre_prefix)
@@ -86,7 +88,8 @@ class LocalTransport:
         device = self._device()
         if not 0 <= since <= MAX_SINCE or not 1 <= limit <= MAX_LIMIT:
             raise refused(
-                422, reasons.refusal("body.invalid", detail=f"since 0-{MAX_SINCE}, limit 1-{MAX_LIMIT}")
+                422,
+                reasons.refusal("body.invalid", detail=f"since 0-{MAX_SINCE}, limit 1-{MAX_LIMIT}"),
             )
         return self.store.status_changes(device.id, since, limit)
 

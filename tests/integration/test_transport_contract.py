@@ -102,6 +102,66 @@ class TransportContract:
             {"form_id": "no_such_form", "form_version": TEST_FORM_VERSION},
         )
 
+    def test_another_devices_items_are_rejected_and_its_own_arrive(
+        self,
+        enrolled: Transport,
+        enrolment: dict[str, str],
+        prefix: str,
+        admin: PortalStorage,
+        connect: Connect,
+    ) -> None:
+        # A's queued items (not sent yet), as B read them off A's USB stick.
+        queued = [item(prefix, n) for n in range(3)]
+        other = connect(None).enroll(admin.create_enrolment_code(), "kiosk b")
+        b = connect(other["token"])
+        edited = {**queued[0], "payload": {"full_name": "Forged", "n": 0}}
+        edited["content_hash"] = content_hash(edited["payload"])
+        squat = item(prefix, 9)  # B's own id, a code with A's prefix
+        results = b.send_batch([*queued, edited, squat]).results
+        assert [(r["outcome"], r["code"]) for r in results] == [
+            ("rejected", "item.foreign_code")
+        ] * 5
+        assert results[4]["params"] == {"tracking_code": squat["tracking_code"]}
+        a_id, b_id = enrolment["device_id"], other["device_id"]
+        assert admin.stats(a_id)["submissions"] == admin.stats(b_id)["submissions"] == 0
+        assert admin.stats(b_id)["rejected"] == 5
+        # A's own sync: all accepted, with A's answers.
+        mine = enrolled.send_batch(queued).results
+        assert [r["outcome"] for r in mine] == ["accepted"] * 3
+        assert admin.stats(a_id)["submissions"] == 3
+
+    def test_ids_are_scoped_to_the_device(
+        self, enrolled: Transport, prefix: str, admin: PortalStorage, connect: Connect
+    ) -> None:
+        sent = item(prefix)
+        [first] = enrolled.send_batch([sent]).results
+        other = connect(None).enroll(admin.create_enrolment_code(), "kiosk b")
+        b = connect(other["token"])
+        same_id = item(other["device_prefix"], 5, id=sent["id"])
+        assert b.send_batch([same_id]).results[0]["outcome"] == "accepted"  # not a conflict
+        [again] = enrolled.send_batch([sent]).results
+        assert (again["outcome"], again["application_number"]) == (
+            "duplicate",
+            first["application_number"],
+        )
+
+    def test_the_pre_enrolment_prefix_is_registered_and_checked(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        device_id = str(uuid.uuid4())
+        derived = tracking.prefix_from_id(device_id)
+        code = admin.create_enrolment_code()
+        with pytest.raises(RequestRejected) as refused:
+            connect(None).enroll(code, "k", device_id, tracking.prefix_from_id("someone else"))
+        assert (refused.value.http_status, refused.value.reason_code) == (422, "enrol.prefix")
+        answer = connect(None).enroll(code, "k", device_id, derived)  # the code was not spent
+        assert answer["device_id"] == device_id
+        kiosk = connect(answer["token"])
+        before = item(derived, 1)  # made before enrolment
+        after = item(answer["device_prefix"], 2)
+        results = kiosk.send_batch([before, after]).results
+        assert [r["outcome"] for r in results] == ["accepted", "accepted"]
+
     def test_too_many_items_is_refused_whole(self, enrolled: Transport) -> None:
         with pytest.raises(RequestRejected) as refused:
             enrolled.send_batch([{"id": "x"}] * 1001)
