@@ -40,7 +40,8 @@ def build_queue(data_dir: Path, n: int) -> None:
                 body, digest = canonical_and_hash(
                     {"seq": seq, "name": "Каримова Дилноза", "x": "y" * 300}
                 )
-                code = tracking.new_code(prefix, seq)
+                # v1-shaped codes: unique without the outbox's retry (still valid in v2).
+                code = tracking.sequential_code(prefix, seq)
                 sub_id = str(uuid.uuid4())
                 outbox.append(
                     (

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 STATES: tuple[str, ...] = ("queued", "sent", "rejected")
-SEQ_KEY = "tracking_seq"  # settings key: the last tracking-code sequence number used
+SEQ_KEY = "tracking_seq"  # settings key: how many tracking codes were handed out
 
 # Seconds to wait before the next attempt, given the attempt count it will be.
 Delay = Callable[[int], float]
@@ -166,11 +166,15 @@ class NewRow:
 
 
 def add(db: Database, row: NewRow, prefix: str) -> str:
-    """Queue ``row`` under the next free tracking code with ``prefix``; returns the code."""
-    seq = int(get_setting(db, SEQ_KEY) or 0)
+    """Queue ``row`` under a fresh random tracking code with ``prefix``; returns the code.
+
+    A code already in the outbox (rows are kept, and ``tracking_code`` is UNIQUE) is
+    drawn again, so a device never hands out one code twice. ``SEQ_KEY`` counts the
+    codes handed out (v1 derived its codes from it; it now commits with the row).
+    """
+    seq = int(get_setting(db, SEQ_KEY) or 0) + 1
     while True:
-        seq += 1
-        code = tracking.new_code(prefix, seq)
+        code = tracking.new_code(prefix)
         if not db.execute("SELECT 1 FROM outbox WHERE tracking_code = ?", [code]).fetchone():
             break
     put_setting(db, SEQ_KEY, str(seq))

@@ -47,6 +47,25 @@ _ROWS = (
     Reason("body.no_items", 400, N_("The request has no list of items.")),
     Reason("body.invalid", 422, N_("The request's fields are invalid: {detail}")),
     Reason("batch.too_many_items", 413, N_("More than {limit} items in one batch.")),
+    # Protocol v2 and submissions bound to their device.
+    Reason(
+        "protocol.upgrade",
+        426,
+        N_(
+            "This kiosk speaks sync protocol version {old}; the portal needs version {new}. "
+            "Upgrade the kiosk software, then sync again."
+        ),
+    ),
+    Reason(
+        "enrol.prefix",
+        422,
+        N_("The tracking-code prefix {prefix} does not belong to this kiosk's device id."),
+    ),
+    Reason(
+        "item.foreign_code",
+        ITEM,
+        N_("The tracking code {tracking_code} belongs to another kiosk, not to this one."),
+    ),
     # Authentication and enrolment.
     Reason("auth.token", 401, N_("The portal no longer accepts this kiosk: enrol it again.")),
     Reason("enrol.code", 403, N_("The enrolment code is unknown, already used or expired.")),

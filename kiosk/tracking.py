@@ -1,19 +1,36 @@
-"""Tracking codes: short, unambiguous, unique across kiosks, self-checking.
+"""Tracking codes: short, unambiguous, unique across kiosks, self-checking, unguessable.
 
-A code is ``PREFIX + SEQ + CHECK`` over a 31-symbol alphabet with no look-alikes
+A code is ``PREFIX + RANDOM + CHECK`` over a 31-symbol alphabet with no look-alikes
 (no 0/O, 1/I/L):
 
 - PREFIX: the device prefix: PREFIX_LEN symbols assigned by the portal at enrolment
   (unique among enrolled kiosks). Before enrolment it is DERIVED_PREFIX_LEN symbols
   derived from the device id: one symbol longer, so a kiosk that is not enrolled yet
-  can never hand out a code an enrolled kiosk could (until 31**4 submissions).
-- SEQ: the device's submission counter, at least 4 symbols, run through a bijection
-  so consecutive submissions do not get consecutive-looking codes. The width grows
-  (5, 6, ...) only after 31**4 codes, so codes stay unique.
+  never hands out a code of an enrolled kiosk's length. The kiosk registers this
+  derived prefix when it enrols, so its earlier codes stay its own at the portal.
+- RANDOM: RANDOM_LEN symbols from `secrets`. The portal accepts a code only from the
+  device whose prefix it carries (protocol v2), so no other kiosk can claim it; the
+  random part makes a device's next code unknowable in advance, so nobody can predict
+  or enumerate a citizen's code either (a status desk or phone line reads one out).
 - CHECK: one symbol making ``sum((i + 1) * value(c_i)) % 31 == 0`` over the whole
   code. 31 is prime and the weights 1..len are distinct and non-zero mod 31 (codes are
   at most 30 symbols), so any single wrong symbol and any swap of two different
   symbols is caught.
+
+Length against entropy: each symbol is log2(31) = 4.95 bits and one more thing to read
+aloud. 6 random symbols are 31**6 = 887,503,681 codes per prefix (29.7 bits): one
+blind guess hits a given device's pending code with odds of about one in a billion
+times the codes it has pending, and the code stays 10 symbols (3 + 6 + 1; 11 before
+enrolment), read aloud as three groups, ``K7M4Q-XPR2-Z``. 5 symbols (24.8 bits) would
+save one symbol but make a guess 31 times likelier; 8 (39.6 bits) would be 12 symbols,
+too long to read over a phone. Random codes of one device can repeat (birthday
+bound: about 1 in 110 among 4,000 codes); `kiosk.outbox.add` draws again when the code
+is already in the outbox (its ``tracking_code`` is UNIQUE and rows are kept), so
+codes stay unique per device, and prefixes make them unique across devices.
+
+Protocol v1 codes were ``PREFIX + SEQ + CHECK``, with SEQ the device's counter run
+through a bijection (`sequential_code`): predictable. Those already printed on
+receipts or queued stay valid: same alphabet, same check, the device's prefix.
 
 Input is forgiving where it is unambiguous: any case, dashes/spaces/dots ignored, and
 Cyrillic letters that look like Latin ones (А В Е К М Н Р С Т Х У, З for 3) are read
@@ -25,12 +42,15 @@ guessing which symbol was meant).
 from __future__ import annotations
 
 import hashlib
+import random
+import secrets
 
 from kiosk.wire import ALPHABET, PREFIX_LEN
 
 BASE = len(ALPHABET)  # 31, a prime
 VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-SEQ_MIN_WIDTH = 4
+SEQ_MIN_WIDTH = 4  # v1 sequential codes; also the shortest code `normalize` accepts
+RANDOM_LEN = 6  # random symbols of a v2 code: 29.7 bits (see above)
 DERIVED_PREFIX_LEN = PREFIX_LEN + 1  # made from the device id before enrolment
 MAX_LEN = BASE - 1  # weights 1..30 stay distinct and non-zero mod 31
 
@@ -136,8 +156,12 @@ def is_valid_prefix(prefix: str) -> bool:
     return 1 <= len(prefix) <= 8 and all(c in VALUE for c in prefix)
 
 
-def new_code(prefix: str, seq: int) -> str:
-    """The canonical (undashed) code for submission number `seq` of a device."""
+def sequential_code(prefix: str, seq: int) -> str:
+    """The protocol v1 code for submission number `seq` of a device (predictable).
+
+    No longer handed out; kept because v1 codes are still on receipts and in queues,
+    and to show their shape in tests.
+    """
     if not is_valid_prefix(prefix):
         raise ValueError(f"invalid tracking-code prefix {prefix!r}")
     if seq < 0:
@@ -146,6 +170,19 @@ def new_code(prefix: str, seq: int) -> str:
     body = prefix + "".join(ALPHABET[d] for d in reversed(scramble(seq, width)))
     if len(body) + 1 > MAX_LEN:
         raise ValueError("tracking code too long")
+    return body + check_char(body)
+
+
+def new_code(prefix: str, *, rng: random.Random | None = None) -> str:
+    """A fresh canonical (undashed) code: ``prefix``, RANDOM_LEN random symbols, check.
+
+    Random from `secrets` unless a seeded ``rng`` is given (tests and bulk tools only:
+    a seeded code is predictable). Unique only with the caller's retry on collision.
+    """
+    if not is_valid_prefix(prefix):
+        raise ValueError(f"invalid tracking-code prefix {prefix!r}")
+    choice = rng.choice if rng is not None else secrets.choice
+    body = prefix + "".join(choice(ALPHABET) for _ in range(RANDOM_LEN))
     return body + check_char(body)
 
 

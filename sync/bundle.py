@@ -98,7 +98,7 @@ def write(
             written += 1
         if written != count:
             raise ValueError(f"bundle promised {count} items but got {written}")
-        emit(f'],"version":{wire.PROTOCOL_VERSION}')
+        emit(f'],"version":{wire.BUNDLE_VERSION}')
         emit("}", write=False)  # the signed body ends here; the file's object goes on
         gz.write(f',"hmac":"{mac.hexdigest()}","sha256":"{digest.hexdigest()}"}}'.encode())
 
@@ -151,7 +151,7 @@ def decode(data: bytes, max_decompressed: int = MAX_DECOMPRESSED) -> dict[str, o
 def parse(data: bytes) -> Bundle:
     """Check the structure and the sha256; raises BundleError. Does not check the hmac."""
     doc = decode(data)
-    if doc.get("version") != wire.PROTOCOL_VERSION:
+    if doc.get("version") != wire.BUNDLE_VERSION:
         raise BundleError(N_("The bundle was made by an unsupported version of the kiosk."))
     missing = [k for k in (*SIGNED_FIELDS, "sha256", "hmac") if k not in doc]
     if missing:

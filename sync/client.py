@@ -159,11 +159,19 @@ class PortalClient:
             return False
         return True
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
+    def enroll(
+        self,
+        code: str,
+        name: str,
+        device_id: str | None = None,
+        pre_prefix: str | None = None,
+    ) -> dict[str, str]:
         """Spend an enrolment code: {device_id, token, device_prefix}."""
         body: dict[str, Any] = {"code": code, "name": name}
         if device_id:
             body["device_id"] = device_id
+        if pre_prefix:
+            body["pre_prefix"] = pre_prefix
         data = self._json(self._request("POST", "/devices/enroll", json=body))
         if not isinstance(data, dict) or not all(
             isinstance(data.get(k), str) for k in ("device_id", "token", "device_prefix")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from typing import TYPE_CHECKING
 
-from kiosk import audit
+from kiosk import audit, tracking
 from kiosk.settings import ENROLMENT_KEYS, put_setting
 from sync.client import PortalClient
 
@@ -13,16 +14,32 @@ if TYPE_CHECKING:
     from kiosk.store import Store
 
 
+def _adoptable(device_id: str) -> bool:
+    """Whether the portal adopts this id (a canonical uuid) and so can check its prefix."""
+    try:
+        return str(uuid.UUID(device_id)) == device_id
+    except ValueError:
+        return False
+
+
 def enroll(store: Store, portal_url: str, code: str, name: str | None = None) -> dict[str, str]:
     """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix}.
 
     The kiosk offers its own device id, so enrolling again (after a revoked token)
-    keeps its identity and tracking-code prefix at the portal. Raises the client's
+    keeps its identity and tracking-code prefix at the portal. It also registers the
+    prefix its codes carried before enrolment (derived from the device id), so the
+    portal accepts those codes, still queued, as this device's. Raises the client's
     `PortalError`s (`RequestRejected` for a wrong, used or expired code).
     """
     url = portal_url.rstrip("/")
+    device_id = store.device_id
     with PortalClient(url) as client:
-        result = client.enroll(code.strip(), name or socket.gethostname(), store.device_id)
+        result = client.enroll(
+            code.strip(),
+            name or socket.gethostname(),
+            device_id,
+            tracking.prefix_from_id(device_id) if _adoptable(device_id) else None,
+        )
     values = (url, result["token"], result["device_prefix"], result["device_id"])
     with store.transaction() as db:
         for key, value in zip(ENROLMENT_KEYS, values, strict=True):

@@ -8,7 +8,7 @@ from sync import wire
 
 
 def probe(url: str, timeout: float = 2.0) -> bool:
-    """True when ``url``'s /api/v1/health answers 200 within ``timeout`` seconds."""
+    """True when ``url``'s health endpoint (``wire.API``/health) answers 200 within ``timeout`` seconds."""
     try:
         response = httpx.get(f"{url.rstrip('/')}{wire.API}/health", timeout=timeout)
     except (httpx.HTTPError, ValueError):

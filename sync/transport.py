@@ -1,6 +1,6 @@
 """What the sync engine needs from a portal, whatever carries it.
 
-`Transport` is the protocol v1 conversation (docs/sync-protocol.md) as calls:
+`Transport` is the protocol v2 conversation (docs/sync-protocol.md) as calls:
 `sync.client.PortalClient` speaks it over HTTP, `sync.portal.local.LocalTransport`
 in-process against the portal's storage. Every failure is one of three errors so the
 engine decides without knowing the carrier: `AuthError` (enrol again),
@@ -152,10 +152,19 @@ def encode_batch(items: list[SubmissionItem]) -> bytes:
 
 
 class Transport(Protocol):
-    """One portal, one device token: the calls of sync protocol v1."""
+    """One portal, one device token: the calls of sync protocol v2."""
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
-        """Spend an enrolment code: {device_id, token, device_prefix}."""
+    def enroll(
+        self,
+        code: str,
+        name: str,
+        device_id: str | None = None,
+        pre_prefix: str | None = None,
+    ) -> dict[str, str]:
+        """Spend an enrolment code: {device_id, token, device_prefix}.
+
+        ``pre_prefix`` registers the prefix of the codes the kiosk made before enrolment.
+        """
         ...
 
     def send_batch(self, items: list[SubmissionItem]) -> BatchResult:

@@ -1,4 +1,9 @@
-"""Protocol v1 constants shared by the client and the reference portal.
+"""Protocol v2 constants shared by the client and the reference portal.
+
+v2 (docs/sync-protocol.md, "What changed from v1"): submissions belong to the device
+that authenticated (ids scoped per device, tracking codes must carry the device's
+prefix), codes have a random part, enrolment registers the pre-enrolment prefix. Every
+``LEGACY_API`` path answers ``protocol.upgrade`` so a v1 kiosk is told to upgrade.
 
 The byte forms both ends must agree on (canonical JSON, the content hash, timestamps,
 the tracking-code alphabet) are the domain's: `kiosk.wire`.
@@ -11,8 +16,9 @@ import hmac
 
 from kiosk.wire import text_hash
 
-API = "/api/v1"
-PROTOCOL_VERSION = 1
+API = "/api/v2"
+PROTOCOL_VERSION = 2
+LEGACY_API = "/api/v1"  # every path under it answers 426 protocol.upgrade
 
 # Limits the portal enforces (and the client stays under). Decompressed size is
 # bounded separately so a small gzip bomb cannot exhaust memory.
@@ -23,6 +29,9 @@ MAX_ITEM_PAYLOAD_BYTES = 256 * 1024
 MAX_BUNDLE_ITEMS = 100_000
 
 BUNDLE_FORMAT = "mahalla-kiosk-bundle"
+# The bundle FILE format: unchanged by protocol v2, so bundles already on USB sticks
+# stay importable (their items are judged against the bundle's signing device).
+BUNDLE_VERSION = 1
 BUNDLE_KEY_INFO = b"mahalla-kiosk bundle v1"
 
 

@@ -6,6 +6,7 @@ the API layer relies on nothing else.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from kiosk import tracking
 from kiosk.wire import content_hash, now_iso
 from sync.portal.storage import PortalStorage, PortalStoreError
 from sync.portal.store import PortalStore
@@ -37,11 +39,12 @@ def enrolled(storage: PortalStorage, name: str = "kiosk") -> dict[str, str]:
     return answer
 
 
-def item(**changes: Any) -> dict[str, Any]:
+def item(prefix: str, **changes: Any) -> dict[str, Any]:
+    """A valid item whose tracking code carries ``prefix`` (its device's)."""
     payload = {"a": 1}
     base = {
         "id": str(uuid.uuid4()),
-        "tracking_code": "T-" + uuid.uuid4().hex[:10].upper(),
+        "tracking_code": tracking.new_code(prefix),
         "form_id": "f",
         "form_version": "1",
         "lang": "en",
@@ -95,8 +98,9 @@ def test_forms_and_the_catalog_etag(storage: PortalStorage) -> None:
 
 
 def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
-    device = enrolled(storage)["device_id"]
-    good, other = item(), item()
+    answer = enrolled(storage)
+    device, p = answer["device_id"], answer["device_prefix"]
+    good, other = item(p), item(p)
     changed = {"a": 2}
     results = storage.ingest(
         device,
@@ -104,7 +108,7 @@ def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
             good,
             good,
             {**good, "payload": changed, "content_hash": content_hash(changed)},
-            item(form_version="9"),
+            item(p, form_version="9"),
             "not an object",
             {**other, "tracking_code": good["tracking_code"]},
         ],
@@ -127,7 +131,8 @@ def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
 
 
 def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
-    device = enrolled(storage)["device_id"]
+    answer = enrolled(storage)
+    device, p = answer["device_id"], answer["device_prefix"]
     seen: list[str] = []
 
     def validator(spec_json: str, checked: dict[str, Any]) -> str | None:
@@ -136,7 +141,7 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
 
     big = {"a": 5}
     results = storage.ingest(
-        device, [item(), item(payload=big, content_hash=content_hash(big))], "sync", validator
+        device, [item(p), item(p, payload=big, content_hash=content_hash(big))], "sync", validator
     )
     assert [r["outcome"] for r in results] == ["accepted", "rejected"]
     assert (results[1]["code"], results[1]["params"]) == ("item.answers", {"detail": "n: too big"})
@@ -144,10 +149,11 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
 
 
 def test_status_changes_page_per_device(storage: PortalStorage) -> None:
-    mine, theirs = enrolled(storage, "a")["device_id"], enrolled(storage, "b")["device_id"]
-    sent = item()
+    a, b = enrolled(storage, "a"), enrolled(storage, "b")
+    mine, theirs = a["device_id"], b["device_id"]
+    sent = item(a["device_prefix"])
     storage.ingest(mine, [sent], "sync")
-    storage.ingest(theirs, [item()], "bundle")
+    storage.ingest(theirs, [item(b["device_prefix"])], "bundle")
     changed = storage.set_status(sent["tracking_code"].lower(), "approved", "done")
     assert changed["tracking_code"] == sent["tracking_code"]
     first = storage.status_changes(mine, 0, 1)
@@ -164,3 +170,79 @@ def test_status_changes_page_per_device(storage: PortalStorage) -> None:
         storage.set_status(sent["tracking_code"], "lost")
     with pytest.raises(PortalStoreError):
         storage.set_status("NO-SUCH-CODE", "approved")
+
+
+def test_a_v1_portal_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    """Schema step 1: submissions keyed by (device_id, id), pre-enrolment prefixes."""
+    from sync.portal import store as sqlite_store
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    device = str(uuid.uuid4())
+    payload = '{"a":1}'
+    conn = sqlite3.connect(folder / sqlite_store.DB_NAME)
+    conn.executescript(sqlite_store.SCHEMA)  # what a v1 portal created (user_version 0)
+    conn.execute(
+        "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at) "
+        "VALUES (?, 'old', 'K7M', 'h', '00', '2026-01-01')",
+        (device,),
+    )
+    conn.execute(
+        "INSERT INTO submissions (id, device_id, tracking_code, form_id, form_version, lang, "
+        "payload, content_hash, created_at, received_at, via, application_number, status, "
+        "status_updated_at) VALUES (?, ?, 'K7M4QXPR', 'f', '1', 'en', ?, ?, 'c', 'r', 'sync', "
+        "'MK-2026-0000001', 'received', 'u')",
+        ("00000000-0000-4000-8000-000000000001", device, payload, content_hash({"a": 1})),
+    )
+    conn.commit()
+    conn.close()
+
+    migrated = PortalStore(folder)
+    try:
+        conn2 = migrated.conn
+        assert conn2.execute("PRAGMA user_version").fetchone()[0] == len(sqlite_store.MIGRATIONS)
+        pk = [r["name"] for r in conn2.execute("PRAGMA table_info(submissions)") if r["pk"]]
+        assert sorted(pk) == ["device_id", "id"]
+        row = conn2.execute("SELECT * FROM submissions").fetchone()
+        assert (row["device_id"], row["tracking_code"], row["payload"]) == (
+            device,
+            "K7M4QXPR",
+            payload,
+        )
+        found = migrated.device(device)
+        assert found is not None and found.pre_prefix == tracking.prefix_from_id(device)
+        # The v1 code on the citizen's receipt still works for status.
+        assert migrated.set_status("k7m4qxpr", "approved")["status"] == "approved"
+        migrated.add_form("f", "1", "", SPEC, "admin")
+        again = item("K7M", id="00000000-0000-4000-8000-000000000001", payload={"a": 1})
+        assert migrated.ingest(device, [again], "sync")[0]["outcome"] == "duplicate"
+    finally:
+        migrated.close()
+    reopened = PortalStore(folder)  # the step is not applied twice
+    reopened.close()
+
+
+def test_a_pre_enrolment_prefix_not_derived_from_the_id_is_refused_unspent(
+    storage: PortalStorage,
+) -> None:
+    code = storage.create_enrolment_code()
+    device = str(uuid.uuid4())
+    with pytest.raises(PortalStoreError):
+        storage.enroll(code, "k", device, tracking.prefix_from_id(str(uuid.uuid4())))
+    with pytest.raises(PortalStoreError):
+        storage.enroll(code, "k", None, tracking.prefix_from_id(device))
+    answer = storage.enroll(code, "k", device, tracking.prefix_from_id(device))
+    assert answer is not None
+    found = storage.device(device)
+    assert found is not None and found.pre_prefix == tracking.prefix_from_id(device)
+    theirs = enrolled(storage, "other")
+    results = storage.ingest(
+        device,
+        [item(tracking.prefix_from_id(device)), item(theirs["device_prefix"])],
+        "sync",
+    )
+    assert [(r["outcome"], r.get("code")) for r in results] == [
+        ("accepted", None),
+        ("rejected", "item.foreign_code"),
+    ]
+    assert storage.stats(theirs["device_id"])["submissions"] == 0

@@ -151,7 +151,7 @@ def test_codes_and_identifiers_inside_sentences_are_spelled() -> None:
 
 
 def test_a_tracking_code_is_heard_in_the_groups_the_receipt_shows() -> None:
-    code = tracking.new_code("K7M", 12345)
+    code = tracking.sequential_code("K7M", 12345)
     assert "-" not in code
     heard_groups = code_prompt(code, "uz_Latn").split(". ")
     shown_groups = tracking.format_code(code).split("-")

@@ -229,7 +229,7 @@ def test_queue_counts_oldest_and_status(store: Store) -> None:
     )
     assert store.status(a.tracking_code)["portal_status"] == "approved"
     assert store.status("not a code") is None
-    assert store.status(tracking.new_code("ZZZ", 5)) is None
+    assert store.status(tracking.new_code("ZZZ")) is None
 
 
 def test_queue_counts_follow_every_change(store: Store) -> None:

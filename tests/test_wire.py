@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk import outbox
+from kiosk import outbox, tracking
 from kiosk.store import Store
 from kiosk.wire import canonical_json, content_hash, loads
 from sync import wire
@@ -68,7 +68,10 @@ class Link:
         self.portal = PortalStore(root / "portal")
         self.portal.add_form(FORM, "1", "", {"id_string": FORM}, "test")
         code = self.portal.create_enrolment_code()
-        enrolled = self.portal.enroll(code, "kiosk", self.store.device_id)
+        # The kiosk keeps its pre-enrolment prefix (its settings are not touched), so
+        # it is registered, as `sync.enrolment.enroll` does.
+        device = self.store.device_id
+        enrolled = self.portal.enroll(code, "kiosk", device, tracking.prefix_from_id(device))
         assert enrolled is not None
         self.device_id = enrolled["device_id"]
         self.client = PortalClient(

@@ -1,4 +1,4 @@
-"""The reference portal's HTTP API (protocol v1, docs/sync-protocol.md) on FastAPI.
+"""The reference portal's HTTP API (protocol v2, docs/sync-protocol.md) on FastAPI.
 
 Bodies of the batch and bundle endpoints are read by hand (not by pydantic) because
 they may be gzip: the compressed and the decompressed size are both bounded, so an
@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from sync import transport, wire
+from sync.portal import rules
 from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
@@ -38,6 +39,12 @@ class EnrollRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     device_id: str | None = Field(default=None, max_length=64, description="re-enrol this device")
+    pre_prefix: str | None = Field(
+        default=None,
+        max_length=16,
+        description="the prefix of the kiosk's codes made before enrolment, registered for "
+        "the device; must be the one derived from device_id (else 422 enrol.prefix)",
+    )
 
 
 class EnrollResponse(BaseModel):
@@ -221,13 +228,19 @@ def create_app(
     app = FastAPI(
         title="Mahalla Kiosk reference portal",
         version=f"{wire.PROTOCOL_VERSION}.0",
-        description="Sync protocol v1; see docs/sync-protocol.md.",
+        description=(
+            "Sync protocol v2; see docs/sync-protocol.md. Every path under "
+            f"{wire.LEGACY_API}/ (protocol v1, any method) answers 426 with reason code "
+            "protocol.upgrade: upgrade the kiosk."
+        ),
     )
     app.state.store = store
 
     @app.exception_handler(Refusal)
     async def refused(_request: Request, exc: Refusal) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.code == "protocol.upgrade":
+            headers = {"Upgrade": f"mahalla-sync/{wire.PROTOCOL_VERSION}"}
         return JSONResponse(dict(exc.body), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -256,16 +269,26 @@ def create_app(
     def health() -> dict[str, object]:
         return {"status": "ok", "protocol": wire.PROTOCOL_VERSION}
 
+    @app.api_route(
+        f"{wire.LEGACY_API}/{{rest:path}}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )
+    def legacy(rest: str) -> None:
+        # A v1 kiosk: a clear answer it shows (its registry lacks the code, so it
+        # shows ``detail``), never a 404 it would take for a wrong URL.
+        raise Refusal("protocol.upgrade", old=1, new=wire.PROTOCOL_VERSION)
+
     @app.post(
         f"{wire.API}/devices/enroll",
         response_model=EnrollResponse,
-        responses={403: {"model": ErrorBody, "description": "code unknown, used or expired"}},
+        responses={
+            403: {"model": ErrorBody, "description": "code unknown, used or expired"},
+            422: {"model": ErrorBody, "description": "pre_prefix not this device's"},
+        },
     )
     def enroll(body: EnrollRequest) -> dict[str, str]:
-        result = store.enroll(body.code, body.name, body.device_id)
-        if result is None:
-            raise Refusal("enrol.code")
-        return result
+        return rules.enroll(store, body.code, body.name, body.device_id, body.pre_prefix)
 
     @app.get(
         f"{wire.API}/catalog",

@@ -13,6 +13,7 @@ import gzip
 from typing import TYPE_CHECKING
 
 from kiosk import reasons
+from sync.portal import rules
 from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.transport import (
@@ -60,14 +61,30 @@ class LocalTransport:
             raise not_accepted()
         return found
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
+    def enroll(
+        self,
+        code: str,
+        name: str,
+        device_id: str | None = None,
+        pre_prefix: str | None = None,
+    ) -> dict[str, str]:
         # The bounds of the app's EnrollRequest model.
-        if not 1 <= len(code) <= 64 or not 1 <= len(name) <= 200 or len(device_id or "") > 64:
-            raise refused(422, reasons.refusal("body.invalid", detail="code, name or device_id length"))
-        result = self.store.enroll(code, name, device_id)
-        if result is None:
-            raise refused(403, reasons.refusal("enrol.code"))
-        return result
+        if (
+            not 1 <= len(code) <= 64
+            or not 1 <= len(name) <= 200
+            or len(device_id or "") > 64
+            or len(pre_prefix or "") > 16
+        ):
+            raise refused(
+                422,
+                reasons.refusal(
+                    "body.invalid", detail="code, name, device_id or pre_prefix length"
+                ),
+            )
+        try:
+            return rules.enroll(self.store, code, name, device_id, pre_prefix)
+        except Refusal as exc:
+            raise refused(exc.status, exc.body) from exc
 
     def send_batch(self, items: list[SubmissionItem]) -> BatchResult:
         device = self._device()
@@ -82,7 +99,8 @@ class LocalTransport:
         device = self._device()
         if not 0 <= since <= MAX_SINCE or not 1 <= limit <= MAX_LIMIT:
             raise refused(
-                422, reasons.refusal("body.invalid", detail=f"since 0-{MAX_SINCE}, limit 1-{MAX_LIMIT}")
+                422,
+                reasons.refusal("body.invalid", detail=f"since 0-{MAX_SINCE}, limit 1-{MAX_LIMIT}"),
             )
         return self.store.status_changes(device.id, since, limit)
 

@@ -90,7 +90,7 @@ def start_portal(
     die_with_parent: bool = False,
     env: dict[str, str] | None = None,
 ) -> PortalProcess:
-    """Start `kiosk portal serve` over ``data_dir`` and wait until /api/v1/health answers.
+    """Start `kiosk portal serve` over ``data_dir`` and wait until ``wire.API``/health answers.
 
     Port 0 lets the portal pick a free port; it prints its URL on its first line.
     ``die_with_parent`` (Linux; call it from the main thread, since the signal follows

@@ -1,4 +1,4 @@
-"""Protocol v1 rules the HTTP app and the in-process transport share.
+"""Protocol v2 rules the HTTP app and the in-process transport share.
 
 What a request must look like and what the portal answers, apart from HTTP itself:
 `sync.portal.app` turns a `Refusal` into an HTTP error, `sync.portal.local` into the
@@ -11,7 +11,7 @@ from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
-from sync.portal.storage import Device, PortalStorage, Validator
+from sync.portal.storage import Device, PortalStorage, Validator, derived_prefix_for
 from sync.transport import BundleResult
 
 
@@ -36,6 +36,22 @@ def bearer_device(store: PortalStorage, authorization: str | None) -> Device | N
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return store.device_for_token(token.strip())
+
+
+def enroll(
+    store: PortalStorage, code: str, name: str, device_id: str | None, pre_prefix: str | None
+) -> dict[str, str]:
+    """Enrol (or re-enrol) a device; `Refusal` for a wrong prefix or code.
+
+    The prefix is judged before the code is spent, so a kiosk told it is wrong can
+    enrol again with the same code.
+    """
+    if pre_prefix is not None and not derived_prefix_for(device_id, pre_prefix):
+        raise Refusal("enrol.prefix", prefix=pre_prefix[:16])
+    result = store.enroll(code, name, device_id, pre_prefix)
+    if result is None:
+        raise Refusal("enrol.code")
+    return result
 
 
 def etag_matches(etag: str, if_none_match: str | None) -> bool:

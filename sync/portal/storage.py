@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypedDict
 
-from kiosk import languages, reasons
+from kiosk import languages, reasons, tracking
 from sync.transport import CatalogForm, ItemResult, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
@@ -46,6 +46,31 @@ class Device:
     name: str
     prefix: str
     bundle_key: bytes
+    # The prefix its codes carried before enrolment (registered at enrolment; it is
+    # always `kiosk.tracking.prefix_from_id` of ``id``). None if it never registered one.
+    pre_prefix: str | None = None
+
+    def owns_code(self, tracking_code: str) -> bool:
+        """Whether a submission with this code may be this device's (protocol v2).
+
+        The code must start with the device's prefix or its registered pre-enrolment
+        prefix. Codes are compared as sent (the kiosk sends them canonical, upper case).
+        """
+        return any(
+            p and tracking_code.startswith(p) and len(tracking_code) > len(p)
+            for p in (self.prefix, self.pre_prefix)
+        )
+
+
+def derived_prefix_for(device_id: str | None, pre_prefix: str) -> bool:
+    """Whether ``pre_prefix`` is the one a kiosk with ``device_id`` derives before enrolment.
+
+    Only a uuid the portal adopts as the device's id counts: a kiosk cannot register
+    the prefix of an id it will not hold.
+    """
+    return bool(device_id and UUID_RE.match(device_id)) and (
+        pre_prefix == tracking.prefix_from_id(str(device_id))
+    )
 
 
 class PortalStorage(Protocol):
@@ -60,10 +85,19 @@ class PortalStorage(Protocol):
         """A one-time code, XXXX-XXXX, valid 24 hours."""
         ...
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str] | None:
+    def enroll(
+        self,
+        code: str,
+        name: str,
+        device_id: str | None = None,
+        pre_prefix: str | None = None,
+    ) -> dict[str, str] | None:
         """Spend ``code``: {device_id, token, device_prefix}, or None if refused.
 
-        A known ``device_id`` is re-enrolled (new token, same prefix).
+        A known ``device_id`` is re-enrolled (new token, same prefix). ``pre_prefix``
+        (the kiosk's codes' prefix before enrolment) is registered for the device;
+        PortalStoreError unless `derived_prefix_for` ``device_id`` (checked before the
+        code is spent).
         """
         ...
 
@@ -97,6 +131,8 @@ class PortalStorage(Protocol):
         """Apply a batch in one transaction; one {index, id, outcome, ...} per item.
 
         ``items`` are as received: anything that is not a well-formed item is rejected.
+        The items are ``device_id``'s: ids are looked up among its submissions only, and
+        an item whose code does not carry its prefix is rejected (`Device.owns_code`).
         """
         ...
 

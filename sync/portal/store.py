@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kiosk import tracking
 from kiosk.crashpoints import crash_point
 from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso, text_hash
 from sync import wire
@@ -29,6 +30,7 @@ from sync.portal.storage import (
     StatusUpdate,
     Validator,
     check_item_fields,
+    derived_prefix_for,
     refused,
 )
 from sync.transport import CatalogForm, ItemResult, StatusChange, StatusPage
@@ -96,11 +98,49 @@ CREATE TABLE IF NOT EXISTS counters (
 
 # Schema steps after SCHEMA, in order; ``PRAGMA user_version`` counts the ones applied.
 # A step is appended, never edited: portals in the field have run the earlier ones.
-MIGRATIONS: tuple[str, ...] = ()
+# Steps may call ``derived_prefix(device_id)`` (`kiosk.tracking.prefix_from_id`).
+MIGRATIONS: tuple[str, ...] = (
+    # 1. Protocol v2: a device's pre-enrolment prefix (codes it made before enrolment
+    # stay its own). Devices enrolled under v1 get the one derived from their id, the
+    # only one their kiosk could have used. Submissions are keyed by (device_id, id):
+    # an id another device used is not a conflict and reveals nothing. SQLite cannot
+    # change a primary key, so the table is rebuilt.
+    """
+    ALTER TABLE devices ADD COLUMN pre_prefix TEXT;
+    UPDATE devices SET pre_prefix = derived_prefix(id);
+    CREATE TABLE submissions_v2 (
+        device_id          TEXT NOT NULL REFERENCES devices(id),
+        id                 TEXT NOT NULL,
+        tracking_code      TEXT NOT NULL UNIQUE,
+        form_id            TEXT NOT NULL,
+        form_version       TEXT NOT NULL,
+        lang               TEXT NOT NULL,
+        payload            TEXT NOT NULL,
+        content_hash       TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        received_at        TEXT NOT NULL,
+        via                TEXT NOT NULL,
+        application_number TEXT NOT NULL UNIQUE,
+        status             TEXT NOT NULL,
+        note               TEXT,
+        status_updated_at  TEXT NOT NULL,
+        PRIMARY KEY (device_id, id)
+    );
+    INSERT INTO submissions_v2 (device_id, id, tracking_code, form_id, form_version, lang,
+        payload, content_hash, created_at, received_at, via, application_number, status,
+        note, status_updated_at)
+    SELECT device_id, id, tracking_code, form_id, form_version, lang, payload,
+        content_hash, created_at, received_at, via, application_number, status, note,
+        status_updated_at FROM submissions;
+    DROP TABLE submissions;
+    ALTER TABLE submissions_v2 RENAME TO submissions
+    """,
+)
 
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Create the schema, then apply the steps this database has not had (in its transaction)."""
+    conn.create_function("derived_prefix", 1, tracking.prefix_from_id, deterministic=True)
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
@@ -173,12 +213,22 @@ class PortalStore:
             )
         return f"{raw[:4]}-{raw[4:]}"
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str] | None:
+    def enroll(
+        self,
+        code: str,
+        name: str,
+        device_id: str | None = None,
+        pre_prefix: str | None = None,
+    ) -> dict[str, str] | None:
         """Spend ``code`` and return {device_id, token, device_prefix}; None if refused.
 
         Naming a known ``device_id`` re-enrols that device (new token, same prefix), so a
         kiosk whose token was revoked keeps its identity and its status history.
+        ``pre_prefix`` is registered as the device's pre-enrolment prefix; it must be
+        the one derived from ``device_id`` (PortalStoreError, before the code is spent).
         """
+        if pre_prefix is not None and not derived_prefix_for(device_id, pre_prefix):
+            raise PortalStoreError(f"prefix {pre_prefix!r} is not derived from the device id")
         token = secrets.token_urlsafe(32)
         now = now_iso()
         with self.transaction() as conn:
@@ -200,9 +250,9 @@ class PortalStore:
                 ).fetchone()
             if existing is not None:
                 conn.execute(
-                    "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ? "
-                    "WHERE id = ?",
-                    (wire.token_hash(token), key, name, existing["id"]),
+                    "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ?, "
+                    "pre_prefix = COALESCE(?, pre_prefix) WHERE id = ?",
+                    (wire.token_hash(token), key, name, pre_prefix, existing["id"]),
                 )
                 return {
                     "device_id": existing["id"],
@@ -213,9 +263,9 @@ class PortalStore:
             # A kiosk keeps its own uuid for life; the portal adopts it when it is one.
             new_id = device_id if device_id and UUID_RE.match(device_id) else str(uuid.uuid4())
             conn.execute(
-                "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (new_id, name, prefix, wire.token_hash(token), key, now),
+                "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at, "
+                "pre_prefix) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (new_id, name, prefix, wire.token_hash(token), key, now, pre_prefix),
             )
         return {"device_id": new_id, "token": token, "device_prefix": prefix}
 
@@ -247,7 +297,13 @@ class PortalStore:
     def _device(row: sqlite3.Row | None) -> Device | None:
         if row is None:
             return None
-        return Device(row["id"], row["name"], row["prefix"], bytes.fromhex(row["bundle_key"]))
+        return Device(
+            row["id"],
+            row["name"],
+            row["prefix"],
+            bytes.fromhex(row["bundle_key"]),
+            row["pre_prefix"],
+        )
 
     def revoke_device(self, device_id: str) -> None:
         with self.transaction() as conn:
@@ -315,8 +371,10 @@ class PortalStore:
         results: list[ItemResult] = []
         counts = {"duplicates": 0, "conflicts": 0, "rejected": 0}
         with self.transaction() as conn:
+            row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+            owner = self._device(row)
             for index, item in enumerate(items):
-                result = self._ingest_one(conn, device_id, item, via, validator)
+                result = self._ingest_one(conn, owner, device_id, item, via, validator)
                 result["index"] = index
                 outcome = result["outcome"]
                 if outcome == "duplicate":
@@ -335,6 +393,7 @@ class PortalStore:
     def _ingest_one(
         self,
         conn: sqlite3.Connection,
+        owner: Device | None,
         device_id: str,
         item: object,
         via: str,
@@ -350,13 +409,19 @@ class PortalStore:
         problem = check_item_fields(item)
         if problem:
             return rejected(problem[0], **problem[1])
+        if owner is None or not owner.owns_code(item["tracking_code"]):
+            # Another device's code (a replayed or squatted item): judged before any
+            # lookup, so the answer says nothing about what the portal holds.
+            return rejected("item.foreign_code", tracking_code=item["tracking_code"])
         payload_json, digest = canonical_and_hash(item["payload"])
         if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
             return rejected("item.too_large", limit=wire.MAX_ITEM_PAYLOAD_BYTES)
         if digest != item["content_hash"]:
             return rejected("item.hash")
         existing = conn.execute(
-            "SELECT content_hash, application_number FROM submissions WHERE id = ?", (item_id,)
+            "SELECT content_hash, application_number FROM submissions "
+            "WHERE device_id = ? AND id = ?",
+            (device_id, item_id),
         ).fetchone()
         if existing is not None:
             if existing["content_hash"] == digest:

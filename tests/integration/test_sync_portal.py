@@ -27,11 +27,11 @@ def api(kiosk: Kiosk) -> Iterator[httpx.Client]:
         yield c
 
 
-def item(n: int = 0, **changes) -> dict:
+def item(n: int = 0, prefix: str = "ABC", **changes) -> dict:
     payload = {"full_name": f"Test {n}", "n": n}
     doc = {
         "id": str(uuid.uuid4()),
-        "tracking_code": f"ABC{n:05d}",
+        "tracking_code": f"{prefix}{n:05d}",
         "form_id": TEST_FORM_ID,
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
@@ -51,11 +51,12 @@ def post_batch(api: httpx.Client, body: bytes, encoding: str | None = "gzip") ->
 
 
 def test_health_and_openapi(portal: PortalProcess) -> None:
-    assert httpx.get(portal.url + "/api/v1/health").json() == {"status": "ok", "protocol": 1}
+    assert httpx.get(portal.url + "/api/v2/health").json() == {"status": "ok", "protocol": 2}
     spec = httpx.get(portal.url + "/openapi.json").json()
     paths = set(spec["paths"])
     for path in ("health", "devices/enroll", "catalog", "submissions/batch", "status", "bundles"):
-        assert f"/api/v1/{path}" in paths
+        assert f"/api/v2/{path}" in paths
+    assert not [path for path in paths if path.startswith("/api/v1")]
 
 
 def test_committed_openapi_matches_the_served_one(portal: PortalProcess) -> None:
@@ -66,7 +67,7 @@ def test_committed_openapi_matches_the_served_one(portal: PortalProcess) -> None
 
 
 def test_enrolment_codes_are_one_time(portal: PortalProcess) -> None:
-    url = portal.url + "/api/v1/devices/enroll"
+    url = portal.url + wire.API + "/devices/enroll"
     code = create_enrolment_code(portal.data_dir)
     first = httpx.post(url, json={"code": code.lower(), "name": "k1"})
     assert first.status_code == 200
@@ -83,25 +84,27 @@ def test_enrolment_codes_are_one_time(portal: PortalProcess) -> None:
 def test_auth_required(portal: PortalProcess) -> None:
     for method, path in (("GET", "catalog"), ("GET", "status"), ("POST", "submissions/batch")):
         response = httpx.request(
-            method, f"{portal.url}/api/v1/{path}", headers={"Authorization": "Bearer wrong"}
+            method, f"{portal.url}{wire.API}/{path}", headers={"Authorization": "Bearer wrong"}
         )
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == "Bearer"
 
 
 def test_per_item_outcomes(api: httpx.Client, kiosk: Kiosk) -> None:
-    good = item(1)
+    with kiosk.store() as store:
+        p = store.device_prefix
+    good = item(1, p)
     items = [
         good,
         dict(good),  # the same item twice in one batch: the second is a duplicate
-        {**item(2), "id": good["id"], "tracking_code": "ABC99999"},  # other content: conflict
-        item(3, payload=["not", "an", "object"]),
-        item(4, content_hash="0" * 64),
-        item(5, form_version="999"),
-        item(6, id="not-a-uuid"),
-        item(7, tracking_code=good["tracking_code"]),  # code taken by another id
+        {**item(2, p), "id": good["id"], "tracking_code": f"{p}99999"},  # other content: conflict
+        item(3, p, payload=["not", "an", "object"]),
+        item(4, p, content_hash="0" * 64),
+        item(5, p, form_version="999"),
+        item(6, p, id="not-a-uuid"),
+        item(7, p, tracking_code=good["tracking_code"]),  # code taken by another id
         "not an object",
-        item(8, lang="xx"),
+        item(8, p, lang="xx"),
     ]
     response = post_batch(api, gzip.compress(canonical_json({"items": items}).encode()))
     assert response.status_code == 200
@@ -213,4 +216,4 @@ def test_schemathesis_finds_no_server_errors(kiosk: Kiosk) -> None:
         fuzz(operation, {"Authorization": f"Bearer {token}"})
         fuzz(operation, {})
     assert failures == []
-    assert httpx.get(kiosk.portal.url + "/api/v1/health").status_code == 200
+    assert httpx.get(kiosk.portal.url + wire.API + "/health").status_code == 200

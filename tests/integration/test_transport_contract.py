@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from kiosk import tracking
 from kiosk.wire import content_hash, now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
@@ -26,12 +27,12 @@ from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, TEST_FORM_VE
 Connect = Callable[[str | None], Transport]
 
 
-def item(n: int = 0, **changes: Any) -> dict[str, Any]:
-    """A valid batch item for the test form, with its own id and tracking code."""
+def item(prefix: str, n: int = 0, **changes: Any) -> dict[str, Any]:
+    """A valid batch item for the test form, with its own id and a code with ``prefix``."""
     payload = {"full_name": f"Aliyev Vali {n}", "n": n}
     base = {
         "id": str(uuid.uuid4()),
-        "tracking_code": "T-" + uuid.uuid4().hex[:12].upper(),
+        "tracking_code": tracking.new_code(prefix),
         "form_id": TEST_FORM_ID,
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
@@ -48,28 +49,38 @@ class TransportContract:
     """Subclasses provide the fixtures ``admin`` (the portal's storage) and ``connect``."""
 
     @pytest.fixture
-    def enrolled(self, admin: PortalStorage, connect: Connect) -> Transport:
+    def enrolment(self, admin: PortalStorage, connect: Connect) -> dict[str, str]:
         answer = connect(None).enroll(admin.create_enrolment_code(), "contract kiosk")
         assert set(answer) >= {"device_id", "token", "device_prefix"}
-        return connect(answer["token"])
+        return answer
 
-    def test_accepted(self, enrolled: Transport) -> None:
-        sent = item()
+    @pytest.fixture
+    def enrolled(self, enrolment: dict[str, str], connect: Connect) -> Transport:
+        return connect(enrolment["token"])
+
+    @pytest.fixture
+    def prefix(self, enrolment: dict[str, str]) -> str:
+        return enrolment["device_prefix"]
+
+    def test_accepted(self, enrolled: Transport, prefix: str) -> None:
+        sent = item(prefix)
         result = enrolled.send_batch([sent])
         assert result.bytes_sent > 0
         [answer] = result.results
         assert (answer["index"], answer["id"], answer["outcome"]) == (0, sent["id"], "accepted")
         assert answer["application_number"].startswith("MK-")
 
-    def test_duplicate_keeps_the_application_number(self, enrolled: Transport) -> None:
-        sent = item()
+    def test_duplicate_keeps_the_application_number(self, enrolled: Transport, prefix: str) -> None:
+        sent = item(prefix)
         first = enrolled.send_batch([sent]).results[0]
         again = enrolled.send_batch([sent]).results[0]
         assert again["outcome"] == "duplicate"
         assert again["application_number"] == first["application_number"]
 
-    def test_conflict_on_the_same_id_with_other_answers(self, enrolled: Transport) -> None:
-        sent = item(1)
+    def test_conflict_on_the_same_id_with_other_answers(
+        self, enrolled: Transport, prefix: str
+    ) -> None:
+        sent = item(prefix, 1)
         enrolled.send_batch([sent])
         changed = {"full_name": "Someone else", "n": 2}
         other = {**sent, "payload": changed, "content_hash": content_hash(changed)}
@@ -77,10 +88,12 @@ class TransportContract:
         assert (answer["outcome"], answer["code"]) == ("conflict", "item.conflict")
         assert answer["reason"] == "A different submission with this id was already received."
 
-    def test_rejected_items_say_why_and_the_rest_is_applied(self, enrolled: Transport) -> None:
-        good = item()
-        bad_hash = item(content_hash="0" * 64)
-        unknown = item(form_id="no_such_form")
+    def test_rejected_items_say_why_and_the_rest_is_applied(
+        self, enrolled: Transport, prefix: str
+    ) -> None:
+        good = item(prefix)
+        bad_hash = item(prefix, content_hash="0" * 64)
+        unknown = item(prefix, form_id="no_such_form")
         results = enrolled.send_batch([bad_hash, good, unknown]).results
         assert [r["outcome"] for r in results] == ["rejected", "accepted", "rejected"]
         assert results[0]["code"] == "item.hash" and "content hash" in results[0]["reason"]
@@ -88,6 +101,66 @@ class TransportContract:
             "item.unknown_form",
             {"form_id": "no_such_form", "form_version": TEST_FORM_VERSION},
         )
+
+    def test_another_devices_items_are_rejected_and_its_own_arrive(
+        self,
+        enrolled: Transport,
+        enrolment: dict[str, str],
+        prefix: str,
+        admin: PortalStorage,
+        connect: Connect,
+    ) -> None:
+        # A's queued items (not sent yet), as B read them off A's USB stick.
+        queued = [item(prefix, n) for n in range(3)]
+        other = connect(None).enroll(admin.create_enrolment_code(), "kiosk b")
+        b = connect(other["token"])
+        edited = {**queued[0], "payload": {"full_name": "Forged", "n": 0}}
+        edited["content_hash"] = content_hash(edited["payload"])
+        squat = item(prefix, 9)  # B's own id, a code with A's prefix
+        results = b.send_batch([*queued, edited, squat]).results
+        assert [(r["outcome"], r["code"]) for r in results] == [
+            ("rejected", "item.foreign_code")
+        ] * 5
+        assert results[4]["params"] == {"tracking_code": squat["tracking_code"]}
+        a_id, b_id = enrolment["device_id"], other["device_id"]
+        assert admin.stats(a_id)["submissions"] == admin.stats(b_id)["submissions"] == 0
+        assert admin.stats(b_id)["rejected"] == 5
+        # A's own sync: all accepted, with A's answers.
+        mine = enrolled.send_batch(queued).results
+        assert [r["outcome"] for r in mine] == ["accepted"] * 3
+        assert admin.stats(a_id)["submissions"] == 3
+
+    def test_ids_are_scoped_to_the_device(
+        self, enrolled: Transport, prefix: str, admin: PortalStorage, connect: Connect
+    ) -> None:
+        sent = item(prefix)
+        [first] = enrolled.send_batch([sent]).results
+        other = connect(None).enroll(admin.create_enrolment_code(), "kiosk b")
+        b = connect(other["token"])
+        same_id = item(other["device_prefix"], 5, id=sent["id"])
+        assert b.send_batch([same_id]).results[0]["outcome"] == "accepted"  # not a conflict
+        [again] = enrolled.send_batch([sent]).results
+        assert (again["outcome"], again["application_number"]) == (
+            "duplicate",
+            first["application_number"],
+        )
+
+    def test_the_pre_enrolment_prefix_is_registered_and_checked(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        device_id = str(uuid.uuid4())
+        derived = tracking.prefix_from_id(device_id)
+        code = admin.create_enrolment_code()
+        with pytest.raises(RequestRejected) as refused:
+            connect(None).enroll(code, "k", device_id, tracking.prefix_from_id("someone else"))
+        assert (refused.value.http_status, refused.value.reason_code) == (422, "enrol.prefix")
+        answer = connect(None).enroll(code, "k", device_id, derived)  # the code was not spent
+        assert answer["device_id"] == device_id
+        kiosk = connect(answer["token"])
+        before = item(derived, 1)  # made before enrolment
+        after = item(answer["device_prefix"], 2)
+        results = kiosk.send_batch([before, after]).results
+        assert [r["outcome"] for r in results] == ["accepted", "accepted"]
 
     def test_too_many_items_is_refused_whole(self, enrolled: Transport) -> None:
         with pytest.raises(RequestRejected) as refused:
@@ -97,9 +170,9 @@ class TransportContract:
         assert "1000" in refused.value.message("ru")
 
     def test_status_pages_with_a_cursor(
-        self, enrolled: Transport, admin: PortalStorage, connect: Connect
+        self, enrolled: Transport, prefix: str, admin: PortalStorage, connect: Connect
     ) -> None:
-        sent = [item(n) for n in range(3)]
+        sent = [item(prefix, n) for n in range(3)]
         enrolled.send_batch(sent)
         for one in sent:
             admin.set_status(one["tracking_code"], "approved", note="ok")
@@ -138,7 +211,7 @@ class TransportContract:
     ) -> None:
         stranger = connect("not-a-token")
         for call in (
-            lambda: stranger.send_batch([item()]),
+            lambda: stranger.send_batch([item("ABC")]),
             lambda: stranger.status(0),
             lambda: stranger.catalog(),
         ):
@@ -147,7 +220,7 @@ class TransportContract:
         answer = connect(None).enroll(admin.create_enrolment_code(), "revoked kiosk")
         admin.revoke_device(answer["device_id"])
         with pytest.raises(AuthError):
-            connect(answer["token"]).send_batch([item()])
+            connect(answer["token"]).send_batch([item(answer["device_prefix"])])
 
     def test_an_enrolment_code_is_spent_once(self, admin: PortalStorage, connect: Connect) -> None:
         code = admin.create_enrolment_code()

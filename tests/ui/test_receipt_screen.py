@@ -23,7 +23,7 @@ pytestmark = needs_zbar
 
 @pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
 async def test_qr_on_screen_decodes(make_app, tmp_path: Path, speech, contrast: bool) -> None:
-    code = tracking.new_code("K7M", 42)
+    code = tracking.sequential_code("K7M", 42)
     receipt = Receipt(code, "Maʼlumotnoma", "2026-03-21T09:30:00+00:00", ["Pasport"], "uz_Latn")
     app = make_app(high_contrast=contrast)
     async with app.run_test(size=(80, 24)) as pilot:
