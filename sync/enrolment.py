@@ -1,11 +1,17 @@
-"""Enrol a kiosk with a portal: spend a one-time code, keep the token and prefix."""
+"""Enrol a kiosk with a portal: spend a one-time code, keep the token and prefix.
+
+The code is checked here first (`kiosk.enrolment_code`: length and check symbol), so a
+mistyped code is said at once and never counts against the portal's guessing limit.
+"""
 
 from __future__ import annotations
 
 import socket
 from typing import TYPE_CHECKING
 
-from kiosk import audit
+from kiosk import audit, enrolment_code
+from kiosk.errors import TranslatableError
+from kiosk.i18n import N_
 from kiosk.settings import ENROLMENT_KEYS, put_setting
 from sync.client import PortalClient
 
@@ -13,16 +19,33 @@ if TYPE_CHECKING:
     from kiosk.store import Store
 
 
+class CodeMistyped(TranslatableError):
+    """The code cannot be one the portal made (wrong length or check symbol)."""
+
+
 def enroll(store: Store, portal_url: str, code: str, name: str | None = None) -> dict[str, str]:
-    """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix}.
+    """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix, ...}.
 
     The kiosk offers its own device id, so enrolling again (after a revoked token)
-    keeps its identity and tracking-code prefix at the portal. Raises the client's
-    `PortalError`s (`RequestRejected` for a wrong, used or expired code).
+    keeps its identity and tracking-code prefix at the portal; the portal asks for a
+    code made for that device (`kiosk portal enrolment-code --device ID`). Raises
+    `CodeMistyped` before contacting the portal, else the client's `PortalError`s
+    (`RequestRejected` for a wrong, used or expired code, `RetryableError` with
+    ``retry_after`` when the portal's guessing limit says wait).
     """
+    canon = enrolment_code.normalize(code)
+    if canon is None:
+        raise CodeMistyped(
+            N_(
+                "The enrolment code {code} is mistyped: it has {length} symbols, in groups "
+                "like ABCD-EFGH-JKMN-PQ. Check it against the one the portal printed."
+            ),
+            code=code.strip()[:40],
+            length=enrolment_code.CODE_LEN,
+        )
     url = portal_url.rstrip("/")
     with PortalClient(url) as client:
-        result = client.enroll(code.strip(), name or socket.gethostname(), store.device_id)
+        result = client.enroll(canon, name or socket.gethostname(), store.device_id)
     values = (url, result["token"], result["device_prefix"], result["device_id"])
     with store.transaction() as db:
         for key, value in zip(ENROLMENT_KEYS, values, strict=True):

@@ -15,7 +15,7 @@ def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Pa
     add_test_form(tmp_path / "portal")
     portal = PortalStore(tmp_path / "portal")
     try:
-        answer = LocalTransport(portal).enroll(portal.create_enrolment_code(), "local kiosk")
+        answer = LocalTransport(portal).enroll(portal.create_enrolment_code("local kiosk"), "local kiosk")
         with Store.open(tmp_path / "kiosk") as store:
             store.set_setting("device_prefix", answer["device_prefix"])
             codes = queue_submissions(store, 3)

@@ -67,7 +67,7 @@ class Link:
         self.store = Store.open(root / "kiosk")
         self.portal = PortalStore(root / "portal")
         self.portal.add_form(FORM, "1", "", {"id_string": FORM}, "test")
-        code = self.portal.create_enrolment_code()
+        code = self.portal.create_enrolment_code("kiosk")
         enrolled = self.portal.enroll(code, "kiosk", self.store.device_id)
         assert enrolled is not None
         self.device_id = enrolled["device_id"]

@@ -23,7 +23,14 @@ from pydantic import BaseModel, Field
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from sync import wire
-from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from sync.portal.rules import (
+    Refusal,
+    bearer_device,
+    enroll_device,
+    etag_matches,
+    ingest_bundle,
+    parse_batch,
+)
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
 
@@ -35,14 +42,23 @@ MAX_BUNDLE_DECOMPRESSED = 256 * 1024 * 1024
 
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    device_id: str | None = Field(default=None, max_length=64, description="re-enrol this device")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="what the kiosk calls itself (informational: the code's name is registered)",
+    )
+    device_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the kiosk's own id; a known one needs a code made for it",
+    )
 
 
 class EnrollResponse(BaseModel):
     device_id: str
     token: str
     device_prefix: str
+    name: str = Field(description="the name the device is registered under (the code's)")
 
 
 class Health(BaseModel):
@@ -226,7 +242,9 @@ def create_app(
 
     @app.exception_handler(Refusal)
     async def refused(_request: Request, exc: Refusal) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(dict(exc.body), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -258,13 +276,21 @@ def create_app(
     @app.post(
         f"{wire.API}/devices/enroll",
         response_model=EnrollResponse,
-        responses={403: {"model": ErrorBody, "description": "code unknown, used or expired"}},
+        responses={
+            403: {
+                "model": ErrorBody,
+                "description": "code unknown, used or expired, or not made for this device",
+            },
+            429: {
+                "model": ErrorBody,
+                "description": "too many wrong codes from this address (or in all): "
+                "wait Retry-After seconds",
+            },
+        },
     )
-    def enroll(body: EnrollRequest) -> dict[str, str]:
-        result = store.enroll(body.code, body.name, body.device_id)
-        if result is None:
-            raise Refusal("enrol.code")
-        return result
+    def enroll(body: EnrollRequest, request: Request) -> dict[str, str]:
+        host = request.client.host if request.client else None
+        return enroll_device(store, body.code, body.name, body.device_id, host)
 
     @app.get(
         f"{wire.API}/catalog",

@@ -13,9 +13,37 @@ import gzip
 from typing import Any
 
 from kiosk import reasons
-from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from kiosk.i18n import N_
+from sync.portal.rules import (
+    Refusal,
+    bearer_device,
+    enroll_device,
+    etag_matches,
+    ingest_bundle,
+    parse_batch,
+)
 from sync.portal.storage import Device, PortalStorage, Validator
-from sync.transport import BatchResult, encode_batch, not_accepted, refused
+from sync.transport import (
+    BatchResult,
+    PortalError,
+    RetryableError,
+    encode_batch,
+    not_accepted,
+    refused,
+)
+
+LOCAL_SOURCE = "local"  # the "address" wrong enrolment codes are counted under in-process
+
+
+def _error(exc: Refusal) -> PortalError:
+    """The transport error the HTTP client raises for the same answer (429 is retryable)."""
+    if exc.status == 429:
+        return RetryableError(
+            N_("The portal is busy or failing (HTTP {status})."),
+            retry_after=exc.retry_after,
+            status=exc.status,
+        )
+    return refused(exc.status, exc.body)
 
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
 MAX_LIMIT = 1000
@@ -53,10 +81,10 @@ class LocalTransport:
         # The bounds of the app's EnrollRequest model.
         if not 1 <= len(code) <= 64 or not 1 <= len(name) <= 200 or len(device_id or "") > 64:
             raise refused(422, reasons.refusal("body.invalid", detail="code, name or device_id length"))
-        result = self.store.enroll(code, name, device_id)
-        if result is None:
-            raise refused(403, reasons.refusal("enrol.code"))
-        return result
+        try:
+            return enroll_device(self.store, code, name, device_id, LOCAL_SOURCE)
+        except Refusal as exc:
+            raise _error(exc) from exc
 
     def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
         device = self._device()
@@ -87,4 +115,4 @@ class LocalTransport:
         try:
             return ingest_bundle(self.store, data, self.validator)
         except Refusal as exc:
-            raise refused(exc.status, exc.body) from exc
+            raise _error(exc) from exc

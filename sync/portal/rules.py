@@ -13,15 +13,17 @@ from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
-from sync.portal.storage import Device, PortalStorage, Validator
+from sync.portal.storage import Device, EnrolmentRefused, PortalStorage, Validator, enrol_source
 
 
 class Refusal(Exception):
     """The portal refuses the request with a registered reason (`kiosk.reasons`).
 
     ``status`` is HTTP's number for it and ``body`` the error body: ``{code, params,
-    detail}``.
+    detail}``; ``retry_after`` (seconds) goes out as Retry-After with a 429.
     """
+
+    retry_after: int | None = None
 
     def __init__(self, code: str, **params: object) -> None:
         self.body = reasons.refusal(code, **params)
@@ -29,6 +31,18 @@ class Refusal(Exception):
         self.code = code
         self.status = reasons.get(code).status
         self.detail = self.body["detail"]
+
+
+def enroll_device(
+    store: PortalStorage, code: str, name: str, device_id: str | None, client_host: str | None
+) -> dict[str, str]:
+    """Spend an enrolment code for a request from ``client_host``; `Refusal` if refused."""
+    try:
+        return store.enroll(code, name, device_id, source=enrol_source(client_host))
+    except EnrolmentRefused as exc:
+        refusal = Refusal(exc.body["code"], **exc.body["params"])
+        refusal.retry_after = exc.retry_after
+        raise refusal from exc
 
 
 def bearer_device(store: PortalStorage, authorization: str | None) -> Device | None:
@@ -65,7 +79,7 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
     """Check a bundle file (size, signature of its device) and apply its items.
 
     Returns {device_id, results}. Any device may deliver a bundle: the signature, not
-    the caller, says whose submissions these are.
+    the caller, says whose submissions these are, and a revoked signer's are refused.
     """
     try:
         parsed = bundle_mod.parse(data)
@@ -76,6 +90,8 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
     origin = store.device(parsed.device_id)
     if origin is None or not bundle_mod.verify_signature(parsed, origin.bundle_key):
         raise Refusal("bundle.signature")
+    if origin.revoked:  # whoever delivers it: revocation covers the device's bundles too
+        raise Refusal("bundle.revoked", device_id=origin.id)
     if len(parsed.items) > wire.MAX_BUNDLE_ITEMS:
         raise Refusal("bundle.too_many_items", limit=wire.MAX_BUNDLE_ITEMS)
     results = store.ingest(origin.id, parsed.items, "bundle", validator)

@@ -49,7 +49,7 @@ class TransportContract:
 
     @pytest.fixture
     def enrolled(self, admin: PortalStorage, connect: Connect) -> Transport:
-        answer = connect(None).enroll(admin.create_enrolment_code(), "contract kiosk")
+        answer = connect(None).enroll(admin.create_enrolment_code("contract kiosk"), "contract kiosk")
         assert set(answer) >= {"device_id", "token", "device_prefix"}
         return connect(answer["token"])
 
@@ -115,7 +115,7 @@ class TransportContract:
         rest = enrolled.status(second["cursor"])
         assert rest == {"changes": [], "cursor": second["cursor"], "more": False}
         # Another device sees none of them.
-        other = connect(None).enroll(admin.create_enrolment_code(), "other kiosk")
+        other = connect(None).enroll(admin.create_enrolment_code("other kiosk"), "other kiosk")
         assert connect(other["token"]).status(0)["changes"] == []
 
     def test_catalog_etag_and_not_modified(self, enrolled: Transport, admin: PortalStorage) -> None:
@@ -144,13 +144,13 @@ class TransportContract:
         ):
             with pytest.raises(AuthError):
                 call()
-        answer = connect(None).enroll(admin.create_enrolment_code(), "revoked kiosk")
+        answer = connect(None).enroll(admin.create_enrolment_code("revoked kiosk"), "revoked kiosk")
         admin.revoke_device(answer["device_id"])
         with pytest.raises(AuthError):
             connect(answer["token"]).send_batch([item()])
 
     def test_an_enrolment_code_is_spent_once(self, admin: PortalStorage, connect: Connect) -> None:
-        code = admin.create_enrolment_code()
+        code = admin.create_enrolment_code("first")
         connect(None).enroll(code, "first")
         with pytest.raises(RequestRejected) as refused:
             connect(None).enroll(code, "second")
