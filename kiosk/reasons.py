@@ -54,7 +54,7 @@ _ROWS = (
     Reason(
         "enrol.rate_limited",
         429,
-        N_("Too many wrong enrolment codes were tried. Wait {minutes} minutes, then try again."),
+        N_("Too many wrong enrolment codes were tried. Try again in {minutes} min."),
     ),
     Reason(
         "enrol.device_bound",

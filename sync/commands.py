@@ -99,6 +99,7 @@ def _guarded(handler: cliutil.Handler) -> cliutil.Handler:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
+    from kiosk import reasons
     from sync.enrolment import CodeMistyped, enroll
     from sync.transport import PortalError, RequestRejected, RetryableError
 
@@ -116,17 +117,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         if exc.kwargs.get("status") == 429 and exc.retry_after is not None:
             # Minutes from the portal's Retry-After (a delay, so the kiosk's clock never matters).
             minutes = max(1, math.ceil(exc.retry_after / 60))
-            return cliutil.fail(
-                ntr(
-                    lang,
-                    "Too many wrong enrolment codes were tried. "
-                    "Wait {n} minute, then try again.",
-                    "Too many wrong enrolment codes were tried. "
-                    "Wait {n} minutes, then try again.",
-                    minutes,
-                ),
-                1,
-            )
+            return cliutil.fail(reasons.say(lang, "enrol.rate_limited", {"minutes": minutes}), 1)
         return cliutil.fail(exc.text(lang), 1)
     except PortalError as exc:
         return cliutil.fail(exc.text(lang), 1)

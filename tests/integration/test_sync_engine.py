@@ -143,7 +143,8 @@ def test_reenrolment_after_401(kiosk: Kiosk) -> None:
         # Not the items' fault: nothing is quarantined and no back-off is charged.
         assert all(r["state"] == "queued" and r["attempts"] == 0 for r in rows)
         assert "Enrol" in store.get_setting("last_sync_error")
-    code = create_enrolment_code(kiosk.portal.data_dir)
+    # Re-enrolling a known device takes a code made for it (an unbound one is refused).
+    code = create_enrolment_code(kiosk.portal.data_dir, "test kiosk", device_id)
     result = kiosk.run("enroll", "--portal", kiosk.portal.url, "--code", code)
     assert result.returncode == 0, result.stderr
     assert prefix in result.stdout

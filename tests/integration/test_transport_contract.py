@@ -49,7 +49,9 @@ class TransportContract:
 
     @pytest.fixture
     def enrolled(self, admin: PortalStorage, connect: Connect) -> Transport:
-        answer = connect(None).enroll(admin.create_enrolment_code("contract kiosk"), "contract kiosk")
+        answer = connect(None).enroll(
+            admin.create_enrolment_code("contract kiosk"), "contract kiosk"
+        )
         assert set(answer) >= {"device_id", "token", "device_prefix"}
         return connect(answer["token"])
 
@@ -158,6 +160,25 @@ class TransportContract:
         assert refused.value.message("uz_Latn") == (
             "Roʻyxatdan oʻtish kodi nomaʼlum, ishlatilgan yoki muddati oʻtgan."
         )
+
+    def test_a_known_device_re_enrols_only_with_a_code_made_for_it(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        device_id = str(uuid.uuid4())
+        first = connect(None).enroll(admin.create_enrolment_code("victim"), "v", device_id)
+        assert (first["device_id"], first["name"]) == (device_id, "victim")
+        with pytest.raises(RequestRejected) as refused:
+            connect(None).enroll(admin.create_enrolment_code("thief"), "t", device_id)
+        assert (refused.value.http_status, refused.value.reason_code) == (
+            403,
+            "enrol.device_bound",
+        )
+        assert device_id in refused.value.message("ru")
+        assert connect(first["token"]).status(0)["changes"] == []  # the victim still works
+        again = connect(None).enroll(admin.create_enrolment_code("v2", device_id), "v", device_id)
+        assert (again["device_id"], again["device_prefix"]) == (device_id, first["device_prefix"])
+        with pytest.raises(AuthError):
+            connect(first["token"]).status(0)
 
 
 class TestHttpTransport(TransportContract):
