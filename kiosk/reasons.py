@@ -69,11 +69,31 @@ _ROWS = (
     # Authentication and enrolment.
     Reason("auth.token", 401, N_("The portal no longer accepts this kiosk: enrol it again.")),
     Reason("enrol.code", 403, N_("The enrolment code is unknown, already used or expired.")),
+    # Hardened enrolment: guessing is rate-limited, a known device needs a code made for it.
+    Reason(
+        "enrol.rate_limited",
+        429,
+        N_("Too many wrong enrolment codes were tried. Try again in {minutes} min."),
+    ),
+    Reason(
+        "enrol.device_bound",
+        403,
+        N_(
+            "This kiosk ({device_id}) is already registered at the portal: enrolling it again "
+            "needs a code made for it (kiosk portal enrolment-code --device {device_id})."
+        ),
+    ),
+    Reason("enrol.other_device", 403, N_("This enrolment code was made for another device.")),
     # Bundles.
     Reason("bundle.too_large", 413, N_("The bundle unpacks to more than {limit} bytes.")),
     Reason("bundle.damaged", 422, N_("The bundle file is damaged: {detail}")),
     Reason("bundle.signature", 422, N_("The bundle's signature does not match its device.")),
     Reason("bundle.too_many_items", 413, N_("More than {limit} items in one bundle.")),
+    Reason(
+        "bundle.revoked",
+        403,
+        N_("The bundle was signed by device {device_id}, which the portal has revoked."),
+    ),
     # One item of a batch or a bundle.
     Reason("item.id", ITEM, N_("The submission's id is not a lowercase UUID.")),
     Reason("item.field", ITEM, N_("The submission's field {field} is missing or invalid.")),

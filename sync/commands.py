@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import os
 import sys
 import tempfile
@@ -39,7 +40,12 @@ def register(sub: cliutil.Subcommands) -> None:
     )
     enroll.add_argument("--portal", required=True, metavar="URL", help="the portal's base URL")
     enroll.add_argument("--code", required=True, help="one-time enrolment code from the portal")
-    enroll.add_argument("--name", default=None, help="this kiosk's name (default: host name)")
+    enroll.add_argument(
+        "--name",
+        default=None,
+        help="this kiosk's name, for the portal's logs (default: host name; the portal "
+        "registers the name the code was made for)",
+    )
 
     sync = cliutil.add_command(
         sub, "sync", "send queued submissions now, with progress", _guarded(cmd_sync)
@@ -94,8 +100,9 @@ def _guarded(handler: cliutil.Handler) -> cliutil.Handler:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from sync.enrolment import enroll
-    from sync.transport import PortalError, RequestRejected
+    from kiosk import reasons
+    from sync.enrolment import CodeMistyped, enroll
+    from sync.transport import PortalError, RequestRejected, RetryableError
 
     lang = cliutil.lang(args)
     if not args.portal.startswith(("http://", "https://")):
@@ -103,8 +110,16 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         result = enroll(store, args.portal, args.code, args.name)
+    except CodeMistyped as exc:
+        return cliutil.fail(exc.text(lang))
     except RequestRejected as exc:
         return cliutil.fail(exc.text(lang))  # the portal's reason, in the kiosk's language
+    except RetryableError as exc:
+        if exc.kwargs.get("status") == 429 and exc.retry_after is not None:
+            # Minutes from the portal's Retry-After (a delay, so the kiosk's clock never matters).
+            minutes = max(1, math.ceil(exc.retry_after / 60))
+            return cliutil.fail(reasons.say(lang, "enrol.rate_limited", {"minutes": minutes}), 1)
+        return cliutil.fail(exc.text(lang), 1)
     except PortalError as exc:
         return cliutil.fail(exc.text(lang), 1)
     print(
@@ -115,6 +130,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             prefix=result["device_prefix"],
         )
     )
+    if result.get("name"):
+        print(tr(lang, "The portal registered this kiosk as {name}.", name=result["name"]))
     return 0
 
 

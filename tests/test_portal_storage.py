@@ -16,7 +16,7 @@ import pytest
 
 from kiosk import tracking
 from kiosk.wire import content_hash, now_iso
-from sync.portal.storage import PortalStorage, PortalStoreError
+from sync.portal.storage import EnrolmentRefused, PortalStorage, PortalStoreError
 from sync.portal.store import PortalStore
 
 BACKENDS: dict[str, Callable[[Path], PortalStorage]] = {"sqlite": PortalStore}
@@ -34,9 +34,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalSt
 
 
 def enrolled(storage: PortalStorage, name: str = "kiosk") -> dict[str, str]:
-    answer = storage.enroll(storage.create_enrolment_code(), name)
-    assert answer is not None
-    return answer
+    return storage.enroll(storage.create_enrolment_code(name), name)
 
 
 def item(prefix: str, **changes: Any) -> dict[str, Any]:
@@ -56,30 +54,51 @@ def item(prefix: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_enrolment_codes_are_one_time_and_tokens_name_devices(storage: PortalStorage) -> None:
-    code = storage.create_enrolment_code()
-    assert len(code) == 9 and code[4] == "-"
-    answer = storage.enroll(code.lower().replace("-", ""), "k1")  # typed loosely: still valid
-    assert answer is not None
-    assert storage.enroll(code, "k2") is None
-    assert storage.enroll("ZZZZ-ZZZZ", "k3") is None
+    code = storage.create_enrolment_code("Chilonzor 12")
+    assert len(code) == 17 and [len(g) for g in code.split("-")] == [4, 4, 4, 2]
+    typed = code.lower().replace("-", " ").replace("a", "а")  # loosely, Cyrillic а too
+    answer = storage.enroll(typed, "kiosk-7")
+    assert answer["name"] == "Chilonzor 12"  # the code's name, not what the kiosk says
+    for wrong in (code, "ZZZZ-ZZZZ"):
+        with pytest.raises(EnrolmentRefused) as refused:
+            storage.enroll(wrong, "k2")
+        assert refused.value.body["code"] == "enrol.code"
     device = storage.device_for_token(answer["token"])
     assert device is not None and device.id == answer["device_id"]
-    assert device.prefix == answer["device_prefix"] and device.name == "k1"
-    assert storage.device(answer["device_id"]) == device
+    assert device.prefix == answer["device_prefix"] and device.name == "Chilonzor 12"
+    assert storage.device(answer["device_id"]) == device and not device.revoked
     assert storage.device_for_token("nope") is None
 
 
-def test_re_enrolment_keeps_the_device_and_revoking_stops_its_token(
+def test_re_enrolment_needs_a_code_made_for_the_device_and_revoking_stops_it(
     storage: PortalStorage,
 ) -> None:
     first = enrolled(storage)
+    unbound = storage.create_enrolment_code("thief")
+    with pytest.raises(EnrolmentRefused) as refused:
+        storage.enroll(unbound, "k", first["device_id"])
+    assert refused.value.body["code"] == "enrol.device_bound"
+    assert refused.value.body["params"] == {"device_id": first["device_id"]}
+    assert storage.device_for_token(first["token"]) is not None  # the victim keeps working
+    made_before = storage.create_enrolment_code("k", first["device_id"])
     storage.revoke_device(first["device_id"])
     assert storage.device_for_token(first["token"]) is None
-    again = storage.enroll(storage.create_enrolment_code(), "k", first["device_id"])
-    assert again is not None
-    assert (again["device_id"], again["device_prefix"]) == (
+    device = storage.device(first["device_id"])
+    assert device is not None and device.revoked
+    with pytest.raises(EnrolmentRefused):  # revoking voided the code made for it before
+        storage.enroll(made_before, "k", first["device_id"])
+    with pytest.raises(EnrolmentRefused) as refused:  # still refused after revocation
+        storage.enroll(unbound, "k", first["device_id"])
+    assert refused.value.body["code"] == "enrol.device_bound"
+    bound = storage.create_enrolment_code("Yunusobod 4", first["device_id"])
+    with pytest.raises(EnrolmentRefused) as refused:  # bound to X: never enrols another
+        storage.enroll(bound, "k", str(uuid.uuid4()))
+    assert refused.value.body["code"] == "enrol.other_device"
+    again = storage.enroll(bound, "k", first["device_id"])  # not spent by the refusal
+    assert (again["device_id"], again["device_prefix"], again["name"]) == (
         first["device_id"],
         first["device_prefix"],
+        "Yunusobod 4",
     )
     assert storage.device_for_token(again["token"]) is not None
     with pytest.raises(PortalStoreError):
@@ -225,7 +244,7 @@ def test_a_v1_portal_database_is_migrated_keeping_its_data(tmp_path: Path) -> No
 def test_a_pre_enrolment_prefix_not_derived_from_the_id_is_refused_unspent(
     storage: PortalStorage,
 ) -> None:
-    code = storage.create_enrolment_code()
+    code = storage.create_enrolment_code("kiosk")
     device = str(uuid.uuid4())
     with pytest.raises(PortalStoreError):
         storage.enroll(code, "k", device, tracking.prefix_from_id(str(uuid.uuid4())))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kiosk.store import Store
 from sync.engine import SyncEngine
 from sync.portal.local import LocalTransport
@@ -15,7 +17,9 @@ def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Pa
     add_test_form(tmp_path / "portal")
     portal = PortalStore(tmp_path / "portal")
     try:
-        answer = LocalTransport(portal).enroll(portal.create_enrolment_code(), "local kiosk")
+        answer = LocalTransport(portal).enroll(
+            portal.create_enrolment_code("local kiosk"), "local kiosk"
+        )
         with Store.open(tmp_path / "kiosk") as store:
             store.set_setting("device_prefix", answer["device_prefix"])
             codes = queue_submissions(store, 3)
@@ -34,5 +38,26 @@ def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Pa
                 "ready",
             )
         assert portal.stats(answer["device_id"])["submissions"] == 3
+    finally:
+        portal.close()
+
+
+def test_local_transport_answers_the_guessing_limit_as_the_http_client_does(
+    tmp_path: Path,
+) -> None:
+    from kiosk import enrolment_code
+    from sync.portal.storage import ENROL_SOURCE_LIMIT
+    from sync.transport import RequestRejected, RetryableError
+
+    portal = PortalStore(tmp_path / "portal")
+    try:
+        local = LocalTransport(portal)
+        for _ in range(ENROL_SOURCE_LIMIT):
+            with pytest.raises(RequestRejected):
+                local.enroll(enrolment_code.new_code(), "k")
+        with pytest.raises(RetryableError) as limited:
+            local.enroll(portal.create_enrolment_code("k"), "k")
+        assert limited.value.kwargs["status"] == 429
+        assert limited.value.retry_after is not None and 0 < limited.value.retry_after <= 600
     finally:
         portal.close()

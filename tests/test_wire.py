@@ -67,7 +67,7 @@ class Link:
         self.store = Store.open(root / "kiosk")
         self.portal = PortalStore(root / "portal")
         self.portal.add_form(FORM, "1", "", {"id_string": FORM}, "test")
-        code = self.portal.create_enrolment_code()
+        code = self.portal.create_enrolment_code("kiosk")
         # The kiosk keeps its pre-enrolment prefix (its settings are not touched), so
         # it is registered, as `sync.enrolment.enroll` does.
         device = self.store.device_id

@@ -24,8 +24,14 @@ from pydantic import BaseModel, Field
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from sync import transport, wire
-from sync.portal import rules
-from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from sync.portal.rules import (
+    Refusal,
+    bearer_device,
+    enroll_device,
+    etag_matches,
+    ingest_bundle,
+    parse_batch,
+)
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
 
@@ -37,8 +43,16 @@ MAX_BUNDLE_DECOMPRESSED = 256 * 1024 * 1024
 
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    device_id: str | None = Field(default=None, max_length=64, description="re-enrol this device")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="what the kiosk calls itself (informational: the code's name is registered)",
+    )
+    device_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the kiosk's own id; a known one needs a code made for it",
+    )
     pre_prefix: str | None = Field(
         default=None,
         max_length=16,
@@ -51,6 +65,7 @@ class EnrollResponse(BaseModel):
     device_id: str
     token: str
     device_prefix: str
+    name: str = Field(description="the name the device is registered under (the code's)")
 
 
 class Health(BaseModel):
@@ -238,9 +253,11 @@ def create_app(
 
     @app.exception_handler(Refusal)
     async def refused(_request: Request, exc: Refusal) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if exc.code == "protocol.upgrade":
-            headers = {"Upgrade": f"mahalla-sync/{wire.PROTOCOL_VERSION}"}
+            headers["Upgrade"] = f"mahalla-sync/{wire.PROTOCOL_VERSION}"
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(dict(exc.body), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -283,12 +300,23 @@ def create_app(
         f"{wire.API}/devices/enroll",
         response_model=EnrollResponse,
         responses={
-            403: {"model": ErrorBody, "description": "code unknown, used or expired"},
+            403: {
+                "model": ErrorBody,
+                "description": "code unknown, used or expired, or not made for this device",
+            },
             422: {"model": ErrorBody, "description": "pre_prefix not this device's"},
+            429: {
+                "model": ErrorBody,
+                "description": "too many wrong codes from this address (or in all): "
+                "wait Retry-After seconds",
+            },
         },
     )
-    def enroll(body: EnrollRequest) -> dict[str, str]:
-        return rules.enroll(store, body.code, body.name, body.device_id, body.pre_prefix)
+    def enroll(body: EnrollRequest, request: Request) -> dict[str, str]:
+        host = request.client.host if request.client else None
+        return enroll_device(
+            store, body.code, body.name, body.device_id, body.pre_prefix, host
+        )
 
     @app.get(
         f"{wire.API}/catalog",

@@ -10,6 +10,7 @@ import argparse
 import logging
 import socket
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,21 @@ def register(sub: cliutil.Subcommands) -> None:
 
     code = cliutil.add_command(psub, "enrolment-code", "print a one-time enrolment code", cmd_code)
     _portal_dir(code)
+    code.add_argument(
+        "--name", required=True, metavar="NAME", help="the name the device is registered under"
+    )
+    code.add_argument(
+        "--device",
+        default=None,
+        metavar="DEVICE_ID",
+        help="only this device may use the code (needed to re-enrol a known device)",
+    )
+    code.add_argument(
+        "--ttl",
+        default="24h",
+        metavar="DURATION",
+        help="how long the code is valid, on the portal's clock: 90m, 24h, 7d (default 24h)",
+    )
 
     status = cliutil.add_command(
         psub, "set-status", "change an application's status", cmd_set_status
@@ -151,8 +167,69 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_ttl(text: str) -> timedelta | None:
+    """``90m``, ``24h``, ``7d`` or a number of hours; None when it is none of those."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in ("m", "h", "d") else "h"
+    number = value.removesuffix(unit) if value.endswith(unit) else value
+    try:
+        amount = float(number)
+    except ValueError:
+        return None
+    if not 0 < amount < 1e6:  # NaN fails too
+        return None
+    unit_name = {"m": "minutes", "h": "hours", "d": "days"}[unit]
+    return timedelta(**{unit_name: amount})
+
+
 def cmd_code(args: argparse.Namespace) -> int:
-    print(_open(args).create_enrolment_code())
+    """Print the code alone on stdout (scripts read it); what it is for goes to stderr."""
+    from sync.portal.storage import PortalStoreError
+
+    lang = cliutil.lang(args)
+    ttl = parse_ttl(args.ttl)
+    if ttl is None:
+        return cliutil.fail(
+            tr(
+                lang,
+                "Cannot read the validity {ttl}: write for example 90m, 24h or 7d.",
+                ttl=args.ttl,
+            )
+        )
+    store = _open(args)
+    try:
+        if args.device and store.device(args.device) is None:
+            print(
+                tr(
+                    lang,
+                    "Note: no device {id} is enrolled yet; the code will enrol it as a new device.",
+                    id=args.device,
+                ),
+                file=sys.stderr,
+            )
+        code = store.create_enrolment_code(args.name, args.device, ttl)
+    except PortalStoreError as exc:
+        return cliutil.fail(tr(lang, "Cannot make the code: {reason}", reason=str(exc)))
+    finally:
+        store.close()
+    print(code)
+    until = (datetime.now(UTC) + ttl).strftime("%Y-%m-%d %H:%M UTC")
+    if args.device:
+        text = tr(
+            lang,
+            "One-time code for device {id}, registered as {name}; valid until {until}.",
+            id=args.device,
+            name=args.name.strip(),
+            until=until,
+        )
+    else:
+        text = tr(
+            lang,
+            "One-time code for a new device, registered as {name}; valid until {until}.",
+            name=args.name.strip(),
+            until=until,
+        )
+    print(text, file=sys.stderr)
     return 0
 
 

@@ -13,13 +13,22 @@ import gzip
 from typing import TYPE_CHECKING
 
 from kiosk import reasons
-from sync.portal import rules
-from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from kiosk.i18n import N_
+from sync.portal.rules import (
+    Refusal,
+    bearer_device,
+    enroll_device,
+    etag_matches,
+    ingest_bundle,
+    parse_batch,
+)
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.transport import (
     BatchResult,
     BundleResult,
     CatalogPage,
+    PortalError,
+    RetryableError,
     StatusPage,
     encode_batch,
     not_accepted,
@@ -28,6 +37,19 @@ from sync.transport import (
 
 if TYPE_CHECKING:
     from kiosk.outbox import SubmissionItem
+
+LOCAL_SOURCE = "local"  # the "address" wrong enrolment codes are counted under in-process
+
+
+def _error(exc: Refusal) -> PortalError:
+    """The transport error the HTTP client raises for the same answer (429 is retryable)."""
+    if exc.status == 429:
+        return RetryableError(
+            N_("The portal is busy or failing (HTTP {status})."),
+            retry_after=exc.retry_after,
+            status=exc.status,
+        )
+    return refused(exc.status, exc.body)
 
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
 MAX_LIMIT = 1000
@@ -82,9 +104,9 @@ class LocalTransport:
                 ),
             )
         try:
-            return rules.enroll(self.store, code, name, device_id, pre_prefix)
+            return enroll_device(self.store, code, name, device_id, pre_prefix, LOCAL_SOURCE)
         except Refusal as exc:
-            raise refused(exc.status, exc.body) from exc
+            raise _error(exc) from exc
 
     def send_batch(self, items: list[SubmissionItem]) -> BatchResult:
         device = self._device()
@@ -116,4 +138,4 @@ class LocalTransport:
         try:
             return ingest_bundle(self.store, data, self.validator)
         except Refusal as exc:
-            raise refused(exc.status, exc.body) from exc
+            raise _error(exc) from exc

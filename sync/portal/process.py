@@ -138,12 +138,17 @@ def start_portal(
     raise PortalStartError("portal did not start:\n" + "\n".join(output[-20:]))
 
 
-def create_enrolment_code(data_dir: Path | str) -> str:
-    """A one-time enrolment code for the portal over ``data_dir`` (no server needed)."""
+def create_enrolment_code(
+    data_dir: Path | str, name: str = "kiosk", device_id: str | None = None
+) -> str:
+    """A one-time enrolment code for the portal over ``data_dir`` (no server needed).
+
+    As `kiosk portal enrolment-code --name NAME [--device ID]`; tests and the demo use it.
+    """
     from sync.portal.store import PortalStore
 
     store = PortalStore(Path(data_dir))
     try:
-        return store.create_enrolment_code()
+        return store.create_enrolment_code(name, device_id)
     finally:
         store.close()

@@ -11,7 +11,13 @@ from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
-from sync.portal.storage import Device, PortalStorage, Validator, derived_prefix_for
+from sync.portal.storage import (
+    Device,
+    EnrolmentRefused,
+    PortalStorage,
+    Validator,
+    enrol_source,
+)
 from sync.transport import BundleResult
 
 
@@ -19,8 +25,10 @@ class Refusal(Exception):
     """The portal refuses the request with a registered reason (`kiosk.reasons`).
 
     ``status`` is HTTP's number for it and ``body`` the error body: ``{code, params,
-    detail}``.
+    detail}``; ``retry_after`` (seconds) goes out as Retry-After with a 429.
     """
+
+    retry_after: int | None = None
 
     def __init__(self, code: str, **params: object) -> None:
         self.body = reasons.refusal(code, **params)
@@ -30,28 +38,35 @@ class Refusal(Exception):
         self.detail = self.body["detail"]
 
 
+def enroll_device(
+    store: PortalStorage,
+    code: str,
+    name: str,
+    device_id: str | None,
+    pre_prefix: str | None,
+    client_host: str | None,
+) -> dict[str, str]:
+    """Spend an enrolment code for a request from ``client_host``; `Refusal` if refused.
+
+    A wrong pre-enrolment prefix is judged before the code is looked at, so a kiosk told
+    it is wrong can enrol again with the same code.
+    """
+    try:
+        return store.enroll(
+            code, name, device_id, pre_prefix, source=enrol_source(client_host)
+        )
+    except EnrolmentRefused as exc:
+        refusal = Refusal(exc.body["code"], **exc.body["params"])
+        refusal.retry_after = exc.retry_after
+        raise refusal from exc
+
+
 def bearer_device(store: PortalStorage, authorization: str | None) -> Device | None:
     """The device an ``Authorization: Bearer TOKEN`` value names; None if none does."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return store.device_for_token(token.strip())
-
-
-def enroll(
-    store: PortalStorage, code: str, name: str, device_id: str | None, pre_prefix: str | None
-) -> dict[str, str]:
-    """Enrol (or re-enrol) a device; `Refusal` for a wrong prefix or code.
-
-    The prefix is judged before the code is spent, so a kiosk told it is wrong can
-    enrol again with the same code.
-    """
-    if pre_prefix is not None and not derived_prefix_for(device_id, pre_prefix):
-        raise Refusal("enrol.prefix", prefix=pre_prefix[:16])
-    result = store.enroll(code, name, device_id, pre_prefix)
-    if result is None:
-        raise Refusal("enrol.code")
-    return result
 
 
 def etag_matches(etag: str, if_none_match: str | None) -> bool:
@@ -81,7 +96,7 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
     """Check a bundle file (size, signature of its device) and apply its items.
 
     Returns {device_id, results}. Any device may deliver a bundle: the signature, not
-    the caller, says whose submissions these are.
+    the caller, says whose submissions these are, and a revoked signer's are refused.
     """
     try:
         parsed = bundle_mod.parse(data)
@@ -92,6 +107,8 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
     origin = store.device(parsed.device_id)
     if origin is None or not bundle_mod.verify_signature(parsed, origin.bundle_key):
         raise Refusal("bundle.signature")
+    if origin.revoked:  # whoever delivers it: revocation covers the device's bundles too
+        raise Refusal("bundle.revoked", device_id=origin.id)
     if len(parsed.items) > wire.MAX_BUNDLE_ITEMS:
         raise Refusal("bundle.too_many_items", limit=wire.MAX_BUNDLE_ITEMS)
     results = store.ingest(origin.id, parsed.items, "bundle", validator)

@@ -9,9 +9,11 @@ they have one implementation; tests/test_portal_storage.py is the contract's tes
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
@@ -26,6 +28,16 @@ CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 # The item passed `check_item_fields`; its payload is a JSON object.
 Validator = Callable[[str, Mapping[str, object]], str | None]
 
+# Enrolment codes and the guessing limit, judged on the portal's clock only.
+CODE_TTL = timedelta(hours=24)
+MAX_CODE_TTL = timedelta(days=30)
+ENROL_WINDOW = timedelta(minutes=10)
+ENROL_SOURCE_LIMIT = 5  # wrong codes from one source address in the window
+# Across all sources: bounds the total guessing rate (and so an attacker with many
+# addresses), at the price that such an attacker can pause enrolment for a window.
+ENROL_GLOBAL_LIMIT = 100
+MAX_NAME = 200
+
 
 class PortalStoreError(Exception):
     """An admin action that cannot be done (unknown code, bad status); message is clear."""
@@ -38,6 +50,16 @@ class StatusUpdate(TypedDict):
     status: str
     application_number: str
     note: str | None
+class EnrolmentRefused(PortalStoreError):
+    """An enrolment the portal refuses: ``body`` is the registered refusal (`kiosk.reasons`).
+
+    ``retry_after`` (seconds) is set when the refusal is the guessing limit (429).
+    """
+
+    def __init__(self, body: reasons.Refusal, retry_after: int | None = None) -> None:
+        super().__init__(body["detail"])
+        self.body = body
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -49,6 +71,7 @@ class Device:
     # The prefix its codes carried before enrolment (registered at enrolment; it is
     # always `kiosk.tracking.prefix_from_id` of ``id``). None if it never registered one.
     pre_prefix: str | None = None
+    revoked: bool = False
 
     def owns_code(self, tracking_code: str) -> bool:
         """Whether a submission with this code may be this device's (protocol v2).
@@ -73,6 +96,33 @@ def derived_prefix_for(device_id: str | None, pre_prefix: str) -> bool:
     )
 
 
+def enrol_source(host: str | None) -> str:
+    """The address wrong codes are counted under: IPv4 as is, IPv6 by its /64.
+
+    One IPv6 subscriber holds a whole /64, so counting single addresses would let one
+    attacker rotate through them.
+    """
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return (host or "unknown")[:100]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def clean_name(name: object) -> str | None:
+    """A device name as registered: stripped, 1..MAX_NAME printable characters; else None."""
+    if not isinstance(name, str):
+        return None
+    text = " ".join(name.split())
+    if not 1 <= len(text) <= MAX_NAME or not text.isprintable():
+        return None
+    return text
+
+
 class PortalStorage(Protocol):
     """Devices, enrolment codes, the form catalog, submissions and their statuses.
 
@@ -81,8 +131,14 @@ class PortalStorage(Protocol):
 
     def close(self) -> None: ...
 
-    def create_enrolment_code(self) -> str:
-        """A one-time code, XXXX-XXXX, valid 24 hours."""
+    def create_enrolment_code(
+        self, name: str, device_id: str | None = None, ttl: timedelta = CODE_TTL
+    ) -> str:
+        """A one-time code (`kiosk.enrolment_code`, grouped), valid ``ttl`` on this clock.
+
+        The device it enrols is registered as ``name``; with ``device_id`` it enrols
+        that device only (the only way to re-enrol a known device). Only its hash is kept.
+        """
         ...
 
     def enroll(
@@ -91,13 +147,17 @@ class PortalStorage(Protocol):
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
-    ) -> dict[str, str] | None:
-        """Spend ``code``: {device_id, token, device_prefix}, or None if refused.
+        *,
+        source: str = "local",
+    ) -> dict[str, str]:
+        """Spend ``code``: {device_id, token, device_prefix, name}; `EnrolmentRefused` if not.
 
-        A known ``device_id`` is re-enrolled (new token, same prefix). ``pre_prefix``
-        (the kiosk's codes' prefix before enrolment) is registered for the device;
-        PortalStoreError unless `derived_prefix_for` ``device_id`` (checked before the
-        code is spent).
+        ``name`` is what the kiosk calls itself (informational: the code's bound name is
+        registered). A known ``device_id`` is re-enrolled (new token, same prefix) only
+        with a code made for it. Wrong codes are counted per ``source`` (`enrol_source`)
+        and in total, in the database, so the limit holds across portal processes.
+        ``pre_prefix`` (the prefix of the kiosk's codes before enrolment) is registered
+        for the device; refused unless `derived_prefix_for` ``device_id``.
         """
         ...
 
@@ -108,7 +168,8 @@ class PortalStorage(Protocol):
     def device(self, device_id: str) -> Device | None: ...
 
     def revoke_device(self, device_id: str) -> None:
-        """Refuse the device's token from now on; PortalStoreError if unknown."""
+        """Refuse the device's token and bundles from now on, and void unspent codes
+        made for it; PortalStoreError if unknown."""
         ...
 
     def add_form(

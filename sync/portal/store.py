@@ -9,34 +9,41 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk import tracking
+from kiosk import enrolment_code, reasons, tracking
 from kiosk.crashpoints import crash_point
-from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso, text_hash
+from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso
 from sync import wire
 from sync.portal.storage import (
+    CODE_TTL,
+    ENROL_GLOBAL_LIMIT,
+    ENROL_SOURCE_LIMIT,
+    ENROL_WINDOW,
+    MAX_CODE_TTL,
     STATUSES,
     UUID_RE,
     Device,
+    EnrolmentRefused,
     PortalStoreError,
     StatusUpdate,
     Validator,
     check_item_fields,
+    clean_name,
     derived_prefix_for,
     refused,
 )
 from sync.transport import CatalogForm, ItemResult, StatusChange, StatusPage
 
 DB_NAME = "portal.db"
-CODE_TTL = timedelta(hours=24)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -135,6 +142,20 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE submissions;
     ALTER TABLE submissions_v2 RENAME TO submissions
     """,
+    # 2. Hardened enrolment: a code is bound to a name (and maybe a device); codes made
+    # before have no name and no longer enrol. Wrong codes are counted here, by source
+    # and time, so every portal process sharing this database applies one limit.
+    """
+    ALTER TABLE enrolment_codes ADD COLUMN name TEXT;
+    ALTER TABLE enrolment_codes ADD COLUMN device_id TEXT;
+    CREATE TABLE enrolment_failures (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        at     TEXT NOT NULL
+    );
+    CREATE INDEX enrolment_failures_at ON enrolment_failures (at);
+    CREATE INDEX enrolment_failures_source ON enrolment_failures (source, at)
+    """,
 )
 
 
@@ -152,18 +173,22 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA user_version = {number}")
 
 
-def _normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+Clock = Callable[[], datetime]
 
 
-def _code_hash(code: str) -> str:
-    return text_hash(_normalise_code(code))
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class PortalStore:
-    """The SQLite `PortalStorage` backend: ``<dir>/portal.db``."""
+    """The SQLite `PortalStorage` backend: ``<dir>/portal.db``.
 
-    def __init__(self, data_dir: Path) -> None:
+    ``clock`` is the portal's time for enrolment codes and the guessing limit (tests
+    inject one instead of sleeping).
+    """
+
+    def __init__(self, data_dir: Path, *, clock: Clock = _utc_now) -> None:
+        self.clock = clock
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
@@ -202,16 +227,30 @@ class PortalStore:
 
     # --- enrolment -------------------------------------------------------------
 
-    def create_enrolment_code(self) -> str:
-        """A one-time code, XXXX-XXXX from the unambiguous alphabet, valid 24 hours."""
-        raw = "".join(secrets.choice(ALPHABET) for _ in range(8))
-        now = datetime.now(UTC)
+    def create_enrolment_code(
+        self, name: str, device_id: str | None = None, ttl: timedelta = CODE_TTL
+    ) -> str:
+        """A one-time code for a device called ``name`` (and only ``device_id``, if given).
+
+        Raises PortalStoreError for an empty name, a device id that is not a UUID, or a
+        ``ttl`` outside 1 minute .. 30 days.
+        """
+        clean = clean_name(name)
+        if clean is None:
+            raise PortalStoreError("a device name of 1-200 printable characters is needed")
+        if device_id is not None and not UUID_RE.match(device_id):
+            raise PortalStoreError(f"{device_id!r} is not a device id (a lowercase UUID)")
+        if not timedelta(minutes=1) <= ttl <= MAX_CODE_TTL:
+            raise PortalStoreError("a code is valid between 1 minute and 30 days")
+        raw = enrolment_code.new_code()
+        now = self.clock()
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO enrolment_codes (code_hash, created_at, expires_at) VALUES (?, ?, ?)",
-                (_code_hash(raw), now_iso(now), now_iso(now + CODE_TTL)),
+                "INSERT INTO enrolment_codes (code_hash, created_at, expires_at, name, device_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (enrolment_code.code_hash(raw), now_iso(now), now_iso(now + ttl), clean, device_id),
             )
-        return f"{raw[:4]}-{raw[4:]}"
+        return enrolment_code.format_code(raw)
 
     def enroll(
         self,
@@ -219,55 +258,104 @@ class PortalStore:
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
-    ) -> dict[str, str] | None:
-        """Spend ``code`` and return {device_id, token, device_prefix}; None if refused.
+        *,
+        source: str = "local",
+    ) -> dict[str, str]:
+        """Spend ``code``: {device_id, token, device_prefix, name}; EnrolmentRefused if not.
 
-        Naming a known ``device_id`` re-enrols that device (new token, same prefix), so a
-        kiosk whose token was revoked keeps its identity and its status history.
-        ``pre_prefix`` is registered as the device's pre-enrolment prefix; it must be
-        the one derived from ``device_id`` (PortalStoreError, before the code is spent).
+        One transaction (BEGIN IMMEDIATE, so processes sharing the database take turns):
+        the limit is checked, a wrong code is recorded, or the code is spent. The
+        refusal is raised after the commit, so a recorded wrong code stays recorded.
+        ``pre_prefix`` is registered as the device's pre-enrolment prefix; it must be the
+        one derived from ``device_id`` (refused before the code is looked at).
         """
+        del name  # informational: the device is registered under the code's name
         if pre_prefix is not None and not derived_prefix_for(device_id, pre_prefix):
-            raise PortalStoreError(f"prefix {pre_prefix!r} is not derived from the device id")
+            raise EnrolmentRefused(reasons.refusal("enrol.prefix", prefix=pre_prefix[:16]))
         token = secrets.token_urlsafe(32)
-        now = now_iso()
         with self.transaction() as conn:
-            row = conn.execute(
-                "SELECT expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
-                (_code_hash(code),),
-            ).fetchone()
-            if row is None or row["used_at"] is not None or row["expires_at"] < now:
-                return None
-            conn.execute(
-                "UPDATE enrolment_codes SET used_at = ? WHERE code_hash = ?",
-                (now, _code_hash(code)),
-            )
-            key = wire.bundle_key(token).hex()
-            existing = None
-            if device_id:
-                existing = conn.execute(
-                    "SELECT id, prefix FROM devices WHERE id = ?", (device_id,)
-                ).fetchone()
-            if existing is not None:
-                conn.execute(
-                    "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ?, "
-                    "pre_prefix = COALESCE(?, pre_prefix) WHERE id = ?",
-                    (wire.token_hash(token), key, name, pre_prefix, existing["id"]),
+            outcome = self._enroll(conn, code, device_id, source, token, pre_prefix)
+        if isinstance(outcome, EnrolmentRefused):
+            raise outcome
+        return outcome
+
+    def _enroll(
+        self,
+        conn: sqlite3.Connection,
+        code: str,
+        device_id: str | None,
+        source: str,
+        token: str,
+        pre_prefix: str | None,
+    ) -> dict[str, str] | EnrolmentRefused:
+        moment = self.clock()
+        now = now_iso(moment)
+        cutoff = now_iso(moment - ENROL_WINDOW)
+        conn.execute("DELETE FROM enrolment_failures WHERE at <= ?", (cutoff,))
+        for where, params, limit in (
+            ("source = ?", (source,), ENROL_SOURCE_LIMIT),
+            ("1", (), ENROL_GLOBAL_LIMIT),
+        ):
+            times = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT at FROM enrolment_failures WHERE {where} ORDER BY at DESC LIMIT ?",
+                    (*params, limit),
                 )
-                return {
-                    "device_id": existing["id"],
-                    "token": token,
-                    "device_prefix": existing["prefix"],
-                }
-            prefix = self._free_prefix(conn)
-            # A kiosk keeps its own uuid for life; the portal adopts it when it is one.
-            new_id = device_id if device_id and UUID_RE.match(device_id) else str(uuid.uuid4())
+            ]
+            if len(times) >= limit:  # free again when the limit-th newest leaves the window
+                freed = datetime.fromisoformat(times[-1]) + ENROL_WINDOW
+                wait = max(1, math.ceil((freed - moment).total_seconds()))
+                body = reasons.refusal("enrol.rate_limited", minutes=math.ceil(wait / 60))
+                return EnrolmentRefused(body, retry_after=wait)
+        canon = enrolment_code.normalize(code)
+        row = None
+        if canon is not None:
+            row = conn.execute(
+                "SELECT * FROM enrolment_codes WHERE code_hash = ?",
+                (enrolment_code.code_hash(canon),),
+            ).fetchone()
+        if row is None or row["used_at"] is not None or row["expires_at"] <= now or not row["name"]:
             conn.execute(
-                "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at, "
-                "pre_prefix) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (new_id, name, prefix, wire.token_hash(token), key, now, pre_prefix),
+                "INSERT INTO enrolment_failures (source, at) VALUES (?, ?)", (source, now)
             )
-        return {"device_id": new_id, "token": token, "device_prefix": prefix}
+            return EnrolmentRefused(reasons.refusal("enrol.code"))
+        # A right code offered for the wrong device: refused, not spent, not a guess.
+        bound = row["device_id"]
+        if bound is not None and device_id != bound:
+            return EnrolmentRefused(reasons.refusal("enrol.other_device"))
+        existing = None
+        if device_id:
+            existing = conn.execute(
+                "SELECT id, prefix FROM devices WHERE id = ?", (device_id,)
+            ).fetchone()
+        if existing is not None and bound is None:
+            return EnrolmentRefused(reasons.refusal("enrol.device_bound", device_id=device_id))
+        conn.execute(
+            "UPDATE enrolment_codes SET used_at = ? WHERE code_hash = ?", (now, row["code_hash"])
+        )
+        key = wire.bundle_key(token).hex()
+        if existing is not None:
+            conn.execute(
+                "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ?, "
+                "pre_prefix = COALESCE(?, pre_prefix) WHERE id = ?",
+                (wire.token_hash(token), key, row["name"], pre_prefix, existing["id"]),
+            )
+            return {
+                "device_id": existing["id"],
+                "token": token,
+                "device_prefix": existing["prefix"],
+                "name": row["name"],
+            }
+        prefix = self._free_prefix(conn)
+        # A kiosk keeps its own uuid for life; the portal adopts it when it is one.
+        new_id = device_id if device_id and UUID_RE.match(device_id) else str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at, "
+            "pre_prefix) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (new_id, row["name"], prefix, wire.token_hash(token), key, now, pre_prefix),
+        )
+        return {"device_id": new_id, "token": token, "device_prefix": prefix, "name": row["name"]}
 
     @staticmethod
     def _free_prefix(conn: sqlite3.Connection) -> str:
@@ -303,13 +391,23 @@ class PortalStore:
             row["prefix"],
             bytes.fromhex(row["bundle_key"]),
             row["pre_prefix"],
+            bool(row["revoked"]),
         )
 
     def revoke_device(self, device_id: str) -> None:
+        """Revoke the token (batches, status, catalog) and its bundles (`rules.ingest_bundle`).
+
+        Unspent codes made for the device are voided too: one made before the device was
+        compromised may be in the wrong hands; re-enrolling takes a new ``--device`` code.
+        """
         with self.transaction() as conn:
             cur = conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?", (device_id,))
             if cur.rowcount == 0:
                 raise PortalStoreError(f"unknown device {device_id}")
+            conn.execute(
+                "UPDATE enrolment_codes SET used_at = ? WHERE device_id = ? AND used_at IS NULL",
+                (now_iso(self.clock()), device_id),
+            )
 
     # --- catalog ---------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import enrolment_code
 from kiosk.catalog import BUNDLED_DIR, Catalog, load_sample
 from sync.client import PortalClient
 from sync.engine import SyncEngine, SyncProgress
@@ -143,7 +144,8 @@ def test_reenrolment_after_401(kiosk: Kiosk) -> None:
         # Not the items' fault: nothing is quarantined and no back-off is charged.
         assert all(r["state"] == "queued" and r["attempts"] == 0 for r in rows)
         assert "Enrol" in store.get_setting("last_sync_error")
-    code = create_enrolment_code(kiosk.portal.data_dir)
+    # Re-enrolling a known device takes a code made for it (an unbound one is refused).
+    code = create_enrolment_code(kiosk.portal.data_dir, "test kiosk", device_id)
     result = kiosk.run("enroll", "--portal", kiosk.portal.url, "--code", code)
     assert result.returncode == 0, result.stderr
     assert prefix in result.stdout
@@ -166,7 +168,11 @@ def test_not_enrolled_and_bad_arguments(tmp_path: Path, run_kiosk) -> None:
     assert result.returncode == 2
     result = run_kiosk("enroll", "--portal", "ftp://x", "--code", "A")
     assert result.returncode == 2 and "http://" in result.stderr
+    # A mistyped code is said before any connection; a well-formed one reaches out.
     result = run_kiosk("enroll", "--portal", "http://127.0.0.1:9", "--code", "AAAA-BBBB")
+    assert result.returncode == 2 and "mistyped" in result.stderr
+    code = enrolment_code.format_code(enrolment_code.new_code())
+    result = run_kiosk("enroll", "--portal", "http://127.0.0.1:9", "--code", code)
     assert result.returncode == 1 and "Cannot reach the portal" in result.stderr
 
 

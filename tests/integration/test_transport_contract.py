@@ -50,7 +50,9 @@ class TransportContract:
 
     @pytest.fixture
     def enrolment(self, admin: PortalStorage, connect: Connect) -> dict[str, str]:
-        answer = connect(None).enroll(admin.create_enrolment_code(), "contract kiosk")
+        answer = connect(None).enroll(
+            admin.create_enrolment_code("contract kiosk"), "contract kiosk"
+        )
         assert set(answer) >= {"device_id", "token", "device_prefix"}
         return answer
 
@@ -112,7 +114,7 @@ class TransportContract:
     ) -> None:
         # A's queued items (not sent yet), as B read them off A's USB stick.
         queued = [item(prefix, n) for n in range(3)]
-        other = connect(None).enroll(admin.create_enrolment_code(), "kiosk b")
+        other = connect(None).enroll(admin.create_enrolment_code("kiosk b"), "kiosk b")
         b = connect(other["token"])
         edited = {**queued[0], "payload": {"full_name": "Forged", "n": 0}}
         edited["content_hash"] = content_hash(edited["payload"])
@@ -135,7 +137,7 @@ class TransportContract:
     ) -> None:
         sent = item(prefix)
         [first] = enrolled.send_batch([sent]).results
-        other = connect(None).enroll(admin.create_enrolment_code(), "kiosk b")
+        other = connect(None).enroll(admin.create_enrolment_code("kiosk b"), "kiosk b")
         b = connect(other["token"])
         same_id = item(other["device_prefix"], 5, id=sent["id"])
         assert b.send_batch([same_id]).results[0]["outcome"] == "accepted"  # not a conflict
@@ -150,7 +152,7 @@ class TransportContract:
     ) -> None:
         device_id = str(uuid.uuid4())
         derived = tracking.prefix_from_id(device_id)
-        code = admin.create_enrolment_code()
+        code = admin.create_enrolment_code("kiosk")
         with pytest.raises(RequestRejected) as refused:
             connect(None).enroll(code, "k", device_id, tracking.prefix_from_id("someone else"))
         assert (refused.value.http_status, refused.value.reason_code) == (422, "enrol.prefix")
@@ -188,7 +190,7 @@ class TransportContract:
         rest = enrolled.status(second["cursor"])
         assert rest == {"changes": [], "cursor": second["cursor"], "more": False}
         # Another device sees none of them.
-        other = connect(None).enroll(admin.create_enrolment_code(), "other kiosk")
+        other = connect(None).enroll(admin.create_enrolment_code("other kiosk"), "other kiosk")
         assert connect(other["token"]).status(0)["changes"] == []
 
     def test_catalog_etag_and_not_modified(self, enrolled: Transport, admin: PortalStorage) -> None:
@@ -217,13 +219,13 @@ class TransportContract:
         ):
             with pytest.raises(AuthError):
                 call()
-        answer = connect(None).enroll(admin.create_enrolment_code(), "revoked kiosk")
+        answer = connect(None).enroll(admin.create_enrolment_code("revoked kiosk"), "revoked kiosk")
         admin.revoke_device(answer["device_id"])
         with pytest.raises(AuthError):
             connect(answer["token"]).send_batch([item(answer["device_prefix"])])
 
     def test_an_enrolment_code_is_spent_once(self, admin: PortalStorage, connect: Connect) -> None:
-        code = admin.create_enrolment_code()
+        code = admin.create_enrolment_code("first")
         connect(None).enroll(code, "first")
         with pytest.raises(RequestRejected) as refused:
             connect(None).enroll(code, "second")
@@ -231,6 +233,25 @@ class TransportContract:
         assert refused.value.message("uz_Latn") == (
             "Roʻyxatdan oʻtish kodi nomaʼlum, ishlatilgan yoki muddati oʻtgan."
         )
+
+    def test_a_known_device_re_enrols_only_with_a_code_made_for_it(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        device_id = str(uuid.uuid4())
+        first = connect(None).enroll(admin.create_enrolment_code("victim"), "v", device_id)
+        assert (first["device_id"], first["name"]) == (device_id, "victim")
+        with pytest.raises(RequestRejected) as refused:
+            connect(None).enroll(admin.create_enrolment_code("thief"), "t", device_id)
+        assert (refused.value.http_status, refused.value.reason_code) == (
+            403,
+            "enrol.device_bound",
+        )
+        assert device_id in refused.value.message("ru")
+        assert connect(first["token"]).status(0)["changes"] == []  # the victim still works
+        again = connect(None).enroll(admin.create_enrolment_code("v2", device_id), "v", device_id)
+        assert (again["device_id"], again["device_prefix"]) == (device_id, first["device_prefix"])
+        with pytest.raises(AuthError):
+            connect(first["token"]).status(0)
 
 
 class TestHttpTransport(TransportContract):
