@@ -9,11 +9,10 @@ tests run against both transports to keep them the same.
 
 from __future__ import annotations
 
-import gzip
 from typing import Any
 
 from kiosk import reasons
-from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, read_batch
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.transport import BatchResult, encode_batch, not_accepted, refused
 
@@ -62,7 +61,7 @@ class LocalTransport:
         device = self._device()
         body = encode_batch(items)
         try:
-            parsed = parse_batch(gzip.decompress(body))
+            parsed = read_batch(body, "gzip")
         except Refusal as exc:
             raise refused(exc.status, exc.body) from exc
         return BatchResult(self.store.ingest(device.id, parsed, "sync", self.validator), len(body))

@@ -10,7 +10,7 @@ they have one implementation; tests/test_portal_storage.py is the contract's tes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,9 +81,13 @@ class PortalStorage(Protocol):
         ...
 
     def ingest(
-        self, device_id: str, items: list[Any], via: str, validator: Validator | None = None
+        self, device_id: str, items: Iterable[object], via: str, validator: Validator | None = None
     ) -> list[dict[str, Any]]:
-        """Apply a batch in one transaction; one {index, id, outcome, ...} per item."""
+        """Apply a batch in one transaction; one {index, id, outcome, ...} per item.
+
+        ``items`` may be a generator (a bundle's, parsed line by line): one that raises
+        leaves nothing behind.
+        """
         ...
 
     def set_status(

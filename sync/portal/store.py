@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -304,7 +304,7 @@ class PortalStore:
     # --- submissions -----------------------------------------------------------
 
     def ingest(
-        self, device_id: str, items: list[Any], via: str, validator: Validator | None = None
+        self, device_id: str, items: Iterable[object], via: str, validator: Validator | None = None
     ) -> list[dict[str, Any]]:
         """Apply a batch in one transaction; one outcome per item, in order.
 
