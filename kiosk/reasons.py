@@ -81,6 +81,7 @@ _ROWS = (
         N_("The bundle file was damaged or edited: its checksum does not match."),
     ),
     Reason("bundle.line_too_long", 413, N_("An item of the bundle is larger than {limit} bytes.")),
+    Reason("bundle.too_many_values", 413, N_("An item of the bundle holds more than {limit} values.")),
     Reason("bundle.too_deep", 422, N_("An item of the bundle is nested deeper than {limit} levels.")),
     # One item of a batch or a bundle.
     Reason("item.id", ITEM, N_("The submission's id is not a lowercase UUID.")),

@@ -50,6 +50,9 @@ MAX_DECOMPRESSED = 128 * 1024 * 1024
 MAX_HEADER = 4096  # the first line, and the last
 MAX_LINE = 2 * wire.MAX_ITEM_PAYLOAD_BYTES  # one item, canonical JSON
 MAX_DEPTH = 32  # a payload's repeat groups nest a few levels; 32 is far beyond any form
+# Elements and members in one item: each costs the parser a Python object, far more
+# than its bytes. A form's answers are at most a few thousand.
+MAX_ITEM_VALUES = 50_000
 # Every item carries a random UUID that gzip cannot shrink below 16 bytes, so a file
 # of N bytes cannot honestly hold more than N / 16 items (the per-item answers cost
 # memory whatever the items are).
@@ -59,7 +62,7 @@ _GZIP = b"\x1f\x8b"
 _V1_MARK = b'"format":"' + wire.BUNDLE_FORMAT.encode() + b'","items":['
 _SHAPE_CODES = {
     "depth": "bundle.too_deep",
-    "values": "bundle.line_too_long",
+    "values": "bundle.too_many_values",
     "string": "bundle.line_too_long",
 }
 
@@ -275,7 +278,7 @@ def items(bundle: Bundle) -> Iterator[object]:
     for _ in range(bundle.count):
         line = next(lines, b"")
         shape = Shape(
-            max_depth=MAX_DEPTH, max_values=MAX_LINE, max_string=MAX_LINE, codes=_SHAPE_CODES
+            max_depth=MAX_DEPTH, max_values=MAX_ITEM_VALUES, max_string=MAX_LINE, codes=_SHAPE_CODES
         )
         try:
             shape.feed(line)
