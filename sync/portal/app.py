@@ -319,11 +319,14 @@ def create_app(
     @app.post(
         f"{wire.API}/bundles",
         response_model=BundleResponse,
-        responses={**BODY_ERRORS, 422: {"model": ErrorBody, "description": "bundle refused"}},
+        responses={
+            **BODY_ERRORS,
+            422: {"model": ErrorBody, "description": "bundle refused (old format, damaged, signature)"},
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "description": "the bundle file as exported (gzip JSON)",
+                "description": "the bundle file as exported (format 2: gzip JSON lines)",
                 "content": {
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
                 },

@@ -52,7 +52,7 @@ def etag_matches(etag: str, if_none_match: str | None) -> bool:
 BATCH_MAX_DEPTH = 32
 # A kiosk's batch holds at most 256 KiB of answers: far fewer values than this.
 BATCH_MAX_VALUES = 250_000
-_BATCH_SHAPE = {
+_BATCH_SHAPE_CODES = {
     "depth": "body.too_deep",
     "values": "body.too_many_values",
     "string": "body.string_too_long",
@@ -71,7 +71,7 @@ def read_batch(body: bytes, encoding: str) -> list[object]:
         max_depth=BATCH_MAX_DEPTH,
         max_values=BATCH_MAX_VALUES,
         max_string=wire.MAX_ITEM_PAYLOAD_BYTES,
-        codes=_BATCH_SHAPE,
+        codes=_BATCH_SHAPE_CODES,
     )
     try:
         if encoding == "gzip":
