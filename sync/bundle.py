@@ -33,7 +33,7 @@ import hmac
 import io
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -84,7 +84,7 @@ class Bundle:
     device_prefix: str
     created_at: str
     count: int
-    data: bytes
+    data: bytes = field(repr=False)  # the file as it is (uploaded as it is)
 
 
 def write(
