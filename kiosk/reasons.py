@@ -66,6 +66,10 @@ _ROWS = (
         ITEM,
         N_("The tracking code {tracking_code} belongs to another kiosk, not to this one."),
     ),
+    # Bounds checked before a body is parsed (sync/bodies.py).
+    Reason("body.too_deep", 400, N_("The request is nested deeper than {limit} levels.")),
+    Reason("body.too_many_values", 413, N_("The request holds more than {limit} values.")),
+    Reason("body.string_too_long", 413, N_("The request holds a text longer than {limit} bytes.")),
     # Authentication and enrolment.
     Reason("auth.token", 401, N_("The portal no longer accepts this kiosk: enrol it again.")),
     Reason("enrol.code", 403, N_("The enrolment code is unknown, already used or expired.")),
@@ -94,6 +98,30 @@ _ROWS = (
         403,
         N_("The bundle was signed by device {device_id}, which the portal has revoked."),
     ),
+    # Bundles: checked before their items are parsed (sync/bundle.py, format 2).
+    Reason("bundle.not_bundle", 422, N_("The file is not a kiosk bundle.")),
+    Reason(
+        "bundle.old_version",
+        422,
+        N_(
+            "The bundle was made by an older version of the kiosk: update that kiosk and "
+            "export again (its submissions are still queued there)."
+        ),
+    ),
+    Reason("bundle.version", 422, N_("The bundle was made by an unsupported version of the kiosk.")),
+    Reason(
+        "bundle.truncated",
+        422,
+        N_("The bundle file is damaged: it is cut short or does not decompress."),
+    ),
+    Reason(
+        "bundle.checksum",
+        422,
+        N_("The bundle file was damaged or edited: its checksum does not match."),
+    ),
+    Reason("bundle.line_too_long", 413, N_("An item of the bundle is larger than {limit} bytes.")),
+    Reason("bundle.too_many_values", 413, N_("An item of the bundle holds more than {limit} values.")),
+    Reason("bundle.too_deep", 422, N_("An item of the bundle is nested deeper than {limit} levels.")),
     # One item of a batch or a bundle.
     Reason("item.id", ITEM, N_("The submission's id is not a lowercase UUID.")),
     Reason("item.field", ITEM, N_("The submission's field {field} is missing or invalid.")),

@@ -1,16 +1,28 @@
 """Offline bundles: every unsent submission in one integrity-protected file.
 
-A bundle is gzip-compressed JSON::
+Format 2 (docs/sync-protocol.md, "Bundles") is gzip of newline-separated canonical JSON::
 
-    {"format": "mahalla-kiosk-bundle", "version": 1, "device_id", "device_prefix",
-     "created_at", "count", "items": [...], "sha256": ..., "hmac": ...}
+    {"count", "created_at", "device_id", "device_prefix", "format", "version": 2}
+    item 1
+    ...
+    item count
+    {"hmac": hex, "sha256": hex}
 
-``sha256`` covers the canonical JSON of every field but itself and ``hmac``, so a
-damaged file is refused at once by any kiosk. ``hmac`` is HMAC-SHA256 of the same
-bytes under a key derived from the exporting device's token; only the portal, which
-keeps that derived key, can check it, so a hand-edited bundle whose sha256 was
-recomputed is still refused. (HMAC rather than ed25519: the ``cryptography`` package
-is not installed, and the portal already shares a secret with each device.)
+``sha256`` and ``hmac`` (HMAC-SHA256 under `wire.bundle_key` of the exporting device's
+token) cover the raw bytes of every line before the last, newlines included. So a
+reader checks them in one streaming pass that parses nothing but the small header
+(`open_bundle`, `verify`), and only then parses the items, one bounded line at a time
+(`items`): a hostile file is refused before its items reach the JSON parser, and no
+pass holds more than one line. Any kiosk checks the sha256 (a damaged file is refused
+before any network use); only the portal, which keeps the derived key, checks the hmac,
+so a hand-edited bundle whose sha256 was recomputed is still refused.
+
+Format 1 (one JSON object holding every item) cannot be checked without parsing it
+whole, which is the attack; it is refused with its own reason (the exporting kiosk
+still has the submissions queued: update it and export again).
+
+Errors are `BundleError` with a reason code of `kiosk.reasons`: the kiosk says it in
+the operator's language, the portal sends it as its refusal.
 """
 
 from __future__ import annotations
@@ -20,40 +32,58 @@ import hashlib
 import hmac
 import io
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from kiosk import reasons
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from kiosk.wire import canonical_json, loads
 from sync import wire
+from sync.bodies import Shape, Unbounded, inflate
 
-SIGNED_FIELDS = ("format", "version", "device_id", "device_prefix", "created_at", "count", "items")
+MAX_FILE = 64 * 1024 * 1024  # compressed, as uploaded
+MAX_DECOMPRESSED = 128 * 1024 * 1024
+MAX_HEADER = 4096  # the first line, and the last
+MAX_LINE = 2 * wire.MAX_ITEM_PAYLOAD_BYTES  # one item, canonical JSON
+MAX_DEPTH = 32  # a payload's repeat groups nest a few levels; 32 is far beyond any form
+# Elements and members in one item: each costs the parser a Python object, far more
+# than its bytes. A form's answers are at most a few thousand.
+MAX_ITEM_VALUES = 50_000
+# Every item carries a random UUID that gzip cannot shrink below 16 bytes, so a file
+# of N bytes cannot honestly hold more than N / 16 items (the per-item answers cost
+# memory whatever the items are).
+MIN_BYTES_PER_ITEM = 16
+
+_GZIP = b"\x1f\x8b"
+_V1_MARK = b'"format":"' + wire.BUNDLE_FORMAT.encode() + b'","items":['
+_SHAPE_CODES = {
+    "depth": "bundle.too_deep",
+    "values": "bundle.too_many_values",
+    "string": "bundle.line_too_long",
+}
 
 
 class BundleError(TranslatableError):
-    """A bundle that cannot be used. ``msgid`` is an English message for ``tr``."""
+    """A bundle that cannot be used: ``code`` and ``params`` are a reason of `kiosk.reasons`."""
 
-
-class BundleTooLarge(BundleError):
-    """Decompressed beyond the bound (a huge export, or a gzip bomb)."""
-
-
-MAX_DECOMPRESSED = 128 * 1024 * 1024
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(reasons.get(code).msgid, **params)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
 class Bundle:
+    """A bundle file whose header has been read; its items are parsed only by `items`."""
+
     device_id: str
+    device_prefix: str
     created_at: str
-    items: list[dict[str, object]]
-    raw: dict[str, object]
-
-
-def _body_bytes(doc: Mapping[str, object]) -> bytes:
-    return canonical_json({k: doc[k] for k in SIGNED_FIELDS}).encode("utf-8")
+    count: int
+    data: bytes = field(repr=False)  # the file as it is (uploaded as it is)
 
 
 def write(
@@ -66,41 +96,35 @@ def write(
     token: str,
     created_at: str,
 ) -> None:
-    """Stream a bundle (gzip) to ``out`` without holding the items in memory.
-
-    The signed bytes are the canonical JSON of the signed fields, produced piece by
-    piece in sorted key order (count, created_at, device_id, device_prefix, format,
-    items, version); ``hmac`` and ``sha256`` are appended to the same object at the end.
-    """
-    head = {
+    """Stream a bundle (gzip) to ``out`` without holding the items in memory."""
+    header = {
         "count": count,
         "created_at": created_at,
         "device_id": device_id,
         "device_prefix": device_prefix,
         "format": wire.BUNDLE_FORMAT,
+        "version": wire.BUNDLE_VERSION,
     }
     digest = hashlib.sha256()
     mac = hmac.new(wire.bundle_key(token), digestmod=hashlib.sha256)
     # mtime=0: the same queue exports to the same bytes.
     with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
 
-        def emit(text: str, *, write: bool = True) -> None:
-            data = text.encode("utf-8")
+        def emit(value: object) -> None:
+            data = canonical_json(value).encode("utf-8") + b"\n"
             digest.update(data)
             mac.update(data)
-            if write:
-                gz.write(data)
+            gz.write(data)
 
-        emit(canonical_json(head)[:-1] + ',"items":[')
+        emit(header)
         written = 0
         for item in items:
-            emit(("," if written else "") + canonical_json(item))
+            emit(item)
             written += 1
         if written != count:
             raise ValueError(f"bundle promised {count} items but got {written}")
-        emit(f'],"version":{wire.BUNDLE_VERSION}')
-        emit("}", write=False)  # the signed body ends here; the file's object goes on
-        gz.write(f',"hmac":"{mac.hexdigest()}","sha256":"{digest.hexdigest()}"}}'.encode())
+        trailer = {"hmac": mac.hexdigest(), "sha256": digest.hexdigest()}
+        gz.write(canonical_json(trailer).encode("utf-8") + b"\n")
 
 
 def build(
@@ -125,62 +149,152 @@ def build(
     return buffer.getvalue()
 
 
-def decode(data: bytes, max_decompressed: int = MAX_DECOMPRESSED) -> dict[str, object]:
-    """Gzip or plain JSON to a dict; bounded so a bomb cannot fill memory."""
-    if data[:2] == b"\x1f\x8b":
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            text = inflater.decompress(data, max_decompressed + 1)
-        except zlib.error as exc:
-            raise BundleError(N_("The bundle file is damaged (it does not decompress).")) from exc
-        if len(text) > max_decompressed or inflater.unconsumed_tail:
-            raise BundleTooLarge(N_("The bundle file is too large."))
-        if not inflater.eof:
-            raise BundleError(N_("The bundle file is damaged (it is cut short)."))
-    else:
-        text = data
+def _lines(data: bytes) -> Iterator[bytes]:
+    """Each line of the decompressed file with its newline; bounded in length and total."""
+    if len(data) > MAX_FILE:
+        raise BundleError("bundle.too_large", limit=MAX_FILE)
+    if data[:2] != _GZIP:
+        raise BundleError("bundle.not_bundle")
+    pending = b""
     try:
-        doc = loads(text)  # NaN/Infinity refused: they could not be hashed
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise BundleError(N_("The file is not a kiosk bundle.")) from exc
-    if not isinstance(doc, dict) or doc.get("format") != wire.BUNDLE_FORMAT:
-        raise BundleError(N_("The file is not a kiosk bundle."))
-    return doc
+        for chunk in inflate(
+            data, MAX_DECOMPRESSED, too_large="bundle.too_large", damaged="bundle.truncated"
+        ):
+            pending += chunk
+            start = 0
+            while (end := pending.find(b"\n", start)) >= 0:
+                yield pending[start : end + 1]
+                start = end + 1
+            pending = pending[start:]
+            if len(pending) > MAX_LINE:
+                raise BundleError("bundle.line_too_long", limit=MAX_LINE)
+    except Unbounded as exc:
+        raise BundleError(exc.code, **exc.params) from exc
+    if pending:
+        raise BundleError("bundle.truncated")
 
 
-def parse(data: bytes) -> Bundle:
-    """Check the structure and the sha256; raises BundleError. Does not check the hmac."""
-    doc = decode(data)
+def _small_json(line: bytes) -> dict[str, object] | None:
+    if len(line) > MAX_HEADER:
+        return None
+    try:
+        doc = loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _header(first: bytes) -> Bundle:
+    doc = _small_json(first)
+    if doc is None or doc.get("format") != wire.BUNDLE_FORMAT:
+        if _V1_MARK in first[:MAX_HEADER]:
+            raise BundleError("bundle.old_version")
+        raise BundleError("bundle.not_bundle")
     if doc.get("version") != wire.BUNDLE_VERSION:
-        raise BundleError(N_("The bundle was made by an unsupported version of the kiosk."))
-    missing = [k for k in (*SIGNED_FIELDS, "sha256", "hmac") if k not in doc]
-    if missing:
-        raise BundleError(N_("The bundle file is damaged (fields are missing)."))
-    items = doc["items"]
-    if (
-        not isinstance(items, list)
-        or doc["count"] != len(items)
-        or not isinstance(doc["device_id"], str)
-        or not isinstance(doc["sha256"], str)
-        or not isinstance(doc["hmac"], str)
+        raise BundleError("bundle.version")
+    count, device_id, prefix, created_at = (
+        doc.get("count"),
+        doc.get("device_id"),
+        doc.get("device_prefix"),
+        doc.get("created_at"),
+    )
+    if not (
+        isinstance(count, int)
+        and not isinstance(count, bool)
+        and count >= 0
+        and isinstance(device_id, str)
+        and isinstance(prefix, str)
+        and isinstance(created_at, str)
     ):
-        raise BundleError(N_("The bundle file is damaged (its contents do not add up)."))
-    if not hmac.compare_digest(hashlib.sha256(_body_bytes(doc)).hexdigest(), doc["sha256"]):
-        raise BundleError(N_("The bundle file was damaged or edited: its checksum does not match."))
-    return Bundle(doc["device_id"], str(doc["created_at"]), items, doc)
+        raise BundleError("bundle.damaged", detail="header fields")
+    return Bundle(device_id, prefix, created_at, count, b"")
 
 
-def verify_signature(bundle: Bundle, key: bytes) -> bool:
-    """True when the bundle's hmac was made with ``key`` (the portal's check)."""
-    expected = hmac.new(key, _body_bytes(bundle.raw), hashlib.sha256).hexdigest()
-    given = bundle.raw["hmac"]  # a str: `parse` checked it
-    return isinstance(given, str) and hmac.compare_digest(expected, given)
+def _prefix(data: bytes) -> bytes:
+    """The first `MAX_HEADER` decompressed bytes, or less ("" when not gzip)."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, MAX_HEADER)
+    except zlib.error:
+        return b""
 
 
-def read(path: Path) -> tuple[Bundle, bytes]:
-    """Parse a bundle file; returns it with the file's bytes (sent as they are)."""
+def open_bundle(data: bytes) -> Bundle:
+    """Read the header (the first line, at most `MAX_HEADER` bytes) and nothing else.
+
+    Refuses at once a file too large, not a bundle, of another version, or promising
+    more items than its size can hold.
+    """
+    try:
+        first = next(_lines(data), b"")
+    except BundleError as exc:
+        # Format 1 is one line: too long, or (a small file) without a newline.
+        if exc.code in ("bundle.line_too_long", "bundle.truncated") and _V1_MARK in _prefix(data):
+            raise BundleError("bundle.old_version") from exc
+        raise
+    head = _header(first)
+    limit = min(wire.MAX_BUNDLE_ITEMS, len(data) // MIN_BYTES_PER_ITEM)
+    if head.count > limit:
+        raise BundleError("bundle.too_many_items", limit=limit)
+    return Bundle(head.device_id, head.device_prefix, head.created_at, head.count, data)
+
+
+def verify(bundle: Bundle, key: bytes | None = None) -> None:
+    """One streaming pass over every line, parsing none but the last: the line count,
+    each line's length, the sha256 and (with ``key``) the hmac. Raises `BundleError`."""
+    digest = hashlib.sha256()
+    mac = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
+    lines = 0
+    last = b""
+    for line in _lines(bundle.data):
+        if lines > bundle.count + 1:
+            raise BundleError("bundle.damaged", detail=f"more than {bundle.count} items")
+        if lines:
+            digest.update(last)
+            if mac is not None:
+                mac.update(last)
+        last = line
+        lines += 1
+    if lines != bundle.count + 2:
+        raise BundleError("bundle.damaged", detail=f"{max(lines - 2, 0)} of {bundle.count} items")
+    trailer = _small_json(last)
+    sums = (trailer or {}).get("sha256"), (trailer or {}).get("hmac")
+    if not all(isinstance(s, str) for s in sums):
+        raise BundleError("bundle.damaged", detail="no checksum")
+    sha, given = str(sums[0]), str(sums[1])
+    if not hmac.compare_digest(digest.hexdigest(), sha):
+        raise BundleError("bundle.checksum")
+    if mac is not None and not hmac.compare_digest(mac.hexdigest(), given):
+        raise BundleError("bundle.signature")
+
+
+def items(bundle: Bundle) -> Iterator[object]:
+    """The items, parsed one line at a time after each line's shape is checked.
+
+    Call after `verify`: that pass has counted the lines and bounded their length.
+    """
+    lines = _lines(bundle.data)
+    next(lines, None)  # the header
+    for _ in range(bundle.count):
+        line = next(lines, b"")
+        shape = Shape(
+            max_depth=MAX_DEPTH, max_values=MAX_ITEM_VALUES, max_string=MAX_LINE, codes=_SHAPE_CODES
+        )
+        try:
+            shape.feed(line)
+        except Unbounded as exc:
+            raise BundleError(exc.code, **exc.params) from exc
+        try:
+            yield loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise BundleError("bundle.damaged", detail="an item is not JSON") from exc
+
+
+def read(path: Path) -> Bundle:
+    """Open a bundle file and check its sha256 (the kiosk's check before uploading)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise BundleError(N_("Cannot read the file: {error}"), error=exc.strerror) from exc
-    return parse(data), data
+        raise TranslatableError(N_("Cannot read the file: {error}"), error=exc.strerror) from exc
+    bundle = open_bundle(data)
+    verify(bundle)
+    return bundle

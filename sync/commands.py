@@ -329,9 +329,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from sync.transport import PortalError, RequestRejected
 
     lang = cliutil.lang(args)
+    from kiosk.errors import TranslatableError
+
     try:
-        parsed, data = bundle.read(args.file.expanduser())
-    except bundle.BundleError as exc:
+        parsed = bundle.read(args.file.expanduser())
+    except TranslatableError as exc:  # a BundleError, or the file cannot be read
         return cliutil.fail(tr(lang, "The bundle was refused: {reason}", reason=exc.text(lang)))
     store = _store(args)
     client = PortalClient.from_store(store)
@@ -339,7 +341,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return cliutil.fail(tr(lang, NOT_ENROLLED))
     try:
         with client:
-            result = client.upload_bundle(data)
+            result = client.upload_bundle(parsed.data)
     except RequestRejected as exc:
         return cliutil.fail(
             tr(lang, "The portal refused the bundle: {detail}", detail=exc.text(lang))
@@ -359,7 +361,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             str(args.file),
             {
                 "device_id": parsed.device_id,
-                "items": len(parsed.items),
+                "items": parsed.count,
                 "accepted": accepted,
                 "duplicates": duplicates,
                 "refused": len(refused),

@@ -29,9 +29,10 @@ MAX_ITEM_PAYLOAD_BYTES = 256 * 1024
 MAX_BUNDLE_ITEMS = 100_000
 
 BUNDLE_FORMAT = "mahalla-kiosk-bundle"
-# The bundle FILE format: unchanged by protocol v2, so bundles already on USB sticks
-# stay importable (their items are judged against the bundle's signing device).
-BUNDLE_VERSION = 1
+# The bundle FILE format, apart from the protocol's version: 2 is header, item lines and
+# a checksum trailer, checked before any item is parsed (sync/bundle.py); format 1 files
+# are refused with `bundle.old_version` (their items are still queued on their kiosk).
+BUNDLE_VERSION = 2
 BUNDLE_KEY_INFO = b"mahalla-kiosk bundle v1"
 
 

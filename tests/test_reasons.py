@@ -15,7 +15,9 @@ from kiosk.i18n import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 # Callables whose first string-literal argument is a reason code.
-TAKES_CODE = {"Refusal": 0, "refusal": 0, "rejected": 0, "refused": 2}
+TAKES_CODE = {"Refusal": 0, "refusal": 0, "rejected": 0, "refused": 2, "BundleError": 0}
+# Keyword arguments naming the code a bounded reader refuses with (sync/bodies.py).
+CODE_KEYWORDS = {"too_large", "damaged", "truncated"}
 
 
 def codes_used_in_source() -> dict[str, list[str]]:
@@ -29,8 +31,20 @@ def codes_used_in_source() -> dict[str, list[str]]:
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     if re.fullmatch(r"[a-z]+\.[a-z_]+", first.value):
                         used.setdefault(first.value, []).append(where)
+            # ``_BUNDLE_SHAPE_CODES = {"depth": "bundle.too_deep", ...}``: codes by bound.
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if any(name.endswith("_SHAPE_CODES") for name in names):
+                    for value in node.value.values:
+                        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                            used.setdefault(value.value, []).append(where)
             if not isinstance(node, ast.Call):
                 continue
+            for keyword in node.keywords:
+                value = keyword.value
+                if keyword.arg in CODE_KEYWORDS and isinstance(value, ast.Constant):
+                    if isinstance(value.value, str):
+                        used.setdefault(value.value, []).append(where)
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             at = TAKES_CODE.get(name)

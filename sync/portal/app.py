@@ -1,13 +1,14 @@
 """The reference portal's HTTP API (protocol v2, docs/sync-protocol.md) on FastAPI.
 
 Bodies of the batch and bundle endpoints are read by hand (not by pydantic) because
-they may be gzip: the compressed and the decompressed size are both bounded, so an
-oversized body or a gzip bomb gets 413 and never reaches the database.
+they may be gzip: the event loop only collects the bytes (bounded); decompressing,
+checking and parsing them runs in a worker thread, each step bounded before the next
+(`sync.bodies`, `sync.bundle`), so an oversized body, a gzip bomb or a deeply nested
+one is refused with a reason and the portal keeps answering meanwhile.
 """
 
 import json
 import logging
-import zlib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -23,22 +24,21 @@ from pydantic import BaseModel, Field
 
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
+from sync import bundle as bundle_mod
 from sync import transport, wire
+from sync.bodies import Unbounded, inflate
 from sync.portal.rules import (
     Refusal,
     bearer_device,
     enroll_device,
     etag_matches,
     ingest_bundle,
-    parse_batch,
+    read_batch,
 )
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
 
 logger = logging.getLogger(__name__)
-
-MAX_BUNDLE_BODY = 64 * 1024 * 1024
-MAX_BUNDLE_DECOMPRESSED = 256 * 1024 * 1024
 
 
 class EnrollRequest(BaseModel):
@@ -200,8 +200,12 @@ def _answers_validator() -> Validator:
     return check
 
 
-async def read_body(request: Request, max_body: int, max_decompressed: int) -> bytes:
-    """The request body, gunzipped if so declared; 413/415/400 on anything else."""
+async def read_body(request: Request, max_body: int) -> tuple[bytes, str]:
+    """The request body as received and its encoding (gzip or identity); 413/415 else.
+
+    Nothing is decompressed or parsed here, on the event loop: that is the worker
+    thread's (`rules.read_batch`, `rules.ingest_bundle`), within their bounds.
+    """
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         raise Refusal("body.encoding")
@@ -215,19 +219,25 @@ async def read_body(request: Request, max_body: int, max_decompressed: int) -> b
         if size > max_body:
             raise Refusal("body.too_large", limit=max_body)
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks), encoding
+
+
+def unwrap_bundle(body: bytes, encoding: str) -> bytes:
+    """A bundle file sent with ``Content-Encoding: gzip`` on top (it is gzip already)."""
     if encoding == "identity":
         return body
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        data = inflater.decompress(body, max_decompressed + 1)
-    except zlib.error as exc:
-        raise Refusal("body.not_gzip") from exc
-    if len(data) > max_decompressed or inflater.unconsumed_tail:
-        raise Refusal("body.inflated_too_large", limit=max_decompressed)
-    if not inflater.eof:
-        raise Refusal("body.truncated")
-    return data
+        return b"".join(
+            inflate(
+                body,
+                bundle_mod.MAX_FILE,
+                too_large="body.inflated_too_large",
+                damaged="body.not_gzip",
+                truncated="body.truncated",
+            )
+        )
+    except Unbounded as exc:
+        raise Refusal(exc.code, **exc.params) from exc
 
 
 def create_app(
@@ -343,8 +353,9 @@ def create_app(
         },
     )
     async def batch(request: Request, dev: Authed) -> dict[str, list[transport.ItemResult]]:
-        data = await read_body(request, wire.MAX_BODY_BYTES, wire.MAX_DECOMPRESSED_BYTES)
-        items = parse_batch(data)
+        body, encoding = await read_body(request, wire.MAX_BODY_BYTES)
+        items = await run_in_threadpool(read_batch, body, encoding)
+        del body
         results = await run_in_threadpool(store.ingest, dev.id, items, "sync", validator)
         crash_point("portal.batch_committed")
         return {"results": results}
@@ -360,11 +371,14 @@ def create_app(
     @app.post(
         f"{wire.API}/bundles",
         response_model=BundleResponse,
-        responses={**BODY_ERRORS, 422: {"model": ErrorBody, "description": "bundle refused"}},
+        responses={
+            **BODY_ERRORS,
+            422: {"model": ErrorBody, "description": "bundle refused (old format, damaged, signature)"},
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "description": "the bundle file as exported (gzip JSON)",
+                "description": "the bundle file as exported (format 2: gzip JSON lines)",
                 "content": {
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
                 },
@@ -373,8 +387,12 @@ def create_app(
     )
     async def bundles(request: Request, _dev: Authed) -> transport.BundleResult:
         # The file itself is gzip; a Content-Encoding on top is also accepted.
-        data = await read_body(request, MAX_BUNDLE_BODY, MAX_BUNDLE_DECOMPRESSED)
-        answer = await run_in_threadpool(ingest_bundle, store, data, validator)
+        body, encoding = await read_body(request, bundle_mod.MAX_FILE)
+
+        def ingest() -> transport.BundleResult:
+            return ingest_bundle(store, unwrap_bundle(body, encoding), validator)
+
+        answer = await run_in_threadpool(ingest)
         crash_point("portal.bundle_committed")
         return answer
 

@@ -9,7 +9,6 @@ tests run against both transports to keep them the same.
 
 from __future__ import annotations
 
-import gzip
 from typing import TYPE_CHECKING
 
 from kiosk import reasons
@@ -20,7 +19,7 @@ from sync.portal.rules import (
     enroll_device,
     etag_matches,
     ingest_bundle,
-    parse_batch,
+    read_batch,
 )
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.transport import (
@@ -112,7 +111,7 @@ class LocalTransport:
         device = self._device()
         body = encode_batch(items)
         try:
-            parsed = parse_batch(gzip.decompress(body))
+            parsed = read_batch(body, "gzip")
         except Refusal as exc:
             raise refused(exc.status, exc.body) from exc
         return BatchResult(self.store.ingest(device.id, parsed, "sync", self.validator), len(body))

@@ -11,6 +11,8 @@ from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
+from sync.bodies import CHUNK, Shape, Unbounded, inflate
+from sync.portal.holds import hold_point
 from sync.portal.storage import (
     Device,
     EnrolmentRefused,
@@ -77,9 +79,56 @@ def etag_matches(etag: str, if_none_match: str | None) -> bool:
     return f'"{etag}"' in offered or "*" in offered
 
 
+BATCH_MAX_DEPTH = 32
+# A kiosk's batch holds at most 256 KiB of answers: far fewer values than this.
+BATCH_MAX_VALUES = 250_000
+_BATCH_SHAPE_CODES = {
+    "depth": "body.too_deep",
+    "values": "body.too_many_values",
+    "string": "body.string_too_long",
+}
+
+
+def read_batch(body: bytes, encoding: str) -> list[object]:
+    """The items of a batch body as received (``encoding`` gzip or identity).
+
+    Decompressed in chunks and its shape scanned as it comes (`sync.bodies`), so a bomb
+    or a deeply nested body is refused before anything is parsed; call it off the
+    event loop.
+    """
+    hold_point("portal.batch_received")
+    shape = Shape(
+        max_depth=BATCH_MAX_DEPTH,
+        max_values=BATCH_MAX_VALUES,
+        max_string=wire.MAX_ITEM_PAYLOAD_BYTES,
+        codes=_BATCH_SHAPE_CODES,
+    )
+    try:
+        if encoding == "gzip":
+            chunks = []
+            for chunk in inflate(
+                body,
+                wire.MAX_DECOMPRESSED_BYTES,
+                too_large="body.inflated_too_large",
+                damaged="body.not_gzip",
+                truncated="body.truncated",
+            ):
+                shape.feed(chunk)
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            del chunks
+        else:
+            for start in range(0, len(body), CHUNK):
+                shape.feed(body[start : start + CHUNK])
+            data = body
+    except Unbounded as exc:
+        raise Refusal(exc.code, **exc.params) from exc
+    return parse_batch(data)
+
+
 def parse_batch(data: bytes) -> list[object]:
-    """The items of a batch body (already gunzipped), each as received; 400/413 when it
-    is not one."""
+    """The items of a batch body (already gunzipped and its shape bounded); 400/413
+    when it is not one."""
     try:
         doc = loads(data)  # NaN/Infinity refused: a payload with them has no content hash
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -93,23 +142,25 @@ def parse_batch(data: bytes) -> list[object]:
 
 
 def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None) -> BundleResult:
-    """Check a bundle file (size, signature of its device) and apply its items.
+    """Check a bundle file and apply its items; call it off the event loop.
 
     Returns {device_id, results}. Any device may deliver a bundle: the signature, not
     the caller, says whose submissions these are, and a revoked signer's are refused.
+    In order, each before anything costlier: the file's size and header
+    (`bundle.open_bundle`), the origin device, the sha256 and hmac over the raw lines
+    (`bundle.verify`, nothing parsed), the signer's standing, and only then the items,
+    one bounded line at a time, streamed into one transaction.
     """
+    hold_point("portal.bundle_received")
     try:
-        parsed = bundle_mod.parse(data)
-    except bundle_mod.BundleTooLarge as exc:
-        raise Refusal("bundle.too_large", limit=bundle_mod.MAX_DECOMPRESSED) from exc
+        parsed = bundle_mod.open_bundle(data)
+        origin = store.device(parsed.device_id)
+        if origin is None:
+            raise Refusal("bundle.signature")
+        bundle_mod.verify(parsed, origin.bundle_key)
+        if origin.revoked:  # whoever delivers it: revocation covers the device's bundles too
+            raise Refusal("bundle.revoked", device_id=origin.id)
+        results = store.ingest(origin.id, bundle_mod.items(parsed), "bundle", validator)
     except bundle_mod.BundleError as exc:
-        raise Refusal("bundle.damaged", detail=str(exc)) from exc
-    origin = store.device(parsed.device_id)
-    if origin is None or not bundle_mod.verify_signature(parsed, origin.bundle_key):
-        raise Refusal("bundle.signature")
-    if origin.revoked:  # whoever delivers it: revocation covers the device's bundles too
-        raise Refusal("bundle.revoked", device_id=origin.id)
-    if len(parsed.items) > wire.MAX_BUNDLE_ITEMS:
-        raise Refusal("bundle.too_many_items", limit=wire.MAX_BUNDLE_ITEMS)
-    results = store.ingest(origin.id, parsed.items, "bundle", validator)
+        raise Refusal(exc.code, **exc.params) from exc
     return {"device_id": origin.id, "results": results}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, TypedDict
@@ -187,11 +187,13 @@ class PortalStorage(Protocol):
         ...
 
     def ingest(
-        self, device_id: str, items: Sequence[object], via: str, validator: Validator | None = None
+        self, device_id: str, items: Iterable[object], via: str, validator: Validator | None = None
     ) -> list[ItemResult]:
         """Apply a batch in one transaction; one {index, id, outcome, ...} per item.
 
         ``items`` are as received: anything that is not a well-formed item is rejected.
+        ``items`` may be a generator (a bundle's, parsed line by line): one that raises
+        leaves nothing behind.
         The items are ``device_id``'s: ids are looked up among its submissions only, and
         an item whose code does not carry its prefix is rejected (`Device.owns_code`).
         """

@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -459,7 +459,7 @@ class PortalStore:
     # --- submissions -----------------------------------------------------------
 
     def ingest(
-        self, device_id: str, items: Sequence[object], via: str, validator: Validator | None = None
+        self, device_id: str, items: Iterable[object], via: str, validator: Validator | None = None
     ) -> list[ItemResult]:
         """Apply a batch in one transaction; one outcome per item, in order.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 
 import pytest
@@ -58,10 +59,13 @@ def test_bundle_round_trip_and_signature() -> None:
         token="secret",
         created_at="2026-11-27T09:00:00+00:00",
     )
-    parsed = bundle.parse(data)
-    assert parsed.device_id == "dev" and parsed.items == _items()
-    assert bundle.verify_signature(parsed, wire.bundle_key("secret"))
-    assert not bundle.verify_signature(parsed, wire.bundle_key("another token"))
+    parsed = bundle.open_bundle(data)
+    assert parsed.device_id == "dev" and parsed.count == 1
+    bundle.verify(parsed, wire.bundle_key("secret"))
+    assert list(bundle.items(parsed)) == _items()
+    with pytest.raises(bundle.BundleError) as info:
+        bundle.verify(parsed, wire.bundle_key("another token"))
+    assert info.value.code == "bundle.signature"
 
 
 @pytest.mark.parametrize(
@@ -69,12 +73,14 @@ def test_bundle_round_trip_and_signature() -> None:
     [
         (b"", "not a kiosk bundle"),
         (b'{"format": "something else"}', "not a kiosk bundle"),
+        (gzip.compress(b'{"format": "something else"}\n', mtime=0), "not a kiosk bundle"),
         (b"\x1f\x8b\x08\x00garbage", "damaged"),
-        (b'{"format": "mahalla-kiosk-bundle", "version": 99}', "unsupported version"),
-        (b'{"format": "mahalla-kiosk-bundle", "version": 1}', "fields are missing"),
+        (gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":99}\n', mtime=0), "unsupported version"),
+        (gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":2}\n', mtime=0), "damaged"),
+        (gzip.compress(b'{"count":1,"format":"mahalla-kiosk-bundle","items":[{}]}', mtime=0), "older version"),
     ],
 )
 def test_bad_bundles_have_clear_messages(data: bytes, words: str) -> None:
     with pytest.raises(bundle.BundleError) as info:
-        bundle.parse(data)
+        bundle.verify(bundle.open_bundle(data))
     assert words in info.value.text("en")

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from kiosk.wire import canonical_json, content_hash
-from sync import bundle
 from tests.integration.synckit import Kiosk, enroll, outbox, queue_submissions
 
 
@@ -67,13 +66,16 @@ def test_corrupted_bundle_refused(office: Kiosk, exported: Path) -> None:
 
 
 def _edit(path: Path, recompute_checksum: bool) -> None:
-    doc = json.loads(gzip.decompress(path.read_bytes()))
-    doc["items"][0]["payload"]["full_name"] = "Forged Name"
-    doc["items"][0]["content_hash"] = content_hash(doc["items"][0]["payload"])
+    lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
+    item = json.loads(lines[1])
+    item["payload"]["full_name"] = "Forged Name"
+    item["content_hash"] = content_hash(item["payload"])
+    lines[1] = canonical_json(item).encode() + b"\n"
     if recompute_checksum:
-        body = {k: doc[k] for k in bundle.SIGNED_FIELDS}
-        doc["sha256"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+        trailer = json.loads(lines[-1])
+        trailer["sha256"] = hashlib.sha256(b"".join(lines[:-1])).hexdigest()
+        lines[-1] = canonical_json(trailer).encode() + b"\n"
+    path.write_bytes(gzip.compress(b"".join(lines)))
 
 
 def test_hand_edited_bundle_refused_locally(office: Kiosk, exported: Path) -> None:

@@ -54,9 +54,11 @@ def stolen_items(victim: Kiosk, tmp_path: Path) -> list[dict[str, Any]]:
     path.parent.mkdir(exist_ok=True)
     result = victim.run("export-bundle", str(path))
     assert result.returncode == 0, result.stderr
-    parsed, _ = bundle.read(path)
+    parsed = bundle.read(path)
     assert parsed.device_id == victim.device_id
-    return [dict(item) for item in parsed.items]
+    stolen = [item for item in bundle.items(parsed) if isinstance(item, dict)]
+    assert len(stolen) == parsed.count
+    return stolen
 
 
 def client_of(kiosk: Kiosk) -> PortalClient:
