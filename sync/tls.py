@@ -56,6 +56,12 @@ class PinMismatch(ssl.SSLError):
     """The server's keys match none of the pins; raised inside the TLS handshake."""
 
 
+PLAIN_HTTP = N_(
+    "Refused: {url} is plain http. The kiosk talks to a portal over https only "
+    "(plain http is allowed to this computer itself, for the demo)."
+)
+
+
 # --- URLs and origins --------------------------------------------------------------
 
 
@@ -98,13 +104,7 @@ def check_url(url: str) -> str:
     origin = origin_of(url)
     host = urlsplit(url.strip()).hostname or ""
     if origin.startswith("http://") and not is_loopback(host):
-        raise UrlError(
-            N_(
-                "Refused: {url} is plain http. The kiosk talks to a portal over https "
-                "only (plain http is allowed to this computer itself, for the demo)."
-            ),
-            url=url[:200],
-        )
+        raise UrlError(PLAIN_HTTP, url=url[:200])
     return origin
 
 
@@ -203,7 +203,9 @@ def _verify_under(chain: Sequence[bytes], anchor: int, host: str) -> None:
     """The leaf must chain up to ``chain[anchor]`` and be valid for ``host``."""
     from cryptography import x509
     from cryptography.x509.verification import (
+        Criticality,
         DNSName,
+        ExtensionPolicy,
         IPAddress,
         PolicyBuilder,
         Store,
@@ -219,7 +221,20 @@ def _verify_under(chain: Sequence[bytes], anchor: int, host: str) -> None:
         subject = DNSName(host)
     # Judged at a moment inside the leaf's validity, not on the kiosk's clock.
     moment = leaf.not_valid_before_utc + timedelta(seconds=1)
-    verifier = PolicyBuilder().store(Store([certs[-1]])).time(moment).build_server_verifier(subject)
+    # Extensions as a private CA makes them (trustme marks SAN critical, which the
+    # web PKI profile forbids); signatures, CA constraints and the name still count.
+    builder = (
+        PolicyBuilder()
+        .store(Store([certs[-1]]))
+        .time(moment)
+        .extension_policies(
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+            ee_policy=ExtensionPolicy.permit_all().require_present(
+                x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+            ),
+        )
+    )
+    verifier = builder.build_server_verifier(subject)
     try:
         verifier.verify(leaf, certs[1:-1])
     except VerificationError as exc:
