@@ -3,7 +3,8 @@
 The portal keeps its data in ``--portal-dir`` or, by default, ``<data dir>/portal``,
 separate from the kiosk's own database. It serves https with ``--certfile`` and
 ``--keyfile`` (the key readable by the portal's user only); plain http only on a
-loopback address. Where the keys live and how to rotate them: docs/keys.md.
+loopback address. Where the key lives and how to rotate it: docs/sync-protocol.md,
+"TLS and pins".
 """
 
 from __future__ import annotations
