@@ -1,4 +1,5 @@
-"""Sync over an emulated 2G link (64 kbit/s, 300 ms RTT) through the fault proxy.
+"""Sync over an emulated 2G link (64 kbit/s, 300 ms RTT) through the fault proxy,
+over plain http and over TLS (the proxy as a tunnel; TLS end to end, pinned).
 
 The figure of merit is the sync time against payload bytes / link rate: the time a
 perfect link-filling transfer of the raw answers would take. Batching amortises the
@@ -28,6 +29,11 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             seconds, report = timed_sync(store, proxy.url)
             wire_bytes = proxy.bytes_up + proxy.bytes_down
             requests = proxy.requests
+    with portal_setup(tls=True) as setup:
+        store = setup.kiosk("poor-link-tls", n)
+        with FaultProxy(setup.portal.url, bandwidth_bps=LINK_BPS, rtt=RTT, lifetime=1800) as proxy:
+            tls_seconds, _ = timed_sync(store, proxy.url)
+            tls_wire = proxy.bytes_up + proxy.bytes_down
     ideal = payload_bytes * 8 / LINK_BPS
     ratio = seconds / ideal
     wire_ideal = wire_bytes * 8 / LINK_BPS
@@ -44,6 +50,22 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             ratio=round(ratio, 3),
             budget=f"<= {BUDGET}x payload/rate",
             met=ratio <= BUDGET,
+        ),
+        row(
+            f"sync {n} submissions at 64 kbit/s, 300 ms RTT, over TLS",
+            tls_seconds,
+            "s",
+            baseline=round(seconds, 3),
+            ratio=round(tls_seconds / seconds, 3),
+            budget="<= 1.2x plain http",
+            met=tls_seconds / seconds <= 1.2,
+        ),
+        row(
+            "bytes on the wire over TLS",
+            tls_wire,
+            "B",
+            baseline=wire_bytes,
+            ratio=round(tls_wire / wire_bytes, 3),
         ),
         row("payload bytes (uncompressed answers)", payload_bytes, "B"),
         row(

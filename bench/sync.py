@@ -1,4 +1,5 @@
-"""Sync throughput on loopback: batched vs one request per submission, and wire bytes.
+"""Sync throughput on loopback: batched vs one request per submission, and wire bytes;
+the same batched sync over TLS (a test CA's certificate, pinned) against plain http.
 
 Runs the real portal (`kiosk portal serve`) in a subprocess and the sync engine
 in-process, over realistic payloads (a bundled form's sample answers). The
@@ -60,7 +61,8 @@ class Setup:
     def kiosk(self, name: str, n: int) -> Store:
         """A new enrolled kiosk with ``n`` queued submissions."""
         store = Store.open(self.root / name)
-        enroll(store, self.portal.url, create_enrolment_code(self.portal.data_dir), name)
+        code = create_enrolment_code(self.portal.data_dir)
+        enroll(store, self.portal.url, code, name, self.portal.pins)
         payload = sample_payload()
         with store.transaction():
             for i in range(n):
@@ -74,14 +76,36 @@ class Setup:
         return store
 
 
+def write_test_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 from a throw-away test CA (trustme), key at 0600.
+
+    ECDSA P-256, as docs/keys.md recommends: a smaller handshake on a 2G link."""
+    import os
+
+    import trustme
+
+    directory.mkdir(parents=True, exist_ok=True)
+    leaf = trustme.CA(key_type=trustme.KeyType.ECDSA).issue_cert("127.0.0.1", "localhost")
+    certfile, keyfile = directory / "cert.pem", directory / "key.pem"
+    certfile.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(leaf.private_key_pem.bytes())
+    return certfile, keyfile
+
+
 @contextmanager
-def portal_setup() -> Iterator[Setup]:
+def portal_setup(tls: bool = False) -> Iterator[Setup]:
+    """A portal on loopback with the bench form: plain http, or https when ``tls``."""
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         root = Path(tmp)
         portal_store = PortalStore(root / "portal")
         portal_store.add_form(FORM_ID, FORM_VERSION, "bench", SPEC, "admin")
         portal_store.close()
-        portal = start_portal(root / "portal", "127.0.0.1", 0, "--no-bundled")
+        certfile, keyfile = write_test_cert(root / "tls") if tls else (None, None)
+        portal = start_portal(
+            root / "portal", "127.0.0.1", 0, "--no-bundled", certfile=certfile, keyfile=keyfile
+        )
         try:
             yield Setup(root, portal)
         finally:
@@ -89,8 +113,13 @@ def portal_setup() -> Iterator[Setup]:
 
 
 def timed_sync(store: Store, url: str | None = None, **engine_kw: Any) -> tuple[float, Any]:
-    client = PortalClient.from_store(store, url)
-    assert client is not None
+    """One forced sync, timed; through ``url`` (a proxy: another origin, so the client is
+    built with the store's token and pins) or to the enrolled portal."""
+    if url is None:
+        client = PortalClient.from_store(store)
+        assert client is not None
+    else:
+        client = PortalClient(url, store.state.portal_token, pins=store.state.portal_pins)
     with client:
         engine = SyncEngine(store, client, **engine_kw)
         start = time.perf_counter()
@@ -126,6 +155,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         seconds, report = timed_sync(batched)
         single = setup.kiosk("single", single_n)
         single_seconds, _ = timed_sync(single, batch_items=1)
+    with portal_setup(tls=True) as setup:
+        tls_seconds, _ = timed_sync(setup.kiosk("batched-tls", n))
+    tls_ratio = tls_seconds / seconds
     per_request = single_seconds / single_n * n
     speedup = per_request / seconds
     gz_per_item = report.bytes_sent / n
@@ -137,6 +169,15 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "s",
             budget="< 10 s",
             met=seconds < 10,
+        ),
+        row(
+            f"sync {n} queued submissions, batched, loopback over TLS (pinned)",
+            tls_seconds,
+            "s",
+            baseline=round(seconds, 3),
+            ratio=round(tls_ratio, 3),
+            budget="<= 1.2x plain http",
+            met=tls_ratio <= 1.2,
         ),
         row(f"one request per submission, {n} (scaled from {single_n})", per_request, "s"),
         row(

@@ -31,6 +31,10 @@ def put_setting(db: Database, key: str, value: str) -> None:
 PORTAL_URL = "portal_url"
 PORTAL_TOKEN = "portal_token"
 PORTAL_DEVICE_ID = "portal_device_id"
+# The origin (scheme://host:port) the token may go to, and the portal's key pins
+# (``sha256/<base64>``, space-separated): set at enrolment, changed only by enrolling.
+PORTAL_ORIGIN = "portal_origin"
+PORTAL_PINS = "portal_pins"
 DEVICE_ID = "device_id"
 DEVICE_PREFIX = "device_prefix"
 STATUS_CURSOR = "status_cursor"
@@ -38,7 +42,14 @@ CATALOG_ETAG = "catalog_etag"
 LAST_SYNC_AT = "last_sync_at"
 LAST_SYNC_ATTEMPT_AT = "last_sync_attempt_at"
 LAST_SYNC_ERROR = "last_sync_error"
-ENROLMENT_KEYS = (PORTAL_URL, PORTAL_TOKEN, DEVICE_PREFIX, PORTAL_DEVICE_ID)
+ENROLMENT_KEYS = (
+    PORTAL_URL,
+    PORTAL_TOKEN,
+    DEVICE_PREFIX,
+    PORTAL_DEVICE_ID,
+    PORTAL_ORIGIN,
+    PORTAL_PINS,
+)
 
 
 class SettingsStore(Protocol):
@@ -75,6 +86,19 @@ class _Count:
         state.store.set_setting(self.key, int(value))
 
 
+class _Words:
+    """A tuple of words kept as one space-separated text; () when unset."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, state: RuntimeState, owner: type | None = None) -> tuple[str, ...]:
+        return tuple((state.store.get_setting(self.key) or "").split())
+
+    def __set__(self, state: RuntimeState, value: tuple[str, ...]) -> None:
+        state.store.set_setting(self.key, " ".join(value) or None)
+
+
 class RuntimeState:
     """The settings table's runtime state as typed attributes (``store.state.portal_url``).
 
@@ -85,6 +109,8 @@ class RuntimeState:
     portal_url = _Text(PORTAL_URL)
     portal_token = _Text(PORTAL_TOKEN)
     portal_device_id = _Text(PORTAL_DEVICE_ID)
+    portal_origin = _Text(PORTAL_ORIGIN)
+    portal_pins = _Words(PORTAL_PINS)
     device_prefix = _Text(DEVICE_PREFIX)
     status_cursor = _Count(STATUS_CURSOR)
     catalog_etag = _Text(CATALOG_ETAG)

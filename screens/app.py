@@ -28,6 +28,7 @@ from textual.widgets import Button
 
 from kiosk import languages
 from kiosk.config import KioskConfig, Mode
+from kiosk.errors import TranslatableError
 from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
@@ -414,14 +415,14 @@ class KioskApp(App[int]):
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def probe(self) -> None:
         """Cheap reachability check of the configured portal (never a busy loop)."""
-        url = _portal_url(self.data_dir)
+        url, pins = _portal_url(self.data_dir)
         if not url:
             self.post_message(Connectivity(None))
             return
         try:
             from sync.health import probe
 
-            online = bool(probe(url))
+            online = bool(probe(url, pins=pins))
         except Exception:  # unreachable is simply offline
             logger.warning("portal probe failed", exc_info=True)
             online = False
@@ -459,6 +460,9 @@ class KioskApp(App[int]):
                 with client:
                     report = SyncEngine(store, client, lang=lang).run()
                 counts = store.queue_counts()
+        except TranslatableError as exc:  # e.g. a URL or origin the kiosk refuses
+            self.post_message(SyncFinished(error=exc.message(lang)))
+            return
         except Exception as exc:  # a worker must report: shown in the status bar and dashboard
             logger.warning("sync worker failed", exc_info=True)
             self.post_message(SyncFinished(error=str(exc) or type(exc).__name__))
@@ -474,9 +478,10 @@ class KioskApp(App[int]):
             self.notify(message.error, severity="error", timeout=8)
 
 
-def _portal_url(data_dir: Path) -> str | None:
-    """The enrolled portal's URL, read from a worker thread on its own connection."""
+def _portal_url(data_dir: Path) -> tuple[str | None, tuple[str, ...]]:
+    """The enrolled portal's URL and key pins, read from a worker thread on its own
+    connection."""
     from kiosk.store import Store
 
     with Store.open(data_dir) as store:
-        return store.state.portal_url
+        return store.state.portal_url, store.state.portal_pins

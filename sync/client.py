@@ -3,10 +3,15 @@
 HTTP failures map onto the transport's three errors: 401 is `AuthError`; network
 faults, timeouts, 5xx and 429 are `RetryableError` (with Retry-After); another 4xx
 is `RequestRejected`.
+
+Trust (`sync.tls`): an https client checks the portal's key pins in the TLS handshake,
+before any request is written; plain http is for loopback only. `from_store` sends the
+token only to the origin the kiosk enrolled with.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,7 +21,7 @@ import httpx
 
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_
-from sync import wire
+from sync import tls, wire
 from sync.transport import (
     BatchResult,
     BundleResult,
@@ -62,24 +67,78 @@ def _error_body(response: httpx.Response) -> object:
         return {"detail": response.text[:200]}
 
 
+class PinRefused(RetryableError):
+    """The server's TLS key matched no pin: nothing was sent; the items stay queued."""
+
+
+PIN_MISMATCH = N_(
+    "The server at {origin} is not the portal this kiosk enrolled with: its key does "
+    "not match the pinned key, so nothing was sent. If the portal's key was changed, "
+    "enrol again with a new enrolment file."
+)
+OTHER_ORIGIN = N_(
+    "Refused: this kiosk is enrolled with {enrolled} and sends its token nowhere else "
+    "({url} is another server). To change portals, enrol again."
+)
+NOT_PINNED = N_(
+    "No key pin is known for {origin}: the kiosk cannot check it is the real portal. "
+    "Enrol again with an enrolment file or --pin."
+)
+
+
+def _pin_mismatch(exc: BaseException) -> tls.PinMismatch | None:
+    """The `tls.PinMismatch` behind an httpx error, if that is what it was."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, tls.PinMismatch):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def client_verify(url: str, pins: tuple[str, ...] | list[str]) -> ssl.SSLContext | bool:
+    """What httpx verifies ``url`` with: the pins for https (`tls.UrlError` if none),
+    nothing for loopback http (`tls.UrlError` for any other http)."""
+    origin = tls.check_url(url)
+    if origin.startswith("http://"):
+        return False
+    if not pins:
+        raise tls.UrlError(NOT_PINNED, origin=origin)
+    return tls.pinned_context(pins)
+
+
 class PortalClient:
-    """One portal, one device token. Not thread-safe: make one per thread."""
+    """One portal, one device token, its key pins. Not thread-safe: make one per thread.
+
+    ``base_url`` must be https with ``pins`` (`sync.tls`), or http to loopback; anything
+    else raises `sync.tls.UrlError` before a connection is tried.
+    """
 
     def __init__(
         self,
         base_url: str,
         token: str | None = None,
         *,
+        pins: tuple[str, ...] | list[str] = (),
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.origin = tls.origin_of(self.base_url)
+        verify = client_verify(self.base_url, pins)
         self.token = token
         headers = {"User-Agent": USER_AGENT}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            verify=verify,
+            trust_env=False,  # no proxy or CA bundle from the environment
         )
 
     @classmethod
@@ -91,12 +150,20 @@ class PortalClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> PortalClient | None:
-        """The client for the store's enrolment; None when the kiosk is not enrolled."""
-        url = portal_url or store.state.portal_url
-        token = store.state.portal_token
-        if not url or not token:
+        """The client for the store's enrolment; None when the kiosk is not enrolled.
+
+        ``portal_url`` (e.g. `kiosk sync --portal`) may change the path, never the
+        origin: the token goes only to the enrolled origin (`tls.UrlError` otherwise).
+        """
+        state = store.state
+        enrolled_url, token = state.portal_url, state.portal_token
+        if not enrolled_url or not token:
             return None
-        return cls(url, token, timeout=timeout, transport=transport)
+        enrolled = state.portal_origin or tls.origin_of(enrolled_url)  # older enrolments
+        url = portal_url or enrolled_url
+        if tls.check_url(url) != enrolled:
+            raise tls.UrlError(OTHER_ORIGIN, enrolled=enrolled, url=url[:200])
+        return cls(url, token, pins=state.portal_pins, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self.http.close()
@@ -123,6 +190,12 @@ class PortalClient:
                 response.read()
             finally:
                 response.close()
+        except httpx.ConnectError as exc:
+            if _pin_mismatch(exc) is not None:
+                raise PinRefused(PIN_MISMATCH, origin=self.origin) from exc
+            raise RetryableError(
+                N_("Cannot reach the portal: {error}"), error=type(exc).__name__
+            ) from exc
         except httpx.TimeoutException as exc:
             raise RetryableError(N_("The portal did not answer in time.")) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:

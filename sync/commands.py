@@ -38,8 +38,22 @@ def register(sub: cliutil.Subcommands) -> None:
     enroll = cliutil.add_command(
         sub, "enroll", "enrol this kiosk with a portal", _guarded(cmd_enroll)
     )
-    enroll.add_argument("--portal", required=True, metavar="URL", help="the portal's base URL")
-    enroll.add_argument("--code", required=True, help="one-time enrolment code from the portal")
+    enroll.add_argument(
+        "--file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="an enrolment file from `kiosk portal enrolment-code --file` (URL, code, pins)",
+    )
+    enroll.add_argument("--portal", default=None, metavar="URL", help="the portal's base URL")
+    enroll.add_argument("--code", default=None, help="one-time enrolment code from the portal")
+    enroll.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="SHA256",
+        help="the portal's key pin (sha256/BASE64 or hex; repeat for a backup pin)",
+    )
     enroll.add_argument(
         "--name",
         default=None,
@@ -101,15 +115,44 @@ def _guarded(handler: cliutil.Handler) -> cliutil.Handler:
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from kiosk import reasons
+    from sync import enrolfile, tls
     from sync.enrolment import CodeMistyped, enroll
     from sync.transport import PortalError, RequestRejected, RetryableError
 
     lang = cliutil.lang(args)
-    if not args.portal.startswith(("http://", "https://")):
-        return cliutil.fail(tr(lang, "The portal URL must start with http:// or https://."))
+    if args.file is not None:
+        if args.portal or args.code or args.pin:
+            return cliutil.fail(
+                tr(lang, "Give either --file, or --portal and --code (with --pin), not both.")
+            )
+        try:
+            enrolment = enrolfile.read(args.file.expanduser())
+        except enrolfile.EnrolmentFileError as exc:
+            return cliutil.fail(exc.message(lang))
+        url, code, pins = enrolment.portal, enrolment.code, list(enrolment.pins)
+        name = args.name or enrolment.name
+    elif args.portal and args.code:
+        url, code, pins, name = args.portal, args.code, args.pin, args.name
+    else:
+        return cliutil.fail(
+            tr(lang, "Give an enrolment file (--file PATH), or --portal URL and --code CODE.")
+        )
+    try:
+        origin = tls.check_url(url)  # before the database and before any name lookup
+        pins = list(tls.parse_pins(pins))
+    except (tls.UrlError, tls.PinError) as exc:
+        return cliutil.fail(exc.message(lang))
+    if origin.startswith("https://") and not pins:
+        return cliutil.fail(
+            tr(
+                lang,
+                "An https portal needs its key pin: use the enrolment file (--file) or "
+                "--pin SHA256 as printed by `kiosk portal enrolment-code`.",
+            )
+        )
     store = _store(args)
     try:
-        result = enroll(store, args.portal, args.code, args.name)
+        result = enroll(store, url, code, name, pins)
     except CodeMistyped as exc:
         return cliutil.fail(exc.text(lang))
     except RequestRejected as exc:
@@ -126,7 +169,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         tr(
             lang,
             "Enrolled with {url}. Tracking codes start with {prefix}.",
-            url=args.portal,
+            url=url,
             prefix=result["device_prefix"],
         )
     )
@@ -138,12 +181,16 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     from sync.client import PortalClient
     from sync.engine import SyncEngine
+    from sync.tls import UrlError
 
     lang = cliutil.lang(args)
     if args.batch_items < 1 or args.batch_bytes < 1 or args.max_wait < 0:
         return cliutil.fail(tr(lang, "Batch sizes must be positive and --max-wait not negative."))
     store = _store(args)
-    client = PortalClient.from_store(store, args.portal)
+    try:
+        client = PortalClient.from_store(store, args.portal)
+    except UrlError as exc:  # another origin, or plain http off loopback: no token sent
+        return cliutil.fail(exc.message(lang))
     if client is None:
         return cliutil.fail(tr(lang, NOT_ENROLLED))
     engine = SyncEngine(
@@ -326,6 +373,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from kiosk import audit
     from sync import bundle
     from sync.client import PortalClient
+    from sync.tls import UrlError
     from sync.transport import PortalError, RequestRejected
 
     lang = cliutil.lang(args)
@@ -336,7 +384,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     except TranslatableError as exc:  # a BundleError, or the file cannot be read
         return cliutil.fail(tr(lang, "The bundle was refused: {reason}", reason=exc.text(lang)))
     store = _store(args)
-    client = PortalClient.from_store(store)
+    try:
+        client = PortalClient.from_store(store)
+    except UrlError as exc:
+        return cliutil.fail(exc.message(lang))
     if client is None:
         return cliutil.fail(tr(lang, NOT_ENROLLED))
     try:

@@ -1,19 +1,24 @@
-"""Enrol a kiosk with a portal: spend a one-time code, keep the token and prefix.
+"""Enrol a kiosk with a portal: spend a one-time code, keep the token, prefix and trust.
 
 The code is checked here first (`kiosk.enrolment_code`: length and check symbol), so a
 mistyped code is said at once and never counts against the portal's guessing limit.
+What enrolment stores decides where the token may ever go: the portal's origin
+(scheme://host:port) and its key pins (`sync.tls`). `PortalClient.from_store` sends
+the token to that origin only, and every connection checks the pins in the handshake.
 """
 
 from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kiosk import audit, enrolment_code, tracking
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from kiosk.settings import ENROLMENT_KEYS, put_setting
+from sync import tls
 from sync.client import PortalClient
 
 if TYPE_CHECKING:
@@ -32,18 +37,29 @@ class CodeMistyped(TranslatableError):
     """The code cannot be one the portal made (wrong length or check symbol)."""
 
 
-def enroll(store: Store, portal_url: str, code: str, name: str | None = None) -> dict[str, str]:
+def enroll(
+    store: Store,
+    portal_url: str,
+    code: str,
+    name: str | None = None,
+    pins: Sequence[str] = (),
+) -> dict[str, str]:
     """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix, ...}.
 
-    The kiosk offers its own device id, so enrolling again (after a revoked token)
-    keeps its identity and tracking-code prefix at the portal; the portal asks for a
-    code made for that device (`kiosk portal enrolment-code --device ID`). It also
-    registers the prefix its codes carried before enrolment (derived from the device
-    id), so the portal accepts those codes, still queued, as this device's. Raises
-    `CodeMistyped` before contacting the portal, else the client's `PortalError`s
-    (`RequestRejected` for a wrong, used or expired code, `RetryableError` with
-    ``retry_after`` when the portal's guessing limit says wait).
+    ``pins`` (`sync.tls` form) are required for an https portal and checked on this
+    very connection; plain http is accepted for loopback only (`tls.UrlError`, raised
+    before any connection). The kiosk offers its own device id, so enrolling again
+    (after a revoked token) keeps its identity and tracking-code prefix at the portal;
+    the portal asks for a code made for that device (`kiosk portal enrolment-code
+    --device ID`). It also registers the prefix its codes carried before enrolment
+    (derived from the device id), so the portal accepts those codes, still queued, as
+    this device's. Raises `CodeMistyped` before contacting the portal, else the
+    client's `PortalError`s (`RequestRejected` for a wrong, used or expired code,
+    `RetryableError` with ``retry_after`` when the portal's guessing limit says wait,
+    `PinRefused` when the server's key matches no pin).
     """
+    url = portal_url.strip().rstrip("/")
+    origin = tls.check_url(url)  # first: a refused URL is never contacted, whatever the code
     canon = enrolment_code.normalize(code)
     if canon is None:
         raise CodeMistyped(
@@ -54,24 +70,38 @@ def enroll(store: Store, portal_url: str, code: str, name: str | None = None) ->
             code=code.strip()[:40],
             length=enrolment_code.CODE_LEN,
         )
-    url = portal_url.rstrip("/")
+    pinned = tls.parse_pins(pins)
     device_id = store.device_id
-    with PortalClient(url) as client:
+    with PortalClient(url, pins=pinned) as client:
         result = client.enroll(
             canon,
             name or socket.gethostname(),
             device_id,
             tracking.prefix_from_id(device_id) if _adoptable(device_id) else None,
         )
-    values = (url, result["token"], result["device_prefix"], result["device_id"])
+    values = (
+        url,
+        result["token"],
+        result["device_prefix"],
+        result["device_id"],
+        origin,
+        " ".join(pinned),
+    )
     with store.transaction() as db:
         for key, value in zip(ENROLMENT_KEYS, values, strict=True):
-            put_setting(db, key, value)
+            if value:
+                put_setting(db, key, value)
+            else:
+                db.execute("DELETE FROM settings WHERE key = ?", [key])
         audit.append(
             db,
             "admin",
             "enroll",
             url,
-            {"device_id": result["device_id"], "prefix": result["device_prefix"]},
+            {
+                "device_id": result["device_id"],
+                "prefix": result["device_prefix"],
+                "pins": list(pinned),
+            },
         )
     return result

@@ -10,6 +10,11 @@ fault applies to exactly one request. Faults queued with ``push`` are used in or
 then ``default`` applies. It runs in a thread with its own event loop (``with
 FaultProxy(url) as proxy: ...``) or as ``python -m sync.faultproxy``; it stops by
 itself after ``lifetime`` seconds, and every socket read has a timeout.
+
+An ``https://`` upstream makes it a TCP tunnel: TLS is end to end between the kiosk
+and the portal (the proxy cannot read it, and the kiosk's pins see the portal's own
+key), so only the link is emulated (bandwidth and latency per direction); faults and
+per-request counts need plain http, and ``requests`` counts connections instead.
 """
 
 from __future__ import annotations
@@ -105,8 +110,9 @@ class FaultProxy:
         port: int = 0,
     ) -> None:
         parts = urlsplit(upstream)
-        if parts.scheme != "http" or not parts.hostname or not parts.port:
-            raise ValueError("upstream must be http://host:port")
+        if parts.scheme not in ("http", "https") or not parts.hostname or not parts.port:
+            raise ValueError("upstream must be http://host:port or https://host:port")
+        self.tunnel = parts.scheme == "https"
         self.upstream = (parts.hostname, parts.port)
         self.bandwidth_bps = bandwidth_bps
         self.rtt = rtt
@@ -129,7 +135,7 @@ class FaultProxy:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tunnel else 'http'}://{self.host}:{self.port}"
 
     def push(self, *faults: Fault) -> None:
         """Faults for the next requests, one each, in order."""
@@ -193,7 +199,11 @@ class FaultProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            await asyncio.wait_for(self._serve_one(reader, writer), self.io_timeout)
+            if self.tunnel:
+                with contextlib.suppress(asyncio.CancelledError):  # the proxy stopping
+                    await self._tunnel(reader, writer)
+            else:
+                await asyncio.wait_for(self._serve_one(reader, writer), self.io_timeout)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
@@ -227,6 +237,59 @@ class FaultProxy:
         request = _force_close(head) + bytes(body)
         self.bytes_up += len(request)
         await self._relay(request, writer, fault)
+
+    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Relay one connection's bytes both ways through a delay line per direction:
+        each chunk leaves ``rtt / 2`` after it arrived, paced to the bandwidth."""
+        self._next_fault()  # counts the connection; faults do not apply to a tunnel
+        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, up: bool) -> None:
+            pacer = _Pacer(self.bandwidth_bps)
+            line: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+            async def feed() -> None:
+                while chunk := await asyncio.wait_for(src.read(CHUNK), self.io_timeout):
+                    line.put_nowait((time.monotonic() + self.rtt / 2, chunk))
+                line.put_nowait((0.0, b""))
+
+            feeder = asyncio.create_task(feed())
+            try:
+                while True:
+                    due, chunk = await line.get()
+                    if not chunk:
+                        break
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    await pacer.pace(len(chunk))
+                    dst.write(chunk)
+                    await dst.drain()
+                    if up:
+                        self.bytes_up += len(chunk)
+                    else:
+                        self.bytes_down += len(chunk)
+                with contextlib.suppress(OSError):
+                    if dst.can_write_eof():
+                        dst.write_eof()
+            finally:
+                feeder.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feeder
+
+        # The first direction to end ends the connection: its peer closed, and what
+        # it sent has been delivered (a pipe returns once its delay line is empty).
+        pipes = {
+            asyncio.create_task(pipe(reader, up_writer, True)),
+            asyncio.create_task(pipe(up_reader, writer, False)),
+        }
+        try:
+            await asyncio.wait(pipes, timeout=self.lifetime, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in pipes:
+                task.cancel()
+            await asyncio.gather(*pipes, return_exceptions=True)
+            up_writer.close()
+            with contextlib.suppress(OSError, ConnectionError):
+                await up_writer.wait_closed()
 
     async def _answer(self, writer: asyncio.StreamWriter, fault: Fault) -> None:
         body = b'{"detail":"injected by the fault proxy"}'

@@ -75,7 +75,7 @@ class Link:
         assert enrolled is not None
         self.device_id = enrolled["device_id"]
         self.client = PortalClient(
-            "http://portal.test", enrolled["token"], transport=httpx.MockTransport(self._receive)
+            "http://localhost", enrolled["token"], transport=httpx.MockTransport(self._receive)
         )
 
     def _receive(self, request: httpx.Request) -> httpx.Response:

@@ -1,7 +1,10 @@
-"""`kiosk portal serve|enrolment-code|set-status|stats|add-form|revoke-device`.
+"""`kiosk portal serve|enrolment-code|pin|set-status|stats|add-form|revoke-device`.
 
 The portal keeps its data in ``--portal-dir`` or, by default, ``<data dir>/portal``,
-separate from the kiosk's own database.
+separate from the kiosk's own database. It serves https with ``--certfile`` and
+``--keyfile`` (the key readable by the portal's user only); plain http only on a
+loopback address. Where the key lives and how to rotate it: docs/sync-protocol.md,
+"TLS and pins".
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import cliutil
-from kiosk.i18n import tr
+from kiosk.i18n import N_, tr
+from sync import tls
 
 if TYPE_CHECKING:
     from sync.portal.storage import PortalStorage
@@ -39,6 +43,12 @@ def register(sub: cliutil.Subcommands) -> None:
     serve.add_argument(
         "--no-bundled", action="store_true", help="do not load the kiosk's bundled forms"
     )
+    serve.add_argument(
+        "--certfile", type=Path, default=None, metavar="PEM", help="TLS certificate chain (PEM)"
+    )
+    serve.add_argument(
+        "--keyfile", type=Path, default=None, metavar="PEM", help="TLS private key (PEM, mode 0600)"
+    )
 
     code = cliutil.add_command(psub, "enrolment-code", "print a one-time enrolment code", cmd_code)
     _portal_dir(code)
@@ -57,6 +67,36 @@ def register(sub: cliutil.Subcommands) -> None:
         metavar="DURATION",
         help="how long the code is valid, on the portal's clock: 90m, 24h, 7d (default 24h)",
     )
+    code.add_argument(
+        "--file", type=Path, default=None, metavar="PATH", help="also write an enrolment file"
+    )
+    code.add_argument(
+        "--url", default=None, metavar="URL", help="the portal's URL as kiosks reach it"
+    )
+    code.add_argument(
+        "--certfile",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="the portal's certificate chain: the pin is its first certificate's key",
+    )
+    code.add_argument(
+        "--pin-ca",
+        action="store_true",
+        help="pin the last certificate of --certfile (the CA) instead of the first",
+    )
+    code.add_argument(
+        "--backup-pin",
+        action="append",
+        default=[],
+        metavar="SHA256",
+        help="a backup key's pin (`kiosk portal pin BACKUP.pem`); repeatable",
+    )
+
+    pin = cliutil.add_command(
+        psub, "pin", "print the key pin (SPKI SHA-256) of certificates or keys", cmd_pin
+    )
+    pin.add_argument("files", type=Path, nargs="+", metavar="PEM")
 
     status = cliutil.add_command(
         psub, "set-status", "change an application's status", cmd_set_status
@@ -135,6 +175,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     lang = cliutil.lang(args)
     if not 0 <= args.port <= 65535:
         return cliutil.fail(tr(lang, "The port must be between 0 and 65535."))
+    problem = _tls_problem(args)
+    if problem:
+        msgid, values = problem
+        return cliutil.fail(tr(lang, msgid, **values))
+    tls_on = args.certfile is not None
     directory = portal_dir(args)
     app = create_app(directory, revalidate=args.revalidate)
     warnings = [] if args.no_bundled else load_bundled_forms(app.state.store)
@@ -161,8 +206,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(tr(lang, "Portal listening on {url}", url=f"http://{host}:{port}"), flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    scheme = "https" if tls_on else "http"
+    print(tr(lang, "Portal listening on {url}", url=f"{scheme}://{host}:{port}"), flush=True)
+    if tls_on:
+        for pin in tls.pem_pins(args.certfile.read_bytes()):
+            print(tr(lang, "Key pin: {pin}", pin=pin), flush=True)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        ssl_certfile=str(args.certfile) if tls_on else None,
+        ssl_keyfile=str(args.keyfile) if tls_on else None,
+    )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
@@ -182,8 +238,70 @@ def parse_ttl(text: str) -> timedelta | None:
     return timedelta(**{unit_name: amount})
 
 
+def _tls_problem(args: argparse.Namespace) -> tuple[str, dict[str, object]] | None:
+    """Why `serve` must not start with these TLS options (a msgid and its values), if so.
+
+    Plain http only on loopback; a key file others can read is refused (the portal's
+    key is its identity: a copy lets anyone impersonate it to every kiosk).
+    """
+    import ssl
+
+    if (args.certfile is None) != (args.keyfile is None):
+        return N_("Give both --certfile and --keyfile, or neither."), {}
+    if args.certfile is None:
+        if tls.is_loopback(args.host):
+            return None
+        return (
+            N_(
+                "Plain http is only for this computer (loopback). To listen on {host}, "
+                "give --certfile and --keyfile."
+            ),
+            {"host": args.host},
+        )
+    try:
+        mode = args.keyfile.stat().st_mode
+    except OSError as exc:
+        return (
+            N_("Cannot read {path}: {error}"),
+            {"path": str(args.keyfile), "error": exc.strerror or str(exc)},
+        )
+    if mode & 0o077:
+        return (
+            N_(
+                "The key file {path} can be read by other users: make it readable by the "
+                "portal's user only (chmod 600)."
+            ),
+            {"path": str(args.keyfile)},
+        )
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            args.certfile, args.keyfile
+        )
+        tls.pem_pins(args.certfile.read_bytes())
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        return (
+            N_("Cannot use the certificate {cert} with the key {key}: {error}"),
+            {"cert": str(args.certfile), "key": str(args.keyfile), "error": str(exc)[:200]},
+        )
+    return None
+
+
+def _code_pins(args: argparse.Namespace) -> list[str]:
+    """The pins an enrolment code goes out with: --certfile's (leaf or CA), then backups."""
+    pins: list[str] = []
+    if args.certfile is not None:
+        chain = tls.pem_pins(args.certfile.read_bytes())
+        if not chain:
+            raise tls.PinError(N_("No certificate or key found in the file."))
+        pins.append(chain[-1] if args.pin_ca else chain[0])
+    return list(tls.parse_pins([*pins, *args.backup_pin]))
+
+
 def cmd_code(args: argparse.Namespace) -> int:
-    """Print the code alone on stdout (scripts read it); what it is for goes to stderr."""
+    """Print the code alone on the first line (scripts read it), then the pins; what the
+    code is for goes to stderr. ``--file`` also writes an enrolment file."""
+    from kiosk.wire import now_iso
+    from sync import enrolfile
     from sync.portal.storage import PortalStoreError
 
     lang = cliutil.lang(args)
@@ -196,6 +314,27 @@ def cmd_code(args: argparse.Namespace) -> int:
                 ttl=args.ttl,
             )
         )
+    try:
+        pins = _code_pins(args)
+    except (OSError, ValueError) as exc:
+        return cliutil.fail(tr(lang, "Cannot read the certificate: {error}", error=str(exc)[:200]))
+    except tls.PinError as exc:
+        return cliutil.fail(exc.message(lang))
+    if args.file is not None:
+        if not args.url:
+            return cliutil.fail(tr(lang, "An enrolment file needs the portal's --url."))
+        try:
+            origin = tls.check_url(args.url)
+        except tls.UrlError as exc:
+            return cliutil.fail(exc.message(lang))
+        if origin.startswith("https://") and not pins:
+            return cliutil.fail(
+                tr(lang, "An https portal's enrolment file needs --certfile or --backup-pin.")
+            )
+        if not args.file.expanduser().parent.is_dir():
+            return cliutil.fail(
+                tr(lang, "The folder {path} does not exist.", path=str(args.file.parent))
+            )
     store = _open(args)
     try:
         if args.device and store.device(args.device) is None:
@@ -212,8 +351,12 @@ def cmd_code(args: argparse.Namespace) -> int:
         return cliutil.fail(tr(lang, "Cannot make the code: {reason}", reason=str(exc)))
     finally:
         store.close()
+    expires = datetime.now(UTC) + ttl
     print(code)
-    until = (datetime.now(UTC) + ttl).strftime("%Y-%m-%d %H:%M UTC")
+    for pin in pins:
+        print(tr(lang, "Key pin: {pin}", pin=pin))
+        print(tr(lang, "Key pin (hex, for a scanner): {pin}", pin=tls.pin_hex(pin)))
+    until = expires.strftime("%Y-%m-%d %H:%M UTC")
     if args.device:
         text = tr(
             lang,
@@ -230,6 +373,46 @@ def cmd_code(args: argparse.Namespace) -> int:
             until=until,
         )
     print(text, file=sys.stderr)
+    if args.file is not None:
+        enrolment = enrolfile.Enrolment(
+            args.url.strip().rstrip("/"),
+            code,
+            tuple(pins),
+            now_iso(expires),
+            name=args.name.strip(),
+            device_id=args.device,
+        )
+        try:
+            enrolfile.write(args.file.expanduser(), enrolment)
+        except OSError as exc:
+            return cliutil.fail(
+                tr(
+                    lang,
+                    "Cannot write {path}: {error}",
+                    path=str(args.file),
+                    error=exc.strerror or str(exc),
+                ),
+                1,
+            )
+        print(tr(lang, "Enrolment file written: {path}", path=str(args.file)))
+    return 0
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    """Print ``sha256/...`` and hex for each certificate (or key) in each file."""
+    lang = cliutil.lang(args)
+    for path in args.files:
+        try:
+            pins = tls.file_pins(path.expanduser().read_bytes())
+        except OSError as exc:
+            return cliutil.fail(
+                tr(lang, "Cannot read {path}: {error}", path=str(path), error=exc.strerror), 1
+            )
+        except (tls.PinError, ValueError) as exc:
+            message = exc.message(lang) if isinstance(exc, tls.PinError) else str(exc)[:200]
+            return cliutil.fail(tr(lang, "{path}: {error}", path=str(path), error=message))
+        for pin in pins:
+            print(f"{path}: {pin} {tls.pin_hex(pin)}")
     return 0
 
 

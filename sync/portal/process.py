@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 from sync.health import probe
 
 START_TIMEOUT = 30.0
+_URL = re.compile(r"https?://\S+")
 
 
 class PortalStartError(RuntimeError):
@@ -22,12 +24,14 @@ class PortalStartError(RuntimeError):
 
 @dataclass
 class PortalProcess:
-    """A running `kiosk portal serve`; ``.url`` is its base URL."""
+    """A running `kiosk portal serve`; ``.url`` is its base URL, ``.pins`` its key pins
+    (empty for plain http on loopback)."""
 
     url: str
     data_dir: Path
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    pins: tuple[str, ...] = ()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate, then kill if it does not exit in time. Safe to call twice."""
@@ -89,8 +93,13 @@ def start_portal(
     *extra_args: str,
     die_with_parent: bool = False,
     env: dict[str, str] | None = None,
+    certfile: Path | str | None = None,
+    keyfile: Path | str | None = None,
 ) -> PortalProcess:
-    """Start `kiosk portal serve` over ``data_dir`` and wait until ``wire.API``/health answers.
+    """Start `kiosk portal serve` over ``data_dir`` and wait until its health answers.
+
+    With ``certfile`` and ``keyfile`` it serves https; its ``pins`` are the
+    certificates' of ``certfile`` (leaf first), used for the health probe.
 
     Port 0 lets the portal pick a free port; it prints its URL on its first line.
     ``die_with_parent`` (Linux; call it from the main thread, since the signal follows
@@ -99,6 +108,12 @@ def start_portal(
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    pins: tuple[str, ...] = ()
+    if certfile is not None and keyfile is not None:
+        from sync.tls import pem_pins
+
+        pins = tuple(pem_pins(Path(certfile).read_bytes()))
+        extra_args = (*extra_args, "--certfile", str(certfile), "--keyfile", str(keyfile))
     proc_env = dict(os.environ, PYTHONUNBUFFERED="1", KIOSK_LANG="en", **(env or {}))
     proc = subprocess.Popen(
         portal_argv(data_dir, host, port, *extra_args),
@@ -119,8 +134,9 @@ def start_portal(
         for line in proc.stdout:
             output.append(line.rstrip("\n"))
             del output[:-200]
-            if not url_box and "http://" in line:
-                url_box.append(line[line.index("http://") :].strip())
+            found = _URL.search(line)
+            if not url_box and found:
+                url_box.append(found.group(0))
                 ready.set()
         ready.set()
 
@@ -129,8 +145,8 @@ def start_portal(
     ready.wait(START_TIMEOUT)
     if url_box:
         while time.monotonic() < deadline and proc.poll() is None:
-            if probe(url_box[0], timeout=1.0):
-                return PortalProcess(url_box[0], data_dir, proc, output)
+            if probe(url_box[0], timeout=1.0, pins=pins):
+                return PortalProcess(url_box[0], data_dir, proc, output, pins)
             time.sleep(0.05)
     if proc.poll() is None:
         proc.kill()

@@ -4,6 +4,11 @@ The portal runs as `kiosk portal serve` in a subprocess on a free port with its 
 data directory. Starting one costs seconds, so a test module shares one portal and
 each test gets its own freshly enrolled kiosk (its own device at the portal; counts
 are read per device). A test that stops or breaks the portal uses `private_portal`.
+
+Both portal fixtures serve plain http on loopback by default and https with a test
+CA's certificate (trustme) when parametrised indirectly with ``"tls"``:
+``@pytest.mark.parametrize("portal", ["http", "tls"], indirect=True)``; the kiosks
+enrolled with them pin the portal's certificate.
 """
 
 from __future__ import annotations
@@ -12,22 +17,49 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from sync.portal.process import PortalProcess, start_portal
 from tests.integration.synckit import Kiosk, add_test_form, enroll
+from tests.integration.tlskit import TlsFiles, write_cert
 
 
-def _start(portal_dir: Path) -> PortalProcess:
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    """The test CA every TLS portal's certificate is issued by."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def portal_tls(test_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """The TLS portals' certificate (127.0.0.1, localhost) and key."""
+    return write_cert(tmp_path_factory.mktemp("portal-tls"), test_ca)
+
+
+def _start(portal_dir: Path, tls: TlsFiles | None = None) -> PortalProcess:
     add_test_form(portal_dir)
     # Bundled forms are left out for speed; tests use the test form (the catalog
     # test starts its own portal with them).
-    return start_portal(portal_dir, "127.0.0.1", 0, "--no-bundled")
+    if tls is None:
+        return start_portal(portal_dir, "127.0.0.1", 0, "--no-bundled")
+    return start_portal(
+        portal_dir, "127.0.0.1", 0, "--no-bundled", certfile=tls.certfile, keyfile=tls.keyfile
+    )
+
+
+def _scheme_tls(request: pytest.FixtureRequest) -> TlsFiles | None:
+    """The TLS files when the fixture is parametrised with "tls", else None (http)."""
+    scheme = getattr(request, "param", "http")
+    assert scheme in ("http", "tls"), scheme
+    return request.getfixturevalue("portal_tls") if scheme == "tls" else None
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalProcess]:
+def portal(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PortalProcess]:
     """A real `kiosk portal serve` on 127.0.0.1, free port, own data dir (per module)."""
-    process = _start(tmp_path_factory.mktemp("portal"))
+    process = _start(tmp_path_factory.mktemp("portal"), _scheme_tls(request))
     try:
         yield process
     finally:
@@ -35,9 +67,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalProcess]:
 
 
 @pytest.fixture
-def private_portal(tmp_path: Path) -> Iterator[PortalProcess]:
+def private_portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalProcess]:
     """A portal for one test alone (it may be stopped or killed)."""
-    process = _start(tmp_path / "portal")
+    process = _start(tmp_path / "portal", _scheme_tls(request))
     try:
         yield process
     finally:

@@ -29,6 +29,7 @@ from tests.integration.synckit import (
     TEST_FORM_VERSION,
     Kiosk,
     cli_env,
+    moved,
 )
 
 KILLED = -signal.SIGKILL
@@ -169,8 +170,9 @@ def check_recovered(
     exactly once, with the kiosk's content hash and application number; integrity,
     audit chain and outbox are sound; nothing was refused or in conflict.
     """
-    extra = ("--portal", portal_url) if portal_url else ()
-    result = kiosk.run("sync", "--max-wait", "0", "--json", *extra)
+    if portal_url:
+        moved(kiosk.data_dir, portal_url)
+    result = kiosk.run("sync", "--max-wait", "0", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = check_kiosk(kiosk, acked)
     assert all(r["state"] == "sent" for r in rows)

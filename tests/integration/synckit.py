@@ -128,7 +128,20 @@ def enroll(data_dir: Path, portal: PortalProcess) -> None:
     """In-process (the CLI path is tested on its own): fixtures stay fast."""
     code = create_enrolment_code(portal.data_dir)
     with Store.open(data_dir) as store:
-        sync_enroll(store, portal.url, code, "test kiosk")
+        sync_enroll(store, portal.url, code, "test kiosk", portal.pins)
+
+
+def moved(data_dir: Path, url: str) -> None:
+    """The kiosk's portal now answers at ``url`` (a restarted portal on a new port).
+
+    In the field a new origin means enrolling again (the token goes to the enrolled
+    origin only); a test whose portal restarts on another port rewrites the enrolment.
+    """
+    from sync.tls import origin_of
+
+    with Store.open(data_dir) as store:
+        store.state.portal_url = url
+        store.state.portal_origin = origin_of(url)
 
 
 def outbox(store: Store) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import pytest
 from kiosk.crashpoints import ENV
 from sync.portal.process import PortalProcess, start_portal
 from tests.integration.crashkit import KILLED, check_recovered, marker, wait_for_exit
-from tests.integration.synckit import Kiosk, queue_submissions
+from tests.integration.synckit import Kiosk, moved, queue_submissions
 
 ITEMS = 12  # batches of 5, 5 and 2
 
@@ -35,7 +35,8 @@ def restarted() -> Iterator[list[PortalProcess]]:
 
 
 def _sync_through(kiosk: Kiosk, url: str, *extra: str) -> int:
-    return kiosk.run("sync", "--portal", url, "--max-wait", "0", *extra).returncode
+    moved(kiosk.data_dir, url)
+    return kiosk.run("sync", "--max-wait", "0", *extra).returncode
 
 
 def _portal_died_at(portal: PortalProcess, point: str) -> None:
@@ -83,15 +84,13 @@ def test_portal_killed_after_committing_a_bundle(
     assert kiosk.run("export-bundle", str(target)).returncode == 0
     portal = _crashing_portal(kiosk, "portal.bundle_committed")
     restarted.append(portal)
-    with kiosk.store() as store:
-        store.set_setting("portal_url", portal.url)
+    moved(kiosk.data_dir, portal.url)
     assert kiosk.run("import-bundle", str(target)).returncode == 1  # no answer: try again
     _portal_died_at(portal, "portal.bundle_committed")
     assert kiosk.portal_stats()["submissions"] == 4
     again = start_portal(kiosk.portal.data_dir, "127.0.0.1", 0, "--no-bundled")
     restarted.append(again)
-    with kiosk.store() as store:
-        store.set_setting("portal_url", again.url)
+    moved(kiosk.data_dir, again.url)
     retry = kiosk.run("import-bundle", str(target))
     assert retry.returncode == 0, retry.stderr
     stats = check_recovered(kiosk)

@@ -20,6 +20,9 @@ from tests.integration.synckit import Kiosk, queue_submissions
 
 ITEMS = 12  # three batches of 5, 5 and 2
 SLOW = pytest.mark.slow
+# Every crash test of this file runs against a plain-http portal and a TLS one (test
+# CA, pinned): exactly once holds over TLS too.
+pytestmark = pytest.mark.parametrize("portal", ["http", "tls"], indirect=True)
 
 
 # point -> (items the kiosk has marked sent, items at the portal) after a kill at batch n

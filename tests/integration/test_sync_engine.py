@@ -30,7 +30,11 @@ def sync_json(kiosk: Kiosk, *extra: str) -> tuple[int, dict]:
     return result.returncode, json.loads(result.stdout)
 
 
+OVER_HTTP_AND_TLS = pytest.mark.parametrize("portal", ["http", "tls"], indirect=True)
+
+
 @pytest.mark.slow
+@OVER_HTTP_AND_TLS
 def test_thousand_submissions_synced_exactly_once(kiosk: Kiosk) -> None:
     with kiosk.store() as store:
         codes = queue_submissions(store, 1000)
@@ -59,6 +63,7 @@ def test_thousand_submissions_synced_exactly_once(kiosk: Kiosk) -> None:
     assert stats["duplicates"] == 0 and stats["conflicts"] == 0 and stats["rejected"] == 0
 
 
+@pytest.mark.parametrize("private_portal", ["http", "tls"], indirect=True)
 def test_portal_stats_match_what_the_kiosk_sent(private_kiosk: Kiosk) -> None:
     kiosk = private_kiosk  # alone at its portal: the global figures are this kiosk's
     with kiosk.store() as store:
@@ -77,6 +82,7 @@ def test_portal_stats_match_what_the_kiosk_sent(private_kiosk: Kiosk) -> None:
     assert counts == {"queued": 0, "sent": 40, "rejected": 2}
 
 
+@OVER_HTTP_AND_TLS
 def test_bad_items_quarantined_others_go_through(kiosk: Kiosk) -> None:
     with kiosk.store() as store:
         good = queue_submissions(store, 10)
@@ -105,6 +111,7 @@ def test_bad_items_quarantined_others_go_through(kiosk: Kiosk) -> None:
     assert kiosk.portal_stats()["rejected"] == 2
 
 
+@OVER_HTTP_AND_TLS
 def test_conflict_same_id_other_content(kiosk: Kiosk) -> None:
     with kiosk.store() as store:
         (code_,) = queue_submissions(store, 1)
