@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk import tracking
 from kiosk.i18n import N_, tr
-from screens.base import KioskScreen
+from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 # Portal statuses (docs/sync-protocol.md) as the citizen reads them.
@@ -63,6 +63,8 @@ def describe(info: dict[str, Any] | None, lang: str) -> str:
 
 class StatusScreen(KioskScreen):
     """Look up a tracking code."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
         super().__init__()
