@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -179,12 +178,18 @@ def db_path(data_dir: Path) -> Path:
 def read_file(path: Path) -> dict[str, object]:
     """The TOML file's options ({} when there is none); unknown keys are refused."""
     try:
-        with path.open("rb") as handle:
-            values = tomllib.load(handle)
+        handle = path.open("rb")
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+    import tomllib  # only with a file to read: its import is a few ms of every start-up
+
+    with handle:
+        try:
+            values = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
     unknown = sorted(set(values) - set(OPTIONS))
     if unknown:
         raise ConfigError(f"{path}: unknown option(s): {', '.join(unknown)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from textual import events
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     _ScreenBase = Screen[object]
 else:
     _ScreenBase = object
+
+
+# The rules of every screen after the first (app.tcss has the rest): the screens
+# that need them name it as their CSS_PATH, and the app reads it once the first
+# screen has been painted, so that neither waits for it.
+LATER_CSS = Path(__file__).with_name("later.tcss")
 
 
 class LangAware(_ScreenBase):

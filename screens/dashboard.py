@@ -14,7 +14,7 @@ from textual.events import Key
 from textual.widgets import Button, DataTable, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import KioskScreen
+from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 
@@ -78,6 +78,8 @@ class Tile(Vertical):
 
 class DashboardScreen(KioskScreen):
     """Home of operator mode."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
         super().__init__()

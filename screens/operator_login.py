@@ -21,7 +21,7 @@ from textual.events import Key
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import KeysInOrder, KioskScreen
+from screens.base import LATER_CSS, KeysInOrder, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 Purpose = Literal["login", "exit"]
@@ -37,6 +37,8 @@ class OperatorInfo:
 
 class OperatorLoginScreen(KeysInOrder, KioskScreen):
     """Name + PIN; or, when no operator exists yet, name + PIN twice to create one."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self, purpose: Purpose = "login") -> None:
         super().__init__()

@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import KeysInOrder, KioskScreen, type_into
+from screens.base import LATER_CSS, KeysInOrder, KioskScreen, type_into
 from screens.widgets.answers import (
     AnswerWidget,
     ChoiceAnswer,
@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 class QuestionScreen(KeysInOrder, KioskScreen):
     """Steps through ``app.visit.session`` until the review."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
         super().__init__()

@@ -13,7 +13,7 @@ from textual.widgets import Button, Static
 
 from kiosk import tracking
 from kiosk.i18n import N_, tr
-from screens.base import KioskScreen
+from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.bigcode import BigCode
 from screens.widgets.qr import QRCode
 from screens.widgets.tr import TrButton, TrLabel
@@ -29,6 +29,8 @@ class ReceiptScreen(KioskScreen):
     documents to bring follow the app's language like every other text; without it,
     the receipt's own (the submission's language) are shown.
     """
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self, receipt: Receipt, form: Any = None) -> None:
         super().__init__()

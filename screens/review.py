@@ -20,7 +20,7 @@ from textual.events import Key
 from textual.widgets import Button, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import KioskModal, KioskScreen
+from screens.base import LATER_CSS, KioskModal, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 
@@ -40,6 +40,8 @@ class ReviewRow(Button):
 
 class ReviewScreen(KioskScreen):
     """Lists ``session.review()``; the Submit button sends the visit to the store."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from textual.events import Key
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import LANGS, N_, tr
-from screens.base import KioskScreen
+from screens.base import LATER_CSS, KioskScreen
 from screens.visit import Visit
 from screens.widgets.tr import TrButton, TrLabel
 
@@ -45,6 +45,8 @@ class CategoryHeading(Static):
 
 class ServicesScreen(KioskScreen):
     """Choose a service; starts a ``Visit`` and opens its first question."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
         super().__init__()

@@ -19,8 +19,7 @@ from textual.widgets import Button, Static
 from kiosk import languages
 from kiosk.i18n import N_, tr
 from screens.base import KioskModal, KioskScreen
-from screens.visit import Visit
-from screens.widgets.tr import TrButton, TrLabel
+from screens.widgets.tr import TrButton, TrLabel, button_classes
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class StartScreen(KioskScreen):
                     yield Button(
                         Content(f"{n}  {languages.get(code).name}"),
                         id=f"choose-{code}",
-                        classes="big lang-button",
+                        classes=button_classes("big lang-button"),
                     )
             with Horizontal(classes="start-tools"):
                 yield TrButton(N_("Check my application"), prefix=f"{status_key}  ", id="to-status")
@@ -162,6 +161,7 @@ class ResumeScreen(KioskModal):
 
     async def resume(self) -> None:
         from kiosk.engine import FormSession
+        from screens.visit import Visit
 
         kiosk = self.kiosk
         session = FormSession.from_draft(self.form, self.draft, today=kiosk.clock.now().date())

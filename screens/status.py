@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk import tracking
 from kiosk.i18n import N_, tr
-from screens.base import KioskScreen
+from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ def describe(info: Mapping[str, object] | None, lang: str) -> str:
 
 class StatusScreen(KioskScreen):
     """Look up a tracking code."""
+
+    CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
         super().__init__()

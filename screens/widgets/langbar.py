@@ -8,7 +8,8 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from kiosk import languages
-from kiosk.i18n import N_, tr
+from kiosk.i18n import DEFAULT_LANG, N_, tr
+from screens.widgets.tr import button_classes, set_text
 
 # Shown when the chosen language is read aloud by another language's voice.
 # TRANSLATORS: in place of the kiosk's name; {language} is the voice's language (O‘zbekcha).
@@ -43,10 +44,23 @@ class LangBar(Horizontal):
     TITLE = N_("Mahalla Kiosk")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="lb-title", markup=False)
-        yield Static(id="lb-voice", markup=False, classes="-hidden")
+        # Built as the app's language shows them, so the first paint needs no second
+        # layout; on mount, _show finds nothing to change.
+        lang: str = getattr(self.app, "lang", DEFAULT_LANG)
+        title, voice, voice_shown = self._texts(lang)
+        yield Static(
+            Content(title), id="lb-title", markup=False, classes="-hidden" if voice_shown else ""
+        )
+        yield Static(
+            Content(voice), id="lb-voice", markup=False, classes="" if voice_shown else "-hidden"
+        )
         for code in languages.citizen_codes():
-            button = Button(Content(languages.get(code).name), id=f"lang-{code}", compact=True)
+            button = Button(
+                Content(languages.get(code).name),
+                id=f"lang-{code}",
+                compact=True,
+                classes=button_classes("-current" if code == lang else None),
+            )
             # Mouse/touch targets; F5 steps through them without stealing the focus.
             button.can_focus = False
             yield button
@@ -54,15 +68,22 @@ class LangBar(Horizontal):
     def on_mount(self) -> None:
         self.watch(self.app, "lang", self._show, init=True)
 
-    def _show(self, lang: str) -> None:
-        self.query_one("#lb-title", Static).update(Content(tr(lang, self.TITLE)))
-        voice = self.query_one("#lb-voice", Static)
+    def _texts(self, lang: str) -> tuple[str, str, bool]:
+        """The kiosk's name, the voice note, and whether the note shows (in the name's place)."""
         other = languages.speaks_with_other_voice(lang)
-        if other is not None:
-            voice.update(Content(tr(lang, VOICE_NOTE, language=languages.get(other).name)))
+        voice = "" if other is None else tr(lang, VOICE_NOTE, language=languages.get(other).name)
+        return tr(lang, self.TITLE), voice, other is not None
+
+    def _show(self, lang: str) -> None:
+        title_text, voice_text, voice_shown = self._texts(lang)
+        title = self.query_one("#lb-title", Static)
+        voice = self.query_one("#lb-voice", Static)
+        set_text(title, title_text)
+        if voice_shown:
+            set_text(voice, voice_text)
         # The note takes the name's place: at 80 columns the bar has room for one.
-        voice.set_class(other is None, "-hidden")
-        self.query_one("#lb-title", Static).set_class(other is not None, "-hidden")
+        voice.set_class(not voice_shown, "-hidden")
+        title.set_class(voice_shown, "-hidden")
         for button in self.query(Button):
             button.set_class(button.id == f"lang-{lang}", "-current")
 

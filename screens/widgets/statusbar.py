@@ -14,6 +14,7 @@ from textual.events import Click
 from textual.widgets import Static
 
 from kiosk.i18n import ntr, tr
+from screens.widgets.tr import set_text
 
 
 class StatusBar(Horizontal):
@@ -34,11 +35,19 @@ class StatusBar(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(id="sb-net", markup=False)
-        yield Static(id="sb-sync", markup=False)
+        # Built showing the app's state, so the first paint needs no second layout.
+        state = self._state()
+        yield self._part("sb-net", state)
+        yield self._part("sb-sync", state)
         yield Static(id="sb-spacer")
-        yield Static(id="sb-operator", markup=False)
-        yield Static(id="sb-speech", markup=False)
+        yield self._part("sb-operator", state)
+        yield self._part("sb-speech", state)
+
+    @staticmethod
+    def _part(name: str, state: dict[str, tuple[str, dict[str, bool]]]) -> Static:
+        text, classes = state[name]
+        on = " ".join(class_name for class_name, is_on in classes.items() if is_on)
+        return Static(Content(text), id=name, markup=False, classes=on)
 
     def on_mount(self) -> None:
         for name in ("lang", "online", "sync_state", "queued", "speech_status", "operator_name"):
@@ -53,22 +62,26 @@ class StatusBar(Horizontal):
             self.app.action_toggle_mute()  # type: ignore[attr-defined]  # KioskApp's action
 
     def _refresh_all(self, _value: object = None) -> None:
+        for name, (text, classes) in self._state().items():
+            static = self.query_one(f"#{name}", Static)
+            set_text(static, text)
+            for class_name, on in classes.items():
+                static.set_class(on, class_name)
+
+    def _state(self) -> dict[str, tuple[str, dict[str, bool]]]:
+        """Each part's text and classes, from the app's reactives."""
         app = self.app
         lang: str = getattr(app, "lang", "uz_Latn")
         online = getattr(app, "online", None)
-        net = self.query_one("#sb-net", Static)
         if online is None:
-            net.update(Content("◌ " + tr(lang, "Not connected to a portal")))
+            net = "◌ " + tr(lang, "Not connected to a portal")
         elif online:
-            net.update(Content("● " + tr(lang, "Online")))
+            net = "● " + tr(lang, "Online")
         else:
-            net.update(Content("○ " + tr(lang, "Offline")))
-        net.set_class(online is True, "-online")
-        net.set_class(online is False, "-offline")
+            net = "○ " + tr(lang, "Offline")
 
         state = getattr(app, "sync_state", "idle")
         queued = int(getattr(app, "queued", 0))
-        sync = self.query_one("#sb-sync", Static)
         if state == "syncing":
             text = "⇅ " + tr(lang, "Sending…")
         elif state == "error":
@@ -78,13 +91,13 @@ class StatusBar(Horizontal):
         if queued:
             waiting = ntr(lang, "{n} waiting", "{n} waiting", queued)
             text = f"{text}  {waiting}".strip()
-        sync.update(Content(text))
-        sync.set_class(state == "error", "-error")
 
         operator = getattr(app, "operator_name", None)
-        self.query_one("#sb-operator", Static).update(
-            Content(tr(lang, "Operator: {name}", name=operator) if operator else "")
-        )
         speech = getattr(app, "speech_status", "ok")
         icon = "♪ " + tr(lang, "Sound on") if speech == "ok" else "✕ " + tr(lang, "Sound off")
-        self.query_one("#sb-speech", Static).update(Content(icon))
+        return {
+            "sb-net": (net, {"-online": online is True, "-offline": online is False}),
+            "sb-sync": (text, {"-error": state == "error"}),
+            "sb-operator": (tr(lang, "Operator: {name}", name=operator) if operator else "", {}),
+            "sb-speech": (icon, {}),
+        }
