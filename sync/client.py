@@ -14,11 +14,15 @@ from typing import Any
 
 import httpx
 
+from kiosk.audit import AnchorEntry
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_
+from kiosk.signing import PublicKey, valid_public_key
 from sync import wire
 from sync.transport import (
+    AnchorAnswer,
     BatchResult,
+    Enrolled,
     PortalError,
     RetryableError,
     encode_batch,
@@ -146,8 +150,8 @@ class PortalClient:
             return False
         return True
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
-        """Spend an enrolment code: {device_id, token, device_prefix}."""
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> Enrolled:
+        """Spend an enrolment code: {device_id, token, device_prefix, signing_keys}."""
         body: dict[str, Any] = {"code": code, "name": name}
         if device_id:
             body["device_id"] = device_id
@@ -156,7 +160,16 @@ class PortalClient:
             isinstance(data.get(k), str) for k in ("device_id", "token", "device_prefix")
         ):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return data
+        result: Enrolled = {
+            "device_id": data["device_id"],
+            "token": data["token"],
+            "device_prefix": data["device_prefix"],
+        }
+        offered = data.get("signing_keys")
+        if isinstance(offered, list):
+            keys: list[PublicKey] = [k for k in map(valid_public_key, offered) if k is not None]
+            result["signing_keys"] = keys
+        return result
 
     def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
         """POST one gzip batch; the per-item results, in the items' order."""
@@ -190,6 +203,16 @@ class PortalClient:
         if not isinstance(data, dict) or not isinstance(data.get("forms"), list):
             raise RetryableError(N_("The portal's answer was incomplete."))
         return data
+
+    def anchor_audit(self, head_seq: int, entries: list[AnchorEntry]) -> AnchorAnswer:
+        """POST audit hashes; the portal's {anchored_seq, flag}."""
+        body = {"head_seq": head_seq, "entries": entries}
+        data = self._json(self._request("POST", "/audit/anchor", json=body))
+        seq = data.get("anchored_seq") if isinstance(data, dict) else None
+        flag = data.get("flag") if isinstance(data, dict) else None
+        if not isinstance(seq, int) or not (flag is None or isinstance(flag, str)):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return {"anchored_seq": seq, "flag": flag}
 
     def upload_bundle(self, data: bytes) -> dict[str, Any]:
         """Deliver a bundle file as it is; the portal checks its signature."""

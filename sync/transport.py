@@ -13,11 +13,13 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from kiosk import reasons
+from kiosk.audit import AnchorEntry
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
+from kiosk.signing import PublicKey
 
 
 class PortalError(TranslatableError):
@@ -79,6 +81,22 @@ def refused(status: int, body: object) -> RequestRejected:
     )
 
 
+class Enrolled(TypedDict):
+    """The enrolment answer: the kiosk's identity, its token, the keys to pin."""
+
+    device_id: str
+    token: str
+    device_prefix: str
+    signing_keys: NotRequired[list[PublicKey]]  # absent from a portal before signing
+
+
+class AnchorAnswer(TypedDict):
+    """The portal's answer to audit hashes (docs/sync-protocol.md, audit anchoring)."""
+
+    anchored_seq: int  # the highest seq the portal holds for this device
+    flag: str | None  # "rewritten", "forked" or "backwards" once the device is flagged
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """The portal's per-item outcomes, in the items' order, and the request's size."""
@@ -96,8 +114,8 @@ def encode_batch(items: list[dict[str, Any]]) -> bytes:
 class Transport(Protocol):
     """One portal, one device token: the calls of sync protocol v1."""
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
-        """Spend an enrolment code: {device_id, token, device_prefix}."""
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> Enrolled:
+        """Spend an enrolment code: {device_id, token, device_prefix, signing_keys}."""
         ...
 
     def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
@@ -114,6 +132,10 @@ class Transport(Protocol):
 
     def upload_bundle(self, data: bytes) -> dict[str, Any]:
         """Deliver a bundle file as it is: {device_id, results}."""
+        ...
+
+    def anchor_audit(self, head_seq: int, entries: list[AnchorEntry]) -> AnchorAnswer:
+        """Send audit hashes to be held by the portal: {anchored_seq, flag}."""
         ...
 
     def close(self) -> None:

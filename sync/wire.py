@@ -21,6 +21,8 @@ MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_BATCH_ITEMS = 1000
 MAX_ITEM_PAYLOAD_BYTES = 256 * 1024
 MAX_BUNDLE_ITEMS = 100_000
+MAX_ANCHOR_ENTRIES = 1000  # audit hashes in one POST /audit/anchor
+ANCHOR_BATCH = 500  # what the kiosk sends per request
 
 BUNDLE_FORMAT = "mahalla-kiosk-bundle"
 BUNDLE_KEY_INFO = b"mahalla-kiosk bundle v1"

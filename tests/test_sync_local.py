@@ -18,6 +18,8 @@ def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Pa
         answer = LocalTransport(portal).enroll(portal.create_enrolment_code(), "local kiosk")
         with Store.open(tmp_path / "kiosk") as store:
             store.set_setting("device_prefix", answer["device_prefix"])
+            keys = answer.get("signing_keys", [])
+            store.state.signing_keys = {k["key_id"]: k["public_key"] for k in keys}
             codes = queue_submissions(store, 3)
             transport = LocalTransport(portal, answer["token"])
             report = SyncEngine(store, transport).run()

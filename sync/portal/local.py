@@ -13,9 +13,18 @@ import gzip
 from typing import Any
 
 from kiosk import reasons
-from sync.portal.rules import Refusal, bearer_device, etag_matches, ingest_bundle, parse_batch
+from kiosk.audit import AnchorEntry
+from sync.portal.rules import (
+    Refusal,
+    anchor_audit,
+    bearer_device,
+    catalog_answer,
+    etag_matches,
+    ingest_bundle,
+    parse_batch,
+)
 from sync.portal.storage import Device, PortalStorage, Validator
-from sync.transport import BatchResult, encode_batch, not_accepted, refused
+from sync.transport import AnchorAnswer, BatchResult, Enrolled, encode_batch, not_accepted, refused
 
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
 MAX_LIMIT = 1000
@@ -49,14 +58,19 @@ class LocalTransport:
             raise not_accepted()
         return found
 
-    def enroll(self, code: str, name: str, device_id: str | None = None) -> dict[str, str]:
+    def enroll(self, code: str, name: str, device_id: str | None = None) -> Enrolled:
         # The bounds of the app's EnrollRequest model.
         if not 1 <= len(code) <= 64 or not 1 <= len(name) <= 200 or len(device_id or "") > 64:
             raise refused(422, reasons.refusal("body.invalid", detail="code, name or device_id length"))
         result = self.store.enroll(code, name, device_id)
         if result is None:
             raise refused(403, reasons.refusal("enrol.code"))
-        return result
+        return {
+            "device_id": result["device_id"],
+            "token": result["token"],
+            "device_prefix": result["device_prefix"],
+            "signing_keys": self.store.signing_keys(),
+        }
 
     def send_batch(self, items: list[dict[str, Any]]) -> BatchResult:
         device = self._device()
@@ -80,7 +94,14 @@ class LocalTransport:
         current = self.store.catalog_etag()
         if etag_matches(current, f'"{etag}"' if etag else None):
             return None
-        return {"etag": current, "forms": self.store.forms()}
+        return catalog_answer(self.store, current)
+
+    def anchor_audit(self, head_seq: int, entries: list[AnchorEntry]) -> AnchorAnswer:
+        device = self._device()
+        try:
+            return anchor_audit(self.store, device.id, head_seq, list(entries))
+        except Refusal as exc:
+            raise refused(exc.status, exc.body) from exc
 
     def upload_bundle(self, data: bytes) -> dict[str, Any]:
         self._device()

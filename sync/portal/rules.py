@@ -13,6 +13,7 @@ from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
+from sync.portal.anchors import AnchorAnswer, parse_entries
 from sync.portal.storage import Device, PortalStorage, Validator
 
 
@@ -80,3 +81,20 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
         raise Refusal("bundle.too_many_items", limit=wire.MAX_BUNDLE_ITEMS)
     results = store.ingest(origin.id, parsed.items, "bundle", validator)
     return {"device_id": origin.id, "results": results}
+
+
+def anchor_audit(
+    store: PortalStorage, device_id: str, head_seq: object, entries: object
+) -> AnchorAnswer:
+    """Check and keep a device's audit hashes (docs/sync-protocol.md, audit anchoring)."""
+    if isinstance(entries, list) and len(entries) > wire.MAX_ANCHOR_ENTRIES:
+        raise Refusal("body.invalid", detail=f"at most {wire.MAX_ANCHOR_ENTRIES} entries")
+    parsed = parse_entries(head_seq, entries)
+    if isinstance(parsed, str):
+        raise Refusal("body.invalid", detail=parsed)
+    return store.anchor_audit(device_id, parsed[0], parsed[1])
+
+
+def catalog_answer(store: PortalStorage, etag: str) -> dict[str, Any]:
+    """The catalog body: every signed form version and the signing keys' chain."""
+    return {"etag": etag, "forms": store.forms(), "keys": store.key_chain()}
