@@ -19,9 +19,6 @@ import hashlib
 from collections.abc import Mapping
 from typing import TypedDict
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from kiosk.wire import canonical_json
 
 FORM_PURPOSE = b"mahalla-kiosk form v1\n"
@@ -76,6 +73,10 @@ def key_message(new_key_id: str, public_key: str) -> bytes:
 
 def verify(public_key: str, message: bytes, signature: object) -> bool:
     """Whether ``signature`` (base64) is the Ed25519 signature of ``message`` under ``public_key``."""
+    # Imported here: the transport imports this module's types on the kiosk's start path.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     raw, sig = unb64(public_key), unb64(signature)
     if raw is None or sig is None or len(raw) != 32 or len(sig) != 64:
         return False
