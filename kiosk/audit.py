@@ -95,6 +95,28 @@ def append(
     return row
 
 
+class AnchorEntry(TypedDict):
+    """What audit anchoring sends the portal of one row: its place and its links."""
+
+    seq: int
+    hash: str
+    prev_hash: str
+
+
+def head_seq(db: Database) -> int:
+    """The seq of the last entry written (the stored head's count)."""
+    return int(get_setting(db, COUNT_KEY) or 0)
+
+
+def anchor_entries(db: Database, from_seq: int, limit: int) -> list[AnchorEntry]:
+    """Rows with seq >= ``from_seq``, oldest first, at most ``limit``, as anchor entries."""
+    rows = db.execute(
+        "SELECT seq, hash, prev_hash FROM audit WHERE seq >= ? ORDER BY seq LIMIT ?",
+        [from_seq, limit],
+    ).fetchall()
+    return [{"seq": r[0], "hash": r[1], "prev_hash": r[2]} for r in rows]
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """Outcome of `verify`. `problem` is a short code; `describe(lang)` says it in words."""

@@ -35,12 +35,14 @@ POINTS: dict[str, str] = {
     "sync.status_applied": "a page of status changes and its cursor committed",
     "sync.catalog_fetched": "the portal's catalog fetched, no form stored yet",
     "sync.catalog_form_saved": "one new form from the portal stored, the ETag not yet",
+    "sync.anchor_answered": "the portal answered a batch of audit hashes, the anchor not recorded",
     "bundle.export_written": "a bundle written and fsynced to its temporary file, not renamed",
     "bundle.export_renamed": "a bundle renamed into place, its audit entry not yet written",
     "bundle.import_answered": "the portal answered a bundle upload, the audit entry not yet written",
     "portal.batch_parsed": "the portal parsed and applied a batch, its transaction not committed",
     "portal.batch_committed": "the portal committed a batch, the answer not yet sent",
     "portal.bundle_committed": "the portal committed a bundle's items, the answer not yet sent",
+    "portal.anchor_committed": "the portal committed a device's audit hashes, the answer not sent",
 }
 
 

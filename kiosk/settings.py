@@ -6,6 +6,7 @@ upsert keeps them from drifting apart.
 
 from __future__ import annotations
 
+import json
 from typing import Protocol
 
 from sqlite_utils import Database
@@ -50,6 +51,16 @@ ENROLMENT_KEYS = (
     PORTAL_ORIGIN,
     PORTAL_PINS,
 )
+# The portal's catalog signing keys pinned at enrolment (and by rotation), as JSON
+# {key id: base64 public key}; absent for a kiosk enrolled before the catalog was signed.
+SIGNING_KEYS = "portal_signing_keys"
+# The last audit seq the portal holds (audit anchoring); the next sync sends from it.
+AUDIT_ANCHOR_SEQ = "audit_anchor_seq"
+
+
+def pins_json(pins: dict[str, str]) -> str:
+    """The stored form of pinned signing keys."""
+    return json.dumps(pins, sort_keys=True)
 
 
 class SettingsStore(Protocol):
@@ -99,6 +110,23 @@ class _Words:
         state.store.set_setting(self.key, " ".join(value) or None)
 
 
+class _Pins:
+    """The pinned signing keys {key id: base64 public key}; {} when none (or damaged)."""
+
+    def __get__(self, state: RuntimeState, owner: type | None = None) -> dict[str, str]:
+        raw = state.store.get_setting(SIGNING_KEYS)
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+    def __set__(self, state: RuntimeState, value: dict[str, str]) -> None:
+        state.store.set_setting(SIGNING_KEYS, pins_json(value) if value else None)
+
+
 class RuntimeState:
     """The settings table's runtime state as typed attributes (``store.state.portal_url``).
 
@@ -117,6 +145,8 @@ class RuntimeState:
     last_sync_at = _Text(LAST_SYNC_AT)
     last_sync_attempt_at = _Text(LAST_SYNC_ATTEMPT_AT)
     last_sync_error = _Text(LAST_SYNC_ERROR)
+    signing_keys = _Pins()
+    audit_anchor_seq = _Count(AUDIT_ANCHOR_SEQ)
 
     def __init__(self, store: SettingsStore) -> None:
         self.store = store

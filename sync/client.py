@@ -19,13 +19,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from kiosk.audit import AnchorEntry
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_
+from kiosk.signing import PublicKey, valid_public_key
 from sync import tls, wire
 from sync.transport import (
+    AnchorAnswer,
     BatchResult,
     BundleResult,
     CatalogPage,
+    Enrolled,
     ItemResult,
     PortalError,
     RetryableError,
@@ -238,8 +242,8 @@ class PortalClient:
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
-    ) -> dict[str, str]:
-        """Spend an enrolment code: {device_id, token, device_prefix}."""
+    ) -> Enrolled:
+        """Spend an enrolment code: {device_id, token, device_prefix, name?, signing_keys?}."""
         body: dict[str, Any] = {"code": code, "name": name}
         if device_id:
             body["device_id"] = device_id
@@ -250,7 +254,18 @@ class PortalClient:
             isinstance(data.get(k), str) for k in ("device_id", "token", "device_prefix")
         ):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return data
+        result: Enrolled = {
+            "device_id": data["device_id"],
+            "token": data["token"],
+            "device_prefix": data["device_prefix"],
+        }
+        if isinstance(data.get("name"), str):
+            result["name"] = data["name"]
+        offered = data.get("signing_keys")
+        if isinstance(offered, list):
+            keys: list[PublicKey] = [k for k in map(valid_public_key, offered) if k is not None]
+            result["signing_keys"] = keys
+        return result
 
     def send_batch(self, items: list[SubmissionItem]) -> BatchResult:
         """POST one gzip batch; the per-item results, in the items' order."""
@@ -289,6 +304,16 @@ class PortalClient:
             raise RetryableError(N_("The portal's answer was incomplete."))
         # A forms list, as far as checked here: the engine checks each entry and the etag.
         return cast(CatalogPage, data)
+
+    def anchor_audit(self, head_seq: int, entries: list[AnchorEntry]) -> AnchorAnswer:
+        """POST audit hashes; the portal's {anchored_seq, flag}."""
+        body = {"head_seq": head_seq, "entries": entries}
+        data = self._json(self._request("POST", "/audit/anchor", json=body))
+        seq = data.get("anchored_seq") if isinstance(data, dict) else None
+        flag = data.get("flag") if isinstance(data, dict) else None
+        if not isinstance(seq, int) or not (flag is None or isinstance(flag, str)):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return {"anchored_seq": seq, "flag": flag}
 
     def upload_bundle(self, data: bytes) -> BundleResult:
         """Deliver a bundle file as it is; the portal checks its signature."""

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kiosk import outbox
+from kiosk import audit, outbox, signing
 from kiosk.catalog import Catalog
 from kiosk.crashpoints import crash_point
-from kiosk.i18n import tr
+from kiosk.i18n import N_, tr
+from kiosk.settings import AUDIT_ANCHOR_SEQ, SIGNING_KEYS, get_setting, pins_json, put_setting
 from kiosk.wire import now_iso
+from sync import wire
 from sync.backoff import BASE_DELAY, MAX_DELAY, retry_delay
 from sync.transport import AuthError, PortalError, RequestRejected, RetryableError, Transport
 
@@ -32,6 +34,17 @@ DEFAULT_BATCH_BYTES = 256 * 1024
 DEFAULT_BATCH_ITEMS = 500
 # Whole-batch refusals that are about the content: bisect to find the item.
 CONTENT_REFUSALS = frozenset({400, 413, 415, 422})
+# Why a form from the portal was not activated (kiosk.signing's problem names).
+FORM_REFUSALS: dict[str, str] = {
+    "unsigned": N_("it is not signed"),
+    "unknown_key": N_("it is signed by a key this kiosk does not trust"),
+    "bad_signature": N_("its signature does not match: it was changed or forged"),
+    "mismatch": N_("its signed name or version differs from its content"),
+}
+NOT_PINNED = N_(
+    "This kiosk was enrolled before the portal signed its forms: new forms are not used "
+    "until it is enrolled again (kiosk enroll --portal URL --code CODE)."
+)
 
 
 @dataclass
@@ -55,6 +68,9 @@ class SyncReport:
     needs_enrolment: bool = False  # 401: enrol again before the next sync
     statuses: int = 0  # status changes pulled
     forms_updated: int = 0  # catalog form versions added
+    forms_refused: int = 0  # catalog versions not activated (signature, docs/keys.md)
+    audit_anchored: int = 0  # the last audit seq the portal holds after this run
+    audit_flag: str | None = None  # the portal flagged this kiosk's audit chain
 
     @property
     def ok(self) -> bool:
@@ -240,6 +256,8 @@ class SyncEngine:
         try:
             self._pull_status(report)
             self._pull_catalog(report)
+            if not self._cancel.is_set():
+                self._anchor_audit(report)
         except AuthError as exc:
             report.needs_enrolment = True
             report.error = exc.text(self.lang)
@@ -266,11 +284,24 @@ class SyncEngine:
             return
         crash_point("sync.catalog_fetched")
         known = {(r[0], r[1]) for r in self.store.db.execute("SELECT form_id, version FROM forms")}
+        new = [
+            entry
+            for entry in catalog["forms"]
+            if isinstance(entry, dict)
+            and isinstance(entry.get("spec"), dict)
+            and (entry.get("form_id"), str(entry.get("version"))) not in known
+        ]
+        pins = self.store.state.signing_keys
+        if not pins:  # enrolled before signing: nothing from the portal is trusted
+            if new:
+                report.error = report.error or tr(self.lang, NOT_PINNED)
+            return
+        pins = self._pin_vouched_keys(pins, catalog.get("keys"))
         cat = Catalog(self.store)
-        for entry in catalog["forms"]:
-            if not isinstance(entry, dict) or not isinstance(entry.get("spec"), dict):
-                continue
-            if (entry.get("form_id"), str(entry.get("version"))) in known:
+        for entry in new:
+            problem = signing.form_signature_problem(entry, pins) or _mismatch(entry)
+            if problem:
+                self._refuse_form(entry, problem, report)
                 continue
             try:
                 cat.put(entry["spec"], source="portal")
@@ -285,6 +316,69 @@ class SyncEngine:
         if isinstance(catalog.get("etag"), str) and report.error is None:
             self.store.state.catalog_etag = catalog["etag"]
 
+    def _pin_vouched_keys(self, pins: dict[str, str], chain: object) -> dict[str, str]:
+        """Pin the keys of the catalog's chain that a pinned key vouches for (rotation)."""
+        extended = signing.extend_pins(pins, chain)
+        added = sorted(set(extended) - set(pins))
+        if added:
+            with self.store.transaction() as db:
+                put_setting(db, SIGNING_KEYS, pins_json(extended))
+                audit.append(db, "system", "signing_key_pinned", "", {"key_ids": added})
+        return extended
+
+    def _refuse_form(
+        self, entry: Mapping[str, object], problem: str, report: SyncReport
+    ) -> None:
+        """A form version that is not signed as it must be: not activated, audited, said."""
+        form_id, version = str(entry.get("form_id"))[:100], str(entry.get("version"))[:50]
+        logger.warning("portal form %s %s refused: %s", form_id, version, problem)
+        with self.store.transaction() as db:
+            audit.append(
+                db,
+                "system",
+                "form_refused",
+                f"{form_id} {version}",
+                {"reason": problem, "key_id": str(entry.get("key_id"))[:64]},
+            )
+        report.forms_refused += 1
+        report.error = report.error or tr(
+            self.lang,
+            "Form {id} version {version} from the portal was not activated: {reason}",
+            id=form_id,
+            version=version,
+            reason=tr(self.lang, FORM_REFUSALS[problem]),
+        )
+
+    def _anchor_audit(self, report: SyncReport) -> None:
+        """Send the audit rows the portal does not hold yet (and the row at the anchor).
+
+        Bounded batches; the anchor seq is recorded after each answer, so a kill before
+        that only makes the next sync send the same rows again (the portal holds them
+        with the same hashes: harmless).
+        """
+        rounds = 0
+        while not self._cancel.is_set():
+            with self.store.transaction() as db:
+                anchor = int(get_setting(db, AUDIT_ANCHOR_SEQ) or 0)
+                head = audit.head_seq(db)
+                entries = audit.anchor_entries(db, max(anchor, 1), wire.ANCHOR_BATCH)
+            if not entries:
+                return
+            answer = self.client.anchor_audit(head, entries)
+            crash_point("sync.anchor_answered")
+            if answer["flag"]:
+                logger.warning("the portal flagged this kiosk's audit log: %s", answer["flag"])
+                report.audit_flag = answer["flag"]
+                return
+            held = max(0, min(answer["anchored_seq"], entries[-1]["seq"]))
+            if held != anchor:
+                self.store.state.audit_anchor_seq = held
+            report.audit_anchored = held
+            rounds += 1
+            stuck = held == anchor and entries[-1]["seq"] > anchor
+            if held >= head or stuck or rounds > head // wire.ANCHOR_BATCH + 4:
+                return
+
     # --- bookkeeping -----------------------------------------------------------
 
     def _finish(self, report: SyncReport) -> None:
@@ -298,3 +392,15 @@ class SyncEngine:
         except Exception as exc:  # the store itself failing: say so, keep the report
             logger.info("sync bookkeeping failed", exc_info=True)
             report.error = report.error or str(exc)
+
+
+def _mismatch(entry: Mapping[str, object]) -> str | None:
+    """Say "mismatch" when the signed form id or version is not the spec's own."""
+    spec = entry.get("spec")
+    if not isinstance(spec, dict):
+        return "mismatch"
+    if spec.get("id_string") != entry.get("form_id"):
+        return "mismatch"
+    if str(spec.get("version")) != str(entry.get("version")):
+        return "mismatch"
+    return None

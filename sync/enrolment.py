@@ -17,9 +17,16 @@ from typing import TYPE_CHECKING
 from kiosk import audit, enrolment_code, tracking
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
-from kiosk.settings import ENROLMENT_KEYS, put_setting
+from kiosk.settings import (
+    AUDIT_ANCHOR_SEQ,
+    ENROLMENT_KEYS,
+    SIGNING_KEYS,
+    pins_json,
+    put_setting,
+)
 from sync import tls
 from sync.client import PortalClient
+from sync.transport import Enrolled
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -43,8 +50,13 @@ def enroll(
     code: str,
     name: str | None = None,
     pins: Sequence[str] = (),
-) -> dict[str, str]:
-    """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix, ...}.
+) -> Enrolled:
+    """Enrol ``store``'s kiosk; returns {device_id, token, device_prefix, signing_keys, ...}.
+
+    The portal's catalog signing keys are pinned here (docs/keys.md): from now on only
+    forms signed by them (or by keys they vouch for) are activated. The audit anchor
+    starts again from the first entry, so the portal gets the whole chain (a resend of
+    entries it holds is harmless).
 
     ``pins`` (`sync.tls` form) are required for an https portal and checked on this
     very connection; plain http is accepted for loopback only (`tls.UrlError`, raised
@@ -93,6 +105,12 @@ def enroll(
                 put_setting(db, key, value)
             else:
                 db.execute("DELETE FROM settings WHERE key = ?", [key])
+        signing = {k["key_id"]: k["public_key"] for k in result.get("signing_keys", [])}
+        if signing:
+            put_setting(db, SIGNING_KEYS, pins_json(signing))
+        else:  # a portal that does not sign: no catalog updates (docs/keys.md)
+            db.execute("DELETE FROM settings WHERE key = ?", [SIGNING_KEYS])
+        put_setting(db, AUDIT_ANCHOR_SEQ, "0")
         audit.append(
             db,
             "admin",
@@ -102,6 +120,7 @@ def enroll(
                 "device_id": result["device_id"],
                 "prefix": result["device_prefix"],
                 "pins": list(pinned),
+                "signing_keys": sorted(signing),
             },
         )
     return result

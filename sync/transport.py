@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import NotRequired, Protocol, TypedDict
 
 from kiosk import reasons
+from kiosk.audit import AnchorEntry
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from kiosk.outbox import SubmissionItem
+from kiosk.signing import KeyStatement, PublicKey
 
 # The answers of protocol v1 (docs/sync-protocol.md), as the portal makes them. What a
 # kiosk receives is checked only as far as its shape (an object, a list where one is
@@ -62,6 +64,8 @@ class CatalogForm(TypedDict):
     version: str
     category: str
     spec: dict[str, object]
+    key_id: NotRequired[str | None]  # the portal key that signed it (docs/keys.md)
+    signature: NotRequired[str | None]  # base64 Ed25519 over `kiosk.signing.form_message`
 
 
 class CatalogPage(TypedDict):
@@ -69,6 +73,7 @@ class CatalogPage(TypedDict):
 
     etag: str
     forms: list[CatalogForm]
+    keys: NotRequired[list[KeyStatement]]  # the signing keys' chain, oldest first
 
 
 class BundleResult(TypedDict):
@@ -137,6 +142,23 @@ def refused(status: int, body: object) -> RequestRejected:
     )
 
 
+class Enrolled(TypedDict):
+    """The enrolment answer: the kiosk's identity, its token, the keys to pin."""
+
+    device_id: str
+    token: str
+    device_prefix: str
+    name: NotRequired[str]  # the name the portal registered (the code's)
+    signing_keys: NotRequired[list[PublicKey]]  # absent from a portal before signing
+
+
+class AnchorAnswer(TypedDict):
+    """The portal's answer to audit hashes (docs/sync-protocol.md, audit anchoring)."""
+
+    anchored_seq: int  # the highest seq the portal holds for this device
+    flag: str | None  # "rewritten", "forked" or "backwards" once the device is flagged
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """The portal's per-item outcomes, in the items' order, and the request's size."""
@@ -160,8 +182,8 @@ class Transport(Protocol):
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
-    ) -> dict[str, str]:
-        """Spend an enrolment code: {device_id, token, device_prefix}.
+    ) -> Enrolled:
+        """Spend an enrolment code: {device_id, token, device_prefix, name?, signing_keys?}.
 
         ``pre_prefix`` registers the prefix of the codes the kiosk made before enrolment.
         """
@@ -181,6 +203,10 @@ class Transport(Protocol):
 
     def upload_bundle(self, data: bytes) -> BundleResult:
         """Deliver a bundle file as it is: {device_id, results}."""
+        ...
+
+    def anchor_audit(self, head_seq: int, entries: list[AnchorEntry]) -> AnchorAnswer:
+        """Send audit hashes to be held by the portal: {anchored_seq, flag}."""
         ...
 
     def close(self) -> None:

@@ -27,6 +27,8 @@ MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_BATCH_ITEMS = 1000
 MAX_ITEM_PAYLOAD_BYTES = 256 * 1024
 MAX_BUNDLE_ITEMS = 100_000
+MAX_ANCHOR_ENTRIES = 1000  # audit hashes in one POST /audit/anchor
+ANCHOR_BATCH = 500  # what the kiosk sends per request
 
 BUNDLE_FORMAT = "mahalla-kiosk-bundle"
 # The bundle FILE format, apart from the protocol's version: 2 is header, item lines and

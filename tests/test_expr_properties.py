@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kiosk.expr import (
@@ -60,6 +60,8 @@ EXPR_ALPHABET = st.sampled_from(
 
 @FAST
 @given(st.text())
+@example(".\u0663")  # a non-ASCII digit after a dot
+@example(".\u00b2")
 def test_parse_arbitrary_text_raises_only_expr_error(text: str) -> None:
     try:
         parse(text)

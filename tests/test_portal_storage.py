@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import tracking
+from kiosk import signing, tracking
 from kiosk.wire import content_hash, now_iso
 from sync.portal.storage import EnrolmentRefused, PortalStorage, PortalStoreError
 from sync.portal.store import PortalStore
@@ -113,7 +113,18 @@ def test_forms_and_the_catalog_etag(storage: PortalStorage) -> None:
     assert storage.add_form("e", "2", "", SPEC, "admin") is True
     assert storage.catalog_etag() != etag
     assert [(f["form_id"], f["version"]) for f in storage.forms()] == [("e", "2"), ("f", "1")]
-    assert storage.forms()[1] == {"form_id": "f", "version": "1", "category": "cat", "spec": SPEC}
+    stored = storage.forms()[1]
+    assert {k: stored[k] for k in ("form_id", "version", "category", "spec")} == {
+        "form_id": "f",
+        "version": "1",
+        "category": "cat",
+        "spec": SPEC,
+    }
+    # Signed when added, under the portal's current key (docs/keys.md).
+    pins = {k["key_id"]: k["public_key"] for k in storage.signing_keys()}
+    assert stored["key_id"] in pins
+    assert signing.form_signature_problem(stored, pins) is None
+    assert signing.form_signature_problem({**stored, "category": "other"}, pins) == "bad_signature"
 
 
 def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:

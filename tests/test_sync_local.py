@@ -22,6 +22,8 @@ def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Pa
         )
         with Store.open(tmp_path / "kiosk") as store:
             store.set_setting("device_prefix", answer["device_prefix"])
+            keys = answer.get("signing_keys", [])
+            store.state.signing_keys = {k["key_id"]: k["public_key"] for k in keys}
             codes = queue_submissions(store, 3)
             transport = LocalTransport(portal, answer["token"])
             report = SyncEngine(store, transport).run()

@@ -24,6 +24,8 @@ NUM, STR, REF, NAME, DOT, OP, LPAREN, RPAREN, COMMA, EOF = (
 # XLSForm field names: letters, digits, _ - . (Unicode letters allowed, as pyxform does).
 _REF = re.compile(r"\$\{\s*([^\W\d][\w.\-]*)\s*\}")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+# ASCII digits only: str.isdigit() also takes "٣" or "²", which _NUMBER does not.
+_DIGITS = frozenset("0123456789")
 # An XPath QName: NCName (letters, digits, . - _) with an optional prefix (jr:choice-name).
 NAME_PATTERN = re.compile(r"[^\W\d][\w.\-]*(?::[^\W\d][\w.\-]*)?")
 _WORD_OPS = {"and", "or", "div", "mod"}
@@ -61,7 +63,7 @@ def tokenize(text: str) -> list[Token]:
                 raise ExprError("unterminated string", text, i)
             tokens.append(Token(STR, text[i + 1 : end], i))
             i = end + 1
-        elif c.isascii() and c.isdigit() or (c == "." and text[i + 1 : i + 2].isdigit()):
+        elif c in _DIGITS or (c == "." and text[i + 1 : i + 2] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None  # the first character is a digit or ".digit"
             tokens.append(Token(NUM, m.group(), i))

@@ -29,7 +29,9 @@ from sync import transport, wire
 from sync.bodies import Unbounded, inflate
 from sync.portal.rules import (
     Refusal,
+    anchor_audit,
     bearer_device,
+    catalog_answer,
     enroll_device,
     etag_matches,
     ingest_bundle,
@@ -61,11 +63,40 @@ class EnrollRequest(BaseModel):
     )
 
 
+class SigningKey(BaseModel):
+    key_id: str = Field(description="hex of the first 8 bytes of SHA-256 of the raw key")
+    public_key: str = Field(description="the raw 32-byte Ed25519 public key, base64")
+
+
+class KeyStatement(SigningKey):
+    signed_by: str | None = Field(description="the key id vouching for this key; null: the first")
+    signature: str | None = Field(description="base64 Ed25519 signature by signed_by")
+
+
 class EnrollResponse(BaseModel):
     device_id: str
     token: str
     device_prefix: str
     name: str = Field(description="the name the device is registered under (the code's)")
+    signing_keys: list[SigningKey] = Field(
+        default=[], description="the catalog's signing keys, to pin (docs/keys.md)"
+    )
+
+
+class AnchorEntry(BaseModel):
+    seq: int = Field(ge=1)
+    hash: str
+    prev_hash: str
+
+
+class AnchorRequest(BaseModel):
+    head_seq: int = Field(ge=0, description="the kiosk's last audit seq")
+    entries: list[AnchorEntry] = Field(max_length=wire.MAX_ANCHOR_ENTRIES)
+
+
+class AnchorResponse(BaseModel):
+    anchored_seq: int = Field(description="the highest seq the portal holds for the device")
+    flag: Literal["rewritten", "forked", "backwards"] | None
 
 
 class Health(BaseModel):
@@ -78,11 +109,14 @@ class CatalogForm(BaseModel):
     version: str
     category: str
     spec: dict[str, Any]
+    key_id: str | None = Field(description="the signing key's id")
+    signature: str | None = Field(description="base64 Ed25519 signature (docs/keys.md)")
 
 
 class CatalogResponse(BaseModel):
     etag: str
     forms: list[CatalogForm]
+    keys: list[KeyStatement] = Field(description="the signing keys' chain, oldest first")
 
 
 class Item(BaseModel):
@@ -322,7 +356,7 @@ def create_app(
             },
         },
     )
-    def enroll(body: EnrollRequest, request: Request) -> dict[str, str]:
+    def enroll(body: EnrollRequest, request: Request) -> transport.Enrolled:
         host = request.client.host if request.client else None
         return enroll_device(
             store, body.code, body.name, body.device_id, body.pre_prefix, host
@@ -338,7 +372,14 @@ def create_app(
         quoted = f'"{etag}"'
         if etag_matches(etag, if_none_match):
             return Response(status_code=304, headers={"ETag": quoted})
-        return JSONResponse({"etag": etag, "forms": store.forms()}, headers={"ETag": quoted})
+        return JSONResponse(catalog_answer(store, etag), headers={"ETag": quoted})
+
+    @app.post(f"{wire.API}/audit/anchor", response_model=AnchorResponse, responses=ERRORS)
+    def anchor(body: AnchorRequest, dev: Authed) -> dict[str, Any]:
+        entries = [entry.model_dump() for entry in body.entries]
+        answer = anchor_audit(store, dev.id, body.head_seq, entries)
+        crash_point("portal.anchor_committed")
+        return dict(answer)
 
     @app.post(
         f"{wire.API}/submissions/batch",

@@ -1,4 +1,5 @@
-"""`kiosk portal serve|enrolment-code|pin|set-status|stats|add-form|revoke-device`.
+"""`kiosk portal serve|enrolment-code|pin|set-status|stats|add-form|revoke-device|
+rotate-signing-key|devices`.
 
 The portal keeps its data in ``--portal-dir`` or, by default, ``<data dir>/portal``,
 separate from the kiosk's own database. It serves https with ``--certfile`` and
@@ -13,6 +14,7 @@ import argparse
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,6 +123,20 @@ def register(sub: cliutil.Subcommands) -> None:
     _portal_dir(revoke)
     revoke.add_argument("device_id", metavar="DEVICE_ID")
 
+    rotate = cliutil.add_command(
+        psub,
+        "rotate-signing-key",
+        "make a new catalog signing key, vouched for by the current one",
+        cmd_rotate_signing_key,
+    )
+    _portal_dir(rotate)
+
+    devices = cliutil.add_command(
+        psub, "devices", "list devices with their audit anchor and flags", cmd_devices
+    )
+    _portal_dir(devices)
+    devices.add_argument("--json", action="store_true", help="print JSON")
+
 
 def _portal_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -142,11 +158,24 @@ def portal_dir(args: argparse.Namespace) -> Path:
     return Path(chosen).expanduser() if chosen else cliutil.data_dir(args) / "portal"
 
 
+class PortalUnusable(Exception):
+    """The portal cannot open its storage or keys; ``message`` is in the user's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _open(args: argparse.Namespace) -> PortalStorage:
-    """The portal's storage (SQLite, its only backend today)."""
+    """The portal's storage (SQLite, its only backend today); PortalUnusable when its
+    signing keys cannot be used (a key file others may read: docs/keys.md)."""
+    from sync.portal.keys import KeyFileError
     from sync.portal.store import PortalStore
 
-    return PortalStore(portal_dir(args))
+    try:
+        return PortalStore(portal_dir(args))
+    except KeyFileError as exc:
+        raise PortalUnusable(exc.message(cliutil.lang(args))) from None
 
 
 def load_bundled_forms(store: PortalStorage) -> list[str]:
@@ -180,8 +209,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         msgid, values = problem
         return cliutil.fail(tr(lang, msgid, **values))
     tls_on = args.certfile is not None
-    directory = portal_dir(args)
-    app = create_app(directory, revalidate=args.revalidate)
+    try:
+        app = create_app(portal_dir(args), revalidate=args.revalidate, store=_open(args))
+    except PortalUnusable as exc:
+        return cliutil.fail(exc.message, 1)
     warnings = [] if args.no_bundled else load_bundled_forms(app.state.store)
     for warning in warnings:
         print(tr(lang, "Warning: {warning}", warning=warning), file=sys.stderr)
@@ -297,6 +328,25 @@ def _code_pins(args: argparse.Namespace) -> list[str]:
     return list(tls.parse_pins([*pins, *args.backup_pin]))
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+def _guarded(handler: Command) -> Command:
+    """A command that says why the portal cannot be opened, instead of a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            code: int = handler(args)
+        except PortalUnusable as exc:
+            return cliutil.fail(exc.message, 1)
+        return code
+
+    run.__name__ = handler.__name__
+    run.__doc__ = handler.__doc__
+    return run
+
+
+@_guarded
 def cmd_code(args: argparse.Namespace) -> int:
     """Print the code alone on the first line (scripts read it), then the pins; what the
     code is for goes to stderr. ``--file`` also writes an enrolment file."""
@@ -416,6 +466,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+@_guarded
 def cmd_set_status(args: argparse.Namespace) -> int:
     from sync.portal.storage import PortalStoreError
 
@@ -435,17 +486,34 @@ def cmd_set_status(args: argparse.Namespace) -> int:
     return 0
 
 
+@_guarded
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = _open(args).stats(args.device)
+    store = _open(args)
+    stats = store.stats(args.device)
     if args.json:
         cliutil.print_json(stats)
     else:
         lang = cliutil.lang(args)
         for key, value in stats.items():
             print(tr(lang, "{name}: {value}", name=key, value=value))
+        for row in store.devices():  # the flagged ones, with the reason
+            flag = row["audit_flag"]
+            if flag and args.device in (None, row["device_id"]):
+                reason = tr(lang, AUDIT_FLAGS.get(flag, flag))
+                print(
+                    tr(
+                        lang,
+                        "Device {id} ({name}) FLAGGED at audit entry {seq}: {reason}",
+                        id=row["device_id"],
+                        name=row["name"],
+                        seq=row["flag_seq"],
+                        reason=reason,
+                    )
+                )
     return 0
 
 
+@_guarded
 def cmd_add_form(args: argparse.Namespace) -> int:
     lang = cliutil.lang(args)
     from kiosk.catalog import CatalogError, load_form_file
@@ -471,6 +539,7 @@ def cmd_add_form(args: argparse.Namespace) -> int:
     return 0
 
 
+@_guarded
 def cmd_revoke_device(args: argparse.Namespace) -> int:
     from sync.portal.storage import PortalStoreError
 
@@ -480,4 +549,56 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
     except PortalStoreError as exc:
         return cliutil.fail(tr(lang, "Cannot revoke: {reason}", reason=str(exc)))
     print(tr(lang, "Device {id} revoked.", id=args.device_id))
+    return 0
+
+
+@_guarded
+def cmd_rotate_signing_key(args: argparse.Namespace) -> int:
+    """A new key signs from now on; the catalog carries the statement that the old one
+    trusts it, so kiosks that pinned the old key pin the new one at their next sync."""
+    from sync.portal.keys import PortalKeys
+
+    lang = cliutil.lang(args)
+    store = _open(args)  # checks the key files' permissions first
+    store.close()
+    old = PortalKeys(portal_dir(args)).current()["key_id"]
+    statement = PortalKeys(portal_dir(args)).rotate()
+    print(
+        tr(
+            lang,
+            "New signing key {new} (vouched for by {old}); keys are in {dir}",
+            new=statement["key_id"],
+            old=old,
+            dir=str(portal_dir(args) / "keys"),
+        )
+    )
+    return 0
+
+
+# `kiosk portal devices`: why a device's audit chain is flagged.
+AUDIT_FLAGS = {
+    "rewritten": N_("audit log rewritten (an entry the portal holds changed)"),
+    "forked": N_("audit log forked (new entries do not follow the ones held)"),
+    "backwards": N_("audit log went backwards (entries the portal holds are gone)"),
+}
+
+
+@_guarded
+def cmd_devices(args: argparse.Namespace) -> int:
+    rows = _open(args).devices()
+    if args.json:
+        cliutil.print_json(rows)
+        return 0
+    lang = cliutil.lang(args)
+    for row in rows:
+        flag = row["audit_flag"]
+        if flag:
+            reason = tr(lang, AUDIT_FLAGS.get(flag, flag))
+            state = tr(
+                lang, "FLAGGED at audit entry {seq}: {reason}", seq=row["flag_seq"], reason=reason
+            )
+        else:
+            state = tr(lang, "audit anchored up to entry {seq}", seq=row["anchored_seq"])
+        revoked = tr(lang, " (revoked)") if row["revoked"] else ""
+        print(f"{row['device_id']} {row['prefix']} {row['name']}{revoked}: {state}")
     return 0

@@ -12,10 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kiosk import reasons
+from kiosk.audit import AnchorEntry
 from kiosk.i18n import N_
 from sync.portal.rules import (
     Refusal,
+    anchor_audit,
     bearer_device,
+    catalog_answer,
     enroll_device,
     etag_matches,
     ingest_bundle,
@@ -23,9 +26,11 @@ from sync.portal.rules import (
 )
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.transport import (
+    AnchorAnswer,
     BatchResult,
     BundleResult,
     CatalogPage,
+    Enrolled,
     PortalError,
     RetryableError,
     StatusPage,
@@ -88,7 +93,7 @@ class LocalTransport:
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
-    ) -> dict[str, str]:
+    ) -> Enrolled:
         # The bounds of the app's EnrollRequest model.
         if (
             not 1 <= len(code) <= 64
@@ -130,7 +135,14 @@ class LocalTransport:
         current = self.store.catalog_etag()
         if etag_matches(current, f'"{etag}"' if etag else None):
             return None
-        return {"etag": current, "forms": self.store.forms()}
+        return catalog_answer(self.store, current)
+
+    def anchor_audit(self, head_seq: int, entries: list[AnchorEntry]) -> AnchorAnswer:
+        device = self._device()
+        try:
+            return anchor_audit(self.store, device.id, head_seq, list(entries))
+        except Refusal as exc:
+            raise refused(exc.status, exc.body) from exc
 
     def upload_bundle(self, data: bytes) -> BundleResult:
         self._device()

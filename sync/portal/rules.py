@@ -12,6 +12,7 @@ from kiosk.wire import loads
 from sync import bundle as bundle_mod
 from sync import wire
 from sync.bodies import CHUNK, Shape, Unbounded, inflate
+from sync.portal.anchors import AnchorAnswer, parse_entries
 from sync.portal.holds import hold_point
 from sync.portal.storage import (
     Device,
@@ -20,7 +21,7 @@ from sync.portal.storage import (
     Validator,
     enrol_source,
 )
-from sync.transport import BundleResult
+from sync.transport import BundleResult, CatalogPage, Enrolled
 
 
 class Refusal(Exception):
@@ -47,20 +48,26 @@ def enroll_device(
     device_id: str | None,
     pre_prefix: str | None,
     client_host: str | None,
-) -> dict[str, str]:
+) -> Enrolled:
     """Spend an enrolment code for a request from ``client_host``; `Refusal` if refused.
 
     A wrong pre-enrolment prefix is judged before the code is looked at, so a kiosk told
-    it is wrong can enrol again with the same code.
+    it is wrong can enrol again with the same code. The answer carries the catalog's
+    signing keys, which the kiosk pins (docs/keys.md).
     """
     try:
-        return store.enroll(
-            code, name, device_id, pre_prefix, source=enrol_source(client_host)
-        )
+        result = store.enroll(code, name, device_id, pre_prefix, source=enrol_source(client_host))
     except EnrolmentRefused as exc:
         refusal = Refusal(exc.body["code"], **exc.body["params"])
         refusal.retry_after = exc.retry_after
         raise refusal from exc
+    return {
+        "device_id": result["device_id"],
+        "token": result["token"],
+        "device_prefix": result["device_prefix"],
+        "name": result["name"],
+        "signing_keys": store.signing_keys(),
+    }
 
 
 def bearer_device(store: PortalStorage, authorization: str | None) -> Device | None:
@@ -164,3 +171,20 @@ def ingest_bundle(store: PortalStorage, data: bytes, validator: Validator | None
     except bundle_mod.BundleError as exc:
         raise Refusal(exc.code, **exc.params) from exc
     return {"device_id": origin.id, "results": results}
+
+
+def anchor_audit(
+    store: PortalStorage, device_id: str, head_seq: object, entries: object
+) -> AnchorAnswer:
+    """Check and keep a device's audit hashes (docs/sync-protocol.md, audit anchoring)."""
+    if isinstance(entries, list) and len(entries) > wire.MAX_ANCHOR_ENTRIES:
+        raise Refusal("body.invalid", detail=f"at most {wire.MAX_ANCHOR_ENTRIES} entries")
+    parsed = parse_entries(head_seq, entries)
+    if isinstance(parsed, str):
+        raise Refusal("body.invalid", detail=parsed)
+    return store.anchor_audit(device_id, parsed[0], parsed[1])
+
+
+def catalog_answer(store: PortalStorage, etag: str) -> CatalogPage:
+    """The catalog body: every signed form version and the signing keys' chain."""
+    return {"etag": etag, "forms": store.forms(), "keys": store.key_chain()}

@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
+from kiosk.signing import KeyStatement, PublicKey
+from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
 from sync.transport import CatalogForm, ItemResult, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
@@ -179,7 +181,26 @@ class PortalStorage(Protocol):
         ...
 
     def forms(self) -> list[CatalogForm]:
-        """Every form version {form_id, version, category, spec}, by id then version."""
+        """Every form version {form_id, version, category, spec, key_id, signature}, by id
+        then version (signed by the portal's key when added: docs/keys.md)."""
+        ...
+
+    def key_chain(self) -> list[KeyStatement]:
+        """The signing keys' chain, oldest first, each vouched for by the one before."""
+        ...
+
+    def signing_keys(self) -> list[PublicKey]:
+        """The public signing keys a kiosk pins at enrolment."""
+        ...
+
+    def anchor_audit(
+        self, device_id: str, head_seq: int, entries: list[AnchorEntry]
+    ) -> AnchorAnswer:
+        """Check a device's audit hashes against what is held, keep them, flag a rewrite."""
+        ...
+
+    def devices(self) -> list[DeviceRow]:
+        """Every device with its audit anchor and flag (`kiosk portal devices`)."""
         ...
 
     def catalog_etag(self) -> str:

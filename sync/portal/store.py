@@ -21,8 +21,11 @@ from pathlib import Path
 
 from kiosk import enrolment_code, reasons, tracking
 from kiosk.crashpoints import crash_point
+from kiosk.signing import KeyStatement, PublicKey, form_message
 from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso
 from sync import wire
+from sync.portal import anchors
+from sync.portal.keys import PortalKeys
 from sync.portal.storage import (
     CODE_TTL,
     ENROL_GLOBAL_LIMIT,
@@ -156,6 +159,31 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX enrolment_failures_at ON enrolment_failures (at);
     CREATE INDEX enrolment_failures_source ON enrolment_failures (source, at)
     """,
+    # 3: signed catalog (docs/keys.md): each form version's Ed25519 signature.
+    """
+    ALTER TABLE forms ADD COLUMN key_id TEXT;
+    ALTER TABLE forms ADD COLUMN signature TEXT
+    """,
+    # 4: audit anchoring: every device's audit chain as the portal received it.
+    """
+    CREATE TABLE audit_anchors (
+        device_id  TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        prev_hash  TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, seq)
+    );
+    CREATE TABLE audit_heads (
+        device_id  TEXT PRIMARY KEY,
+        last_seq   INTEGER NOT NULL,
+        last_hash  TEXT NOT NULL,
+        anchored_at TEXT NOT NULL,
+        flag       TEXT,
+        flag_seq   INTEGER,
+        flagged_at TEXT
+    )
+    """,
 )
 
 
@@ -201,6 +229,10 @@ class PortalStore:
         self.conn.execute("PRAGMA foreign_keys=ON")
         with self.transaction():
             migrate(self.conn)
+        # The signing keys are files beside the database (docs/keys.md); KeyFileError
+        # when they may be read by others.
+        self.keys = PortalKeys(self.data_dir)
+        self._sign_unsigned()
 
     def close(self) -> None:
         self.conn.close()
@@ -414,19 +446,38 @@ class PortalStore:
     def add_form(
         self, form_id: str, version: str, category: str, spec: Mapping[str, object], source: str
     ) -> bool:
-        """Store one form version; False when that version was already there."""
+        """Store one form version, signed by the current key; False when already there."""
+        text = canonical_json(spec)
+        kid, signature = self.keys.sign(form_message(form_id, version, category, json.loads(text)))
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO forms (form_id, version, category, spec, source, added_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (form_id, version, category, canonical_json(spec), source, now_iso()),
+                "INSERT OR IGNORE INTO forms (form_id, version, category, spec, source, added_at,"
+                " key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (form_id, version, category, text, source, now_iso(), kid, signature),
             )
             return cur.rowcount == 1
+
+    def _sign_unsigned(self) -> None:
+        """Sign the versions stored before the catalog was signed (an upgraded portal)."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT form_id, version, category, spec FROM forms WHERE signature IS NULL"
+            ).fetchall()
+        for r in rows:
+            message = form_message(r[0], r[1], r[2], json.loads(r[3]))
+            kid, signature = self.keys.sign(message)
+            with self.transaction() as conn:
+                conn.execute(
+                    "UPDATE forms SET key_id = ?, signature = ? WHERE form_id = ? AND version = ?"
+                    " AND signature IS NULL",
+                    (kid, signature, r[0], r[1]),
+                )
 
     def forms(self) -> list[CatalogForm]:
         with self._lock:
             rows = self.conn.execute(
-                "SELECT form_id, version, category, spec FROM forms ORDER BY form_id, version"
+                "SELECT form_id, version, category, spec, key_id, signature FROM forms"
+                " ORDER BY form_id, version"
             ).fetchall()
         return [
             {
@@ -434,20 +485,31 @@ class PortalStore:
                 "version": r["version"],
                 "category": r["category"],
                 "spec": json.loads(r["spec"]),
+                "key_id": r["key_id"],
+                "signature": r["signature"],
             }
             for r in rows
         ]
+
+    def key_chain(self) -> list[KeyStatement]:
+        return self.keys.chain()
+
+    def signing_keys(self) -> list[PublicKey]:
+        return self.keys.public_keys()
 
     def catalog_etag(self) -> str:
         """Changes exactly when a form version is added (specs are immutable per version)."""
         with self._lock:
             rows = self.conn.execute(
-                "SELECT form_id, version, spec FROM forms ORDER BY form_id, version"
+                "SELECT form_id, version, spec, signature FROM forms ORDER BY form_id, version"
             ).fetchall()
         digest = hashlib.sha256()
+        for statement in self.keys.chain():  # a rotation changes the catalog answer too
+            digest.update(f"{statement['key_id']}\0".encode())
         for r in rows:
             digest.update(f"{r['form_id']}\0{r['version']}\0".encode())
             digest.update(hashlib.sha256(r["spec"].encode()).digest())
+            digest.update(f"{r['signature']}\0".encode())
         return digest.hexdigest()[:32]
 
     def _form_spec(self, form_id: str, version: str) -> str | None:
@@ -635,6 +697,19 @@ class PortalStore:
         cursor = rows[-1]["seq"] if rows else since
         return {"changes": changes, "cursor": cursor, "more": more}
 
+    # --- audit anchoring -------------------------------------------------------
+
+    def anchor_audit(
+        self, device_id: str, head_seq: int, entries: list[anchors.AnchorEntry]
+    ) -> anchors.AnchorAnswer:
+        """Check a device's audit hashes against its held chain and keep them."""
+        with self.transaction() as conn:
+            return anchors.apply(conn, device_id, head_seq, entries, now_iso())
+
+    def devices(self) -> list[anchors.DeviceRow]:
+        with self._lock:
+            return anchors.devices(self.conn)
+
     # --- reports ---------------------------------------------------------------
 
     def stats(self, device_id: str | None = None) -> dict[str, int]:
@@ -648,6 +723,7 @@ class PortalStore:
             ).fetchone()[0]
             devices = self.conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0]
             forms = self.conn.execute("SELECT COUNT(*) FROM forms").fetchone()[0]
+            flagged = anchors.flagged_count(self.conn, device_id)
         return {
             "submissions": submissions,
             "duplicates": counters.get(f"duplicates{suffix}", 0),
@@ -655,4 +731,5 @@ class PortalStore:
             "rejected": counters.get(f"rejected{suffix}", 0),
             "devices": devices,
             "forms": forms,
+            "audit_flagged": flagged,  # devices whose audit chain was rewritten (devices)
         }

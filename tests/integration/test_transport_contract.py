@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import tracking
+from kiosk import audit, signing, tracking
 from kiosk.wire import content_hash, now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
@@ -207,6 +207,29 @@ class TransportContract:
         newer = enrolled.catalog(catalog["etag"])
         assert newer is not None and newer["etag"] != catalog["etag"]
         assert enrolled.catalog(newer["etag"]) is None
+
+    def test_enrolment_and_catalog_carry_the_signing_keys(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        answer = connect(None).enroll(admin.create_enrolment_code("kiosk"), "signing kiosk")
+        pins = {k["key_id"]: k["public_key"] for k in answer.get("signing_keys", [])}
+        assert pins == {k["key_id"]: k["public_key"] for k in admin.signing_keys()}
+        catalog = connect(answer["token"]).catalog()
+        assert catalog is not None
+        assert [k["key_id"] for k in catalog["keys"]] == [s["key_id"] for s in admin.key_chain()]
+        for form in catalog["forms"]:
+            assert signing.form_signature_problem(form, pins) is None
+
+    def test_audit_anchor_links_and_flags(self, enrolled: Transport) -> None:
+        first = {"seq": 1, "hash": "1" * 64, "prev_hash": audit.GENESIS}
+        second = {"seq": 2, "hash": "2" * 64, "prev_hash": "1" * 64}
+        assert enrolled.anchor_audit(2, [first, second]) == {"anchored_seq": 2, "flag": None}
+        assert enrolled.anchor_audit(2, [second]) == {"anchored_seq": 2, "flag": None}
+        with pytest.raises(RequestRejected) as refused:
+            enrolled.anchor_audit(1, [first, second])  # an entry past the head
+        assert (refused.value.http_status, refused.value.reason_code) == (422, "body.invalid")
+        edited = dict(second, hash="3" * 64)
+        assert enrolled.anchor_audit(2, [edited]) == {"anchored_seq": 2, "flag": "rewritten"}
 
     def test_unknown_or_revoked_token_is_an_auth_failure(
         self, admin: PortalStorage, connect: Connect
