@@ -2,13 +2,15 @@
 
 Each size runs in its own fresh process (so one size's memory cannot hide in
 another's), over a queue built fast with bulk inserts that keep the database
-consistent: valid tracking codes, the sequence setting, and a verifiable audit chain.
+consistent: valid tracking codes (random, as `kiosk.outbox.add` draws them, unique as
+its retry keeps them), the codes-handed-out count, and a verifiable audit chain.
 The figures at each size are compared with the smallest size: flat is the budget.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -18,7 +20,8 @@ import uuid
 from pathlib import Path
 
 from kiosk import audit, tracking
-from kiosk.store import SEQ_KEY, Store
+from kiosk.outbox import SEQ_KEY
+from kiosk.store import Store
 from kiosk.wire import canonical_and_hash, canonical_json, now_iso
 
 SIZES = (1_000, 10_000, 100_000)
@@ -34,14 +37,19 @@ def build_queue(data_dir: Path, n: int) -> None:
         prefix = store.device_prefix
         prev = audit.GENESIS
         ts = now_iso()
+        rng = random.Random(n)  # seeded: fast, and the same queue every run
+        codes: set[str] = set()
         for start in range(0, n, CHUNK):
             outbox, entries = [], []
             for seq in range(start + 1, min(n, start + CHUNK) + 1):
                 body, digest = canonical_and_hash(
                     {"seq": seq, "name": "Каримова Дилноза", "x": "y" * 300}
                 )
-                # v1-shaped codes: unique without the outbox's retry (still valid in v2).
-                code = tracking.sequential_code(prefix, seq)
+                # Current-shape codes, drawn again on a repeat like `outbox.add` does.
+                code = tracking.new_code(prefix, rng=rng)
+                while code in codes:
+                    code = tracking.new_code(prefix, rng=rng)
+                codes.add(code)
                 sub_id = str(uuid.uuid4())
                 outbox.append(
                     (

@@ -15,10 +15,8 @@ import contextlib
 import gc
 import logging
 import sys
-import time
 from collections.abc import Callable
 from importlib import import_module
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
@@ -33,10 +31,11 @@ from kiosk.config import KioskConfig, Mode
 from kiosk.errors import TranslatableError
 from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
-from screens.base import LATER_CSS, KeysInOrder
+from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
 from screens.messages import Connectivity, QueueChanged, SyncFinished
 from screens.names import SCREEN_TYPES, ScreenName
+from screens.startup import open_speech, portal_url, read_later_css, until_idle
 from screens.themes import CONTRAST_THEME, CONTRAST_THEME_DEF, DEFAULT_THEME, KIOSK_THEME
 
 if TYPE_CHECKING:
@@ -44,11 +43,6 @@ if TYPE_CHECKING:
     from screens.visit import Visit
 
 logger = logging.getLogger(__name__)
-
-# The warm-up waits for the first screen to settle: the process idle (using less than
-# a quarter of the CPU) over one step, or at most IDLE_WAIT_MAX seconds.
-IDLE_STEP = 0.02
-IDLE_WAIT_MAX = 1.0
 
 
 class KioskApp(App[int]):
@@ -150,7 +144,7 @@ class KioskApp(App[int]):
         # arrives after the mount and lays it out again): importing the store thread's
         # modules meanwhile would take the CPU and the GIL from that paint.
         await until_idle()
-        self._read_later_css()
+        read_later_css(self)
         # The store and catalog modules take a few hundred milliseconds to import:
         # on the store thread, so that the loop keeps answering keys meanwhile.
         await self.db.load_modules()
@@ -178,16 +172,6 @@ class KioskApp(App[int]):
             self.probe()
             self.set_interval(self.probe_interval, self.probe, name="probe")
 
-    def _read_later_css(self) -> None:
-        """The later screens' stylesheet, parsed now rather than when one is first pushed
-        (as Textual does for a screen's CSS_PATH: the same steps, so whichever comes
-        first reads it, once)."""
-        if self.stylesheet.has_source(str(LATER_CSS), ""):
-            return
-        self.stylesheet.read(LATER_CSS)
-        self.stylesheet.reparse()
-        self.stylesheet.update(self)
-
     async def offer_resume(self) -> None:
         """After a crash or power cut, offer the unfinished application."""
         from kiosk.store import Store
@@ -208,16 +192,8 @@ class KioskApp(App[int]):
     @work(thread=True, group="speech")
     def _start_speech(self) -> None:
         """The speech service spawns its engine process: keep that off the loop."""
-        try:
-            from kiosk.speech import SpeechService
-
-            service = SpeechService(
-                self.data_dir / "speech",
-                engines=self.config.speech_engines,
-                player=self.config.speech_player or None,
-            )
-        except Exception:  # no speech is a state, never a crash
-            logger.warning("speech unavailable", exc_info=True)
+        service = open_speech(self.config)
+        if service is None:
             self.call_from_thread(setattr, self, "speech_status", "no-engine")
             return
         self.speech = service
@@ -447,7 +423,7 @@ class KioskApp(App[int]):
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def probe(self) -> None:
         """Cheap reachability check of the configured portal (never a busy loop)."""
-        url, pins = _portal_url(self.data_dir)
+        url, pins = portal_url(self.data_dir)
         if not url:
             self.post_message(Connectivity(None))
             return
@@ -508,25 +484,3 @@ class KioskApp(App[int]):
         if message.error and self.mode == "operator":
             # Operators can act on it (re-enrol, call support); citizens see the bar only.
             self.notify(message.error, severity="error", timeout=8)
-
-
-def _portal_url(data_dir: Path) -> tuple[str | None, tuple[str, ...]]:
-    """The enrolled portal's URL and key pins, read from a worker thread on its own
-    connection."""
-    from kiosk.store import Store
-
-    with Store.open(data_dir) as store:
-        return store.state.portal_url, store.state.portal_pins
-
-
-async def until_idle(step: float = IDLE_STEP, longest: float = IDLE_WAIT_MAX) -> None:
-    """Return once the process has been idle over one ``step`` (or after ``longest``).
-
-    Idle: its CPU time (all threads) grew by less than a quarter of the wall time.
-    """
-    deadline = time.monotonic() + longest
-    while time.monotonic() < deadline:
-        cpu = time.process_time()
-        await asyncio.sleep(step)
-        if time.process_time() - cpu < step / 4:
-            return
