@@ -3,35 +3,33 @@
 Every write that belongs together (a whole batch, an enrolment) is one transaction,
 so a request that fails half way leaves nothing behind. One connection guarded by a
 lock: the portal is a stand-in for the real one, and correctness beats concurrency.
+The schema and its migrations are `sync.portal.schema`; enrolment codes, the guessing
+limit and device rows are `sync.portal.enrolments`, audit chains `sync.portal.anchors`:
+functions over the connection, called inside this class's transactions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import secrets
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk import enrolment_code, reasons, tracking
+from kiosk import enrolment_code, reasons
 from kiosk.crashpoints import crash_point
 from kiosk.signing import KeyStatement, PublicKey, form_message
-from kiosk.wire import ALPHABET, PREFIX_LEN, canonical_and_hash, canonical_json, now_iso
+from kiosk.wire import canonical_and_hash, canonical_json, now_iso
 from sync import wire
-from sync.portal import anchors
+from sync.portal import anchors, enrolments
 from sync.portal.keys import PortalKeys
+from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.storage import (
     CODE_TTL,
-    ENROL_GLOBAL_LIMIT,
-    ENROL_SOURCE_LIMIT,
-    ENROL_WINDOW,
-    MAX_CODE_TTL,
     STATUSES,
     UUID_RE,
     Device,
@@ -40,166 +38,13 @@ from sync.portal.storage import (
     StatusUpdate,
     Validator,
     check_item_fields,
-    clean_name,
     derived_prefix_for,
     refused,
 )
 from sync.transport import CatalogForm, ItemResult, StatusChange, StatusPage
 
-DB_NAME = "portal.db"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS devices (
-    id          TEXT PRIMARY KEY,
-    name        TEXT NOT NULL,
-    prefix      TEXT NOT NULL UNIQUE,
-    token_hash  TEXT NOT NULL UNIQUE,
-    bundle_key  TEXT NOT NULL,      -- hex HMAC key derived from the token
-    enrolled_at TEXT NOT NULL,
-    revoked     INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS enrolment_codes (
-    code_hash  TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    used_at    TEXT
-);
-CREATE TABLE IF NOT EXISTS forms (
-    form_id  TEXT NOT NULL,
-    version  TEXT NOT NULL,
-    category TEXT NOT NULL DEFAULT '',
-    spec     TEXT NOT NULL,
-    source   TEXT NOT NULL,
-    added_at TEXT NOT NULL,
-    PRIMARY KEY (form_id, version)
-);
-CREATE TABLE IF NOT EXISTS submissions (
-    id                 TEXT PRIMARY KEY,
-    device_id          TEXT NOT NULL REFERENCES devices(id),
-    tracking_code      TEXT NOT NULL UNIQUE,
-    form_id            TEXT NOT NULL,
-    form_version       TEXT NOT NULL,
-    lang               TEXT NOT NULL,
-    payload            TEXT NOT NULL,
-    content_hash       TEXT NOT NULL,
-    created_at         TEXT NOT NULL,
-    received_at        TEXT NOT NULL,
-    via                TEXT NOT NULL,
-    application_number TEXT NOT NULL UNIQUE,
-    status             TEXT NOT NULL,
-    note               TEXT,
-    status_updated_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS status_log (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-    device_id     TEXT NOT NULL,
-    tracking_code TEXT NOT NULL,
-    status        TEXT NOT NULL,
-    application_number TEXT NOT NULL,
-    note          TEXT,
-    at            TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS status_log_device ON status_log (device_id, seq);
-CREATE TABLE IF NOT EXISTS counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-"""
-
-# Schema steps after SCHEMA, in order; ``PRAGMA user_version`` counts the ones applied.
-# A step is appended, never edited: portals in the field have run the earlier ones.
-# Steps may call ``derived_prefix(device_id)`` (`kiosk.tracking.prefix_from_id`).
-MIGRATIONS: tuple[str, ...] = (
-    # 1. Protocol v2: a device's pre-enrolment prefix (codes it made before enrolment
-    # stay its own). Devices enrolled under v1 get the one derived from their id, the
-    # only one their kiosk could have used. Submissions are keyed by (device_id, id):
-    # an id another device used is not a conflict and reveals nothing. SQLite cannot
-    # change a primary key, so the table is rebuilt.
-    """
-    ALTER TABLE devices ADD COLUMN pre_prefix TEXT;
-    UPDATE devices SET pre_prefix = derived_prefix(id);
-    CREATE TABLE submissions_v2 (
-        device_id          TEXT NOT NULL REFERENCES devices(id),
-        id                 TEXT NOT NULL,
-        tracking_code      TEXT NOT NULL UNIQUE,
-        form_id            TEXT NOT NULL,
-        form_version       TEXT NOT NULL,
-        lang               TEXT NOT NULL,
-        payload            TEXT NOT NULL,
-        content_hash       TEXT NOT NULL,
-        created_at         TEXT NOT NULL,
-        received_at        TEXT NOT NULL,
-        via                TEXT NOT NULL,
-        application_number TEXT NOT NULL UNIQUE,
-        status             TEXT NOT NULL,
-        note               TEXT,
-        status_updated_at  TEXT NOT NULL,
-        PRIMARY KEY (device_id, id)
-    );
-    INSERT INTO submissions_v2 (device_id, id, tracking_code, form_id, form_version, lang,
-        payload, content_hash, created_at, received_at, via, application_number, status,
-        note, status_updated_at)
-    SELECT device_id, id, tracking_code, form_id, form_version, lang, payload,
-        content_hash, created_at, received_at, via, application_number, status, note,
-        status_updated_at FROM submissions;
-    DROP TABLE submissions;
-    ALTER TABLE submissions_v2 RENAME TO submissions
-    """,
-    # 2. Hardened enrolment: a code is bound to a name (and maybe a device); codes made
-    # before have no name and no longer enrol. Wrong codes are counted here, by source
-    # and time, so every portal process sharing this database applies one limit.
-    """
-    ALTER TABLE enrolment_codes ADD COLUMN name TEXT;
-    ALTER TABLE enrolment_codes ADD COLUMN device_id TEXT;
-    CREATE TABLE enrolment_failures (
-        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
-        source TEXT NOT NULL,
-        at     TEXT NOT NULL
-    );
-    CREATE INDEX enrolment_failures_at ON enrolment_failures (at);
-    CREATE INDEX enrolment_failures_source ON enrolment_failures (source, at)
-    """,
-    # 3: signed catalog (docs/keys.md): each form version's Ed25519 signature.
-    """
-    ALTER TABLE forms ADD COLUMN key_id TEXT;
-    ALTER TABLE forms ADD COLUMN signature TEXT
-    """,
-    # 4: audit anchoring: every device's audit chain as the portal received it.
-    """
-    CREATE TABLE audit_anchors (
-        device_id  TEXT NOT NULL,
-        seq        INTEGER NOT NULL,
-        hash       TEXT NOT NULL,
-        prev_hash  TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        PRIMARY KEY (device_id, seq)
-    );
-    CREATE TABLE audit_heads (
-        device_id  TEXT PRIMARY KEY,
-        last_seq   INTEGER NOT NULL,
-        last_hash  TEXT NOT NULL,
-        anchored_at TEXT NOT NULL,
-        flag       TEXT,
-        flag_seq   INTEGER,
-        flagged_at TEXT
-    )
-    """,
-)
-
-
-def migrate(conn: sqlite3.Connection) -> None:
-    """Create the schema, then apply the steps this database has not had (in its transaction)."""
-    conn.create_function("derived_prefix", 1, tracking.prefix_from_id, deterministic=True)
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    done = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number, step in enumerate(MIGRATIONS[done:], start=done + 1):
-        for statement in step.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number}")
-
+# The schema's names stay importable from here: tests and tools open the database by them.
+__all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA", "Clock", "PortalStore", "migrate"]
 
 Clock = Callable[[], datetime]
 
@@ -267,21 +112,11 @@ class PortalStore:
         Raises PortalStoreError for an empty name, a device id that is not a UUID, or a
         ``ttl`` outside 1 minute .. 30 days.
         """
-        clean = clean_name(name)
-        if clean is None:
-            raise PortalStoreError("a device name of 1-200 printable characters is needed")
-        if device_id is not None and not UUID_RE.match(device_id):
-            raise PortalStoreError(f"{device_id!r} is not a device id (a lowercase UUID)")
-        if not timedelta(minutes=1) <= ttl <= MAX_CODE_TTL:
-            raise PortalStoreError("a code is valid between 1 minute and 30 days")
+        clean = enrolments.checked_name(name, device_id, ttl)
         raw = enrolment_code.new_code()
         now = self.clock()
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO enrolment_codes (code_hash, created_at, expires_at, name, device_id) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (enrolment_code.code_hash(raw), now_iso(now), now_iso(now + ttl), clean, device_id),
-            )
+            enrolments.add_code(conn, raw, clean, device_id, now, ttl)
         return enrolment_code.format_code(raw)
 
     def enroll(
@@ -306,125 +141,20 @@ class PortalStore:
             raise EnrolmentRefused(reasons.refusal("enrol.prefix", prefix=pre_prefix[:16]))
         token = secrets.token_urlsafe(32)
         with self.transaction() as conn:
-            outcome = self._enroll(conn, code, device_id, source, token, pre_prefix)
+            outcome = enrolments.spend_code(
+                conn, code, device_id, source, token, pre_prefix, self.clock()
+            )
         if isinstance(outcome, EnrolmentRefused):
             raise outcome
         return outcome
 
-    def _enroll(
-        self,
-        conn: sqlite3.Connection,
-        code: str,
-        device_id: str | None,
-        source: str,
-        token: str,
-        pre_prefix: str | None,
-    ) -> dict[str, str] | EnrolmentRefused:
-        moment = self.clock()
-        now = now_iso(moment)
-        cutoff = now_iso(moment - ENROL_WINDOW)
-        conn.execute("DELETE FROM enrolment_failures WHERE at <= ?", (cutoff,))
-        for where, params, limit in (
-            ("source = ?", (source,), ENROL_SOURCE_LIMIT),
-            ("1", (), ENROL_GLOBAL_LIMIT),
-        ):
-            times = [
-                r[0]
-                for r in conn.execute(
-                    f"SELECT at FROM enrolment_failures WHERE {where} ORDER BY at DESC LIMIT ?",
-                    (*params, limit),
-                )
-            ]
-            if len(times) >= limit:  # free again when the limit-th newest leaves the window
-                freed = datetime.fromisoformat(times[-1]) + ENROL_WINDOW
-                wait = max(1, math.ceil((freed - moment).total_seconds()))
-                body = reasons.refusal("enrol.rate_limited", minutes=math.ceil(wait / 60))
-                return EnrolmentRefused(body, retry_after=wait)
-        canon = enrolment_code.normalize(code)
-        row = None
-        if canon is not None:
-            row = conn.execute(
-                "SELECT * FROM enrolment_codes WHERE code_hash = ?",
-                (enrolment_code.code_hash(canon),),
-            ).fetchone()
-        if row is None or row["used_at"] is not None or row["expires_at"] <= now or not row["name"]:
-            conn.execute(
-                "INSERT INTO enrolment_failures (source, at) VALUES (?, ?)", (source, now)
-            )
-            return EnrolmentRefused(reasons.refusal("enrol.code"))
-        # A right code offered for the wrong device: refused, not spent, not a guess.
-        bound = row["device_id"]
-        if bound is not None and device_id != bound:
-            return EnrolmentRefused(reasons.refusal("enrol.other_device"))
-        existing = None
-        if device_id:
-            existing = conn.execute(
-                "SELECT id, prefix FROM devices WHERE id = ?", (device_id,)
-            ).fetchone()
-        if existing is not None and bound is None:
-            return EnrolmentRefused(reasons.refusal("enrol.device_bound", device_id=device_id))
-        conn.execute(
-            "UPDATE enrolment_codes SET used_at = ? WHERE code_hash = ?", (now, row["code_hash"])
-        )
-        key = wire.bundle_key(token).hex()
-        if existing is not None:
-            conn.execute(
-                "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ?, "
-                "pre_prefix = COALESCE(?, pre_prefix) WHERE id = ?",
-                (wire.token_hash(token), key, row["name"], pre_prefix, existing["id"]),
-            )
-            return {
-                "device_id": existing["id"],
-                "token": token,
-                "device_prefix": existing["prefix"],
-                "name": row["name"],
-            }
-        prefix = self._free_prefix(conn)
-        # A kiosk keeps its own uuid for life; the portal adopts it when it is one.
-        new_id = device_id if device_id and UUID_RE.match(device_id) else str(uuid.uuid4())
-        conn.execute(
-            "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at, "
-            "pre_prefix) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (new_id, row["name"], prefix, wire.token_hash(token), key, now, pre_prefix),
-        )
-        return {"device_id": new_id, "token": token, "device_prefix": prefix, "name": row["name"]}
-
-    @staticmethod
-    def _free_prefix(conn: sqlite3.Connection) -> str:
-        used = {r[0] for r in conn.execute("SELECT prefix FROM devices")}
-        space = len(ALPHABET) ** PREFIX_LEN
-        if len(used) >= space:
-            raise PortalStoreError("no tracking-code prefixes left")
-        while True:
-            prefix = "".join(secrets.choice(ALPHABET) for _ in range(PREFIX_LEN))
-            if prefix not in used:
-                return prefix
-
     def device_for_token(self, token: str) -> Device | None:
         with self._lock:
-            row = self.conn.execute(
-                "SELECT * FROM devices WHERE token_hash = ? AND revoked = 0",
-                (wire.token_hash(token),),
-            ).fetchone()
-        return self._device(row)
+            return enrolments.find_device_by_token(self.conn, token)
 
     def device(self, device_id: str) -> Device | None:
         with self._lock:
-            row = self.conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
-        return self._device(row)
-
-    @staticmethod
-    def _device(row: sqlite3.Row | None) -> Device | None:
-        if row is None:
-            return None
-        return Device(
-            row["id"],
-            row["name"],
-            row["prefix"],
-            bytes.fromhex(row["bundle_key"]),
-            row["pre_prefix"],
-            bool(row["revoked"]),
-        )
+            return enrolments.find_device(self.conn, device_id)
 
     def revoke_device(self, device_id: str) -> None:
         """Revoke the token (batches, status, catalog) and its bundles (`rules.ingest_bundle`).
@@ -433,13 +163,7 @@ class PortalStore:
         compromised may be in the wrong hands; re-enrolling takes a new ``--device`` code.
         """
         with self.transaction() as conn:
-            cur = conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?", (device_id,))
-            if cur.rowcount == 0:
-                raise PortalStoreError(f"unknown device {device_id}")
-            conn.execute(
-                "UPDATE enrolment_codes SET used_at = ? WHERE device_id = ? AND used_at IS NULL",
-                (now_iso(self.clock()), device_id),
-            )
+            enrolments.revoke(conn, device_id, self.clock())
 
     # --- catalog ---------------------------------------------------------------
 
@@ -531,8 +255,7 @@ class PortalStore:
         results: list[ItemResult] = []
         counts = {"duplicates": 0, "conflicts": 0, "rejected": 0}
         with self.transaction() as conn:
-            row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
-            owner = self._device(row)
+            owner = enrolments.find_device(conn, device_id)
             for index, item in enumerate(items):
                 result = self._ingest_one(conn, owner, device_id, item, via, validator)
                 result["index"] = index

@@ -1,0 +1,168 @@
+"""The portal database's schema: `SCHEMA`, the `MIGRATIONS` after it, `migrate`.
+
+Kept apart from the code that reads and writes the tables (`sync.portal.store` and
+its helpers) because the schema changes under rules of its own: a step is appended to
+`MIGRATIONS`, never edited, since portals in the field have run the earlier ones, and
+`PRAGMA user_version` counts the steps a database has had. An old database opened by
+a new portal is brought up to date by `migrate`, inside the opener's transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from kiosk import tracking
+
+DB_NAME = "portal.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    prefix      TEXT NOT NULL UNIQUE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    bundle_key  TEXT NOT NULL,      -- hex HMAC key derived from the token
+    enrolled_at TEXT NOT NULL,
+    revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash  TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT
+);
+CREATE TABLE IF NOT EXISTS forms (
+    form_id  TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT '',
+    spec     TEXT NOT NULL,
+    source   TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (form_id, version)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    id                 TEXT PRIMARY KEY,
+    device_id          TEXT NOT NULL REFERENCES devices(id),
+    tracking_code      TEXT NOT NULL UNIQUE,
+    form_id            TEXT NOT NULL,
+    form_version       TEXT NOT NULL,
+    lang               TEXT NOT NULL,
+    payload            TEXT NOT NULL,
+    content_hash       TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    received_at        TEXT NOT NULL,
+    via                TEXT NOT NULL,
+    application_number TEXT NOT NULL UNIQUE,
+    status             TEXT NOT NULL,
+    note               TEXT,
+    status_updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_log (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id     TEXT NOT NULL,
+    tracking_code TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    application_number TEXT NOT NULL,
+    note          TEXT,
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_log_device ON status_log (device_id, seq);
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+# Schema steps after SCHEMA, in order; ``PRAGMA user_version`` counts the ones applied.
+# A step is appended, never edited: portals in the field have run the earlier ones.
+# Steps may call ``derived_prefix(device_id)`` (`kiosk.tracking.prefix_from_id`).
+MIGRATIONS: tuple[str, ...] = (
+    # 1. Protocol v2: a device's pre-enrolment prefix (codes it made before enrolment
+    # stay its own). Devices enrolled under v1 get the one derived from their id, the
+    # only one their kiosk could have used. Submissions are keyed by (device_id, id):
+    # an id another device used is not a conflict and reveals nothing. SQLite cannot
+    # change a primary key, so the table is rebuilt.
+    """
+    ALTER TABLE devices ADD COLUMN pre_prefix TEXT;
+    UPDATE devices SET pre_prefix = derived_prefix(id);
+    CREATE TABLE submissions_v2 (
+        device_id          TEXT NOT NULL REFERENCES devices(id),
+        id                 TEXT NOT NULL,
+        tracking_code      TEXT NOT NULL UNIQUE,
+        form_id            TEXT NOT NULL,
+        form_version       TEXT NOT NULL,
+        lang               TEXT NOT NULL,
+        payload            TEXT NOT NULL,
+        content_hash       TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        received_at        TEXT NOT NULL,
+        via                TEXT NOT NULL,
+        application_number TEXT NOT NULL UNIQUE,
+        status             TEXT NOT NULL,
+        note               TEXT,
+        status_updated_at  TEXT NOT NULL,
+        PRIMARY KEY (device_id, id)
+    );
+    INSERT INTO submissions_v2 (device_id, id, tracking_code, form_id, form_version, lang,
+        payload, content_hash, created_at, received_at, via, application_number, status,
+        note, status_updated_at)
+    SELECT device_id, id, tracking_code, form_id, form_version, lang, payload,
+        content_hash, created_at, received_at, via, application_number, status, note,
+        status_updated_at FROM submissions;
+    DROP TABLE submissions;
+    ALTER TABLE submissions_v2 RENAME TO submissions
+    """,
+    # 2. Hardened enrolment: a code is bound to a name (and maybe a device); codes made
+    # before have no name and no longer enrol. Wrong codes are counted here, by source
+    # and time, so every portal process sharing this database applies one limit.
+    """
+    ALTER TABLE enrolment_codes ADD COLUMN name TEXT;
+    ALTER TABLE enrolment_codes ADD COLUMN device_id TEXT;
+    CREATE TABLE enrolment_failures (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        at     TEXT NOT NULL
+    );
+    CREATE INDEX enrolment_failures_at ON enrolment_failures (at);
+    CREATE INDEX enrolment_failures_source ON enrolment_failures (source, at)
+    """,
+    # 3: signed catalog (docs/keys.md): each form version's Ed25519 signature.
+    """
+    ALTER TABLE forms ADD COLUMN key_id TEXT;
+    ALTER TABLE forms ADD COLUMN signature TEXT
+    """,
+    # 4: audit anchoring: every device's audit chain as the portal received it.
+    """
+    CREATE TABLE audit_anchors (
+        device_id  TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        prev_hash  TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, seq)
+    );
+    CREATE TABLE audit_heads (
+        device_id  TEXT PRIMARY KEY,
+        last_seq   INTEGER NOT NULL,
+        last_hash  TEXT NOT NULL,
+        anchored_at TEXT NOT NULL,
+        flag       TEXT,
+        flag_seq   INTEGER,
+        flagged_at TEXT
+    )
+    """,
+)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Create the schema, then apply the steps this database has not had (in its transaction)."""
+    conn.create_function("derived_prefix", 1, tracking.prefix_from_id, deterministic=True)
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    done = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS[done:], start=done + 1):
+        for statement in step.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
