@@ -31,9 +31,7 @@ class Reason:
     @property
     def params(self) -> frozenset[str]:
         """The placeholder names ``msgid`` uses: every refusal must give them all."""
-        return frozenset(
-            name for _, name, _, _ in string.Formatter().parse(self.msgid) if name
-        )
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.msgid) if name)
 
 
 _ROWS = (
@@ -108,7 +106,9 @@ _ROWS = (
             "export again (its submissions are still queued there)."
         ),
     ),
-    Reason("bundle.version", 422, N_("The bundle was made by an unsupported version of the kiosk.")),
+    Reason(
+        "bundle.version", 422, N_("The bundle was made by an unsupported version of the kiosk.")
+    ),
     Reason(
         "bundle.truncated",
         422,
@@ -120,8 +120,12 @@ _ROWS = (
         N_("The bundle file was damaged or edited: its checksum does not match."),
     ),
     Reason("bundle.line_too_long", 413, N_("An item of the bundle is larger than {limit} bytes.")),
-    Reason("bundle.too_many_values", 413, N_("An item of the bundle holds more than {limit} values.")),
-    Reason("bundle.too_deep", 422, N_("An item of the bundle is nested deeper than {limit} levels.")),
+    Reason(
+        "bundle.too_many_values", 413, N_("An item of the bundle holds more than {limit} values.")
+    ),
+    Reason(
+        "bundle.too_deep", 422, N_("An item of the bundle is nested deeper than {limit} levels.")
+    ),
     # One item of a batch or a bundle.
     Reason("item.id", ITEM, N_("The submission's id is not a lowercase UUID.")),
     Reason("item.field", ITEM, N_("The submission's field {field} is missing or invalid.")),

@@ -326,9 +326,7 @@ class SyncEngine:
                 audit.append(db, "system", "signing_key_pinned", "", {"key_ids": added})
         return extended
 
-    def _refuse_form(
-        self, entry: Mapping[str, object], problem: str, report: SyncReport
-    ) -> None:
+    def _refuse_form(self, entry: Mapping[str, object], problem: str, report: SyncReport) -> None:
         """A form version that is not signed as it must be: not activated, audited, said."""
         form_id, version = str(entry.get("form_id"))[:100], str(entry.get("version"))[:50]
         logger.warning("portal form %s %s refused: %s", form_id, version, problem)

@@ -315,6 +315,7 @@ def create_app(
         body = reasons.refusal("body.invalid", detail=problems[:300])
         content = {"detail": jsonable_encoder(exc.errors()), "code": body["code"]}
         return JSONResponse({**content, "params": body["params"]}, status_code=422)
+
     # Per-item results compress well; on a 2G link the answer matters as much as the request.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
 
@@ -358,9 +359,7 @@ def create_app(
     )
     def enroll(body: EnrollRequest, request: Request) -> transport.Enrolled:
         host = request.client.host if request.client else None
-        return enroll_device(
-            store, body.code, body.name, body.device_id, body.pre_prefix, host
-        )
+        return enroll_device(store, body.code, body.name, body.device_id, body.pre_prefix, host)
 
     @app.get(
         f"{wire.API}/catalog",
@@ -414,7 +413,10 @@ def create_app(
         response_model=BundleResponse,
         responses={
             **BODY_ERRORS,
-            422: {"model": ErrorBody, "description": "bundle refused (old format, damaged, signature)"},
+            422: {
+                "model": ErrorBody,
+                "description": "bundle refused (old format, damaged, signature)",
+            },
         },
         openapi_extra={
             "requestBody": {

@@ -55,6 +55,7 @@ def _error(exc: Refusal) -> PortalError:
         )
     return refused(exc.status, exc.body)
 
+
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
 MAX_LIMIT = 1000
 

@@ -52,6 +52,8 @@ class StatusUpdate(TypedDict):
     status: str
     application_number: str
     note: str | None
+
+
 class EnrolmentRefused(PortalStoreError):
     """An enrolment the portal refuses: ``body`` is the registered refusal (`kiosk.reasons`).
 

@@ -184,7 +184,9 @@ def test_signed_items_within_bounds_parsed_one_at_a_time(victim: Kiosk) -> None:
 
 def test_more_items_than_the_file_can_hold_refused(victim: Kiosk) -> None:
     line = b"{}\n"
-    data = _bundle_lines(_header(victim, 200_000), [line] * 200_000, wire.bundle_key(_token(victim)))
+    data = _bundle_lines(
+        _header(victim, 200_000), [line] * 200_000, wire.bundle_key(_token(victim))
+    )
     response = _post(victim, "/bundles", data)
     assert response.status_code == 413 and response.json()["code"] == "bundle.too_many_items"
 
@@ -214,9 +216,7 @@ def test_wide_batch_refused_in_bounded_memory(victim: Kiosk) -> None:
 def test_health_answered_while_a_bundle_is_processed(tmp_path: Path) -> None:
     holds = tmp_path / "holds"
     holds.mkdir()
-    portal = _portal(
-        tmp_path / "portal", env={"KIOSK_HOLD_AT": f"portal.bundle_received:{holds}"}
-    )
+    portal = _portal(tmp_path / "portal", env={"KIOSK_HOLD_AT": f"portal.bundle_received:{holds}"})
     try:
         (tmp_path / "kiosk").mkdir()
         enroll(tmp_path / "kiosk", portal)

@@ -75,9 +75,15 @@ def test_bundle_round_trip_and_signature() -> None:
         (b'{"format": "something else"}', "not a kiosk bundle"),
         (gzip.compress(b'{"format": "something else"}\n', mtime=0), "not a kiosk bundle"),
         (b"\x1f\x8b\x08\x00garbage", "damaged"),
-        (gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":99}\n', mtime=0), "unsupported version"),
+        (
+            gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":99}\n', mtime=0),
+            "unsupported version",
+        ),
         (gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":2}\n', mtime=0), "damaged"),
-        (gzip.compress(b'{"count":1,"format":"mahalla-kiosk-bundle","items":[{}]}', mtime=0), "older version"),
+        (
+            gzip.compress(b'{"count":1,"format":"mahalla-kiosk-bundle","items":[{}]}', mtime=0),
+            "older version",
+        ),
     ],
 )
 def test_bad_bundles_have_clear_messages(data: bytes, words: str) -> None:
