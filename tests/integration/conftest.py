@@ -8,7 +8,10 @@ are read per device). A test that stops or breaks the portal uses `private_porta
 Both portal fixtures serve plain http on loopback by default and https with a test
 CA's certificate (trustme) when parametrised indirectly with ``"tls"``:
 ``@pytest.mark.parametrize("portal", ["http", "tls"], indirect=True)``; the kiosks
-enrolled with them pin the portal's certificate.
+enrolled with them pin the portal's certificate. A module whose tests are attacks
+runs them all over TLS, as a deployment would, by overriding the module-scoped
+fixture `portal_scheme` to return "tls" (the plain loopback path is covered elsewhere).
+A test that starts portals itself uses `start_test_portal` with the same TLS files.
 """
 
 from __future__ import annotations
@@ -36,20 +39,40 @@ def portal_tls(test_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) ->
     return write_cert(tmp_path_factory.mktemp("portal-tls"), test_ca)
 
 
-def _start(portal_dir: Path, tls: TlsFiles | None = None) -> PortalProcess:
+def start_test_portal(
+    portal_dir: Path, tls: TlsFiles | None = None, *, env: dict[str, str] | None = None
+) -> PortalProcess:
+    """`kiosk portal serve` over ``portal_dir`` on 127.0.0.1 (a free port) with the test
+    form: https with ``tls``'s certificate and key, else plain http. Also restarts a
+    portal over its existing data dir (adding the test form again is a no-op).
+
+    Bundled forms are left out for speed; tests use the test form (the catalog test
+    starts its own portal with them). ``env`` as `start_portal`'s (crash or hold points).
+    """
     add_test_form(portal_dir)
-    # Bundled forms are left out for speed; tests use the test form (the catalog
-    # test starts its own portal with them).
     if tls is None:
-        return start_portal(portal_dir, "127.0.0.1", 0, "--no-bundled")
+        return start_portal(portal_dir, "127.0.0.1", 0, "--no-bundled", env=env)
     return start_portal(
-        portal_dir, "127.0.0.1", 0, "--no-bundled", certfile=tls.certfile, keyfile=tls.keyfile
+        portal_dir,
+        "127.0.0.1",
+        0,
+        "--no-bundled",
+        env=env,
+        certfile=tls.certfile,
+        keyfile=tls.keyfile,
     )
 
 
+@pytest.fixture(scope="module")
+def portal_scheme() -> str:
+    """How this module's portals serve unless a test parametrises them: "http" or "tls"."""
+    return "http"
+
+
 def _scheme_tls(request: pytest.FixtureRequest) -> TlsFiles | None:
-    """The TLS files when the fixture is parametrised with "tls", else None (http)."""
-    scheme = getattr(request, "param", "http")
+    """The TLS files when the fixture is parametrised with "tls" (or the module's
+    `portal_scheme` is), else None (http)."""
+    scheme = getattr(request, "param", None) or request.getfixturevalue("portal_scheme")
     assert scheme in ("http", "tls"), scheme
     return request.getfixturevalue("portal_tls") if scheme == "tls" else None
 
@@ -59,7 +82,7 @@ def portal(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PortalProcess]:
     """A real `kiosk portal serve` on 127.0.0.1, free port, own data dir (per module)."""
-    process = _start(tmp_path_factory.mktemp("portal"), _scheme_tls(request))
+    process = start_test_portal(tmp_path_factory.mktemp("portal"), _scheme_tls(request))
     try:
         yield process
     finally:
@@ -69,7 +92,7 @@ def portal(
 @pytest.fixture
 def private_portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalProcess]:
     """A portal for one test alone (it may be stopped or killed)."""
-    process = _start(tmp_path / "portal", _scheme_tls(request))
+    process = start_test_portal(tmp_path / "portal", _scheme_tls(request))
     try:
         yield process
     finally:

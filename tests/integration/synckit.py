@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from kiosk.store import Store
+from sync.client import client_verify
 from sync.enrolment import enroll as sync_enroll
 from sync.portal.process import PortalProcess, create_enrolment_code
 from sync.portal.store import PortalStore
@@ -129,6 +132,33 @@ def enroll(data_dir: Path, portal: PortalProcess) -> None:
     code = create_enrolment_code(portal.data_dir)
     with Store.open(data_dir) as store:
         sync_enroll(store, portal.url, code, "test kiosk", portal.pins)
+
+
+def enroll_args(portal: PortalProcess) -> list[str]:
+    """`kiosk enroll`'s ``--portal URL`` and, over https, a ``--pin`` for each of the
+    portal's pins (what the operator types or scans from the code slip)."""
+    pins = [arg for pin in portal.pins for arg in ("--pin", pin)]
+    return ["--portal", portal.url, *pins]
+
+
+def portal_http(
+    portal: PortalProcess,
+    token: str | None = None,
+    *,
+    source: str | None = None,
+    timeout: float = 30,
+) -> httpx.Client:
+    """A raw HTTP client for the portal (what an attacker's script or a test sends),
+    trusting it as an enrolled kiosk does: its pins over https, nothing to check over
+    loopback http. ``token`` is sent as the bearer; ``source`` is the local address
+    to connect from (another 127.0.0.x: another source for the guessing limits)."""
+    transport = httpx.HTTPTransport(
+        verify=client_verify(portal.url, portal.pins), local_address=source
+    )
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(
+        base_url=portal.url, transport=transport, headers=headers, timeout=timeout, trust_env=False
+    )
 
 
 def moved(data_dir: Path, url: str) -> None:

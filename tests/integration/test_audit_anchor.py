@@ -1,4 +1,5 @@
-"""Audit anchoring against real portal processes on 127.0.0.1, and killed at its points.
+"""Audit anchoring against real portal processes on 127.0.0.1 over TLS (the test CA's
+certificate, pinned by the kiosks), and killed at its points.
 
 The kiosk's audit table rewritten wholesale with a recomputed valid chain (`kiosk audit
 verify` passes) is flagged at the portal on the next sync, visible in `kiosk portal
@@ -17,9 +18,10 @@ from kiosk import audit
 from kiosk.crashpoints import ENV
 from sync.client import PortalClient
 from sync.engine import SyncEngine
-from sync.portal.process import PortalProcess, start_portal
+from sync.portal.process import PortalProcess
 from sync.portal.store import PortalStore
 from tests.auditkit import rewrite_chain
+from tests.integration.conftest import start_test_portal
 from tests.integration.crashkit import (
     KILLED,
     SYNC,
@@ -29,6 +31,13 @@ from tests.integration.crashkit import (
     wait_for_exit,
 )
 from tests.integration.synckit import Kiosk, moved, queue_submissions, run_cli
+from tests.integration.tlskit import TlsFiles
+
+
+@pytest.fixture(scope="module")
+def portal_scheme() -> str:
+    """Attacks run against TLS portals, as deployed (conftest)."""
+    return "tls"
 
 
 def _device_row(kiosk: Kiosk) -> dict[str, object]:
@@ -49,6 +58,7 @@ def _anchor(kiosk: Kiosk) -> tuple[int, int]:
 
 def test_a_rewritten_audit_chain_is_flagged_on_the_next_sync(private_kiosk: Kiosk) -> None:
     kiosk = private_kiosk
+    assert kiosk.portal.url.startswith("https://127.0.0.1:")
     with kiosk.store() as store:
         queue_submissions(store, 4)
     assert kiosk.run("sync", "--max-wait", "0").returncode == 0
@@ -112,21 +122,21 @@ def restarted() -> Iterator[list[PortalProcess]]:
 
 
 def test_portal_killed_after_committing_anchors(
-    private_kiosk: Kiosk, restarted: list[PortalProcess]
+    private_kiosk: Kiosk, restarted: list[PortalProcess], portal_tls: TlsFiles
 ) -> None:
     kiosk = private_kiosk
     with kiosk.store() as store:
         queue_submissions(store, 3)
     kiosk.portal.stop()
     spec = "portal.anchor_committed:1"
-    crashing = start_portal(kiosk.portal.data_dir, "127.0.0.1", 0, "--no-bundled", env={ENV: spec})
+    crashing = start_test_portal(kiosk.portal.data_dir, portal_tls, env={ENV: spec})
     restarted.append(crashing)
     moved(kiosk.data_dir, crashing.url)
     kiosk.run("sync", "--max-wait", "0")
     assert wait_for_exit(crashing) == KILLED
     assert any(marker("portal.anchor_committed") in line for line in crashing.output)
     assert _anchor(kiosk)[0] == 0  # the answer never came
-    again = start_portal(kiosk.portal.data_dir, "127.0.0.1", 0, "--no-bundled")
+    again = start_test_portal(kiosk.portal.data_dir, portal_tls)
     restarted.append(again)
     check_recovered(kiosk, portal_url=again.url)
     recorded, head = _anchor(kiosk)

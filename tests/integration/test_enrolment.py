@@ -1,9 +1,13 @@
-"""Hardened enrolment against real portal processes on 127.0.0.1 (issue 12).
+"""Hardened enrolment against real portal processes on 127.0.0.1 over TLS (issue 12).
+
+Every portal here serves https with a certificate from the test CA and every kiosk
+pins it (enrolled in-process with the pins, or by `kiosk enroll --pin` / `--file`).
 
 The attacks: re-enrolling as another device with any code and its (public) device id,
 guessing codes, and a revoked device's bundles delivered by a healthy one. Wrong codes
 are counted per source address, so a test that guesses gets a portal of its own, and
-distinct sources are real: the client binds to another loopback address (127.0.0.x).
+distinct sources are real: the client binds to another loopback address (127.0.0.x)
+and connects over TLS to the portal at 127.0.0.1, whose certificate names that address.
 """
 
 from __future__ import annotations
@@ -17,10 +21,23 @@ import pytest
 
 from kiosk import enrolment_code
 from sync import wire
-from sync.portal.process import PortalProcess, create_enrolment_code, start_portal
+from sync.portal.process import PortalProcess, create_enrolment_code
 from sync.portal.storage import ENROL_GLOBAL_LIMIT, ENROL_SOURCE_LIMIT
-from tests.integration.conftest import _start
-from tests.integration.synckit import Kiosk, enroll, queue_submissions
+from tests.integration.conftest import start_test_portal
+from tests.integration.synckit import (
+    Kiosk,
+    enroll,
+    enroll_args,
+    portal_http,
+    queue_submissions,
+)
+from tests.integration.tlskit import TlsFiles
+
+
+@pytest.fixture(scope="module")
+def portal_scheme() -> str:
+    """Attacks run against TLS portals, as deployed (conftest)."""
+    return "tls"
 
 
 def post_enroll(
@@ -28,9 +45,8 @@ def post_enroll(
 ) -> httpx.Response:
     """POST /devices/enroll from the loopback address ``source``."""
     body = {"code": code, "name": "someone", **({"device_id": device_id} if device_id else {})}
-    transport = httpx.HTTPTransport(local_address=source)
-    with httpx.Client(transport=transport, timeout=30) as client:
-        return client.post(f"{portal.url}{wire.API}/devices/enroll", json=body)
+    with portal_http(portal, source=source) as client:
+        return client.post(f"{wire.API}/devices/enroll", json=body)
 
 
 def wrong_code() -> str:
@@ -46,12 +62,15 @@ def token_of(kiosk: Kiosk) -> str:
 
 
 def status_code_with(portal: PortalProcess, token: str) -> int:
-    headers = {"Authorization": f"Bearer {token}"}
-    return httpx.get(f"{portal.url}{wire.API}/status", headers=headers, timeout=30).status_code
+    with portal_http(portal, token) as client:
+        return client.get(f"{wire.API}/status").status_code
 
 
-def test_re_enrolment_hijack_is_refused_and_a_device_bound_code_works(private_kiosk: Kiosk) -> None:
+def test_re_enrolment_hijack_is_refused_and_a_device_bound_code_works(
+    private_kiosk: Kiosk, portal_tls: TlsFiles, tmp_path: Path
+) -> None:
     portal, victim_id = private_kiosk.portal, private_kiosk.device_id
+    assert portal.url.startswith("https://127.0.0.1:")
     victim_token = token_of(private_kiosk)
     # The attacker holds a real code (an unbound one) and the victim's id from a bundle.
     answer = post_enroll(portal, create_enrolment_code(portal.data_dir, "attacker"), victim_id)
@@ -63,7 +82,10 @@ def test_re_enrolment_hijack_is_refused_and_a_device_bound_code_works(private_ki
     # A code the administrator made for another device does not enrol this one either.
     elsewhere = create_enrolment_code(portal.data_dir, "elsewhere", str(uuid.uuid4()))
     assert post_enroll(portal, elsewhere, victim_id).json()["code"] == "enrol.other_device"
-    # The administrator makes a code for the victim's device: the kiosk re-enrols with it.
+    # The administrator makes a code for the victim's device, in an enrolment file
+    # with the portal's URL and pin: the kiosk re-enrols from the USB stick.
+    stick = tmp_path / "stick" / "enrol.json"
+    stick.parent.mkdir()
     made = private_kiosk.run(
         "portal",
         "enrolment-code",
@@ -73,13 +95,18 @@ def test_re_enrolment_hijack_is_refused_and_a_device_bound_code_works(private_ki
         victim_id,
         "--portal-dir",
         str(portal.data_dir),
+        "--file",
+        str(stick),
+        "--url",
+        portal.url,
+        "--certfile",
+        str(portal_tls.certfile),
     )
     assert made.returncode == 0, made.stderr
-    code = made.stdout.strip()
     assert victim_id in made.stderr and "Chilonzor 12" in made.stderr
     with private_kiosk.store() as store:
         prefix = store.device_prefix
-    result = private_kiosk.run("enroll", "--portal", portal.url, "--code", code.lower())
+    result = private_kiosk.run("enroll", "--file", str(stick))
     assert result.returncode == 0, result.stderr
     assert prefix in result.stdout and "Chilonzor 12" in result.stdout
     assert private_kiosk.device_id == victim_id
@@ -91,7 +118,7 @@ def test_kiosk_enroll_refuses_a_hijack_with_the_reason_translated(private_kiosk:
     """A kiosk already known to the portal, offered an unbound code: told what to ask for."""
     portal = private_kiosk.portal
     code = create_enrolment_code(portal.data_dir, "new kiosk")
-    result = private_kiosk.run("--lang", "ru", "enroll", "--portal", portal.url, "--code", code)
+    result = private_kiosk.run("--lang", "ru", "enroll", *enroll_args(portal), "--code", code)
     assert result.returncode == 2
     assert private_kiosk.device_id in result.stderr
     assert "enrolment-code --device" in result.stderr and "киоск" in result.stderr.lower()
@@ -101,7 +128,7 @@ def test_a_mistyped_code_is_caught_by_the_kiosk(private_kiosk: Kiosk) -> None:
     portal = private_kiosk.portal
     code = create_enrolment_code(portal.data_dir, "k").replace("-", "")
     typo = code[:5] + ("A" if code[5] != "A" else "B") + code[6:]
-    result = private_kiosk.run("enroll", "--portal", portal.url, "--code", typo)
+    result = private_kiosk.run("enroll", *enroll_args(portal), "--code", typo)
     assert result.returncode == 2 and "mistyped" in result.stderr
 
 
@@ -125,12 +152,8 @@ def test_a_revoked_devices_bundle_is_refused_from_a_healthy_uploader(
     result = office.run("import-bundle", str(exported))
     assert result.returncode == 2
     assert "revoked" in result.stderr and field.device_id in result.stderr
-    answer = httpx.post(
-        f"{portal.url}{wire.API}/bundles",
-        content=exported.read_bytes(),
-        headers={"Authorization": f"Bearer {token_of(office)}"},
-        timeout=30,
-    )
+    with portal_http(portal, token_of(office)) as client:
+        answer = client.post(f"{wire.API}/bundles", content=exported.read_bytes())
     assert answer.status_code == 403 and answer.json()["code"] == "bundle.revoked"
     assert field.portal_stats()["submissions"] == 0
     # Revocation applies to the token everywhere too.
@@ -138,11 +161,14 @@ def test_a_revoked_devices_bundle_is_refused_from_a_healthy_uploader(
 
 
 @pytest.fixture
-def two_portals(tmp_path: Path) -> Iterator[tuple[PortalProcess, PortalProcess]]:
-    """Two `kiosk portal serve` processes over one data directory (one SQLite database)."""
-    first = _start(tmp_path / "portal")
+def two_portals(
+    tmp_path: Path, portal_tls: TlsFiles
+) -> Iterator[tuple[PortalProcess, PortalProcess]]:
+    """Two `kiosk portal serve` processes over one data directory (one SQLite database),
+    both serving the test CA's certificate (two workers of one deployment)."""
+    first = start_test_portal(tmp_path / "portal", portal_tls)
     try:
-        second = start_portal(tmp_path / "portal", "127.0.0.1", 0, "--no-bundled")
+        second = start_test_portal(tmp_path / "portal", portal_tls)
         try:
             yield first, second
         finally:
@@ -156,6 +182,7 @@ def test_guessing_gets_429_after_five_wrong_codes_across_two_processes(
 ) -> None:
     first, second = two_portals
     assert first.url != second.url and first.data_dir == second.data_dir
+    assert first.url.startswith("https://") and second.url.startswith("https://")
     good = create_enrolment_code(first.data_dir, "good")
     for n in range(ENROL_SOURCE_LIMIT):  # 3 on one process, 2 on the other
         answer = post_enroll(first if n < 3 else second, wrong_code())
@@ -174,9 +201,7 @@ def test_guessing_gets_429_after_five_wrong_codes_across_two_processes(
     data_dir = tmp_path / "kiosk"
     data_dir.mkdir()
     fresh = Kiosk(data_dir, second)
-    result = fresh.run(
-        "--lang", "uz_Latn", "enroll", "--portal", second.url, "--code", wrong_code()
-    )
+    result = fresh.run("--lang", "uz_Latn", "enroll", *enroll_args(second), "--code", wrong_code())
     assert result.returncode == 1
     minutes = str(-(-retry_after // 60))
     assert minutes in result.stderr and "daqiqa" in result.stderr, result.stderr

@@ -1,5 +1,8 @@
 """Hostile bundles and batches against a real portal process: refused, bounded, not blocking.
 
+Each portal serves https with the test CA's certificate and the bodies go over TLS, as
+they would reach a deployed portal (the kiosk's pins trusted, `portal_http`).
+
 The attack (issue 12): a 101 KB bundle of ``[{},{},...]`` unpacked to 100 MB and parsed
 whole cost the portal 2.7 GB and froze its event loop for seconds. Each test here sends
 a body of about 100 KB that unpacks to about 100 MB, and reads the portal process's
@@ -22,8 +25,10 @@ import pytest
 
 from kiosk.wire import canonical_json
 from sync import bundle, wire
-from sync.portal.process import PortalProcess, start_portal
-from tests.integration.synckit import Kiosk, add_test_form, enroll, queue_submissions
+from sync.portal.process import PortalProcess
+from tests.integration.conftest import start_test_portal
+from tests.integration.synckit import Kiosk, enroll, portal_http, queue_submissions
+from tests.integration.tlskit import TlsFiles
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 
@@ -39,16 +44,11 @@ def peak_kb(portal: PortalProcess) -> int:
     raise AssertionError("no VmHWM")
 
 
-def _portal(folder: Path, env: dict[str, str] | None = None) -> PortalProcess:
-    add_test_form(folder)
-    return start_portal(folder, "127.0.0.1", 0, "--no-bundled", env=env)
-
-
 @pytest.fixture
-def victim(tmp_path: Path) -> Iterator[Kiosk]:
+def victim(tmp_path: Path, portal_tls: TlsFiles) -> Iterator[Kiosk]:
     """An enrolled kiosk (the attacker's own, or the victim whose device id is named)
-    on a portal of its own, so its peak memory is this test's alone."""
-    portal = _portal(tmp_path / "portal")
+    on a TLS portal of its own, so its peak memory is this test's alone."""
+    portal = start_test_portal(tmp_path / "portal", portal_tls)
     try:
         (tmp_path / "kiosk").mkdir()
         enroll(tmp_path / "kiosk", portal)
@@ -89,12 +89,8 @@ def _header(kiosk: Kiosk, count: int) -> dict[str, object]:
 
 
 def _post(kiosk: Kiosk, path: str, data: bytes, **headers: str) -> httpx.Response:
-    return httpx.post(
-        kiosk.portal.url + wire.API + path,
-        content=data,
-        headers={"Authorization": f"Bearer {_token(kiosk)}", **headers},
-        timeout=300,
-    )
+    with portal_http(kiosk.portal, _token(kiosk), timeout=300) as client:
+        return client.post(wire.API + path, content=data, headers=headers)
 
 
 def _assert_bounded(kiosk: Kiosk, before: int) -> None:
@@ -114,6 +110,7 @@ def _format_1_bomb(kiosk: Kiosk) -> bytes:
 
 
 def test_format_1_bomb_refused_in_bounded_memory(victim: Kiosk) -> None:
+    assert victim.portal.url.startswith("https://127.0.0.1:")
     data = _format_1_bomb(victim)
     before = peak_kb(victim.portal)
     response = _post(victim, "/bundles", data)
@@ -213,10 +210,11 @@ def test_wide_batch_refused_in_bounded_memory(victim: Kiosk) -> None:
     _assert_bounded(victim, before)
 
 
-def test_health_answered_while_a_bundle_is_processed(tmp_path: Path) -> None:
+def test_health_answered_while_a_bundle_is_processed(tmp_path: Path, portal_tls: TlsFiles) -> None:
     holds = tmp_path / "holds"
     holds.mkdir()
-    portal = _portal(tmp_path / "portal", env={"KIOSK_HOLD_AT": f"portal.bundle_received:{holds}"})
+    env = {"KIOSK_HOLD_AT": f"portal.bundle_received:{holds}"}
+    portal = start_test_portal(tmp_path / "portal", portal_tls, env=env)
     try:
         (tmp_path / "kiosk").mkdir()
         enroll(tmp_path / "kiosk", portal)
@@ -231,7 +229,8 @@ def test_health_answered_while_a_bundle_is_processed(tmp_path: Path) -> None:
             time.sleep(0.01)
         assert reached.exists(), answers and answers[0].text
         # The worker is held inside the bundle's processing; the event loop answers.
-        health = httpx.get(portal.url + wire.API + "/health", timeout=60)
+        with portal_http(portal, timeout=60) as client:
+            health = client.get(wire.API + "/health")
         assert health.status_code == 200 and health.json()["status"] == "ok"
         assert upload.is_alive() and not answers
         (holds / "portal.bundle_received.release").touch()

@@ -1,9 +1,13 @@
-"""The signed catalog against real portal processes on 127.0.0.1 (docs/keys.md).
+"""The signed catalog against real portal processes on 127.0.0.1 over TLS (docs/keys.md).
 
-A rogue portal (a copy of the real one's database, so the kiosk's token works, but its
-own signing key) and a tampered database both push a version of the test form that
-asks for a bank card PIN: the kiosk does not activate it and version 1 stays active.
-A key rotated with `kiosk portal rotate-signing-key` is accepted through the chain.
+The portals serve the test CA's certificate and the kiosks pin it, as deployed. A
+rogue portal and a tampered database both push a version of the test form that asks
+for a bank card PIN: the kiosk does not activate it and version 1 stays active. The
+rogue got past TLS on purpose (a copy of the real portal's database and its TLS key,
+as a stolen backup would give, but not the signing key, kept in its own file): the
+signature is the wall this module tests; a rogue with another TLS key is stopped by
+the pin first (test_tls.py). A key rotated with `kiosk portal rotate-signing-key` is
+accepted through the chain.
 """
 
 from __future__ import annotations
@@ -19,13 +23,21 @@ from pathlib import Path
 import pytest
 
 from kiosk.catalog import Catalog
-from sync.portal.process import PortalProcess, portal_argv, start_portal
+from sync.portal.process import PortalProcess, portal_argv
 from sync.portal.store import DB_NAME, PortalStore
+from tests.integration.conftest import start_test_portal
 from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, Kiosk, moved, run_cli
+from tests.integration.tlskit import TlsFiles
 
 PIN_SPEC = copy.deepcopy(TEST_FORM_SPEC)
 PIN_SPEC["version"] = "2"
 PIN_SPEC["children"].append({"type": "text", "name": "card_pin", "label": "Bank card PIN"})
+
+
+@pytest.fixture(scope="module")
+def portal_scheme() -> str:
+    """Attacks run against TLS portals, as deployed (conftest)."""
+    return "tls"
 
 
 def _sync(kiosk: Kiosk) -> subprocess.CompletedProcess[str]:
@@ -47,8 +59,9 @@ def _refusals(kiosk: Kiosk) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def rogue(private_kiosk: Kiosk, tmp_path: Path) -> Iterator[PortalProcess]:
-    """A portal over a copy of the real one's data, with its own signing key and a PIN form."""
+def rogue(private_kiosk: Kiosk, tmp_path: Path, portal_tls: TlsFiles) -> Iterator[PortalProcess]:
+    """A portal over a copy of the real one's data, serving its TLS certificate and key
+    (so the kiosk's pin passes), with its own signing key and a PIN form."""
     rogue_dir = tmp_path / "rogue"
     rogue_dir.mkdir()
     source = sqlite3.connect(private_kiosk.portal.data_dir / DB_NAME)
@@ -61,7 +74,7 @@ def rogue(private_kiosk: Kiosk, tmp_path: Path) -> Iterator[PortalProcess]:
         store.add_form(TEST_FORM_ID, "2", "test", PIN_SPEC, "admin")
     finally:
         store.close()
-    process = start_portal(rogue_dir, "127.0.0.1", 0, "--no-bundled")
+    process = start_test_portal(rogue_dir, portal_tls)
     try:
         yield process
     finally:
@@ -82,10 +95,11 @@ def test_a_rogue_portals_version_is_not_activated(
     private_kiosk: Kiosk, rogue: PortalProcess
 ) -> None:
     kiosk = private_kiosk
+    assert rogue.url.startswith("https://") and rogue.pins == kiosk.portal.pins
     assert _sync(kiosk).returncode == 0
     assert _versions(kiosk) == ("1", ["1"])
-    # The kiosk is pointed at the rogue (a hijacked name: same origin as enrolled; over
-    # https the TLS pin stops it first, the signature is the second wall).
+    # The kiosk is pointed at the rogue (a hijacked name: same origin as enrolled); it
+    # holds the portal's TLS key, so the pin passes and the signature is the wall.
     moved(kiosk.data_dir, rogue.url)
     result = _sync(kiosk)  # the items went; the refused form is the run's problem
     assert "sync_test version 2" in result.stdout + result.stderr

@@ -1,6 +1,7 @@
 """Protocol v2: a submission belongs to the device that made it (issue 12's first attack).
 
-Two kiosks, A and B, enrolled at one real portal process. B reads A's still-queued
+Two kiosks, A and B, enrolled at one real portal process over TLS (test CA, the
+kiosks pin its certificate, as deployed). B reads A's still-queued
 items from A's USB bundle and sends them through its own batch, edits one with a
 recomputed hash, and tries to squat a code with A's prefix: all are refused with a
 reason code and nothing is stored. Then A syncs and every application of A arrives
@@ -13,7 +14,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from kiosk import reasons, tracking
@@ -24,7 +24,20 @@ from sync.client import PortalClient
 from sync.engine import SyncEngine
 from sync.portal.process import PortalProcess
 from sync.portal.store import PortalStore
-from tests.integration.synckit import TEST_FORM_ID, Kiosk, enroll, outbox, queue_submissions
+from tests.integration.synckit import (
+    TEST_FORM_ID,
+    Kiosk,
+    enroll,
+    outbox,
+    portal_http,
+    queue_submissions,
+)
+
+
+@pytest.fixture(scope="module")
+def portal_scheme() -> str:
+    """Attacks run against a TLS portal, as deployed (conftest)."""
+    return "tls"
 
 
 @pytest.fixture
@@ -62,9 +75,11 @@ def stolen_items(victim: Kiosk, tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def client_of(kiosk: Kiosk) -> PortalClient:
+    """The kiosk's own client: its token, to its enrolled origin, checking its pins."""
     with kiosk.store() as store:
-        token = store.get_setting("portal_token")
-    return PortalClient(kiosk.portal.url, token)
+        client = PortalClient.from_store(store)
+    assert client is not None
+    return client
 
 
 def portal_rows(portal: PortalProcess, device_id: str) -> dict[str, dict[str, Any]]:
@@ -81,6 +96,7 @@ def portal_rows(portal: PortalProcess, device_id: str) -> dict[str, dict[str, An
 def test_replay_edit_and_squatting_are_rejected_and_a_arrives_intact(
     victim: Kiosk, attacker: Kiosk, tmp_path: Path
 ) -> None:
+    assert victim.portal.url.startswith("https://127.0.0.1:")
     items = stolen_items(victim, tmp_path)
     assert len(items) == 7
     with victim.store() as store:
@@ -184,33 +200,35 @@ def test_bundle_items_are_judged_against_the_signing_device(
 def test_pre_enrolment_prefix_must_be_the_devices_own(portal: PortalProcess) -> None:
     from sync.portal.process import create_enrolment_code
 
-    url = portal.url + wire.API + "/devices/enroll"
+    url = wire.API + "/devices/enroll"
     code = create_enrolment_code(portal.data_dir)
     mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
     body = {"code": code, "name": "k", "device_id": mine}
-    claim = httpx.post(url, json={**body, "pre_prefix": tracking.prefix_from_id(theirs)})
-    assert claim.status_code == 422 and claim.json()["code"] == "enrol.prefix"
-    # Judged before the code is spent: the same code enrols with the right prefix.
-    ok = httpx.post(url, json={**body, "pre_prefix": tracking.prefix_from_id(mine)})
+    with portal_http(portal) as http:
+        claim = http.post(url, json={**body, "pre_prefix": tracking.prefix_from_id(theirs)})
+        assert claim.status_code == 422 and claim.json()["code"] == "enrol.prefix"
+        # Judged before the code is spent: the same code enrols with the right prefix.
+        ok = http.post(url, json={**body, "pre_prefix": tracking.prefix_from_id(mine)})
     assert ok.status_code == 200 and ok.json()["device_id"] == mine
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"])
 @pytest.mark.parametrize("path", ["health", "submissions/batch", "devices/enroll", "nope/x"])
 def test_a_v1_request_is_told_to_upgrade(portal: PortalProcess, method: str, path: str) -> None:
-    response = httpx.request(
-        method,
-        f"{portal.url}{wire.LEGACY_API}/{path}",
-        headers={"Authorization": "Bearer whatever"},
-        content=b'{"items": []}' if method in ("POST", "PUT", "PATCH") else None,
-    )
+    with portal_http(portal, "whatever") as http:
+        response = http.request(
+            method,
+            f"{wire.LEGACY_API}/{path}",
+            content=b'{"items": []}' if method in ("POST", "PUT", "PATCH") else None,
+        )
+        health = http.get(wire.API + "/health").json()
     assert response.status_code == 426
     assert response.headers["upgrade"] == "mahalla-sync/2"
     if method != "HEAD":
         body = response.json()
         assert (body["code"], body["params"]) == ("protocol.upgrade", {"old": "1", "new": "2"})
         assert "Upgrade the kiosk software" in body["detail"]
-    assert httpx.get(portal.url + wire.API + "/health").json()["protocol"] == 2
+    assert health["protocol"] == 2
 
 
 def test_a_v1_kiosk_shows_the_upgrade_message_and_keeps_its_items(
