@@ -115,3 +115,12 @@ def kiosk(tmp_path: Path, portal: PortalProcess) -> Kiosk:
 def private_kiosk(tmp_path: Path, private_portal: PortalProcess) -> Kiosk:
     """A kiosk enrolled with a portal of its own."""
     return _kiosk(tmp_path / "kiosk", private_portal)
+
+
+@pytest.fixture
+def restarted() -> Iterator[list[PortalProcess]]:
+    """Portals a test starts; all stopped at the end."""
+    started: list[PortalProcess] = []
+    yield started
+    for portal in started:
+        portal.stop()

@@ -10,7 +10,6 @@ commit and the kiosk recording its anchor only makes the rows go again, harmless
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -111,14 +110,6 @@ def test_sync_killed_before_recording_the_anchor(kiosk: Kiosk) -> None:
     recorded, head = _anchor(kiosk)
     assert recorded == head
     assert _device_row(kiosk)["audit_flag"] is None
-
-
-@pytest.fixture
-def restarted() -> Iterator[list[PortalProcess]]:
-    started: list[PortalProcess] = []
-    yield started
-    for portal in started:
-        portal.stop()
 
 
 def test_portal_killed_after_committing_anchors(

@@ -7,8 +7,6 @@ kept; the kiosk resends it) or after (kept; the kiosk never heard, resends, and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from kiosk.crashpoints import ENV
@@ -23,15 +21,6 @@ def _crashing_portal(kiosk: Kiosk, spec: str) -> PortalProcess:
     """Replace the kiosk's private portal by one over the same data armed at ``spec``."""
     kiosk.portal.stop()
     return start_portal(kiosk.portal.data_dir, "127.0.0.1", 0, "--no-bundled", env={ENV: spec})
-
-
-@pytest.fixture
-def restarted() -> Iterator[list[PortalProcess]]:
-    """Portals a test starts; all stopped at the end."""
-    started: list[PortalProcess] = []
-    yield started
-    for portal in started:
-        portal.stop()
 
 
 def _sync_through(kiosk: Kiosk, url: str, *extra: str) -> int:
