@@ -67,6 +67,14 @@ class SubmissionItem(TypedDict):
     operator_id: int | None
 
 
+class Claim(TypedDict):
+    """A queued pre-enrolment item as claimed at enrolment (docs/sync-protocol.md)."""
+
+    id: str
+    tracking_code: str
+    content_hash: str
+
+
 class QueueRow(TypedDict):
     """An outbox row as `listing` gives it: the LISTED columns, the payload if asked for."""
 
@@ -199,6 +207,28 @@ def add(db: Database, row: NewRow, prefix: str) -> str:
         ],
     )
     return code
+
+
+def pre_enrolment_claims(db: Database, pre_prefix: str) -> list[Claim]:
+    """The queued items whose codes this kiosk made before enrolment, oldest first.
+
+    Those under ``pre_prefix`` (the prefix derived from the device id) with the length
+    of a code made there: a v2 code (random part) or a v1 one (sequential, 4 or 5
+    symbols). The portal grants these codes to the device only through claims made at
+    enrolment. Only queued items: a sent one is the portal's already, and a rejected
+    one is never sent again. A code made after enrolment that happens to start with
+    ``pre_prefix`` may be listed too; claiming one's own item is harmless.
+    """
+    lengths = range(
+        len(pre_prefix) + tracking.SEQ_MIN_WIDTH + 1, len(pre_prefix) + tracking.RANDOM_LEN + 2
+    )
+    rows = db.execute(
+        "SELECT id, tracking_code, content_hash FROM outbox WHERE state = 'queued'"
+        " AND substr(tracking_code, 1, ?) = ? AND length(tracking_code) BETWEEN ? AND ?"
+        " ORDER BY rowid",
+        [len(pre_prefix), pre_prefix, lengths.start, lengths.stop - 1],
+    ).fetchall()
+    return [{"id": r[0], "tracking_code": r[1], "content_hash": r[2]} for r in rows]
 
 
 def listing(

@@ -144,6 +144,34 @@ _ROWS = (
     ),
     Reason("item.code_taken", ITEM, N_("The tracking code is already used by another submission.")),
     Reason("item.answers", ITEM, N_("The portal found the answers invalid: {detail}")),
+    # Claims on pre-enrolment codes (sync/portal/claims.py): made at enrolment, they, not
+    # the brute-forceable derived prefix, make those codes the kiosk's.
+    Reason(
+        "item.claim_mismatch",
+        ITEM,
+        N_(
+            "The tracking code {tracking_code} was claimed at enrolment for another "
+            "submission: this one was changed since."
+        ),
+    ),
+    Reason(
+        "claim.taken",
+        ITEM,
+        N_(
+            "The tracking code {tracking_code}, made before enrolment, is already claimed "
+            "by another kiosk: the portal will not accept its application from this kiosk."
+        ),
+    ),
+    Reason(
+        "claim.invalid",
+        ITEM,
+        N_("The tracking code {tracking_code} is not one this kiosk made before enrolment."),
+    ),
+    Reason(
+        "claim.limit",
+        413,
+        N_("At most {limit} applications made before enrolment can be claimed."),
+    ),
 )
 
 REGISTRY: dict[str, Reason] = {row.code: row for row in _ROWS}

@@ -12,7 +12,7 @@ token only to the origin the kiosk enrolled with.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +29,7 @@ from sync.transport import (
     BatchResult,
     BundleResult,
     CatalogPage,
+    Claim,
     Enrolled,
     ItemResult,
     PortalError,
@@ -242,13 +243,17 @@ class PortalClient:
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
+        claims: Sequence[Claim] = (),
     ) -> Enrolled:
-        """Spend an enrolment code: {device_id, token, device_prefix, name?, signing_keys?}."""
+        """Spend an enrolment code: {device_id, token, device_prefix, name?, signing_keys?,
+        refused_claims?}."""
         body: dict[str, Any] = {"code": code, "name": name}
         if device_id:
             body["device_id"] = device_id
         if pre_prefix:
             body["pre_prefix"] = pre_prefix
+        if claims:
+            body["claims"] = list(claims)
         data = self._json(self._request("POST", "/devices/enroll", json=body))
         if not isinstance(data, dict) or not all(
             isinstance(data.get(k), str) for k in ("device_id", "token", "device_prefix")
@@ -265,6 +270,17 @@ class PortalClient:
         if isinstance(offered, list):
             keys: list[PublicKey] = [k for k in map(valid_public_key, offered) if k is not None]
             result["signing_keys"] = keys
+        answered = data.get("refused_claims")
+        if isinstance(answered, list):
+            result["refused_claims"] = [
+                {
+                    "tracking_code": str(r.get("tracking_code", ""))[:32],
+                    "code": str(r.get("code", ""))[:60],
+                    "detail": str(r.get("detail", ""))[:500],
+                }
+                for r in answered
+                if isinstance(r, dict)
+            ]
         return result
 
     def send_batch(self, items: list[SubmissionItem]) -> BatchResult:

@@ -115,7 +115,7 @@ def _guarded(handler: cliutil.Handler) -> cliutil.Handler:
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from kiosk import reasons
-    from sync import enrolfile, tls
+    from sync import enrolfile, tls, wire
     from sync.enrolment import CodeMistyped, enroll
     from sync.transport import PortalError, RequestRejected, RetryableError
 
@@ -175,6 +175,20 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     )
     if result.get("name"):
         print(tr(lang, "The portal registered this kiosk as {name}.", name=result["name"]))
+    refused_claims = result.get("refused_claims", [])
+    if refused_claims:
+        print(
+            tr(
+                lang,
+                "{count} applications made before enrolment were not accepted as this "
+                "kiosk's; they will be rejected at sync (see the audit log):",
+                count=len(refused_claims),
+            )
+        )
+        for refusal in refused_claims:
+            code = refusal["tracking_code"]
+            params = {"tracking_code": code, "limit": wire.MAX_CLAIMS}
+            print(f"  {code}: {reasons.say(lang, refusal['code'], params, refusal['detail'])}")
     return 0
 
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kiosk import audit, enrolment_code, tracking
+from kiosk import audit, enrolment_code, outbox, reasons, tracking
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from kiosk.settings import (
@@ -24,9 +24,9 @@ from kiosk.settings import (
     pins_json,
     put_setting,
 )
-from sync import tls
+from sync import tls, wire
 from sync.client import PortalClient
-from sync.transport import Enrolled
+from sync.transport import Claim, Enrolled, RefusedClaim
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -65,7 +65,13 @@ def enroll(
     the portal asks for a code made for that device (`kiosk portal enrolment-code
     --device ID`). It also registers the prefix its codes carried before enrolment
     (derived from the device id), so the portal accepts those codes, still queued, as
-    this device's. Raises `CodeMistyped` before contacting the portal, else the
+    this device's, and CLAIMS its queued items made before enrolment ({id, tracking_code,
+    content_hash}; `kiosk.outbox.pre_enrolment_claims`): only a claim makes such a code
+    its own at the portal, since the derived prefix can be brute-forced. Refused claims
+    (``refused_claims`` in the answer; beyond `sync.wire.MAX_CLAIMS` they are not sent and
+    count as refused with ``claim.limit``) are written to the audit log one by one;
+    their items will come back rejected at sync. Enrolling again (after a crash before
+    the token was stored) sends the same claims: the portal takes them again. Raises `CodeMistyped` before contacting the portal, else the
     client's `PortalError`s (`RequestRejected` for a wrong, used or expired code,
     `RetryableError` with ``retry_after`` when the portal's guessing limit says wait,
     `PinRefused` when the server's key matches no pin).
@@ -84,13 +90,30 @@ def enroll(
         )
     pinned = tls.parse_pins(pins)
     device_id = store.device_id
+    pre_prefix = tracking.prefix_from_id(device_id) if _adoptable(device_id) else None
+    claims: list[Claim] = []
+    if pre_prefix is not None:
+        with store.transaction() as db:
+            claims = outbox.pre_enrolment_claims(db, pre_prefix)
+    # Beyond the bound the portal takes: not sent, reported like a refused claim.
+    overflow: list[RefusedClaim] = [
+        {
+            "tracking_code": c["tracking_code"],
+            "code": "claim.limit",
+            "detail": reasons.refusal("claim.limit", limit=wire.MAX_CLAIMS)["detail"],
+        }
+        for c in claims[wire.MAX_CLAIMS :]
+    ]
     with PortalClient(url, pins=pinned) as client:
         result = client.enroll(
             canon,
             name or socket.gethostname(),
             device_id,
-            tracking.prefix_from_id(device_id) if _adoptable(device_id) else None,
+            pre_prefix,
+            claims[: wire.MAX_CLAIMS],
         )
+    refused_claims = [*result.get("refused_claims", []), *overflow]
+    result["refused_claims"] = refused_claims
     values = (
         url,
         result["token"],
@@ -121,6 +144,17 @@ def enroll(
                 "prefix": result["device_prefix"],
                 "pins": list(pinned),
                 "signing_keys": sorted(signing),
+                "claims": len(claims),
+                "refused_claims": len(refused_claims),
             },
         )
+        # Each refused claim: its application will be rejected at sync (item.foreign_code).
+        for refusal in refused_claims:
+            audit.append(
+                db,
+                "admin",
+                "claim_refused",
+                refusal["tracking_code"],
+                {"code": refusal["code"], "detail": refusal["detail"]},
+            )
     return result

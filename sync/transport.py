@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NotRequired, Protocol, TypedDict
 
@@ -19,6 +20,7 @@ from kiosk import reasons
 from kiosk.audit import AnchorEntry
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
+from kiosk.outbox import Claim as Claim  # re-exported: what a claim carries
 from kiosk.outbox import SubmissionItem
 from kiosk.signing import KeyStatement, PublicKey
 
@@ -142,6 +144,14 @@ def refused(status: int, body: object) -> RequestRejected:
     )
 
 
+class RefusedClaim(TypedDict):
+    """A claim on a pre-enrolment code the portal did not record, and why (a reason code)."""
+
+    tracking_code: str
+    code: str  # claim.taken, claim.invalid (kiosk.reasons); claim.limit is the kiosk's own
+    detail: str  # English, for logs
+
+
 class Enrolled(TypedDict):
     """The enrolment answer: the kiosk's identity, its token, the keys to pin."""
 
@@ -150,6 +160,8 @@ class Enrolled(TypedDict):
     device_prefix: str
     name: NotRequired[str]  # the name the portal registered (the code's)
     signing_keys: NotRequired[list[PublicKey]]  # absent from a portal before signing
+    # Claims on pre-enrolment codes the portal refused (sync.portal.claims); absent: none.
+    refused_claims: NotRequired[list[RefusedClaim]]
 
 
 class AnchorAnswer(TypedDict):
@@ -182,10 +194,13 @@ class Transport(Protocol):
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
+        claims: Sequence[Claim] = (),
     ) -> Enrolled:
-        """Spend an enrolment code: {device_id, token, device_prefix, name?, signing_keys?}.
+        """Spend an enrolment code: {device_id, token, device_prefix, name?, signing_keys?,
+        refused_claims?}.
 
-        ``pre_prefix`` registers the prefix of the codes the kiosk made before enrolment.
+        ``pre_prefix`` registers the prefix of the codes the kiosk made before enrolment;
+        ``claims`` (at most `sync.wire.MAX_CLAIMS`) make its queued ones its own.
         """
         ...
 

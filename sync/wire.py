@@ -28,6 +28,9 @@ MAX_BATCH_ITEMS = 1000
 MAX_ITEM_PAYLOAD_BYTES = 256 * 1024
 MAX_BUNDLE_ITEMS = 100_000
 MAX_ANCHOR_ENTRIES = 1000  # audit hashes in one POST /audit/anchor
+# Claims on pre-enrolment codes in one enrolment (docs/sync-protocol.md): about 150 bytes
+# each, so at most ~3 MB of JSON; months of a busy kiosk's work before it enrols.
+MAX_CLAIMS = 20_000
 ANCHOR_BATCH = 500  # what the kiosk sends per request
 
 BUNDLE_FORMAT = "mahalla-kiosk-bundle"

@@ -261,18 +261,21 @@ def test_a_pre_enrolment_prefix_not_derived_from_the_id_is_refused_unspent(
         storage.enroll(code, "k", device, tracking.prefix_from_id(str(uuid.uuid4())))
     with pytest.raises(PortalStoreError):
         storage.enroll(code, "k", None, tracking.prefix_from_id(device))
-    answer = storage.enroll(code, "k", device, tracking.prefix_from_id(device))
+    before = item(tracking.prefix_from_id(device))  # claimed at enrolment (claims.py)
+    claim = {k: before[k] for k in ("id", "tracking_code", "content_hash")}
+    answer = storage.enroll(code, "k", device, tracking.prefix_from_id(device), claims=[claim])
     assert answer is not None
     found = storage.device(device)
     assert found is not None and found.pre_prefix == tracking.prefix_from_id(device)
     theirs = enrolled(storage, "other")
     results = storage.ingest(
         device,
-        [item(tracking.prefix_from_id(device)), item(theirs["device_prefix"])],
+        [before, item(theirs["device_prefix"]), item(tracking.prefix_from_id(device))],
         "sync",
     )
     assert [(r["outcome"], r.get("code")) for r in results] == [
         ("accepted", None),
         ("rejected", "item.foreign_code"),
+        ("rejected", "item.foreign_code"),  # unclaimed: the derived prefix grants nothing
     ]
     assert storage.stats(theirs["device_id"])["submissions"] == 0

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk import outbox, tracking
+from kiosk.settings import DEVICE_PREFIX, put_setting
 from kiosk.store import Store
 from kiosk.wire import canonical_json, content_hash, loads
 from sync import wire
@@ -68,11 +69,13 @@ class Link:
         self.portal = PortalStore(root / "portal")
         self.portal.add_form(FORM, "1", "", {"id_string": FORM}, "test")
         code = self.portal.create_enrolment_code("kiosk")
-        # The kiosk keeps its pre-enrolment prefix (its settings are not touched), so
-        # it is registered, as `sync.enrolment.enroll` does.
+        # Registered as `sync.enrolment.enroll` does; the kiosk then makes its codes with
+        # the assigned prefix (a pre-enrolment code would need a claim).
         device = self.store.device_id
         enrolled = self.portal.enroll(code, "kiosk", device, tracking.prefix_from_id(device))
         assert enrolled is not None
+        with self.store.transaction() as db:
+            put_setting(db, DEVICE_PREFIX, enrolled["device_prefix"])
         self.device_id = enrolled["device_id"]
         self.client = PortalClient(
             "http://localhost", enrolled["token"], transport=httpx.MockTransport(self._receive)

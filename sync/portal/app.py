@@ -43,6 +43,12 @@ from sync.portal.store import PortalStore
 logger = logging.getLogger(__name__)
 
 
+class Claim(BaseModel):
+    id: str = Field(max_length=64, description="the queued item's id (a UUID)")
+    tracking_code: str = Field(max_length=32, description="a code made before enrolment")
+    content_hash: str = Field(max_length=64, description="the item's content hash")
+
+
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(
@@ -61,6 +67,18 @@ class EnrollRequest(BaseModel):
         description="the prefix of the kiosk's codes made before enrolment, registered for "
         "the device; must be the one derived from device_id (else 422 enrol.prefix)",
     )
+    claims: list[Claim] = Field(
+        default=[],
+        max_length=wire.MAX_CLAIMS,
+        description="the kiosk's queued items made before enrolment: only through these "
+        "claims are their codes its own (first come first served)",
+    )
+
+
+class RefusedClaim(BaseModel):
+    tracking_code: str
+    code: str = Field(description="claim.taken or claim.invalid (reason codes)")
+    detail: str
 
 
 class SigningKey(BaseModel):
@@ -80,6 +98,9 @@ class EnrollResponse(BaseModel):
     name: str = Field(description="the name the device is registered under (the code's)")
     signing_keys: list[SigningKey] = Field(
         default=[], description="the catalog's signing keys, to pin (docs/keys.md)"
+    )
+    refused_claims: list[RefusedClaim] = Field(
+        default=[], description="claims not recorded: their items will be rejected at sync"
     )
 
 
@@ -359,7 +380,10 @@ def create_app(
     )
     def enroll(body: EnrollRequest, request: Request) -> transport.Enrolled:
         host = request.client.host if request.client else None
-        return enroll_device(store, body.code, body.name, body.device_id, body.pre_prefix, host)
+        claims = [claim.model_dump() for claim in body.claims]
+        return enroll_device(
+            store, body.code, body.name, body.device_id, body.pre_prefix, host, claims
+        )
 
     @app.get(
         f"{wire.API}/catalog",

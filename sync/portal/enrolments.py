@@ -15,11 +15,13 @@ import math
 import secrets
 import sqlite3
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from kiosk import enrolment_code, reasons
 from kiosk.wire import ALPHABET, PREFIX_LEN, now_iso
 from sync import wire
+from sync.portal import claims as claims_mod
 from sync.portal.storage import (
     ENROL_GLOBAL_LIMIT,
     ENROL_SOURCE_LIMIT,
@@ -31,6 +33,7 @@ from sync.portal.storage import (
     PortalStoreError,
     clean_name,
 )
+from sync.transport import Enrolled
 
 
 def checked_name(name: str, device_id: str | None, ttl: timedelta) -> str:
@@ -70,10 +73,12 @@ def spend_code(
     token: str,
     pre_prefix: str | None,
     moment: datetime,
-) -> dict[str, str] | EnrolmentRefused:
+    claims: Sequence[Mapping[str, object]] = (),
+) -> Enrolled | EnrolmentRefused:
     """The guessing limit, then ``code`` spent on a new or re-enrolled device under
-    ``token``: {device_id, token, device_prefix, name}, or the refusal (returned, not
-    raised, so the caller commits a recorded wrong code before raising it)."""
+    ``token``: {device_id, token, device_prefix, name, refused_claims}, or the refusal
+    (returned, not raised, so the caller commits a recorded wrong code before raising
+    it). ``claims`` are recorded for the device (`sync.portal.claims.record`)."""
     now = now_iso(moment)
     cutoff = now_iso(moment - ENROL_WINDOW)
     conn.execute("DELETE FROM enrolment_failures WHERE at <= ?", (cutoff,))
@@ -129,6 +134,7 @@ def spend_code(
             "token": token,
             "device_prefix": existing["prefix"],
             "name": row["name"],
+            "refused_claims": claims_mod.record(conn, existing["id"], claims, now),
         }
     prefix = free_prefix(conn)
     # A kiosk keeps its own uuid for life; the portal adopts it when it is one.
@@ -138,7 +144,13 @@ def spend_code(
         "pre_prefix) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (new_id, row["name"], prefix, wire.token_hash(token), key, now, pre_prefix),
     )
-    return {"device_id": new_id, "token": token, "device_prefix": prefix, "name": row["name"]}
+    return {
+        "device_id": new_id,
+        "token": token,
+        "device_prefix": prefix,
+        "name": row["name"],
+        "refused_claims": claims_mod.record(conn, new_id, claims, now),
+    }
 
 
 def free_prefix(conn: sqlite3.Connection) -> str:
@@ -164,6 +176,7 @@ def device_from_row(row: sqlite3.Row | None) -> Device | None:
         bytes.fromhex(row["bundle_key"]),
         row["pre_prefix"],
         bool(row["revoked"]),
+        bool(row["legacy"]),
     )
 
 

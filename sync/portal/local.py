@@ -9,11 +9,13 @@ tests run against both transports to keep them the same.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kiosk import reasons
 from kiosk.audit import AnchorEntry
 from kiosk.i18n import N_
+from sync import wire
 from sync.portal.rules import (
     Refusal,
     anchor_audit,
@@ -30,6 +32,7 @@ from sync.transport import (
     BatchResult,
     BundleResult,
     CatalogPage,
+    Claim,
     Enrolled,
     PortalError,
     RetryableError,
@@ -94,6 +97,7 @@ class LocalTransport:
         name: str,
         device_id: str | None = None,
         pre_prefix: str | None = None,
+        claims: Sequence[Claim] = (),
     ) -> Enrolled:
         # The bounds of the app's EnrollRequest model.
         if (
@@ -101,15 +105,23 @@ class LocalTransport:
             or not 1 <= len(name) <= 200
             or len(device_id or "") > 64
             or len(pre_prefix or "") > 16
+            or len(claims) > wire.MAX_CLAIMS
+            or any(
+                len(c["id"]) > 64 or len(c["tracking_code"]) > 32 or len(c["content_hash"]) > 64
+                for c in claims
+            )
         ):
             raise refused(
                 422,
                 reasons.refusal(
-                    "body.invalid", detail="code, name, device_id or pre_prefix length"
+                    "body.invalid", detail="code, name, device_id, pre_prefix or claims length"
                 ),
             )
+        as_sent = [dict(claim) for claim in claims]
         try:
-            return enroll_device(self.store, code, name, device_id, pre_prefix, LOCAL_SOURCE)
+            return enroll_device(
+                self.store, code, name, device_id, pre_prefix, LOCAL_SOURCE, as_sent
+            )
         except Refusal as exc:
             raise _error(exc) from exc
 

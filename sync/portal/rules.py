@@ -7,6 +7,8 @@ transport error the HTTP client would have raised for that answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from kiosk import reasons
 from kiosk.wire import loads
 from sync import bundle as bundle_mod
@@ -48,6 +50,7 @@ def enroll_device(
     device_id: str | None,
     pre_prefix: str | None,
     client_host: str | None,
+    claims: Sequence[Mapping[str, object]] = (),
 ) -> Enrolled:
     """Spend an enrolment code for a request from ``client_host``; `Refusal` if refused.
 
@@ -56,7 +59,9 @@ def enroll_device(
     signing keys, which the kiosk pins (docs/keys.md).
     """
     try:
-        result = store.enroll(code, name, device_id, pre_prefix, source=enrol_source(client_host))
+        result = store.enroll(
+            code, name, device_id, pre_prefix, source=enrol_source(client_host), claims=claims
+        )
     except EnrolmentRefused as exc:
         refusal = Refusal(exc.body["code"], **exc.body["params"])
         refusal.retry_after = exc.retry_after
@@ -67,6 +72,7 @@ def enroll_device(
         "device_prefix": result["device_prefix"],
         "name": result["name"],
         "signing_keys": store.signing_keys(),
+        "refused_claims": result.get("refused_claims", []),
     }
 
 

@@ -151,6 +151,23 @@ MIGRATIONS: tuple[str, ...] = (
         flagged_at TEXT
     )
     """,
+    # 5: claims on pre-enrolment codes (sync/portal/claims.py). A derived pre-enrolment
+    # prefix can be brute-forced, so it no longer grants codes by itself: a device owns
+    # a pre-enrolment code only through a claim made at enrolment. Devices already here
+    # enrolled under v1 or under v2 before claims (none of them sent claims) are marked
+    # legacy and keep the prefix rule they enrolled under (`Device.owns_unclaimed`).
+    """
+    ALTER TABLE devices ADD COLUMN legacy INTEGER NOT NULL DEFAULT 0;
+    UPDATE devices SET legacy = 1;
+    CREATE TABLE code_claims (
+        tracking_code TEXT PRIMARY KEY,
+        device_id     TEXT NOT NULL REFERENCES devices(id),
+        item_id       TEXT NOT NULL,
+        content_hash  TEXT NOT NULL,
+        claimed_at    TEXT NOT NULL
+    );
+    CREATE INDEX code_claims_device ON code_claims (device_id)
+    """,
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, TypedDict
@@ -19,7 +19,7 @@ from typing import Protocol, TypedDict
 from kiosk import languages, reasons, tracking
 from kiosk.signing import KeyStatement, PublicKey
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
-from sync.transport import CatalogForm, ItemResult, StatusPage
+from sync.transport import CatalogForm, Enrolled, ItemResult, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -76,15 +76,32 @@ class Device:
     # always `kiosk.tracking.prefix_from_id` of ``id``). None if it never registered one.
     pre_prefix: str | None = None
     revoked: bool = False
+    # Enrolled before code claims existed (protocol v1, or v2 before claims): keeps the
+    # prefix rule it enrolled under for its unclaimed codes (see `owns_unclaimed`).
+    legacy: bool = False
 
-    def owns_code(self, tracking_code: str) -> bool:
-        """Whether a submission with this code may be this device's (protocol v2).
+    def owns_unclaimed(self, tracking_code: str) -> bool:
+        """Whether an UNCLAIMED code may be this device's (claimed ones: `sync.portal.claims`).
 
-        The code must start with the device's prefix or its registered pre-enrolment
-        prefix. Codes are compared as sent (the kiosk sends them canonical, upper case).
+        A code made after enrolment: the assigned prefix, then exactly RANDOM_LEN random
+        symbols and the check, so neither a longer code that merely starts with the prefix
+        (another kiosk's pre-enrolment code, one symbol longer) nor a short one counts.
+        A registered pre-enrolment prefix alone grants nothing: it can be brute-forced
+        from a chosen device id; those codes are owned through claims made at enrolment.
+
+        A ``legacy`` device keeps the rule it enrolled under: its assigned or registered
+        pre-enrolment prefix, followed by what its kiosk could have made there (a v1
+        sequential part of 4 or 5 symbols, or a v2 random part, and the check). Codes are
+        compared as sent (the kiosk sends them canonical, upper case).
         """
+        rest = len(tracking_code) - len(self.prefix)
+        if tracking_code.startswith(self.prefix) and rest == tracking.RANDOM_LEN + 1:
+            return True
+        if not self.legacy:
+            return False
+        lengths = range(tracking.SEQ_MIN_WIDTH + 1, tracking.RANDOM_LEN + 2)
         return any(
-            p and tracking_code.startswith(p) and len(tracking_code) > len(p)
+            p and tracking_code.startswith(p) and len(tracking_code) - len(p) in lengths
             for p in (self.prefix, self.pre_prefix)
         )
 
@@ -153,15 +170,21 @@ class PortalStorage(Protocol):
         pre_prefix: str | None = None,
         *,
         source: str = "local",
-    ) -> dict[str, str]:
-        """Spend ``code``: {device_id, token, device_prefix, name}; `EnrolmentRefused` if not.
+        claims: Sequence[Mapping[str, object]] = (),
+    ) -> Enrolled:
+        """Spend ``code``: {device_id, token, device_prefix, name, refused_claims};
+        `EnrolmentRefused` if not.
 
         ``name`` is what the kiosk calls itself (informational: the code's bound name is
         registered). A known ``device_id`` is re-enrolled (new token, same prefix) only
         with a code made for it. Wrong codes are counted per ``source`` (`enrol_source`)
         and in total, in the database, so the limit holds across portal processes.
         ``pre_prefix`` (the prefix of the kiosk's codes before enrolment) is registered
-        for the device; refused unless `derived_prefix_for` ``device_id``.
+        for the device; refused unless `derived_prefix_for` ``device_id``. ``claims``
+        ({id, tracking_code, content_hash} of the kiosk's queued pre-enrolment items, at
+        most `sync.wire.MAX_CLAIMS`) are recorded in the same transaction, first come
+        first served (`sync.portal.claims.record`); the refused ones are listed in
+        ``refused_claims``. Sending the same claims again (re-enrolment) is harmless.
         """
         ...
 
@@ -217,8 +240,10 @@ class PortalStorage(Protocol):
         ``items`` are as received: anything that is not a well-formed item is rejected.
         ``items`` may be a generator (a bundle's, parsed line by line): one that raises
         leaves nothing behind.
-        The items are ``device_id``'s: ids are looked up among its submissions only, and
-        an item whose code does not carry its prefix is rejected (`Device.owns_code`).
+        The items are ``device_id``'s: ids are looked up among its submissions only. A
+        claimed code is accepted only from its claimant with the claimed id and hash
+        (`sync.portal.claims.judge`), an unclaimed one only under `Device.owns_unclaimed`;
+        else the item is rejected (``item.foreign_code``, ``item.claim_mismatch``).
         """
         ...
 

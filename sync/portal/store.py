@@ -15,7 +15,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from kiosk.signing import KeyStatement, PublicKey, form_message
 from kiosk.wire import canonical_and_hash, canonical_json, now_iso
 from sync import wire
 from sync.portal import anchors, enrolments
+from sync.portal import claims as code_claims
 from sync.portal.keys import PortalKeys
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.storage import (
@@ -41,7 +42,7 @@ from sync.portal.storage import (
     derived_prefix_for,
     refused,
 )
-from sync.transport import CatalogForm, ItemResult, StatusChange, StatusPage
+from sync.transport import CatalogForm, Enrolled, ItemResult, StatusChange, StatusPage
 
 # The schema's names stay importable from here: tests and tools open the database by them.
 __all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA", "Clock", "PortalStore", "migrate"]
@@ -127,22 +128,27 @@ class PortalStore:
         pre_prefix: str | None = None,
         *,
         source: str = "local",
-    ) -> dict[str, str]:
-        """Spend ``code``: {device_id, token, device_prefix, name}; EnrolmentRefused if not.
+        claims: Sequence[Mapping[str, object]] = (),
+    ) -> Enrolled:
+        """Spend ``code``: {device_id, token, device_prefix, name, refused_claims};
+        EnrolmentRefused if not.
 
         One transaction (BEGIN IMMEDIATE, so processes sharing the database take turns):
         the limit is checked, a wrong code is recorded, or the code is spent. The
         refusal is raised after the commit, so a recorded wrong code stays recorded.
         ``pre_prefix`` is registered as the device's pre-enrolment prefix; it must be the
         one derived from ``device_id`` (refused before the code is looked at).
+        ``claims`` are recorded in the same transaction (`sync.portal.claims.record`).
         """
         del name  # informational: the device is registered under the code's name
         if pre_prefix is not None and not derived_prefix_for(device_id, pre_prefix):
             raise EnrolmentRefused(reasons.refusal("enrol.prefix", prefix=pre_prefix[:16]))
+        if len(claims) > wire.MAX_CLAIMS:
+            raise EnrolmentRefused(reasons.refusal("claim.limit", limit=wire.MAX_CLAIMS))
         token = secrets.token_urlsafe(32)
         with self.transaction() as conn:
             outcome = enrolments.spend_code(
-                conn, code, device_id, source, token, pre_prefix, self.clock()
+                conn, code, device_id, source, token, pre_prefix, self.clock(), claims
             )
         if isinstance(outcome, EnrolmentRefused):
             raise outcome
@@ -292,10 +298,16 @@ class PortalStore:
         problem = check_item_fields(item)
         if problem:
             return rejected(problem[0], **problem[1])
-        if owner is None or not owner.owns_code(item["tracking_code"]):
-            # Another device's code (a replayed or squatted item): judged before any
-            # lookup, so the answer says nothing about what the portal holds.
+        if owner is None:
             return rejected("item.foreign_code", tracking_code=item["tracking_code"])
+        # Another device's code (a replayed or squatted item), or an edited claimed one:
+        # judged before any other lookup, so the answer says nothing about what the
+        # portal holds of other devices.
+        refusal = code_claims.judge(
+            conn, owner, item_id, item["tracking_code"], item["content_hash"]
+        )
+        if refusal is not None:
+            return refusal
         payload_json, digest = canonical_and_hash(item["payload"])
         if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
             return rejected("item.too_large", limit=wire.MAX_ITEM_PAYLOAD_BYTES)

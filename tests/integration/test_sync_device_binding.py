@@ -281,6 +281,12 @@ def test_queued_v1_items_go_out_over_v2_unchanged(tmp_path: Path, portal: Portal
                 )
         before = outbox(store)
     assert [len(r["tracking_code"]) for r in before] == [9, 9, 8, 8]
+    # Enrolled under v1: the portal's migration 5 marks such a device legacy (its v1
+    # codes were never claimed; claims began with that step).
+    admin = PortalStore(portal.data_dir)
+    with admin.transaction() as conn:
+        conn.execute("UPDATE devices SET legacy = 1 WHERE id = ?", (kiosk.device_id,))
+    admin.close()
     result = kiosk.run("sync", "--json", "--max-wait", "0")
     assert result.returncode == 0, result.stderr
     stored = portal_rows(portal, kiosk.device_id)

@@ -11,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from kiosk import tracking
 from kiosk.wire import ALPHABET, canonical_json, content_hash
 from sync import bundle, wire
 from sync.portal import openapi
@@ -31,7 +32,7 @@ def item(n: int = 0, prefix: str = "ABC", **changes) -> dict:
     payload = {"full_name": f"Test {n}", "n": n}
     doc = {
         "id": str(uuid.uuid4()),
-        "tracking_code": f"{prefix}{n:05d}",
+        "tracking_code": f"{prefix}{n:07d}",  # the length of an enrolled code
         "form_id": TEST_FORM_ID,
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
@@ -97,7 +98,7 @@ def test_per_item_outcomes(api: httpx.Client, kiosk: Kiosk) -> None:
     items = [
         good,
         dict(good),  # the same item twice in one batch: the second is a duplicate
-        {**item(2, p), "id": good["id"], "tracking_code": f"{p}99999"},  # other content: conflict
+        {**item(2, p), "id": good["id"], "tracking_code": tracking.new_code(p)},  # conflict
         item(3, p, payload=["not", "an", "object"]),
         item(4, p, content_hash="0" * 64),
         item(5, p, form_version="999"),

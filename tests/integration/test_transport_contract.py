@@ -21,7 +21,7 @@ from sync.portal.local import LocalTransport
 from sync.portal.process import PortalProcess
 from sync.portal.storage import PortalStorage
 from sync.portal.store import PortalStore
-from sync.transport import AuthError, RequestRejected, Transport
+from sync.transport import AuthError, Claim, RequestRejected, Transport
 from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, TEST_FORM_VERSION, add_test_form
 
 Connect = Callable[[str | None], Transport]
@@ -156,13 +156,56 @@ class TransportContract:
         with pytest.raises(RequestRejected) as refused:
             connect(None).enroll(code, "k", device_id, tracking.prefix_from_id("someone else"))
         assert (refused.value.http_status, refused.value.reason_code) == (422, "enrol.prefix")
-        answer = connect(None).enroll(code, "k", device_id, derived)  # the code was not spent
+        before = item(derived, 1)  # made before enrolment: claimed at enrolment
+        unclaimed = item(derived, 3)  # the derived prefix alone grants nothing
+        claim: Claim = {
+            "id": before["id"],
+            "tracking_code": before["tracking_code"],
+            "content_hash": before["content_hash"],
+        }
+        # The code was not spent by the refusal above.
+        answer = connect(None).enroll(code, "k", device_id, derived, [claim])
         assert answer["device_id"] == device_id
+        assert answer.get("refused_claims", []) == []
         kiosk = connect(answer["token"])
-        before = item(derived, 1)  # made before enrolment
         after = item(answer["device_prefix"], 2)
-        results = kiosk.send_batch([before, after]).results
-        assert [r["outcome"] for r in results] == ["accepted", "accepted"]
+        results = kiosk.send_batch([before, after, unclaimed]).results
+        assert [(r["outcome"], r.get("code")) for r in results] == [
+            ("accepted", None),
+            ("accepted", None),
+            ("rejected", "item.foreign_code"),
+        ]
+
+    def test_claims_are_first_come_first_served_and_refusals_reported(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        shared = item(tracking.prefix_from_id(first), 1)
+        claim: Claim = {
+            "id": shared["id"],
+            "tracking_code": shared["tracking_code"],
+            "content_hash": shared["content_hash"],
+        }
+        code = admin.create_enrolment_code("first")
+        answer = connect(None).enroll(code, "k", first, tracking.prefix_from_id(first), [claim])
+        assert answer.get("refused_claims", []) == []
+        # The same claim again by the same device (re-enrolment after a crash): harmless.
+        again = admin.create_enrolment_code("first", device_id=first)
+        answer = connect(None).enroll(again, "k", first, tracking.prefix_from_id(first), [claim])
+        assert answer.get("refused_claims", []) == []
+        # Another device cannot take it (nor claim a code that is not its own shape).
+        other = admin.create_enrolment_code("second")
+        theirs = connect(None).enroll(other, "k", second, tracking.prefix_from_id(second), [claim])
+        refusals = theirs.get("refused_claims", [])
+        assert [(r["tracking_code"], r["code"]) for r in refusals] == [
+            (shared["tracking_code"], "claim.invalid")
+        ]
+        results = connect(theirs["token"]).send_batch([shared]).results
+        assert [(r["outcome"], r.get("code")) for r in results] == [
+            ("rejected", "item.foreign_code")
+        ]
+        results = connect(answer["token"]).send_batch([shared]).results
+        assert [r["outcome"] for r in results] == ["accepted"]
 
     def test_too_many_items_is_refused_whole(self, enrolled: Transport) -> None:
         with pytest.raises(RequestRejected) as refused:
