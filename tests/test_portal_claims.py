@@ -20,19 +20,9 @@ from kiosk.wire import content_hash, now_iso
 from sync import wire
 from sync.portal.storage import PortalStoreError
 from sync.portal.store import PortalStore
+from tests.integration.synckit import twin_of
 
 VICTIM = "5f0c2a4e-9d1b-4c3e-8a7f-0123456789ab"
-
-
-def twin_of(device_id: str) -> str:
-    """A different device id with the same derived prefix: the attacker's search."""
-    target = tracking.prefix_from_id(device_id)
-    base = uuid.uuid4().int
-    for n in range(100 * 31**tracking.DERIVED_PREFIX_LEN):
-        candidate = str(uuid.UUID(int=(base + n) % 2**128))
-        if candidate != device_id and tracking.prefix_from_id(candidate) == target:
-            return candidate
-    raise AssertionError("no twin found")  # odds about e**-100
 
 
 @pytest.fixture(scope="module")

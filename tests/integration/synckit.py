@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from kiosk import tracking
 from kiosk.store import Store
 from sync.client import client_verify
 from sync.enrolment import enroll as sync_enroll
@@ -176,3 +178,14 @@ def moved(data_dir: Path, url: str) -> None:
 
 def outbox(store: Store) -> list[dict[str, Any]]:
     return list(store.db.query("SELECT * FROM outbox ORDER BY rowid"))
+
+
+def twin_of(device_id: str) -> str:
+    """A different device id with the same derived prefix: the attacker's search."""
+    target = tracking.prefix_from_id(device_id)
+    base = uuid.uuid4().int
+    for n in range(100 * 31**tracking.DERIVED_PREFIX_LEN):
+        candidate = str(uuid.UUID(int=(base + n) % 2**128))
+        if candidate != device_id and tracking.prefix_from_id(candidate) == target:
+            return candidate
+    raise AssertionError("no twin found")  # odds about e**-100

@@ -22,7 +22,7 @@ from kiosk.wire import content_hash, now_iso
 from sync import bundle, wire
 from sync.client import PortalClient
 from sync.engine import SyncEngine
-from sync.portal.process import PortalProcess
+from sync.portal.process import PortalProcess, create_enrolment_code
 from sync.portal.store import PortalStore
 from tests.integration.synckit import (
     TEST_FORM_ID,
@@ -31,6 +31,7 @@ from tests.integration.synckit import (
     outbox,
     portal_http,
     queue_submissions,
+    twin_of,
 )
 
 
@@ -298,3 +299,51 @@ def test_queued_v1_items_go_out_over_v2_unchanged(tmp_path: Path, portal: Portal
             row["tracking_code"],
             row["content_hash"],
         )
+
+
+def test_a_twin_device_id_cannot_take_applications_made_before_enrolment(
+    victim: Kiosk, portal: PortalProcess, tmp_path: Path
+) -> None:
+    """The review's attack: the attacker searches a device id whose derived prefix is A's
+    (a few seconds: 31**4 values), enrols it over TLS with a code of its own, claims A's
+    pre-enrolment codes and sends A's items, one edited. A claimed them at its enrolment
+    (first come), so the twin gets nothing and A's applications arrive intact."""
+    items = stolen_items(victim, tmp_path)
+    before = [item for item in items if len(item["tracking_code"]) == 11]
+    assert len(before) == 3
+    twin = twin_of(victim.device_id)
+    derived = tracking.prefix_from_id(twin)
+    assert derived == tracking.prefix_from_id(victim.device_id)
+    claims = [{k: item[k] for k in ("id", "tracking_code", "content_hash")} for item in before]
+    request = {
+        "code": create_enrolment_code(portal.data_dir, "twin"),
+        "name": "twin",
+        "device_id": twin,
+        "pre_prefix": derived,
+        "claims": claims,
+    }
+    with portal_http(portal) as http:
+        enrolled = http.post(f"{wire.API}/devices/enroll", json=request)
+    assert enrolled.status_code == 200, enrolled.text
+    answer = enrolled.json()
+    refused = {c["tracking_code"]: c["code"] for c in answer["refused_claims"]}
+    assert refused == {item["tracking_code"]: "claim.taken" for item in before}
+
+    edited = dict(before[1])
+    edited["payload"] = {**edited["payload"], "full_name": "Forged Name"}
+    edited["content_hash"] = content_hash(edited["payload"])
+    with portal_http(portal, answer["token"]) as twin_http:
+        sent = twin_http.post(f"{wire.API}/submissions/batch", json={"items": [before[0], edited]})
+    assert sent.status_code == 200, sent.text
+    outcomes = [(r["outcome"], r.get("code")) for r in sent.json()["results"]]
+    assert outcomes == [("rejected", "item.foreign_code")] * 2
+    assert portal_rows(portal, answer["device_id"]) == {}
+
+    result = victim.run("sync", "--json", "--max-wait", "0")
+    assert result.returncode == 0, result.stderr
+    stored = portal_rows(portal, victim.device_id)
+    with victim.store() as store:
+        rows = outbox(store)
+    assert len(rows) == 7 and all(r["outcome"] == "accepted" for r in rows)
+    for row in rows:
+        assert stored[row["id"]]["content_hash"] == row["content_hash"]
