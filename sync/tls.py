@@ -20,7 +20,9 @@ The check runs in the handshake (`PinnedSocket.do_handshake`), before httpx writ
 single byte of HTTP, so a server with another key never sees a request, a header or
 the token. A mismatch is `PinMismatch`, which the client reports as a retryable error
 (nothing is marked sent). Plain ``http://`` is refused, before any name lookup, unless
-the host is loopback (127.0.0.0/8, ::1, localhost): the demo runs that way.
+the host is loopback: an IP literal in 127.0.0.0/8 or ::1, or the exact name
+``localhost`` (not ``*.localhost``, which the resolver may send to DNS): the demo runs
+that way.
 """
 
 from __future__ import annotations
@@ -66,14 +68,24 @@ PLAIN_HTTP = N_(
 
 
 def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost, judged on the text (never a DNS lookup)."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    """An IP literal in 127.0.0.0/8, ``::1`` (or ``::ffff:127.x.y.z``), or exactly
+    ``localhost``; judged on the text, never by a lookup.
+
+    Only these: the system's resolver answers ``localhost`` from its hosts file, but
+    sends ``portal.localhost`` or ``localhost.`` to the network's DNS, and a hostile DNS
+    answer once received the bearer token over plain http that way (issue 12 review).
+    """
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def origin_of(url: str) -> str:

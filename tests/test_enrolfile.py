@@ -56,8 +56,9 @@ def test_origins_and_loopback() -> None:
     assert tls.origin_of("https://Portal.Example/api/") == "https://portal.example:443"
     assert tls.origin_of("http://127.0.0.1:8765") == "http://127.0.0.1:8765"
     assert tls.origin_of("https://[::1]:9/x") == "https://[::1]:9"
-    for loop in ("127.0.0.1", "127.5.6.7", "::1", "[::1]", "localhost", "LOCALHOST."):
+    for loop in ("127.0.0.1", "127.5.6.7", "::1", "[::1]", "localhost", "LOCALHOST"):
         assert tls.is_loopback(loop), loop
+    assert tls.is_loopback("::ffff:127.0.0.1") and tls.is_loopback("[::ffff:127.9.9.9]")
     for other in ("portal.example", "10.0.0.1", "128.0.0.1", "localhost.example", "0.0.0.0"):
         assert not tls.is_loopback(other), other
     for bad in (
@@ -74,6 +75,28 @@ def test_origins_and_loopback() -> None:
     with pytest.raises(tls.UrlError):
         tls.check_url("http://127.0.0.1.example")
     assert tls.check_url("http://localhost:8765/") == "http://localhost:8765"
+
+
+def test_names_that_only_look_loopback_are_not() -> None:
+    """The system's resolver sends ``*.localhost`` and ``localhost.`` to the network's
+    DNS: the review got the bearer token over plain http from a hostile answer."""
+    for name in (
+        "portal.localhost",
+        "localhost.",
+        "LOCALHOST.",
+        "a.b.localhost",
+        "localhost.localdomain",
+        "127.1",
+        "0x7f.0.0.1",
+        "::ffff:10.0.0.1",
+        "",
+    ):
+        assert not tls.is_loopback(name), name
+    for url in ("http://portal.localhost:8765", "http://localhost.:8765", "http://127.1:80"):
+        with pytest.raises(tls.UrlError) as refused:
+            tls.check_url(url)
+        assert refused.value.msgid == tls.PLAIN_HTTP
+        assert refused.value.message("ru") != refused.value.message("en")
 
 
 def _write(tmp_path: Path, data: object) -> Path:
