@@ -296,7 +296,10 @@ class PortalStore:
             # Another device's code (a replayed or squatted item): judged before any
             # lookup, so the answer says nothing about what the portal holds.
             return rejected("item.foreign_code", tracking_code=item["tracking_code"])
-        payload_json, digest = canonical_and_hash(item["payload"])
+        try:
+            payload_json, digest = canonical_and_hash(item["payload"])
+        except ValueError:  # not finite, not valid Unicode: this item only, never the batch
+            return rejected("item.value")
         if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
             return rejected("item.too_large", limit=wire.MAX_ITEM_PAYLOAD_BYTES)
         if digest != item["content_hash"]:

@@ -12,6 +12,7 @@ test asks `/health`, then lets the worker go.
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -331,3 +332,51 @@ def test_unterminated_escaped_string_bundle_refused_while_health_answers(
     answer = _refused_while_health_answers(tmp_path, "portal.bundle_received", send)
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "bundle.damaged"
+
+
+def _queued_items(kiosk: Kiosk, n: int) -> list[dict[str, object]]:
+    """``n`` real items of the kiosk's own, as it would send them."""
+    from kiosk import outbox
+
+    with kiosk.store() as store:
+        queue_submissions(store, n)
+        rows = next(outbox.iter_batches(store.db, None, 100, 10**9))
+        return [dict(row.item()) for row in rows]
+
+
+def _with_bad_values(items: list[dict[str, object]]) -> list[bytes]:
+    """The items as JSON lines; all but the first hold a value nothing can hash:
+    ``1e999999`` (inf), a lone surrogate in the answers, one in another field."""
+    items[1]["payload"] = {"full_name": "@INF@"}
+    items[2]["payload"] = {"full_name": "\ud800"}
+    items[3]["form_id"] = "sync_test\udcff"
+    return [
+        json.dumps(item).replace('"@INF@"', "1e999999").encode()  # ensure_ascii: \\ud800
+        for item in items
+    ]
+
+
+def test_a_batch_item_nothing_can_hash_is_rejected_the_others_accepted(victim: Kiosk) -> None:
+    """The review: 1e999999 or "\\ud800" in one item made the portal answer 500 for the
+    whole batch. Each such item is rejected with item.value; the others go in."""
+    lines = _with_bad_values(_queued_items(victim, 4))
+    body = b'{"items":[' + b",".join(lines) + b"]}"
+    response = _post(victim, "/submissions/batch", body, **{"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "rejected", "rejected", "rejected"]
+    assert [r.get("code") for r in results[1:]] == ["item.value"] * 3
+    assert victim.portal_stats()["submissions"] == 1
+
+
+def test_a_bundle_item_nothing_can_hash_is_rejected_the_others_accepted(victim: Kiosk) -> None:
+    lines = _with_bad_values(_queued_items(victim, 4))
+    data = _bundle_lines(
+        _header(victim, 4), [line + b"\n" for line in lines], wire.bundle_key(_token(victim))
+    )
+    response = _post(victim, "/bundles", data)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "rejected", "rejected", "rejected"]
+    assert [r.get("code") for r in results[1:]] == ["item.value"] * 3
+    assert victim.portal_stats()["submissions"] == 1
