@@ -95,8 +95,55 @@ def test_names_that_only_look_loopback_are_not() -> None:
     for url in ("http://portal.localhost:8765", "http://localhost.:8765", "http://127.1:80"):
         with pytest.raises(tls.UrlError) as refused:
             tls.check_url(url)
-        assert refused.value.msgid == tls.PLAIN_HTTP
+        # plain http off loopback; "localhost." is not even a name httpx takes whole
+        assert refused.value.msgid in (tls.PLAIN_HTTP, "The portal URL {url} is not valid.")
         assert refused.value.message("ru") != refused.value.message("en")
+
+
+# The review's enrolment files (/tmp/review-a/ef) whose portal URL crashed `kiosk
+# enroll --file` with a traceback, and more of the kind: each is "not valid".
+HOSTILE_HOSTS = [
+    "https://xn--ls8h\udcff",  # a lone surrogate (an argv byte that is not UTF-8)
+    "https://a\udcff.example",
+    "https://a_b!\u00ff.example",
+    "https://" + "a" * 70 + ".example",  # a label longer than 63
+    "https://h\u3002example",  # an ideographic full stop: httpx reads h.example
+    "https://h\uff0eexample",
+    "https://h\uff61example",
+    "https://xn--ls8h",  # an A-label IDNA refuses
+    "https://a..example",
+    "https://-a.example",
+    "https://a.example.",
+    "https://%68ost.example",
+    "https://ex ample.example",
+    "https://x\u202e.example",
+    "https://[fe80::1%25eth0]:9",
+    "https://" + "a." * 130 + "example",  # longer than 253
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_HOSTS)
+def test_hosts_httpx_could_not_use_are_refused_translated(url: str) -> None:
+    with pytest.raises(tls.UrlError) as refused:
+        tls.check_url(url)
+    assert refused.value.msgid == "The portal URL {url} is not valid."
+    shown = refused.value.message("ru")
+    assert shown != str(refused.value) and shown.isprintable()
+    shown.encode("utf-8")  # printable anywhere: no lone surrogate, no bidi control
+
+
+@pytest.mark.parametrize("url", [u for u in HOSTILE_HOSTS if "\udcff" not in u])
+def test_enrolment_files_with_such_hosts_are_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(enrolfile.EnrolmentFileError) as refused:
+        enrolfile.read(_write(tmp_path, {**GOOD, "portal": url}))
+    assert "is not valid" in str(refused.value)
+
+
+def test_names_httpx_can_use_are_kept() -> None:
+    assert tls.check_url("https://b\u00fccher.example") == "https://b\u00fccher.example:443"
+    assert tls.check_url("https://xn--bcher-kva.example/") == "https://xn--bcher-kva.example:443"
+    assert tls.check_url("https://a-b.c9.example:8443") == "https://a-b.c9.example:8443"
+    assert tls.check_url("https://[2001:db8::1]") == "https://[2001:db8::1]:443"
 
 
 def _write(tmp_path: Path, data: object) -> Path:
