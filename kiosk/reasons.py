@@ -136,6 +136,12 @@ _ROWS = (
     ),
     Reason("item.too_large", ITEM, N_("The answers are larger than {limit} bytes.")),
     Reason("item.hash", ITEM, N_("The answers do not match their content hash.")),
+    # Values JSON parsers accept but nothing can hash or store (kiosk.wire.json_problem).
+    Reason(
+        "item.value",
+        ITEM,
+        N_("The submission holds a number out of range or text that is not valid Unicode."),
+    ),
     Reason("item.conflict", ITEM, N_("A different submission with this id was already received.")),
     Reason(
         "item.unknown_form",

@@ -6,14 +6,19 @@ different submission under the same id (``conflict``), and the audit chain hashe
 rows the same way. So there is exactly one canonical form, here in the domain, where
 the store and the audit log use it without importing ``sync/``.
 
-NaN and Infinity are not JSON: writing them raises ValueError, and `loads` refuses
-them too, so nothing that cannot round-trip is ever hashed.
+One rule says which parsed JSON values can travel (`json_problem`): numbers must be
+finite (NaN, Infinity and ``1e999999``, which parses to infinity, cannot be written
+back) and text must be valid Unicode (``"\\ud800"`` parses to a lone surrogate, which
+UTF-8 cannot encode, so it could be neither hashed nor stored). `canonical_json`
+raises ValueError for both, `loads` refuses both, and the portal rejects an item
+holding either (reason ``item.value``) without failing the rest of its batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, date, datetime
 
 # Tracking-code symbols (device prefixes, enrolment codes): no 0/O, 1/I/L confusables.
@@ -29,8 +34,9 @@ def _json_default(value: object) -> str:
 
 
 def canonical_json(obj: object) -> str:
-    """Sorted keys, no spaces, UTF-8 kept, dates as ISO text; NaN/Infinity refused."""
-    return json.dumps(
+    """Sorted keys, no spaces, UTF-8 kept, dates as ISO text; ValueError for a number
+    that is not finite or text that is not valid Unicode (`json_problem`)."""
+    text = json.dumps(
         obj,
         sort_keys=True,
         separators=(",", ":"),
@@ -38,6 +44,38 @@ def canonical_json(obj: object) -> str:
         allow_nan=False,
         default=_json_default,
     )
+    if not text.isascii() and not _valid_unicode(text):
+        raise ValueError("text that is not valid Unicode (a lone surrogate)")
+    return text
+
+
+def _valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_problem(value: object) -> str | None:
+    """Why a parsed JSON value cannot travel, or None: "number" for one that is not
+    finite, "text" for text holding a lone surrogate (keys included). The one rule of
+    what kiosk and portal accept, whoever parsed the value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _valid_unicode(item):
+                return "text"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "number"
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def text_hash(text: str) -> str:
@@ -60,9 +98,22 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def loads(text: str | bytes) -> object:
-    """`json.loads`, but NaN and Infinity (which Python accepts) are a ValueError."""
-    return json.loads(text, parse_constant=_refuse_constant)
+def loads(text: str | bytes, *, check: bool = True) -> object:
+    """`json.loads`, but a value `json_problem` names (NaN, Infinity, 1e999999, a lone
+    surrogate: Python accepts them all) is a ValueError.
+
+    ``check=False`` parses them anyway, for a body of many items where each item is
+    judged on its own (`json_problem`), so one bad item never fails the others.
+    """
+    if not check:
+        return json.loads(text)
+    value = json.loads(text, parse_constant=_refuse_constant)
+    problem = json_problem(value)
+    if problem == "number":
+        raise ValueError("a number out of range is not JSON")
+    if problem == "text":
+        raise ValueError("text that is not valid Unicode (a lone surrogate)")
+    return value
 
 
 def now_iso(moment: datetime | None = None) -> str:

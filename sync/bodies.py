@@ -7,10 +7,17 @@ bounded:
 
 - `inflate` decompresses gzip in fixed-size chunks, counting the total as it goes, so a
   bomb is refused after at most ``limit`` bytes and never held whole;
-- `Shape` scans raw JSON bytes (strings removed by one regular expression, brackets
-  summed with C-level iterators, no Python loop per byte) for nesting depth, value count
-  and string length, chunk by chunk, so a hostile body is refused before ``json.loads``
-  ever sees it.
+- `Shape` scans raw JSON bytes for nesting depth, value count and string length, chunk
+  by chunk, so a hostile body is refused before ``json.loads`` ever sees it. Its work
+  is linear in every input: strings are skipped by `_next_quote` (``bytes.find``) and
+  `_string_end` (one anchored regular expression with possessive quantifiers, which
+  cannot backtrack), each starting where the last one stopped, so no byte is looked at
+  twice; the state of a string left open at the end of a piece (its length, a pending
+  backslash) is carried, never its bytes. Brackets are summed with C-level iterators,
+  no Python loop per byte. (It once removed strings with ``re.sub`` of a backtracking
+  pattern: on an unterminated string of ``\\"\\"...`` every quote started a new
+  attempt to the end, quadratic, and a 256 KB line held the GIL, and so the portal's
+  event loop, for minutes.)
 
 The parser then costs at most a small multiple of the bytes it is given: every value is
 one of at most ``max_values``, none deeper than ``max_depth``. Refusals are
@@ -28,9 +35,37 @@ from itertools import accumulate, count
 
 CHUNK = 64 * 1024
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# The inside of a string from a given start: runs of plain bytes and escape pairs,
+# possessive (``*+``, ``++``) so the engine keeps no backtracking state and reads each
+# byte once. It stops at the closing quote, at the end, or at a final lone backslash.
+_STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
+# Bytes outside strings and whole strings, alternately, as far as they go.
+_COMPLETE = re.compile(rb'(?:[^"]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
 _BRACKETS_ONLY = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # an opening 2, a closing 0
+
+
+def _string_end(text: bytes, start: int) -> int:
+    """Where the string whose inside begins at ``start`` stops: its closing quote, a
+    final lone backslash, or ``len(text)``. One pass, no backtracking."""
+    found = _STRING_BODY.match(text, start)
+    assert found is not None  # the pattern matches the empty string
+    return found.end()
+
+
+def _complete_prefix(text: bytes, start: int) -> int:
+    """The end of the longest run from ``start`` of bytes outside strings and whole
+    strings: ``len(text)``, or the opening quote of a string the text leaves open.
+    One pass: an unterminated string is read to the end once, then the match stops."""
+    found = _COMPLETE.match(text, start)
+    assert found is not None  # the pattern matches the empty string
+    return found.end()
+
+
+def _strip_strings(region: bytes) -> bytes:
+    """``region`` (only whole strings, see `_complete_prefix`) without its strings."""
+    return _STRING.sub(b"", region)
 
 
 class Unbounded(Exception):
@@ -92,20 +127,32 @@ class Shape:
         self.codes = codes
         self.depth = 0
         self.values = 1
-        self._carry = b""  # an unterminated string from the previous piece
+        # A string left open by the previous piece: its length so far (from its
+        # opening quote) and whether its last byte was an unpaired backslash.
+        self._open: int | None = None
+        self._escape = False
 
     def feed(self, piece: bytes) -> None:
-        text = self._carry + piece if self._carry else piece
-        structure = _STRING.sub(b"", text)
-        quote = structure.find(b'"')
-        if quote >= 0:
-            # Only an unterminated string leaves a quote behind: it runs to the end.
-            self._carry = text[len(text) - (len(structure) - quote) :]
-            structure = structure[:quote]
-            if len(self._carry) > self.max_string:
+        end = len(piece)
+        start = 0
+        if self._open is not None:  # the rest of a string the last piece left open
+            if self._escape and end:
+                start, self._escape = 1, False  # the byte that backslash escapes
+            stop = _string_end(piece, start)
+            if stop == end or piece[stop] == 0x5C:  # still open (maybe a lone backslash)
+                self._escape = self._escape or stop < end
+                self._open += end
+                if self._open > self.max_string:
+                    raise Unbounded(self.codes["string"], limit=self.max_string)
+                return
+            self._open, start = None, stop + 1
+        prefix = _complete_prefix(piece, start)
+        structure = _strip_strings(piece[start:prefix])
+        if prefix < end:  # a string opens at ``prefix`` and runs past this piece
+            self._open = end - prefix
+            self._escape = _string_end(piece, prefix + 1) < end
+            if self._open > self.max_string:
                 raise Unbounded(self.codes["string"], limit=self.max_string)
-        else:
-            self._carry = b""
         steps = structure.translate(_STEP, _BRACKETS_ONLY)
         if steps:
             # After the i-th bracket the depth is (2 * openings so far) - i.
@@ -121,4 +168,5 @@ class Shape:
 
     def close(self) -> None:
         """The end of the input: an unterminated string is left to the parser."""
-        self._carry = b""
+        self._open = None
+        self._escape = False

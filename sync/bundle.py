@@ -284,7 +284,7 @@ def items(bundle: Bundle) -> Iterator[object]:
         except Unbounded as exc:
             raise BundleError(exc.code, **exc.params) from exc
         try:
-            yield loads(line)
+            yield loads(line, check=False)  # a bad value is the item's refusal (item.value)
         except (ValueError, RecursionError) as exc:
             raise BundleError("bundle.damaged", detail="an item is not JSON") from exc
 

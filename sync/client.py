@@ -167,7 +167,7 @@ class PortalClient:
         enrolled = state.portal_origin or tls.origin_of(enrolled_url)  # older enrolments
         url = portal_url or enrolled_url
         if tls.check_url(url) != enrolled:
-            raise tls.UrlError(OTHER_ORIGIN, enrolled=enrolled, url=url[:200])
+            raise tls.UrlError(OTHER_ORIGIN, enrolled=enrolled, url=tls.shown_url(url))
         return cls(url, token, pins=state.portal_pins, timeout=timeout, transport=transport)
 
     def close(self) -> None:

@@ -20,7 +20,9 @@ The check runs in the handshake (`PinnedSocket.do_handshake`), before httpx writ
 single byte of HTTP, so a server with another key never sees a request, a header or
 the token. A mismatch is `PinMismatch`, which the client reports as a retryable error
 (nothing is marked sent). Plain ``http://`` is refused, before any name lookup, unless
-the host is loopback (127.0.0.0/8, ::1, localhost): the demo runs that way.
+the host is loopback: an IP literal in 127.0.0.0/8 or ::1, or the exact name
+``localhost`` (not ``*.localhost``, which the resolver may send to DNS): the demo runs
+that way.
 """
 
 from __future__ import annotations
@@ -66,33 +68,84 @@ PLAIN_HTTP = N_(
 
 
 def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost, judged on the text (never a DNS lookup)."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    """An IP literal in 127.0.0.0/8, ``::1`` (or ``::ffff:127.x.y.z``), or exactly
+    ``localhost``; judged on the text, never by a lookup.
+
+    Only these: the system's resolver answers ``localhost`` from its hosts file, but
+    sends ``portal.localhost`` or ``localhost.`` to the network's DNS, and a hostile DNS
+    answer once received the bearer token over plain http that way (issue 12 review).
+    """
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host:port`` of ``url`` (default ports written out); UrlError if bad."""
+    """``scheme://host:port`` of ``url`` (default ports written out); UrlError if bad.
+
+    The host must be an IP literal or a DNS name exactly as httpx will connect to it
+    (`_check_host`), so a hostile URL (an enrolment file's) is a translated refusal,
+    never a crash deep in a connection.
+    """
+    invalid = UrlError(N_("The portal URL {url} is not valid."), url=shown_url(url))
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise UrlError(N_("The portal URL {url} is not valid."), url=url[:200]) from exc
+        raise invalid from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UrlError(N_("The portal URL must start with http:// or https://."))
     host = (parts.hostname or "").lower()
     if not host or parts.username is not None or parts.password is not None:
-        raise UrlError(N_("The portal URL {url} is not valid."), url=url[:200])
+        raise invalid
+    if not _check_host(url.strip(), host):
+        raise invalid
     if port is None:
         port = 443 if scheme == "https" else 80
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}:{port}"
+
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_OTHER_DOTS = "\u3002\uff0e\uff61"  # full stops IDNA maps to "." silently
+
+
+def _check_host(url: str, host: str) -> bool:
+    """Whether ``host`` (of ``url``, lowercased) is an IP literal, or a name whose IDNA
+    form, as httpx computes it, is all labels of 1 to 63 letters, digits and inner
+    hyphens (253 characters at most). Non-ASCII dots are refused: httpx would read
+    ``h\u3002example`` as ``h.example``, another host than the one shown and pinned."""
+    if "%" in host or any(dot in host for dot in _OTHER_DOTS):
+        return False  # percent-escapes, IPv6 zone ids, other full stops
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+        parsed.host  # noqa: B018 (decodes the IDNA form: raises for a bad one)
+        ascii_host = parsed.raw_host.decode("ascii")
+    except (httpx.InvalidURL, ValueError):  # UnicodeError, idna's errors are ValueErrors
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    return len(ascii_host) <= 253 and all(_LABEL.fullmatch(x) for x in ascii_host.split("."))
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: at most 200 characters, anything unprintable (a
+    control or bidi character, a lone surrogate) written as an escape."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in url[:200])
 
 
 def check_url(url: str) -> str:
@@ -104,7 +157,7 @@ def check_url(url: str) -> str:
     origin = origin_of(url)
     host = urlsplit(url.strip()).hostname or ""
     if origin.startswith("http://") and not is_loopback(host):
-        raise UrlError(PLAIN_HTTP, url=url[:200])
+        raise UrlError(PLAIN_HTTP, url=shown_url(url))
     return origin
 
 

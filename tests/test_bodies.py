@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -82,3 +83,116 @@ def test_inflate_bounds_and_damage() -> None:
     with pytest.raises(Unbounded) as info:
         list(inflate(b"not gzip", 4 * CHUNK, too_large="big", damaged="bad"))
     assert info.value.code == "bad"
+
+
+class _OldShape:
+    """The scanner as it was (a backtracking ``re.sub``, quadratic on hostile input):
+    the reference the linear one must agree with, on small inputs."""
+
+    _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape  # only its limits and codes; its counters are ours here
+        self.depth, self.values, self.carry = 0, 1, b""
+
+    def feed(self, piece: bytes) -> None:
+        s = self.shape
+        text = self.carry + piece
+        structure = self._STRING.sub(b"", text)
+        quote = structure.find(b'"')
+        if quote >= 0:
+            self.carry = text[len(text) - (len(structure) - quote) :]
+            structure = structure[:quote]
+            if len(self.carry) > s.max_string:
+                raise Unbounded(s.codes["string"], limit=s.max_string)
+        else:
+            self.carry = b""
+        for byte in structure:
+            if byte in b"[{":
+                self.depth += 1
+                self.values += 1
+                if self.depth > s.max_depth:
+                    raise Unbounded(s.codes["depth"], limit=s.max_depth)
+            elif byte in b"]}":
+                self.depth -= 1
+        self.values += structure.count(b",")
+        if self.values > s.max_values:
+            raise Unbounded(s.codes["values"], limit=s.max_values)
+
+
+def _outcome(shape: Shape | _OldShape, pieces: list[bytes]) -> list[object]:
+    seen: list[object] = []
+    for piece in pieces:
+        try:
+            shape.feed(piece)
+        except Unbounded as exc:
+            return [*seen, exc.code]
+        seen.append((shape.depth, shape.values))
+    return seen
+
+
+@given(
+    st.lists(st.sampled_from(list(b'[]{}",\\a')), max_size=60).map(bytes),
+    st.lists(st.integers(min_value=0, max_value=60), max_size=6),
+    st.integers(min_value=0, max_value=6),
+    st.integers(min_value=0, max_value=12),
+    st.integers(min_value=1, max_value=8),
+)
+def test_same_answers_as_the_old_scanner_on_any_bytes(
+    data: bytes, cuts: list[int], max_depth: int, max_values: int, max_string: int
+) -> None:
+    """Depth, value count, string length and which bound is hit first: exactly as
+    before, for any bytes (JSON or not) cut into any pieces."""
+    points = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    pieces = [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    new = _shape(max_depth=max_depth, max_values=max_values, max_string=max_string)
+    old = _OldShape(new)
+    assert _outcome(new, pieces) == _outcome(old, pieces)
+
+
+def _hostile_inputs(n: int) -> list[bytes]:
+    """The review's attacks, n bytes or so each: an unterminated string of escaped
+    quotes (the freeze), runs of backslashes, many strings, quotes only."""
+    return [
+        b'{"items":["' + b'\\"' * (n // 2),
+        b'{"a":"' + b'\\"' * (n // 2) + b'"}',
+        b'["' + b"\\\\" * (n // 4) + b'\\"' * (n // 4),
+        b'["",' * (n // 4),
+        b'"' * n,
+        b'\\"' * (n // 2),
+    ]
+
+
+@pytest.mark.parametrize("piece_size", [None, CHUNK, 4097])
+def test_scanning_work_is_linear(monkeypatch: pytest.MonkeyPatch, piece_size: int | None) -> None:
+    """Every pass over the bytes goes through one of three primitives, each a single
+    non-backtracking pass (possessive patterns) from its start to its end: count the
+    bytes they are handed. The total is at most three times the input, whatever its
+    size, and a piece costs at most four calls: no byte is read again per quote."""
+    from sync import bodies
+
+    handed = [0]
+    calls = [0]
+
+    def counted(name: str) -> None:
+        real = getattr(bodies, name)
+
+        def wrapper(text: bytes, *start: int) -> object:
+            handed[0] += len(text) - (start[0] if start else 0)
+            calls[0] += 1
+            return real(text, *start)
+
+        monkeypatch.setattr(bodies, name, wrapper)
+
+    for name in ("_string_end", "_complete_prefix", "_strip_strings"):
+        counted(name)
+    for n in (64 * 1024, 512 * 1024):
+        for data in _hostile_inputs(n):
+            handed[0] = calls[0] = 0
+            shape = _shape(max_depth=10**9, max_values=10**9)
+            size = piece_size or len(data)
+            pieces = [data[i : i + size] for i in range(0, len(data), size)]
+            for piece in pieces:
+                shape.feed(piece)
+            assert handed[0] <= 3 * len(data), (n, data[:12])
+            assert calls[0] <= 4 * len(pieces), (n, data[:12])

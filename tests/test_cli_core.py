@@ -126,6 +126,21 @@ def test_bad_answers_file_exit_2_with_message(
     )
 
 
+@pytest.mark.parametrize(
+    "content", ['{"full_name": 1e999999}', '{"full_name": "\\ud800"}', '{"n": NaN}']
+)
+def test_answers_nothing_can_hash_exit_2_with_message(
+    run_kiosk, data_dir: Path, tmp_path: Path, content: str
+) -> None:
+    """The kiosk never queues a payload the portal could not hash (issue 12 review)."""
+    path = tmp_path / "answers.json"
+    path.write_text(content, encoding="utf-8")
+    result = run_kiosk("submit", "--form", FORM, "--answers", path)
+    assert result.returncode == 2, result.stderr
+    assert "number out of range" in result.stderr and "Traceback" not in result.stderr
+    assert queued(data_dir) == []
+
+
 def test_unknown_form_and_missing_form_file(run_kiosk, sample, tmp_path: Path) -> None:
     unknown = run_kiosk("submit", "--form", "no_such_form", "--answers", sample)
     assert unknown.returncode == 2 and "no_such_form" in unknown.stderr

@@ -56,8 +56,9 @@ def test_origins_and_loopback() -> None:
     assert tls.origin_of("https://Portal.Example/api/") == "https://portal.example:443"
     assert tls.origin_of("http://127.0.0.1:8765") == "http://127.0.0.1:8765"
     assert tls.origin_of("https://[::1]:9/x") == "https://[::1]:9"
-    for loop in ("127.0.0.1", "127.5.6.7", "::1", "[::1]", "localhost", "LOCALHOST."):
+    for loop in ("127.0.0.1", "127.5.6.7", "::1", "[::1]", "localhost", "LOCALHOST"):
         assert tls.is_loopback(loop), loop
+    assert tls.is_loopback("::ffff:127.0.0.1") and tls.is_loopback("[::ffff:127.9.9.9]")
     for other in ("portal.example", "10.0.0.1", "128.0.0.1", "localhost.example", "0.0.0.0"):
         assert not tls.is_loopback(other), other
     for bad in (
@@ -74,6 +75,75 @@ def test_origins_and_loopback() -> None:
     with pytest.raises(tls.UrlError):
         tls.check_url("http://127.0.0.1.example")
     assert tls.check_url("http://localhost:8765/") == "http://localhost:8765"
+
+
+def test_names_that_only_look_loopback_are_not() -> None:
+    """The system's resolver sends ``*.localhost`` and ``localhost.`` to the network's
+    DNS: the review got the bearer token over plain http from a hostile answer."""
+    for name in (
+        "portal.localhost",
+        "localhost.",
+        "LOCALHOST.",
+        "a.b.localhost",
+        "localhost.localdomain",
+        "127.1",
+        "0x7f.0.0.1",
+        "::ffff:10.0.0.1",
+        "",
+    ):
+        assert not tls.is_loopback(name), name
+    for url in ("http://portal.localhost:8765", "http://localhost.:8765", "http://127.1:80"):
+        with pytest.raises(tls.UrlError) as refused:
+            tls.check_url(url)
+        # plain http off loopback; "localhost." is not even a name httpx takes whole
+        assert refused.value.msgid in (tls.PLAIN_HTTP, "The portal URL {url} is not valid.")
+        assert refused.value.message("ru") != refused.value.message("en")
+
+
+# The review's enrolment files (/tmp/review-a/ef) whose portal URL crashed `kiosk
+# enroll --file` with a traceback, and more of the kind: each is "not valid".
+HOSTILE_HOSTS = [
+    "https://xn--ls8h\udcff",  # a lone surrogate (an argv byte that is not UTF-8)
+    "https://a\udcff.example",
+    "https://a_b!\u00ff.example",
+    "https://" + "a" * 70 + ".example",  # a label longer than 63
+    "https://h\u3002example",  # an ideographic full stop: httpx reads h.example
+    "https://h\uff0eexample",
+    "https://h\uff61example",
+    "https://xn--ls8h",  # an A-label IDNA refuses
+    "https://a..example",
+    "https://-a.example",
+    "https://a.example.",
+    "https://%68ost.example",
+    "https://ex ample.example",
+    "https://x\u202e.example",
+    "https://[fe80::1%25eth0]:9",
+    "https://" + "a." * 130 + "example",  # longer than 253
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_HOSTS)
+def test_hosts_httpx_could_not_use_are_refused_translated(url: str) -> None:
+    with pytest.raises(tls.UrlError) as refused:
+        tls.check_url(url)
+    assert refused.value.msgid == "The portal URL {url} is not valid."
+    shown = refused.value.message("ru")
+    assert shown != str(refused.value) and shown.isprintable()
+    shown.encode("utf-8")  # printable anywhere: no lone surrogate, no bidi control
+
+
+@pytest.mark.parametrize("url", [u for u in HOSTILE_HOSTS if "\udcff" not in u])
+def test_enrolment_files_with_such_hosts_are_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(enrolfile.EnrolmentFileError) as refused:
+        enrolfile.read(_write(tmp_path, {**GOOD, "portal": url}))
+    assert "is not valid" in str(refused.value)
+
+
+def test_names_httpx_can_use_are_kept() -> None:
+    assert tls.check_url("https://b\u00fccher.example") == "https://b\u00fccher.example:443"
+    assert tls.check_url("https://xn--bcher-kva.example/") == "https://xn--bcher-kva.example:443"
+    assert tls.check_url("https://a-b.c9.example:8443") == "https://a-b.c9.example:8443"
+    assert tls.check_url("https://[2001:db8::1]") == "https://[2001:db8::1]:443"
 
 
 def _write(tmp_path: Path, data: object) -> Path:

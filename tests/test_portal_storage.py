@@ -160,6 +160,26 @@ def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
     assert storage.stats()["devices"] == 1 and storage.stats()["forms"] == 1
 
 
+def test_values_nothing_can_hash_reject_their_item_only(storage: PortalStorage) -> None:
+    """1e999999 (inf) and a lone surrogate, in the answers or in another field: the
+    item is rejected with item.value; the batch and its other items go on."""
+    answer = enrolled(storage)
+    device, p = answer["device_id"], answer["device_prefix"]
+    good = item(p)
+    bad = [
+        item(p, payload={"a": float("inf")}),
+        item(p, payload={"a": float("nan")}),
+        item(p, payload={"a": "\ud800"}),
+        item(p, payload={"\udcff": 1}),
+        item(p, form_id="f\udcff"),
+        item(p, created_at="\ud800"),
+    ]
+    results = storage.ingest(device, [*bad, good], "sync")
+    assert [r["outcome"] for r in results] == ["rejected"] * len(bad) + ["accepted"]
+    assert {r.get("code") for r in results[:-1]} == {"item.value"}
+    assert storage.stats(device)["submissions"] == 1
+
+
 def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
     answer = enrolled(storage)
     device, p = answer["device_id"], answer["device_prefix"]

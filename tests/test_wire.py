@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from kiosk import outbox, tracking
 from kiosk.settings import DEVICE_PREFIX, put_setting
 from kiosk.store import Store
-from kiosk.wire import canonical_json, content_hash, loads
+from kiosk.wire import canonical_json, content_hash, json_problem, loads
 from sync import wire
 from sync.backoff import retry_delay
 from sync.client import PortalClient
-from sync.portal.rules import Refusal, parse_batch
+from sync.portal.rules import parse_batch
 from sync.portal.store import PortalStore
 
 FORM = "wire_form"
@@ -188,7 +188,47 @@ def test_nan_and_infinity_are_refused_when_read(link: Link, token: str) -> None:
         "content_hash": "0" * 64,
         "created_at": "2026-01-01T00:00:00+00:00",
     }
+    # In a batch it is that item's refusal (item.value, at ingest), not the batch's.
     body = canonical_json({"items": [item]}).replace('{"a":1}', f'{{"a":{token}}}')
-    with pytest.raises(Refusal) as refused:
-        parse_batch(body.encode())
-    assert (refused.value.status, refused.value.code) == (400, "body.not_json")
+    assert len(parse_batch(body.encode())) == 1
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ('{"a": 1e999999}', "number"),
+        ('{"a": [-1E+400]}', "number"),
+        ('{"a": NaN}', "number"),
+        ('{"a": "\\ud800"}', "text"),
+        ('{"a": ["x\\udcff"]}', "text"),
+        ('{"\\udfff": 1}', "text"),
+        ('["\\ude00\\ud83d"]', "text"),  # a pair in the wrong order is two lone halves
+    ],
+)
+def test_out_of_range_numbers_and_lone_surrogates_are_refused(
+    link: Link, text: str, problem: str
+) -> None:
+    """The review: ``1e999999`` parses to inf and ``"\\ud800"`` to a lone surrogate;
+    neither can be hashed, so one rule (`json_problem`) refuses both, everywhere."""
+    with pytest.raises(ValueError):
+        loads(text)
+    value = loads(text, check=False)
+    assert json_problem(value) == problem
+    with pytest.raises(ValueError):
+        canonical_json(value)
+    with pytest.raises(ValueError):
+        content_hash(value)
+    before = link.store.queue_counts()
+    with pytest.raises(ValueError):
+        link.store.submit(None, {"x": value}, "ru", form_id=FORM, form_version="1")
+    assert link.store.queue_counts() == before
+
+
+def test_valid_unicode_and_large_finite_numbers_pass() -> None:
+    text = '{"a": "\\ud83d\\ude00 жz", "b": 1e308, "c": -0.0, "d": 12345678901234567890}'
+    value = loads(text)
+    assert json_problem(value) is None and value["a"] == "\U0001f600 жz"  # type: ignore[index]
+    assert (
+        canonical_json(value)
+        == '{"a":"\U0001f600 жz","b":1e+308,"c":-0.0,"d":12345678901234567890}'
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
+from kiosk.wire import json_problem
 
 
 def register(sub: Subcommands) -> None:
@@ -62,6 +63,13 @@ def _read_answers(path_text: str, language: str) -> dict[str, Any]:
     if not isinstance(answers, dict):
         raise _InputError(
             tr(language, "The answers file must contain a JSON object of field names to values.")
+        )
+    if json_problem(answers):  # 1e999999, NaN, "\\ud800": could be neither hashed nor sent
+        raise _InputError(
+            tr(
+                language,
+                "The answers file holds a number out of range or text that is not valid Unicode.",
+            )
         )
     return answers
 

@@ -5,6 +5,12 @@ portal's user only); plain http only on a loopback address (`tls_problem` says w
 the options given will not do, before anything is opened). Where the key lives and
 how to rotate it: docs/sync-protocol.md, "TLS and pins". The kiosk's bundled forms
 are put in the catalog at start unless ``--no-bundled``.
+
+The client's address (the source the enrolment guessing limit counts) is the TCP
+peer's: uvicorn would otherwise take ``X-Forwarded-For`` from any peer on 127.0.0.1,
+and a client arriving through a local tunnel (stunnel, ssh, haproxy in TCP mode) or a
+local user could then name a new source for every guess. ``--trust-proxy ADDR[,ADDR]``
+names the reverse proxies whose ``X-Forwarded-For`` is believed.
 """
 
 from __future__ import annotations
@@ -45,6 +51,28 @@ def add_command(psub: cliutil.Subcommands) -> None:
     serve.add_argument(
         "--keyfile", type=Path, default=None, metavar="PEM", help="TLS private key (PEM, mode 0600)"
     )
+    serve.add_argument(
+        "--trust-proxy",
+        default=None,
+        metavar="ADDR[,ADDR]",
+        help="believe X-Forwarded-For only from these reverse-proxy addresses or networks "
+        "(default: nobody's; the client is the TCP peer)",
+    )
+
+
+def trusted_proxies(text: str | None) -> list[str] | None:
+    """The addresses and networks of ``--trust-proxy`` (None if not given); ValueError
+    for one that is neither (``*`` included: trusting everyone is the hole itself)."""
+    if text is None:
+        return None
+    import ipaddress
+
+    found = [part.strip() for part in text.split(",") if part.strip()]
+    if not found:
+        raise ValueError(text)
+    for part in found:
+        ipaddress.ip_network(part, strict=False)  # ValueError if it is not one
+    return found
 
 
 def load_bundled_forms(store: PortalStorage) -> list[str]:
@@ -77,6 +105,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem:
         msgid, values = problem
         return cliutil.fail(tr(lang, msgid, **values))
+    try:
+        proxies = trusted_proxies(args.trust_proxy)
+    except ValueError:
+        return cliutil.fail(
+            tr(
+                lang,
+                "--trust-proxy takes IP addresses or networks separated by commas, not {value}.",
+                value=args.trust_proxy,
+            )
+        )
     tls_on = args.certfile is not None
     try:
         app = create_app(portal_dir(args), revalidate=args.revalidate, store=open_storage(args))
@@ -118,6 +156,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=2,
         ssl_certfile=str(args.certfile) if tls_on else None,
         ssl_keyfile=str(args.keyfile) if tls_on else None,
+        # Off unless a proxy is named: uvicorn's default believes X-Forwarded-For from
+        # 127.0.0.1, so anything reaching the portal through loopback picks its source.
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies or [],
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0

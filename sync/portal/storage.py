@@ -18,6 +18,7 @@ from typing import Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
 from kiosk.signing import KeyStatement, PublicKey
+from kiosk.wire import json_problem
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
 from sync.transport import CatalogForm, Enrolled, ItemResult, StatusPage
 
@@ -275,6 +276,8 @@ def refused(item_id: str | None, outcome: str, code: str, **params: object) -> I
 def check_item_fields(item: Mapping[str, object]) -> tuple[str, dict[str, str]] | None:
     """The first structural problem of an item (a JSON object as received), as
     (reason code, params), or None."""
+    if json_problem(item):  # 1e999999 or "\\ud800": could be neither hashed nor stored
+        return "item.value", {}
     if not isinstance(item.get("payload"), dict):
         return "item.field", {"field": "payload"}
     text: dict[str, str] = {}

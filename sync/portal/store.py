@@ -308,7 +308,10 @@ class PortalStore:
         )
         if refusal is not None:
             return refusal
-        payload_json, digest = canonical_and_hash(item["payload"])
+        try:
+            payload_json, digest = canonical_and_hash(item["payload"])
+        except ValueError:  # not finite, not valid Unicode: this item only, never the batch
+            return rejected("item.value")
         if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
             return rejected("item.too_large", limit=wire.MAX_ITEM_PAYLOAD_BYTES)
         if digest != item["content_hash"]:

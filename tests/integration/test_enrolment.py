@@ -21,7 +21,7 @@ import pytest
 
 from kiosk import enrolment_code
 from sync import wire
-from sync.portal.process import PortalProcess, create_enrolment_code
+from sync.portal.process import PortalProcess, create_enrolment_code, start_portal
 from sync.portal.storage import ENROL_GLOBAL_LIMIT, ENROL_SOURCE_LIMIT
 from tests.integration.conftest import start_test_portal
 from tests.integration.synckit import (
@@ -262,3 +262,82 @@ def test_two_portals_fixture_really_shares_the_database(
     first, second = two_portals
     answer = post_enroll(first, create_enrolment_code(first.data_dir, "k"))
     assert status_code_with(second, answer.json()["token"]) == 200
+
+
+def _guess_with_forwarded_for(portal: PortalProcess, n: int) -> list[int]:
+    """``n`` wrong codes from 127.0.0.1, each claiming another X-Forwarded-For source."""
+    statuses = []
+    with httpx.Client(timeout=30) as client:
+        for i in range(n):
+            answer = client.post(
+                f"{portal.url}{wire.API}/devices/enroll",
+                json={"code": wrong_code(), "name": "someone"},
+                headers={"X-Forwarded-For": f"10.9.{i}.7"},
+            )
+            statuses.append(answer.status_code)
+    return statuses
+
+
+def test_a_forged_forwarded_for_from_loopback_does_not_escape_the_limit(
+    tmp_path: Path,
+) -> None:
+    """The review: through a loopback tunnel each guess named its own source in
+    X-Forwarded-For, and 8 wrong codes were all 403. By default the header is ignored."""
+    portal = start_portal(
+        tmp_path / "portal", "127.0.0.1", 0, "--no-bundled", env={"FORWARDED_ALLOW_IPS": "*"}
+    )
+    try:
+        statuses = _guess_with_forwarded_for(portal, ENROL_SOURCE_LIMIT + 3)
+    finally:
+        portal.stop()
+    assert statuses == [403] * ENROL_SOURCE_LIMIT + [429] * 3
+
+
+def test_forwarded_for_is_believed_from_a_named_proxy_only(tmp_path: Path) -> None:
+    portal = start_portal(
+        tmp_path / "portal", "127.0.0.1", 0, "--no-bundled", "--trust-proxy", "127.0.0.1"
+    )
+    try:
+        # From the named proxy: each forwarded source has a limit of its own.
+        assert _guess_with_forwarded_for(portal, ENROL_SOURCE_LIMIT + 3) == [403] * (
+            ENROL_SOURCE_LIMIT + 3
+        )
+        # From another address the header is not believed: that peer is the source.
+        statuses = [
+            post_enroll_forwarded(portal, "127.0.0.2", f"10.8.{i}.1")
+            for i in range(ENROL_SOURCE_LIMIT + 1)
+        ]
+        assert statuses == [403] * ENROL_SOURCE_LIMIT + [429]
+    finally:
+        portal.stop()
+
+
+def post_enroll_forwarded(portal: PortalProcess, source: str, forwarded: str) -> int:
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=30) as client:
+        return client.post(
+            f"{portal.url}{wire.API}/devices/enroll",
+            json={"code": wrong_code(), "name": "someone"},
+            headers={"X-Forwarded-For": forwarded},
+        ).status_code
+
+
+@pytest.mark.parametrize("value", ["*", "portal.example", "10.0.0.0/99", ","])
+def test_trust_proxy_takes_addresses_only(tmp_path: Path, value: str) -> None:
+    from tests.integration.synckit import run_cli
+
+    result = run_cli(
+        tmp_path / "kiosk",
+        "portal",
+        "--lang",
+        "ru",
+        "serve",
+        "--portal-dir",
+        str(tmp_path / "portal"),
+        "--port",
+        "0",
+        "--trust-proxy",
+        value,
+    )
+    assert result.returncode == 2 and "--trust-proxy" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

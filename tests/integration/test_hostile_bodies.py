@@ -15,9 +15,10 @@ test asks `/health`, then lets the worker go.
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -252,3 +253,131 @@ def test_large_legitimate_bundle_imports(victim: Kiosk, tmp_path: Path) -> None:
     assert response.status_code == 200, response.text
     outcomes = {r["outcome"] for r in response.json()["results"]}
     assert outcomes == {"accepted"} and victim.portal_stats()["submissions"] == 3000
+
+
+def _refused_while_health_answers(
+    tmp_path: Path, tls: TlsFiles, point: str, send: Callable[[Kiosk], httpx.Response]
+) -> httpx.Response:
+    """Send a hostile body held at hold point ``point``; `/health` answers while it is
+    held and every time it is asked after, until the hostile request has its answer.
+
+    The order is by events: the hold proves the event loop answers while the request
+    is inside the portal. After the release the scan runs; a scanner that held the GIL
+    for minutes (the quadratic one did: 156 s for 256 KB) leaves `/health` unanswered
+    past its generous deadline, a linear one takes milliseconds.
+    """
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    portal = start_test_portal(tmp_path / "portal", tls, env={"KIOSK_HOLD_AT": f"{point}:{holds}"})
+    try:
+        (tmp_path / "kiosk").mkdir()
+        enroll(tmp_path / "kiosk", portal)
+        kiosk = Kiosk(tmp_path / "kiosk", portal)
+        answers: list[httpx.Response] = []
+        upload = threading.Thread(target=lambda: answers.append(send(kiosk)))
+        upload.start()
+        reached = holds / f"{point}.reached"
+        deadline = time.monotonic() + 120
+        while not reached.exists() and time.monotonic() < deadline and upload.is_alive():
+            time.sleep(0.01)
+        assert reached.exists(), answers and answers[0].text
+
+        def health() -> None:
+            with portal_http(portal, timeout=60) as client:
+                answer = client.get(wire.API + "/health")
+            assert answer.status_code == 200 and answer.json()["status"] == "ok"
+
+        health()
+        assert upload.is_alive() and not answers
+        (holds / f"{point}.release").touch()
+        while upload.is_alive():
+            health()
+            upload.join(0.05)
+        health()
+        assert answers
+        return answers[0]
+    finally:
+        portal.stop()
+
+
+def test_unterminated_escaped_string_batch_refused_while_health_answers(
+    tmp_path: Path, portal_tls: TlsFiles
+) -> None:
+    """The review's batch: one string of ``\\"`` left open, here just under the batch's
+    string bound (four chunks), the worst case for the old quadratic scan."""
+    body = b'{"items":["' + b'\\"' * ((wire.MAX_ITEM_PAYLOAD_BYTES - 64) // 2)
+    answer = _refused_while_health_answers(
+        tmp_path,
+        portal_tls,
+        "portal.batch_received",
+        lambda kiosk: _post(
+            kiosk, "/submissions/batch", body, **{"Content-Type": "application/json"}
+        ),
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "body.not_json"
+
+
+def test_unterminated_escaped_string_bundle_refused_while_health_answers(
+    tmp_path: Path, portal_tls: TlsFiles
+) -> None:
+    """The review's bundle: a few hundred bytes signed by its own device, one line of
+    ``\\"`` as long as a line may be."""
+
+    def send(kiosk: Kiosk) -> httpx.Response:
+        line = b'{"a":"' + b'\\"' * ((bundle.MAX_LINE - 16) // 2) + b"\n"
+        data = _bundle_lines(_header(kiosk, 1), [line], wire.bundle_key(_token(kiosk)))
+        assert len(data) < 4096
+        return _post(kiosk, "/bundles", data)
+
+    answer = _refused_while_health_answers(tmp_path, portal_tls, "portal.bundle_received", send)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "bundle.damaged"
+
+
+def _queued_items(kiosk: Kiosk, n: int) -> list[dict[str, object]]:
+    """``n`` real items of the kiosk's own, as it would send them."""
+    from kiosk import outbox
+
+    with kiosk.store() as store:
+        queue_submissions(store, n)
+        rows = next(outbox.iter_batches(store.db, None, 100, 10**9))
+        return [dict(row.item()) for row in rows]
+
+
+def _with_bad_values(items: list[dict[str, object]]) -> list[bytes]:
+    """The items as JSON lines; all but the first hold a value nothing can hash:
+    ``1e999999`` (inf), a lone surrogate in the answers, one in another field."""
+    items[1]["payload"] = {"full_name": "@INF@"}
+    items[2]["payload"] = {"full_name": "\ud800"}
+    items[3]["form_id"] = "sync_test\udcff"
+    return [
+        json.dumps(item).replace('"@INF@"', "1e999999").encode()  # ensure_ascii: \\ud800
+        for item in items
+    ]
+
+
+def test_a_batch_item_nothing_can_hash_is_rejected_the_others_accepted(victim: Kiosk) -> None:
+    """The review: 1e999999 or "\\ud800" in one item made the portal answer 500 for the
+    whole batch. Each such item is rejected with item.value; the others go in."""
+    lines = _with_bad_values(_queued_items(victim, 4))
+    body = b'{"items":[' + b",".join(lines) + b"]}"
+    response = _post(victim, "/submissions/batch", body, **{"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "rejected", "rejected", "rejected"]
+    assert [r.get("code") for r in results[1:]] == ["item.value"] * 3
+    assert victim.portal_stats()["submissions"] == 1
+
+
+def test_a_bundle_item_nothing_can_hash_is_rejected_the_others_accepted(victim: Kiosk) -> None:
+    lines = _with_bad_values(_queued_items(victim, 4))
+    data = _bundle_lines(
+        _header(victim, 4), [line + b"\n" for line in lines], wire.bundle_key(_token(victim))
+    )
+    response = _post(victim, "/bundles", data)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "rejected", "rejected", "rejected"]
+    assert [r.get("code") for r in results[1:]] == ["item.value"] * 3
+    assert victim.portal_stats()["submissions"] == 1

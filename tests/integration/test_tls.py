@@ -284,3 +284,29 @@ def test_pin_command_prints_certificate_and_key_pins(tmp_path: Path, test_ca: tr
     bad.write_text("hello")
     result = run_cli(tmp_path, "portal", "pin", str(bad))
     assert result.returncode == 2 and "No certificate or key" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://portal.localhost:8765", "http://localhost.:8765"])
+def test_plain_http_to_a_name_that_only_looks_loopback_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """The review: ``portal.localhost`` went to the network's DNS, whose answer got the
+    bearer token over plain http. Such names are refused before any lookup."""
+    looked_up: list[object] = []
+    real = socket.getaddrinfo
+
+    def spy(*args: object, **kw: object) -> object:
+        looked_up.append(args[0])
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", spy)
+    with Store.open(tmp_path / "kiosk") as store:
+        with pytest.raises(tls.UrlError) as refused:
+            enroll(store, url, "AAAA-BBBB")
+        assert store.state.portal_url is None
+    with pytest.raises(tls.UrlError):
+        PortalClient(url, "token")
+    assert not probe(url)
+    assert looked_up == []
+    result = run_cli(tmp_path / "cli", "enroll", "--lang", "ru", "--portal", url, "--code", "X")
+    assert result.returncode == 2 and refused.value.message("ru") in result.stderr
