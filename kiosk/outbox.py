@@ -213,20 +213,17 @@ def pre_enrolment_claims(db: Database, pre_prefix: str) -> list[Claim]:
     """The queued items whose codes this kiosk made before enrolment, oldest first.
 
     Those under ``pre_prefix`` (the prefix derived from the device id) with the length
-    of a code made there: a v2 code (random part) or a v1 one (sequential, 4 or 5
-    symbols). The portal grants these codes to the device only through claims made at
+    of a code made there (`tracking.PRE_ENROLMENT_RESTS`: a v2 code or a v1 sequential
+    one). The portal grants these codes to the device only through claims made at
     enrolment. Only queued items: a sent one is the portal's already, and a rejected
-    one is never sent again. A code made after enrolment that happens to start with
-    ``pre_prefix`` may be listed too; claiming one's own item is harmless.
+    one is never sent again.
     """
-    lengths = range(
-        len(pre_prefix) + tracking.SEQ_MIN_WIDTH + 1, len(pre_prefix) + tracking.RANDOM_LEN + 2
-    )
+    lengths = sorted(len(pre_prefix) + rest for rest in tracking.PRE_ENROLMENT_RESTS)
     rows = db.execute(
         "SELECT id, tracking_code, content_hash FROM outbox WHERE state = 'queued'"
-        " AND substr(tracking_code, 1, ?) = ? AND length(tracking_code) BETWEEN ? AND ?"
+        " AND substr(tracking_code, 1, ?) = ? AND length(tracking_code) IN (?, ?)"
         " ORDER BY rowid",
-        [len(pre_prefix), pre_prefix, lengths.start, lengths.stop - 1],
+        [len(pre_prefix), pre_prefix, *lengths],
     ).fetchall()
     return [{"id": r[0], "tracking_code": r[1], "content_hash": r[2]} for r in rows]
 

@@ -52,6 +52,11 @@ VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 SEQ_MIN_WIDTH = 4  # v1 sequential codes; also the shortest code `normalize` accepts
 RANDOM_LEN = 6  # random symbols of a v2 code: 29.7 bits (see above)
 DERIVED_PREFIX_LEN = PREFIX_LEN + 1  # made from the device id before enrolment
+# What follows the derived prefix in a code made before enrolment: a v1 sequence of 4
+# + check (9 symbols in all) or v2's random part + check (11). Never 10 symbols: every
+# code made after enrolment is PREFIX_LEN + RANDOM_LEN + check = 10, so the two kinds
+# can never be mistaken for each other (the portal's claims rely on it).
+PRE_ENROLMENT_RESTS = frozenset({SEQ_MIN_WIDTH + 1, RANDOM_LEN + 1})
 MAX_LEN = BASE - 1  # weights 1..30 stay distinct and non-zero mod 31
 
 # Cyrillic homoglyphs (upper case after str.upper()) -> the Latin/digit symbol.

@@ -20,7 +20,7 @@ from kiosk.wire import content_hash, now_iso
 from sync import wire
 from sync.portal.storage import PortalStoreError
 from sync.portal.store import PortalStore
-from tests.integration.synckit import twin_of
+from tests.integration.synckit import device_id_deriving, twin_of
 
 VICTIM = "5f0c2a4e-9d1b-4c3e-8a7f-0123456789ab"
 
@@ -196,3 +196,28 @@ def test_a_device_enrolled_before_claims_keeps_its_prefix_rule(store: PortalStor
     v1["tracking_code"] = tracking.sequential_code(answer["device_prefix"], 7)
     results = store.ingest(VICTIM, [item(pre, 2), v1, item(answer["device_prefix"])], "sync")
     assert outcomes(results) == [("accepted", None)] * 3
+
+
+def test_a_twin_of_an_assigned_prefix_cannot_claim_codes_made_after_enrolment(
+    store: PortalStore,
+) -> None:
+    """The second review: a code made after enrolment is 3 + 6 + check = 10 symbols,
+    which reads as a 4-symbol derived prefix + 5 + check. A device id whose derived
+    prefix is the victim's assigned prefix plus the code's next symbol could claim a
+    receipt's code with an id and hash of its own, and then take it. Claims of that
+    length are refused, and the victim's item arrives."""
+    victim = enrol(store, VICTIM, [])
+    receipt = item(victim["device_prefix"])  # printed on a citizen's receipt
+    code = receipt["tracking_code"]
+    assert len(code) == 10
+    target = code[: tracking.DERIVED_PREFIX_LEN]
+    twin = device_id_deriving(target)
+    forged = {**item(target), "tracking_code": code}  # its own id and answers
+    answer = enrol(store, twin, [forged])
+    assert [(r["tracking_code"], r["code"]) for r in answer["refused_claims"]] == [
+        (code, "claim.invalid")
+    ]
+    results = store.ingest(answer["device_id"], [forged], "sync")
+    assert outcomes(results) == [("rejected", "item.foreign_code")]
+    mine = store.ingest(victim["device_id"], [receipt], "sync")
+    assert outcomes(mine) == [("accepted", None)]

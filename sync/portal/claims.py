@@ -33,13 +33,17 @@ def claimable(device_id: str, tracking_code: str) -> bool:
     """Whether ``tracking_code`` can be one ``device_id``'s kiosk made before enrolment.
 
     Its derived prefix, a valid check symbol, and the length of a v2 pre-enrolment code
-    (prefix + 6 random + check) or of a v1 sequential one (prefix + 4 or 5 + check).
+    (4 + 6 random + check = 11) or of a v1 sequential one (4 + 4 + check = 9). Never 10:
+    that is the length of every code made after enrolment (assigned 3-symbol prefix + 6
+    + check), and a twin device id whose derived prefix is an assigned prefix plus one
+    symbol could otherwise claim another kiosk's printed receipt codes. (A v1 sequence
+    of 5 symbols, after 31**4 codes from one kiosk, is not claimable for the same reason.)
     """
     prefix = tracking.prefix_from_id(device_id)
     rest = len(tracking_code) - len(prefix)
     return (
         tracking_code.startswith(prefix)
-        and tracking.SEQ_MIN_WIDTH + 1 <= rest <= tracking.RANDOM_LEN + 1
+        and rest in tracking.PRE_ENROLMENT_RESTS
         and tracking.normalize(tracking_code) == tracking_code
         and tracking.is_valid(tracking_code)
     )

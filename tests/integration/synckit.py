@@ -180,12 +180,17 @@ def outbox(store: Store) -> list[dict[str, Any]]:
     return list(store.db.query("SELECT * FROM outbox ORDER BY rowid"))
 
 
-def twin_of(device_id: str) -> str:
-    """A different device id with the same derived prefix: the attacker's search."""
-    target = tracking.prefix_from_id(device_id)
+def device_id_deriving(prefix: str, unlike: str = "") -> str:
+    """A device id (not ``unlike``) whose derived prefix is ``prefix``: the attacker's
+    search, a few seconds for 31**4 values."""
     base = uuid.uuid4().int
     for n in range(100 * 31**tracking.DERIVED_PREFIX_LEN):
         candidate = str(uuid.UUID(int=(base + n) % 2**128))
-        if candidate != device_id and tracking.prefix_from_id(candidate) == target:
+        if candidate != unlike and tracking.prefix_from_id(candidate) == prefix:
             return candidate
-    raise AssertionError("no twin found")  # odds about e**-100
+    raise AssertionError("no such device id found")  # odds about e**-100
+
+
+def twin_of(device_id: str) -> str:
+    """A different device id with the same derived prefix."""
+    return device_id_deriving(tracking.prefix_from_id(device_id), unlike=device_id)

@@ -27,6 +27,7 @@ from sync.portal.store import PortalStore
 from tests.integration.synckit import (
     TEST_FORM_ID,
     Kiosk,
+    device_id_deriving,
     enroll,
     outbox,
     portal_http,
@@ -347,3 +348,54 @@ def test_a_twin_device_id_cannot_take_applications_made_before_enrolment(
     assert len(rows) == 7 and all(r["outcome"] == "accepted" for r in rows)
     for row in rows:
         assert stored[row["id"]]["content_hash"] == row["content_hash"]
+
+
+def test_a_receipt_code_made_after_enrolment_cannot_be_claimed_by_a_twin(
+    victim: Kiosk, portal: PortalProcess
+) -> None:
+    """The second review: a code made after enrolment (3 + 6 + check) reads as a
+    4-symbol derived prefix + 5 + check. From one printed receipt the attacker searches
+    a device id deriving the code's first 4 symbols, enrols it and claims the code with
+    answers of its own. The claim is refused and the receipt's application arrives."""
+    with victim.store() as store:
+        after = [r for r in outbox(store) if len(r["tracking_code"]) == 10]
+    receipt = after[0]["tracking_code"]
+    target = receipt[: tracking.DERIVED_PREFIX_LEN]
+    twin = device_id_deriving(target)
+    payload = {"full_name": "Forged Name", "n": 0}
+    forged = {
+        "id": str(uuid.uuid4()),
+        "tracking_code": receipt,
+        "form_id": TEST_FORM_ID,
+        "form_version": after[0]["form_version"],
+        "lang": "uz_Latn",
+        "payload": payload,
+        "content_hash": content_hash(payload),
+        "created_at": now_iso(),
+    }
+    request = {
+        "code": create_enrolment_code(portal.data_dir, "receipt twin"),
+        "name": "receipt twin",
+        "device_id": twin,
+        "pre_prefix": target,
+        "claims": [{k: forged[k] for k in ("id", "tracking_code", "content_hash")}],
+    }
+    with portal_http(portal) as http:
+        enrolled = http.post(f"{wire.API}/devices/enroll", json=request)
+    assert enrolled.status_code == 200, enrolled.text
+    answer = enrolled.json()
+    assert [(c["tracking_code"], c["code"]) for c in answer["refused_claims"]] == [
+        (receipt, "claim.invalid")
+    ]
+    with portal_http(portal, answer["token"]) as twin_http:
+        sent = twin_http.post(f"{wire.API}/submissions/batch", json={"items": [forged]})
+    assert [(r["outcome"], r.get("code")) for r in sent.json()["results"]] == [
+        ("rejected", "item.foreign_code")
+    ]
+    result = victim.run("sync", "--json", "--max-wait", "0")
+    assert result.returncode == 0, result.stderr
+    stored = portal_rows(portal, victim.device_id)
+    with victim.store() as store:
+        rows = {r["tracking_code"]: r for r in outbox(store)}
+    assert rows[receipt]["outcome"] == "accepted"
+    assert stored[rows[receipt]["id"]]["content_hash"] == rows[receipt]["content_hash"]
