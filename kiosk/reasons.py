@@ -204,8 +204,20 @@ def refusal(code: str, **params: object) -> Refusal:
     missing = reason.params - params.keys()
     if missing:
         raise ValueError(f"reason {code} needs {sorted(missing)}")
-    text = {name: str(value) for name, value in params.items()}
+    text = {name: safe_text(value) for name, value in params.items()}
     return {"code": code, "params": text, "detail": reason.msgid.format(**text)}
+
+
+MAX_PARAM = 200  # characters of one param: a refusal echoes client text, never much of it
+
+
+def safe_text(value: object, limit: int = MAX_PARAM) -> str:
+    """``value`` as text any JSON encoder takes: at most ``limit`` characters (cut with
+    an ellipsis), each lone surrogate replaced (a client may send ``"\\ud800"``)."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def say(lang: str, code: object, params: object = None, detail: object = None) -> str:

@@ -9,18 +9,17 @@ one is refused with a reason and the portal keeps answering meanwhile.
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
@@ -36,11 +35,22 @@ from sync.portal.rules import (
     etag_matches,
     ingest_bundle,
     read_batch,
+    read_json,
 )
 from sync.portal.storage import Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
 
 logger = logging.getLogger(__name__)
+
+# The largest legal bodies: MAX_CLAIMS claims of at most ~230 bytes each, with room;
+# MAX_ANCHOR_ENTRIES entries of two 64-hex hashes. Values: each claim or entry is one
+# object of three members (four values as `sync.bodies.Shape` counts), plus the top.
+MAX_ENROL_BYTES = 6 * 1024 * 1024
+MAX_ENROL_VALUES = 4 * wire.MAX_CLAIMS + 64
+MAX_ANCHOR_BYTES = 1024 * 1024
+MAX_ANCHOR_VALUES = 4 * wire.MAX_ANCHOR_ENTRIES + 64
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class Claim(BaseModel):
@@ -231,6 +241,16 @@ def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolved
 
 
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of an endpoint that reads ``model`` by hand (`read_json`)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline_schema(model)}},
+        }
+    }
+
+
 def _answers_validator() -> Validator:
     """kiosk.engine_json.validate_answers as a batch validator (the engine loads only if asked)."""
     from kiosk.engine_json import validate_answers
@@ -275,6 +295,47 @@ async def read_body(request: Request, max_body: int) -> tuple[bytes, str]:
             raise Refusal("body.too_large", limit=max_body)
         chunks.append(chunk)
     return b"".join(chunks), encoding
+
+
+MAX_ERRORS = 20  # validation errors a 422 answer lists; the rest are only counted
+
+
+def safe_errors(errors: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """Pydantic's errors as a 422 may echo them: loc, msg and type as valid, bounded
+    text (never ``input`` or ``ctx``, client values), at most `MAX_ERRORS` of them."""
+    safe: list[dict[str, object]] = []
+    for error in errors[:MAX_ERRORS]:
+        loc = error.get("loc", ())
+        parts = loc if isinstance(loc, (list, tuple)) else (loc,)
+        safe.append(
+            {
+                "type": reasons.safe_text(error.get("type", ""), 60),
+                "loc": [
+                    part if isinstance(part, int) else reasons.safe_text(part, 60)
+                    for part in parts[:10]
+                ],
+                "msg": reasons.safe_text(error.get("msg", "")),
+            }
+        )
+    return safe
+
+
+def summary(errors: list[dict[str, object]]) -> str:
+    """One line naming each error (`safe_errors`) for a refusal's ``detail``."""
+    parts = []
+    for error in errors:
+        loc = cast(list[object], error.get("loc", []))
+        parts.append(f"{'.'.join(str(p) for p in loc)}: {error.get('msg', '')}")
+    return "; ".join(parts)[:300]
+
+
+def validated(model: type[Model], doc: object) -> Model:
+    """``doc`` (parsed JSON) as ``model``; 422 body.invalid, with safe detail, else."""
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        detail = summary(safe_errors(exc.errors(include_input=False, include_context=False)))
+        raise Refusal("body.invalid", detail=detail) from None
 
 
 def unwrap_bundle(body: bytes, encoding: str) -> bytes:
@@ -327,14 +388,12 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-            for e in exc.errors()
-        )
-        # FastAPI's own list stays in ``detail`` (the documented 422 shape); code and
-        # params are added like every other refusal's.
-        body = reasons.refusal("body.invalid", detail=problems[:300])
-        content = {"detail": jsonable_encoder(exc.errors()), "code": body["code"]}
+        # FastAPI's own list stays in ``detail`` (the documented 422 shape), but only
+        # loc, msg and type, as safe bounded text: the ``input`` it would echo may be
+        # inf, NaN or a lone surrogate (no JSON answer can carry them) or megabytes.
+        errors = safe_errors(exc.errors())
+        body = reasons.refusal("body.invalid", detail=summary(errors))
+        content = {"detail": errors, "code": body["code"]}
         return JSONResponse({**content, "params": body["params"]}, status_code=422)
 
     # Per-item results compress well; on a 2G link the answer matters as much as the request.
@@ -365,12 +424,19 @@ def create_app(
     @app.post(
         f"{wire.API}/devices/enroll",
         response_model=EnrollResponse,
+        openapi_extra=_json_body(EnrollRequest),
         responses={
+            400: BODY_ERRORS[400],
+            413: BODY_ERRORS[413],
+            415: BODY_ERRORS[415],
             403: {
                 "model": ErrorBody,
                 "description": "code unknown, used or expired, or not made for this device",
             },
-            422: {"model": ErrorBody, "description": "pre_prefix not this device's"},
+            422: {
+                "model": ErrorBody,
+                "description": "fields invalid (body.invalid) or pre_prefix not this device's",
+            },
             429: {
                 "model": ErrorBody,
                 "description": "too many wrong codes from this address (or in all): "
@@ -378,11 +444,26 @@ def create_app(
             },
         },
     )
-    def enroll(body: EnrollRequest, request: Request) -> transport.Enrolled:
+    async def enroll(request: Request) -> transport.Enrolled:
+        # Unauthenticated: the body is bounded as it arrives and parsed off the loop.
+        raw, encoding = await read_body(request, MAX_ENROL_BYTES)
+
+        def parse() -> EnrollRequest:
+            doc = read_json(raw, encoding, limit=MAX_ENROL_BYTES, max_values=MAX_ENROL_VALUES)
+            return validated(EnrollRequest, doc)
+
+        body = await run_in_threadpool(parse)
         host = request.client.host if request.client else None
         claims = [claim.model_dump() for claim in body.claims]
-        return enroll_device(
-            store, body.code, body.name, body.device_id, body.pre_prefix, host, claims
+        return await run_in_threadpool(
+            enroll_device,
+            store,
+            body.code,
+            body.name,
+            body.device_id,
+            body.pre_prefix,
+            host,
+            claims,
         )
 
     @app.get(
@@ -397,12 +478,24 @@ def create_app(
             return Response(status_code=304, headers={"ETag": quoted})
         return JSONResponse(catalog_answer(store, etag), headers={"ETag": quoted})
 
-    @app.post(f"{wire.API}/audit/anchor", response_model=AnchorResponse, responses=ERRORS)
-    def anchor(body: AnchorRequest, dev: Authed) -> dict[str, Any]:
-        entries = [entry.model_dump() for entry in body.entries]
-        answer = anchor_audit(store, dev.id, body.head_seq, entries)
-        crash_point("portal.anchor_committed")
-        return dict(answer)
+    @app.post(
+        f"{wire.API}/audit/anchor",
+        response_model=AnchorResponse,
+        responses=BODY_ERRORS,
+        openapi_extra=_json_body(AnchorRequest),
+    )
+    async def anchor(request: Request, dev: Authed) -> dict[str, Any]:
+        raw, encoding = await read_body(request, MAX_ANCHOR_BYTES)
+
+        def parse_and_anchor() -> dict[str, Any]:
+            doc = read_json(raw, encoding, limit=MAX_ANCHOR_BYTES, max_values=MAX_ANCHOR_VALUES)
+            body = validated(AnchorRequest, doc)
+            entries = [entry.model_dump() for entry in body.entries]
+            answer = anchor_audit(store, dev.id, body.head_seq, entries)
+            crash_point("portal.anchor_committed")
+            return dict(answer)
+
+        return await run_in_threadpool(parse_and_anchor)
 
     @app.post(
         f"{wire.API}/submissions/batch",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from kiosk import reasons
 from kiosk.audit import AnchorEntry
 from kiosk.i18n import N_
+from kiosk.wire import json_problem
 from sync import wire
 from sync.portal.rules import (
     Refusal,
@@ -118,6 +119,8 @@ class LocalTransport:
                 ),
             )
         as_sent = [dict(claim) for claim in claims]
+        if json_problem([code, name, device_id, pre_prefix, as_sent]):  # as the app's read_json
+            raise refused(422, reasons.refusal("body.invalid", detail="not JSON"))
         try:
             return enroll_device(
                 self.store, code, name, device_id, pre_prefix, LOCAL_SOURCE, as_sent

@@ -7,6 +7,7 @@ transport error the HTTP client would have raised for that answer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from kiosk import reasons
@@ -116,27 +117,58 @@ def read_batch(body: bytes, encoding: str) -> list[object]:
         max_string=wire.MAX_ITEM_PAYLOAD_BYTES,
         codes=_BATCH_SHAPE_CODES,
     )
+    return parse_batch(_scanned(body, encoding, shape, wire.MAX_DECOMPRESSED_BYTES))
+
+
+def _scanned(body: bytes, encoding: str, shape: Shape, limit: int) -> bytes:
+    """``body`` gunzipped (at most ``limit`` bytes) if ``encoding`` says so, its shape
+    scanned by ``shape`` piece by piece; a `Refusal` at the first bound passed."""
     try:
         if encoding == "gzip":
             chunks = []
             for chunk in inflate(
                 body,
-                wire.MAX_DECOMPRESSED_BYTES,
+                limit,
                 too_large="body.inflated_too_large",
                 damaged="body.not_gzip",
                 truncated="body.truncated",
             ):
                 shape.feed(chunk)
                 chunks.append(chunk)
-            data = b"".join(chunks)
-            del chunks
-        else:
-            for start in range(0, len(body), CHUNK):
-                shape.feed(body[start : start + CHUNK])
-            data = body
+            return b"".join(chunks)
+        for start in range(0, len(body), CHUNK):
+            shape.feed(body[start : start + CHUNK])
+        return body
     except Unbounded as exc:
         raise Refusal(exc.code, **exc.params) from exc
-    return parse_batch(data)
+
+
+# A small request (enrolment, audit anchor): its JSON is as flat as its model, and no
+# text in it is long. The value count is the caller's (its longest legal list).
+SMALL_MAX_DEPTH = 8
+SMALL_MAX_STRING = 4096
+
+
+def read_json(body: bytes, encoding: str, *, limit: int, max_values: int) -> object:
+    """A small request's JSON body, shape-bounded before it is parsed (`sync.bodies`);
+    422 body.invalid when it is not JSON or holds a value JSON cannot carry (NaN,
+    1e999999, a lone surrogate). Call it off the event loop."""
+    shape = Shape(
+        max_depth=SMALL_MAX_DEPTH,
+        max_values=max_values,
+        max_string=SMALL_MAX_STRING,
+        codes=_BATCH_SHAPE_CODES,
+    )
+    data = _scanned(body, encoding, shape, limit)
+    # Not JSON is 422 body.invalid, as the endpoints' validation answered before.
+    try:
+        return loads(data.decode("utf-8"))
+    except RecursionError as exc:
+        raise Refusal("body.invalid", detail="not JSON") from exc
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        if isinstance(exc, (UnicodeDecodeError, json.JSONDecodeError)):
+            raise Refusal("body.invalid", detail="not JSON") from exc
+        raise Refusal("body.invalid", detail=str(exc)) from exc
 
 
 def parse_batch(data: bytes) -> list[object]:

@@ -23,7 +23,7 @@ from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
 from sync.transport import CatalogForm, Enrolled, ItemResult, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 

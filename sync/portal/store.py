@@ -289,8 +289,13 @@ class PortalStore:
         validator: Validator | None,
     ) -> ItemResult:
         item_id = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(item, dict) or not isinstance(item_id, str) or not UUID_RE.match(item_id):
-            return refused(item_id if isinstance(item_id, str) else None, "rejected", "item.id")
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item_id, str)
+            or not UUID_RE.fullmatch(item_id)
+        ):
+            # Echo no id that is not one: it may be a lone surrogate or megabytes long.
+            return refused(None, "rejected", "item.id")
 
         def rejected(code: str, **params: object) -> ItemResult:
             return refused(item_id, "rejected", code, **params)

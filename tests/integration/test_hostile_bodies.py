@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kiosk import reasons
 from kiosk.wire import canonical_json
 from sync import bundle, wire
 from sync.portal.process import PortalProcess
@@ -381,3 +382,101 @@ def test_a_bundle_item_nothing_can_hash_is_rejected_the_others_accepted(victim: 
     assert [r["outcome"] for r in results] == ["accepted", "rejected", "rejected", "rejected"]
     assert [r.get("code") for r in results[1:]] == ["item.value"] * 3
     assert victim.portal_stats()["submissions"] == 1
+
+
+# The second review's fuzz cases: values pydantic refuses (inf, NaN, lone surrogates)
+# once made the 422 answer itself fail (500), as did an item result echoing a lone
+# surrogate id; and an unauthenticated enrolment body had no size bound.
+_ENROL_FUZZ = [
+    b'{"code": 1e999999, "name": "x"}',
+    b'{"code": -1e999999, "name": "x"}',
+    b'{"code": NaN, "name": "x"}',
+    b'{"code": "\\ud800", "name": "x"}',
+    b'{"code": "AAAA", "name": "\\ud800"}',
+    b'{"code": "AAAA", "name": "' + b"x" * 300 + b'\\ud800"}',
+    b'{"code": "AAAA", "name": "x", "claims": [{"id": 1e999999}]}',
+    b'{"code": "AAAA", "name": "x", "device_id": "\\udfff"}',
+    b'{"code": "AAAA", "name": "x", "claims": [{"\\ud800": 1}]}',
+    b"[" * 100000,
+    b"[" * 100000 + b"]" * 100000,
+    b'{"code": "AAAA", "name": "x"',
+    b"\xff\xfe",
+]
+
+
+def _refused_with_a_reason(response: httpx.Response) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    answer = response.json()
+    assert answer["code"] in reasons.REGISTRY, answer
+    assert len(response.content) < 8192
+
+
+def test_hostile_enrolment_fields_refused_with_a_reason(victim: Kiosk) -> None:
+    with portal_http(victim.portal, timeout=120) as client:
+        for raw in _ENROL_FUZZ:
+            answer = client.post(
+                wire.API + "/devices/enroll",
+                content=raw,
+                headers={"Content-Type": "application/json"},
+            )
+            _refused_with_a_reason(answer)
+            assert answer.json()["code"] in ("body.invalid", "body.not_json", "body.too_deep")
+        assert client.get(wire.API + "/health").status_code == 200
+
+
+def test_hostile_anchor_fields_refused_with_a_reason(victim: Kiosk) -> None:
+    bad = [
+        b'{"head_seq": 1e999999, "entries": []}',
+        b'{"head_seq": NaN, "entries": []}',
+        b'{"head_seq": 1, "entries": [{"seq": 1, "hash": "\\ud800", "prev_hash": 1e999999}]}',
+        b'{"head_seq": "\\udfff", "entries": []}',
+    ]
+    for raw in bad:
+        answer = _post(victim, "/audit/anchor", raw, **{"Content-Type": "application/json"})
+        _refused_with_a_reason(answer)
+    with portal_http(victim.portal, timeout=60) as client:
+        assert client.get(wire.API + "/health").status_code == 200
+
+
+def test_hostile_batch_item_texts_answered_per_item(victim: Kiosk) -> None:
+    """A lone surrogate id, lang or form id, and huge texts: each item rejected with a
+    reason whose echoed params are valid, bounded text; never a 500."""
+    good = _queued_items(victim, 1)[0]
+    items = [
+        b'{"id": "\\ud800", "x": 1}',
+        b'{"id": "' + b"y" * 100_000 + b'", "x": 1}',
+        json.dumps(
+            {**good, "id": "00000000-0000-4000-8000-000000000001", "lang": "xx\ud800"}
+        ).encode(),
+        json.dumps(
+            {**good, "id": "00000000-0000-4000-8000-000000000002", "form_id": "f\udcff" * 5000}
+        ).encode(),
+    ]
+    body = b'{"items":[' + b",".join(items) + b"]}"
+    response = _post(victim, "/submissions/batch", body, **{"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text[:500]
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["rejected"] * 4
+    assert results[0]["id"] is None and results[1]["id"] is None
+    for result in results:
+        assert result["code"] in reasons.REGISTRY
+        for value in (result.get("params") or {}).values():
+            assert len(value) <= 300
+            value.encode()  # valid UTF-8: no lone surrogate
+    assert len(response.content) < 16384
+
+
+def test_huge_enrolment_body_refused_in_bounded_memory(victim: Kiosk) -> None:
+    """The review's 20 MB unauthenticated enrolment: 413 before it is parsed."""
+    body = b'{"code":"x","name":"y","claims":[' + b"0," * (10 * MB) + b"0]}"
+    before = peak_kb(victim.portal)
+    with portal_http(victim.portal, timeout=300) as client:
+        response = client.post(
+            wire.API + "/devices/enroll", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413, response.text[:300]
+        assert response.json()["code"] == "body.too_large"
+        assert len(response.content) < 1024
+        assert client.get(wire.API + "/health").status_code == 200
+    grown = (peak_kb(victim.portal) - before) / 1024
+    assert grown < 40, f"the portal's peak memory grew by {grown:.0f} MB"

@@ -359,3 +359,17 @@ class TestLocalTransport(TransportContract):
     @pytest.fixture
     def connect(self, admin: PortalStorage) -> Connect:
         return lambda token: LocalTransport(admin, token)
+
+    def test_enrolment_text_json_cannot_carry_is_invalid(
+        self, admin: PortalStorage, connect: Connect
+    ) -> None:
+        """As the app's read_json: a lone surrogate in a name or a claim is 422
+        body.invalid, the code not spent. (The HTTP client cannot even encode one; the portal answers the same, see
+        test_hostile_bodies.)"""
+        code = admin.create_enrolment_code("kiosk")
+        claim: Claim = {"id": "\udfff", "tracking_code": "A", "content_hash": "0" * 64}
+        for name, claims in (("k\ud800", []), ("k", [claim])):
+            with pytest.raises(RequestRejected) as refused:
+                connect(None).enroll(code, name, claims=claims)
+            assert (refused.value.http_status, refused.value.reason_code) == (422, "body.invalid")
+        assert connect(None).enroll(code, "k")["token"]
