@@ -12,20 +12,37 @@ import logging
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from sync import bundle as bundle_mod
 from sync import transport, wire
 from sync.bodies import Unbounded, inflate
+from sync.portal.models import (
+    BODY_ERRORS,
+    ERRORS,
+    AnchorRequest,
+    AnchorResponse,
+    BatchRequest,
+    BatchResponse,
+    BundleResponse,
+    CatalogResponse,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    Health,
+    StatusResponse,
+    inline_schema,
+    json_body,
+)
 from sync.portal.rules import (
     Refusal,
     anchor_audit,
@@ -51,204 +68,6 @@ MAX_ANCHOR_BYTES = 1024 * 1024
 MAX_ANCHOR_VALUES = 4 * wire.MAX_ANCHOR_ENTRIES + 64
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class Claim(BaseModel):
-    id: str = Field(max_length=64, description="the queued item's id (a UUID)")
-    tracking_code: str = Field(max_length=32, description="a code made before enrolment")
-    content_hash: str = Field(max_length=64, description="the item's content hash")
-
-
-class EnrollRequest(BaseModel):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(
-        min_length=1,
-        max_length=200,
-        description="what the kiosk calls itself (informational: the code's name is registered)",
-    )
-    device_id: str | None = Field(
-        default=None,
-        max_length=64,
-        description="the kiosk's own id; a known one needs a code made for it",
-    )
-    pre_prefix: str | None = Field(
-        default=None,
-        max_length=16,
-        description="the prefix of the kiosk's codes made before enrolment, registered for "
-        "the device; must be the one derived from device_id (else 422 enrol.prefix)",
-    )
-    claims: list[Claim] = Field(
-        default=[],
-        max_length=wire.MAX_CLAIMS,
-        description="the kiosk's queued items made before enrolment: only through these "
-        "claims are their codes its own (first come first served)",
-    )
-
-
-class RefusedClaim(BaseModel):
-    tracking_code: str
-    code: str = Field(description="claim.taken or claim.invalid (reason codes)")
-    detail: str
-
-
-class SigningKey(BaseModel):
-    key_id: str = Field(description="hex of the first 8 bytes of SHA-256 of the raw key")
-    public_key: str = Field(description="the raw 32-byte Ed25519 public key, base64")
-
-
-class KeyStatement(SigningKey):
-    signed_by: str | None = Field(description="the key id vouching for this key; null: the first")
-    signature: str | None = Field(description="base64 Ed25519 signature by signed_by")
-
-
-class EnrollResponse(BaseModel):
-    device_id: str
-    token: str
-    device_prefix: str
-    name: str = Field(description="the name the device is registered under (the code's)")
-    signing_keys: list[SigningKey] = Field(
-        default=[], description="the catalog's signing keys, to pin (docs/keys.md)"
-    )
-    refused_claims: list[RefusedClaim] = Field(
-        default=[], description="claims not recorded: their items will be rejected at sync"
-    )
-
-
-class AnchorEntry(BaseModel):
-    seq: int = Field(ge=1)
-    hash: str
-    prev_hash: str
-
-
-class AnchorRequest(BaseModel):
-    head_seq: int = Field(ge=0, description="the kiosk's last audit seq")
-    entries: list[AnchorEntry] = Field(max_length=wire.MAX_ANCHOR_ENTRIES)
-
-
-class AnchorResponse(BaseModel):
-    anchored_seq: int = Field(description="the highest seq the portal holds for the device")
-    flag: Literal["rewritten", "forked", "backwards"] | None
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-    protocol: int
-
-
-class CatalogForm(BaseModel):
-    form_id: str
-    version: str
-    category: str
-    spec: dict[str, Any]
-    key_id: str | None = Field(description="the signing key's id")
-    signature: str | None = Field(description="base64 Ed25519 signature (docs/keys.md)")
-
-
-class CatalogResponse(BaseModel):
-    etag: str
-    forms: list[CatalogForm]
-    keys: list[KeyStatement] = Field(description="the signing keys' chain, oldest first")
-
-
-class Item(BaseModel):
-    """One submission as sent (documentation only: items are checked one by one)."""
-
-    id: str = Field(description="client UUID, the idempotency key")
-    tracking_code: str
-    form_id: str
-    form_version: str
-    lang: str
-    payload: dict[str, Any]
-    content_hash: str = Field(description="sha256 hex of the payload's canonical JSON")
-    created_at: str
-    consent: bool = False
-    operator_id: int | None = None
-
-
-class BatchRequest(BaseModel):
-    items: list[Item] = Field(max_length=wire.MAX_BATCH_ITEMS)
-
-
-class ItemResult(BaseModel):
-    index: int
-    id: str | None
-    outcome: Literal["accepted", "duplicate", "conflict", "rejected"]
-    application_number: str | None = None
-    reason: str | None = Field(default=None, description="the reason in English, for logs")
-    code: str | None = Field(default=None, description="the reason code, when refused")
-    params: dict[str, str] | None = None
-
-
-class BatchResponse(BaseModel):
-    results: list[ItemResult]
-
-
-class BundleResponse(BaseModel):
-    device_id: str
-    results: list[ItemResult]
-
-
-class StatusChange(BaseModel):
-    tracking_code: str
-    status: str
-    application_number: str
-    note: str | None
-    updated_at: str
-
-
-class StatusResponse(BaseModel):
-    changes: list[StatusChange]
-    cursor: int
-    more: bool
-
-
-class ErrorBody(BaseModel):
-    code: str = Field(description="a reason code of the registry (docs/sync-protocol.md)")
-    params: dict[str, str] = Field(description="the values the reason's message names")
-    detail: str = Field(description="the reason in English, for logs")
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "missing or unknown token: enrol again"},
-}
-BODY_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    400: {"model": ErrorBody, "description": "malformed body"},
-    413: {"model": ErrorBody, "description": "body or decompressed body too large"},
-    415: {"model": ErrorBody, "description": "unsupported Content-Encoding"},
-}
-
-
-def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its $defs inlined, for an openapi_extra body.
-
-    Refs like ``#/$defs/Item`` do not resolve inside an OpenAPI document.
-    """
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI request body of an endpoint that reads ``model`` by hand (`read_json`)."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _inline_schema(model)}},
-        }
-    }
 
 
 def _answers_validator() -> Validator:
@@ -424,7 +243,7 @@ def create_app(
     @app.post(
         f"{wire.API}/devices/enroll",
         response_model=EnrollResponse,
-        openapi_extra=_json_body(EnrollRequest),
+        openapi_extra=json_body(EnrollRequest),
         responses={
             400: BODY_ERRORS[400],
             413: BODY_ERRORS[413],
@@ -482,7 +301,7 @@ def create_app(
         f"{wire.API}/audit/anchor",
         response_model=AnchorResponse,
         responses=BODY_ERRORS,
-        openapi_extra=_json_body(AnchorRequest),
+        openapi_extra=json_body(AnchorRequest),
     )
     async def anchor(request: Request, dev: Authed) -> dict[str, Any]:
         raw, encoding = await read_body(request, MAX_ANCHOR_BYTES)
@@ -505,7 +324,7 @@ def create_app(
             "requestBody": {
                 "required": True,
                 "description": "JSON, usually with Content-Encoding: gzip",
-                "content": {"application/json": {"schema": _inline_schema(BatchRequest)}},
+                "content": {"application/json": {"schema": inline_schema(BatchRequest)}},
             }
         },
     )
