@@ -93,17 +93,23 @@ def test_enrol_with_a_file_and_sync_over_tls(
     assert again.returncode == 2 and "enrolment code" in again.stderr
 
 
-def test_plain_http_to_another_host_is_refused_before_any_lookup(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    looked_up: list[object] = []
+@pytest.fixture
+def looked_up(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The names the process asks the resolver for from now on (none, we hope)."""
+    names: list[object] = []
     real = socket.getaddrinfo
 
     def spy(*args: object, **kw: object) -> object:
-        looked_up.append(args[0])
-        return real(*args, **kw)  # type: ignore[arg-type]
+        names.append(args[0])
+        return real(*args, **kw)  # type: ignore[arg-type]  # the resolver's own signature
 
     monkeypatch.setattr(socket, "getaddrinfo", spy)
+    return names
+
+
+def test_plain_http_to_another_host_is_refused_before_any_lookup(
+    tmp_path: Path, looked_up: list[object]
+) -> None:
     with Store.open(tmp_path / "kiosk") as store:
         with pytest.raises(tls.UrlError) as refused:
             enroll(store, "http://portal.example", "AAAA-BBBB")
@@ -288,18 +294,10 @@ def test_pin_command_prints_certificate_and_key_pins(tmp_path: Path, test_ca: tr
 
 @pytest.mark.parametrize("url", ["http://portal.localhost:8765", "http://localhost.:8765"])
 def test_plain_http_to_a_name_that_only_looks_loopback_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+    tmp_path: Path, looked_up: list[object], url: str
 ) -> None:
     """The review: ``portal.localhost`` went to the network's DNS, whose answer got the
     bearer token over plain http. Such names are refused before any lookup."""
-    looked_up: list[object] = []
-    real = socket.getaddrinfo
-
-    def spy(*args: object, **kw: object) -> object:
-        looked_up.append(args[0])
-        return real(*args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket, "getaddrinfo", spy)
     with Store.open(tmp_path / "kiosk") as store:
         with pytest.raises(tls.UrlError) as refused:
             enroll(store, url, "AAAA-BBBB")
