@@ -221,3 +221,40 @@ def test_a_twin_of_an_assigned_prefix_cannot_claim_codes_made_after_enrolment(
     assert outcomes(results) == [("rejected", "item.foreign_code")]
     mine = store.ingest(victim["device_id"], [receipt], "sync")
     assert outcomes(mine) == [("accepted", None)]
+
+
+def test_a_legacy_devices_pre_enrolment_codes_cannot_be_claimed_by_a_twin(
+    store: PortalStore, twin: str
+) -> None:
+    """The third review: a device enrolled before claims existed owns its queued
+    pre-enrolment codes without claims; a twin of its pre-prefix claimed one, and the
+    legacy device's real item was then refused."""
+    pre = tracking.prefix_from_id(VICTIM)
+    enrol(store, VICTIM, [])
+    with store.transaction() as conn:  # as migration 5 marks a device already enrolled
+        conn.execute("UPDATE devices SET legacy = 1 WHERE id = ?", (VICTIM,))
+    queued = item(pre)  # made before enrolment, never claimed
+    forged = {**item(pre), "tracking_code": queued["tracking_code"]}
+    answer = enrol(store, twin, [forged])
+    assert [(r["tracking_code"], r["code"]) for r in answer["refused_claims"]] == [
+        (queued["tracking_code"], "claim.taken")
+    ]
+    assert outcomes(store.ingest(answer["device_id"], [forged], "sync")) == [
+        ("rejected", "item.foreign_code")
+    ]
+    assert outcomes(store.ingest(VICTIM, [queued], "sync")) == [("accepted", None)]
+
+
+def test_a_legacy_pre_prefix_does_not_cover_a_new_devices_codes(store: PortalStore) -> None:
+    """The third review: a legacy device's pre-prefix followed by 6 symbols is 10
+    symbols, the shape of a code made after enrolment by a device whose assigned prefix
+    is that pre-prefix's first three symbols. It is not the legacy device's."""
+    newer = enrol(store, VICTIM, [])
+    receipt = item(newer["device_prefix"])
+    legacy_id = device_id_deriving(receipt["tracking_code"][: tracking.DERIVED_PREFIX_LEN])
+    legacy = enrol(store, legacy_id, [])
+    with store.transaction() as conn:
+        conn.execute("UPDATE devices SET legacy = 1 WHERE id = ?", (legacy_id,))
+    squat = {**item(legacy["device_prefix"]), "tracking_code": receipt["tracking_code"]}
+    assert outcomes(store.ingest(legacy_id, [squat], "sync")) == [("rejected", "item.foreign_code")]
+    assert outcomes(store.ingest(VICTIM, [receipt], "sync")) == [("accepted", None)]

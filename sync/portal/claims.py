@@ -63,7 +63,8 @@ def record(
 
     A claim is refused when it is malformed or not a pre-enrolment code of this device
     (``claim.invalid``), or when the code is claimed by another device, or claimed by
-    this one for another item, or already received from another device
+    this one for another item, or already received from another device, or under the
+    pre-enrolment prefix of a legacy device, which owns those codes without claims
     (``claim.taken``). The same claim sent again by the same device (a re-enrolment
     after a crash) is accepted again and changes nothing.
     """
@@ -96,7 +97,13 @@ def record(
         received = conn.execute(
             "SELECT device_id FROM submissions WHERE tracking_code = ?", (code,)
         ).fetchone()
-        if received is not None and received[0] != device_id:
+        # A legacy device owns its pre-enrolment codes without claims (it enrolled before
+        # claims existed): a twin of its pre-prefix must not claim them (third review).
+        legacy = conn.execute(
+            "SELECT 1 FROM devices WHERE legacy = 1 AND pre_prefix = ? AND id != ?",
+            (code[: tracking.DERIVED_PREFIX_LEN], device_id),
+        ).fetchone()
+        if legacy is not None or (received is not None and received[0] != device_id):
             refusals.append(_refused(code, reasons.refusal("claim.taken", tracking_code=code)))
             continue
         conn.execute(

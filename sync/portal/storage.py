@@ -90,9 +90,10 @@ class Device:
         A registered pre-enrolment prefix alone grants nothing: it can be brute-forced
         from a chosen device id; those codes are owned through claims made at enrolment.
 
-        A ``legacy`` device keeps the rule it enrolled under: its assigned or registered
-        pre-enrolment prefix, followed by what its kiosk could have made there (a v1
-        sequential part of 4 or 5 symbols, or a v2 random part, and the check). Codes are
+        A ``legacy`` device keeps the rule it enrolled under: its assigned prefix followed
+        by a v1 sequential part of 4 or 5 symbols or a v2 random part, and the check; or
+        its registered pre-enrolment prefix followed by what a kiosk makes before
+        enrolment (`tracking.PRE_ENROLMENT_RESTS`). Codes are
         compared as sent (the kiosk sends them canonical, upper case).
         """
         rest = len(tracking_code) - len(self.prefix)
@@ -100,11 +101,17 @@ class Device:
             return True
         if not self.legacy:
             return False
-        lengths = range(tracking.SEQ_MIN_WIDTH + 1, tracking.RANDOM_LEN + 2)
-        return any(
-            p and tracking_code.startswith(p) and len(tracking_code) - len(p) in lengths
-            for p in (self.prefix, self.pre_prefix)
-        )
+        own = range(tracking.SEQ_MIN_WIDTH + 1, tracking.RANDOM_LEN + 2)
+        if tracking_code.startswith(self.prefix) and rest in own:
+            return True
+        # Under the pre-enrolment prefix only what a kiosk makes before enrolment (9 or
+        # 11 symbols): never 10, the length of another device's post-enrolment code whose
+        # assigned prefix is this pre-prefix's first three symbols (third review).
+        pre = self.pre_prefix
+        if not pre:
+            return False
+        rest = len(tracking_code) - len(pre)
+        return tracking_code.startswith(pre) and rest in tracking.PRE_ENROLMENT_RESTS
 
 
 def derived_prefix_for(device_id: str | None, pre_prefix: str) -> bool:
