@@ -42,6 +42,7 @@ _ROWS = (
     Reason("body.not_gzip", 400, N_("The request is not valid gzip.")),
     Reason("body.truncated", 400, N_("The request was cut off in transit.")),
     Reason("body.not_json", 400, N_("The request is not JSON.")),
+    Reason("body.slow", 408, N_("The request did not arrive within {seconds} seconds.")),
     Reason("body.no_items", 400, N_("The request has no list of items.")),
     Reason("body.invalid", 422, N_("The request's fields are invalid: {detail}")),
     Reason("batch.too_many_items", 413, N_("More than {limit} items in one batch.")),

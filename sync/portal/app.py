@@ -7,6 +7,7 @@ checking and parsing them runs in a worker thread, each step bounded before the 
 one is refused with a reason and the portal keeps answering meanwhile.
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -63,6 +64,13 @@ logger = logging.getLogger(__name__)
 # MAX_ANCHOR_ENTRIES entries of two 64-hex hashes. Values: each claim or entry is one
 # object of three members (four values as `sync.bodies.Shape` counts), plus the top.
 MAX_ENROL_BYTES = 6 * 1024 * 1024
+# Enrolment is unauthenticated: at most this many bodies are buffered at once (the
+# others wait, holding only the server's small read buffer), and each must arrive
+# within ENROL_READ_SECONDS, waiting included, so slow or stalled senders cannot pin
+# memory (third review: 80 held-open 6 MiB bodies took 640 MB). A real enrolment body
+# is a few KB; 4 x 6 MiB is the most it can cost.
+ENROL_READERS = 4
+ENROL_READ_SECONDS = 120.0
 MAX_ENROL_VALUES = 4 * wire.MAX_CLAIMS + 64
 MAX_ANCHOR_BYTES = 1024 * 1024
 MAX_ANCHOR_VALUES = 4 * wire.MAX_ANCHOR_ENTRIES + 64
@@ -195,6 +203,7 @@ def create_app(
         ),
     )
     app.state.store = store
+    enrol_readers = asyncio.Semaphore(ENROL_READERS)
 
     @app.exception_handler(Refusal)
     async def refused(_request: Request, exc: Refusal) -> JSONResponse:
@@ -264,8 +273,13 @@ def create_app(
         },
     )
     async def enroll(request: Request) -> transport.Enrolled:
-        # Unauthenticated: the body is bounded as it arrives and parsed off the loop.
-        raw, encoding = await read_body(request, MAX_ENROL_BYTES)
+        # Unauthenticated: few bodies at a time, each bounded as it arrives and in time,
+        # and parsed off the loop.
+        try:
+            async with asyncio.timeout(ENROL_READ_SECONDS), enrol_readers:
+                raw, encoding = await read_body(request, MAX_ENROL_BYTES)
+        except TimeoutError as exc:
+            raise Refusal("body.slow", seconds=int(ENROL_READ_SECONDS)) from exc
 
         def parse() -> EnrollRequest:
             doc = read_json(raw, encoding, limit=MAX_ENROL_BYTES, max_values=MAX_ENROL_VALUES)

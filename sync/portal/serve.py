@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Connections one portal process serves at once; beyond, uvicorn answers 503 (the kiosk
+# waits and retries). Thousands of kiosks are spread over several processes (issue 15).
+LIMIT_CONCURRENCY = 1000
+
 
 def add_command(psub: cliutil.Subcommands) -> None:
     """``serve`` and its options, under ``kiosk portal``."""
@@ -154,6 +158,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=2,
+        # Beyond this many connections at once, 503: a flood cannot exhaust the process.
+        limit_concurrency=LIMIT_CONCURRENCY,
         ssl_certfile=str(args.certfile) if tls_on else None,
         ssl_keyfile=str(args.keyfile) if tls_on else None,
         # Off unless a proxy is named: uvicorn's default believes X-Forwarded-For from

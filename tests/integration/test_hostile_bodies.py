@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,6 +31,8 @@ import pytest
 from kiosk import reasons
 from kiosk.wire import canonical_json
 from sync import bundle, wire
+from sync.client import client_verify
+from sync.portal.app import MAX_ENROL_BYTES
 from sync.portal.process import PortalProcess
 from tests.integration.conftest import start_test_portal
 from tests.integration.synckit import Kiosk, enroll, portal_http, queue_submissions
@@ -480,3 +486,54 @@ def test_huge_enrolment_body_refused_in_bounded_memory(victim: Kiosk) -> None:
         assert client.get(wire.API + "/health").status_code == 200
     grown = (peak_kb(victim.portal) - before) / 1024
     assert grown < 40, f"the portal's peak memory grew by {grown:.0f} MB"
+
+
+def _hold_enrolment_body(portal: PortalProcess, size: int) -> ssl.SSLSocket:
+    """Start an enrolment whose body never ends: all but its last byte, sent until the
+    portal stops reading (then the send times out). The socket stays open."""
+    host, port = "127.0.0.1", urlsplit(portal.url).port
+    context = client_verify(portal.url, portal.pins)
+    assert isinstance(context, ssl.SSLContext)
+    sock = context.wrap_socket(
+        socket.create_connection((host, port), timeout=30), server_hostname=host
+    )
+    sock.settimeout(5)
+    head = (
+        f"POST {wire.API}/devices/enroll HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    )
+    sock.sendall(head.encode())
+    left = size - 1
+    try:
+        while left:
+            step = min(left, 65536)
+            sock.sendall(b" " * step)
+            left -= step
+    except OSError:  # TimeoutError included: the portal is not reading this body now
+        pass
+    return sock
+
+
+@pytest.mark.slow
+def test_held_open_enrolment_bodies_do_not_pin_memory(tmp_path: Path, portal_tls: TlsFiles) -> None:
+    """The third review: 80 connections each sending all but the last byte of a 6 MiB
+    enrolment body (no token needed) held 640 MB of the portal. Only a few bodies are
+    buffered at once now; the others wait with the server's small read buffers. (Here
+    40 such connections: about 60 MB with the bound, 135 MB without it.)"""
+    portal = start_test_portal(tmp_path / "portal", portal_tls)
+    held: list[ssl.SSLSocket] = []
+    try:
+        before = peak_kb(portal)
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            held = list(
+                pool.map(lambda _: _hold_enrolment_body(portal, MAX_ENROL_BYTES), range(40))
+            )
+        grown = (peak_kb(portal) - before) / 1024
+        print(f"peak memory grew by {grown:.1f} MB with {len(held)} bodies held open")
+        assert grown < 100, f"the portal's peak memory grew by {grown:.0f} MB"
+        with portal_http(portal, timeout=60) as client:
+            assert client.get(wire.API + "/health").status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+        portal.stop()
