@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from kiosk import cliutil
 from kiosk.cliutil import Subcommands, add_command, data_dir, fail, lang
 from kiosk.config import ConfigError
+
+DEMO_OPERATOR = "demo"
 
 
 def register(sub: Subcommands) -> None:
@@ -52,12 +55,66 @@ def _make_app(args: argparse.Namespace) -> Any:
     return KioskApp(cliutil.config(args))
 
 
+def _lockdown(app: Any, args: argparse.Namespace) -> int | None:
+    """Citizen mode only with an operator to let anyone out: else 2, with how to add one.
+
+    Also keeps the terminal's signal keys off (ctrl+z, ctrl+c, ctrl+\\ reach the app
+    as keys, which need the PIN), whatever TEXTUAL_ALLOW_SIGNALS says.
+    """
+    if app.mode != "citizen":
+        return None
+    from kiosk.i18n import tr
+    from kiosk.operators import has_operators
+    from kiosk.store import Store, StoreError, failure_message
+
+    os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
+    try:
+        with Store.open(app.data_dir) as store:
+            if has_operators(store):
+                return None
+    except (StoreError, OSError) as exc:
+        return fail(failure_message(exc, lang(args)), 1)
+    return fail(
+        tr(
+            lang(args),
+            "Citizen mode needs an operator who can close the kiosk, and there is none yet."
+            " Add one from this machine's shell: kiosk operator add NAME",
+        )
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         app = _make_app(args)
     except ConfigError as exc:
         return fail(exc.message(lang(args)))
+    refused = _lockdown(app, args)
+    if refused is not None:
+        return refused
     return int(app.run() or 0)
+
+
+def _demo_operator(directory: Path, language: str) -> None:
+    """A demo operator with a random 6-digit PIN, printed, unless an operator exists."""
+    import secrets
+
+    from kiosk.i18n import tr
+    from kiosk.operators import add_operator, has_operators
+    from kiosk.store import Store
+
+    with Store.open(directory) as store:
+        if has_operators(store):
+            return
+        pin = f"{secrets.randbelow(10**6):06d}"
+        add_operator(store, DEMO_OPERATOR, pin)
+    print(
+        tr(
+            language,
+            "Demo operator {name} created with PIN {pin}: it closes the kiosk (ctrl+q).",
+            name=DEMO_OPERATOR,
+            pin=pin,
+        )
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -70,7 +127,11 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         code = create_enrolment_code(portal_dir)
         _enroll(directory, portal.url, code)
+        _demo_operator(directory, lang(args))
         app = _make_app(args)
+        refused = _lockdown(app, args)
+        if refused is not None:
+            return refused
         return int(app.run() or 0)
     except ConfigError as exc:
         return fail(exc.message(lang(args)))

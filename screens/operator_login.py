@@ -1,7 +1,10 @@
 """Operator PIN login (kiosk.operators: scrypt, lock-out), and first-run creation.
 
 Used to enter operator mode and, in citizen mode, as the only way out of the app
-(``purpose="exit"``): ctrl+q / ctrl+c open this screen instead of quitting.
+(``purpose="exit"``): ctrl+q / ctrl+c open this screen instead of quitting. Creating
+the first operator is offered in operator mode only: in citizen mode it would let
+whoever stands at the kiosk make themselves an operator and leave to the shell
+(citizen mode does not start without an operator: screens/commands.py).
 
 Keys come here in order (``KeysInOrder``): Enter moves the focus to the next box at
 once, so a name, Enter and a PIN typed in one burst each land in their own box.
@@ -25,6 +28,10 @@ from screens.base import LATER_CSS, KeysInOrder, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
 
 Purpose = Literal["login", "exit"]
+
+NO_OPERATOR = N_(
+    "There is no operator yet. Add one from the machine's shell: kiosk operator add NAME"
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,14 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
         from kiosk.store import StoreError
 
         try:
-            self.creating = not await self.kiosk.db.call(has_operators)
+            none_yet = not await self.kiosk.db.call(has_operators)
         except StoreError as exc:  # shown by the app; kept on this screen too
+            none_yet = False
             self._say(exc.msgid, **exc.kwargs)
+        # Never in citizen mode: only an existing operator's PIN leads out of the app.
+        self.creating = none_yet and self.purpose == "login"
+        if none_yet and self.purpose == "exit":
+            self._say(NO_OPERATOR)
         for widget_id in ("#pin2-label", "#op-pin2"):
             self.query_one(widget_id).display = self.creating
         title = self.query_one("#login-title", TrLabel)
@@ -115,7 +127,7 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
         if not name or not pin:
             self._say(N_("Enter your name and PIN."))
             return
-        if self.creating:
+        if self.creating and self.purpose == "login":
             if pin != self.query_one("#op-pin2", Input).value:
                 self._say(N_("The two PINs are not the same."))
                 return
