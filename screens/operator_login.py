@@ -51,6 +51,8 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
         super().__init__()
         self.purpose: Purpose = purpose
         self.creating = False
+        # Logged in with a PIN shorter than PIN_MIN: a new one is asked before going on.
+        self.pending: OperatorInfo | None = None
         self.message: tuple[str, dict[str, Any]] | None = None
 
     def body(self) -> ComposeResult:
@@ -110,7 +112,7 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
 
     async def _enter(self, box: Input) -> None:
         """Enter in a box: on to the next one (now, before the next key), or log in."""
-        order = ["op-name", "op-pin"] + (["op-pin2"] if self.creating else [])
+        order = ["op-name", "op-pin"] + (["op-pin2"] if self.creating or self.pending else [])
         current = box.id or ""
         if current in order and current != order[-1]:
             self.set_focus(self.query_one(f"#{order[order.index(current) + 1]}", Input))
@@ -122,6 +124,9 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
         from kiosk.operators import OperatorError, add_operator, login
         from kiosk.store import StoreError
 
+        if self.pending is not None:
+            await self._change_pin(self.pending)
+            return
         name = self.query_one("#op-name", Input).value.strip()
         pin = self.query_one("#op-pin", Input).value
         if not name or not pin:
@@ -143,7 +148,10 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
             self._say(exc.msgid, **exc.kwargs)
             return
         self.query_one("#op-pin", Input).value = ""
-        if result.ok:
+        if result.ok and result.must_change:
+            assert result.operator_id is not None  # a login that succeeded names its operator
+            self._ask_new_pin(OperatorInfo(result.operator_id, name))
+        elif result.ok:
             assert result.operator_id is not None  # a login that succeeded names its operator
             await self._logged_in(OperatorInfo(result.operator_id, name))
         elif result.reason == "locked":
@@ -155,6 +163,39 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
             self._say(N_("Wrong PIN. Attempts left: {n}."), n=result.attempts_left)
         else:
             self._say(N_("Wrong name or PIN."))
+
+    def _ask_new_pin(self, operator: OperatorInfo) -> None:
+        """The PIN was right but too short (set before PINs had 6 digits): ask a new one."""
+        from kiosk.operators import PIN_MAX, PIN_MIN
+
+        self.pending = operator
+        self.query_one("#op-name", Input).disabled = True
+        for widget_id in ("#pin2-label", "#op-pin2"):
+            self.query_one(widget_id).display = True
+        self.query_one("#login-title", TrLabel).set_msg(N_("Choose a new PIN"))
+        self.query_one("#login-go", TrButton).set_msg(N_("Change PIN"))
+        self._say(
+            N_("Your PIN is too short. Choose a new one of {min} to {max} digits."),
+            min=PIN_MIN,
+            max=PIN_MAX,
+        )
+        self.set_focus(self.query_one("#op-pin", Input))
+
+    async def _change_pin(self, operator: OperatorInfo) -> None:
+        from kiosk.operators import OperatorError, change_pin
+        from kiosk.store import StoreError
+
+        pin = self.query_one("#op-pin", Input).value
+        again = self.query_one("#op-pin2", Input).value
+        if pin != again:
+            self._say(N_("The two PINs are not the same."))
+            return
+        try:
+            await self.kiosk.db.call(change_pin, operator.id, operator.name, pin)
+        except (OperatorError, StoreError) as exc:
+            self._say(exc.msgid, **exc.kwargs)
+            return
+        await self._logged_in(operator)
 
     async def _logged_in(self, operator: OperatorInfo) -> None:
         kiosk = self.kiosk

@@ -75,3 +75,13 @@ def new_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr(languages, "LANGUAGES", (*languages.LANGUAGES, NEW_LANGUAGE))
     yield NEW_LANGUAGE.code
     i18n.reload()
+
+
+@pytest.fixture(autouse=True)
+def cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PIN hashes at a low scrypt cost in this process (OWASP's costs 0.3 s and 128 MiB a
+    hash); tests/test_operators.py checks the production cost. Subprocesses (the CLI)
+    hash at the production cost."""
+    from kiosk import operators
+
+    monkeypatch.setattr(operators, "HASH_COST", operators.ScryptCost(2**10, 8, 1))

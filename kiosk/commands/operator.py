@@ -1,4 +1,9 @@
-"""`kiosk operator add NAME` and `kiosk operator list`."""
+"""`kiosk operator add NAME`, `kiosk operator list` and `kiosk operator reset NAME`.
+
+`reset` is the way back when every operator is locked out or has forgotten the PIN:
+it runs from the machine's own shell (whoever has that shell owns the kiosk's files
+anyway), sets a new PIN, clears the lock-out, and is audited as ``operator_reset``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,13 @@ def register(sub: Subcommands) -> None:
     add = add_command(actions, "add", "add an operator (asks for the PIN twice)", _add)
     add.add_argument("name", help="the operator's name as typed at login")
     add.add_argument(
+        "--pin-stdin", action="store_true", help="read the PIN from the first line of stdin"
+    )
+    reset = add_command(
+        actions, "reset", "set a new PIN and clear the lock-out (asks for the PIN twice)", _reset
+    )
+    reset.add_argument("name", help="the operator's name as typed at login")
+    reset.add_argument(
         "--pin-stdin", action="store_true", help="read the PIN from the first line of stdin"
     )
     listing = add_command(actions, "list", "list operators", _list)
@@ -64,6 +76,28 @@ def _add(args: argparse.Namespace) -> int:
             id=operator_id,
         )
     )
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from kiosk.operators import OperatorError, reset_pin
+    from kiosk.store import StoreError, failure_message
+
+    language = lang(args)
+    try:
+        pin = _read_pin(args, language)
+    except EOFError:
+        return fail(tr(language, "No PIN was given."))
+    if pin is None:
+        return fail(tr(language, "The two PINs do not match. Nothing was saved."))
+    try:
+        with open_store(args) as store:
+            reset_pin(store, args.name, pin)
+    except OperatorError as exc:
+        return fail(exc.message(language))
+    except (StoreError, OSError) as exc:
+        return fail(failure_message(exc, language), 1)
+    print(tr(language, "New PIN set for {name}.", name=" ".join(args.name.split())))
     return 0
 
 

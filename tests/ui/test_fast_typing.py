@@ -115,7 +115,9 @@ async def test_operator_creation_typed_in_one_burst(make_app) -> None:
         await ready(pilot)
         screen = app.screen
         assert isinstance(screen, OperatorLoginScreen) and screen.creating
-        await burst(pilot, text("Dilnoza"), "enter", text("2468"), "enter", text("2468"), "enter")
+        await burst(
+            pilot, text("Dilnoza"), "enter", text("246813"), "enter", text("246813"), "enter"
+        )
         assert isinstance(app.screen, DashboardScreen), [
             (box.id, box.value) for box in screen.query(Input)
         ]
@@ -124,16 +126,16 @@ async def test_operator_creation_typed_in_one_burst(make_app) -> None:
 
 async def test_operator_login_typed_in_one_burst(make_app, data_dir) -> None:
     with Store.open(data_dir) as store:
-        add_operator(store, "Dilnoza", "2468")
+        add_operator(store, "Dilnoza", "246813")
     app = make_app(mode="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         screen = app.screen
         assert isinstance(screen, OperatorLoginScreen) and not screen.creating
-        await burst(pilot, text("Dilnoza"), "enter", text("2468"))
+        await burst(pilot, text("Dilnoza"), "enter", text("246813"))
         # Nothing of the PIN in the name box: each box has what was typed for it.
         assert screen.query_one("#op-name", Input).value == "Dilnoza"
-        assert screen.query_one("#op-pin", Input).value == "2468"
+        assert screen.query_one("#op-pin", Input).value == "246813"
         assert app.focused is screen.query_one("#op-pin", Input)
         await burst(pilot, "enter")
         assert isinstance(app.screen, DashboardScreen)

@@ -91,3 +91,37 @@ def test_demo_creates_an_operator_and_prints_its_pin(data_dir, capsys) -> None:
     assert capsys.readouterr().out == ""
     with Store.open(data_dir) as store:
         assert [o["name"] for o in list_operators(store)] == [DEMO_OPERATOR]
+
+
+async def test_short_old_pin_must_be_changed_at_login(make_app, data_dir) -> None:
+    """A 4-digit PIN from before: it logs in once more, and a new one is set at once."""
+    from kiosk import operators
+    from screens.dashboard import DashboardScreen
+
+    with Store.open(data_dir) as store, store.transaction() as db:
+        old = operators.hash_pin("1357", operators.ScryptCost(2**14, 8, 1))
+        db.execute(
+            "INSERT INTO operators (name, pin_hash, created_at) VALUES ('Aziz', ?, 'x')", [old]
+        )
+    app = make_app(mode="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press(*"Aziz", "enter", *"1357", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OperatorLoginScreen) and screen.pending is not None
+        assert screen.query_one("#op-pin2", Input).display
+        await pilot.press(*"2468", "enter", *"2468", "enter")  # still too short
+        await pilot.pause()
+        assert isinstance(app.screen, OperatorLoginScreen)
+        said = str(screen.query_one("#login-message").content)
+        assert said == tr(app.lang, "The PIN must have {min} to {max} digits.", min=6, max=12)
+        for box in ("#op-pin", "#op-pin2"):
+            screen.query_one(box, Input).value = ""
+        screen.set_focus(screen.query_one("#op-pin", Input))
+        await pilot.press(*"246813", "enter", *"246813", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+    with Store.open(data_dir) as store:
+        assert operators.login(store, "Aziz", "246813").ok
+        assert not operators.login(store, "Aziz", "1357").ok

@@ -40,16 +40,16 @@ async def test_first_run_creates_an_operator(make_app, data_dir) -> None:
         await click(pilot, screen.query_one("#op-name", Input))
         await type_text(pilot, "Dilnoza")
         await pilot.press("enter")
-        await type_text(pilot, "2468")
+        await type_text(pilot, "246813")
         await pilot.press("enter")
-        await type_text(pilot, "2469")  # not the same PIN
+        await type_text(pilot, "246914")  # not the same PIN
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, OperatorLoginScreen)
         assert "PIN" in str(screen.query_one("#login-message").content)
         screen.query_one("#op-pin2", Input).value = ""
         await click(pilot, screen.query_one("#op-pin2", Input))
-        await type_text(pilot, "2468")
+        await type_text(pilot, "246813")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
@@ -62,42 +62,42 @@ async def test_first_run_creates_an_operator(make_app, data_dir) -> None:
 
 async def test_lock_out_after_repeated_wrong_pins(make_app, data_dir) -> None:
     with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "1357")
+        add_operator(store, "Aziz", "135792")
     app = make_app(mode="operator", lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         for attempt in range(MAX_FAILURES):
-            await login(pilot, "Aziz", "0000")
+            await login(pilot, "Aziz", "000000")
             assert isinstance(app.screen, OperatorLoginScreen), attempt
         message = str(app.screen.query_one("#login-message").content)
         assert "Too many wrong PINs" in message
         # Even the right PIN is refused while locked.
-        await login(pilot, "Aziz", "1357")
+        await login(pilot, "Aziz", "135792")
         assert isinstance(app.screen, OperatorLoginScreen)
         assert "Too many wrong PINs" in str(app.screen.query_one("#login-message").content)
 
 
 async def test_wrong_pin_says_how_many_attempts_are_left(make_app, data_dir) -> None:
     with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "1357")
+        add_operator(store, "Aziz", "135792")
     app = make_app(mode="operator", lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await login(pilot, "Aziz", "9999")
+        await login(pilot, "Aziz", "999999")
         assert f"Attempts left: {MAX_FAILURES - 1}" in str(
             app.screen.query_one("#login-message").content
         )
-        await login(pilot, "Aziz", "1357")
+        await login(pilot, "Aziz", "135792")
         assert isinstance(app.screen, DashboardScreen)
 
 
 async def test_assisted_submission_records_operator_and_consent(make_app, data_dir) -> None:
     with Store.open(data_dir) as store:
-        operator_id = add_operator(store, "Aziz", "1357")
+        operator_id = add_operator(store, "Aziz", "135792")
     app = make_app(mode="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await login(pilot, "Aziz", "1357")
+        await login(pilot, "Aziz", "135792")
         dashboard = app.screen
         assert isinstance(dashboard, DashboardScreen)
         assert tile(dashboard, "t-queued") == "0"
@@ -130,7 +130,7 @@ async def test_assisted_submission_records_operator_and_consent(make_app, data_d
 
 async def test_dashboard_lists_rejected_submissions(make_app, data_dir) -> None:
     with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "1357")
+        add_operator(store, "Aziz", "135792")
         sub = store.submit(None, {"x": 1}, "ru", form_id=FORM, form_version="1")
         store.db.execute(
             "UPDATE outbox SET state = 'rejected', outcome = 'rejected', reason = ? WHERE id = ?",
@@ -140,7 +140,7 @@ async def test_dashboard_lists_rejected_submissions(make_app, data_dir) -> None:
     app = make_app(mode="operator", lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await login(pilot, "Aziz", "1357")
+        await login(pilot, "Aziz", "135792")
         dashboard = app.screen
         assert isinstance(dashboard, DashboardScreen)
         assert tile(dashboard, "t-rejected") == "1"
@@ -152,12 +152,12 @@ async def test_dashboard_lists_rejected_submissions(make_app, data_dir) -> None:
 
 async def test_sync_now_without_enrolment_says_why(make_app, data_dir) -> None:
     with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "1357")
+        add_operator(store, "Aziz", "135792")
     app = make_app(mode="operator", lang="en")
     notes: list[str] = []
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(pilot)
-        await login(pilot, "Aziz", "1357")
+        await login(pilot, "Aziz", "135792")
         await pilot.press("2")  # Sync now
         await app.workers.wait_for_complete()
         await pilot.pause()

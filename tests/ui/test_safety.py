@@ -113,16 +113,16 @@ async def test_exit_with_the_operator_pin(make_app, data_dir) -> None:
     from kiosk.operators import add_operator
 
     with Store.open(data_dir) as store:
-        add_operator(store, "Dilnoza", "4321")
+        add_operator(store, "Dilnoza", "432165")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+q")
         await pilot.pause()
-        await pilot.press(*"Dilnoza", "enter", *"1111", "enter")
+        await pilot.press(*"Dilnoza", "enter", *"111111", "enter")
         await pilot.pause()
         assert app.is_running  # wrong PIN: still here
-        await pilot.press(*"4321", "enter")
+        await pilot.press(*"432165", "enter")
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0

@@ -72,7 +72,7 @@ async def _to_dashboard(pilot: Any) -> None:
     await ready(pilot)
     await type_text(pilot, "Aziz")
     await pilot.press("enter")
-    await type_text(pilot, "1357")
+    await type_text(pilot, "135792")
     await pilot.press("enter")
     await pilot.pause()
 
@@ -103,6 +103,6 @@ def test_receipt(snap_compare, make_app, contrast: bool) -> None:
 @THEMES
 def test_dashboard(snap_compare, make_app, data_dir, contrast: bool) -> None:
     with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "1357")
+        add_operator(store, "Aziz", "135792")
     app = make_app(mode="operator", high_contrast=contrast)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_to_dashboard)

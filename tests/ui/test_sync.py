@@ -62,7 +62,7 @@ async def settle(pilot) -> None:
 async def test_background_sync_sends_the_queue_when_online(make_app, data_dir, portal) -> None:
     enrol(data_dir, portal)
     with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "1357")
+        add_operator(store, "Aziz", "135792")
         sub = submit_sample(store, "uz_Latn")
     app = make_app(mode="operator", probe_interval=60.0, lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -75,7 +75,7 @@ async def test_background_sync_sends_the_queue_when_online(make_app, data_dir, p
         assert "Online" in str(bar.query_one("#sb-net").content)
         await type_text(pilot, "Aziz")
         await pilot.press("enter")
-        await type_text(pilot, "1357")
+        await type_text(pilot, "135792")
         await pilot.press("enter")
         await settle(pilot)
         dashboard = app.screen
