@@ -63,16 +63,19 @@ def _lockdown(app: Any, args: argparse.Namespace) -> int | None:
     """
     if app.mode != "citizen":
         return None
+    import sqlite3
+
+    from kiosk.config import db_path
     from kiosk.i18n import tr
-    from kiosk.operators import has_operators
-    from kiosk.store import Store, StoreError, failure_message
+    from kiosk.lockdown import any_operator
 
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
     try:
-        with Store.open(app.data_dir) as store:
-            if has_operators(store):
-                return None
-    except (StoreError, OSError) as exc:
+        if any_operator(db_path(app.data_dir)):
+            return None
+    except (sqlite3.Error, OSError) as exc:
+        from kiosk.store import failure_message
+
         return fail(failure_message(exc, lang(args)), 1)
     return fail(
         tr(

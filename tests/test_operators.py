@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -251,3 +252,18 @@ def test_cli_reset_sets_a_new_pin_and_clears_the_lock(run_kiosk, data_dir: Path)
             "SELECT actor, details FROM audit WHERE action = 'operator_reset'"
         ).fetchone()
         assert row is not None and row[0] == "admin" and str(oid) in row[1]
+
+
+def test_any_operator_reads_the_database_without_the_store(tmp_path: Path) -> None:
+    from kiosk.config import db_path
+    from kiosk.lockdown import any_operator
+
+    assert any_operator(db_path(tmp_path / "fresh")) is False  # no file yet
+    with Store.open(tmp_path / "kiosk") as store:
+        assert any_operator(db_path(tmp_path / "kiosk")) is False
+        add_operator(store, "Dilnoza", "482913")
+    assert any_operator(db_path(tmp_path / "kiosk")) is True
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database" * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        any_operator(broken)
