@@ -237,12 +237,20 @@ class KioskApp(App[int]):
 
     # ----- speech -----------------------------------------------------------------
 
-    def say(self, text: str, kind: str = "text") -> None:
-        """Speak in the current language; silently nothing when speech is unavailable."""
+    def say(self, text: str, kind: str = "text", *, private: bool = False) -> None:
+        """Speak in the current language; silently nothing when speech is unavailable.
+
+        ``private=True`` for any text holding a citizen's answers (or their tracking
+        code): its audio is never cached and is deleted after playback, on ``stop``
+        (the idle wipe, going home) and on exit.
+        """
         if not text or self.speech is None:
             return
         try:
-            self.speech.speak(text, self.lang, kind=kind)
+            if private:
+                self.speech.speak(text, self.lang, kind=kind, private=True)
+            else:
+                self.speech.speak(text, self.lang, kind=kind)
             self.speech_status = getattr(self.speech, "status", "ok")
         except Exception:  # a broken speaker must not stop the citizen
             logger.exception("speech: speak failed")

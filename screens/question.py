@@ -28,6 +28,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KeysInOrder, KioskScreen, type_into
+from screens.visit import mentions_answers
 from screens.widgets.answers import (
     AnswerWidget,
     ChoiceAnswer,
@@ -190,7 +191,9 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         box.add_class("-shown")
         box.scroll_visible(animate=False)
         if speak:
-            self.kiosk.say(message)
+            # Private: a message names the field by its label, `${x}` filled in with
+            # answers, and a form's constraint message can quote answers too.
+            self.kiosk.say(message, private=True)
 
     def _show_store_error(self) -> None:
         """The failed draft save, where field errors go (a field error comes first)."""
@@ -212,7 +215,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         hint = self.session.hint(step.ref) if step.kind == "question" else ""
         if hint:
             parts.append(hint)
-        self.kiosk.say(". ".join(p for p in parts if p))
+        self.kiosk.say(". ".join(p for p in parts if p), private=mentions_answers(step))
 
     # ----- answering ---------------------------------------------------------------------
 

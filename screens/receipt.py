@@ -71,7 +71,8 @@ class ReceiptScreen(KioskScreen):
 
     def speak_code(self) -> None:
         # One utterance: a second speak() would cut the first one off.
-        self.kiosk.say(self.receipt.tracking_code, kind="code")
+        # Private: the code opens the citizen's application (status look-up).
+        self.kiosk.say(self.receipt.tracking_code, kind="code", private=True)
 
     @on(Button.Pressed, "#hear")
     def _hear(self) -> None:

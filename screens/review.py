@@ -113,7 +113,7 @@ class ReviewScreen(KioskScreen):
         if visit is None:
             return
         lines = [f"{item.label}: {item.display}" for item in visit.session.review()]
-        self.kiosk.say(". ".join(lines))
+        self.kiosk.say(". ".join(lines), private=True)  # the answers: never cached
 
     @on(Button.Pressed, "#read")
     def _read(self) -> None:

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import LANGS, N_, tr
 from screens.base import LATER_CSS, KioskScreen
-from screens.visit import Visit
+from screens.visit import Visit, mentions_answers
 from screens.widgets.tr import TrButton, TrLabel
 
 
@@ -147,7 +147,9 @@ class ServicesScreen(KioskScreen):
 
         kiosk = self.kiosk
         session = FormSession(form, lang=self.lang, today=kiosk.clock.now().date())
-        kiosk.prewarm([(session.label(step.ref), self.lang) for step in session.steps()])
+        # Not a prompt with answers filled in: those are spoken privately, never cached.
+        steps = [step for step in session.steps() if not mentions_answers(step)]
+        kiosk.prewarm([(session.label(step.ref), self.lang) for step in steps])
         await kiosk.start_visit(Visit(form, session))
 
 

@@ -137,7 +137,7 @@ class StatusScreen(KioskScreen):
         result.update(Content(text))
         result.set_class(self.invalid or self.info is None or self.failure is not None, "-error")
         if speak:
-            self.kiosk.say(text)
+            self.kiosk.say(text, private=True)  # a citizen's code and application
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kiosk.engine import FormSession
+    from kiosk.engine_nav import Step
     from kiosk.form import Form
+
+
+def mentions_answers(step: Step) -> bool:
+    """Whether the step's spoken prompt (label, hint) has answers filled in (`${x}`), in
+    any language: such a prompt is spoken privately and never pre-warmed into the cache."""
+    q = step.question
+    return any("${" in text for text in (*q.labels.values(), *q.hints.values()))
 
 
 @dataclass

@@ -127,16 +127,97 @@ def test_prewarm_fills_the_cache_in_the_background(speech: SpeechService) -> Non
     assert speech.player_pid is not None
 
 
-def test_private_read_back_is_played_but_never_kept(speech: SpeechService) -> None:
-    answers = "Familiyangiz: Karimov. JShShIR: 31205851234567."
-    speech.speak(answers, "uz_Latn", private=True)
+ANSWERS = "Familiyangiz: Karimov. JShShIR: 31205851234567."
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def private_wav_playing(speech: SpeechService) -> Path:
+    """Speak ANSWERS privately; the one private WAV, once its playback has started."""
+    speech.speak(ANSWERS, "uz_Latn", private=True)
     assert wait_for(lambda: speech.player_pid is not None)
-    private_files = list((speech.cache.root / "private").glob("*/*.wav"))
-    assert len(private_files) == 1
-    assert not speech.is_cached(answers, "uz_Latn")  # not in the shared cache
+    private_files = files_under(speech.private_dir)
+    assert len(private_files) == 1, private_files
+    assert private_files[0].stat().st_mode & 0o777 == 0o600
+    return private_files[0]
+
+
+def test_private_read_back_is_played_but_never_kept(speech: SpeechService) -> None:
+    before = files_under(speech.cache.root)
+    wav = private_wav_playing(speech)
+    assert not speech.is_cached(ANSWERS, "uz_Latn")  # not in the shared cache
+    # Its name says nothing of the text (a hash of it could be checked against guesses).
+    assert (
+        speech.cache.path(speech._key(speech._prepare(ANSWERS, "uz_Latn", "text"), "uz_Latn")).stem
+        not in wav.name
+    )
+    assert [p for p in files_under(speech.cache.root) if p not in before] == [wav]
     speech.speak("Tasdiqlaysizmi?", "uz_Latn")
-    assert not private_files[0].exists()  # gone as soon as the next prompt started
-    assert not list((speech.cache.root / "private").glob("*/*"))
+    assert not wav.exists()  # gone as soon as the next prompt started
+    assert not files_under(speech.private_dir)
+
+
+def test_private_file_is_removed_when_its_playback_ends(speech: SpeechService) -> None:
+    wav = private_wav_playing(speech)
+    assert speech.wait(timeout=60)  # played out, not cut off
+    assert wait_for(lambda: not wav.exists())
+    assert not files_under(speech.private_dir)
+    assert not speech.is_cached(ANSWERS, "uz_Latn")
+
+
+def test_private_file_is_removed_by_stop(speech: SpeechService) -> None:
+    wav = private_wav_playing(speech)
+    speech.stop()  # the idle wipe
+    assert not wav.exists()  # at once: not when a watcher thread wakes up
+    assert speech.player_pid is None
+    assert not files_under(speech.private_dir)
+
+
+def test_private_file_is_removed_by_close(tmp_path: Path) -> None:
+    service = SpeechService(tmp_path / "cache", player=NULL_SINK_PLAYER)
+    assert service.wait_ready() == "ok", service.problem
+    wav = private_wav_playing(service)
+    service.close()  # the app exits mid-read-back
+    assert not wav.exists()
+    assert not files_under(service.private_dir)
+    assert not service.is_cached(ANSWERS, "uz_Latn")
+
+
+def test_private_prompt_cut_off_while_synthesising_leaves_no_file(speech: SpeechService) -> None:
+    speech.speak(ANSWERS * 20, "uz_Latn", private=True)  # long: still synthesising
+    speech.stop()
+    assert speech.wait(timeout=60)
+    # The worker finished that synthesis after the stop: its file went with it.
+    assert wait_for(lambda: not files_under(speech.private_dir))
+    assert not speech.is_cached(ANSWERS * 20, "uz_Latn")
+
+
+def test_private_files_left_by_a_crash_are_removed_at_start(tmp_path: Path) -> None:
+    left = tmp_path / "cache" / "private" / "ab" / "left-by-a-power-cut.wav"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"RIFF")
+    with SpeechService(tmp_path / "cache", player=NULL_SINK_PLAYER) as service:
+        service.wait_ready()
+        assert not left.exists()
+        assert not files_under(service.private_dir)
+
+
+def test_cache_directories_are_0700_and_files_0600(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    old = root / "ab" / "old.wav"  # made by an older version, world-readable
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"RIFF")
+    old.chmod(0o644)
+    with SpeechService(root, player=NULL_SINK_PLAYER) as service:
+        assert service.wait_ready() == "ok", service.problem
+        assert service.synthesize("Telefon raqamingiz", "uz_Latn") is not None
+        speech_private = private_wav_playing(service)
+        assert speech_private.exists()
+        for path in [root, *root.rglob("*")]:
+            mode = path.stat().st_mode & 0o777
+            assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
 
 
 def test_cache_prune_drops_least_recently_used(tmp_path: Path) -> None:

@@ -4,6 +4,9 @@ A prompt is synthesised once and replayed from disk, so the second time a questi
 appears its audio is ready at once. Files are written to a temporary name in the
 same directory and renamed into place, so a reader never sees half a WAV and a
 crash mid-write leaves only a temporary file, swept on the next start.
+
+The cache holds only non-personal prompts (a citizen's answers are spoken privately,
+see kiosk.speech.service), yet it is kept tight: directories 0700, files 0600.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ CACHE_FORMAT = 1
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # about 100 hours of 22 kHz mono speech
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+# Cache entries live in two-hex-digit directories; anything else (the private
+# directory, the engine log) is not the cache's to sweep or prune.
+ENTRY_DIRS = "[0-9a-f][0-9a-f]"
 
 
 def cache_key(text: str, lang: str, voice: str, rate: int) -> str:
@@ -43,7 +51,8 @@ class WavCache:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(self.root, DIR_MODE)
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.wav"
@@ -67,12 +76,13 @@ class WavCache:
     def temp_path(self, key: str) -> Path:
         """A fresh temporary name beside the final file (same filesystem: rename is atomic)."""
         final = self.path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         return final.with_name(f"{final.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
 
     def commit(self, temp: Path, key: str) -> Path:
         """Move a finished temporary WAV into place; the last writer wins, both are whole."""
         final = self.path(key)
+        os.chmod(temp, FILE_MODE)  # the engine wrote it with its own umask
         os.replace(temp, final)
         return final
 
@@ -80,7 +90,7 @@ class WavCache:
         """Remove temporary files left by a crash; returns how many went."""
         removed = 0
         cutoff = time.time() - older_than
-        for temp in self.root.glob(f"*/*{TEMP_SUFFIX}"):
+        for temp in self.root.glob(f"{ENTRY_DIRS}/*{TEMP_SUFFIX}"):
             try:
                 if temp.stat().st_mtime < cutoff:
                     temp.unlink()
@@ -92,7 +102,7 @@ class WavCache:
     def prune(self, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
         """Delete the least recently used WAVs until the cache fits; returns how many went."""
         entries = []
-        for wav in self.root.glob("*/*.wav"):
+        for wav in self.root.glob(f"{ENTRY_DIRS}/*.wav"):
             try:
                 st = wav.stat()
             except OSError:
@@ -108,8 +118,11 @@ class WavCache:
             removed += 1
         return removed
 
-    def clear(self) -> None:
-        """Delete every file of this cache (private prompts: they must not stay on disk)."""
-        for path in self.root.glob("*/*"):
-            if path.suffix in (".wav", TEMP_SUFFIX):
-                path.unlink(missing_ok=True)
+    def tighten(self) -> None:
+        """Directories 0700 and files 0600 throughout (a cache made by an older version)."""
+        os.chmod(self.root, DIR_MODE)
+        for path in self.root.rglob("*"):
+            try:
+                os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
+            except OSError:
+                continue

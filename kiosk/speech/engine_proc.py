@@ -231,7 +231,9 @@ class EngineProcess:
         if self.log_path is not None:
             # The child's stderr: why an engine failed. Kept small: restarted past 1 MB.
             big = self.log_path.exists() and self.log_path.stat().st_size > LOG_MAX_BYTES
-            log = open(self.log_path, "w" if big else "a")  # noqa: SIM115
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if big else os.O_APPEND)
+            log = os.fdopen(os.open(self.log_path, flags, 0o600), "w")
+            os.chmod(self.log_path, 0o600)  # a log made before it was kept private
         try:
             self._proc = subprocess.Popen(
                 [

@@ -50,6 +50,7 @@ class Player:
     def __init__(self, command: Sequence[str] | None) -> None:
         self.command: list[str] | None = list(command) if command else None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._remove: Path | None = None  # a private WAV, deleted when its playback ends
         self._lock = threading.Lock()
         self.last_error: str | None = None  # set when a playback failed on its own
 
@@ -94,11 +95,17 @@ class Player:
         self.last_error = None
         return True
 
-    def play(self, wav: Path) -> int | None:
-        """Start playing ``wav`` (stopping what plays); the player's pid, or None."""
+    def play(self, wav: Path, *, remove_after: bool = False) -> int | None:
+        """Start playing ``wav`` (stopping what plays); the player's pid, or None.
+
+        ``remove_after``: delete ``wav`` once the playback ends or is stopped (a
+        private prompt); also when it cannot start.
+        """
         with self._lock:
             self._stop_locked()
             if not self.command:
+                if remove_after:
+                    wav.unlink(missing_ok=True)
                 return None
             try:
                 self._proc = subprocess.Popen(
@@ -110,16 +117,38 @@ class Player:
                 )
             except OSError as exc:
                 self.last_error = str(exc)
+                if remove_after:
+                    wav.unlink(missing_ok=True)
                 return None
+            if remove_after:
+                self._remove = wav
+                proc = self._proc
+                threading.Thread(
+                    target=self._remove_when_done,
+                    args=(proc, wav),
+                    name="speech-private",
+                    daemon=True,
+                ).start()
             return self._proc.pid
+
+    def _remove_when_done(self, proc: subprocess.Popen[bytes], wav: Path) -> None:
+        """Delete a private WAV as soon as its player has exited."""
+        proc.wait()
+        wav.unlink(missing_ok=True)
+        with self._lock:
+            if self._remove == wav:
+                self._remove = None
 
     def _stop_locked(self) -> None:
         proc, self._proc = self._proc, None
+        remove, self._remove = self._remove, None
         if proc is None:
             return
         if proc.poll() is None:
             proc.kill()  # SIGKILL: the prompt must end now, not after a fade-out
         proc.wait()  # reap it, so no zombie is left behind
+        if remove is not None:  # gone when stop() returns, not when the watcher wakes
+            remove.unlink(missing_ok=True)
         if proc.returncode not in (0, -9):
             self.last_error = f"player exited with {proc.returncode}"
 

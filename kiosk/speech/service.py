@@ -5,19 +5,27 @@ player, and synthesises: first the prompt just asked for, then pre-warm items. A
 prompt already in the WAV cache starts playing straight from ``speak()`` (a stat and
 a process spawn). Every ``speak``/``stop`` bumps a generation number, so audio that
 finishes synthesising after the person has moved on is never played.
+
+Private prompts (a citizen's answers read back) never enter the cache: each is
+synthesised into its own randomly named file (mode 0600, in the 0700 ``private``
+directory), which is deleted when its playback ends, when it is cut off (``speak``,
+``stop``, the idle wipe) and on ``close``. Its name says nothing of the text: a
+cache key (a hash of the text) would let a guessed PINFL be checked against it.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kiosk import languages
-from kiosk.speech.cache import WavCache, cache_key, is_valid_wav
+from kiosk.speech.cache import DIR_MODE, FILE_MODE, WavCache, cache_key, is_valid_wav
 from kiosk.speech.engine_proc import EngineError, EngineProcess, default_engines
 from kiosk.speech.player import Player, default_commands
 from kiosk.speech.prepare import prepare_text
@@ -51,9 +59,11 @@ class SpeechService:
         ``player``: the playback command, the WAV path appended (default: paplay, aplay
         or play from PATH; callers pass ``KioskConfig.speech_player``). ``enabled=False`` starts muted."""
         self.cache = WavCache(Path(cache_dir))
-        # Read-backs of a citizen's answers: never kept, deleted when the next prompt starts.
-        self._private = WavCache(self.cache.root / PRIVATE_SUBDIR)
-        self._private_used = False
+        # Read-backs of a citizen's answers: never cached, each file deleted after its playback.
+        self.private_dir = self.cache.root / PRIVATE_SUBDIR
+        self.private_dir.mkdir(mode=DIR_MODE, exist_ok=True)
+        os.chmod(self.private_dir, DIR_MODE)
+        self._private_files: set[Path] = set()
         self._engine = EngineProcess(
             engines or default_engines(), log_path=self.cache.root / "engine.log"
         )
@@ -137,8 +147,8 @@ class SpeechService:
         """Say ``text`` now, cutting off whatever is playing. Returns at once.
 
         ``private=True`` for text holding a citizen's answers (review read-back,
-        receipt): its audio is not cached but deleted when the next prompt starts,
-        on ``stop()`` and on ``close()``.
+        receipt): its audio is never cached; its file is deleted when its playback
+        ends, when the next prompt starts, on ``stop()`` and on ``close()``.
         """
         prepared = self._prepare(text, lang, kind)
         with self._cond:
@@ -213,7 +223,8 @@ class SpeechService:
             self._cond.notify_all()
         self._worker.join(timeout=5)
         self._engine.close()
-        self._private.clear()  # a private prompt finished after the last cancel
+        with self._cond:  # a private prompt finished after the last cancel
+            self._remove_private_locked()
 
     def __enter__(self) -> SpeechService:
         return self
@@ -248,28 +259,70 @@ class SpeechService:
     def _cancel_locked(self) -> None:
         self._generation += 1
         self._pending = None
-        self._player.stop()
-        if self._private_used:  # the player is gone: its private WAV can go too
-            self._private.clear()
-            self._private_used = False
+        self._player.stop()  # removes the private WAV it was playing, if any
+        self._remove_private_locked()
         self._cond.notify_all()
 
-    def _start_playback(self, wav: Path) -> None:
-        if self._audio_ok is False:
+    def _remove_private_locked(self) -> None:
+        """Delete every private WAV: the ones known, and any other file in their directory
+        (one the engine re-created after a cancel, or left by a crash)."""
+        for path in self._private_files:
+            path.unlink(missing_ok=True)
+        self._private_files.clear()
+        try:
+            strays = list(self.private_dir.rglob("*"))
+        except OSError:
+            return
+        for path in sorted(strays, reverse=True):  # files before their directories
+            try:
+                path.rmdir() if path.is_dir() else path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.info("speech: cannot remove a private file: %s", exc)
+
+    def _start_playback(self, wav: Path, *, private: bool = False) -> None:
+        if self._audio_ok is False or (private and self._muted):
+            if private:  # nothing will play it
+                self._drop_private_locked(wav)
             return  # no device: synthesising still warms the cache, playing would fail
-        self._player.play(wav)
+        if private:  # the player deletes it when the playback ends or is cut off
+            self._private_files.discard(wav)
+        self._player.play(wav, remove_after=private)
+
+    def _drop_private_locked(self, wav: Path) -> None:
+        wav.unlink(missing_ok=True)
+        self._private_files.discard(wav)
+
+    def _synthesize_private(self, prepared: str, lang: str) -> Path | None:
+        """Synthesise into a new file of its own (0600, random name), never the cache."""
+        path = self.private_dir / f"{uuid.uuid4().hex}.wav"
+        with self._cond:
+            self._private_files.add(path)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+            self._engine.synthesize(prepared, self.voice(lang), self._rate, path)
+            os.chmod(path, FILE_MODE)  # in case the engine re-created it
+            if not is_valid_wav(path):
+                raise EngineError("the engine wrote no audio")
+            self._engine_ok = True
+            return path
+        except (EngineError, OSError) as exc:
+            log.info("speech: private synthesis failed: %s", exc)
+            with self._cond:
+                self._drop_private_locked(path)
+            if self._engine.engine is None:
+                self._engine_failed(exc)
+            return None
 
     def _synthesize_prepared(
         self, prepared: str, lang: str, *, private: bool = False
     ) -> Path | None:
-        cache = self._private if private else self.cache
+        if private:
+            return self._synthesize_private(prepared, lang)
+        cache = self.cache
         key = self._key(prepared, lang)
         cached = cache.lookup(key)
         if cached is not None:
             return cached
-        if private:
-            with self._cond:
-                self._private_used = True
         try:
             temp = cache.temp_path(key)
         except OSError as exc:  # cache directory gone or not writable
@@ -305,7 +358,9 @@ class SpeechService:
     def _start_up(self) -> None:
         try:  # housekeeping: a failure here must not stop speech
             self.cache.sweep_temp()
-            self._private.clear()  # left by a crash or a power cut
+            with self._cond:  # left by a crash or a power cut
+                self._remove_private_locked()
+            self.cache.tighten()  # a cache made before files were kept 0600
             self.cache.prune()
         except OSError as exc:
             log.info("speech: cache housekeeping failed: %s", exc)
@@ -351,7 +406,10 @@ class SpeechService:
                     if self._pending is not None and self._pending[0] == generation:
                         self._pending = None
                         if wav is not None and not self._muted:
-                            self._start_playback(wav)
+                            self._start_playback(wav, private=private)
+                            wav = None
+                    if private and wav is not None:  # cut off meanwhile: never played
+                        self._drop_private_locked(wav)
                     self._cond.notify_all()
             except Exception:  # the worker must outlive any one bad prompt
                 log.exception("speech: unexpected error")

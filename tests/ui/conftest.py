@@ -26,6 +26,7 @@ class SilentSpeech:
 
     def __init__(self) -> None:
         self.said: list[tuple[str, str, str]] = []
+        self.private: list[str] = []  # the texts spoken with private=True
         self.muted = False
         self.closed = False
 
@@ -33,9 +34,11 @@ class SilentSpeech:
     def status(self) -> str:
         return "muted" if self.muted else "ok"
 
-    def speak(self, text: str, lang: str, kind: str = "text") -> None:
+    def speak(self, text: str, lang: str, kind: str = "text", *, private: bool = False) -> None:
         if not self.muted:
             self.said.append((text, lang, kind))
+            if private:
+                self.private.append(text)
 
     def stop(self) -> None:
         pass
