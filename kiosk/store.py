@@ -1,7 +1,15 @@
 """The kiosk's durable store: one SQLite file, nothing submitted is ever lost.
 
 Every connection runs in WAL mode with ``synchronous=FULL`` (a commit is on disk when
-it returns), a busy timeout, and foreign keys on. Writes that belong together run in
+it returns), a busy timeout, foreign keys on and ``secure_delete`` on (deleted rows are
+overwritten with zeros, not left in free pages). `Store.checkpoint` folds the WAL back
+into the file and truncates it, so old page images (a wiped draft, a delivered
+payload) do not linger there: the idle wipe and the end of each sync call it.
+
+The data directory is made 0700 and the database files 0600 (SQLite gives -wal and
+-shm the main file's mode). The portal's device token is kept out of the database, in
+``<data dir>/portal.token`` (0600): `get_setting`/`set_setting` route its key there,
+so ``store.state.portal_token`` reads and writes the file (docs/privacy.md). Writes that belong together run in
 one transaction: `Store.transaction()` (``BEGIN IMMEDIATE``, so a read-then-write
 never fails on a lock upgrade) or ``store.db.atomic()``; both nest as savepoints.
 Prefer `transaction()` as the outermost block of a write: ``atomic()`` begins a
@@ -19,6 +27,7 @@ message; a failed write leaves everything committed before untouched.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
@@ -30,18 +39,51 @@ from typing import TYPE_CHECKING, TypedDict, cast
 from sqlite_utils import Database
 
 from kiosk import audit, outbox, settings, tracking
-from kiosk.config import db_path
+from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_, check_lang, tr
 from kiosk.schema import MIGRATIONS
-from kiosk.settings import get_setting, put_setting
+from kiosk.settings import PORTAL_TOKEN, get_setting, put_setting
 from kiosk.wire import canonical_and_hash, canonical_json, now_iso
 
 if TYPE_CHECKING:
     from kiosk.form import Form
 
 BUSY_TIMEOUT_MS = 5000
+TOKEN_FILE = "portal.token"  # beside kiosk.db, 0600: the device token never enters the DB
+PRIVATE_FILE_MODE = 0o600
+
+
+def _make_private(path: Path) -> None:
+    """Create ``path`` (empty) as 0600 if missing; tighten it to 0600 if it exists."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE)
+        os.close(fd)
+    except OSError:
+        return  # a read-only folder: the open below reports it in the user's language
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.exists() and (name.stat().st_mode & 0o777) != PRIVATE_FILE_MODE:
+                name.chmod(PRIVATE_FILE_MODE)
+        except OSError:
+            pass  # not ours to change: the store still works
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` as a 0600 file: temporary file, fsync, rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, PRIVATE_FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, PRIVATE_FILE_MODE)  # an older leftover kept its mode through O_TRUNC
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class StoreError(TranslatableError):
@@ -131,6 +173,8 @@ class Store:
         """
         self.path = Path(path)
         self.read_only = read_only
+        if not read_only:
+            _make_private(self.path)
         try:
             if read_only:
                 uri = self.path.resolve().as_uri() + "?mode=ro"
@@ -143,6 +187,8 @@ class Store:
             self.db = Database(conn)
             self._configure()
             self._migrate()
+            if not read_only:
+                self._move_token_out()
         except sqlite3.Error as exc:
             conn.close()
             raise _store_error(exc, self.path) from exc
@@ -155,7 +201,7 @@ class Store:
         """The store in a data directory (created if missing)."""
         directory = Path(data_dir)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dir(directory)
         except OSError as exc:
             raise StoreError(
                 N_("The data folder cannot be created: {path} ({error})"),
@@ -183,6 +229,7 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
 
     def schema_version(self) -> int:
         if "schema_version" not in self.db.table_names():
@@ -224,6 +271,35 @@ class Store:
                     [number, now_iso()],
                 )
 
+    def _move_token_out(self) -> None:
+        """A token kept in the settings table (before it lived in its own file) moves to
+        ``portal.token``; the row is then deleted (zeroed: secure_delete) and the WAL
+        truncated. Idempotent: killed between the two steps, the next open redoes it."""
+        with self.guard():
+            token = get_setting(self.db, PORTAL_TOKEN)
+        if token is None:
+            return
+        write_private_file(self.token_path, token)
+        with self.transaction() as db:
+            db.execute("DELETE FROM settings WHERE key = ?", [PORTAL_TOKEN])
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it to zero bytes.
+
+        Called after the idle wipe and after each sync, so what was deleted is not
+        left in the WAL's old page images. True when the WAL was emptied; False when a
+        reader kept it busy (the next checkpoint catches up) or the file is read-only.
+        Never raises: a wipe or a sync must not fail on it.
+        """
+        if self.read_only:
+            return False
+        try:
+            busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        return not busy
+
     # -- transactions ----------------------------------------------------------------
 
     @contextmanager
@@ -263,18 +339,56 @@ class Store:
 
     # -- settings --------------------------------------------------------------------
 
+    @property
+    def token_path(self) -> Path:
+        """The device token's file, beside the database (0600)."""
+        return self.path.parent / TOKEN_FILE
+
     def get_setting(self, key: str, default: str | None = None) -> str | None:
-        with self.guard():
-            value = get_setting(self.db, key)
+        if key == PORTAL_TOKEN:
+            value = self._read_token()
+        else:
+            with self.guard():
+                value = get_setting(self.db, key)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str | int | None) -> None:
-        """Store a setting as text; None removes it."""
+        """Store a setting as text; None removes it (the token: its file)."""
+        if key == PORTAL_TOKEN:
+            self.write_token(None if value is None else str(value))
+            return
         with self.transaction() as db:
             if value is None:
                 db.execute("DELETE FROM settings WHERE key = ?", [key])
             else:
                 put_setting(db, key, str(value))
+
+    def _read_token(self) -> str | None:
+        try:
+            text = self.token_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(
+                N_("The kiosk's portal token cannot be read: {path} ({error})"),
+                path=str(self.token_path),
+                error=exc.strerror or str(exc),
+            ) from exc
+        return text or None
+
+    def write_token(self, token: str | None) -> None:
+        """Keep the device token in its 0600 file (None removes the file)."""
+        try:
+            if token is None:
+                self.token_path.unlink(missing_ok=True)
+            else:
+                write_private_file(self.token_path, token)
+        except OSError as exc:
+            raise StoreError(
+                N_("The kiosk's portal token cannot be saved: {path} ({error})"),
+                path=str(self.token_path),
+                error=exc.strerror or str(exc),
+            ) from exc
 
     @property
     def state(self) -> settings.RuntimeState:

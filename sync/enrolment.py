@@ -20,6 +20,7 @@ from kiosk.i18n import N_
 from kiosk.settings import (
     AUDIT_ANCHOR_SEQ,
     ENROLMENT_KEYS,
+    PORTAL_TOKEN,
     SIGNING_KEYS,
     pins_json,
     put_setting,
@@ -122,8 +123,14 @@ def enroll(
         origin,
         " ".join(pinned),
     )
+    # The token goes to its own 0600 file, never into the database; written first so
+    # a kill before the commit below leaves the old enrolment with a token that is
+    # merely newer (the portal issued it to this device), never an enrolment without one.
+    store.write_token(result["token"])
     with store.transaction() as db:
         for key, value in zip(ENROLMENT_KEYS, values, strict=True):
+            if key == PORTAL_TOKEN:
+                continue
             if value:
                 put_setting(db, key, value)
             else:
