@@ -167,8 +167,18 @@ def resolve_data_dir(arg: str | os.PathLike[str] | None = None) -> Path:
     """--data-dir wins over KIOSK_DATA_DIR, which wins over the XDG default."""
     raw = arg or os.environ.get(ENV_DATA_DIR)
     path = Path(raw).expanduser() if raw else default_data_dir()
-    path.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path)
     return path
+
+
+def make_private_dir(path: Path) -> None:
+    """Create the data directory 0700 (only the kiosk's user may enter it). An existing
+    folder keeps its mode (it may be one the administrator chose, even a home folder);
+    the files the kiosk keeps in it are 0600 either way. OSError if it cannot be made."""
+    if path.is_dir():
+        return
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # explicitly: mkdir's mode is filtered by the umask
 
 
 def db_path(data_dir: Path) -> Path:

@@ -83,7 +83,7 @@ class QueueRow(TypedDict):
     form_id: str
     form_version: str
     lang: str
-    payload: NotRequired[str]  # canonical JSON; only with include_payload
+    payload: NotRequired[str]  # canonical JSON; only with include_payload; '' once sent
     content_hash: str
     size_bytes: int
     operator_id: int | None
@@ -369,7 +369,9 @@ def apply_results(
 ) -> BatchSummary:
     """Write the portal's per-item outcomes in one transaction; returns a summary.
 
-    accepted/duplicate -> sent (with the application number); rejected/conflict ->
+    accepted/duplicate -> sent (with the application number; the payload is deleted,
+    ``''`` in its place: the portal holds it, and a resend is never made of a sent
+    row); rejected/conflict ->
     rejected with the portal's reason, said in ``lang``. An item the portal did not
     answer for stays queued with a retry after ``delay``, so nothing is ever dropped.
     ``results`` are the portal's answer as received: each value is checked here before
@@ -386,9 +388,12 @@ def apply_results(
             if result is not None and (outcome == "accepted" or outcome == "duplicate"):
                 number = result.get("application_number")
                 db.execute(
+                    # Delivered: the answers are the portal's now, so the kiosk keeps
+                    # only the receipt's columns ('' marks a deleted payload; the
+                    # column is NOT NULL). Same transaction: no new durable step.
                     "UPDATE outbox SET state = 'sent', outcome = ?, application_number = ?, "
-                    "sent_at = ?, attempts = attempts + 1, last_error = NULL, reason = NULL "
-                    "WHERE id = ? AND state = 'queued'",
+                    "sent_at = ?, attempts = attempts + 1, last_error = NULL, reason = NULL, "
+                    "payload = '' WHERE id = ? AND state = 'queued'",
                     [outcome, number if isinstance(number, str) else None, stamp, row.id],
                 )
                 summary[outcome] += 1  # narrowed to the literal keys above

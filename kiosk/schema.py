@@ -111,4 +111,10 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE outbox_counts SET n = n + 1 WHERE state = NEW.state;
     END;
     """,
+    # 3: a delivered item's payload is not kept (issue 13): rows already sent lose it
+    # now, as `outbox.apply_results` drops it when marking an item sent. '' marks it
+    # (the column is NOT NULL); the receipt's columns and content_hash stay.
+    """
+    UPDATE outbox SET payload = '' WHERE state = 'sent' AND payload <> '';
+    """,
 )

@@ -31,6 +31,11 @@ def put_setting(db: Database, key: str, value: str) -> None:
 # tracking-code sequence, the bundled catalog's hashes).
 PORTAL_URL = "portal_url"
 PORTAL_TOKEN = "portal_token"
+# SHA-256 of the token in its file, committed with the rest of an enrolment: the file is
+# written before that commit, so a kill in between leaves a file that does not match,
+# and such a token is never used (the kiosk enrols again) rather than sent to the
+# previous enrolment's portal.
+PORTAL_TOKEN_SHA256 = "portal_token_sha256"
 PORTAL_DEVICE_ID = "portal_device_id"
 # The origin (scheme://host:port) the token may go to, and the portal's key pins
 # (``sha256/<base64>``, space-separated): set at enrolment, changed only by enrolling.

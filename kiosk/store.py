@@ -1,8 +1,14 @@
 """The kiosk's durable store: one SQLite file, nothing submitted is ever lost.
 
 Every connection runs in WAL mode with ``synchronous=FULL`` (a commit is on disk when
-it returns), a busy timeout, and foreign keys on. Writes that belong together run in
-one transaction: `Store.transaction()` (``BEGIN IMMEDIATE``, so a read-then-write
+it returns), a busy timeout, foreign keys on and ``secure_delete`` on (deleted rows are
+overwritten with zeros, not left in free pages). `Store.checkpoint` folds the WAL back
+into the file and truncates it, so old page images (a wiped draft, a delivered
+payload) do not linger there: the idle wipe and the end of each sync call it.
+
+The data directory is 0700, the database files 0600, and the device token lives in its
+own file (`kiosk.private_files`), reached through ``store.state.portal_token``.
+Writes that belong together run in one transaction: `Store.transaction()` (``BEGIN IMMEDIATE``, so a read-then-write
 never fails on a lock upgrade) or ``store.db.atomic()``; both nest as savepoints.
 Prefer `transaction()` as the outermost block of a write: ``atomic()`` begins a
 deferred transaction that can fail with "database is locked" when it turns into a
@@ -29,71 +35,22 @@ from typing import TYPE_CHECKING, TypedDict, cast
 
 from sqlite_utils import Database
 
-from kiosk import audit, outbox, settings, tracking
-from kiosk.config import db_path
+from kiosk import audit, outbox, private_files, settings, tracking
+from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
-from kiosk.errors import TranslatableError
-from kiosk.i18n import N_, check_lang, tr
+from kiosk.i18n import N_, check_lang
 from kiosk.schema import MIGRATIONS
-from kiosk.settings import get_setting, put_setting
-from kiosk.wire import canonical_and_hash, canonical_json, now_iso
+from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_setting
+from kiosk.store_errors import StoreError as StoreError
+from kiosk.store_errors import failure_message as failure_message
+from kiosk.store_errors import store_error
+from kiosk.wire import canonical_and_hash, canonical_json, now_iso, text_hash
 
 if TYPE_CHECKING:
     from kiosk.form import Form
 
 BUSY_TIMEOUT_MS = 5000
-
-
-class StoreError(TranslatableError):
-    """A storage failure the kiosk must show, not crash on. `message(lang)` says it."""
-
-
-def failure_message(exc: BaseException, lang: str) -> str:
-    """What to tell the user when the store cannot be used: a StoreError's own message,
-    or (an OSError from creating the data folder before the store opened) its reason."""
-    if isinstance(exc, StoreError):
-        return exc.message(lang)
-    reason = getattr(exc, "strerror", None) or str(exc)
-    where = getattr(exc, "filename", None) or ""
-    return tr(lang, "The data folder cannot be used: {path} ({error})", path=where, error=reason)
-
-
-def _store_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
-    """Map SQLite's error codes to messages an operator can act on."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc).lower()
-    if name.startswith("SQLITE_READONLY") or "readonly" in text:
-        err = StoreError(
-            N_(
-                "The kiosk database is read-only, so nothing new can be saved. "
-                "Ask the administrator to check the permissions of {path}."
-            ),
-            path=str(path),
-        )
-    elif name.startswith("SQLITE_FULL") or "disk is full" in text:
-        err = StoreError(
-            N_(
-                "The disk is full, so this could not be saved. Everything saved "
-                "before is safe. Free some disk space and try again."
-            )
-        )
-    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        err = StoreError(N_("The kiosk database is busy. Please try again in a moment."))
-    elif name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text:
-        err = StoreError(N_("The kiosk database file is damaged: {path}"), path=str(path))
-    elif name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
-        err = StoreError(N_("The kiosk database cannot be opened: {path}"), path=str(path))
-    elif name.startswith("SQLITE_IOERR") or "i/o error" in text:
-        err = StoreError(
-            N_(
-                "The disk could not be written, so this was not saved. Everything "
-                "saved before is safe. Please try again."
-            )
-        )
-    else:
-        err = StoreError(N_("Database error: {error}"), error=str(exc))
-    err.__cause__ = exc
-    return err
+TOKEN_FILE = "portal.token"  # beside kiosk.db, 0600: the device token never enters the DB
 
 
 class Draft(TypedDict):
@@ -131,6 +88,8 @@ class Store:
         """
         self.path = Path(path)
         self.read_only = read_only
+        if not read_only:
+            private_files.make_private(self.path)
         try:
             if read_only:
                 uri = self.path.resolve().as_uri() + "?mode=ro"
@@ -138,14 +97,16 @@ class Store:
             else:
                 conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
-            raise _store_error(exc, self.path) from exc
+            raise store_error(exc, self.path) from exc
         try:
             self.db = Database(conn)
             self._configure()
             self._migrate()
+            if not read_only:
+                self._move_token_out()
         except sqlite3.Error as exc:
             conn.close()
-            raise _store_error(exc, self.path) from exc
+            raise store_error(exc, self.path) from exc
         except BaseException:
             conn.close()
             raise
@@ -155,7 +116,7 @@ class Store:
         """The store in a data directory (created if missing)."""
         directory = Path(data_dir)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dir(directory)
         except OSError as exc:
             raise StoreError(
                 N_("The data folder cannot be created: {path} ({error})"),
@@ -183,6 +144,7 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
 
     def schema_version(self) -> int:
         if "schema_version" not in self.db.table_names():
@@ -224,6 +186,36 @@ class Store:
                     [number, now_iso()],
                 )
 
+    def _move_token_out(self) -> None:
+        """A token kept in the settings table (before it lived in its own file) moves to
+        ``portal.token``; the row is then deleted (zeroed: secure_delete) and the WAL
+        truncated. Idempotent: killed between the two steps, the next open redoes it."""
+        with self.guard():
+            token = get_setting(self.db, PORTAL_TOKEN)
+        if token is None:
+            return
+        private_files.write_private_file(self.token_path, token)
+        with self.transaction() as db:
+            put_setting(db, PORTAL_TOKEN_SHA256, text_hash(token))
+            db.execute("DELETE FROM settings WHERE key = ?", [PORTAL_TOKEN])
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it to zero bytes.
+
+        Called after the idle wipe and after each sync, so what was deleted is not
+        left in the WAL's old page images. True when the WAL was emptied; False when a
+        reader kept it busy (the next checkpoint catches up) or the file is read-only.
+        Never raises: a wipe or a sync must not fail on it.
+        """
+        if self.read_only:
+            return False
+        try:
+            busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        return not busy
+
     # -- transactions ----------------------------------------------------------------
 
     @contextmanager
@@ -232,7 +224,7 @@ class Store:
         try:
             yield
         except sqlite3.Error as exc:
-            raise _store_error(exc, self.path) from exc
+            raise store_error(exc, self.path) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
@@ -263,18 +255,49 @@ class Store:
 
     # -- settings --------------------------------------------------------------------
 
+    @property
+    def token_path(self) -> Path:
+        """The device token's file, beside the database (0600)."""
+        return self.path.parent / TOKEN_FILE
+
     def get_setting(self, key: str, default: str | None = None) -> str | None:
-        with self.guard():
-            value = get_setting(self.db, key)
+        if key == PORTAL_TOKEN:
+            value = self._read_token()
+        else:
+            with self.guard():
+                value = get_setting(self.db, key)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str | int | None) -> None:
-        """Store a setting as text; None removes it."""
+        """Store a setting as text; None removes it (the token: its file)."""
+        if key == PORTAL_TOKEN:
+            token = None if value is None else str(value)
+            self.write_token(token)
+            with self.transaction() as db:
+                if token is None:
+                    db.execute("DELETE FROM settings WHERE key = ?", [PORTAL_TOKEN_SHA256])
+                else:
+                    put_setting(db, PORTAL_TOKEN_SHA256, text_hash(token))
+            return
         with self.transaction() as db:
             if value is None:
                 db.execute("DELETE FROM settings WHERE key = ?", [key])
             else:
                 put_setting(db, key, str(value))
+
+    def _read_token(self) -> str | None:
+        text = private_files.read_token(self.token_path)
+        if text is None:
+            return None
+        with self.guard():
+            expected = get_setting(self.db, PORTAL_TOKEN_SHA256)
+        # Not the token the committed enrolment names (a kill between writing the file
+        # and committing the enrolment): never use it.
+        return text if expected == text_hash(text) else None
+
+    def write_token(self, token: str | None) -> None:
+        """Keep the device token in its 0600 file (None removes the file)."""
+        private_files.write_token(self.token_path, token)
 
     @property
     def state(self) -> settings.RuntimeState:

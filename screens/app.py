@@ -395,8 +395,13 @@ class KioskApp(App[int]):
                 warning.remaining = remaining
 
     async def wipe(self) -> None:
-        """Idle timeout: nothing of the last citizen stays on screen."""
+        """Idle timeout: nothing of the last citizen stays on screen, nor in the WAL."""
         await self.go_home(discard=True)
+        from kiosk.store import Store, StoreError
+
+        # The dropped draft was zeroed (secure_delete); truncate the WAL's old pages.
+        with contextlib.suppress(StoreError):  # a wipe must never fail
+            await self.db.call(Store.checkpoint)
         self.lang = self.home_lang
         self.touch()
 

@@ -387,6 +387,9 @@ class SyncEngine:
             if report.error is None:
                 self.store.state.last_sync_at = now
             self.store.state.last_sync_error = report.error  # None clears it
+            # What was delivered was deleted (secure_delete); truncating the WAL
+            # removes its old page images too (docs/ARCHITECTURE.md, "What a copied disk reveals").
+            self.store.checkpoint()
         except Exception as exc:  # the store itself failing: say so, keep the report
             logger.info("sync bookkeeping failed", exc_info=True)
             report.error = report.error or str(exc)

@@ -20,10 +20,13 @@ from kiosk.i18n import N_
 from kiosk.settings import (
     AUDIT_ANCHOR_SEQ,
     ENROLMENT_KEYS,
+    PORTAL_TOKEN,
+    PORTAL_TOKEN_SHA256,
     SIGNING_KEYS,
     pins_json,
     put_setting,
 )
+from kiosk.wire import text_hash
 from sync import tls, wire
 from sync.client import PortalClient
 from sync.transport import Claim, Enrolled, RefusedClaim
@@ -122,8 +125,16 @@ def enroll(
         origin,
         " ".join(pinned),
     )
+    # The token goes to its own 0600 file, never into the database. The file is written
+    # first and its hash committed with the rest of the enrolment: killed in between,
+    # the file matches no committed hash and is never used (the kiosk enrols again
+    # with a code made for its device), so it cannot go to the previous portal.
+    store.write_token(result["token"])
     with store.transaction() as db:
+        put_setting(db, PORTAL_TOKEN_SHA256, text_hash(result["token"]))
         for key, value in zip(ENROLMENT_KEYS, values, strict=True):
+            if key == PORTAL_TOKEN:
+                continue
             if value:
                 put_setting(db, key, value)
             else:

@@ -115,6 +115,7 @@ def test_kiosk_and_portal_agree_on_the_content_hash(link: Link, payload: dict[st
     row = _only_queued_row(link.store)
     item = row.item()  # exactly what the sync engine sends
     assert item["content_hash"] == sub.content_hash
+    queued = link.store.db.execute("SELECT payload FROM outbox WHERE id = ?", [sub.id]).fetchone()
 
     first = link.client.send_batch([item]).results
     outbox.apply_results(
@@ -125,7 +126,8 @@ def test_kiosk_and_portal_agree_on_the_content_hash(link: Link, payload: dict[st
         "SELECT payload, content_hash FROM submissions WHERE id = ?", (sub.id,)
     ).fetchone()
     kept = link.store.db.execute("SELECT payload FROM outbox WHERE id = ?", [sub.id]).fetchone()
-    assert (stored["payload"], stored["content_hash"]) == (kept[0], sub.content_hash)
+    assert (stored["payload"], stored["content_hash"]) == (queued[0], sub.content_hash)
+    assert kept[0] == ""  # delivered: the kiosk keeps no copy (issue 13)
 
     again = link.client.send_batch([item]).results
     assert [r["outcome"] for r in again] == ["duplicate"], again
