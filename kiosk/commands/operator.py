@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
 from kiosk.i18n import tr
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 
 def register(sub: Subcommands) -> None:
@@ -50,8 +55,10 @@ def _read_pin(args: argparse.Namespace, language: str) -> str | None:
     return first if first == second else None
 
 
-def _add(args: argparse.Namespace) -> int:
-    from kiosk.operators import OperatorError, add_operator
+def _with_pin(args: argparse.Namespace, act: Callable[[Store, str], str]) -> int:
+    """Read the PIN twice, then ``act(store, pin)`` and print what it says; a wrong or
+    missing PIN, a refused operator or an unusable store is a message, not a traceback."""
+    from kiosk.operators import OperatorError
     from kiosk.store import StoreError, failure_message
 
     language = lang(args)
@@ -63,42 +70,35 @@ def _add(args: argparse.Namespace) -> int:
         return fail(tr(language, "The two PINs do not match. Nothing was saved."))
     try:
         with open_store(args) as store:
-            operator_id = add_operator(store, args.name, pin)
+            said = act(store, pin)
     except OperatorError as exc:
         return fail(exc.message(language))
     except (StoreError, OSError) as exc:
         return fail(failure_message(exc, language), 1)
-    print(
-        tr(
-            language,
-            "Operator {name} added (id {id}).",
-            name=" ".join(args.name.split()),
-            id=operator_id,
-        )
-    )
+    print(said)
     return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from kiosk.operators import add_operator
+
+    name = " ".join(args.name.split())
+
+    def add(store: Store, pin: str) -> str:
+        operator_id = add_operator(store, args.name, pin)
+        return tr(lang(args), "Operator {name} added (id {id}).", name=name, id=operator_id)
+
+    return _with_pin(args, add)
 
 
 def _reset(args: argparse.Namespace) -> int:
-    from kiosk.operators import OperatorError, reset_pin
-    from kiosk.store import StoreError, failure_message
+    from kiosk.operators import reset_pin
 
-    language = lang(args)
-    try:
-        pin = _read_pin(args, language)
-    except EOFError:
-        return fail(tr(language, "No PIN was given."))
-    if pin is None:
-        return fail(tr(language, "The two PINs do not match. Nothing was saved."))
-    try:
-        with open_store(args) as store:
-            reset_pin(store, args.name, pin)
-    except OperatorError as exc:
-        return fail(exc.message(language))
-    except (StoreError, OSError) as exc:
-        return fail(failure_message(exc, language), 1)
-    print(tr(language, "New PIN set for {name}.", name=" ".join(args.name.split())))
-    return 0
+    def reset(store: Store, pin: str) -> str:
+        reset_pin(store, args.name, pin)
+        return tr(lang(args), "New PIN set for {name}.", name=" ".join(args.name.split()))
+
+    return _with_pin(args, reset)
 
 
 def _list(args: argparse.Namespace) -> int:
