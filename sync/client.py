@@ -35,9 +35,8 @@ from sync.transport import (
     PortalError,
     RetryableError,
     StatusPage,
+    answer_error,
     encode_batch,
-    not_accepted,
-    refused,
 )
 
 if TYPE_CHECKING:
@@ -208,16 +207,12 @@ class PortalClient:
                 N_("Cannot reach the portal: {error}"), error=type(exc).__name__
             ) from exc
         status = response.status_code
-        if status == 401:
-            raise not_accepted()
-        if status in (429, 503) or status >= 500:
-            raise RetryableError(
-                N_("The portal is busy or failing (HTTP {status})."),
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
-                status=status,
+        if status >= 400:
+            raise answer_error(
+                status,
+                _error_body(response) if status < 500 else None,
+                parse_retry_after(response.headers.get("retry-after")),
             )
-        if 400 <= status < 500:
-            raise refused(status, _error_body(response))
         return response
 
     @staticmethod

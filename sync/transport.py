@@ -122,6 +122,21 @@ def not_accepted() -> AuthError:
     )
 
 
+def answer_error(status: int, body: object, retry_after: float | None) -> PortalError:
+    """The transport error for a portal's non-2xx answer, one rule for every transport:
+    401 means enrol again, 429, 503 and other 5xx mean wait (``retry_after`` seconds,
+    if the portal said), any other 4xx is a refusal with ``body``'s reason."""
+    if status == 401:
+        return not_accepted()
+    if status in (429, 503) or status >= 500:
+        return RetryableError(
+            N_("The portal is busy or failing (HTTP {status})."),
+            retry_after=retry_after,
+            status=status,
+        )
+    return refused(status, body)
+
+
 def refused(status: int, body: object) -> RequestRejected:
     """The portal refused the request with ``status`` (a 4xx); ``body`` is its error body.
 

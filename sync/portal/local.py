@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from kiosk import reasons
 from kiosk.audit import AnchorEntry
-from kiosk.i18n import N_
 from kiosk.wire import json_problem
 from sync import wire
 from sync.portal.rules import (
@@ -36,8 +35,8 @@ from sync.transport import (
     Claim,
     Enrolled,
     PortalError,
-    RetryableError,
     StatusPage,
+    answer_error,
     encode_batch,
     not_accepted,
     refused,
@@ -50,14 +49,8 @@ LOCAL_SOURCE = "local"  # the "address" wrong enrolment codes are counted under 
 
 
 def _error(exc: Refusal) -> PortalError:
-    """The transport error the HTTP client raises for the same answer (429 is retryable)."""
-    if exc.status == 429:
-        return RetryableError(
-            N_("The portal is busy or failing (HTTP {status})."),
-            retry_after=exc.retry_after,
-            status=exc.status,
-        )
-    return refused(exc.status, exc.body)
+    """The transport error the HTTP client raises for the same answer."""
+    return answer_error(exc.status, exc.body, exc.retry_after)
 
 
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
@@ -134,7 +127,7 @@ class LocalTransport:
         try:
             parsed = read_batch(body, "gzip")
         except Refusal as exc:
-            raise refused(exc.status, exc.body) from exc
+            raise _error(exc) from exc
         return BatchResult(self.store.ingest(device.id, parsed, "sync", self.validator), len(body))
 
     def status(self, since: int, limit: int = 500) -> StatusPage:
@@ -158,7 +151,7 @@ class LocalTransport:
         try:
             return anchor_audit(self.store, device.id, head_seq, list(entries))
         except Refusal as exc:
-            raise refused(exc.status, exc.body) from exc
+            raise _error(exc) from exc
 
     def upload_bundle(self, data: bytes) -> BundleResult:
         self._device()
