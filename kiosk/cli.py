@@ -1,8 +1,9 @@
 """The command line's machinery: a parser built from command modules, and dispatch.
 
-The `kiosk` entry point (``mahalla.cli``) names the modules of every layer; this
-module only knows the domain's own (``DOMAIN_COMMANDS``), so the domain never names
-the layers above it. A command module exposes ``register(subparsers)`` and keeps its
+The `kiosk` entry point (``mahalla.cli``) imports the command modules of every layer
+and hands them over; this module imports only the domain's own (``DOMAIN_COMMANDS``),
+so the domain never loads the layers above it, not even by name at run time (which
+import-linter could not see). A command module exposes ``register(subparsers)`` and keeps its
 heavy imports (textual, httpx, uvicorn) inside its handlers, so `kiosk --help` and
 `kiosk submit` stay fast. Handlers take the parsed args and return an exit code.
 """
@@ -10,36 +11,39 @@ heavy imports (textual, httpx, uvicorn) inside its handlers, so `kiosk --help` a
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from types import ModuleType
 
 from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
+from kiosk.commands import audit, catalog, operator, queue, say, submit, translit
 from kiosk.i18n import tr
 
-DOMAIN_COMMANDS: tuple[str, ...] = (
-    "kiosk.commands.catalog",  # catalog list/show/check/sample
-    "kiosk.commands.submit",  # submit
-    "kiosk.commands.queue",  # queue
-    "kiosk.commands.audit",  # audit verify
-    "kiosk.commands.operator",  # operator add/list
-    "kiosk.commands.say",  # say
-    "kiosk.commands.translit",  # translit
+# Order is the order shown in --help.
+DOMAIN_COMMANDS: tuple[ModuleType, ...] = (
+    catalog,  # catalog list/show/check/sample
+    submit,  # submit
+    queue,  # queue
+    audit,  # audit verify
+    operator,  # operator add/list/reset
+    say,  # say
+    translit,  # translit
 )
 
 
-def build_parser(commands: Iterable[str]) -> argparse.ArgumentParser:
-    """The `kiosk` parser with the subcommands of ``commands`` (module names), in order."""
+def build_parser(commands: Iterable[ModuleType]) -> argparse.ArgumentParser:
+    """The `kiosk` parser with the subcommands of ``commands`` (imported command
+    modules, each with ``register(subparsers)``), in order."""
     parser = argparse.ArgumentParser(
         prog="kiosk", description="Mahalla Kiosk: public services, offline first."
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     add_common(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in commands:
-        importlib.import_module(name).register(sub)
+    for module in commands:
+        module.register(sub)
     return parser
 
 

@@ -146,8 +146,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _enroll(directory: Path, url: str, code: str) -> None:
     """Enrol through `kiosk enroll` itself, so the demo takes the real path."""
+    import sync.commands
     from kiosk.cli import build_parser, dispatch
 
     argv = ["enroll", "--portal", url, "--code", code, "--data-dir", str(directory)]
-    if dispatch(build_parser(["sync.commands"]), argv) != 0:
+    if dispatch(build_parser([sync.commands]), argv) != 0:
         raise ValueError(f"enrolment with the demo portal at {url} failed")

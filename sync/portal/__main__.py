@@ -5,6 +5,7 @@ as `kiosk portal ...`, with nothing from the layers above sync.
 """
 
 from kiosk.cli import build_parser, dispatch
+from sync.portal import commands
 
 if __name__ == "__main__":
-    raise SystemExit(dispatch(build_parser(["sync.portal.commands"])))
+    raise SystemExit(dispatch(build_parser([commands])))
