@@ -221,18 +221,25 @@ def safe_text(value: object, limit: int = MAX_PARAM) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def received(code: object, params: object) -> tuple[Reason, dict[str, str]] | None:
+    """A refusal as a portal sent it, if the kiosk can say it: a registered ``code`` and
+    every param its message names (as bounded text); None otherwise (a newer portal's
+    code, or params missing), when the portal's own words must do."""
+    reason = REGISTRY.get(code) if isinstance(code, str) else None
+    if reason is None or not isinstance(params, Mapping) or not reason.params <= params.keys():
+        return None
+    return reason, {name: safe_text(params[name], 300) for name in reason.params}
+
+
 def say(lang: str, code: object, params: object = None, detail: object = None) -> str:
     """A refusal in ``lang``, from whatever a portal sent (never raises).
 
     An unregistered code (a newer portal) falls back to the portal's English detail,
     else to a message naming the code.
     """
-    reason = REGISTRY.get(code) if isinstance(code, str) else None
-    values = (
-        {str(k): str(v)[:300] for k, v in params.items()} if isinstance(params, Mapping) else {}
-    )
-    if reason is not None and reason.params <= values.keys():
-        return tr(lang, reason.msgid, **{k: values[k] for k in reason.params})
+    known = received(code, params)
+    if known is not None:
+        return tr(lang, known[0].msgid, **known[1])
     if isinstance(detail, str) and detail:
         return detail[:500]
     return tr(lang, UNKNOWN, code=str(code)[:60])

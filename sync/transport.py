@@ -144,10 +144,9 @@ def refused(status: int, body: object) -> RequestRejected:
     without one (an older or foreign server) is shown as the server's own words.
     """
     fields = body if isinstance(body, dict) else {}
-    code, params = fields.get("code"), fields.get("params")
-    reason = reasons.REGISTRY.get(code) if isinstance(code, str) else None
-    if reason is not None and isinstance(params, dict) and reason.params <= params.keys():
-        values = {name: str(params[name])[:300] for name in reason.params}
+    known = reasons.received(fields.get("code"), fields.get("params"))
+    if known is not None:
+        reason, values = known
         return RequestRejected(reason.msgid, status, reason.code, **values)
     detail = fields.get("detail")
     text = detail if isinstance(detail, str) else str(body)
