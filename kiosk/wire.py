@@ -19,11 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, date, datetime
 
 # Tracking-code symbols (device prefixes, enrolment codes): no 0/O, 1/I/L confusables.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 PREFIX_LEN = 3  # symbols of the device prefix the portal assigns at enrolment
+# Submission and device ids: lowercase canonical UUIDs (the kiosk makes them with
+# uuid4; the portal adopts a device id, and accepts an item id, only in this form).
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 def _json_default(value: object) -> str:

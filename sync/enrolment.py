@@ -10,7 +10,6 @@ the token to that origin only, and every connection checks the pins in the hands
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -26,21 +25,13 @@ from kiosk.settings import (
     pins_json,
     put_setting,
 )
-from kiosk.wire import text_hash
+from kiosk.wire import UUID_RE, text_hash
 from sync import tls, wire
 from sync.client import PortalClient
 from sync.transport import Claim, Enrolled, RefusedClaim
 
 if TYPE_CHECKING:
     from kiosk.store import Store
-
-
-def _adoptable(device_id: str) -> bool:
-    """Whether the portal adopts this id (a canonical uuid) and so can check its prefix."""
-    try:
-        return str(uuid.UUID(device_id)) == device_id
-    except ValueError:
-        return False
 
 
 class CodeMistyped(TranslatableError):
@@ -93,7 +84,7 @@ def enroll(
         )
     pinned = tls.parse_pins(pins)
     device_id = store.device_id
-    pre_prefix = tracking.prefix_from_id(device_id) if _adoptable(device_id) else None
+    pre_prefix = tracking.prefix_from_id(device_id) if UUID_RE.match(device_id) else None
     claims: list[Claim] = []
     if pre_prefix is not None:
         with store.transaction() as db:

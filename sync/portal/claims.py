@@ -25,7 +25,8 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from kiosk import reasons, tracking
-from sync.portal.storage import HASH_RE, UUID_RE, Device, refused
+from kiosk.wire import UUID_RE
+from sync.portal.storage import HASH_RE, Device, refused
 from sync.transport import ItemResult, RefusedClaim
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from kiosk import enrolment_code, reasons
-from kiosk.wire import ALPHABET, PREFIX_LEN, now_iso
+from kiosk.wire import ALPHABET, PREFIX_LEN, UUID_RE, now_iso
 from sync import wire
 from sync.portal import claims as claims_mod
 from sync.portal.storage import (
@@ -27,7 +27,6 @@ from sync.portal.storage import (
     ENROL_SOURCE_LIMIT,
     ENROL_WINDOW,
     MAX_CODE_TTL,
-    UUID_RE,
     Device,
     EnrolmentRefused,
     PortalStoreError,

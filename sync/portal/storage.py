@@ -18,12 +18,11 @@ from typing import Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
 from kiosk.signing import KeyStatement, PublicKey
-from kiosk.wire import json_problem
+from kiosk.wire import UUID_RE, json_problem
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
 from sync.transport import CatalogForm, Enrolled, ItemResult, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from kiosk import enrolment_code, reasons
 from kiosk.crashpoints import crash_point
 from kiosk.signing import KeyStatement, PublicKey, form_message
-from kiosk.wire import canonical_and_hash, canonical_json, now_iso
+from kiosk.wire import UUID_RE, canonical_and_hash, canonical_json, now_iso
 from sync import wire
 from sync.portal import anchors, enrolments
 from sync.portal import claims as code_claims
@@ -32,7 +32,6 @@ from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.storage import (
     CODE_TTL,
     STATUSES,
-    UUID_RE,
     Device,
     EnrolmentRefused,
     PortalStoreError,
