@@ -10,17 +10,16 @@ one is refused with a reason and the portal keeps answering meanwhile.
 import asyncio
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
 
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
@@ -43,6 +42,9 @@ from sync.portal.models import (
     StatusResponse,
     inline_schema,
     json_body,
+    safe_errors,
+    summary,
+    validated,
 )
 from sync.portal.rules import (
     Refusal,
@@ -74,8 +76,6 @@ ENROL_READ_SECONDS = 120.0
 MAX_ENROL_VALUES = 4 * wire.MAX_CLAIMS + 64
 MAX_ANCHOR_BYTES = 1024 * 1024
 MAX_ANCHOR_VALUES = 4 * wire.MAX_ANCHOR_ENTRIES + 64
-
-Model = TypeVar("Model", bound=BaseModel)
 
 
 def _answers_validator() -> Validator:
@@ -122,47 +122,6 @@ async def read_body(request: Request, max_body: int) -> tuple[bytes, str]:
             raise Refusal("body.too_large", limit=max_body)
         chunks.append(chunk)
     return b"".join(chunks), encoding
-
-
-MAX_ERRORS = 20  # validation errors a 422 answer lists; the rest are only counted
-
-
-def safe_errors(errors: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
-    """Pydantic's errors as a 422 may echo them: loc, msg and type as valid, bounded
-    text (never ``input`` or ``ctx``, client values), at most `MAX_ERRORS` of them."""
-    safe: list[dict[str, object]] = []
-    for error in errors[:MAX_ERRORS]:
-        loc = error.get("loc", ())
-        parts = loc if isinstance(loc, (list, tuple)) else (loc,)
-        safe.append(
-            {
-                "type": reasons.safe_text(error.get("type", ""), 60),
-                "loc": [
-                    part if isinstance(part, int) else reasons.safe_text(part, 60)
-                    for part in parts[:10]
-                ],
-                "msg": reasons.safe_text(error.get("msg", "")),
-            }
-        )
-    return safe
-
-
-def summary(errors: list[dict[str, object]]) -> str:
-    """One line naming each error (`safe_errors`) for a refusal's ``detail``."""
-    parts = []
-    for error in errors:
-        loc = cast(list[object], error.get("loc", []))
-        parts.append(f"{'.'.join(str(p) for p in loc)}: {error.get('msg', '')}")
-    return "; ".join(parts)[:300]
-
-
-def validated(model: type[Model], doc: object) -> Model:
-    """``doc`` (parsed JSON) as ``model``; 422 body.invalid, with safe detail, else."""
-    try:
-        return model.model_validate(doc)
-    except ValidationError as exc:
-        detail = summary(safe_errors(exc.errors(include_input=False, include_context=False)))
-        raise Refusal("body.invalid", detail=detail) from None
 
 
 def unwrap_bundle(body: bytes, encoding: str) -> bytes:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from kiosk import reasons
 from kiosk.audit import AnchorEntry
 from kiosk.wire import json_problem
-from sync import wire
+from sync.portal.models import EnrollRequest, validated
 from sync.portal.rules import (
     Refusal,
     anchor_audit,
@@ -93,27 +93,20 @@ class LocalTransport:
         pre_prefix: str | None = None,
         claims: Sequence[Claim] = (),
     ) -> Enrolled:
-        # The bounds of the app's EnrollRequest model.
-        if (
-            not 1 <= len(code) <= 64
-            or not 1 <= len(name) <= 200
-            or len(device_id or "") > 64
-            or len(pre_prefix or "") > 16
-            or len(claims) > wire.MAX_CLAIMS
-            or any(
-                len(c["id"]) > 64 or len(c["tracking_code"]) > 32 or len(c["content_hash"]) > 64
-                for c in claims
-            )
-        ):
-            raise refused(
-                422,
-                reasons.refusal(
-                    "body.invalid", detail="code, name, device_id, pre_prefix or claims length"
-                ),
-            )
         as_sent = [dict(claim) for claim in claims]
-        if json_problem([code, name, device_id, pre_prefix, as_sent]):  # as the app's read_json
-            raise refused(422, reasons.refusal("body.invalid", detail="not JSON"))
+        request = {
+            "code": code,
+            "name": name,
+            "device_id": device_id,
+            "pre_prefix": pre_prefix,
+            "claims": as_sent,
+        }
+        try:
+            if json_problem(request):  # what the app's read_json refuses
+                raise Refusal("body.invalid", detail="not JSON")
+            validated(EnrollRequest, request)  # the app's model, so the same bounds
+        except Refusal as exc:
+            raise _error(exc) from exc
         try:
             return enroll_device(
                 self.store, code, name, device_id, pre_prefix, LOCAL_SOURCE, as_sent

@@ -3,11 +3,14 @@ OpenAPI document (`sync/portal/openapi.json`) describes. Bodies read by hand
 (`sync.portal.app.read_body`) are documented through `json_body` / `inline_schema`.
 """
 
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from kiosk import reasons
 from sync import wire
+from sync.portal.rules import Refusal
 
 
 class Claim(BaseModel):
@@ -206,3 +209,46 @@ def json_body(model: type[BaseModel]) -> dict[str, object]:
             "content": {"application/json": {"schema": inline_schema(model)}},
         }
     }
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+MAX_ERRORS = 20  # validation errors a 422 answer lists; the rest are only counted
+
+
+def safe_errors(errors: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """Pydantic's errors as a 422 may echo them: loc, msg and type as valid, bounded
+    text (never ``input`` or ``ctx``, client values), at most `MAX_ERRORS` of them."""
+    safe: list[dict[str, object]] = []
+    for error in errors[:MAX_ERRORS]:
+        loc = error.get("loc", ())
+        parts = loc if isinstance(loc, (list, tuple)) else (loc,)
+        safe.append(
+            {
+                "type": reasons.safe_text(error.get("type", ""), 60),
+                "loc": [
+                    part if isinstance(part, int) else reasons.safe_text(part, 60)
+                    for part in parts[:10]
+                ],
+                "msg": reasons.safe_text(error.get("msg", "")),
+            }
+        )
+    return safe
+
+
+def summary(errors: list[dict[str, object]]) -> str:
+    """One line naming each error (`safe_errors`) for a refusal's ``detail``."""
+    parts = []
+    for error in errors:
+        loc = cast(list[object], error.get("loc", []))
+        parts.append(f"{'.'.join(str(p) for p in loc)}: {error.get('msg', '')}")
+    return "; ".join(parts)[:300]
+
+
+def validated(model: type[Model], doc: object) -> Model:
+    """``doc`` (parsed JSON) as ``model``; 422 body.invalid, with safe detail, else."""
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        detail = summary(safe_errors(exc.errors(include_input=False, include_context=False)))
+        raise Refusal("body.invalid", detail=detail) from None
