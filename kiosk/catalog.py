@@ -169,7 +169,29 @@ def expression_problems(form: Form) -> list[str]:
         for text in (*q.labels.values(), *q.hints.values()):
             for name in sorted(set(LABEL_REF.findall(text)) - names):
                 problems.append(f"{q.name}: label: unknown field ${{{name}}}")
-    return problems
+    return problems + _chain_problems(form)
+
+
+def _chain_problems(form: Form) -> list[str]:
+    """A chain of calculations longer than MAX_CHAIN (checked by loops, never recursion)."""
+    from kiosk import expr
+    from kiosk.calc_chain import chains
+    from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
+
+    deps: dict[str, set[str]] = {}
+    for q in form.walk():
+        if q.calculation:
+            try:
+                deps[q.name] = expr.references(q.calculation)
+            except expr.ExprError:
+                continue  # reported above
+    too_long = chains(deps).too_long()
+    if too_long is None:
+        return []
+    name, depth = too_long
+    return [
+        f"{name}: calculation: " + CHAIN_TOO_LONG.format(field=name, depth=depth, limit=MAX_CHAIN)
+    ]
 
 
 def version_key(version: str) -> tuple[tuple[int, int, str], ...]:

@@ -21,6 +21,7 @@ from kiosk.engine_nav import REVIEW, Navigator, Step
 from kiosk.engine_payload import answers_from_json, payload
 from kiosk.engine_present import Presenter, ReviewItem
 from kiosk.engine_values import BadValue, parse_value, to_json
+from kiosk.expr import ExplainedError
 from kiosk.form import Choice, Form
 from kiosk.i18n import DEFAULT_LANG, LANGS, N_, check_lang
 
@@ -165,6 +166,11 @@ class FormSession:
 
     def validate_all(self) -> list[FieldError]:
         return [error for step in self._nav.steps for error in self._check_step(step)]
+
+    def limit_errors(self) -> dict[str, ExplainedError]:
+        """Evaluation limits the last recalculation hit (ref -> error; "" for the form):
+        the form's fault, left empty in the answers, reported by `kiosk submit`."""
+        return dict(self._eval.limit_errors)
 
     def payload(self) -> dict[str, object]:
         """Relevant answers (and calculations) as JSON; call `validate_all()` first."""

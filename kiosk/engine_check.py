@@ -36,7 +36,7 @@ TYPE_MESSAGES: dict[str, str] = {
 class FieldError:
     field: str  # the ref ("" for the answers as a whole)
     message: str
-    code: str  # required | constraint | type | choice | pinfl | phone | passport | unknown | read_only | count
+    code: str  # required | constraint | type | choice | pinfl | phone | passport | unknown | read_only | count | limit
 
 
 class Checker:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kiosk import expr
+from kiosk.calc_chain import chains
 from kiosk.engine_model import (
     Answers,
     Node,
@@ -24,11 +25,13 @@ from kiosk.engine_model import (
     walk,
 )
 from kiosk.engine_values import BadValue, Parsed, has_type, is_empty, parse_value
+from kiosk.expr.limits import MAX_CHAIN, MAX_STEPS_RECOMPUTE, Budget, LimitError
 from kiosk.expr.values import tidy_number
 from kiosk.form import Choice, Form, Question
 
-# Enough passes for any realistic chain of calculations depending on each other.
-_MAX_PASSES = 12
+# Passes of recompute(): at least this many, and as many as the form's longest chain of
+# calculations needs (each pass settles at least one more link), up to MAX_CHAIN + 2.
+_MIN_PASSES = 12
 _MAX_INSTANCES = 500  # repeat_count beyond this is a typo, not a family
 
 # What evaluating a form's expression may raise: the form's fault, never a crash.
@@ -44,6 +47,11 @@ class Evaluator:
         self.today = today
         self.hidden: set[str] = set()  # refs of non-relevant nodes (and their insides)
         self.counts: dict[str, int] = {}  # repeat ref -> number of active instances
+        # Limits hit by the last recompute (ref -> error, "" for no one field): the form's
+        # fault, reported by `kiosk submit` (engine_json) rather than silently empty.
+        self.limit_errors: dict[str, LimitError] = {}
+        self._budget: Budget | None = None  # shared by one recompute's expressions
+        self._passes = min(max(_MIN_PASSES, _longest_chain(form) + 2), MAX_CHAIN + 2)
 
     def is_relevant(self, ref: str) -> bool:
         return ref not in self.hidden
@@ -88,7 +96,12 @@ class Evaluator:
         return resolve
 
     def evaluate(self, text: str, scope: Scope, current: object = None) -> object:
-        ctx = expr.EvalContext(self.resolver(scope), current=expr_value(current), today=self.today)
+        ctx = expr.EvalContext(
+            self.resolver(scope),
+            current=expr_value(current),
+            today=self.today,
+            budget=self._budget,
+        )
         return expr.evaluate(text, ctx)
 
     def eval_bool(
@@ -96,6 +109,9 @@ class Evaluator:
     ) -> bool:
         try:
             return expr.to_bool(self.evaluate(text, scope, current))
+        except LimitError as exc:
+            self.limit_errors.setdefault("", exc)
+            return default
         except EVAL_ERRORS:
             return default
 
@@ -166,14 +182,19 @@ class Evaluator:
 
     def recompute(self) -> None:
         """Relevance, calculations and repeat counts until they stop changing."""
-        for _ in range(_MAX_PASSES):
-            hidden: set[str] = set()
-            counts: dict[str, int] = {}
-            changed = self._pass(hidden, counts)
-            settled = hidden == self.hidden and counts == self.counts and not changed
-            self.hidden, self.counts = hidden, counts
-            if settled:
-                break
+        self.limit_errors = {}
+        self._budget = Budget(MAX_STEPS_RECOMPUTE)
+        try:
+            for _ in range(self._passes):
+                hidden: set[str] = set()
+                counts: dict[str, int] = {}
+                changed = self._pass(hidden, counts)
+                settled = hidden == self.hidden and counts == self.counts and not changed
+                self.hidden, self.counts = hidden, counts
+                if settled:
+                    break
+        finally:
+            self._budget = None
 
     def _pass(self, hidden: set[str], counts: dict[str, int]) -> bool:
         """One document-order pass; reads last pass's relevance, writes the new one."""
@@ -226,6 +247,9 @@ class Evaluator:
             value = _calc_value(self.evaluate(q.calculation or "", node.scope))
             if q.is_input and value is not None:  # stored as the question's type
                 value = parse_value(q.type, expr.to_string(value), q.kind)
+        except LimitError as exc:
+            self.limit_errors.setdefault(node.ref, exc)
+            value = None
         except (*EVAL_ERRORS, BadValue):
             value = None  # a broken calculation is an empty value, not a crash
         old = container.get(q.name)
@@ -256,6 +280,18 @@ class Evaluator:
         if n != n or n < 0:  # NaN (no answer yet) or negative
             return 0
         return int(min(n, _MAX_INSTANCES))  # a typo of 10000 must not freeze the kiosk
+
+
+def _longest_chain(form: Form) -> int:
+    """The longest chain of calculations reading calculations (kiosk.calc_chain)."""
+    deps: dict[str, set[str]] = {}
+    for q in form.walk():
+        if q.calculation:
+            try:
+                deps[q.name] = expr.references(q.calculation)
+            except expr.ExprError:
+                continue
+    return chains(deps).longest
 
 
 def _none(_: Node) -> int:

@@ -38,6 +38,9 @@ def validate_answers(
     session = FormSession(form, answers=copy.deepcopy(values), lang=lang, today=today)
     errors += session.validate_all()
     errors += _count_errors(session, form, values, lang)
+    errors += [
+        FieldError(ref, exc.say(lang), "limit") for ref, exc in session.limit_errors().items()
+    ]
     return session.payload(), errors
 
 

@@ -98,6 +98,25 @@ def content_hash(payload: object) -> str:
     return canonical_and_hash(payload)[1]
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(text: str | bytes) -> int:
+    """How deeply JSON text nests arrays and objects, by a scan of its brackets outside
+    strings, so that nesting too deep for ``json.loads`` (which raises RecursionError near
+    100,000 levels, and whose callers walk values recursively) is refused before parsing."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    depth = deepest = 0
+    for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub(b"", data)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 

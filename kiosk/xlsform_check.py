@@ -24,7 +24,10 @@ from pyxform.validators.odk_validate import ODKValidateError
 from pyxform.xls2json_backends import DefinitionData
 
 from kiosk import expr
+from kiosk.calc_chain import chains
+from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
 from kiosk.expr.nodes import Bare, walk
+from kiosk.expr_check import check_regexes, check_string_sizes
 from kiosk.form import column_lang, is_true
 from kiosk.i18n import N_, tr
 from kiosk.xlsform_load import XlsformError, first_line, load_form, read_sheets, sheets_to_json
@@ -87,6 +90,8 @@ class XlsformIssue:
     row: int | None
     column: str | None
     message: str
+    # A warning (a regex ODK Collect could hang on) is shown, but fails no check.
+    warning: bool = False
 
     def __str__(self) -> str:
         where = [self.sheet] if self.sheet else []
@@ -94,7 +99,8 @@ class XlsformIssue:
             where.append(f"row {self.row}")
         if self.column:
             where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        text = f"{', '.join(where)}: {self.message}" if where else self.message
+        return "warning: " + text if self.warning else text
 
 
 def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list[XlsformIssue]:
@@ -221,9 +227,14 @@ def _check_expression(
 ) -> list[XlsformIssue]:
     try:
         tree = expr.parse(text)
+    except expr.ExplainedError as exc:
+        return [XlsformIssue("survey", row_no, column, exc.say(lang))]
     except expr.ExprError as exc:
         return [XlsformIssue("survey", row_no, column, exc.message)]
-    issues = []
+    issues = [
+        XlsformIssue("survey", row_no, column, message, warning=warning)
+        for message, warning in check_regexes(tree, lang)
+    ]
     for name in sorted(expr.references(text) - names):
         issues.append(
             XlsformIssue(
@@ -245,7 +256,8 @@ def _check_expression(
 
 
 def _check_cycles(survey: list[dict[str, Any]], lang: str) -> list[XlsformIssue]:
-    """Calculations that depend on themselves (directly or through others) never settle."""
+    """Calculations that depend on themselves (directly or through others) never settle;
+    chains longer than MAX_CHAIN are refused. Found by loops, never recursion."""
     rows: dict[str, int] = {}
     deps: dict[str, set[str]] = {}
     for row_no, row in _rows(survey):
@@ -256,33 +268,17 @@ def _check_cycles(survey: list[dict[str, Any]], lang: str) -> list[XlsformIssue]
             except expr.ExprError:
                 continue  # reported as a syntax error
             rows[name] = row_no
-    issues, seen_cycles = [], set()
-    done: set[str] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            cycle = path[path.index(name) :]
-            key = frozenset(cycle)
-            if key not in seen_cycles:
-                seen_cycles.add(key)
-                chain = " -> ".join("${" + n + "}" for n in [*cycle, name])
-                issues.append(
-                    XlsformIssue(
-                        "survey",
-                        rows[cycle[0]],
-                        "calculation",
-                        tr(lang, "the calculation depends on itself: {chain}", chain=chain),
-                    )
-                )
-            return
-        if name in done or name not in deps:
-            return
-        for ref in sorted(deps[name]):
-            visit(ref, [*path, name])
-        done.add(name)
-
-    for name in deps:
-        visit(name, [])
+    found = chains(deps)
+    issues = []
+    for cycle in found.cycles:
+        chain = " -> ".join("${" + n + "}" for n in [*cycle, cycle[0]])
+        message = tr(lang, "the calculation depends on itself: {chain}", chain=chain)
+        issues.append(XlsformIssue("survey", rows[cycle[0]], "calculation", message))
+    if too_long := found.too_long():
+        name, depth = too_long
+        message = tr(lang, CHAIN_TOO_LONG, field=name, depth=depth, limit=MAX_CHAIN)
+        issues.append(XlsformIssue("survey", rows[name], "calculation", message))
+    issues += check_string_sizes(survey, deps, rows, lang)
     return issues
 
 

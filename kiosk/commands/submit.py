@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
+from kiosk.expr.limits import MAX_JSON_DEPTH
 from kiosk.i18n import tr
-from kiosk.wire import json_problem
+from kiosk.wire import json_depth, json_problem
 
 
 def register(sub: Subcommands) -> None:
@@ -48,6 +49,14 @@ def _read_answers(path_text: str, language: str) -> dict[str, Any]:
                 error=exc,
             )
         ) from None
+    if json_depth(text) > MAX_JSON_DEPTH:  # before json.loads, which would recurse
+        raise _InputError(
+            tr(
+                language,
+                "The answers file is nested more than {limit} levels deep.",
+                limit=MAX_JSON_DEPTH,
+            )
+        )
     try:
         answers = json.loads(text)
     except json.JSONDecodeError as exc:

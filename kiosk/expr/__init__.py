@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from kiosk.expr import functions
-from kiosk.expr.errors import ExprError
+from kiosk.expr.errors import ExplainedError, ExprError
 from kiosk.expr.evaluator import EvalContext, evaluate_node
 from kiosk.expr.functions import FUNCTIONS, FuncSpec, register_function
 from kiosk.expr.nodes import Node, Ref, walk
@@ -22,6 +22,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "EvalContext",
+    "ExplainedError",
     "ExprError",
     "FuncSpec",
     "Node",
@@ -60,6 +61,8 @@ def evaluate(expr: str | Node, ctx: EvalContext) -> object:
     node = parse(expr) if isinstance(expr, str) else expr
     try:
         return evaluate_node(node, ctx)
+    except ExplainedError:
+        raise
     except ExprError as e:
         if e.text is None and isinstance(expr, str):
             raise ExprError(e.message, expr, e.pos) from None

@@ -21,3 +21,19 @@ class ExprError(ValueError):
             shown = text if len(text) <= 80 else text[:77] + "..."
             where += f" in {shown!r}"
         super().__init__(message + where)
+
+
+class ExplainedError(ExprError):
+    """An ExprError with a translatable reason: ``msgid`` (English, marked with N_) and
+    its ``params``; ``say(lang)`` gives it in the user's language. Passed on unchanged
+    by the evaluator, so a limit or a refused regex keeps its reason up to the CLI."""
+
+    def __init__(self, msgid: str, prefix: str = "", **params: object) -> None:
+        self.msgid = msgid
+        self.params = params
+        super().__init__(prefix + msgid.format(**params))
+
+    def say(self, lang: str) -> str:
+        from kiosk.i18n import tr  # the expression language needs i18n only here
+
+        return tr(lang, self.msgid, **self.params)

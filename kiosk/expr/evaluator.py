@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from kiosk.expr.errors import ExprError
+from kiosk.expr.errors import ExplainedError, ExprError
 from kiosk.expr.functions import FUNCTIONS
+from kiosk.expr.limits import MAX_STEPS_EXPRESSION, Budget
 from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Node, Ref, Unary
 from kiosk.expr.values import parse_iso, tidy_number, to_bool, to_number, to_string
 
@@ -29,6 +30,9 @@ class EvalContext:
     current: object = None
     today: date | None = None
     resolve_bare: Callable[[str], object] | None = None
+    # Evaluation steps left (kiosk.expr.limits): one budget per expression unless the
+    # caller shares one across a whole recalculation.
+    budget: Budget | None = None
 
 
 _RELATIONAL: dict[str, Callable[[float, float], bool]] = {
@@ -117,6 +121,8 @@ def _call(node: Call, ctx: EvalContext) -> Any:
     args = [_eval(a, ctx) for a in node.args]
     try:
         return spec.fn(ctx, *args) if spec.takes_ctx else spec.fn(*args)
+    except ExplainedError:
+        raise
     except ExprError as e:
         if e.pos is None:
             raise ExprError(f"{node.name}(): {e.message}", None, node.pos) from None
@@ -156,6 +162,8 @@ _DISPATCH: dict[type, Callable[[Any, EvalContext], Any]] = {
 
 
 def _eval(node: Node, ctx: EvalContext) -> Any:
+    if ctx.budget is not None:
+        ctx.budget.spend()
     handler = _DISPATCH.get(type(node))
     if handler is None:
         raise ExprError(f"not an expression node: {node!r}")
@@ -163,5 +171,10 @@ def _eval(node: Node, ctx: EvalContext) -> Any:
 
 
 def evaluate_node(node: Node, ctx: EvalContext) -> object:
-    """The value of a parsed tree (``kiosk.expr.evaluate`` adds the text to errors)."""
+    """The value of a parsed tree (``kiosk.expr.evaluate`` adds the text to errors).
+
+    Without a shared budget, the expression gets MAX_STEPS_EXPRESSION steps of its own.
+    """
+    if ctx.budget is None:
+        ctx = replace(ctx, budget=Budget(MAX_STEPS_EXPRESSION))
     return _eval(node, ctx)

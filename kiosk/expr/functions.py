@@ -12,8 +12,10 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from kiosk.expr import regex
 from kiosk.expr.errors import ExprError
 from kiosk.expr.lexer import NAME_PATTERN
+from kiosk.expr.limits import check_length
 from kiosk.expr.values import (
     as_items,
     as_nodes,
@@ -187,25 +189,30 @@ def _normalize_space(ctx: Any, *args: Any) -> str:
 
 @_builtin("concat", 0, None)
 def _concat(*args: Any) -> str:
-    return "".join(to_string(a) for a in args)
+    parts = [to_string(a) for a in args]
+    check_length(sum(map(len, parts)))  # before joining: a doubling chain stops here
+    return "".join(parts)
 
 
 @_builtin("regex", 2, 2)
 def _regex(value: Any, pattern: Any) -> bool:
-    # ODK (JavaRosa) uses Matcher.find(): anchors are the form author's to write.
-    try:
-        return re.search(to_string(pattern), to_string(value)) is not None
-    except re.error as e:
-        raise ExprError(f"invalid regular expression {to_string(pattern)!r}: {e}") from None
-    except RecursionError:
-        raise ExprError("regular expression too complex") from None
+    # ODK (JavaRosa) uses Matcher.find(): anchors are the form author's to write. RE2
+    # runs in linear time (kiosk.expr.regex); a pattern it cannot run is refused.
+    return regex.search(to_string(pattern), to_string(value))
 
 
 _builtin("contains", 2, 2)(lambda s, t: to_string(t) in to_string(s))
 _builtin("starts-with", 2, 2)(lambda s, t: to_string(s).startswith(to_string(t)))
 _builtin("ends-with", 2, 2)(lambda s, t: to_string(s).endswith(to_string(t)))
-_builtin("upper-case", 1, 1)(lambda s: to_string(s).upper())
-_builtin("lower-case", 1, 1)(lambda s: to_string(s).lower())
+_builtin("upper-case", 1, 1)(lambda s: _capped(to_string(s).upper()))
+_builtin("lower-case", 1, 1)(lambda s: _capped(to_string(s).lower()))
+
+
+def _capped(text: str) -> str:
+    # Case mapping may lengthen a string a little ("ß" -> "SS"): at most 3 times its input,
+    # which the cap on inputs already bounds; refuse the result past the cap all the same.
+    check_length(len(text))
+    return text
 
 
 @_builtin("substring-before", 2, 2)
@@ -356,7 +363,10 @@ _builtin("max", 1, None)(_extreme(max))
 
 @_builtin("join", 1, None)
 def _join(sep: Any, *values: Any) -> str:
-    return to_string(sep).join(to_string(v) for a in values for v in as_nodes(a))
+    glue = to_string(sep)
+    parts = [to_string(v) for a in values for v in as_nodes(a)]
+    check_length(sum(map(len, parts)) + len(glue) * max(len(parts) - 1, 0))
+    return glue.join(parts)
 
 
 @_builtin("indexed-repeat", 3, 3)

@@ -1,0 +1,64 @@
+"""The bounds every form expression runs within, so a hostile or broken form stops with a
+clear error instead of hanging, eating memory or overflowing the stack.
+
+Each limit is a step count, a size or a depth, never a timer, so the outcome is the same
+on a fast laptop and a slow kiosk. ``LimitError`` is an ``ExprError`` (callers that treat
+a broken expression as the form's fault keep doing so) carrying an English ``msgid`` and
+its parameters, so the CLI and the form checker can say it in the user's language.
+docs/ARCHITECTURE.md ("Bounded evaluation") lists the limits and why each is where it is.
+"""
+
+from __future__ import annotations
+
+from kiosk.expr.errors import ExplainedError
+from kiosk.i18n import N_
+
+# The longest string an expression may build (characters). A form's longest honest text
+# is a few hundred characters; 64 Ki leaves room and stops a concat doubling chain at its
+# 15th step instead of at gigabytes.
+MAX_STRING = 65_536
+# Nodes evaluated by one expression on its own, and by one recalculation of a whole form
+# (every relevant, calculate and repeat_count, all passes). A 3,000-question form with a
+# few nodes per expression stays far below; a pathological one stops.
+MAX_STEPS_EXPRESSION = 200_000
+MAX_STEPS_RECOMPUTE = 2_000_000
+# Calculations depending on calculations: ${a} <- ${b} <- ... this many links at most.
+MAX_CHAIN = 200
+# Nesting of answers JSON (`kiosk submit`, drafts, bundles): repeats need 2-3 levels.
+MAX_JSON_DEPTH = 32
+# A regex() pattern, in characters, and the memory RE2 may use to compile and run one.
+MAX_PATTERN = 2_000
+REGEX_MAX_MEM = 8 << 20
+
+
+class LimitError(ExplainedError):
+    """An expression went past one of the limits above; ``say(lang)`` translates it."""
+
+
+STRING_TOO_LONG = N_("a text result would be longer than {limit} characters")
+TOO_MANY_STEPS = N_("the form's expressions need more than {limit} evaluation steps")
+CHAIN_TOO_LONG = N_(
+    "calculation chain too long: ${{{field}}} ends a chain of {depth} calculations, "
+    "each reading the one before (at most {limit})"
+)
+
+
+class Budget:
+    """Evaluation steps left; shared by every expression of one recalculation."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise LimitError(TOO_MANY_STEPS, limit=self.limit)
+
+
+def check_length(n: int) -> None:
+    """Refuse, before building it, a string of ``n`` characters over MAX_STRING."""
+    if n > MAX_STRING:
+        raise LimitError(STRING_TOO_LONG, limit=MAX_STRING)
