@@ -7,7 +7,6 @@ calculations whose text obviously outgrows the string cap (a concat doubling cha
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from typing import TYPE_CHECKING
 
 from kiosk import expr
 from kiosk.calc_chain import chains
@@ -15,9 +14,6 @@ from kiosk.expr import regex
 from kiosk.expr.limits import MAX_STRING
 from kiosk.expr.nodes import Bare, Call, Current, Literal, Node, Ref, walk
 from kiosk.i18n import N_, tr
-
-if TYPE_CHECKING:
-    from kiosk.xlsform_check import XlsformIssue
 
 # What an answer typed by a person is assumed to weigh when estimating (characters).
 ANSWER_ESTIMATE = 256
@@ -92,11 +88,10 @@ def check_string_sizes(
     deps: Mapping[str, Set[str]],
     rows: Mapping[str, int],
     lang: str,
-) -> list[XlsformIssue]:
-    """The first calculation (in dependency order) whose text can obviously outgrow
-    MAX_STRING, estimating each typed answer at ANSWER_ESTIMATE characters."""
-    from kiosk.xlsform_check import XlsformIssue
-
+) -> list[tuple[int, str]]:
+    """(row, message) of the first calculation (in dependency order) whose text can
+    obviously outgrow MAX_STRING, estimating each typed answer at ANSWER_ESTIMATE
+    characters."""
     texts = {
         str(r.get("name") or "").strip(): str(r.get("calculation") or "").strip() for r in survey
     }
@@ -106,5 +101,5 @@ def check_string_sizes(
         sizes[name] = _estimate(expr.parse(texts[name]), sizes)
         if sizes[name] > MAX_STRING:
             message = tr(lang, TOO_BIG, field=name, size=sizes[name], limit=MAX_STRING)
-            return [XlsformIssue("survey", rows[name], "calculation", message)]
+            return [(rows[name], message)]
     return []

@@ -278,7 +278,10 @@ def _check_cycles(survey: list[dict[str, Any]], lang: str) -> list[XlsformIssue]
         name, depth = too_long
         message = tr(lang, CHAIN_TOO_LONG, field=name, depth=depth, limit=MAX_CHAIN)
         issues.append(XlsformIssue("survey", rows[name], "calculation", message))
-    issues += check_string_sizes(survey, deps, rows, lang)
+    issues += [
+        XlsformIssue("survey", row, "calculation", message)
+        for row, message in check_string_sizes(survey, deps, rows, lang)
+    ]
     return issues
 
 
