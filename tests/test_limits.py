@@ -3,12 +3,19 @@ calculation chains, regex translation and refusal, checker findings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from kiosk import expr
+from kiosk import engine_eval, expr
 from kiosk.calc_chain import chains
+from kiosk.catalog import expression_problems
+from kiosk.engine import FormSession
+from kiosk.engine_json import validate_answers
 from kiosk.expr import regex
-from kiosk.expr.limits import MAX_STRING, Budget, LimitError
+from kiosk.expr.limits import MAX_CHAIN, MAX_STRING, Budget, LimitError
+from kiosk.form import Form
+from kiosk.xlsform_load import load_form
 
 
 def _ev(text: str, **values: object) -> object:
@@ -93,3 +100,61 @@ def test_java_problems(pattern: str, java_bad: bool) -> None:
 )
 def test_catastrophic_patterns_are_spotted(pattern: str, bad: bool) -> None:
     assert (regex.catastrophic(pattern) is not None) is bad
+
+
+def _form(tmp_path: Path, rows: list[str]) -> Form:
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | limits_test | 1 | T | T | social |",
+        ]
+    )
+    path = tmp_path / "form.md"
+    path.write_text(text + "\n", encoding="utf-8")
+    return load_form(path)  # unchecked: the engine must hold up on its own
+
+
+def test_a_3000_chain_reaching_the_engine_is_bounded_not_a_crash(tmp_path: Path) -> None:
+    rows = ["| | integer | n | N | N | |"]
+    rows += [f"| | calculate | k{i} | | | ${{k{i + 1}}} + 1 |" for i in range(2999)]
+    rows.append("| | calculate | k2999 | | | ${n} + 1 |")
+    form = _form(tmp_path, rows)
+    assert "calculation chain too long" in "; ".join(expression_problems(form))
+    session = FormSession(form, answers={"n": 1}, lang="en")
+    assert session._eval._passes == MAX_CHAIN + 2  # bounded passes, no recursion
+    session.validate_all()
+
+
+def test_a_chain_within_the_limit_settles_in_any_order(tmp_path: Path) -> None:
+    rows = ["| | integer | n | N | N | |"]
+    rows += [f"| | calculate | k{i} | | | ${{k{i + 1}}} + 1 |" for i in range(49)]
+    rows.append("| | calculate | k49 | | | ${n} + 1 |")
+    session = FormSession(_form(tmp_path, rows), answers={"n": 1}, lang="en")
+    assert session.answers["k0"] == 51  # 50 links, written in the worst order
+
+
+def test_limit_errors_reach_validate_answers(tmp_path: Path) -> None:
+    rows = ["| | text | s | S | S | |", "| | calculate | c0 | | | concat(${s}, ${s}) |"]
+    rows += [
+        f"| | calculate | c{i} | | | concat(${{c{i - 1}}}, ${{c{i - 1}}}) |" for i in range(1, 40)
+    ]
+    payload, errors = validate_answers(_form(tmp_path, rows), {"s": "ab"}, "ru")
+    assert [e.field for e in errors if e.code == "limit"] == ["c15"]
+    assert "65536" in errors[-1].message and "символов" in errors[-1].message
+    assert "c15" not in payload.get("answers", payload)
+
+
+def test_the_recompute_budget_is_shared_by_all_expressions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_eval, "MAX_STEPS_RECOMPUTE", 100)
+    rows = ["| | integer | n | N | N | |"]
+    rows += [f"| | calculate | k{i} | | | ${{n}} + {i} |" for i in range(100)]
+    session = FormSession(_form(tmp_path, rows), answers={"n": 1}, lang="en")
+    errors = session.limit_errors()
+    assert errors and all("evaluation steps" in str(e) for e in errors.values())
+    assert "k0" in session.answers and "k99" not in session.answers

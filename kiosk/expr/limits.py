@@ -20,8 +20,8 @@ MAX_STRING = 65_536
 # Nodes evaluated by one expression on its own, and by one recalculation of a whole form
 # (every relevant, calculate and repeat_count, all passes). A 3,000-question form with a
 # few nodes per expression stays far below; a pathological one stops.
-MAX_STEPS_EXPRESSION = 200_000
-MAX_STEPS_RECOMPUTE = 2_000_000
+MAX_STEPS_EXPRESSION = 100_000
+MAX_STEPS_RECOMPUTE = 500_000
 # Calculations depending on calculations: ${a} <- ${b} <- ... this many links at most.
 MAX_CHAIN = 200
 # Nesting of answers JSON (`kiosk submit`, drafts, bundles): repeats need 2-3 levels.
