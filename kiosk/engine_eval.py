@@ -191,7 +191,7 @@ class Evaluator:
                 changed = self._pass(hidden, counts)
                 settled = hidden == self.hidden and counts == self.counts and not changed
                 self.hidden, self.counts = hidden, counts
-                if settled:
+                if settled or self._budget.left < 0:  # out of steps: keep what was done
                     break
         finally:
             self._budget = None

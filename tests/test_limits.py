@@ -158,3 +158,26 @@ def test_the_recompute_budget_is_shared_by_all_expressions(
     errors = session.limit_errors()
     assert errors and all("evaluation steps" in str(e) for e in errors.values())
     assert "k0" in session.answers and "k99" not in session.answers
+
+
+def test_catalog_check_names_row_and_column_of_regex_problems(tmp_path: Path) -> None:
+    from kiosk.xlsform_check import check_file
+
+    rows = [
+        "| | text | a | A | A | |",
+        "| | text | b | B | B | |",
+        "| | text | c | C | C | |",
+    ]
+    _form(tmp_path, rows)  # writes form.md
+    path = tmp_path / "form.md"
+    text = path.read_text(encoding="utf-8").replace("| calculation |", "| constraint |")
+    text = text.replace("| A | A | |", "| A | A | regex(., '(a)\\1') |")
+    text = text.replace("| B | B | |", "| B | B | regex(., '(?P<x>a)') |")
+    text = text.replace("| C | C | |", "| C | C | regex(., '^(a*)*$') |")
+    path.write_text(text, encoding="utf-8")
+    issues = check_file(path, lang="ru")
+    found = {(i.row, i.column, i.warning) for i in issues}
+    assert (2, "constraint", False) in found  # back-reference: RE2 cannot run it
+    assert (3, "constraint", False) in found  # (?P<: Java would not compile it
+    assert (4, "constraint", True) in found  # catastrophic: a warning
+    assert any("обратные ссылки" in i.message for i in issues)

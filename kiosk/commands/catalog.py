@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -204,7 +205,12 @@ def _check(args: argparse.Namespace) -> int:
         if not issues:
             print(tr(language, "{file}: no problems found", file=name))
         for issue in issues:
-            print(f"{name}: {issue}")
+            if issue.warning:  # the prefix in the user's language
+                plain = dataclasses.replace(issue, warning=False)
+                prefix = tr(language, "warning")
+                print(f"{name}: {prefix}: {plain}")
+            else:
+                print(f"{name}: {issue}")
         warned += sum(issue.warning for issue in issues)
         found += sum(not issue.warning for issue in issues)
     if warned:  # warnings (a regex that could hang ODK Collect) fail no check
