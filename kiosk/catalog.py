@@ -56,6 +56,22 @@ class CatalogError(TranslatableError, ValueError):
     """A form that cannot be used; `message(lang)` says why in the user's language."""
 
 
+class ChainTooLong(CatalogError):
+    """A form whose calculations chain deeper than MAX_CHAIN: both parts translated."""
+
+    def __init__(self, name: str, field: str, depth: int) -> None:
+        super().__init__(N_("The form {name} cannot be used: {reason}"), name=name)
+        self.field, self.depth = field, depth
+
+    def message(self, lang: str) -> str:
+        from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
+
+        reason = tr(lang, CHAIN_TOO_LONG, field=self.field, depth=self.depth, limit=MAX_CHAIN)
+        return tr(lang, self.msgid, name=self.kwargs["name"], reason=reason)
+
+    text = message
+
+
 class UnknownForm(CatalogError, LookupError):
     """No such form (or no such version of it) in the catalog."""
 
@@ -137,6 +153,8 @@ def form_from_spec(spec: object, origin: str = "") -> Form:
         ) from None
     if not form.id or not form.version:
         raise CatalogError(N_("The form {name} has no form_id or no version"), name=where)
+    if chain := _chain_too_long(form):
+        raise ChainTooLong(where, *chain)
     problems = expression_problems(form)
     if problems:
         raise CatalogError(
@@ -173,10 +191,21 @@ def expression_problems(form: Form) -> list[str]:
 
 
 def _chain_problems(form: Form) -> list[str]:
-    """A chain of calculations longer than MAX_CHAIN (checked by loops, never recursion)."""
+    from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
+
+    too_long = _chain_too_long(form)
+    if too_long is None:
+        return []
+    name, depth = too_long
+    reason = CHAIN_TOO_LONG.format(field=name, depth=depth, limit=MAX_CHAIN)
+    return [f"{name}: calculation: {reason}"]
+
+
+def _chain_too_long(form: Form) -> tuple[str, int] | None:
+    """The field ending a chain of calculations longer than MAX_CHAIN, and its depth
+    (found by loops, never recursion: kiosk.calc_chain)."""
     from kiosk import expr
     from kiosk.calc_chain import chains
-    from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
 
     deps: dict[str, set[str]] = {}
     for q in form.walk():
@@ -184,14 +213,8 @@ def _chain_problems(form: Form) -> list[str]:
             try:
                 deps[q.name] = expr.references(q.calculation)
             except expr.ExprError:
-                continue  # reported above
-    too_long = chains(deps).too_long()
-    if too_long is None:
-        return []
-    name, depth = too_long
-    return [
-        f"{name}: calculation: " + CHAIN_TOO_LONG.format(field=name, depth=depth, limit=MAX_CHAIN)
-    ]
+                continue  # reported by expression_problems
+    return chains(deps).too_long()
 
 
 def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
