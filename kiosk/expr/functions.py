@@ -196,8 +196,9 @@ def _concat(*args: Any) -> str:
 
 @_builtin("regex", 2, 2)
 def _regex(value: Any, pattern: Any) -> bool:
-    # ODK (JavaRosa) uses Matcher.find(): anchors are the form author's to write. RE2
-    # runs in linear time (kiosk.expr.regex); a pattern it cannot run is refused.
+    # A search: anchors are the form author's to write (JavaRosa's Pattern.matches is a
+    # full match; see kiosk.expr.regex). RE2 runs in linear time; a pattern it cannot run
+    # is refused.
     return regex.search(to_string(pattern), to_string(value))
 
 

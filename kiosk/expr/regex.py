@@ -1,7 +1,8 @@
 """regex() on RE2: Java/JavaScript-style patterns, run in linear time.
 
-Forms come from the ODK world, whose regex() is Java's ``java.util.regex`` (JavaRosa's
-``Pattern.compile(re).matcher(s).find()``: a search, anchors are the author's to write).
+Forms come from the ODK world, whose regex() is Java's ``java.util.regex``. The kiosk keeps
+its search semantics (anchors are the author's to write); getodk/javarosa's
+``Pattern.matches`` is a full match: a known difference, documented in docs/ARCHITECTURE.md.
 Python's ``re`` backtracks (``^(a+)+$`` ran for minutes) and refuses some patterns Java
 accepts (``[\\w-\\.]``), and its ``\\d``/``\\w`` match Arabic-Indic digits and Cyrillic
 letters. RE2 (google-re2) runs in time linear in the input, with ASCII ``\\d \\w \\s`` as
@@ -188,7 +189,8 @@ def _compiled(pattern: str) -> re2._Regexp:
 
 
 def search(pattern: str, text: str) -> bool:
-    """JavaRosa's regex(): whether the pattern is found anywhere in ``text``."""
+    """regex(): whether the pattern is found anywhere in ``text`` (a search; JavaRosa
+    matches the whole text: see the module docstring)."""
     return _compiled(pattern).search(text) is not None
 
 
