@@ -181,3 +181,12 @@ def test_catalog_check_names_row_and_column_of_regex_problems(tmp_path: Path) ->
     assert (3, "constraint", False) in found  # (?P<: Java would not compile it
     assert (4, "constraint", True) in found  # catastrophic: a warning
     assert any("обратные ссылки" in i.message for i in issues)
+
+
+def test_catalog_check_flags_an_over_deep_expression(tmp_path: Path) -> None:
+    from kiosk.xlsform_check import check_file
+
+    deep = "concat(" * 150 + "'a'" + ")" * 150
+    _form(tmp_path, ["| | text | a | A | A | |", f"| | calculate | d | | | {deep} |"])
+    issues = check_file(tmp_path / "form.md", lang="en")
+    assert any(i.row == 3 and "nested too deeply" in i.message for i in issues)
