@@ -33,22 +33,35 @@ import hashlib
 import re
 import secrets
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict, cast
+from typing import Literal, NamedTuple, Protocol, TypedDict, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from sqlite_utils import Database
 
 from kiosk import audit
+from kiosk.config import DRAFT_LIFETIME_HOURS
 from kiosk.crashpoints import crash_point
-from kiosk.i18n import N_
+from kiosk.i18n import N_, tr
 from kiosk.store_errors import StoreError
 from kiosk.wire import canonical_json, loads, now_iso
 
-if TYPE_CHECKING:
-    from kiosk.store import Store
+
+class Store(Protocol):
+    """What this module needs of `kiosk.store.Store` (which delegates its draft methods
+    here; a Protocol, so that neither module imports the other's)."""
+
+    db: Database
+
+    def transaction(self) -> AbstractContextManager[Database]: ...
+
+    def guard(self) -> AbstractContextManager[None]: ...
+
+    def checkpoint(self) -> bool: ...
+
 
 SLOT_DIGITS = 2
 SECRET_DIGITS = 10
@@ -57,10 +70,9 @@ SLOTS = 10**SLOT_DIGITS
 CODE_GROUP = 4  # shown and read aloud in groups of four digits
 MAX_FAILURES = 3
 LOCK_FOR = timedelta(minutes=15)
-DEFAULT_LIFETIME_HOURS = 72.0
 # docs/drafts.md: an offline search of the 10^10 secrets takes ~11.6 days at the
-# assumed attacker's rate; a lifetime is capped well below it.
-MAX_LIFETIME_HOURS = 168.0
+# assumed attacker's rate; a lifetime (config) is capped well below it.
+DEFAULT_LIFETIME_HOURS = DRAFT_LIFETIME_HOURS
 KEY_BYTES = 32
 SALT_BYTES = 16
 NONCE_BYTES = 12
@@ -205,6 +217,20 @@ def format_code(code: str) -> str:
     return " ".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
+CODE_SENTENCE = N_("Your code to continue later is {code}. Please write it down.")
+
+
+def code_sentence(lang: str, code: str) -> str:
+    """The sentence that gives the code to the ear (spoken privately: never cached)."""
+    return tr(lang, CODE_SENTENCE, code=spoken_code(code))
+
+
+def spoken_code(code: str) -> str:
+    """The code for the ear: digit by digit, groups apart ("0, 4, 1, 2. 3, 4, ...");
+    the speech service reads each lone digit as its word in the kiosk's language."""
+    return ". ".join(", ".join(group) for group in format_code(code).split())
+
+
 # ----- sealing -------------------------------------------------------------------------
 
 
@@ -230,13 +256,14 @@ def unseal(key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> dict[str, obj
 
 
 def _free_slot(db: Database, now: str) -> int:
-    """A random slot no live draft holds; an expired draft's slot is freed first."""
+    """The lowest slot no live draft holds (the slot is public: only its uniqueness
+    matters); an expired draft's slot is freed first."""
     db.execute("DELETE FROM drafts WHERE expires_at <= ?", [now])
     used = {int(row[0]) for row in db.execute("SELECT slot FROM drafts").fetchall()}
     free = [slot for slot in range(SLOTS) if slot not in used]
     if not free:
         raise StoreError(DRAFTS_FULL)
-    return secrets.choice(free)
+    return free[0]
 
 
 def save(

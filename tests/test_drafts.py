@@ -229,3 +229,25 @@ def test_a_try_is_counted_before_the_slow_check(data_dir: Path) -> None:
         assert store.open_draft(code, T0).outcome == "opened"  # the right code still opens
         [info] = store.list_drafts()
         assert info["failures"] == 0
+
+
+def test_cli_lists_discards_and_purges_without_personal_data(data_dir: Path, run_kiosk) -> None:
+    with Store.open(data_dir) as store:
+        key = drafts.new_key()
+        kept = save(store, key, now=datetime.now(UTC))
+        save(store, key, now=datetime.now(UTC) - timedelta(hours=80))  # expired
+    listed = run_kiosk("drafts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert MARKER not in listed.stdout and "3123456789" not in listed.stdout
+    text = run_kiosk("drafts", "list")
+    assert f"slot {kept.slot:02d}" in text.stdout and MARKER not in text.stdout
+    purged = run_kiosk("drafts", "purge")
+    assert purged.returncode == 0 and "1" in purged.stdout
+    assert run_kiosk("drafts", "discard", "77").returncode == 1
+    gone = run_kiosk("drafts", "discard", f"{kept.slot:02d}")
+    assert gone.returncode == 0, gone.stderr
+    with Store.open(data_dir) as store:
+        assert store.list_drafts() == []
+        assert [r["action"] for r in audit_rows(store)][-1] == "draft_discarded"
+    ru = run_kiosk("drafts", "list", env={"KIOSK_LANG": "ru"})
+    assert "черновиков нет" in ru.stdout
