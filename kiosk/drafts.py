@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, Protocol, TypedDict, cast
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from sqlite_utils import Database
 
 from kiosk import audit
@@ -239,16 +237,28 @@ def _aad(draft_id: str, slot: int, form_id: str, form_version: str) -> bytes:
     return canonical_json([draft_id, slot, form_id, form_version]).encode("utf-8")
 
 
+# cryptography is imported when a draft is first sealed or opened, not with the store
+# (`kiosk submit` and the other commands that open the store do not pay for it).
+
+
 def seal(key: DraftKey, aad: bytes, content: dict[str, object]) -> tuple[bytes, bytes]:
     """(nonce, sealed) for the content, under a fresh random nonce."""
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = ChaCha20Poly1305(key.key).encrypt(nonce, canonical_json(content).encode(), aad)
     return nonce, sealed
 
 
-def unseal(key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> dict[str, object]:
-    """The sealed content; InvalidTag for a wrong key or a tampered row."""
-    data = loads(ChaCha20Poly1305(key).decrypt(nonce, sealed, aad))
+def unseal(key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> dict[str, object] | None:
+    """The sealed content; None for a wrong key or a tampered row."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+    try:
+        data = loads(ChaCha20Poly1305(key).decrypt(nonce, sealed, aad))
+    except InvalidTag:
+        return None
     return data if isinstance(data, dict) else {}
 
 
@@ -337,11 +347,8 @@ def load(store: Store, draft_id: str, key: DraftKey) -> Draft | None:
     if not rows:
         return None
     row = rows[0]
-    try:
-        content = unseal(key.key, bytes(row["nonce"]), bytes(row["sealed"]), _row_aad(row))
-    except InvalidTag:
-        return None
-    return _opened(row, content)
+    content = unseal(key.key, bytes(row["nonce"]), bytes(row["sealed"]), _row_aad(row))
+    return None if content is None else _opened(row, content)
 
 
 def try_code(store: Store, code: str, now: datetime) -> OpenResult:
@@ -372,10 +379,7 @@ def try_code(store: Store, code: str, now: datetime) -> OpenResult:
     if cost is not None:
         salt = bytes(row["salt"])
         key = DraftKey(secret, salt, str(row["kdf"]), derive(secret, salt, cost))
-        try:
-            content = unseal(key.key, bytes(row["nonce"]), bytes(row["sealed"]), _row_aad(row))
-        except InvalidTag:
-            content = None
+        content = unseal(key.key, bytes(row["nonce"]), bytes(row["sealed"]), _row_aad(row))
     if content is not None and key is not None:
         with store.transaction() as db:
             db.execute(

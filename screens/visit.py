@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from kiosk.form import Form
 
 
+def _new_key() -> DraftKey:
+    """In a worker thread: the module (cryptography) is imported there too."""
+    from kiosk.drafts import new_key
+
+    return new_key()
+
+
 def mentions_answers(step: Step) -> bool:
     """Whether the step's spoken prompt (label, hint) has answers filled in (`${x}`), in
     any language: such a prompt is spoken privately and never pre-warmed into the cache."""
@@ -40,9 +47,7 @@ class Visit:
         """Derive the draft's key in a worker thread now (scrypt: slow), so that it is
         ready by the first answer. Call from the event loop."""
         if self.draft_key is None and self._key_task is None:
-            from kiosk.drafts import new_key
-
-            self._key_task = asyncio.ensure_future(asyncio.to_thread(new_key))
+            self._key_task = asyncio.ensure_future(asyncio.to_thread(_new_key))
 
     async def key(self) -> DraftKey:
         """The draft's key, derived (off the event loop) if it is not yet."""
