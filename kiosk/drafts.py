@@ -94,6 +94,11 @@ DRAFTS_FULL = N_(
     "Too many applications are saved for later on this kiosk. Please ask an operator for help."
 )
 
+KEY_FAILED = N_(
+    "Your answers cannot be kept safely for later on this kiosk right now "
+    "(not enough memory). Please ask an operator for help."
+)
+
 
 class Draft(TypedDict):
     """An opened draft: its clear columns and its sealed content."""
@@ -182,16 +187,22 @@ def parse_kdf(text: str) -> KdfCost | None:
 
 
 def derive(secret: str, salt: bytes, cost: KdfCost) -> bytes:
-    """The slow step (scrypt): run it in a worker thread, never on the event loop."""
-    return hashlib.scrypt(
-        secret.encode("ascii"),
-        salt=salt,
-        n=cost.n,
-        r=cost.r,
-        p=cost.p,
-        maxmem=MAXMEM,
-        dklen=KEY_BYTES,
-    )
+    """The slow step (scrypt): run it in a worker thread, never on the event loop.
+
+    Without the memory it needs, a `StoreError` the screens already show (the answers
+    stay in the visit), never a crash."""
+    try:
+        return hashlib.scrypt(
+            secret.encode("ascii"),
+            salt=salt,
+            n=cost.n,
+            r=cost.r,
+            p=cost.p,
+            maxmem=MAXMEM,
+            dklen=KEY_BYTES,
+        )
+    except (MemoryError, ValueError) as exc:
+        raise StoreError(KEY_FAILED) from exc
 
 
 def new_key(cost: KdfCost | None = None) -> DraftKey:

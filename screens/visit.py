@@ -54,7 +54,10 @@ class Visit:
         if self.draft_key is None:
             self.prepare_key()
             assert self._key_task is not None
-            self.draft_key = await self._key_task
+            try:
+                self.draft_key = await self._key_task
+            finally:
+                self._key_task = None  # a failure (StoreError) is tried again next time
         return self.draft_key
 
     @property

@@ -254,3 +254,10 @@ def test_cli_lists_discards_and_purges_without_personal_data(data_dir: Path, run
         assert [r["action"] for r in audit_rows(store)][-1] == "draft_discarded"
     ru = run_kiosk("drafts", "list", env={"KIOSK_LANG": "ru"})
     assert "черновиков нет" in ru.stdout
+
+
+def test_a_key_that_cannot_be_derived_is_a_store_error() -> None:
+    """scrypt refused (more memory than MAXMEM): a message the screens show, no crash."""
+    with pytest.raises(StoreError) as caught:
+        drafts.derive("1234567890", b"s" * 16, drafts.KdfCost(2**20, 8, 1))
+    assert caught.value.msgid == drafts.KEY_FAILED
