@@ -33,6 +33,10 @@ MODES: tuple[Mode, ...] = ("citizen", "operator")
 DEFAULT_ENGINES: tuple[str, ...] = ("espeak-ng", "pyttsx3")
 MIN_IDLE_TIMEOUT = 10.0
 IDLE_TIMEOUT_MESSAGE = N_("The idle timeout must be at least 10 seconds.")
+# A saved draft's life (kiosk.drafts): its resume code must outlast it against an
+# offline search (docs/drafts.md), so it is capped.
+DRAFT_LIFETIME_HOURS = 72.0
+MAX_DRAFT_LIFETIME_HOURS = 168.0
 
 
 class ConfigError(ValueError):
@@ -64,6 +68,8 @@ class KioskConfig:
     speech_engines: tuple[str, ...] = DEFAULT_ENGINES
     # The playback command (the WAV path is appended); (): the first player found on PATH.
     speech_player: tuple[str, ...] = ()
+    # Hours a saved draft lives (docs/drafts.md); expired drafts are deleted.
+    draft_lifetime_hours: float = DRAFT_LIFETIME_HOURS
 
     def __post_init__(self) -> None:
         if self.idle_timeout < MIN_IDLE_TIMEOUT:
@@ -103,6 +109,18 @@ def _seconds(value: object) -> float:
     if not 0 <= seconds < 10**6:
         raise ValueError("expected a number of seconds from 0")
     return seconds
+
+
+def _draft_hours(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number of hours")
+    try:
+        hours = float(value)  # type: ignore[arg-type]  # int, float or text
+    except (TypeError, ValueError):
+        raise ValueError("expected a number of hours") from None
+    if not 0 < hours <= MAX_DRAFT_LIFETIME_HOURS:
+        raise ValueError(f"expected hours more than 0, at most {MAX_DRAFT_LIFETIME_HOURS:g}")
+    return hours
 
 
 def _interval(value: object) -> float | None:
@@ -146,6 +164,7 @@ OPTIONS: dict[str, Callable[[object], object]] = {
     "animations": _boolean,
     "speech_engines": _names,
     "speech_player": _command,
+    "draft_lifetime_hours": _draft_hours,
 }
 assert set(OPTIONS) == {f.name for f in fields(KioskConfig)} - {"data_dir"}
 

@@ -25,6 +25,7 @@ ENV = "KIOSK_CRASH_AT"
 POINTS: dict[str, str] = {
     "draft.before_commit": "a draft row written, its transaction not yet committed",
     "draft.after_commit": "a draft committed, save_draft not yet returned",
+    "draft.try_counted": "a resume code's try counted and committed, the code not yet checked",
     "submit.before_commit": "outbox row, audit entry and draft removal written, not committed",
     "submit.after_commit": "a submission committed, submit not yet returned (no receipt)",
     "sync.batch_built": "a batch read from the outbox, not yet sent",

@@ -117,4 +117,29 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE outbox SET payload = '' WHERE state = 'sent' AND payload <> '';
     """,
+    # 4: drafts only their citizen can reopen (issue 13, kiosk/drafts.py): sealed under
+    # a key from the resume code. Plaintext drafts of older versions cannot be sealed
+    # (nobody holds a code for them): they are deleted (zeroed: secure_delete); their
+    # count is left in settings for `drafts.note_dropped_plaintext` to audit.
+    """
+    INSERT INTO settings (key, value)
+        SELECT 'drafts.plaintext_dropped', COUNT(*) FROM drafts HAVING COUNT(*) > 0;
+    DELETE FROM drafts;
+    DROP TABLE drafts;
+    CREATE TABLE drafts (
+        id           TEXT PRIMARY KEY,       -- uuid4
+        slot         INTEGER NOT NULL UNIQUE CHECK (slot BETWEEN 0 AND 99),
+        kdf          TEXT NOT NULL,          -- scrypt$n$r$p of the key
+        salt         BLOB NOT NULL,
+        nonce        BLOB NOT NULL,
+        sealed       BLOB NOT NULL,          -- ChaCha20-Poly1305: lang, answers, position
+        form_id      TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        failures     INTEGER NOT NULL DEFAULT 0,  -- wrong codes since the last lock
+        locked_until TEXT
+    );
+    """,
 )

@@ -24,47 +24,34 @@ message; a failed write leaves everything committed before untouched.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from kiosk import audit, outbox, private_files, settings, tracking
+from kiosk import audit, drafts, outbox, private_files, settings, tracking
 from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
+from kiosk.drafts import Draft as Draft
 from kiosk.i18n import N_, check_lang
 from kiosk.schema import MIGRATIONS
 from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_setting
 from kiosk.store_errors import StoreError as StoreError
 from kiosk.store_errors import failure_message as failure_message
 from kiosk.store_errors import store_error
-from kiosk.wire import canonical_and_hash, canonical_json, now_iso, text_hash
+from kiosk.wire import canonical_and_hash, now_iso, text_hash
 
 if TYPE_CHECKING:
     from kiosk.form import Form
 
 BUSY_TIMEOUT_MS = 5000
 TOKEN_FILE = "portal.token"  # beside kiosk.db, 0600: the device token never enters the DB
-
-
-class Draft(TypedDict):
-    """A saved draft, its answers parsed."""
-
-    id: str
-    form_id: str
-    form_version: str
-    lang: str
-    answers: dict[str, object]
-    position: str | None  # the engine step ref to resume at
-    operator_id: int | None
-    created_at: str
-    updated_at: str
 
 
 @dataclass(frozen=True)
@@ -104,6 +91,7 @@ class Store:
             self._migrate()
             if not read_only:
                 self._move_token_out()
+                drafts.note_dropped_plaintext(self)
         except sqlite3.Error as exc:
             conn.close()
             raise store_error(exc, self.path) from exc
@@ -330,80 +318,55 @@ class Store:
             return stored
         return tracking.prefix_from_id(self.device_id)
 
-    # -- drafts ----------------------------------------------------------------------
+    # -- drafts (sealed under the citizen's resume code: kiosk/drafts.py) -------------
 
     def save_draft(
         self,
         draft_id: str | None,
+        key: drafts.DraftKey,
         form_id: str,
         form_version: str,
         lang: str,
         answers: Mapping[str, object],
         position: str | None,
         operator_id: int | None = None,
-    ) -> str:
-        """Insert or update a draft (durable on return); a None id makes a new one.
-
-        Returns the draft id. Called on every answer, so a power cut loses nothing.
-        """
+        *,
+        now: datetime | None = None,
+        lifetime_hours: float = drafts.DEFAULT_LIFETIME_HOURS,
+    ) -> drafts.Saved:
+        """Seal and write a draft (durable on return); a None id makes a new one, in a
+        free slot. Called on every answer, so a power cut loses nothing."""
         check_lang(lang)
-        draft_id = draft_id or str(uuid.uuid4())
-        now = now_iso()
-        answers_json = canonical_json(answers)
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO drafts (id, form_id, form_version, lang, answers, position,"
-                " operator_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id,"
-                " form_version = excluded.form_version, lang = excluded.lang,"
-                " answers = excluded.answers, position = excluded.position,"
-                " operator_id = excluded.operator_id, updated_at = excluded.updated_at",
-                [
-                    draft_id,
-                    form_id,
-                    str(form_version),
-                    lang,
-                    answers_json,
-                    position,
-                    operator_id,
-                    now,
-                    now,
-                ],
-            )
-            crash_point("draft.before_commit")
-        crash_point("draft.after_commit")
-        return draft_id
+        content: dict[str, object] = {
+            "lang": lang,
+            "answers": dict(answers),
+            "position": position,
+            "operator_id": operator_id,
+        }
+        moment = now or datetime.now(UTC)
+        return drafts.save(
+            self, draft_id, key, form_id, str(form_version), content, moment, lifetime_hours
+        )
 
-    def _draft_rows(
-        self, where: str = "", params: list[object] | None = None, limit: str = ""
-    ) -> list[Draft]:
-        sql = f"SELECT * FROM drafts {where} ORDER BY updated_at DESC, rowid DESC {limit}"
-        with self.guard():
-            rows = list(self.db.query(sql, params or []))
-        for row in rows:
-            row["answers"] = json.loads(row["answers"])
-        # Every column of drafts, answers parsed (save_draft writes a JSON object).
-        return cast("list[Draft]", rows)
+    def load_draft(self, draft_id: str, key: drafts.DraftKey) -> Draft | None:
+        """The draft opened with the visit's key, or None."""
+        return drafts.load(self, draft_id, key)
 
-    def load_draft(self, draft_id: str) -> Draft | None:
-        """The draft as a dict (answers parsed), or None."""
-        rows = self._draft_rows("WHERE id = ?", [draft_id])
-        return rows[0] if rows else None
+    def open_draft(self, code: str, now: datetime | None = None) -> drafts.OpenResult:
+        """Try a typed resume code (12 digits; slow: scrypt). See `drafts.try_code`."""
+        return drafts.try_code(self, code, now or datetime.now(UTC))
 
-    def latest_draft(self) -> Draft | None:
-        """The most recently updated draft (what to resume after a power cut)."""
-        rows = self._draft_rows(limit="LIMIT 1")
-        return rows[0] if rows else None
-
-    def list_drafts(self) -> list[Draft]:
-        """Every draft, newest first."""
-        return self._draft_rows()
+    def list_drafts(self) -> list[drafts.DraftInfo]:
+        """Every draft, newest first: nothing of the citizen."""
+        return drafts.listing(self)
 
     def delete_draft(self, draft_id: str) -> bool:
         """Remove a draft; True if there was one."""
-        with self.transaction() as db:
-            cursor = db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
-        return cursor.rowcount > 0
+        return drafts.delete(self, draft_id)
+
+    def purge_drafts(self, now: datetime | None = None) -> int:
+        """Delete expired drafts; how many went."""
+        return drafts.purge_expired(self, now or datetime.now(UTC))
 
     # -- submit ----------------------------------------------------------------------
 

@@ -88,7 +88,7 @@ class KioskApp(App[int]):
         self.probe_interval = config.probe_interval
         self.visit: Visit | None = None
         self.last_sync_error: str | None = None
-        # Set once the store, catalog and any resume offer are ready (tests wait on it).
+        # Set once the store and catalog are ready, expired drafts purged (tests wait on it).
         self.ready = asyncio.Event()
         self.operator: Any = None  # kiosk.operators record of the logged-in operator
         self.last_activity = self.clock.monotonic()
@@ -157,9 +157,7 @@ class KioskApp(App[int]):
             with contextlib.suppress(StoreError):
                 await self.db.catalog(Catalog.ensure_bundled)
             await self.refresh_queue()
-            if self.mode == "citizen":
-                with contextlib.suppress(StoreError):
-                    await self.offer_resume()
+            await self.purge_drafts()  # no draft is offered: it opens with its code only
         finally:
             self.ready.set()
         if self.speech is None:
@@ -172,14 +170,12 @@ class KioskApp(App[int]):
             self.probe()
             self.set_interval(self.probe_interval, self.probe, name="probe")
 
-    async def offer_resume(self) -> None:
-        """After a crash or power cut, offer the unfinished application."""
-        from kiosk.store import Store
+    async def purge_drafts(self) -> None:
+        """Expired drafts deleted (kiosk/drafts.py): at start and at the idle wipe."""
+        from kiosk.store import Store, StoreError
 
-        draft = await self.db.call(Store.latest_draft)
-        if draft is None:
-            return
-        await self.push_screen(self.new_screen("resume", draft))
+        with contextlib.suppress(StoreError):  # reported; the kiosk goes on
+            await self.db.call(Store.purge_drafts, self.clock.now())
 
     async def on_unmount(self) -> None:
         if self.speech is not None and hasattr(self.speech, "close"):
@@ -315,6 +311,7 @@ class KioskApp(App[int]):
     async def start_visit(self, visit: Visit) -> None:
         """A citizen starts (or resumes) an application: its questions come up."""
         self.visit = visit
+        visit.prepare_key()  # scrypt in a worker thread, ready by the first answer
         await self.push_screen(self.new_screen("question"))
 
     def request_home(self, *, discard: bool = True) -> None:
@@ -397,6 +394,7 @@ class KioskApp(App[int]):
     async def wipe(self) -> None:
         """Idle timeout: nothing of the last citizen stays on screen, nor in the WAL."""
         await self.go_home(discard=True)
+        await self.purge_drafts()
         from kiosk.store import Store, StoreError
 
         # The dropped draft was zeroed (secure_delete); truncate the WAL's old pages.

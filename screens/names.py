@@ -7,6 +7,7 @@ from typing import Literal
 ScreenName = Literal[
     "start",
     "resume",
+    "draft_saved",
     "services",
     "question",
     "review",
@@ -23,7 +24,8 @@ ScreenName = Literal[
 # loads only the first screen's module (and the app imports no screen module).
 SCREEN_TYPES: dict[ScreenName, str] = {
     "start": "screens.start:StartScreen",
-    "resume": "screens.start:ResumeScreen",
+    "resume": "screens.resume:ResumeScreen",
+    "draft_saved": "screens.resume:DraftSavedScreen",
     "services": "screens.services:ServicesScreen",
     "question": "screens.question:QuestionScreen",
     "review": "screens.review:ReviewScreen",

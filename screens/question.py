@@ -58,6 +58,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         # The last draft save failed: shown under the question until one succeeds.
         self.store_error: StoreError | None = None
         self._store_error_unspoken = False
+        self._code_unspoken = False  # the resume code, said again before the next prompt
 
     @property
     def session(self) -> Any:
@@ -69,6 +70,8 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             yield Static(id="q-form", markup=False)
             yield Static(id="q-progress", markup=False)
         # The question stays in view; only a long answer list scrolls.
+        # The resume code, once the first answer is saved (kiosk/drafts.py).
+        yield Static(id="q-code", markup=False)
         yield Static(id="q-label", markup=False)
         yield Static(id="q-hint", markup=False)
         with VerticalScroll(id="q-body"):
@@ -127,6 +130,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             return
         session = visit.session
         session.lang = lang
+        self._show_code()
         step = session.current
         if step is None:
             return
@@ -195,6 +199,22 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             # answers, and a form's constraint message can quote answers too.
             self.kiosk.say(message, private=True)
 
+    def _show_code(self, speak: bool = False) -> None:
+        """The resume code under the form's title, for the rest of the visit."""
+        from kiosk.drafts import code_sentence, format_code
+
+        visit = self.kiosk.visit
+        code = visit.code if visit is not None else None
+        box = self.query_one("#q-code", Static)
+        if code is None or self.kiosk.mode != "citizen":
+            box.display = False
+            return
+        text = tr(self.lang, "Your code to continue later: {code}", code=format_code(code))
+        box.update(Content(text))
+        box.display = True
+        if speak:
+            self.kiosk.say(code_sentence(self.lang, code), private=True)
+
     def _show_store_error(self) -> None:
         """The failed draft save, where field errors go (a field error comes first)."""
         if self.store_error is None or self.error_ref is not None:
@@ -212,10 +232,20 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             # One utterance: the prompt would cut off the failure spoken on its own.
             parts.insert(0, self.store_error.message(self.lang))
         self._store_error_unspoken = False
+        from kiosk.drafts import code_sentence
+
+        code = self.kiosk.visit.code if self.kiosk.visit is not None else None
+        private = mentions_answers(step)
+        if code is not None and self._code_unspoken:
+            # Said when given, then once more before the next question (a prompt that
+            # follows at once would cut it off). Private: the code opens the draft.
+            parts.insert(0, code_sentence(self.lang, code))
+            private = True
+        self._code_unspoken = False
         hint = self.session.hint(step.ref) if step.kind == "question" else ""
         if hint:
             parts.append(hint)
-        self.kiosk.say(". ".join(p for p in parts if p), private=mentions_answers(step))
+        self.kiosk.say(". ".join(p for p in parts if p), private=private)
 
     # ----- answering ---------------------------------------------------------------------
 
@@ -270,15 +300,19 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             return False
         state = visit.session.draft_state()
         try:
-            visit.draft_id = await self.kiosk.db.call(
+            key = await visit.key()  # derived in a worker thread since the visit began
+            saved = await self.kiosk.db.call(
                 Store.save_draft,
                 visit.draft_id,
+                key,
                 state["form_id"],
                 state["form_version"],
                 state["lang"],
                 state["answers"],
                 state["position"],
                 operator_id=getattr(self.kiosk.operator, "id", None),
+                now=self.kiosk.clock.now(),
+                lifetime_hours=self.kiosk.config.draft_lifetime_hours,
             )
         except StoreError as exc:  # already shown and spoken by the app
             first = self.store_error is None
@@ -286,6 +320,11 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             self._store_error_unspoken = first
             self._show_store_error()
             return False
+        visit.draft_id, new_code = saved.id, visit.slot != saved.slot
+        visit.slot = saved.slot
+        if new_code and self.kiosk.mode == "citizen":
+            self._code_unspoken = True
+            self._show_code(speak=True)
         if self.store_error is not None:
             self.store_error = None
             if self.error_ref is None:
@@ -352,12 +391,12 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         if visit is None:
             return
         kept, visit.keep_draft = visit.keep_draft, True
-        if not await self.save_draft():
+        if not await self.save_draft() or visit.code is None:
             # Not saved: going home now would lose the answers. Stay; the error shows.
             visit.keep_draft = kept
             return
-        self.app.notify(tr(self.lang, "Your answers are saved. You can continue later."))
-        self.kiosk.request_home(discard=False)
+        # The code again, large and spoken; its Done goes home (the key forgotten).
+        await self.app.push_screen(self.kiosk.new_screen("draft_saved", visit.code))
 
     async def open_review(self) -> None:
         visit = self.kiosk.visit

@@ -1,13 +1,13 @@
 """The first screen: choose a language (big targets, keys 1..n), spoken greeting.
 
-Also the way to the status check and the high-contrast switch, and, after a crash,
-the offer to resume the unfinished application (``ResumeScreen``).
+Also the way to the status check, the high-contrast switch and "Continue with my
+code" (``screens.resume``). No saved draft is ever offered here by itself: one opens
+with its resume code only, so the next person sees nothing of the previous one.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,8 +18,8 @@ from textual.widgets import Button, Static
 
 from kiosk import languages
 from kiosk.i18n import N_, tr
-from screens.base import KioskModal, KioskScreen
-from screens.widgets.tr import TrButton, TrLabel, button_classes
+from screens.base import KioskScreen
+from screens.widgets.tr import TrButton, button_classes
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,11 @@ def tool_keys() -> tuple[str, str]:
     """The keys of "Check my application" and "High contrast": next after the languages."""
     n = len(languages.citizen_codes())
     return str(n + 1), str(n + 2)
+
+
+def resume_key() -> str:
+    """The key of "Continue with my code": after the other tools."""
+    return str(len(languages.citizen_codes()) + 3)
 
 
 class StartScreen(KioskScreen):
@@ -54,6 +59,9 @@ class StartScreen(KioskScreen):
                 yield TrButton(N_("Check my application"), prefix=f"{status_key}  ", id="to-status")
                 yield TrButton(
                     N_("High contrast"), prefix=f"{contrast_key}  ", id="toggle-contrast"
+                )
+                yield TrButton(
+                    N_("Continue with my code"), prefix=f"{resume_key()}  ", id="to-resume"
                 )
                 if self.kiosk.mode == "operator":
                     yield TrButton(N_("Back to the dashboard"), prefix="0  ", id="to-dashboard")
@@ -79,6 +87,9 @@ class StartScreen(KioskScreen):
         elif event.key == contrast_key:
             event.stop()
             self.kiosk.action_toggle_contrast()
+        elif event.key == resume_key():
+            event.stop()
+            self.open_resume()
         elif event.key == "0" and self.kiosk.mode == "operator":
             event.stop()
             self.app.pop_screen()
@@ -91,6 +102,10 @@ class StartScreen(KioskScreen):
     def open_status(self) -> None:
         self.app.push_screen(self.kiosk.new_screen("status"))
 
+    @on(Button.Pressed, "#to-resume")
+    def open_resume(self) -> None:
+        self.app.push_screen(self.kiosk.new_screen("resume"))
+
     @on(Button.Pressed, "#toggle-contrast")
     def _contrast(self) -> None:
         self.kiosk.action_toggle_contrast()
@@ -102,82 +117,3 @@ class StartScreen(KioskScreen):
     def choose(self, lang: str) -> None:
         self.kiosk.lang = lang
         self.app.push_screen(self.kiosk.new_screen("services"))
-
-
-class ResumeScreen(KioskModal):
-    """Offers the most recent draft: continue it, or discard it and start afresh."""
-
-    def __init__(self, draft: dict[str, Any]) -> None:
-        super().__init__()
-        self.draft = draft
-        self.form: Any = None
-        self.loaded = False
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield TrLabel(N_("An unfinished application was found."), classes="dialog-title")
-            yield Static(id="resume-form", markup=False, classes="dialog-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield TrButton(N_("Continue"), prefix="1  ", id="resume", variant="primary")
-                yield TrButton(N_("Start over"), prefix="2  ", id="discard", variant="error")
-
-    async def on_mount(self) -> None:
-        from kiosk.catalog import Catalog
-
-        self.kiosk.lang = self.draft.get("lang") or self.kiosk.lang
-        try:
-            self.form = await self.kiosk.db.catalog(
-                Catalog.get, self.draft["form_id"], self.draft["form_version"]
-            )
-        except Exception:  # a form gone from the catalog cannot resume
-            logger.warning("draft's form not loaded", exc_info=True)
-            self.form = None
-        self.loaded = True
-        self.apply_lang(self.lang)
-        self.query_one("#resume", Button).disabled = self.form is None
-        self.query_one("#resume" if self.form else "#discard", Button).focus()
-
-    def apply_lang(self, lang: str) -> None:
-        if not self.loaded:
-            return
-        text = (
-            self.form.title(lang)
-            if self.form
-            else tr(lang, "This form is no longer available; the draft cannot be resumed.")
-        )
-        self.query_one("#resume-form", Static).update(Content(text))
-
-    def on_key(self, event: Key) -> None:
-        if event.key == "1" and self.form is not None:
-            event.stop()
-            self._resume_pressed()
-        elif event.key == "2":
-            event.stop()
-            self.run_worker(self.discard())
-
-    @on(Button.Pressed, "#resume")
-    def _resume_pressed(self) -> None:
-        self.kiosk.run_worker(self.resume(), group="navigation")
-
-    async def resume(self) -> None:
-        from kiosk.engine import FormSession
-        from screens.visit import Visit
-
-        kiosk = self.kiosk
-        session = FormSession.from_draft(self.form, self.draft, today=kiosk.clock.now().date())
-        # A resumed draft was kept on purpose (or survived a crash): keep it on idle too.
-        visit = Visit(self.form, session, draft_id=self.draft["id"], keep_draft=True)
-        kiosk.lang = session.lang
-        await self.dismiss(None)  # runs as an app worker, so awaiting is safe
-        # At the review already, the question screen opens the review itself.
-        await kiosk.start_visit(visit)
-
-    @on(Button.Pressed, "#discard")
-    async def discard(self) -> None:
-        from kiosk.store import Store, StoreError
-
-        try:
-            await self.kiosk.db.call(Store.delete_draft, self.draft["id"])
-        except StoreError:
-            return  # shown by the app; the draft stays and can still be resumed
-        self.dismiss(None)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kiosk.drafts import DraftKey
     from kiosk.engine import FormSession
     from kiosk.engine_nav import Step
     from kiosk.form import Form
+
+
+def _new_key() -> DraftKey:
+    """In a worker thread: the module (cryptography) is imported there too."""
+    from kiosk.drafts import new_key
+
+    return new_key()
 
 
 def mentions_answers(step: Step) -> bool:
@@ -29,3 +38,31 @@ class Visit:
     draft_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     keep_draft: bool = False
     returning_to_review: bool = False
+    # The draft's key (kiosk/drafts.py): in memory for this visit only, dropped with it.
+    draft_key: DraftKey | None = field(default=None, repr=False)
+    slot: int | None = None  # the draft's public slot, once saved: the code's first digits
+    _key_task: asyncio.Future[DraftKey] | None = field(default=None, repr=False)
+
+    def prepare_key(self) -> None:
+        """Derive the draft's key in a worker thread now (scrypt: slow), so that it is
+        ready by the first answer. Call from the event loop."""
+        if self.draft_key is None and self._key_task is None:
+            self._key_task = asyncio.ensure_future(asyncio.to_thread(_new_key))
+
+    async def key(self) -> DraftKey:
+        """The draft's key, derived (off the event loop) if it is not yet."""
+        if self.draft_key is None:
+            self.prepare_key()
+            assert self._key_task is not None
+            try:
+                self.draft_key = await self._key_task
+            finally:
+                self._key_task = None  # a failure (StoreError) is tried again next time
+        return self.draft_key
+
+    @property
+    def code(self) -> str | None:
+        """The resume code, once the draft has been saved (in memory only)."""
+        if self.draft_key is None or self.slot is None:
+            return None
+        return self.draft_key.code(self.slot)

@@ -85,3 +85,12 @@ def cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     from kiosk import operators
 
     monkeypatch.setattr(operators, "HASH_COST", operators.ScryptCost(2**10, 8, 1))
+
+
+@pytest.fixture(autouse=True)
+def cheap_draft_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Draft keys at a low scrypt cost in this process (the cost is stored with each
+    draft, so it opens the same way); tests/test_drafts.py checks the production cost."""
+    from kiosk import drafts
+
+    monkeypatch.setattr(drafts, "KDF_COST", drafts.KdfCost(2**10, 8, 1))

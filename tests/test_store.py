@@ -17,10 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import audit, tracking
+from kiosk import audit, drafts, tracking
 from kiosk.config import db_path
 from kiosk.schema import MIGRATIONS
 from kiosk.store import Store, StoreError
+
+# A draft key at a low cost (the cost is stored with each draft).
+KEY = drafts.new_key(drafts.KdfCost(2**10, 8, 1))
 
 
 @pytest.fixture
@@ -118,24 +121,24 @@ def test_enrolled_prefix_is_used_and_bad_one_ignored(store: Store) -> None:
     assert store.device_prefix == tracking.prefix_from_id(store.device_id)
 
 
-def test_draft_upsert_load_latest_delete(store: Store) -> None:
-    a = store.save_draft(None, "birth", "3", "uz_Cyrl", {"d": date(2020, 1, 2)}, "d")
-    b = store.save_draft("b-id", "death", "1", "ru", {"x": "1"}, "x", operator_id=None)
-    assert b == "b-id"
-    store.save_draft(a, "birth", "3", "uz_Cyrl", {"d": "2020-01-02", "n": 2}, "n")
-    draft = store.load_draft(a)
+def test_draft_upsert_load_delete(store: Store) -> None:
+    a = store.save_draft(None, KEY, "birth", "3", "uz_Cyrl", {"d": date(2020, 1, 2)}, "d").id
+    b = store.save_draft("b-id", KEY, "death", "1", "ru", {"x": "1"}, "x", operator_id=None)
+    assert b.id == "b-id"
+    store.save_draft(a, KEY, "birth", "3", "uz_Cyrl", {"d": "2020-01-02", "n": 2}, "n")
+    draft = store.load_draft(a, KEY)
+    assert draft is not None
     assert draft["answers"] == {"d": "2020-01-02", "n": 2}
     assert draft["position"] == "n" and draft["lang"] == "uz_Cyrl"
     assert draft["created_at"] <= draft["updated_at"]
-    assert store.latest_draft()["id"] == a
-    assert {d["id"] for d in store.list_drafts()} == {a, b}
+    assert {d["id"] for d in store.list_drafts()} == {a, b.id}
     assert store.delete_draft(a) is True
     assert store.delete_draft(a) is False
-    assert store.load_draft(a) is None
+    assert store.load_draft(a, KEY) is None
 
 
 def test_submit_writes_row_audit_and_removes_draft(store: Store) -> None:
-    draft = store.save_draft(None, "f", "1", "uz_Latn", {"name": "Ali"}, "name")
+    draft = store.save_draft(None, KEY, "f", "1", "uz_Latn", {"name": "Ali"}, "name").id
     payload = {"name": "Ўзбек", "age": 70, "b": [1, 2]}
     sub = submit(store, payload, draft_id=draft, operator_id=None, consent=True)
     row = store.db.execute("SELECT * FROM outbox").fetchall()
@@ -148,7 +151,7 @@ def test_submit_writes_row_audit_and_removes_draft(store: Store) -> None:
     assert r["state"] == "queued" and r["attempts"] == 0 and r["consent"] == 1
     assert r["next_attempt_at"] == r["created_at"] == sub.created_at
     assert r["id"] == sub.id and tracking.is_valid(sub.tracking_code)
-    assert store.load_draft(draft) is None
+    assert store.load_draft(draft, KEY) is None
     entries = list(store.db.query("SELECT * FROM audit"))
     assert [e["action"] for e in entries] == ["submit"]
     assert entries[0]["subject"] == sub.tracking_code
@@ -171,7 +174,7 @@ def test_tracking_codes_are_unique_per_submit(store: Store) -> None:
 
 
 def test_submit_failure_inside_transaction_leaves_nothing(store: Store) -> None:
-    draft = store.save_draft(None, "f", "1", "uz_Latn", {"name": "Ali"}, "name")
+    draft = store.save_draft(None, KEY, "f", "1", "uz_Latn", {"name": "Ali"}, "name").id
     submit(store)
     store.db.execute(
         "CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'boom'); END"
@@ -180,12 +183,12 @@ def test_submit_failure_inside_transaction_leaves_nothing(store: Store) -> None:
         submit(store, draft_id=draft)
     assert store.queue_counts()["queued"] == 1
     assert store.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 1
-    assert store.load_draft(draft) is not None
+    assert store.load_draft(draft, KEY) is not None
     assert store.get_setting("tracking_seq") == "1"
     store.db.execute("DROP TRIGGER fail_audit")
     submit(store, draft_id=draft)
     assert audit.verify(store.db).ok
-    assert store.load_draft(draft) is None
+    assert store.load_draft(draft, KEY) is None
 
 
 def test_unserialisable_payload_writes_nothing(store: Store) -> None:
@@ -259,7 +262,7 @@ def test_read_only_database_raises_store_error_and_keeps_data(data_dir: Path) ->
     assert "read-only" in str(err.value)
     assert "read-only" in err.value.message("en")
     with pytest.raises(StoreError):
-        ro.save_draft(None, "f", "1", "ru", {}, None)
+        ro.save_draft(None, KEY, "f", "1", "ru", {}, None)
     ro.close()
     with Store.open(data_dir) as s:
         assert [r["id"] for r in s.queue()] == [first.id]
@@ -282,16 +285,16 @@ def test_read_only_file_permissions(data_dir: Path) -> None:
 
 def test_disk_full_raises_store_error_and_keeps_data(store: Store) -> None:
     first = submit(store)
-    draft = store.save_draft(None, "f", "1", "uz_Latn", {"a": 1}, "a")
+    draft = store.save_draft(None, KEY, "f", "1", "uz_Latn", {"a": 1}, "a").id
     pages = pragma(store, "page_count")
     store.db.execute(f"PRAGMA max_page_count = {pages}")
     with pytest.raises(StoreError) as err:
         submit(store, {"blob": "x" * 200_000}, draft_id=draft)
     assert "disk is full" in str(err.value)
     with pytest.raises(StoreError):
-        store.save_draft(draft, "f", "1", "uz_Latn", {"a": "y" * 200_000}, "a")
+        store.save_draft(draft, KEY, "f", "1", "uz_Latn", {"a": "y" * 200_000}, "a")
     assert [r["id"] for r in store.queue()] == [first.id]
-    assert store.load_draft(draft)["answers"] == {"a": 1}
+    assert store.load_draft(draft, KEY)["answers"]  # type: ignore[index] == {"a": 1}
     store.db.execute("PRAGMA max_page_count = 1073741823")
     submit(store, {"blob": "x" * 200_000}, draft_id=draft)
     assert store.queue_counts()["queued"] == 2
@@ -350,14 +353,23 @@ def test_concurrent_stores_in_threads_submit_without_loss(data_dir: Path) -> Non
 
 DRAFT_CHILD = """
 import sys
+from kiosk import drafts
 from kiosk.store import Store
 store = Store.open(sys.argv[1])
+key = drafts.DraftKey("1234567890", b"s" * 16, "scrypt$1024$8$1",
+                      drafts.derive("1234567890", b"s" * 16, drafts.KdfCost(1024, 8, 1)))
 answers = {}
 for i in range(100):
     answers[f"q{i}"] = f"answer {i}"
-    store.save_draft("d1", "birth", "1", "uz_Latn", answers, f"q{i}")
+    store.save_draft("d1", key, "birth", "1", "uz_Latn", answers, f"q{i}")
     print(i, flush=True)
 """
+CHILD_KEY = drafts.DraftKey(
+    "1234567890",
+    b"s" * 16,
+    "scrypt$1024$8$1",
+    drafts.derive("1234567890", b"s" * 16, drafts.KdfCost(1024, 8, 1)),
+)
 
 
 @pytest.mark.parametrize(
@@ -378,7 +390,7 @@ def test_draft_survives_a_killed_process(data_dir: Path, point: str, kept: int) 
     assert f"crash point {point}:21" in child.stderr
     assert child.stdout.split() == [str(i) for i in range(20)]  # acknowledged saves
     with Store.open(data_dir) as s:
-        draft = s.latest_draft()
+        draft = s.load_draft("d1", CHILD_KEY)
         assert draft is not None and draft["id"] == "d1"
         assert draft["answers"] == {f"q{i}": f"answer {i}" for i in range(kept)}
         assert draft["position"] == f"q{kept - 1}"

@@ -7,7 +7,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from kiosk import outbox
+from kiosk import drafts, outbox
 from kiosk.config import db_path, resolve_data_dir
 from kiosk.schema import MIGRATIONS
 from kiosk.store import Store
@@ -62,12 +62,15 @@ def test_an_old_world_readable_database_is_tightened(data_dir: Path) -> None:
 
 def test_checkpoint_truncates_the_wal_and_a_deleted_draft_leaves_no_bytes(data_dir: Path) -> None:
     with Store.open(data_dir) as store:
-        draft = store.save_draft(None, "f", "1", "uz_Latn", {"full_name": MARKER}, None)
-        assert MARKER.encode() in disk_bytes(data_dir)
-        store.delete_draft(draft)
+        key = drafts.new_key()
+        draft = store.save_draft(None, key, "f", "1", "uz_Latn", {"full_name": MARKER}, None)
+        assert MARKER.encode() not in disk_bytes(data_dir)  # sealed (tests/test_drafts.py)
+        (sealed,) = store.db.execute("SELECT sealed FROM drafts").fetchone()
+        assert bytes(sealed) in disk_bytes(data_dir)
+        store.delete_draft(draft.id)
         assert store.checkpoint() is True
         assert Path(f"{db_path(data_dir)}-wal").stat().st_size == 0
-        assert MARKER.encode() not in disk_bytes(data_dir)
+        assert bytes(sealed) not in disk_bytes(data_dir)  # zeroed, in the file and the WAL
 
 
 def test_a_sent_item_keeps_its_receipt_but_not_its_payload(data_dir: Path) -> None:

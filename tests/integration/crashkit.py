@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kiosk import audit
 from kiosk.crashpoints import ENV
+from kiosk.drafts import Draft, DraftKey, KdfCost, derive
 from kiosk.store import Store
 from sync.portal.process import PortalProcess
 from sync.portal.store import DB_NAME
@@ -41,9 +42,18 @@ def sent_count(kiosk: Kiosk) -> int:
         return store.queue_counts()["sent"]
 
 
-def drafts(kiosk: Kiosk) -> list[dict[str, object]]:
+# The key SUBMITTER seals its drafts under (a fixed secret and salt, a low cost).
+SUBMITTER_KEY = DraftKey(
+    "1234567890", b"s" * 16, "scrypt$1024$8$1", derive("1234567890", b"s" * 16, KdfCost(1024, 8, 1))
+)
+
+
+def drafts(kiosk: Kiosk) -> list[Draft]:
+    """The drafts left, opened with SUBMITTER's key."""
     with kiosk.store() as store:
-        return store.list_drafts()
+        opened = [store.load_draft(info["id"], SUBMITTER_KEY) for info in store.list_drafts()]
+    assert None not in opened
+    return [d for d in opened if d is not None]
 
 
 def marker(point: str) -> str:
@@ -79,12 +89,15 @@ def kiosk_crashing(kiosk: Kiosk, spec: str, *args: str) -> subprocess.CompletedP
 # has returned. What it printed is what the citizen was acknowledged (a receipt).
 SUBMITTER = f"""
 import sys
+from kiosk import drafts
 from kiosk.store import Store
 store = Store.open(sys.argv[1])
+key = drafts.DraftKey("1234567890", b"s" * 16, "scrypt$1024$8$1",
+                      drafts.derive("1234567890", b"s" * 16, drafts.KdfCost(1024, 8, 1)))
 for i in range(int(sys.argv[2])):
     answers = {{"full_name": f"Aliyev Vali {{i}}", "n": i}}
-    draft = store.save_draft(None, {TEST_FORM_ID!r}, {TEST_FORM_VERSION!r}, "uz_Latn",
-                             answers, "n")
+    draft = store.save_draft(None, key, {TEST_FORM_ID!r}, {TEST_FORM_VERSION!r}, "uz_Latn",
+                             answers, "n").id
     sub = store.submit(None, answers, "uz_Latn", form_id={TEST_FORM_ID!r},
                        form_version={TEST_FORM_VERSION!r}, draft_id=draft)
     print(sub.id, flush=True)

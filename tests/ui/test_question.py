@@ -1,4 +1,5 @@
-"""Question screens: constraint errors, language switching, the review edit loop, resume."""
+"""Question screens: constraint errors, language switching, the review edit loop (resume by
+code: tests/ui/test_resume_code.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ from textual.widgets import Input, Static
 
 from kiosk.catalog import load_sample
 from kiosk.i18n import tr
-from kiosk.store import Store
 from screens.question import QuestionScreen
 from screens.review import ReviewRow, ReviewScreen
-from screens.start import ResumeScreen, StartScreen
 from tests.ui.driver import (
     answer_step,
     choose_language,
@@ -133,49 +132,6 @@ async def test_review_edit_loop_returns_to_review(make_app) -> None:
         shown = {r.item.ref: r.item.display for r in review.query(ReviewRow)}
         assert shown["country"] == "Germaniya"
         assert shown["full_name"] == sample["full_name"]
-
-
-async def test_killed_kiosk_offers_to_resume(make_app, data_dir) -> None:
-    sample = load_sample(FORM)
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await start_form(pilot, "ru")
-        await until(pilot, "birth_date", sample)
-    # The first app is gone (as after a power cut); its answers are in the draft.
-    with Store.open(data_dir) as store:
-        draft = store.latest_draft()
-    assert draft is not None and draft["position"] == "birth_date"
-    assert draft["answers"]["full_name"] == sample["full_name"]
-
-    again = make_app()
-    async with again.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        assert isinstance(again.screen, ResumeScreen)
-        assert again.lang == "ru"
-        await pilot.press("1")
-        await pilot.pause()
-        assert isinstance(again.screen, QuestionScreen)
-        session = again.visit.session
-        assert session.current.ref == "birth_date"
-        assert session.value("full_name") == sample["full_name"]
-        assert session.value("passport") == sample["passport"]
-
-
-async def test_resume_can_be_declined(make_app, data_dir) -> None:
-    sample = load_sample(FORM)
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await start_form(pilot)
-        await until(pilot, "pinfl", sample)
-    again = make_app()
-    async with again.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        assert isinstance(again.screen, ResumeScreen)
-        await pilot.press("2")
-        await pilot.pause()
-        assert isinstance(again.screen, StartScreen)
-    with Store.open(data_dir) as store:
-        assert store.latest_draft() is None
 
 
 async def test_search_finds_services_in_any_script(make_app) -> None:

@@ -7,6 +7,7 @@ from kiosk.store import Store
 from screens.idle import IdleWarningScreen
 from screens.operator_login import OperatorLoginScreen
 from screens.question import QuestionScreen
+from screens.resume import DraftSavedScreen
 from screens.start import StartScreen, tool_keys
 from tests.ui.driver import answer_step, choose_language, choose_service, click, ready
 
@@ -26,7 +27,7 @@ async def test_idle_warning_then_wipe_discards_the_draft(make_app, clock, data_d
         await begin(pilot)
         assert isinstance(app.screen, QuestionScreen)
         with Store.open(data_dir) as store:
-            assert store.latest_draft() is not None
+            assert store.list_drafts() != []
 
         clock.advance(85)  # not yet
         await app.check_idle_timeout()
@@ -53,7 +54,7 @@ async def test_idle_warning_then_wipe_discards_the_draft(make_app, clock, data_d
         assert app.visit is None
         assert app.lang == app.home_lang
     with Store.open(data_dir) as store:
-        assert store.latest_draft() is None
+        assert store.list_drafts() == []
 
 
 async def test_any_key_during_the_warning_keeps_the_session(make_app, clock) -> None:
@@ -80,13 +81,16 @@ async def test_kept_draft_survives_the_wipe(make_app, clock, data_dir) -> None:
         await begin(pilot)
         await click(pilot, app.screen.query_one("#keep"))
         await pilot.pause()
+        assert isinstance(app.screen, DraftSavedScreen)  # the code, large and spoken
+        await pilot.press("enter")
+        await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         clock.advance(500)
         await app.check_idle_timeout()
         await pilot.pause()
     with Store.open(data_dir) as store:
-        draft = store.latest_draft()
-    assert draft is not None and draft["form_id"] == FORM
+        (draft,) = store.list_drafts()
+    assert draft["form_id"] == FORM
 
 
 async def test_quit_keys_ask_for_the_operator_pin(make_app) -> None:

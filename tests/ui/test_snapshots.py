@@ -46,6 +46,15 @@ def _drawn_languages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(languages, "LANGUAGES", rows)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_resume_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question screen shows the draft's resume code: a fixed one here (the slot is
+    the lowest free, 00), so the snapshot does not change from run to run."""
+    from kiosk import drafts
+
+    monkeypatch.setattr(drafts, "new_secret", lambda: "1234567890")
+
+
 async def _to_question(pilot: Any) -> None:
     await ready(pilot)
     await choose_language(pilot, "uz_Latn", "keyboard")

@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.widgets import Static
 
+from kiosk import drafts
 from kiosk.catalog import Catalog, load_sample
 from kiosk.engine_json import validate_answers
 from kiosk.store import Store, StoreError
@@ -22,6 +23,7 @@ from screens.question import QuestionScreen
 from screens.receipt import ReceiptScreen
 from screens.review import ReviewScreen
 from screens.start import StartScreen
+from tests.ui.conftest import FIXED_NOW
 from tests.ui.driver import (
     answer_step,
     choose_language,
@@ -48,9 +50,10 @@ def _space_returns(store: Store) -> None:
 def _fill_with_drafts(store: Store) -> str:
     """Other citizens' kept drafts take the last space; returns the disk-full message."""
     _pin_size(store)
+    key = drafts.new_key()
     for _ in range(100_000):
         try:
-            store.save_draft(None, FORM, "1", "ru", {}, None)
+            store.save_draft(None, key, FORM, "1", "ru", {}, None, now=FIXED_NOW)
         except StoreError as exc:
             return exc.message("en")
     raise AssertionError("the disk never filled")
@@ -99,8 +102,8 @@ async def test_disk_fills_mid_form(make_app, data_dir, speech) -> None:
         screen = app.screen
         assert isinstance(screen, QuestionScreen)
         assert app.visit is not None
-        draft_id = app.visit.draft_id
-        saved = await app.db.call(lambda s: s.load_draft(draft_id))
+        draft_id, key = app.visit.draft_id, app.visit.draft_key
+        saved = await app.db.call(lambda s: s.load_draft(draft_id, key))
         assert saved is not None and saved["answers"]["full_name"] == sample["full_name"]
         english = await app.db.call(_fill_with_drafts)
         drafts_before = await app.db.call(lambda s: len(s.list_drafts()))
@@ -119,7 +122,7 @@ async def test_disk_fills_mid_form(make_app, data_dir, speech) -> None:
         assert app.is_running and app.screen is screen
 
         # The draft on disk is the last one that fitted: nothing saved was lost.
-        on_disk = await app.db.call(lambda s: s.load_draft(draft_id))
+        on_disk = await app.db.call(lambda s: s.load_draft(draft_id, key))
         assert on_disk["answers"]["full_name"] == sample["full_name"]
         assert await app.db.call(lambda s: len(s.list_drafts())) == drafts_before
 
@@ -133,7 +136,7 @@ async def test_disk_fills_mid_form(make_app, data_dir, speech) -> None:
         assert screen.store_error is None
         assert isinstance(app.screen, ReviewScreen)
         state = app.visit.session.draft_state()
-        on_disk = await app.db.call(lambda s: s.load_draft(draft_id))
+        on_disk = await app.db.call(lambda s: s.load_draft(draft_id, key))
     assert on_disk["answers"] == state["answers"]
     assert on_disk["position"] == "#review"
     assert app.return_code in (None, 0)
@@ -177,7 +180,7 @@ async def test_submit_on_a_full_disk_then_again(make_app, data_dir, speech) -> N
         assert message in _notes(app)
         assert message in speech.texts()
         assert await app.db.call(_outbox) == before  # nothing queued
-        draft = await app.db.call(lambda s: s.load_draft(visit.draft_id))
+        draft = await app.db.call(lambda s: s.load_draft(visit.draft_id, visit.draft_key))
         assert draft is not None and draft["position"] == "#review"
         assert app.focused is review.query_one("#submit")  # enabled again, ready to retry
 
@@ -200,14 +203,15 @@ async def test_submit_on_a_full_disk_then_again(make_app, data_dir, speech) -> N
         new = after[earlier:]
         assert [row[1] for row in new] == [code]
         assert new[0][3] == "queued"
-        assert store.load_draft(visit.draft_id) is None
+        assert store.list_drafts() == []
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 async def test_read_only_database_at_start_up(make_app, data_dir, speech) -> None:
     with Store.open(data_dir) as store:  # made and migrated, then only readable
-        store.save_draft(None, FORM, "1", "ru", {"full_name": "Ali"}, "full_name")
-        drafts = store.list_drafts()
+        key = drafts.new_key()
+        store.save_draft(None, key, FORM, "1", "ru", {"full_name": "Ali"}, "full_name")
+        kept = store.list_drafts()
     app = make_app()
     app.db = StoreThread(data_dir, read_only=True, on_failure=app.store_failed)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -218,12 +222,10 @@ async def test_read_only_database_at_start_up(make_app, data_dir, speech) -> Non
         message = failure.message(app.home_lang)  # said before the draft's language
         assert message in _notes(app)
         assert message in speech.texts()
-        # The kiosk is up (the resume offer still read the draft), not a traceback.
+        # The kiosk is up (purging expired drafts was refused too), not a traceback;
+        # the draft is not offered: it opens with its code only.
         assert app.is_running
-        assert isinstance(app.screen_stack[1], StartScreen)
-        await pilot.press("2")  # dismiss the resume offer: deleting the draft is refused
-        await pilot.pause()
-        assert app.is_running
+        assert isinstance(app.screen, StartScreen)
     assert app.return_code in (None, 0)
     with Store.open(data_dir) as store:
-        assert store.list_drafts() == drafts
+        assert store.list_drafts() == kept
