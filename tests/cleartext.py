@@ -77,9 +77,10 @@ def _zstd_decompress(data: bytes) -> bytes | None:
         zstd = importlib.import_module("zstandard")
     except ImportError:
         return None
+    error: type[Exception] = getattr(zstd, "ZstdError", ValueError)
     try:
         out = zstd.ZstdDecompressor().decompressobj().decompress(data)
-    except Exception:  # zstandard raises its own ZstdError for bad input
+    except error:
         return None
     return bytes(out)
 
