@@ -7,6 +7,7 @@ people write them (DD.MM.YYYY), choices are picked by number key or by clicking.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
 
 from textual import events
@@ -66,6 +67,17 @@ async def send_keys(pilot: Pilot[Any], *keys: str | tuple[str, str | None]) -> N
         event.set_sender(pilot.app)
         driver.send_message(event)
     await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str = "") -> None:
+    """Pause until ``condition()`` holds: a screen change that waits on the store thread
+    (a draft save, a submit) may take more than one pause on a loaded machine. The
+    deadline is generous and only guards against a hang; it never decides a result."""
+    for _ in range(3000):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"still waiting for {what or condition}")
 
 
 async def click(pilot: Pilot[Any], widget: Any) -> None:
@@ -186,6 +198,16 @@ async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: 
         assert isinstance(screen, QuestionScreen), screen
         before = screen.session.current.ref
         await answer_step(pilot, sample, how)
+
+        def moved_or_refused(was: QuestionScreen = screen, before: str = before) -> bool:
+            now = pilot.app.screen
+            if now is not was or not isinstance(now, QuestionScreen):
+                return True
+            return now.session.current.ref != before or bool(
+                str(now.query_one("#q-error").render())
+            )
+
+        await wait_until(pilot, moved_or_refused, f"the step after {before!r}")
         screen = pilot.app.screen
         if isinstance(screen, QuestionScreen) and screen.session.current.ref == before:
             error = screen.query_one("#q-error").render()

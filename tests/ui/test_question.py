@@ -21,6 +21,7 @@ from tests.ui.driver import (
     send_keys,
     switch_language,
     type_text,
+    wait_until,
 )
 
 FORM = "criminal_record_certificate"
@@ -120,13 +121,12 @@ async def test_review_edit_loop_returns_to_review(make_app) -> None:
         assert isinstance(review, ReviewScreen)
         row = next(r for r in review.query(ReviewRow) if r.item.ref == "country")
         await click(pilot, row)
-        await pilot.pause()
-        assert isinstance(app.screen, QuestionScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, QuestionScreen), "the question")
         assert app.visit.session.current.ref == "country"
         await send_keys(pilot, "home", "ctrl+k")
         await type_text(pilot, "Germaniya")
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review")
         review = app.screen
         assert isinstance(review, ReviewScreen)
         shown = {r.item.ref: r.item.display for r in review.query(ReviewRow)}
@@ -206,15 +206,18 @@ async def test_review_edit_that_opens_a_new_question_stops_there(make_app) -> No
         await fill_form(pilot, load_sample(FORM), "keyboard")
         row = next(r for r in app.screen.query(ReviewRow) if r.item.ref == "name_changed")
         await click(pilot, row)
+        await wait_until(pilot, lambda: isinstance(app.screen, QuestionScreen), "the question")
         await pilot.press("1")  # yes: now the previous name is required too
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_until(
+            pilot,
+            lambda: app.visit.session.current.ref == "previous_name",
+            "the previous name's question",
+        )
         assert isinstance(app.screen, QuestionScreen)
-        assert app.visit.session.current.ref == "previous_name"
         assert text_of(app.screen, "#q-error") != ""  # required, and said so
         await type_text(pilot, "Karimova Jasura")
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review")
         refs = [r.item.ref for r in app.screen.query(ReviewRow)]
         assert refs.index("previous_name") == refs.index("name_changed") + 1
