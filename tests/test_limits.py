@@ -190,3 +190,5 @@ def test_catalog_check_flags_an_over_deep_expression(tmp_path: Path) -> None:
     _form(tmp_path, ["| | text | a | A | A | |", f"| | calculate | d | | | {deep} |"])
     issues = check_file(tmp_path / "form.md", lang="en")
     assert any(i.row == 3 and "nested too deeply" in i.message for i in issues)
+    issues = check_file(tmp_path / "form.md", lang="ru")
+    assert any(i.row == 3 and "вложено слишком глубоко" in i.message for i in issues)

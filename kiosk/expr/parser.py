@@ -6,7 +6,7 @@ recursion limit, so hostile or broken forms raise ExprError, never RecursionErro
 
 from __future__ import annotations
 
-from kiosk.expr.errors import ExprError
+from kiosk.expr.errors import ExplainedError, ExprError
 from kiosk.expr.functions import FUNCTIONS, FuncSpec
 from kiosk.expr.lexer import (
     COMMA,
@@ -24,9 +24,12 @@ from kiosk.expr.lexer import (
 )
 from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Node, Ref, Unary
 from kiosk.expr.values import tidy_number
+from kiosk.i18n import N_
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 100
+TOO_DEEP = N_("expression is nested too deeply (more than {limit} levels)")
+TOO_LONG = N_("expression is too long ({length} characters; at most {limit})")
 
 # Binding powers, XPath 1.0 precedence from loosest to tightest.
 _BINARY = {
@@ -63,6 +66,11 @@ class _Parser:
     def error(self, message: str, pos: int) -> ExprError:
         return ExprError(message, self.text, pos)
 
+    def too_deep(self, pos: int) -> ExprError:
+        error = ExplainedError(TOO_DEEP, limit=MAX_DEPTH)
+        error.text, error.pos = self.text, pos
+        return error
+
     def peek(self) -> Token:
         return self.tokens[self.i]
 
@@ -85,7 +93,7 @@ class _Parser:
         else:
             d = 1 + max((self.depth.get(id(c), 1) for c in children), default=0)
         if d > MAX_DEPTH:
-            raise self.error("expression is nested too deeply", n.pos)
+            raise self.too_deep(n.pos)
         self.depth[id(n)] = d
         return n
 
@@ -99,7 +107,7 @@ class _Parser:
     def expression(self, min_bp: int) -> Node:
         self.nesting += 1
         if self.nesting > MAX_DEPTH:
-            raise self.error("expression is nested too deeply", self.peek().pos)
+            raise self.too_deep(self.peek().pos)
         left = self.prefix()
         while True:
             tok = self.peek()
@@ -170,7 +178,7 @@ def parse_text(text: str) -> Node:
     if not isinstance(text, str):
         raise ExprError(f"an expression must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})")
+        raise ExplainedError(TOO_LONG, length=len(text), limit=MAX_LENGTH)
     if not text.strip():
         raise ExprError("empty expression", text, 0)
     return _Parser(text).parse()
