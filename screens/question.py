@@ -206,7 +206,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         visit = self.kiosk.visit
         code = visit.code if visit is not None else None
         box = self.query_one("#q-code", Static)
-        if code is None or self.kiosk.mode != "citizen":
+        if code is None:
             box.display = False
             return
         text = tr(self.lang, "Your code to continue later: {code}", code=format_code(code))
