@@ -18,7 +18,7 @@ from types import ModuleType
 
 from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
-from kiosk.commands import audit, catalog, operator, queue, say, submit, translit
+from kiosk.commands import audit, catalog, key, operator, queue, say, submit, translit
 from kiosk.i18n import tr
 
 # Order is the order shown in --help.
@@ -28,6 +28,7 @@ DOMAIN_COMMANDS: tuple[ModuleType, ...] = (
     queue,  # queue
     audit,  # audit verify
     operator,  # operator add/list/reset
+    key,  # key install
     say,  # say
     translit,  # translit
 )

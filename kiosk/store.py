@@ -35,16 +35,17 @@ from typing import TYPE_CHECKING, TypedDict, cast
 
 from sqlite_utils import Database
 
-from kiosk import audit, outbox, private_files, settings, tracking
+from kiosk import audit, outbox, private_files, seal_store, settings, tracking
 from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_, check_lang
 from kiosk.schema import MIGRATIONS
+from kiosk.sealing import blob_hash
 from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_setting
 from kiosk.store_errors import StoreError as StoreError
 from kiosk.store_errors import failure_message as failure_message
 from kiosk.store_errors import store_error
-from kiosk.wire import canonical_and_hash, canonical_json, now_iso, text_hash
+from kiosk.wire import canonical_json, now_iso, text_hash
 
 if TYPE_CHECKING:
     from kiosk.form import Form
@@ -104,6 +105,7 @@ class Store:
             self._migrate()
             if not read_only:
                 self._move_token_out()
+                self.seal_legacy()
         except sqlite3.Error as exc:
             conn.close()
             raise store_error(exc, self.path) from exc
@@ -199,6 +201,15 @@ class Store:
             put_setting(db, PORTAL_TOKEN_SHA256, text_hash(token))
             db.execute("DELETE FROM settings WHERE key = ?", [PORTAL_TOKEN])
         self.checkpoint()
+
+    def seal_legacy(self) -> int:
+        """Seal queued clear-text rows of an older kiosk once a key is known (at open,
+        before each sync); the number sealed."""
+        with self.guard():
+            if not seal_store.has_legacy(self.db):
+                return 0
+        with self.transaction() as db:
+            return seal_store.seal_legacy(db)
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it to zero bytes.
@@ -433,22 +444,32 @@ class Store:
         if not isinstance(payload, dict):
             raise TypeError("payload must be a JSON object (dict)")
         check_lang(lang)
-        body, content_hash = canonical_and_hash(payload)
+        body = canonical_json(payload)
         submission_id = str(uuid.uuid4())
         prefix = self.device_prefix
         now = now_iso()
-        row = outbox.NewRow(
-            submission_id,
-            form_id,
-            str(form_version),
-            lang,
-            body,
-            content_hash,
-            operator_id,
-            consent,
-            now,
-        )
         with self.transaction() as db:
+            # Sealed here, in submit's transaction: no clear text reaches the outbox,
+            # and without a key nothing is written (the answers stay in the draft).
+            key = seal_store.stored_key(db)
+            if key is None:
+                raise seal_store.NoSealingKey()
+            spec = form.spec if form is not None else None
+            blob = seal_store.seal_row(
+                db, key, submission_id, form_id, str(form_version), body, spec
+            )
+            content_hash = blob_hash(blob)
+            row = outbox.NewRow(
+                submission_id,
+                form_id,
+                str(form_version),
+                lang,
+                blob,
+                content_hash,
+                operator_id,
+                consent,
+                now,
+            )
             code = outbox.add(db, row, prefix)
             audit.append(
                 db,

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+NOT_SEALED = N_(
+    "Some applications were queued before this kiosk had a portal sealing key; they wait "
+    "until it has one (enrol the kiosk again, or kiosk key install FILE)."
+)
+
 DEFAULT_BATCH_BYTES = 256 * 1024
 DEFAULT_BATCH_ITEMS = 500
 # Whole-batch refusals that are about the content: bisect to find the item.
@@ -147,6 +152,7 @@ class SyncEngine:
     # --- sending ---------------------------------------------------------------
 
     def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:
+        self.store.seal_legacy()  # an older kiosk's clear-text rows, now that a key is known
         due = None if force else now_iso()
         items_total, bytes_total = outbox.pending_totals(self.store.db, due)
         done_items = done_bytes = 0
@@ -178,6 +184,8 @@ class SyncEngine:
             try:
                 items.append(row.item())
                 sendable.append(row)
+            except outbox.NotSealed:  # waits, queued, for a sealing key (docs/keys.md)
+                report.error = tr(self.lang, NOT_SEALED)
             except ValueError:  # a damaged payload can never be sent: quarantine it
                 reason = tr(self.lang, "The saved answers are damaged and cannot be sent.")
                 outbox.quarantine(self.store, row, reason)

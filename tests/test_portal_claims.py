@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from kiosk import tracking
-from kiosk.wire import content_hash, now_iso
+from kiosk.wire import now_iso
 from sync import wire
 from sync.portal.storage import PortalStoreError
 from sync.portal.store import PortalStore
+from tests import sealkit
 from tests.integration.synckit import device_id_deriving, twin_of
 
 VICTIM = "5f0c2a4e-9d1b-4c3e-8a7f-0123456789ab"
@@ -32,6 +33,7 @@ def twin() -> str:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[PortalStore]:
+    sealkit.seed_portal(tmp_path / "portal")
     portal = PortalStore(tmp_path / "portal")
     portal.add_form("f", "1", "", {"fields": []}, "admin")
     yield portal
@@ -40,16 +42,17 @@ def store(tmp_path: Path) -> Iterator[PortalStore]:
 
 def item(prefix: str, n: int = 0) -> dict[str, Any]:
     payload = {"card": "8600 1111 2222 3333", "n": n}
-    return {
-        "id": str(uuid.uuid4()),
-        "tracking_code": tracking.new_code(prefix),
-        "form_id": "f",
-        "form_version": "1",
-        "lang": "en",
-        "payload": payload,
-        "content_hash": content_hash(payload),
-        "created_at": now_iso(),
-    }
+    return sealkit.seal_item(
+        {
+            "id": str(uuid.uuid4()),
+            "tracking_code": tracking.new_code(prefix),
+            "form_id": "f",
+            "form_version": "1",
+            "lang": "en",
+            "payload": payload,
+            "created_at": now_iso(),
+        }
+    )
 
 
 def claim(one: dict[str, Any]) -> dict[str, object]:
@@ -63,8 +66,8 @@ def enrol(store: PortalStore, device_id: str, items: list[dict[str, Any]]) -> di
 
 
 def edited(one: dict[str, Any]) -> dict[str, Any]:
-    payload = {**one["payload"], "card": "9860 6666 6666 6666"}
-    return {**one, "payload": payload, "content_hash": content_hash(payload)}
+    rest = {k: v for k, v in one.items() if k not in ("sealed", "content_hash")}
+    return sealkit.seal_item({**rest, "payload": {"card": "9860 6666 6666 6666", "n": 0}})
 
 
 def outcomes(results: list[Any]) -> list[tuple[str, str | None]]:

@@ -73,6 +73,7 @@ def enroll_device(
         "device_prefix": result["device_prefix"],
         "name": result["name"],
         "signing_keys": store.signing_keys(),
+        "sealing_key": store.sealing_key(),
         "refused_claims": result.get("refused_claims", []),
     }
 

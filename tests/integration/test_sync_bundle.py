@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.wire import canonical_json, content_hash
+from kiosk.wire import canonical_json
+from tests import sealkit
 from tests.integration.synckit import Kiosk, enroll, outbox, queue_submissions
 
 
@@ -67,9 +68,8 @@ def test_corrupted_bundle_refused(office: Kiosk, exported: Path) -> None:
 
 def _edit(path: Path, recompute_checksum: bool) -> None:
     lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
-    item = json.loads(lines[1])
-    item["payload"]["full_name"] = "Forged Name"
-    item["content_hash"] = content_hash(item["payload"])
+    # The answers are sealed: a forger can only seal answers of their own in their place.
+    item = sealkit.reseal(json.loads(lines[1]), {"full_name": "Forged Name", "n": 0})
     lines[1] = canonical_json(item).encode() + b"\n"
     if recompute_checksum:
         trailer = json.loads(lines[-1])

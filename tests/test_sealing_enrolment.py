@@ -1,0 +1,79 @@
+"""Enrolment brings the portal's sealing key, and only one its signing key vouches for.
+
+A rogue server (here: the reference portal's real answer, rewritten in flight) that
+offers a sealing key of its own, signed by a key the answer does not pin, is refused:
+otherwise every later submission would be sealed to the rogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk import seal_store
+from kiosk.store import Store
+from sync import enrolment
+from sync.portal.local import LocalTransport
+from sync.portal.store import PortalStore
+from sync.transport import Enrolled
+from tests import sealkit
+
+
+class _Relay:
+    """Stands in for `PortalClient` in `sync.enrolment`: the real portal in this process,
+    its enrolment answer passed through ``rewrite``."""
+
+    portal: PortalStore
+    rewrite = staticmethod(lambda answer: answer)
+
+    def __init__(self, url: str, pins: object = ()) -> None:
+        self.local = LocalTransport(self.portal)
+
+    def __enter__(self) -> _Relay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.local.close()
+
+    def enroll(self, *args: object) -> Enrolled:
+        return self.rewrite(self.local.enroll(*args))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def relay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> type[_Relay]:
+    portal = PortalStore(tmp_path / "portal")
+    monkeypatch.setattr(_Relay, "portal", portal, raising=False)
+    monkeypatch.setattr(enrolment, "PortalClient", _Relay)
+    yield _Relay
+    portal.close()
+
+
+def test_enrolment_stores_the_portals_sealing_key(relay: type[_Relay], data_dir: Path) -> None:
+    with Store.open(data_dir) as store:
+        answer = enrolment.enroll(
+            store, "http://127.0.0.1:9", relay.portal.create_enrolment_code("k")
+        )
+        with store.transaction() as db:
+            stored = seal_store.stored_key(db)
+    assert stored == answer["sealing_key"] == relay.portal.sealing_key()
+
+
+def test_a_sealing_key_the_pinned_signing_key_did_not_sign_is_refused(
+    relay: type[_Relay], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def swap(answer: Enrolled) -> Enrolled:
+        return {**answer, "sealing_key": sealkit.KEY}  # signed by another Ed25519 key
+
+    monkeypatch.setattr(_Relay, "rewrite", staticmethod(swap))
+    with Store.open(data_dir) as store:
+        code = relay.portal.create_enrolment_code("k")
+        with pytest.raises(seal_store.KeyFileRefused) as refused:
+            enrolment.enroll(store, "http://127.0.0.1:9", code)
+        assert "not signed by its catalog signing key" in refused.value.message("en")
+        assert store.state.portal_token is None  # nothing of the answer was kept
+        assert store.get_setting(seal_store.SEALING_KEY) is None
+    unsigned = {**relay.portal.sealing_key(), "signature": None}
+    monkeypatch.setattr(_Relay, "rewrite", staticmethod(lambda a: {**a, "sealing_key": unsigned}))
+    with Store.open(data_dir) as store, pytest.raises(seal_store.KeyFileRefused):
+        code = relay.portal.create_enrolment_code("k", store.device_id)
+        enrolment.enroll(store, "http://127.0.0.1:9", code)
