@@ -151,11 +151,6 @@ def put_key(db: Database, key: SealingKey) -> None:
     put_setting(db, SEALING_KEY, canonical_json(key))
 
 
-@functools.lru_cache(maxsize=32)
-def _dictionary(spec_text: str | None) -> bytes:
-    return seal_dict.form_dictionary(json.loads(spec_text) if spec_text else None)
-
-
 def dictionary(db: Database, form_id: str, form_version: str, spec: object | None) -> bytes:
     """The compression dictionary for a form: from its spec in the forms table (what the
     portal has too), else from ``spec``, else the common part only."""
@@ -163,8 +158,8 @@ def dictionary(db: Database, form_id: str, form_version: str, spec: object | Non
         "SELECT spec FROM forms WHERE form_id = ? AND version = ?", [form_id, form_version]
     ).fetchone()
     if row is not None:
-        return _dictionary(row[0])
-    return _dictionary(canonical_json(spec) if spec is not None else None)
+        return seal_dict.for_spec_text(row[0])
+    return seal_dict.for_spec_text(canonical_json(spec) if spec is not None else None)
 
 
 def seal_row(
@@ -187,6 +182,18 @@ _LEGACY = "state = 'queued' AND typeof(payload) = 'text' AND payload <> ''"
 def has_legacy(db: Database) -> bool:
     """Whether a queued row is still in clear text."""
     return db.execute(f"SELECT 1 FROM outbox WHERE {_LEGACY} LIMIT 1").fetchone() is not None
+
+
+def seal_new(
+    db: Database, item_id: str, form_id: str, form_version: str, body: str, spec: object | None
+) -> tuple[bytes, str]:
+    """(blob, content hash) of a submission's canonical JSON, in submit's transaction;
+    `NoSealingKey` when there is no key to seal to."""
+    key = stored_key(db)
+    if key is None:
+        raise NoSealingKey()
+    blob = seal_row(db, key, item_id, form_id, form_version, body, spec)
+    return blob, blob_hash(blob)
 
 
 def seal_legacy(db: Database) -> int:

@@ -40,7 +40,6 @@ from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_, check_lang
 from kiosk.schema import MIGRATIONS
-from kiosk.sealing import blob_hash
 from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_setting
 from kiosk.store_errors import StoreError as StoreError
 from kiosk.store_errors import failure_message as failure_message
@@ -203,8 +202,7 @@ class Store:
         self.checkpoint()
 
     def seal_legacy(self) -> int:
-        """Seal queued clear-text rows of an older kiosk once a key is known (at open,
-        before each sync); the number sealed."""
+        """`seal_store.seal_legacy` in its own transaction, only when there is work."""
         with self.guard():
             if not seal_store.has_legacy(self.db):
                 return 0
@@ -449,16 +447,12 @@ class Store:
         prefix = self.device_prefix
         now = now_iso()
         with self.transaction() as db:
-            # Sealed here, in submit's transaction: no clear text reaches the outbox,
-            # and without a key nothing is written (the answers stay in the draft).
-            key = seal_store.stored_key(db)
-            if key is None:
-                raise seal_store.NoSealingKey()
+            # Sealed in this transaction: no clear text reaches the outbox (no key:
+            # `NoSealingKey`, nothing written, the answers stay in the draft).
             spec = form.spec if form is not None else None
-            blob = seal_store.seal_row(
-                db, key, submission_id, form_id, str(form_version), body, spec
+            blob, content_hash = seal_store.seal_new(
+                db, submission_id, form_id, str(form_version), body, spec
             )
-            content_hash = blob_hash(blob)
             row = outbox.NewRow(
                 submission_id,
                 form_id,

@@ -58,15 +58,15 @@ def blob_of(item: Mapping[str, object]) -> Blob | tuple[str, dict[str, object]]:
 
 
 def open_blob(
-    keys: SealingKeys, blob: Blob, item: Mapping[str, str], spec: object
+    keys: SealingKeys, blob: Blob, item: Mapping[str, str], spec_text: str | None
 ) -> Opened | tuple[str, dict[str, object]]:
     """The answers sealed in ``blob`` for ``item`` (its id, form and version), or the
-    refusal. ``spec`` is the form's (parsed), for the compression dictionary."""
+    refusal. ``spec_text`` is the form's spec as stored, for the compression dictionary."""
     prefix = recipient_prefix(blob.data)
     candidates = keys.for_prefix(prefix) if prefix else []
     if not candidates:
         return "sealed.unopenable", {"detail": "sealed to a key this portal does not hold"}
-    zdicts = (seal_dict.form_dictionary(spec), seal_dict.COMMON_DICTIONARY)
+    zdicts = (seal_dict.for_spec_text(spec_text), seal_dict.COMMON_DICTIONARY)
     text: str | None = None
     error = "damaged"
     for private in candidates:

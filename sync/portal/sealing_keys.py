@@ -37,6 +37,8 @@ class SealingKeys:
     def __init__(self, portal_dir: Path, signer: PortalKeys) -> None:
         self.dir = Path(portal_dir) / KEYS_DIR / SEALING_DIR
         self.signer = signer
+        # Parsed keys by (id, file identity): a PEM parse per item would dominate ingest.
+        self._loaded: dict[tuple[str, int, int], X25519PrivateKey] = {}
         self.ensure()
 
     def ensure(self) -> None:
@@ -94,6 +96,10 @@ class SealingKeys:
         path = self.dir / f"{kid}.key"
         try:
             _check_mode(path)
+            info = path.stat()
+            cached = self._loaded.get((kid, info.st_ino, info.st_mtime_ns))
+            if cached is not None:
+                return cached
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
             raise KeyFileError(
@@ -107,6 +113,7 @@ class SealingKeys:
                 path=str(path),
                 reason="not the X25519 key its name says",
             )
+        self._loaded[(kid, info.st_ino, info.st_mtime_ns)] = key
         return key
 
     def for_prefix(self, prefix: str) -> list[X25519PrivateKey]:

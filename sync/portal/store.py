@@ -320,10 +320,9 @@ class PortalStore:
         # portal holds of other devices.
         refusal = code_claims.judge(conn, owner, item_id, item["tracking_code"], digest)
         spec = self._form_spec(item["form_id"], item["form_version"])
-        parsed_spec = json.loads(spec) if spec else None
         if refusal is not None and refusal.get("code") == "item.claim_mismatch":
             # Claimed before the kiosk sealed (the claim names the answers' hash).
-            early = sealed.open_blob(self.sealing, blob, item, parsed_spec)
+            early = sealed.open_blob(self.sealing, blob, item, spec)
             if isinstance(early, sealed.Opened):
                 plain = item["tracking_code"], early.plain_hash
                 refusal = code_claims.judge(conn, owner, item_id, *plain)
@@ -344,7 +343,7 @@ class PortalStore:
             return rejected(
                 "item.unknown_form", form_id=item["form_id"], form_version=item["form_version"]
             )
-        opened = sealed.open_blob(self.sealing, blob, item, parsed_spec)
+        opened = sealed.open_blob(self.sealing, blob, item, spec)
         if existing is not None:
             # Another blob under a stored id: a conflict, unless the row was stored
             # before sealing (its hash is the answers') and these are the same answers.

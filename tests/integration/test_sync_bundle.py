@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,22 @@ def test_damaged_row_left_out_of_export(kiosk: Kiosk, office: Kiosk, tmp_path: P
     assert "Exported 4 submissions" in result.stdout and codes[2] in result.stderr
     delivered = office.run("import-bundle", str(path))
     assert "4 new" in delivered.stdout
+
+
+def test_a_bundle_carries_the_items_sealed_and_the_portal_opens_them(
+    kiosk: Kiosk, office: Kiosk, exported: Path
+) -> None:
+    """zcat shows no answer (format 3: every item sealed); the portal opens each one and
+    stores the answers the kiosk queued, exactly once."""
+    text = gzip.decompress(exported.read_bytes())
+    assert b'"version":3' in text.splitlines()[0]
+    assert b"Aliyev Vali" not in text and b'"payload"' not in text
+    assert text.count(b'"sealed":') == 30
+    delivered = office.run("import-bundle", str(exported))
+    assert "30 new, 0 already at the portal, 0 refused" in delivered.stdout, delivered.stderr
+    conn = sqlite3.connect(kiosk.portal.data_dir / "portal.db")
+    rows = conn.execute("SELECT payload FROM submissions WHERE device_id = ?", (kiosk.device_id,))
+    stored = [json.loads(r[0]) for r in rows]
+    conn.close()
+    assert sorted(p["n"] for p in stored) == list(range(30))
+    assert {p["full_name"] for p in stored} == {f"Aliyev Vali {n}" for n in range(30)}
