@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from kiosk import tracking
-from kiosk.wire import now_iso
+from kiosk.wire import content_hash, now_iso
 from sync import wire
 from sync.portal.storage import PortalStoreError
 from sync.portal.store import PortalStore
@@ -261,3 +261,17 @@ def test_a_legacy_pre_prefix_does_not_cover_a_new_devices_codes(store: PortalSto
     squat = {**item(legacy["device_prefix"]), "tracking_code": receipt["tracking_code"]}
     assert outcomes(store.ingest(legacy_id, [squat], "sync")) == [("rejected", "item.foreign_code")]
     assert outcomes(store.ingest(VICTIM, [receipt], "sync")) == [("accepted", None)]
+
+
+def test_a_claim_made_before_sealing_matches_the_sealed_item(store: PortalStore) -> None:
+    """A kiosk that enrolled before sealing claimed its items with the answers' hash;
+    sealed since (kiosk/seal_store.py), they carry the blob's. The portal matches the
+    claim on the opened answers' hash: the item is accepted, an edited one is not."""
+    queued = item(tracking.prefix_from_id(VICTIM))
+    answers = {"card": "8600 1111 2222 3333", "n": 0}  # what `item` sealed
+    old_claim = {**claim(queued), "content_hash": content_hash(answers)}
+    code = store.create_enrolment_code(VICTIM[:8])
+    prefix = tracking.prefix_from_id(VICTIM)
+    assert store.enroll(code, "k", VICTIM, prefix, claims=[old_claim])["refused_claims"] == []
+    results = store.ingest(VICTIM, [edited(queued), queued], "sync")
+    assert outcomes(results) == [("rejected", "item.claim_mismatch"), ("accepted", None)]

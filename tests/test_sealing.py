@@ -149,3 +149,17 @@ def test_no_clear_text_in_the_database_or_wal_after_submit(data_dir: Path) -> No
     conn.close()
     assert kinds == {"blob"}
     assert os.environ.get(seal_store.ENV_KEY_FILE)
+
+
+def test_kiosk_submit_without_a_key_says_so_and_queues_nothing(run_kiosk, data_dir: Path) -> None:
+    from tests.conftest import REPO_ROOT
+
+    sample = REPO_ROOT / "kiosk" / "forms_bundled" / "address_registration.sample.json"
+    args = ("submit", "--form", "address_registration", "--answers", str(sample))
+    refused = run_kiosk(*args, env={seal_store.ENV_KEY_FILE: None})
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "no portal sealing key" in refused.stderr and "Traceback" not in refused.stderr
+    with Store.open(data_dir) as store:
+        assert store.queue() == []
+    done = run_kiosk(*args)  # with the installation's key (tests/sealkit.py)
+    assert done.returncode == 0, done.stderr
