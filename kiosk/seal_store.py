@@ -176,12 +176,24 @@ def seal_row(
     return seal_payload(key, payload_json, item_id, form_id, form_version, zdict)
 
 
-_LEGACY = "state = 'queued' AND typeof(payload) = 'text' AND payload <> ''"
+# A damaged row (not JSON) is no work: it stays as it is, and the sync quarantines it.
+_LEGACY = "state = 'queued' AND typeof(payload) = 'text' AND json_valid(payload)"
+
+
+LEGACY_CHECKED = "outbox_sealed_checked"  # settings: no clear-text queued row is left
 
 
 def has_legacy(db: Database) -> bool:
     """Whether a queued row is still in clear text."""
     return db.execute(f"SELECT 1 FROM outbox WHERE {_LEGACY} LIMIT 1").fetchone() is not None
+
+
+def legacy_pending(db: Database, force: bool) -> bool:
+    """Whether `seal_legacy` may have work. Unforced (each store open), a database found
+    clean once is not scanned again; a sync, an export, an enrolment force the look."""
+    if not force and get_setting(db, LEGACY_CHECKED) is None:
+        return True  # never checked: the transaction runs once and records the result
+    return (force or get_setting(db, LEGACY_CHECKED) is None) and has_legacy(db)
 
 
 def seal_new(
@@ -202,13 +214,11 @@ def seal_legacy(db: Database) -> int:
     rows = db.execute(
         f"SELECT id, form_id, form_version, payload FROM outbox WHERE {_LEGACY}"
     ).fetchall()
-    if not rows:
-        return 0
-    key = stored_key(db)
-    if key is None:
-        return 0
+    key = stored_key(db) if rows else None
     sealed = 0
     for item_id, form_id, version, payload in rows:
+        if key is None:
+            break
         try:
             loads(payload)
         except ValueError:  # damaged: left as it is, never sent (the sync quarantines it)
@@ -221,7 +231,9 @@ def seal_legacy(db: Database) -> int:
             "UPDATE outbox SET payload = ?, size_bytes = ?, content_hash = ? WHERE id = ?",
             [blob, len(blob), blob_hash(blob), item_id],
         )
-    if not sealed:
+    if not has_legacy(db):  # none left: store opens need not look again
+        put_setting(db, LEGACY_CHECKED, "1")
+    if key is None or not sealed:
         return 0
     audit.append(db, "system", "seal_legacy", f"{sealed} items", {"key_id": key["key_id"]})
     crash_point("seal.legacy_before_commit")

@@ -104,7 +104,7 @@ class Store:
             self._migrate()
             if not read_only:
                 self._move_token_out()
-                self.seal_legacy()
+                self.seal_legacy(force=False)
         except sqlite3.Error as exc:
             conn.close()
             raise store_error(exc, self.path) from exc
@@ -201,10 +201,10 @@ class Store:
             db.execute("DELETE FROM settings WHERE key = ?", [PORTAL_TOKEN])
         self.checkpoint()
 
-    def seal_legacy(self) -> int:
-        """`seal_store.seal_legacy` in its own transaction, only when there is work."""
+    def seal_legacy(self, *, force: bool = True) -> int:
+        """`seal_store.seal_legacy` in its own transaction, only when there may be work."""
         with self.guard():
-            if not seal_store.has_legacy(self.db):
+            if not seal_store.legacy_pending(self.db, force):
                 return 0
         with self.transaction() as db:
             return seal_store.seal_legacy(db)

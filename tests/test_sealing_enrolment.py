@@ -77,3 +77,25 @@ def test_a_sealing_key_the_pinned_signing_key_did_not_sign_is_refused(
     with Store.open(data_dir) as store, pytest.raises(seal_store.KeyFileRefused):
         code = relay.portal.create_enrolment_code("k", store.device_id)
         enrolment.enroll(store, "http://127.0.0.1:9", code)
+
+
+def test_sealing_keys_others_may_read_stop_the_portal_and_old_keys_still_open(
+    tmp_path: Path,
+) -> None:
+    from kiosk import seal_dict, sealing
+    from sync.portal.keys import KeyFileError
+
+    portal = PortalStore(tmp_path / "portal")
+    old = portal.sealing_key()
+    blob = sealing.seal_payload(old, '{"a":1}', "i", "f", "1", seal_dict.COMMON_DICTIONARY)
+    new = portal.sealing.rotate()
+    assert new["key_id"] != old["key_id"] and portal.sealing_key() == new
+    (private,) = portal.sealing.for_prefix(old["key_id"][:8])  # kept: old blobs open
+    assert sealing.open_payload(private, blob, "i", "f", "1", (seal_dict.COMMON_DICTIONARY,))
+    portal.close()
+    key_file = tmp_path / "portal" / "keys" / "sealing" / f"{old['key_id']}.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file.chmod(0o644)
+    with pytest.raises(KeyFileError) as refused:
+        PortalStore(tmp_path / "portal")
+    assert "chmod 600" in refused.value.message("en")

@@ -35,6 +35,8 @@ def queue_clear_text(kiosk: Kiosk, n: int) -> list[str]:
             details = {"id": row.id, "content_hash": digest}
             audit.append(db, "citizen", "submit", code, details)
             ids.append(row.id)
+        # An older kiosk's database never recorded that its rows were checked.
+        db.execute("DELETE FROM settings WHERE key = ?", [seal_store.LEGACY_CHECKED])
     return ids
 
 
