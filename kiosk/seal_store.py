@@ -34,8 +34,8 @@ from kiosk.sealing import (
     blob_hash,
     key_message,
     seal_payload,
-    valid_sealing_key,
 )
+from kiosk.sealing import valid_sealing_key as valid_sealing_key
 from kiosk.settings import SIGNING_KEYS, get_setting, put_setting
 from kiosk.store_errors import StoreError
 from kiosk.wire import canonical_json, loads

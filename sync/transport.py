@@ -77,6 +77,7 @@ class CatalogPage(TypedDict):
     etag: str
     forms: list[CatalogForm]
     keys: NotRequired[list[KeyStatement]]  # the signing keys' chain, oldest first
+    sealing_key: NotRequired[SealingKey]  # the current one, signed (docs/keys.md)
 
 
 class BundleResult(TypedDict):

@@ -6,6 +6,7 @@ otherwise every later submission would be sealed to the rogue."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,65 @@ def test_sealing_keys_others_may_read_stop_the_portal_and_old_keys_still_open(
     with pytest.raises(KeyFileError) as refused:
         PortalStore(tmp_path / "portal")
     assert "chmod 600" in refused.value.message("en")
+
+
+def test_a_rotated_sealing_key_reaches_the_kiosk_at_its_next_sync(tmp_path: Path) -> None:
+    """`kiosk portal rotate-sealing-key`: the catalog carries the new key, signed; the
+    kiosk seals to it from its next sync on; items sealed to the old key still open.
+    A catalog key no pinned signing key vouches for is ignored."""
+    from sync.engine import SyncEngine
+    from tests.integration.synckit import add_test_form, queue_submissions
+
+    add_test_form(tmp_path / "portal")
+    portal = PortalStore(tmp_path / "portal")
+    try:
+        local = LocalTransport(portal)
+        answer = local.enroll(portal.create_enrolment_code("k"), "k")
+        with Store.open(tmp_path / "kiosk") as store:
+            store.set_setting("device_prefix", answer["device_prefix"])
+            store.state.signing_keys = {
+                k["key_id"]: k["public_key"] for k in answer.get("signing_keys", [])
+            }
+            with store.transaction() as db:
+                seal_store.put_key(db, answer["sealing_key"])
+            queue_submissions(store, 2)  # sealed to the first key
+            transport = LocalTransport(portal, answer["token"])
+            assert SyncEngine(store, transport).run(pull=False).sent == 2
+            old = answer["sealing_key"]
+            new = portal.sealing.rotate()
+            queue_submissions(store, 1, start=2)  # still the old key: not synced yet
+            report = SyncEngine(store, transport).run()
+            assert (report.sent, report.error) == (1, None)
+            with store.transaction() as db:
+                assert seal_store.stored_key(db) == new != old
+            queue_submissions(store, 1, start=3)
+            (row,) = store.queue(state="queued", include_payload=True)
+            assert bytes(row["payload"])[1:5].hex() == new["key_id"][:8]
+            assert SyncEngine(store, transport).run().sent == 1
+            pinned = store.db.execute(
+                "SELECT COUNT(*) FROM audit WHERE action = 'sealing_key_pinned'"
+            ).fetchone()[0]
+            assert pinned == 1
+            # A rogue catalog's key (signed by a key the kiosk does not pin) is ignored.
+            engine = SyncEngine(store, transport)
+            engine._take_sealing_key(store.state.signing_keys, sealkit.KEY)
+            with store.transaction() as db:
+                assert seal_store.stored_key(db) == new
+        assert portal.stats(answer["device_id"])["submissions"] == 4
+    finally:
+        portal.close()
+
+
+def test_the_rotate_and_export_commands(run_kiosk, tmp_path: Path) -> None:
+    portal_dir = tmp_path / "portal"
+    PortalStore(portal_dir).close()
+    before = (portal_dir / "keys" / "sealing" / "current").read_text().strip()
+    rotated = run_kiosk("portal", "rotate-sealing-key", "--portal-dir", str(portal_dir))
+    assert rotated.returncode == 0, rotated.stderr
+    after = (portal_dir / "keys" / "sealing" / "current").read_text().strip()
+    assert after != before and after in rotated.stdout
+    out = tmp_path / "key.json"
+    exported = run_kiosk("portal", "export-sealing-key", "--portal-dir", str(portal_dir), out)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(out.read_text())["sealing_key"]["key_id"] == after
+    assert "PRIVATE" not in out.read_text()  # public only

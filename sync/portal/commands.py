@@ -1,5 +1,5 @@
 """`kiosk portal serve|enrolment-code|pin|set-status|stats|add-form|revoke-device|
-rotate-signing-key|export-sealing-key|devices`: `register`, the one entry point, and the admin commands.
+rotate-signing-key|rotate-sealing-key|export-sealing-key|devices`: `register`, the one entry point, and the admin commands.
 
 ``serve`` is in `sync.portal.serve`, ``enrolment-code`` and ``pin`` in
 `sync.portal.enrol_commands`, what they all share (``--portal-dir``, opening the
@@ -58,6 +58,14 @@ def register(sub: cliutil.Subcommands) -> None:
         cmd_rotate_signing_key,
     )
     add_portal_dir(rotate)
+
+    rotate_sealing = cliutil.add_command(
+        psub,
+        "rotate-sealing-key",
+        "make a new sealing key; kiosks take it at their next sync, old keys are kept",
+        cmd_rotate_sealing_key,
+    )
+    add_portal_dir(rotate_sealing)
 
     export_key = cliutil.add_command(
         psub,
@@ -186,6 +194,24 @@ def cmd_rotate_signing_key(args: argparse.Namespace) -> int:
             dir=str(portal_dir(args) / "keys"),
         )
     )
+    return 0
+
+
+@guarded
+def cmd_rotate_sealing_key(args: argparse.Namespace) -> int:
+    """A new sealing key for kiosks from their next sync on (the catalog carries it);
+    the old private keys stay, so what was sealed to them still opens."""
+    from sync.portal.store import PortalStore
+
+    lang = cliutil.lang(args)
+    store = open_storage(args)  # checks the key files' permissions first
+    try:
+        new = store.sealing.rotate() if isinstance(store, PortalStore) else None
+    finally:
+        store.close()
+    if new is None:
+        return cliutil.fail(tr(lang, "This portal's storage cannot rotate its sealing key."), 1)
+    print(tr(lang, "New sealing key {new}; older keys are kept.", new=new["key_id"]))
     return 0
 
 

@@ -120,6 +120,9 @@ class CatalogResponse(BaseModel):
     etag: str
     forms: list[CatalogForm]
     keys: list[KeyStatement] = Field(description="the signing keys' chain, oldest first")
+    sealing_key: SealingKey | None = Field(
+        default=None, description="the current sealing key, signed (docs/keys.md)"
+    )
 
 
 class Item(BaseModel):

@@ -242,6 +242,7 @@ class PortalStore:
         digest = hashlib.sha256()
         for statement in self.keys.chain():  # a rotation changes the catalog answer too
             digest.update(f"{statement['key_id']}\0".encode())
+        digest.update(f"sealing {self.sealing.current_id()}\0".encode())  # and of this key
         for r in rows:
             digest.update(f"{r['form_id']}\0{r['version']}\0".encode())
             digest.update(hashlib.sha256(r["spec"].encode()).digest())
