@@ -3,7 +3,8 @@
 The baseline is one INSERT + COMMIT of the same payload on a plain sqlite3
 connection with the same durability (WAL, synchronous=FULL) in the same directory:
 what the disk costs. The ratio shows what the store adds on top (tracking code,
-canonical JSON, hash, audit entry, draft delete).
+canonical JSON, compression and sealing to the portal's key, hash, audit entry, draft
+delete). Sealing is always on: a kiosk never queues clear text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench import install_sealing_key
 from kiosk.store import Store
 
 BUDGET_P99_MS = 10.0
@@ -69,6 +71,7 @@ def measure_baseline(directory: Path, n: int) -> list[float]:
 def measure_submit(directory: Path, n: int) -> tuple[list[float], float]:
     times = []
     with Store.open(directory / "kiosk") as store:
+        install_sealing_key(store)  # every submit seals, as in the field
         for i in range(20):  # warm-up: first pages, statement cache
             store.submit(None, sample_payload(-i), "uz_Latn", form_id="b", form_version="1")
         wall = time.perf_counter()
@@ -97,7 +100,7 @@ def run(quick: bool = False) -> list[dict]:
     return [
         {**row, "metric": "p50 latency", "value": p50, "unit": "ms", "baseline": b50,
          "ratio": p50 / b50},
-        {**row, "metric": "p99 latency", "value": p99, "unit": "ms", "baseline": b99,
+        {**row, "metric": "p99 latency, sealing on", "value": p99, "unit": "ms", "baseline": b99,
          "ratio": p99 / b99, "budget": f"< {BUDGET_P99_MS:g} ms", "met": p99 < BUDGET_P99_MS},
         {**row, "metric": "draft save + submit", "value": per_second, "unit": "per s",
          "baseline": base_per_second, "ratio": per_second / base_per_second},

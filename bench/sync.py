@@ -9,7 +9,9 @@ and scaled to the full count, so the benchmark stays minutes, not tens of minute
 
 from __future__ import annotations
 
+import functools
 import json
+import random
 import sys
 import tempfile
 import time
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import result_row
 from kiosk import outbox
@@ -28,29 +30,75 @@ from sync.enrolment import enroll
 from sync.portal.process import PortalProcess, create_enrolment_code, start_portal
 from sync.portal.store import PortalStore
 
-FORM_ID = "bench_form"
-FORM_VERSION = "1"
-SPEC = {"type": "survey", "name": "data", "id_string": FORM_ID, "version": FORM_VERSION}
+if TYPE_CHECKING:
+    from kiosk.form import Form
+
+# A real bundled form, so the sealing dictionary (kiosk/seal_dict.py) is its own.
+FORM_NAME = "address_registration"
+BUDGET_SEALED_BYTES = 176  # issue 13: 2x the 88 B of unsealed items on the same mix
+
+
+@functools.cache
+def bench_form() -> Form:
+    from kiosk.catalog import bundled_form_files, load_form_file
+
+    (path,) = [p for p in bundled_form_files() if p.stem == FORM_NAME]
+    return load_form_file(path)
 
 
 def sample_payload() -> dict[str, Any]:
-    """A realistic answer set: the first bundled form's sample, else a typical one."""
-    from kiosk.catalog import CatalogError, bundled_form_files, load_sample
+    """A realistic answer set: the bench form's sample."""
+    from kiosk.catalog import load_sample
 
-    for path in bundled_form_files():
-        try:
-            return load_sample(path.stem)
-        except CatalogError:  # a form without a sample: try the next
-            continue
-    return {
-        "full_name": "Abdullayev Sardor Baxtiyorovich",
-        "pinfl": "31507951234567",
-        "phone": "+998901234567",
-        "region": "tashkent_city",
-        "district": "yunusobod",
-        "address": "Yunusobod tumani, 4-mavze, 12-uy, 34-xonadon",
-        "reason": "Nafaqa tayinlash uchun ariza",
-    }
+    return load_sample(FORM_NAME)
+
+
+# The varied mix: every submission another person. Made-up names and places, drawn
+# with a seeded generator; the values differ as real ones do (no two PINFLs alike).
+_GIVEN = ["Malika", "Dilnoza", "Sardor", "Jasur", "Nodira", "Bobur", "Zarina", "Otabek"]
+_FAMILY = ["Tursunov", "Karimov", "Rahimov", "Yusupov", "Saidov", "Nazarov", "Ergashev"]
+_FATHER = ["Akmal", "Anvar", "Shavkat", "Baxtiyor", "Rustam", "Islom", "Tolib", "Sherzod"]
+_STREET = ["Navoiy", "Mustaqillik", "Amir Temur", "Bogʻbon", "Istiqlol", "Guliston"]
+
+
+def varied_payload(i: int, rng: random.Random) -> dict[str, Any]:
+    """The sample's shape with person-specific values drawn per submission."""
+    female = rng.random() < 0.5
+    family = rng.choice(_FAMILY) + ("a" if female else "")
+    name = f"{family} {rng.choice(_GIVEN)} {rng.choice(_FATHER)}"
+    name += " qizi" if female else " oʻgʻli"
+
+    def pinfl() -> str:
+        return "".join(rng.choice("0123456789") for _ in range(14))
+
+    def day(start: int, end: int) -> str:
+        return f"{rng.randint(start, end)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+
+    payload = dict(sample_payload())
+    payload.update(
+        full_name=name,
+        pinfl=pinfl(),
+        passport=f"A{rng.choice('ABCD')}{rng.randint(0, 9_999_999):07d}",
+        birth_date=day(1950, 2005),
+        phone=f"+998 9{rng.randint(0, 9)} {rng.randint(100, 999)} "
+        f"{rng.randint(10, 99)} {rng.randint(10, 99)}",
+        address=f"{rng.choice(_STREET)} koʻchasi, {rng.randint(1, 120)}-uy",
+        apartment=rng.randint(1, 90),
+        owner_name=f"{family} {rng.choice(_FATHER)} {rng.choice(_FATHER)}ovich",
+        owner_pinfl=pinfl(),
+        move_date=day(2025, 2026),
+        prev_address=f"{rng.choice(_STREET)} koʻchasi, {rng.randint(1, 120)}-uy",
+        family=[
+            {
+                "member_name": f"{family} {rng.choice(_GIVEN)} oʻgʻli",
+                "member_relation": "child",
+                "member_birth_date": day(2010, 2024),
+                "member_pinfl": pinfl(),
+            }
+        ],
+        seq=i,
+    )
+    return payload
 
 
 @dataclass
@@ -58,22 +106,53 @@ class Setup:
     root: Path
     portal: PortalProcess
 
-    def kiosk(self, name: str, n: int) -> Store:
-        """A new enrolled kiosk with ``n`` queued submissions."""
+    def kiosk(self, name: str, n: int, varied: bool = False) -> Store:
+        """A new enrolled kiosk with ``n`` queued (sealed) submissions: the sample with a
+        sequence number each, or (``varied``) other people's values each time."""
         store = Store.open(self.root / name)
         code = create_enrolment_code(self.portal.data_dir)
         enroll(store, self.portal.url, code, name, self.portal.pins)
-        payload = sample_payload()
         with store.transaction():
-            for i in range(n):
-                store.submit(
-                    None,
-                    {**payload, "seq": i},
-                    "uz_Latn",
-                    form_id=FORM_ID,
-                    form_version=FORM_VERSION,
-                )
+            for payload in payloads(n, varied):
+                store.submit(bench_form(), payload, "uz_Latn")
         return store
+
+
+def payloads(n: int, varied: bool) -> list[dict[str, Any]]:
+    rng = random.Random(13)
+    sample = sample_payload()
+    return [varied_payload(i, rng) if varied else {**sample, "seq": i} for i in range(n)]
+
+
+def unsealed_bytes(n: int, varied: bool, batch_items: int = 500) -> int:
+    """The gzip request bytes the same submissions cost before sealing: items carrying
+    the answers as JSON and their SHA-256 (protocol v2 before issue 13), batched and
+    gzipped as the client does (`sync.transport.encode_batch`). Computed, not sent:
+    a portal now refuses clear text."""
+    import uuid
+
+    from kiosk import tracking
+    from kiosk.wire import canonical_and_hash, now_iso
+    from sync.transport import encode_batch
+
+    items: list[Any] = []
+    for payload in payloads(n, varied):
+        body, digest = canonical_and_hash(payload)
+        items.append(
+            {
+                "id": str(uuid.uuid4()),
+                "tracking_code": tracking.new_code("ABC"),
+                "form_id": FORM_NAME,
+                "form_version": bench_form().version,
+                "lang": "uz_Latn",
+                "payload": payload,
+                "content_hash": digest,
+                "created_at": now_iso(),
+                "consent": False,
+                "operator_id": None,
+            }
+        )
+    return sum(len(encode_batch(items[i : i + batch_items])) for i in range(0, n, batch_items))
 
 
 def write_test_cert(directory: Path) -> tuple[Path, Path]:
@@ -100,7 +179,8 @@ def portal_setup(tls: bool = False) -> Iterator[Setup]:
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         root = Path(tmp)
         portal_store = PortalStore(root / "portal")
-        portal_store.add_form(FORM_ID, FORM_VERSION, "bench", SPEC, "admin")
+        form = bench_form()
+        portal_store.add_form(form.id, form.version, form.category, form.spec, "admin")
         portal_store.close()
         certfile, keyfile = write_test_cert(root / "tls") if tls else (None, None)
         portal = start_portal(
@@ -155,6 +235,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         seconds, report = timed_sync(batched)
         single = setup.kiosk("single", single_n)
         single_seconds, _ = timed_sync(single, batch_items=1)
+        varied_n = min(n, 2000)
+        _, varied_report = timed_sync(setup.kiosk("varied", varied_n, varied=True))
     with portal_setup(tls=True) as setup:
         tls_seconds, _ = timed_sync(setup.kiosk("batched-tls", n))
     tls_ratio = tls_seconds / seconds
@@ -162,6 +244,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     speedup = per_request / seconds
     gz_per_item = report.bytes_sent / n
     plain_per_item = plain / n
+    unsealed_same = unsealed_bytes(n, varied=False) / n
+    sealed_varied = varied_report.bytes_sent / varied_n
+    unsealed_varied = unsealed_bytes(varied_n, varied=True) / varied_n
     return [
         row(
             f"sync {n} queued submissions, batched, loopback",
@@ -190,13 +275,24 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             met=speedup >= 10,
         ),
         row(
-            "request bytes per submission, gzip",
+            "request bytes per submission, gzip, sealed",
             gz_per_item,
             "B",
-            baseline=round(plain_per_item, 1),
-            ratio=round(gz_per_item / plain_per_item, 3),
+            baseline=round(unsealed_same, 1),
+            ratio=round(gz_per_item / unsealed_same, 3),
+            budget=f"<= {BUDGET_SEALED_BYTES} B",
+            met=gz_per_item <= BUDGET_SEALED_BYTES,
         ),
-        row("request bytes per submission, no gzip", plain_per_item, "B"),
+        row("request bytes per submission, gzip, unsealed (same mix)", unsealed_same, "B"),
+        row("request bytes per submission, no gzip, sealed", plain_per_item, "B"),
+        row(
+            f"request bytes per submission, gzip, sealed, varied mix ({varied_n})",
+            sealed_varied,
+            "B",
+            baseline=round(unsealed_varied, 1),
+            ratio=round(sealed_varied / unsealed_varied, 3),
+        ),
+        row("request bytes per submission, gzip, unsealed, varied mix", unsealed_varied, "B"),
     ]
 
 

@@ -18,7 +18,7 @@ from types import ModuleType
 
 from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
-from kiosk.commands import audit, catalog, drafts, operator, queue, say, submit, translit
+from kiosk.commands import audit, catalog, drafts, key, operator, queue, say, submit, translit
 from kiosk.i18n import tr
 
 # Order is the order shown in --help.
@@ -29,6 +29,7 @@ DOMAIN_COMMANDS: tuple[ModuleType, ...] = (
     audit,  # audit verify
     operator,  # operator add/list/reset
     drafts,  # drafts list/discard/purge
+    key,  # key install
     say,  # say
     translit,  # translit
 )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, cast
 
 from kiosk import audit, reasons, tracking
 from kiosk.settings import STATUS_CURSOR, get_setting, put_setting
+from kiosk.signing import b64
 from kiosk.wire import loads, now_iso
 
 if TYPE_CHECKING:
@@ -53,15 +54,17 @@ STATUS_KEYS = (
 
 
 class SubmissionItem(TypedDict):
-    """One submission as protocol v1 carries it (docs/sync-protocol.md), batch or bundle."""
+    """One submission as protocol v2 carries it (docs/sync-protocol.md), batch or bundle.
+
+    The answers travel sealed (`kiosk.sealing`); the portal hashes the blob itself.
+    """
 
     id: str
     tracking_code: str
     form_id: str
     form_version: str
     lang: str
-    payload: object  # the answers: a JSON object once parsed
-    content_hash: str
+    sealed: str  # base64 of the sealed blob
     created_at: str
     consent: bool
     operator_id: int | None
@@ -83,7 +86,9 @@ class QueueRow(TypedDict):
     form_id: str
     form_version: str
     lang: str
-    payload: NotRequired[str]  # canonical JSON; only with include_payload; '' once sent
+    # The sealed blob (bytes); only with include_payload; '' once sent. Clear-text
+    # JSON (str) only in a row an older kiosk queued before a sealing key was known.
+    payload: NotRequired[bytes | str]
     content_hash: str
     size_bytes: int
     operator_id: int | None
@@ -126,6 +131,10 @@ class BatchSummary(TypedDict):
     unanswered: int
 
 
+class NotSealed(Exception):
+    """A queued row still in clear text: it waits for a sealing key (`kiosk.seal_store`)."""
+
+
 @dataclass(frozen=True)
 class Row:
     """A queued row as the sync engine reads it (payload still text)."""
@@ -137,18 +146,24 @@ class Row:
     fields: tuple[Any, ...]
 
     def item(self) -> SubmissionItem:
-        """The protocol item (payload parsed only now, for rows actually sent)."""
-        _, id_, code, form_id, version, lang, payload, digest, _, operator, consent, created = (
+        """The protocol item, its answers sealed; `NotSealed` for a clear-text row (an
+        older kiosk's, no key yet), ValueError for a damaged one."""
+        _, id_, code, form_id, version, lang, payload, _, _, operator, consent, created = (
             self.fields
         )
+        if isinstance(payload, str):
+            if payload:
+                loads(payload)  # damaged: ValueError, quarantined as before
+            raise NotSealed(code)
+        if not isinstance(payload, bytes) or not payload:
+            raise ValueError("no sealed answers")
         return {
             "id": id_,
             "tracking_code": code,
             "form_id": form_id,
             "form_version": version,
             "lang": lang,
-            "payload": loads(payload),
-            "content_hash": digest,
+            "sealed": b64(payload),
             "created_at": created,
             "consent": bool(consent),
             "operator_id": operator,
@@ -157,13 +172,13 @@ class Row:
 
 @dataclass(frozen=True)
 class NewRow:
-    """What `add` queues: the canonical payload and its hash, already made."""
+    """What `add` queues: the sealed payload and its hash, already made."""
 
     id: str
     form_id: str
     form_version: str
     lang: str
-    payload: str
+    payload: bytes
     content_hash: str
     operator_id: int | None
     consent: bool
@@ -199,7 +214,7 @@ def add(db: Database, row: NewRow, prefix: str) -> str:
             row.lang,
             row.payload,
             row.content_hash,
-            len(row.payload.encode("utf-8")),
+            len(row.payload),
             row.operator_id,
             1 if row.consent else 0,
             row.created_at,

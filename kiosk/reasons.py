@@ -179,6 +179,20 @@ _ROWS = (
         413,
         N_("At most {limit} applications made before enrolment can be claimed."),
     ),
+    # Sealed submissions (kiosk/sealing.py): items travel sealed to the portal's key.
+    Reason(
+        "sealed.unopenable",
+        ITEM,
+        N_(
+            "The portal cannot open the sealed answers ({detail}): they were sealed to a "
+            "key it does not hold, or damaged."
+        ),
+    ),
+    Reason(
+        "sealed.plaintext",
+        ITEM,
+        N_("The answers were sent unsealed; this portal accepts sealed answers only."),
+    ),
 )
 
 REGISTRY: dict[str, Reason] = {row.code: row for row in _ROWS}

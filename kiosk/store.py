@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from kiosk import audit, drafts, outbox, private_files, settings, tracking
+from kiosk import audit, drafts, outbox, private_files, seal_store, settings, tracking
 from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.drafts import Draft as Draft
@@ -45,7 +45,7 @@ from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_s
 from kiosk.store_errors import StoreError as StoreError
 from kiosk.store_errors import failure_message as failure_message
 from kiosk.store_errors import store_error
-from kiosk.wire import canonical_and_hash, now_iso, text_hash
+from kiosk.wire import canonical_json, now_iso, text_hash
 
 if TYPE_CHECKING:
     from kiosk.form import Form
@@ -92,6 +92,7 @@ class Store:
             if not read_only:
                 self._move_token_out()
                 drafts.note_dropped_plaintext(self)
+                self.seal_legacy(force=False)
         except sqlite3.Error as exc:
             conn.close()
             raise store_error(exc, self.path) from exc
@@ -187,6 +188,14 @@ class Store:
             put_setting(db, PORTAL_TOKEN_SHA256, text_hash(token))
             db.execute("DELETE FROM settings WHERE key = ?", [PORTAL_TOKEN])
         self.checkpoint()
+
+    def seal_legacy(self, *, force: bool = True) -> int:
+        """`seal_store.seal_legacy` in its own transaction, only when there may be work."""
+        with self.guard():
+            if not seal_store.legacy_pending(self.db, force):
+                return 0
+        with self.transaction() as db:
+            return seal_store.seal_legacy(db)
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it to zero bytes.
@@ -396,22 +405,28 @@ class Store:
         if not isinstance(payload, dict):
             raise TypeError("payload must be a JSON object (dict)")
         check_lang(lang)
-        body, content_hash = canonical_and_hash(payload)
+        body = canonical_json(payload)
         submission_id = str(uuid.uuid4())
         prefix = self.device_prefix
         now = now_iso()
-        row = outbox.NewRow(
-            submission_id,
-            form_id,
-            str(form_version),
-            lang,
-            body,
-            content_hash,
-            operator_id,
-            consent,
-            now,
-        )
         with self.transaction() as db:
+            # Sealed in this transaction: no clear text reaches the outbox (no key:
+            # `NoSealingKey`, nothing written, the answers stay in the draft).
+            spec = form.spec if form is not None else None
+            blob, content_hash = seal_store.seal_new(
+                db, submission_id, form_id, str(form_version), body, spec
+            )
+            row = outbox.NewRow(
+                submission_id,
+                form_id,
+                str(form_version),
+                lang,
+                blob,
+                content_hash,
+                operator_id,
+                consent,
+                now,
+            )
             code = outbox.add(db, row, prefix)
             audit.append(
                 db,

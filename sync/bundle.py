@@ -1,8 +1,9 @@
 """Offline bundles: every unsent submission in one integrity-protected file.
 
-Format 2 (docs/sync-protocol.md, "Bundles") is gzip of newline-separated canonical JSON::
+Format 3 (docs/sync-protocol.md, "Bundles") is gzip of newline-separated canonical JSON,
+each item's answers sealed to the portal's key (``sealed``, `kiosk.sealing`)::
 
-    {"count", "created_at", "device_id", "device_prefix", "format", "version": 2}
+    {"count", "created_at", "device_id", "device_prefix", "format", "version": 3}
     item 1
     ...
     item count
@@ -18,8 +19,9 @@ before any network use); only the portal, which keeps the derived key, checks th
 so a hand-edited bundle whose sha256 was recomputed is still refused.
 
 Format 1 (one JSON object holding every item) cannot be checked without parsing it
-whole, which is the attack; it is refused with its own reason (the exporting kiosk
-still has the submissions queued: update it and export again).
+whole, which is the attack; format 2 carried the answers in clear text. Both are refused
+with their own reason (the exporting kiosk still has the submissions queued: update it
+and export again).
 
 Errors are `BundleError` with a reason code of `kiosk.reasons`: the kiosk says it in
 the operator's language, the portal sends it as its refusal.
@@ -190,6 +192,8 @@ def _header(first: bytes) -> Bundle:
         if _V1_MARK in first[:MAX_HEADER]:
             raise BundleError("bundle.old_version")
         raise BundleError("bundle.not_bundle")
+    if doc.get("version") == 2:  # answers in clear text: made before sealing
+        raise BundleError("bundle.old_version")
     if doc.get("version") != wire.BUNDLE_VERSION:
         raise BundleError("bundle.version")
     count, device_id, prefix, created_at = (

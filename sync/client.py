@@ -22,6 +22,7 @@ import httpx
 from kiosk.audit import AnchorEntry
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_
+from kiosk.sealing import valid_sealing_key
 from kiosk.signing import PublicKey, valid_public_key
 from sync import tls, wire
 from sync.transport import (
@@ -265,6 +266,9 @@ class PortalClient:
         if isinstance(offered, list):
             keys: list[PublicKey] = [k for k in map(valid_public_key, offered) if k is not None]
             result["signing_keys"] = keys
+        sealing = valid_sealing_key(data.get("sealing_key"))
+        if sealing is not None:
+            result["sealing_key"] = sealing
         answered = data.get("refused_claims")
         if isinstance(answered, list):
             result["refused_claims"] = [

@@ -307,6 +307,11 @@ def _sendable_items(store: Store, lang: str, warn: bool) -> Iterator[SubmissionI
         for row in batch:
             try:
                 yield row.item()
+            except outbox.NotSealed:
+                if warn:
+                    from sync.engine import NOT_SEALED
+
+                    print(tr(lang, NOT_SEALED), file=sys.stderr)
             except ValueError:
                 if warn:
                     print(
@@ -336,6 +341,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     target: Path = args.file.expanduser()
     if not target.parent.is_dir():
         return cliutil.fail(tr(lang, "The folder {path} does not exist.", path=str(target.parent)))
+    store.seal_legacy()  # a bundle carries items sealed only
     # One read snapshot for both passes (count, then write), so they see the same
     # queue while the kiosk goes on taking submissions. Streaming keeps memory flat.
     with store.db.atomic():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kiosk import audit, outbox, signing
+from kiosk import audit, outbox, seal_store, signing
 from kiosk.catalog import Catalog
 from kiosk.crashpoints import crash_point
 from kiosk.i18n import N_, tr
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from kiosk.store import Store
 
 logger = logging.getLogger(__name__)
+
+NOT_SEALED = N_(
+    "Some applications were queued before this kiosk had a portal sealing key; they wait "
+    "until it has one (enrol the kiosk again, or kiosk key install FILE)."
+)
 
 DEFAULT_BATCH_BYTES = 256 * 1024
 DEFAULT_BATCH_ITEMS = 500
@@ -147,6 +152,7 @@ class SyncEngine:
     # --- sending ---------------------------------------------------------------
 
     def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:
+        self.store.seal_legacy()  # an older kiosk's clear-text rows, now that a key is known
         due = None if force else now_iso()
         items_total, bytes_total = outbox.pending_totals(self.store.db, due)
         done_items = done_bytes = 0
@@ -178,6 +184,8 @@ class SyncEngine:
             try:
                 items.append(row.item())
                 sendable.append(row)
+            except outbox.NotSealed:  # waits, queued, for a sealing key (docs/keys.md)
+                report.error = tr(self.lang, NOT_SEALED)
             except ValueError:  # a damaged payload can never be sent: quarantine it
                 reason = tr(self.lang, "The saved answers are damaged and cannot be sent.")
                 outbox.quarantine(self.store, row, reason)
@@ -297,6 +305,7 @@ class SyncEngine:
                 report.error = report.error or tr(self.lang, NOT_PINNED)
             return
         pins = self._pin_vouched_keys(pins, catalog.get("keys"))
+        self._take_sealing_key(pins, catalog.get("sealing_key"))
         cat = Catalog(self.store)
         for entry in new:
             problem = signing.form_signature_problem(entry, pins) or _mismatch(entry)
@@ -325,6 +334,18 @@ class SyncEngine:
                 put_setting(db, SIGNING_KEYS, pins_json(extended))
                 audit.append(db, "system", "signing_key_pinned", "", {"key_ids": added})
         return extended
+
+    def _take_sealing_key(self, pins: dict[str, str], offered: object) -> None:
+        """A new sealing key (the portal rotated it) is sealed to from now on, if a pinned
+        signing key vouches for it; anything else is ignored (the current key stays)."""
+        key = seal_store.valid_sealing_key(offered)
+        if key is None or not seal_store.vouched(key, pins):
+            return
+        with self.store.transaction() as db:
+            if seal_store.stored_key(db) == key:
+                return
+            seal_store.put_key(db, key)
+            audit.append(db, "system", "sealing_key_pinned", key["key_id"], {})
 
     def _refuse_form(self, entry: Mapping[str, object], problem: str, report: SyncReport) -> None:
         """A form version that is not signed as it must be: not activated, audited, said."""

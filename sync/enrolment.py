@@ -13,7 +13,7 @@ import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kiosk import audit, enrolment_code, outbox, reasons, tracking
+from kiosk import audit, enrolment_code, outbox, reasons, seal_store, tracking
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from kiosk.settings import (
@@ -106,6 +106,17 @@ def enroll(
             pre_prefix,
             claims[: wire.MAX_CLAIMS],
         )
+    signing = {k["key_id"]: k["public_key"] for k in result.get("signing_keys", [])}
+    sealing = result.get("sealing_key")
+    # The sealing key must be vouched for by the signing keys this answer pins: a
+    # server that cannot sign as the portal cannot have the kiosk seal to its own key.
+    if sealing is not None and not seal_store.vouched(sealing, signing):
+        raise seal_store.KeyFileRefused(
+            N_(
+                "The portal's sealing key is not signed by its catalog signing key: "
+                "enrolment refused. Check the portal's address."
+            )
+        )
     refused_claims = [*result.get("refused_claims", []), *overflow]
     result["refused_claims"] = refused_claims
     values = (
@@ -130,7 +141,8 @@ def enroll(
                 put_setting(db, key, value)
             else:
                 db.execute("DELETE FROM settings WHERE key = ?", [key])
-        signing = {k["key_id"]: k["public_key"] for k in result.get("signing_keys", [])}
+        if sealing is not None:
+            seal_store.put_key(db, sealing)
         if signing:
             put_setting(db, SIGNING_KEYS, pins_json(signing))
         else:  # a portal that does not sign: no catalog updates (docs/keys.md)
@@ -146,6 +158,7 @@ def enroll(
                 "prefix": result["device_prefix"],
                 "pins": list(pinned),
                 "signing_keys": sorted(signing),
+                "sealing_key": sealing["key_id"] if sealing else None,
                 "claims": len(claims),
                 "refused_claims": len(refused_claims),
             },
@@ -159,4 +172,5 @@ def enroll(
                 refusal["tracking_code"],
                 {"code": refusal["code"], "detail": refusal["detail"]},
             )
+    store.seal_legacy()  # clear-text rows an older kiosk queued, now that a key is known
     return result

@@ -22,6 +22,7 @@ from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
 from kiosk.outbox import Claim as Claim  # re-exported: what a claim carries
 from kiosk.outbox import SubmissionItem
+from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey
 
 # The answers of protocol v1 (docs/sync-protocol.md), as the portal makes them. What a
@@ -76,6 +77,7 @@ class CatalogPage(TypedDict):
     etag: str
     forms: list[CatalogForm]
     keys: NotRequired[list[KeyStatement]]  # the signing keys' chain, oldest first
+    sealing_key: NotRequired[SealingKey]  # the current one, signed (docs/keys.md)
 
 
 class BundleResult(TypedDict):
@@ -174,6 +176,8 @@ class Enrolled(TypedDict):
     device_prefix: str
     name: NotRequired[str]  # the name the portal registered (the code's)
     signing_keys: NotRequired[list[PublicKey]]  # absent from a portal before signing
+    # The key submissions are sealed to, signed by a signing key (kiosk.sealing).
+    sealing_key: NotRequired[SealingKey]
     # Claims on pre-enrolment codes the portal refused (sync.portal.claims); absent: none.
     refused_claims: NotRequired[list[RefusedClaim]]
 

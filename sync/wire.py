@@ -35,9 +35,11 @@ ANCHOR_BATCH = 500  # what the kiosk sends per request
 
 BUNDLE_FORMAT = "mahalla-kiosk-bundle"
 # The bundle FILE format, apart from the protocol's version: 2 is header, item lines and
-# a checksum trailer, checked before any item is parsed (sync/bundle.py); format 1 files
-# are refused with `bundle.old_version` (their items are still queued on their kiosk).
-BUNDLE_VERSION = 2
+# a checksum trailer, checked before any item is parsed (sync/bundle.py); 3 is the same
+# with every item's answers sealed (kiosk/sealing.py), so the file is no longer readable
+# with zcat. Format 1 and 2 files are refused with `bundle.old_version` (their items are
+# still queued on their kiosk: update it and export again).
+BUNDLE_VERSION = 3
 BUNDLE_KEY_INFO = b"mahalla-kiosk bundle v1"
 
 

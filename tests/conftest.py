@@ -13,6 +13,14 @@ import pytest
 from kiosk import i18n, languages
 from kiosk.languages import Language
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Kiosks in tests seal to the test key until they enrol (tests/sealkit.py)."""
+    from tests import sealkit
+
+    sealkit.install_env()
+
+
 # The venv's interpreter runs the CLI, so tests exercise the installed entry point.
 KIOSK_ARGV: tuple[str, ...] = (sys.executable, "-m", "mahalla")
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -12,6 +12,7 @@ from kiosk import tracking
 from kiosk.catalog import Catalog, bundled_form_files, sample_file
 from kiosk.config import db_path
 from kiosk.store import Store
+from tests import sealkit
 
 FORM = "mahalla_appeal"
 
@@ -39,8 +40,10 @@ def sample() -> Path:
 
 
 def queued(data_dir: Path) -> list[dict]:
+    """The outbox rows, each with its answers opened (``answers``): they are sealed."""
     with Store.open(data_dir) as store:
-        return store.queue(include_payload=True)
+        rows = store.queue(include_payload=True)
+        return [{**row, "answers": sealkit.open_row_in(store.db, row)} for row in rows]
 
 
 def test_submit_queues_and_prints_code_and_payload(run_kiosk, data_dir: Path, sample) -> None:
@@ -51,7 +54,7 @@ def test_submit_queues_and_prints_code_and_payload(run_kiosk, data_dir: Path, sa
     (row,) = queued(data_dir)
     assert row["tracking_code"] == out["tracking_code"]
     assert row["form_id"] == FORM and row["state"] == "queued"
-    assert json.loads(row["payload"]) == out["payload"]
+    assert row["answers"] == out["payload"]
     answers = json.loads(sample.read_text(encoding="utf-8"))
     assert out["payload"]["full_name"] == answers["full_name"]
     plain = run_kiosk("submit", "--form", FORM, "--answers", sample)

@@ -20,6 +20,7 @@ from kiosk.wire import content_hash, now_iso
 from sync import wire
 from sync.portal.storage import PortalStoreError
 from sync.portal.store import PortalStore
+from tests import sealkit
 from tests.integration.synckit import device_id_deriving, twin_of
 
 VICTIM = "5f0c2a4e-9d1b-4c3e-8a7f-0123456789ab"
@@ -32,6 +33,7 @@ def twin() -> str:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[PortalStore]:
+    sealkit.seed_portal(tmp_path / "portal")
     portal = PortalStore(tmp_path / "portal")
     portal.add_form("f", "1", "", {"fields": []}, "admin")
     yield portal
@@ -40,16 +42,17 @@ def store(tmp_path: Path) -> Iterator[PortalStore]:
 
 def item(prefix: str, n: int = 0) -> dict[str, Any]:
     payload = {"card": "8600 1111 2222 3333", "n": n}
-    return {
-        "id": str(uuid.uuid4()),
-        "tracking_code": tracking.new_code(prefix),
-        "form_id": "f",
-        "form_version": "1",
-        "lang": "en",
-        "payload": payload,
-        "content_hash": content_hash(payload),
-        "created_at": now_iso(),
-    }
+    return sealkit.seal_item(
+        {
+            "id": str(uuid.uuid4()),
+            "tracking_code": tracking.new_code(prefix),
+            "form_id": "f",
+            "form_version": "1",
+            "lang": "en",
+            "payload": payload,
+            "created_at": now_iso(),
+        }
+    )
 
 
 def claim(one: dict[str, Any]) -> dict[str, object]:
@@ -63,8 +66,8 @@ def enrol(store: PortalStore, device_id: str, items: list[dict[str, Any]]) -> di
 
 
 def edited(one: dict[str, Any]) -> dict[str, Any]:
-    payload = {**one["payload"], "card": "9860 6666 6666 6666"}
-    return {**one, "payload": payload, "content_hash": content_hash(payload)}
+    rest = {k: v for k, v in one.items() if k not in ("sealed", "content_hash")}
+    return sealkit.seal_item({**rest, "payload": {"card": "9860 6666 6666 6666", "n": 0}})
 
 
 def outcomes(results: list[Any]) -> list[tuple[str, str | None]]:
@@ -258,3 +261,17 @@ def test_a_legacy_pre_prefix_does_not_cover_a_new_devices_codes(store: PortalSto
     squat = {**item(legacy["device_prefix"]), "tracking_code": receipt["tracking_code"]}
     assert outcomes(store.ingest(legacy_id, [squat], "sync")) == [("rejected", "item.foreign_code")]
     assert outcomes(store.ingest(VICTIM, [receipt], "sync")) == [("accepted", None)]
+
+
+def test_a_claim_made_before_sealing_matches_the_sealed_item(store: PortalStore) -> None:
+    """A kiosk that enrolled before sealing claimed its items with the answers' hash;
+    sealed since (kiosk/seal_store.py), they carry the blob's. The portal matches the
+    claim on the opened answers' hash: the item is accepted, an edited one is not."""
+    queued = item(tracking.prefix_from_id(VICTIM))
+    answers = {"card": "8600 1111 2222 3333", "n": 0}  # what `item` sealed
+    old_claim = {**claim(queued), "content_hash": content_hash(answers)}
+    code = store.create_enrolment_code(VICTIM[:8])
+    prefix = tracking.prefix_from_id(VICTIM)
+    assert store.enroll(code, "k", VICTIM, prefix, claims=[old_claim])["refused_claims"] == []
+    results = store.ingest(VICTIM, [edited(queued), queued], "sync")
+    assert outcomes(results) == [("rejected", "item.claim_mismatch"), ("accepted", None)]

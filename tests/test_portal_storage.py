@@ -18,6 +18,7 @@ from kiosk import signing, tracking
 from kiosk.wire import content_hash, now_iso
 from sync.portal.storage import EnrolmentRefused, PortalStorage, PortalStoreError
 from sync.portal.store import PortalStore
+from tests import sealkit
 
 BACKENDS: dict[str, Callable[[Path], PortalStorage]] = {"sqlite": PortalStore}
 SPEC: dict[str, Any] = {"type": "survey", "name": "data", "id_string": "f", "children": []}
@@ -25,6 +26,7 @@ SPEC: dict[str, Any] = {"type": "survey", "name": "data", "id_string": "f", "chi
 
 @pytest.fixture(params=sorted(BACKENDS))
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalStorage]:
+    sealkit.seed_portal(tmp_path / "portal")
     store = BACKENDS[request.param](tmp_path / "portal")
     store.add_form("f", "1", "cat", SPEC, "admin")
     try:
@@ -47,10 +49,9 @@ def item(prefix: str, **changes: Any) -> dict[str, Any]:
         "form_version": "1",
         "lang": "en",
         "payload": payload,
-        "content_hash": content_hash(payload),
         "created_at": now_iso(),
     }
-    return {**base, **changes}
+    return sealkit.seal_item({**base, **changes})
 
 
 def test_enrolment_codes_are_one_time_and_tokens_name_devices(storage: PortalStorage) -> None:
@@ -137,7 +138,7 @@ def test_ingest_outcomes_in_order(storage: PortalStorage) -> None:
         [
             good,
             good,
-            {**good, "payload": changed, "content_hash": content_hash(changed)},
+            sealkit.seal_item({**good, "payload": changed}),
             item(p, form_version="9"),
             "not an object",
             {**other, "tracking_code": good["tracking_code"]},
@@ -190,9 +191,7 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
         return "n: too big" if checked["payload"]["a"] > 1 else None
 
     big = {"a": 5}
-    results = storage.ingest(
-        device, [item(p), item(p, payload=big, content_hash=content_hash(big))], "sync", validator
-    )
+    results = storage.ingest(device, [item(p), item(p, payload=big)], "sync", validator)
     assert [r["outcome"] for r in results] == ["accepted", "rejected"]
     assert (results[1]["code"], results[1]["params"]) == ("item.answers", {"detail": "n: too big"})
     assert len(seen) == 2
@@ -228,6 +227,7 @@ def test_a_v1_portal_database_is_migrated_keeping_its_data(tmp_path: Path) -> No
 
     folder = tmp_path / "old"
     folder.mkdir()
+    sealkit.seed_portal(folder)
     device = str(uuid.uuid4())
     payload = '{"a":1}'
     conn = sqlite3.connect(folder / sqlite_store.DB_NAME)

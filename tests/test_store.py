@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from kiosk import audit, drafts, tracking
 from kiosk.config import db_path
 from kiosk.schema import MIGRATIONS
 from kiosk.store import Store, StoreError
+from tests import sealkit
 
 # A draft key at a low cost (the cost is stored with each draft).
 KEY = drafts.new_key(drafts.KdfCost(2**10, 8, 1))
@@ -145,9 +147,13 @@ def test_submit_writes_row_audit_and_removes_draft(store: Store) -> None:
     assert len(row) == 1
     (r,) = store.queue(include_payload=True)
     body = '{"age":70,"b":[1,2],"name":"Ўзбек"}'
-    assert r["payload"] == body
-    assert r["content_hash"] == sub.content_hash == hashlib.sha256(body.encode()).hexdigest()
-    assert r["size_bytes"] == len(body.encode())
+    # Sealed (tests/sealkit.py's key): no clear text in the row, the hash is the blob's.
+    blob = r["payload"]
+    assert isinstance(blob, bytes) and "Ўзбек".encode() not in blob
+    assert sealkit.open_row(r) == payload
+    assert r["content_hash"] == sub.content_hash == hashlib.sha256(blob).hexdigest()
+    assert sub.content_hash != hashlib.sha256(body.encode()).hexdigest()
+    assert r["size_bytes"] == len(blob)
     assert r["state"] == "queued" and r["attempts"] == 0 and r["consent"] == 1
     assert r["next_attempt_at"] == r["created_at"] == sub.created_at
     assert r["id"] == sub.id and tracking.is_valid(sub.tracking_code)
@@ -159,12 +165,16 @@ def test_submit_writes_row_audit_and_removes_draft(store: Store) -> None:
     assert audit.verify(store.db).ok
 
 
-def test_content_hash_ignores_key_order_but_not_values(store: Store) -> None:
+def test_content_hash_reveals_nothing_and_payload_is_canonical(store: Store) -> None:
+    """The content hash is the sealed blob's: the same answers seal to different blobs
+    (a fresh ephemeral key each time), so a guessed payload cannot be checked against
+    it. What is sealed is the canonical JSON (key order does not matter)."""
     a = submit(store, {"b": 1, "a": {"y": [1, 2], "x": "Қ"}})
     b = submit(store, {"a": {"x": "Қ", "y": [1, 2]}, "b": 1})
-    c = submit(store, {"a": {"x": "Қ", "y": [2, 1]}, "b": 1})
-    assert a.content_hash == b.content_hash != c.content_hash
+    assert a.content_hash != b.content_hash
     assert a.id != b.id and a.tracking_code != b.tracking_code
+    ra, rb = store.queue(include_payload=True)
+    assert sealkit.open_row(ra) == sealkit.open_row(rb) == {"a": {"x": "Қ", "y": [1, 2]}, "b": 1}
 
 
 def test_tracking_codes_are_unique_per_submit(store: Store) -> None:
@@ -288,15 +298,17 @@ def test_disk_full_raises_store_error_and_keeps_data(store: Store) -> None:
     draft = store.save_draft(None, KEY, "f", "1", "uz_Latn", {"a": 1}, "a").id
     pages = pragma(store, "page_count")
     store.db.execute(f"PRAGMA max_page_count = {pages}")
+    # Incompressible: the answers are compressed before they are sealed.
+    noise = base64.b64encode(os.urandom(150_000)).decode()
     with pytest.raises(StoreError) as err:
-        submit(store, {"blob": "x" * 200_000}, draft_id=draft)
+        submit(store, {"blob": noise}, draft_id=draft)
     assert "disk is full" in str(err.value)
     with pytest.raises(StoreError):
         store.save_draft(draft, KEY, "f", "1", "uz_Latn", {"a": "y" * 200_000}, "a")
     assert [r["id"] for r in store.queue()] == [first.id]
     assert store.load_draft(draft, KEY)["answers"]  # type: ignore[index] == {"a": 1}
     store.db.execute("PRAGMA max_page_count = 1073741823")
-    submit(store, {"blob": "x" * 200_000}, draft_id=draft)
+    submit(store, {"blob": noise}, draft_id=draft)
     assert store.queue_counts()["queued"] == 2
     assert audit.verify(store.db).ok
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

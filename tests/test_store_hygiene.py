@@ -7,10 +7,13 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from kiosk import drafts, outbox
+import pytest
+
+from kiosk import drafts, outbox, seal_store
 from kiosk.config import db_path, resolve_data_dir
 from kiosk.schema import MIGRATIONS
 from kiosk.store import Store
+from tests import sealkit
 
 MARKER = "Zulfiyaxon-Marker-7731"
 
@@ -87,8 +90,8 @@ def test_a_sent_item_keeps_its_receipt_but_not_its_payload(data_dir: Path) -> No
     assert MARKER.encode() not in disk_bytes(data_dir)
 
 
-def test_migration_drops_payloads_already_sent(data_dir: Path) -> None:
-    """A database made before migration 3 keeps sent payloads; opening it drops them."""
+def _old_database(data_dir: Path) -> None:
+    """A database made before migration 3: a sent and a queued row, both in clear text."""
     db = db_path(data_dir)
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
@@ -104,9 +107,35 @@ def test_migration_drops_payloads_already_sent(data_dir: Path) -> None:
         )
     conn.commit()
     conn.close()
+
+
+def test_migration_drops_payloads_already_sent_and_seals_queued(data_dir: Path) -> None:
+    """Opening an old database drops sent payloads and, with a sealing key known, seals
+    the queued ones (kiosk/seal_store.py): no clear text is left."""
+    _old_database(data_dir)
     with Store.open(data_dir) as store:
-        rows = {r["state"]: r["payload"] for r in store.queue(include_payload=True)}
-        assert rows["sent"] == "" and MARKER in rows["queued"]
+        rows = {r["state"]: r for r in store.queue(include_payload=True)}
+        assert rows["sent"]["payload"] == ""
+        assert sealkit.open_row(rows["queued"]) == {"n": MARKER}
+        assert rows["queued"]["size_bytes"] == len(rows["queued"]["payload"])
+        store.checkpoint()
+    assert MARKER.encode() not in disk_bytes(data_dir)
+
+
+def test_queued_clear_text_waits_for_a_key(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a sealing key an old queued row stays as it is (and is not sent: it waits,
+    docs/keys.md); installing a key seals it."""
+    monkeypatch.delenv(seal_store.ENV_KEY_FILE)
+    _old_database(data_dir)
+    with Store.open(data_dir) as store:
+        (row,) = [r for r in store.queue(include_payload=True) if r["state"] == "queued"]
+        assert MARKER in str(row["payload"])
+        with pytest.raises(outbox.NotSealed):
+            next(outbox.iter_batches(store.db, None, 10, 10**6))[0].item()
+        with store.transaction() as db:
+            seal_store.install(db, sealkit.KEY_FILE_TEXT.encode())
+        (row,) = [r for r in store.queue(include_payload=True) if r["state"] == "queued"]
+        assert sealkit.open_row(row) == {"n": MARKER}
 
 
 def test_the_token_lives_in_a_0600_file_not_the_database(data_dir: Path) -> None:

@@ -30,6 +30,7 @@ from sync.backoff import retry_delay
 from sync.client import PortalClient
 from sync.portal.rules import parse_batch
 from sync.portal.store import PortalStore
+from tests import sealkit
 
 FORM = "wire_form"
 UZBEK = "ʻʼ'`‘’ oʻgʻ Oʻzbekiston maʼlumot"
@@ -66,6 +67,7 @@ class Link:
 
     def __init__(self, root: Path) -> None:
         self.store = Store.open(root / "kiosk")
+        sealkit.seed_portal(root / "portal")  # the kiosk seals to the test key
         self.portal = PortalStore(root / "portal")
         self.portal.add_form(FORM, "1", "", {"id_string": FORM}, "test")
         code = self.portal.create_enrolment_code("kiosk")
@@ -114,8 +116,8 @@ def test_kiosk_and_portal_agree_on_the_content_hash(link: Link, payload: dict[st
     sub = link.store.submit(None, payload, "uz_Latn", form_id=FORM, form_version="1")
     row = _only_queued_row(link.store)
     item = row.item()  # exactly what the sync engine sends
-    assert item["content_hash"] == sub.content_hash
-    queued = link.store.db.execute("SELECT payload FROM outbox WHERE id = ?", [sub.id]).fetchone()
+    blob = link.store.db.execute("SELECT payload FROM outbox WHERE id = ?", [sub.id]).fetchone()[0]
+    assert hashlib.sha256(blob).hexdigest() == sub.content_hash  # the sealed blob's hash
 
     first = link.client.send_batch([item]).results
     outbox.apply_results(
@@ -126,15 +128,18 @@ def test_kiosk_and_portal_agree_on_the_content_hash(link: Link, payload: dict[st
         "SELECT payload, content_hash FROM submissions WHERE id = ?", (sub.id,)
     ).fetchone()
     kept = link.store.db.execute("SELECT payload FROM outbox WHERE id = ?", [sub.id]).fetchone()
-    assert (stored["payload"], stored["content_hash"]) == (queued[0], sub.content_hash)
+    assert (stored["payload"], stored["content_hash"]) == (
+        canonical_json(payload),
+        sub.content_hash,
+    )
     assert kept[0] == ""  # delivered: the kiosk keeps no copy (issue 13)
 
     again = link.client.send_batch([item]).results
     assert [r["outcome"] for r in again] == ["duplicate"], again
 
     key = "\u0000changed"
-    changed = {**item["payload"], key: not item["payload"].get(key)}  # differs, whatever was there
-    other = {**item, "payload": changed, "content_hash": content_hash(changed)}
+    changed = {**payload, key: not payload.get(key)}  # differs, whatever was there
+    other = sealkit.reseal(item, changed)
     assert [r["outcome"] for r in link.client.send_batch([other]).results] == ["conflict"]
 
 

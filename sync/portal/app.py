@@ -330,7 +330,7 @@ def create_app(
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "description": "the bundle file as exported (format 2: gzip JSON lines)",
+                "description": "the bundle file as exported (format 3: gzip JSON lines, items sealed)",
                 "content": {
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
                 },

@@ -1,5 +1,5 @@
 """`kiosk portal serve|enrolment-code|pin|set-status|stats|add-form|revoke-device|
-rotate-signing-key|devices`: `register`, the one entry point, and the admin commands.
+rotate-signing-key|rotate-sealing-key|export-sealing-key|devices`: `register`, the one entry point, and the admin commands.
 
 ``serve`` is in `sync.portal.serve`, ``enrolment-code`` and ``pin`` in
 `sync.portal.enrol_commands`, what they all share (``--portal-dir``, opening the
@@ -58,6 +58,23 @@ def register(sub: cliutil.Subcommands) -> None:
         cmd_rotate_signing_key,
     )
     add_portal_dir(rotate)
+
+    rotate_sealing = cliutil.add_command(
+        psub,
+        "rotate-sealing-key",
+        "make a new sealing key; kiosks take it at their next sync, old keys are kept",
+        cmd_rotate_sealing_key,
+    )
+    add_portal_dir(rotate_sealing)
+
+    export_key = cliutil.add_command(
+        psub,
+        "export-sealing-key",
+        "write the sealing key file a kiosk installs before enrolment (kiosk key install)",
+        cmd_export_sealing_key,
+    )
+    add_portal_dir(export_key)
+    export_key.add_argument("file", type=Path, metavar="FILE")
 
     devices = cliutil.add_command(
         psub, "devices", "list devices with their audit anchor and flags", cmd_devices
@@ -177,6 +194,48 @@ def cmd_rotate_signing_key(args: argparse.Namespace) -> int:
             dir=str(portal_dir(args) / "keys"),
         )
     )
+    return 0
+
+
+@guarded
+def cmd_rotate_sealing_key(args: argparse.Namespace) -> int:
+    """A new sealing key for kiosks from their next sync on (the catalog carries it);
+    the old private keys stay, so what was sealed to them still opens."""
+    from sync.portal.store import PortalStore
+
+    lang = cliutil.lang(args)
+    store = open_storage(args)  # checks the key files' permissions first
+    try:
+        new = store.sealing.rotate() if isinstance(store, PortalStore) else None
+    finally:
+        store.close()
+    if new is None:
+        return cliutil.fail(tr(lang, "This portal's storage cannot rotate its sealing key."), 1)
+    print(tr(lang, "New sealing key {new}; older keys are kept.", new=new["key_id"]))
+    return 0
+
+
+@guarded
+def cmd_export_sealing_key(args: argparse.Namespace) -> int:
+    """The current sealing key, signed, with the signing key that vouches for it: what
+    ``kiosk key install`` takes (docs/keys.md, "Sealing keys"). Public: no secret in it."""
+    from kiosk.seal_store import key_file
+
+    lang = cliutil.lang(args)
+    store = open_storage(args)  # checks the key files' permissions first
+    try:
+        sealing = store.sealing_key()
+        signer = next(k for k in store.signing_keys() if k["key_id"] == sealing["signed_by"])
+        text = key_file(sealing, signer)
+    finally:
+        store.close()
+    target: Path = args.file.expanduser()
+    try:
+        target.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        message = tr(lang, "Cannot write {path}: {error}", path=str(target), error=exc.strerror)
+        return cliutil.fail(message, 1)
+    print(tr(lang, "Sealing key written to {path}", path=str(target)))
     return 0
 
 

@@ -61,6 +61,15 @@ class KeyStatement(SigningKey):
     signature: str | None = Field(description="base64 Ed25519 signature by signed_by")
 
 
+class SealingKey(BaseModel):
+    key_id: str = Field(description="hex of the first 8 bytes of SHA-256 of the raw key")
+    public_key: str = Field(description="the raw 32-byte X25519 public key, base64")
+    signed_by: str | None = Field(description="the signing key vouching for it")
+    signature: str | None = Field(
+        description="base64 Ed25519 signature of the sealing-key statement (docs/keys.md)"
+    )
+
+
 class EnrollResponse(BaseModel):
     device_id: str
     token: str
@@ -71,6 +80,9 @@ class EnrollResponse(BaseModel):
     )
     refused_claims: list[RefusedClaim] = Field(
         default=[], description="claims not recorded: their items will be rejected at sync"
+    )
+    sealing_key: SealingKey | None = Field(
+        default=None, description="the key submissions are sealed to (docs/keys.md)"
     )
 
 
@@ -108,6 +120,9 @@ class CatalogResponse(BaseModel):
     etag: str
     forms: list[CatalogForm]
     keys: list[KeyStatement] = Field(description="the signing keys' chain, oldest first")
+    sealing_key: SealingKey | None = Field(
+        default=None, description="the current sealing key, signed (docs/keys.md)"
+    )
 
 
 class Item(BaseModel):
@@ -118,8 +133,12 @@ class Item(BaseModel):
     form_id: str
     form_version: str
     lang: str
-    payload: dict[str, Any]
-    content_hash: str = Field(description="sha256 hex of the payload's canonical JSON")
+    sealed: str = Field(
+        description="base64 of the answers sealed to the portal's sealing key (docs/keys.md)"
+    )
+    content_hash: str | None = Field(
+        default=None, description="sha256 hex of the sealed bytes (the portal computes it)"
+    )
     created_at: str
     consent: bool = False
     operator_id: int | None = None

@@ -73,6 +73,7 @@ def enroll_device(
         "device_prefix": result["device_prefix"],
         "name": result["name"],
         "signing_keys": store.signing_keys(),
+        "sealing_key": store.sealing_key(),
         "refused_claims": result.get("refused_claims", []),
     }
 
@@ -226,5 +227,11 @@ def anchor_audit(
 
 
 def catalog_answer(store: PortalStorage, etag: str) -> CatalogPage:
-    """The catalog body: every signed form version and the signing keys' chain."""
-    return {"etag": etag, "forms": store.forms(), "keys": store.key_chain()}
+    """The catalog body: every signed form version, the signing keys' chain and the
+    current sealing key (a rotated one reaches kiosks at their next sync)."""
+    return {
+        "etag": etag,
+        "forms": store.forms(),
+        "keys": store.key_chain(),
+        "sealing_key": store.sealing_key(),
+    }

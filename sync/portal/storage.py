@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
+from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey
 from kiosk.wire import UUID_RE, json_problem
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
@@ -27,7 +28,7 @@ HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 
 # ``validator(spec_json, item) -> reason | None``: re-checks answers against the form.
-# The item passed `check_item_fields`; its payload is a JSON object.
+# The item passed `check_item_fields` and was opened: its ``payload`` is a JSON object.
 Validator = Callable[[str, Mapping[str, object]], str | None]
 
 # Enrolment codes and the guessing limit, judged on the portal's clock only.
@@ -221,6 +222,10 @@ class PortalStorage(Protocol):
         """The signing keys' chain, oldest first, each vouched for by the one before."""
         ...
 
+    def sealing_key(self) -> SealingKey:
+        """The public key kiosks seal submissions to, signed by the current signing key."""
+        ...
+
     def signing_keys(self) -> list[PublicKey]:
         """The public signing keys a kiosk pins at enrolment."""
         ...
@@ -284,17 +289,17 @@ def check_item_fields(item: Mapping[str, object]) -> tuple[str, dict[str, str]] 
     (reason code, params), or None."""
     if json_problem(item):  # 1e999999 or "\\ud800": could be neither hashed nor stored
         return "item.value", {}
-    if not isinstance(item.get("payload"), dict):
-        return "item.field", {"field": "payload"}
     text: dict[str, str] = {}
-    for key in ("tracking_code", "form_id", "form_version", "lang", "content_hash", "created_at"):
+    for key in ("tracking_code", "form_id", "form_version", "lang", "created_at"):
         value = item.get(key)
         if not isinstance(value, str) or not value or len(value) > 200:
             return "item.field", {"field": key}
         text[key] = value
     if not CODE_RE.match(text["tracking_code"]):
         return "item.field", {"field": "tracking_code"}
-    if not HASH_RE.match(text["content_hash"]):
+    # Optional: the portal hashes the sealed blob itself (sync.portal.sealed).
+    given = item.get("content_hash")
+    if given is not None and not (isinstance(given, str) and HASH_RE.match(given)):
         return "item.field", {"field": "content_hash"}
     if text["lang"] not in languages.codes():  # one of the kiosk's languages
         return "item.lang", {"lang": text["lang"], "accepted": ", ".join(languages.codes())}

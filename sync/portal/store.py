@@ -22,13 +22,15 @@ from pathlib import Path
 
 from kiosk import enrolment_code, reasons
 from kiosk.crashpoints import crash_point
+from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey, form_message
-from kiosk.wire import UUID_RE, canonical_and_hash, canonical_json, now_iso
+from kiosk.wire import UUID_RE, canonical_json, now_iso
 from sync import wire
-from sync.portal import anchors, enrolments
+from sync.portal import anchors, enrolments, sealed
 from sync.portal import claims as code_claims
 from sync.portal.keys import PortalKeys
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
+from sync.portal.sealing_keys import SealingKeys
 from sync.portal.storage import (
     CODE_TTL,
     STATUSES,
@@ -77,6 +79,7 @@ class PortalStore:
         # The signing keys are files beside the database (docs/keys.md); KeyFileError
         # when they may be read by others.
         self.keys = PortalKeys(self.data_dir)
+        self.sealing = SealingKeys(self.data_dir, self.keys)  # opens sealed items
         self._sign_unsigned()
 
     def close(self) -> None:
@@ -223,6 +226,10 @@ class PortalStore:
     def key_chain(self) -> list[KeyStatement]:
         return self.keys.chain()
 
+    def sealing_key(self) -> SealingKey:
+        """The current sealing key, signed by the current signing key (docs/keys.md)."""
+        return self.sealing.statement()
+
     def signing_keys(self) -> list[PublicKey]:
         return self.keys.public_keys()
 
@@ -235,6 +242,7 @@ class PortalStore:
         digest = hashlib.sha256()
         for statement in self.keys.chain():  # a rotation changes the catalog answer too
             digest.update(f"{statement['key_id']}\0".encode())
+        digest.update(f"sealing {self.sealing.current_id()}\0".encode())  # and of this key
         for r in rows:
             digest.update(f"{r['form_id']}\0{r['version']}\0".encode())
             digest.update(hashlib.sha256(r["spec"].encode()).digest())
@@ -302,49 +310,62 @@ class PortalStore:
         problem = check_item_fields(item)
         if problem:
             return rejected(problem[0], **problem[1])
+        blob = sealed.blob_of(item)
+        if not isinstance(blob, sealed.Blob):
+            return rejected(blob[0], **blob[1])
+        digest = blob.digest
         if owner is None:
             return rejected("item.foreign_code", tracking_code=item["tracking_code"])
         # Another device's code (a replayed or squatted item), or an edited claimed one:
         # judged before any other lookup, so the answer says nothing about what the
         # portal holds of other devices.
-        refusal = code_claims.judge(
-            conn, owner, item_id, item["tracking_code"], item["content_hash"]
-        )
+        refusal = code_claims.judge(conn, owner, item_id, item["tracking_code"], digest)
+        spec = self._form_spec(item["form_id"], item["form_version"])
+        if refusal is not None and refusal.get("code") == "item.claim_mismatch":
+            # Claimed before the kiosk sealed (the claim names the answers' hash).
+            early = sealed.open_blob(self.sealing, blob, item, spec)
+            if isinstance(early, sealed.Opened):
+                plain = item["tracking_code"], early.plain_hash
+                refusal = code_claims.judge(conn, owner, item_id, *plain)
         if refusal is not None:
             return refusal
-        try:
-            payload_json, digest = canonical_and_hash(item["payload"])
-        except ValueError:  # not finite, not valid Unicode: this item only, never the batch
-            return rejected("item.value")
-        if len(payload_json.encode()) > wire.MAX_ITEM_PAYLOAD_BYTES:
-            return rejected("item.too_large", limit=wire.MAX_ITEM_PAYLOAD_BYTES)
-        if digest != item["content_hash"]:
-            return rejected("item.hash")
         existing = conn.execute(
             "SELECT content_hash, application_number FROM submissions "
             "WHERE device_id = ? AND id = ?",
             (device_id, item_id),
         ).fetchone()
+        if existing is not None and existing["content_hash"] == digest:
+            return {
+                "id": item_id,
+                "outcome": "duplicate",
+                "application_number": existing["application_number"],
+            }
+        if spec is None and existing is None:
+            return rejected(
+                "item.unknown_form", form_id=item["form_id"], form_version=item["form_version"]
+            )
+        opened = sealed.open_blob(self.sealing, blob, item, spec)
         if existing is not None:
-            if existing["content_hash"] == digest:
+            # Another blob under a stored id: a conflict, unless the row was stored
+            # before sealing (its hash is the answers') and these are the same answers.
+            if isinstance(opened, sealed.Opened) and existing["content_hash"] == opened.plain_hash:
                 return {
                     "id": item_id,
                     "outcome": "duplicate",
                     "application_number": existing["application_number"],
                 }
             return refused(item_id, "conflict", "item.conflict")
-        spec = self._form_spec(item["form_id"], item["form_version"])
-        if spec is None:
-            return rejected(
-                "item.unknown_form", form_id=item["form_id"], form_version=item["form_version"]
-            )
+        if not isinstance(opened, sealed.Opened):
+            return rejected(opened[0], **opened[1])
+        assert spec is not None
+        payload_json = opened.payload_json
         taken = conn.execute(
             "SELECT 1 FROM submissions WHERE tracking_code = ?", (item["tracking_code"],)
         ).fetchone()
         if taken:
             return rejected("item.code_taken")
         if validator is not None:
-            reason = validator(spec, item)
+            reason = validator(spec, {**item, "payload": opened.payload})
             if reason:
                 return rejected("item.answers", detail=reason)
         number = self._next_application_number(conn)

@@ -19,6 +19,7 @@ from sync.enrolment import enroll as sync_enroll
 from sync.portal.process import PortalProcess, create_enrolment_code
 from sync.portal.store import PortalStore
 from tests.conftest import KIOSK_ARGV, REPO_ROOT
+from tests.sealkit import seed_portal
 
 __all__ = ["KIOSK_ARGV", "REPO_ROOT"]
 
@@ -104,6 +105,9 @@ def run_cli(
 
 
 def add_test_form(portal_dir: Path) -> None:
+    """The test form, and the test sealing key's private half (tests/sealkit.py): items
+    a kiosk sealed before enrolment open there."""
+    seed_portal(portal_dir)
     store = PortalStore(portal_dir)
     try:
         store.add_form(TEST_FORM_ID, TEST_FORM_VERSION, "test", TEST_FORM_SPEC, "admin")

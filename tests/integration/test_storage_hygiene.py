@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def test_after_sync_no_marker_and_no_token_in_the_database_files(kiosk: Kiosk) -
             form_id=TEST_FORM_ID,
             form_version=TEST_FORM_VERSION,
         )
-        assert MARKER.encode() in database_bytes(kiosk.data_dir)  # the search can find it
+        # Sealed at submit: not in the kiosk's files even before it is sent.
+        assert MARKER.encode() not in database_bytes(kiosk.data_dir)
         client = PortalClient.from_store(store)
         assert client is not None
         with client:
@@ -40,6 +42,11 @@ def test_after_sync_no_marker_and_no_token_in_the_database_files(kiosk: Kiosk) -
         assert token
     assert MARKER.encode() not in database_bytes(kiosk.data_dir)
     assert token.encode() not in database_bytes(kiosk.data_dir)
+    # The portal opened the sealed item: the answers are there (and the search finds them).
+    conn = sqlite3.connect(kiosk.portal.data_dir / "portal.db")
+    (stored,) = conn.execute("SELECT payload FROM submissions").fetchone()
+    conn.close()
+    assert MARKER in stored
     token_file = kiosk.data_dir / "portal.token"
     assert token_file.read_text() == token
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600

@@ -79,7 +79,11 @@ def test_bundle_round_trip_and_signature() -> None:
             gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":99}\n', mtime=0),
             "unsupported version",
         ),
-        (gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":2}\n', mtime=0), "damaged"),
+        (gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":3}\n', mtime=0), "damaged"),
+        (
+            gzip.compress(b'{"format":"mahalla-kiosk-bundle","version":2}\n', mtime=0),
+            "older version",
+        ),
         (
             gzip.compress(b'{"count":1,"format":"mahalla-kiosk-bundle","items":[{}]}', mtime=0),
             "older version",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from kiosk.wire import canonical_json, content_hash
+from kiosk.wire import canonical_json
+from tests import sealkit
 from tests.integration.synckit import Kiosk, enroll, outbox, queue_submissions
 
 
@@ -67,9 +69,8 @@ def test_corrupted_bundle_refused(office: Kiosk, exported: Path) -> None:
 
 def _edit(path: Path, recompute_checksum: bool) -> None:
     lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
-    item = json.loads(lines[1])
-    item["payload"]["full_name"] = "Forged Name"
-    item["content_hash"] = content_hash(item["payload"])
+    # The answers are sealed: a forger can only seal answers of their own in their place.
+    item = sealkit.reseal(json.loads(lines[1]), {"full_name": "Forged Name", "n": 0})
     lines[1] = canonical_json(item).encode() + b"\n"
     if recompute_checksum:
         trailer = json.loads(lines[-1])
@@ -123,3 +124,22 @@ def test_damaged_row_left_out_of_export(kiosk: Kiosk, office: Kiosk, tmp_path: P
     assert "Exported 4 submissions" in result.stdout and codes[2] in result.stderr
     delivered = office.run("import-bundle", str(path))
     assert "4 new" in delivered.stdout
+
+
+def test_a_bundle_carries_the_items_sealed_and_the_portal_opens_them(
+    kiosk: Kiosk, office: Kiosk, exported: Path
+) -> None:
+    """zcat shows no answer (format 3: every item sealed); the portal opens each one and
+    stores the answers the kiosk queued, exactly once."""
+    text = gzip.decompress(exported.read_bytes())
+    assert b'"version":3' in text.splitlines()[0]
+    assert b"Aliyev Vali" not in text and b'"payload"' not in text
+    assert text.count(b'"sealed":') == 30
+    delivered = office.run("import-bundle", str(exported))
+    assert "30 new, 0 already at the portal, 0 refused" in delivered.stdout, delivered.stderr
+    conn = sqlite3.connect(kiosk.portal.data_dir / "portal.db")
+    rows = conn.execute("SELECT payload FROM submissions WHERE device_id = ?", (kiosk.device_id,))
+    stored = [json.loads(r[0]) for r in rows]
+    conn.close()
+    assert sorted(p["n"] for p in stored) == list(range(30))
+    assert {p["full_name"] for p in stored} == {f"Aliyev Vali {n}" for n in range(30)}

@@ -10,6 +10,8 @@ intact. A v1 kiosk gets a clear "upgrade" answer and keeps its items queued.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,15 @@ from typing import Any
 import pytest
 
 from kiosk import reasons, tracking
+from kiosk.sealing import blob_hash
 from kiosk.store import Store
-from kiosk.wire import canonical_json, content_hash, now_iso
+from kiosk.wire import now_iso
 from sync import bundle, wire
 from sync.client import PortalClient
 from sync.engine import SyncEngine
 from sync.portal.process import PortalProcess, create_enrolment_code
 from sync.portal.store import PortalStore
+from tests import sealkit
 from tests.integration.synckit import (
     TEST_FORM_ID,
     Kiosk,
@@ -73,6 +77,9 @@ def stolen_items(victim: Kiosk, tmp_path: Path) -> list[dict[str, Any]]:
     assert parsed.device_id == victim.device_id
     stolen = [item for item in bundle.items(parsed) if isinstance(item, dict)]
     assert len(stolen) == parsed.count
+    for item in stolen:  # sealed: the answers cannot be read, the blob's hash is public
+        assert "payload" not in item
+        item["content_hash"] = blob_hash(base64.b64decode(item["sealed"]))
     return stolen
 
 
@@ -109,9 +116,7 @@ def test_replay_edit_and_squatting_are_rejected_and_a_arrives_intact(
     assert all(c.startswith(derived) for c in codes[:3])
     assert all(c.startswith(assigned) for c in codes[3:])
 
-    edited = dict(items[0])
-    edited["payload"] = {**edited["payload"], "full_name": "Forged Name"}
-    edited["content_hash"] = content_hash(edited["payload"])
+    edited = sealkit.reseal(items[0], {"full_name": "Forged Name", "n": 0})
     squat = {
         **items[1],
         "id": str(uuid.uuid4()),
@@ -137,15 +142,16 @@ def test_replay_edit_and_squatting_are_rejected_and_a_arrives_intact(
         rows = outbox(store)
     assert len(rows) == 7 and all(r["state"] == "sent" for r in rows)
     assert all(r["outcome"] == "accepted" for r in rows)
-    queued = {item["id"]: canonical_json(item["payload"]) for item in items}
+    sealed = {item["id"]: item["content_hash"] for item in items}
     for row in rows:
         mine = stored[row["id"]]
         assert row["payload"] == ""  # delivered: the kiosk keeps no copy (issue 13)
-        assert (mine["payload"], mine["content_hash"], mine["tracking_code"]) == (
-            queued[row["id"]],
-            row["content_hash"],
+        assert (mine["content_hash"], mine["tracking_code"]) == (
+            sealed[row["id"]],
             row["tracking_code"],
         )
+        # Opened at the portal: A's own answers, never the forger's.
+        assert json.loads(mine["payload"])["full_name"].startswith("Aliyev Vali")
         assert mine["application_number"] == row["application_number"]
     assert victim.portal_stats()["conflicts"] == 0 and victim.portal_stats()["rejected"] == 0
 
@@ -332,9 +338,7 @@ def test_a_twin_device_id_cannot_take_applications_made_before_enrolment(
     refused = {c["tracking_code"]: c["code"] for c in answer["refused_claims"]}
     assert refused == {item["tracking_code"]: "claim.taken" for item in before}
 
-    edited = dict(before[1])
-    edited["payload"] = {**edited["payload"], "full_name": "Forged Name"}
-    edited["content_hash"] = content_hash(edited["payload"])
+    edited = sealkit.reseal(before[1], {"full_name": "Forged Name", "n": 1})
     with portal_http(portal, answer["token"]) as twin_http:
         sent = twin_http.post(f"{wire.API}/submissions/batch", json={"items": [before[0], edited]})
     assert sent.status_code == 200, sent.text
@@ -365,16 +369,17 @@ def test_a_receipt_code_made_after_enrolment_cannot_be_claimed_by_a_twin(
     target = receipt[: tracking.DERIVED_PREFIX_LEN]
     twin = device_id_deriving(target)
     payload = {"full_name": "Forged Name", "n": 0}
-    forged = {
-        "id": str(uuid.uuid4()),
-        "tracking_code": receipt,
-        "form_id": TEST_FORM_ID,
-        "form_version": after[0]["form_version"],
-        "lang": "uz_Latn",
-        "payload": payload,
-        "content_hash": content_hash(payload),
-        "created_at": now_iso(),
-    }
+    forged = sealkit.seal_item(
+        {
+            "id": str(uuid.uuid4()),
+            "tracking_code": receipt,
+            "form_id": TEST_FORM_ID,
+            "form_version": after[0]["form_version"],
+            "lang": "uz_Latn",
+            "payload": payload,
+            "created_at": now_iso(),
+        }
+    )
     request = {
         "code": create_enrolment_code(portal.data_dir, "receipt twin"),
         "name": "receipt twin",

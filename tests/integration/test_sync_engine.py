@@ -88,10 +88,13 @@ def test_bad_items_quarantined_others_go_through(kiosk: Kiosk) -> None:
         good = queue_submissions(store, 10)
         (unknown,) = queue_submissions(store, 1, start=50, form_id="no_such_form")
         (tampered,) = queue_submissions(store, 1, start=60)
-        # The payload changed on disk after its hash was taken.
+        # The sealed answers changed on disk (one byte): the portal cannot open them.
+        (blob,) = store.db.execute(
+            "SELECT payload FROM outbox WHERE tracking_code = ?", [tampered]
+        ).fetchone()
         store.db.execute(
             "UPDATE outbox SET payload = ? WHERE tracking_code = ?",
-            [json.dumps({"full_name": "changed", "n": 60}), tampered],
+            [blob[:-1] + bytes([blob[-1] ^ 1]), tampered],
         )
         store.db.conn.commit()
     code, summary = sync_json(kiosk, "--batch-items", "4")
@@ -99,7 +102,7 @@ def test_bad_items_quarantined_others_go_through(kiosk: Kiosk) -> None:
     assert summary["sent"] == 10
     reasons = {r["tracking_code"]: r["reason"] for r in summary["rejected"]}
     assert "does not know form no_such_form" in reasons[unknown]
-    assert "hash" in reasons[tampered]
+    assert "cannot open the sealed answers" in reasons[tampered]
     with kiosk.store() as store:
         by_code = {r["tracking_code"]: r for r in outbox(store)}
     assert all(by_code[c]["state"] == "sent" for c in good)

@@ -12,10 +12,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from kiosk import tracking
-from kiosk.wire import ALPHABET, canonical_json, content_hash
+from kiosk.wire import ALPHABET, canonical_json
 from sync import bundle, wire
 from sync.portal import openapi
 from sync.portal.process import PortalProcess, create_enrolment_code
+from tests import sealkit
 from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_VERSION, Kiosk
 
 
@@ -37,11 +38,14 @@ def item(n: int = 0, prefix: str = "ABC", **changes) -> dict:
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
         "payload": payload,
-        "content_hash": content_hash(payload),
         "created_at": "2026-11-27T08:00:00+00:00",
     }
-    doc.update(changes)
-    return doc
+    # Sealed (tests/sealkit.py): what the seal binds is changed first, the rest after.
+    bound = {k: v for k, v in changes.items() if k in ("id", "form_id", "form_version", "payload")}
+    return {
+        **sealkit.seal_item({**doc, **bound}),
+        **{k: v for k, v in changes.items() if k not in bound},
+    }
 
 
 def post_batch(api: httpx.Client, body: bytes, encoding: str | None = "gzip") -> httpx.Response:
@@ -116,7 +120,7 @@ def test_per_item_outcomes(api: httpx.Client, kiosk: Kiosk) -> None:
     assert results[0]["application_number"] == results[1]["application_number"]
     codes = [(r["code"], r["params"]) for r in results[3:]]
     assert codes == [
-        ("item.field", {"field": "payload"}),
+        ("item.field", {"field": "sealed"}),  # opened: answers that are not an object
         ("item.hash", {}),
         ("item.unknown_form", {"form_id": TEST_FORM_ID, "form_version": "999"}),
         ("item.id", {}),

@@ -7,21 +7,25 @@ storage. What the sync engine sees must not depend on which one it was given.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from kiosk import audit, signing, tracking
-from kiosk.wire import content_hash, now_iso
+from kiosk import audit, sealing, signing, tracking
+from kiosk.wire import now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
 from sync.portal.process import PortalProcess
 from sync.portal.storage import PortalStorage
 from sync.portal.store import PortalStore
 from sync.transport import AuthError, Claim, RequestRejected, Transport
+from tests import sealkit
 from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, TEST_FORM_VERSION, add_test_form
 
 Connect = Callable[[str | None], Transport]
@@ -37,12 +41,16 @@ def item(prefix: str, n: int = 0, **changes: Any) -> dict[str, Any]:
         "form_version": TEST_FORM_VERSION,
         "lang": "uz_Latn",
         "payload": payload,
-        "content_hash": content_hash(payload),
         "created_at": now_iso(),
         "consent": True,
         "operator_id": None,
     }
-    return {**base, **changes}
+    # What the seal binds (id, form, answers) is changed before sealing, the rest after.
+    bound = {k: v for k, v in changes.items() if k in ("id", "form_id", "form_version", "payload")}
+    return {
+        **sealkit.seal_item({**base, **bound}),
+        **{k: v for k, v in changes.items() if k not in bound},
+    }
 
 
 class TransportContract:
@@ -85,7 +93,7 @@ class TransportContract:
         sent = item(prefix, 1)
         enrolled.send_batch([sent])
         changed = {"full_name": "Someone else", "n": 2}
-        other = {**sent, "payload": changed, "content_hash": content_hash(changed)}
+        other = sealkit.reseal(sent, changed)
         [answer] = enrolled.send_batch([other]).results
         assert (answer["outcome"], answer["code"]) == ("conflict", "item.conflict")
         assert answer["reason"] == "A different submission with this id was already received."
@@ -104,6 +112,44 @@ class TransportContract:
             {"form_id": "no_such_form", "form_version": TEST_FORM_VERSION},
         )
 
+    def test_sealed_items_open_and_others_are_refused_one_by_one(
+        self, enrolled: Transport, prefix: str, admin: PortalStorage
+    ) -> None:
+        """Each item is opened with the portal's keys; one it cannot open (sealed to a
+        key it never held, damaged, or moved to another item) or sent in clear text is
+        refused on its own, with its reason; the rest of the batch is applied."""
+        good = item(prefix, 1)
+        stranger = X25519PrivateKey.generate()  # a key this portal never held
+        public = sealing.public_b64(stranger)
+        unknown_key: sealing.SealingKey = {
+            **sealkit.KEY,
+            "public_key": public,
+            "key_id": signing.key_id(sealing.raw_public(stranger)),
+        }
+        rest = {k: v for k, v in item(prefix, 2).items() if k not in ("sealed", "content_hash")}
+        foreign_key = sealkit.seal_item({**rest, "payload": {"n": 2}}, unknown_key)
+        damaged = item(prefix, 3)
+        raw = bytearray(base64.b64decode(damaged["sealed"]))
+        raw[-1] ^= 1
+        damaged = {**damaged, "sealed": base64.b64encode(bytes(raw)).decode(), "content_hash": None}
+        moved = {**item(prefix, 4), "sealed": good["sealed"], "content_hash": None}
+        plain = {k: v for k, v in item(prefix, 5).items() if k != "sealed"}
+        plain["payload"] = {"full_name": "Clear Text", "n": 5}
+        results = enrolled.send_batch([foreign_key, damaged, moved, plain, good]).results
+        assert [(r["outcome"], r.get("code")) for r in results] == [
+            ("rejected", "sealed.unopenable"),
+            ("rejected", "sealed.unopenable"),
+            ("rejected", "sealed.unopenable"),
+            ("rejected", "sealed.plaintext"),
+            ("accepted", None),
+        ]
+        assert "does not hold" in results[0]["params"]["detail"]
+        assert isinstance(admin, PortalStore)
+        (stored,) = admin.conn.execute(
+            "SELECT payload FROM submissions WHERE tracking_code = ?", (good["tracking_code"],)
+        ).fetchone()
+        assert json.loads(stored) == {"full_name": "Aliyev Vali 1", "n": 1}
+
     def test_another_devices_items_are_rejected_and_its_own_arrive(
         self,
         enrolled: Transport,
@@ -116,8 +162,7 @@ class TransportContract:
         queued = [item(prefix, n) for n in range(3)]
         other = connect(None).enroll(admin.create_enrolment_code("kiosk b"), "kiosk b")
         b = connect(other["token"])
-        edited = {**queued[0], "payload": {"full_name": "Forged", "n": 0}}
-        edited["content_hash"] = content_hash(edited["payload"])
+        edited = sealkit.reseal(queued[0], {"full_name": "Forged", "n": 0})
         squat = item(prefix, 9)  # B's own id, a code with A's prefix
         results = b.send_batch([*queued, edited, squat]).results
         assert [(r["outcome"], r["code"]) for r in results] == [
