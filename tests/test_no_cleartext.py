@@ -192,17 +192,11 @@ def test_no_marker_on_disk_after_submit_sync_and_wipe(
     assert_no_markers(data_dir)
 
 
-# Main today (before sealing and encrypted drafts) keeps these in the clear; strict, so
-# the merge that seals them sees XPASS and drops the mark.
+# Before enrolment the items are sealed to the key installed with the kiosk (here the
+# tests' key, KIOSK_SEALING_KEY from tests/conftest.py), as docs/keys.md describes.
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClearText,
-    reason="main stores unsent payloads in the clear: kiosk.db outbox.payload (UTF-8 JSON), "
-    "name and PINFL, and the same bytes in kiosk.db's pages; sealing before enrolment fixes it",
-)
 def test_no_marker_on_disk_before_enrolment(tmp_path: Path) -> None:
     data_dir = tmp_path / "kiosk"
     submitted_before_enrolment_state(data_dir, tmp_path)
@@ -216,12 +210,6 @@ def test_no_marker_on_disk_for_a_saved_draft(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClearText,
-    reason="main exports bundles as gzip of plain JSON (kiosk.bundle, found via gzip@0) and "
-    "keeps the unsent payloads in kiosk.db outbox.payload; sealed items fix it",
-)
 def test_no_marker_on_disk_for_an_exported_bundle(tmp_path: Path, portal: PortalProcess) -> None:
     data_dir = tmp_path / "kiosk"
     usb = tmp_path / "usb"
