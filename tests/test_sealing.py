@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from kiosk import seal_dict, seal_store, sealing
+from kiosk import drafts, seal_dict, seal_store, sealing
 from kiosk.catalog import CatalogError, bundled_form_files, load_form_file, load_sample
 from kiosk.config import db_path
 from kiosk.store import Store
@@ -102,11 +102,12 @@ def test_no_key_no_submit_and_the_answers_stay_in_the_draft(
 ) -> None:
     monkeypatch.delenv(seal_store.ENV_KEY_FILE)
     with Store.open(data_dir) as store:
-        draft = store.save_draft(None, "f", "1", "uz_Latn", {"a": 1}, "a")
+        key = drafts.new_key()
+        draft = store.save_draft(None, key, "f", "1", "uz_Latn", {"a": 1}, "a").id
         with pytest.raises(seal_store.NoSealingKey) as err:
             store.submit(None, {"a": 1}, "uz_Latn", form_id="f", form_version="1", draft_id=draft)
         assert "sealing key" in err.value.message("en")
-        assert store.queue() == [] and store.load_draft(draft) is not None
+        assert store.queue() == [] and store.load_draft(draft, key) is not None
 
 
 def test_a_key_file_must_verify(data_dir: Path) -> None:
