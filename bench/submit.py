@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 from bench import install_sealing_key
+from kiosk.drafts import new_key
 from kiosk.store import Store
 
 BUDGET_P99_MS = 10.0
@@ -74,9 +75,10 @@ def measure_submit(directory: Path, n: int) -> tuple[list[float], float]:
         install_sealing_key(store)  # every submit seals, as in the field
         for i in range(20):  # warm-up: first pages, statement cache
             store.submit(None, sample_payload(-i), "uz_Latn", form_id="b", form_version="1")
+        key = new_key()  # one visit's key (the slow KDF runs once, at the visit's start)
         wall = time.perf_counter()
         for i in range(n):
-            draft = store.save_draft(None, "b", "1", "uz_Latn", {"seq": i}, "seq")
+            draft = store.save_draft(None, key, "b", "1", "uz_Latn", {"seq": i}, "seq").id
             started = time.perf_counter()
             store.submit(
                 None, sample_payload(i), "uz_Latn", form_id="b", form_version="1", draft_id=draft

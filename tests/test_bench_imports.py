@@ -52,3 +52,14 @@ def test_scale_builds_a_consistent_queue(tmp_path: Path) -> None:
             report = audit.verify(db)
         assert store.queue_counts()["queued"] == 30
     assert report.ok and report.checked == 30
+
+
+def test_submit_bench_runs_its_measured_loop(tmp_path: Path) -> None:
+    """The submit bench's loop (draft save with a visit's key, then a sealed submit)
+    runs against the current API; its timings are printed by the bench, not checked."""
+    from bench.submit import measure_submit
+
+    times, _ = measure_submit(tmp_path, 3)
+    assert len(times) == 3
+    with Store.open(tmp_path / "kiosk") as store:
+        assert len(store.queue()) == 23  # 20 warm-up submits and the 3 measured
