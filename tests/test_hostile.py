@@ -118,3 +118,35 @@ def test_answers_json_depth_limit_is_the_documented_one() -> None:
 
     assert MAX_JSON_DEPTH == 32
     assert json_depth(json.dumps({"r": [{"x": "[[[{{"}]})) == 3
+
+
+def _scan_form(tmp: Path) -> Path:
+    """A 64 Ki text (concat doubling, within the cap) read by 600 substring() calls:
+    few nodes, but minutes of work in Python before each character read was counted."""
+    rows = ["| | text | s | S | S | |"]
+    for i in range(15):
+        prev = "${s}" if i == 0 else f"${{c{i - 1}}}"
+        rows.append(f"| | calculate | c{i} | | | concat({prev}, {prev}) |")
+    scan = " + ".join(["string-length(substring(${c14}, 1, 1))"] * 200)
+    rows += [f"| | calculate | h{i} | | | {scan} |" for i in range(3)]
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | hostile_scan | 1 | T | T | social |",
+        ]
+    )
+    path = tmp / "scan.md"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def test_reading_a_long_text_many_times_runs_out_of_steps(tmp_path: Path) -> None:
+    answers = tmp_path / "scan.json"
+    answers.write_text('{"s": "ab"}', encoding="utf-8")
+    form = str(_scan_form(tmp_path))
+    code, text, _ = _run(["submit", "--form-file", form, "--answers", str(answers)], tmp_path, "en")
+    assert code == 2 and "evaluation steps" in text

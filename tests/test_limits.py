@@ -192,3 +192,32 @@ def test_catalog_check_flags_an_over_deep_expression(tmp_path: Path) -> None:
     assert any(i.row == 3 and "nested too deeply" in i.message for i in issues)
     issues = check_file(tmp_path / "form.md", lang="ru")
     assert any(i.row == 3 and "вложено слишком глубоко" in i.message for i in issues)
+
+
+def test_steps_count_the_characters_a_function_reads() -> None:
+    """A node is not one step when it reads a 64 Ki string: 200 substring() calls on
+    one cost the work of 200 * 65,536 characters (minutes in Python before this was
+    counted), so they run out of steps instead."""
+    big = "a" * MAX_STRING
+    text = " + ".join(["string-length(substring(${b}, 1, 1))"] * 200)
+    with pytest.raises(LimitError) as err:
+        _ev(text, b=big)
+    assert "evaluation steps" in err.value.say("en")
+    assert _ev(text, b="ab") == 200  # honest sizes: a handful of steps each
+
+
+def test_substring_slices_by_position() -> None:
+    cases = {
+        "substring('12345', 2, 3)": "234",
+        "substring('12345', 1.5, 2.6)": "234",
+        "substring('12345', 0, 3)": "12",
+        "substring('12345', 0 div 0, 3)": "",
+        "substring('12345', 1, 0 div 0)": "",
+        "substring('12345', -42, 1 div 0)": "12345",
+        "substring('12345', -1 div 0, 1 div 0)": "",
+        "substring('12345', 2)": "2345",
+        "substring('12345', 9)": "",
+        "substring('12345', 3, -1)": "",
+    }
+    for text, want in cases.items():
+        assert _ev(text) == want, text

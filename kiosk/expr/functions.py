@@ -250,10 +250,15 @@ def _substr(s: Any, start: Any, *end: Any) -> str:
 @_builtin("substring", 2, 3)
 def _substring(s: Any, start: Any, *length: Any) -> str:
     # XPath substring(): 1-based, with round() on positions as the spec says.
+    # The characters at positions i with first <= i < last, as a slice (linear in the
+    # result, not in the text); NaN anywhere selects nothing, as the spec's comparisons.
     text = to_string(s)
     first = _round_half_up(to_number(start))
     last = first + _round_half_up(to_number(length[0])) if length else math.inf
-    return "".join(ch for i, ch in enumerate(text, 1) if first <= i < last)
+    if math.isnan(first) or math.isnan(last):
+        return ""
+    lo, hi = max(first, 1), min(last, len(text) + 1)
+    return text[int(lo) - 1 : int(hi) - 1] if hi > lo else ""
 
 
 @_builtin("translate", 3, 3)

@@ -22,6 +22,10 @@ MAX_STRING = 65_536
 # few nodes per expression stays far below; a pathological one stops.
 MAX_STEPS_EXPRESSION = 100_000
 MAX_STEPS_RECOMPUTE = 500_000
+# A function call also costs a step per this many characters (or list items) it reads:
+# a node is not one step when it scans a 64 Ki string (200 substring() calls on one
+# took minutes in Python while counting 1,000 steps). Honest texts cost a step or two.
+CHARS_PER_STEP = 64
 # Calculations depending on calculations: ${a} <- ${b} <- ... this many links at most.
 MAX_CHAIN = 200
 # Nesting of answers JSON (`kiosk submit`, drafts, bundles): repeats need 2-3 levels.
@@ -56,6 +60,12 @@ class Budget:
         self.left -= n
         if self.left < 0:
             raise LimitError(TOO_MANY_STEPS, limit=self.limit)
+
+
+def work_of(args: list[object]) -> int:
+    """The extra steps a call costs for the size of what it reads (strings, lists)."""
+    size = sum(len(a) for a in args if isinstance(a, str | list | tuple))
+    return size // CHARS_PER_STEP
 
 
 def check_length(n: int) -> None:
