@@ -150,3 +150,31 @@ def test_reading_a_long_text_many_times_runs_out_of_steps(tmp_path: Path) -> Non
     form = str(_scan_form(tmp_path))
     code, text, _ = _run(["submit", "--form-file", form, "--answers", str(answers)], tmp_path, "en")
     assert code == 2 and "evaluation steps" in text
+
+
+def test_many_large_regexes_stay_within_memory(tmp_path: Path) -> None:
+    """300 different 1,000-repetition patterns over a 5,000-character answer: each
+    compiled pattern kept its own DFA cache of up to 8 MiB (561 MB in all). Now the
+    memory per pattern and the patterns kept are bounded, and so are the steps."""
+    rows = ["| | text | s | S | S | |"]
+    rows += [
+        f"| | calculate | r{i} | | | regex(${{s}}, '[a{i}][a-z]{{1000}}') |" for i in range(300)
+    ]
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | hostile_regexes | 1 | T | T | social |",
+        ]
+    )
+    form = tmp_path / "regexes.md"
+    form.write_text(text + "\n", encoding="utf-8")
+    answers = tmp_path / "regexes.json"
+    answers.write_text(json.dumps({"s": "a" * 5000}), encoding="utf-8")
+    code, out, _ = _run(
+        ["submit", "--form-file", str(form), "--answers", str(answers)], tmp_path, "en"
+    )
+    assert code == 2 and "evaluation steps" in out

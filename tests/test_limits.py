@@ -181,6 +181,9 @@ def test_catalog_check_names_row_and_column_of_regex_problems(tmp_path: Path) ->
     assert (3, "constraint", False) in found  # (?P<: Java would not compile it
     assert (4, "constraint", True) in found  # catastrophic: a warning
     assert any("обратные ссылки" in i.message for i in issues)
+    path.write_text(text.replace("'(a)\\1'", "'.{1000}'"), encoding="utf-8")
+    issues = check_file(path, lang="ru")
+    assert any(i.row == 2 and not i.warning and "2000" in i.message for i in issues)
 
 
 def test_catalog_check_flags_an_over_deep_expression(tmp_path: Path) -> None:
@@ -221,3 +224,24 @@ def test_substring_slices_by_position() -> None:
     }
     for text, want in cases.items():
         assert _ev(text) == want, text
+
+
+def test_a_regex_too_large_to_run_cheaply_is_refused() -> None:
+    """RE2 is linear in the text, times the pattern's program: ``(a|b|c|d){1000}`` (3,004
+    instructions) took 1.5 s per search of a 100,000-character text, and each of the
+    cached patterns could keep megabytes."""
+    from kiosk.expr.limits import MAX_PROGRAM
+
+    refused = regex.refusal("(a|b|c|d){1000}")
+    assert refused is not None and str(MAX_PROGRAM) in refused.say("ru")
+    assert "слишком сложный" in refused.say("ru")
+    assert regex.refusal("^[0-9]{9}$") is None
+    assert regex.refusal("^[А-ЯЁа-яё' -]{2,50}$") is None
+
+
+def test_regex_steps_grow_with_text_and_pattern() -> None:
+    """Each search costs steps for the text it reads times its program's size."""
+    text = " and ".join(["regex(${t}, '[a-z]{900}')"] * 2)
+    with pytest.raises(LimitError):
+        _ev(text, t="a" * 60_000)
+    assert _ev(text, t="a" * 900) is True

@@ -194,12 +194,13 @@ def _concat(*args: Any) -> str:
     return "".join(parts)
 
 
-@_builtin("regex", 2, 2)
-def _regex(value: Any, pattern: Any) -> bool:
+@_builtin("regex", 2, 2, ctx=True)
+def _regex(ctx: Any, value: Any, pattern: Any) -> bool:
     # A search: anchors are the form author's to write (JavaRosa's Pattern.matches is a
-    # full match; see kiosk.expr.regex). RE2 runs in linear time; a pattern it cannot run
-    # is refused.
-    return regex.search(to_string(pattern), to_string(value))
+    # full match; see kiosk.expr.regex). RE2 runs in linear time (times the pattern's
+    # size, charged to the step budget); a pattern it cannot run is refused.
+    spend = ctx.budget.spend if ctx.budget is not None else None
+    return regex.search(to_string(pattern), to_string(value), spend)
 
 
 _builtin("contains", 2, 2)(lambda s, t: to_string(t) in to_string(s))

@@ -30,9 +30,18 @@ CHARS_PER_STEP = 64
 MAX_CHAIN = 200
 # Nesting of answers JSON (`kiosk submit`, drafts, bundles): repeats need 2-3 levels.
 MAX_JSON_DEPTH = 32
-# A regex() pattern, in characters, and the memory RE2 may use to compile and run one.
+# A regex() pattern, in characters, and the memory RE2 may use to compile and run one
+# (its program and its DFA cache: RE2's default of 8 MiB, times the compiled patterns
+# kept, took 700 MB for a form of 300 patterns; honest patterns need a few KiB).
 MAX_PATTERN = 2_000
-REGEX_MAX_MEM = 8 << 20
+REGEX_MAX_MEM = 1 << 20
+# RE2 runs in time linear in the text, times the size of the pattern's program (when its
+# DFA gives up, the NFA steps every instruction for every character): (a|b|c|d){1000}
+# (3,004 instructions) took 1.5 s to search 100,000 characters. A program is at most
+# MAX_PROGRAM instructions (an honest pattern has tens), and a search costs a step per
+# REGEX_WORK_PER_STEP characters-times-instructions.
+MAX_PROGRAM = 2_000
+REGEX_WORK_PER_STEP = 256
 
 
 class LimitError(ExplainedError):
