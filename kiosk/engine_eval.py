@@ -130,6 +130,9 @@ class Evaluator:
         if not q.choice_filter:
             return list(q.choices)
         resolve = self.resolver(scope)
+        # One budget for every choice of this look (not one per choice: 2,000 choices
+        # times a 5,000-node filter ran 10 s); out of steps, the filter is broken.
+        budget = Budget(MAX_STEPS_RECOMPUTE)
         kept = []
         for choice in q.choices:
             columns = {"name": choice.name, **choice.extra}
@@ -138,10 +141,13 @@ class Evaluator:
                 current=choice.name,
                 today=self.today,
                 resolve_bare=columns.get,
+                budget=budget,
             )
             try:
                 if expr.to_bool(expr.evaluate(q.choice_filter, ctx)):
                     kept.append(choice)
+            except LimitError:
+                return list(q.choices)  # a broken filter shows everything, not nothing
             except EVAL_ERRORS:
                 kept.append(choice)  # a broken filter shows everything rather than nothing
         return kept

@@ -245,3 +245,28 @@ def test_regex_steps_grow_with_text_and_pattern() -> None:
     with pytest.raises(LimitError):
         _ev(text, t="a" * 60_000)
     assert _ev(text, t="a" * 900) is True
+
+
+def test_a_choice_filter_shares_one_budget_across_its_choices(tmp_path: Path) -> None:
+    """Each choice got a budget of its own: 2,000 choices times a 5,000-node filter ran
+    10 s (10,000 by 10,000: minutes) on every look at the question. One look at a
+    question's choices now has MAX_STEPS_RECOMPUTE in all; past it, the filter is
+    broken, and a broken filter shows every choice."""
+    terms = "+".join(["1"] * 2500)
+    rows = [
+        "| survey |",
+        "| | type | name | label::Uzbek (uz) | label::Russian (ru) | choice_filter |",
+        f"| | select_one big | c | C | C | {terms} > 0 and name = 'o1' |",
+        "| | select_one big | d | D | D | name = 'o1' |",
+        "| choices |",
+        "| | list_name | name | label::Uzbek (uz) | label::Russian (ru) |",
+        *[f"| | big | o{i} | O | O |" for i in range(200)],
+        "| settings |",
+        "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+        "| | limits_filter | 1 | T | T | social |",
+    ]
+    path = tmp_path / "filter.md"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    session = FormSession(load_form(path), lang="en")
+    assert len(session.choices("c")) == 200  # ~1,000,000 steps: out of them, all shown
+    assert [c.name for c in session.choices("d")] == ["o1"]  # an honest filter filters
