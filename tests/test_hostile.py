@@ -178,3 +178,34 @@ def test_many_large_regexes_stay_within_memory(tmp_path: Path) -> None:
         ["submit", "--form-file", str(form), "--answers", str(answers)], tmp_path, "en"
     )
     assert code == 2 and "evaluation steps" in out
+
+
+def test_nested_repeats_are_bounded_in_all(tmp_path: Path) -> None:
+    """Three repeats nested, each repeat_count 500 (the per-repeat cap): 250,000 entries
+    made before the steps ran out, 235 MB. The entries of all repeats together are
+    capped, and walking them costs steps."""
+    rows = [
+        "| | begin_repeat | r1 | R | R | 500 | |",
+        "| | begin_repeat | r2 | R | R | 500 | |",
+        "| | begin_repeat | r3 | R | R | 500 | |",
+        "| | calculate | k | | | | 1 |",
+        *["| | end_repeat | | | | | |"] * 3,
+    ]
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | repeat_count | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | hostile_repeats | 1 | T | T | social |",
+        ]
+    )
+    form = tmp_path / "repeats.md"
+    form.write_text(text + "\n", encoding="utf-8")
+    answers = tmp_path / "repeats.json"
+    answers.write_text("{}", encoding="utf-8")
+    args = ["submit", "--form-file", str(form), "--answers", str(answers)]
+    code, out, peak = _run(args, tmp_path, "ru")
+    assert code == 2 and "10000" in out and "повтор" in out
+    assert peak < 100 * 1024

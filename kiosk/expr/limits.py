@@ -26,6 +26,10 @@ MAX_STEPS_RECOMPUTE = 500_000
 # a node is not one step when it scans a 64 Ki string (200 substring() calls on one
 # took minutes in Python while counting 1,000 steps). Honest texts cost a step or two.
 CHARS_PER_STEP = 64
+# Repeat entries in all the form's repeats together (each repeat_count is also capped at
+# 500): three repeats nested 500 deep made 250,000 entries (235 MB). A family's form
+# has tens.
+MAX_INSTANCES = 10_000
 # Calculations depending on calculations: ${a} <- ${b} <- ... this many links at most.
 MAX_CHAIN = 200
 # Nesting of answers JSON (`kiosk submit`, drafts, bundles): repeats need 2-3 levels.
@@ -50,6 +54,7 @@ class LimitError(ExplainedError):
 
 STRING_TOO_LONG = N_("a text result would be longer than {limit} characters")
 TOO_MANY_STEPS = N_("the form's expressions need more than {limit} evaluation steps")
+TOO_MANY_INSTANCES = N_("the form's repeats would hold more than {limit} entries in all")
 CHAIN_TOO_LONG = N_(
     "calculation chain too long: ${{{field}}} ends a chain of {depth} calculations, "
     "each reading the one before (at most {limit})"
