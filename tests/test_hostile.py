@@ -209,3 +209,5 @@ def test_nested_repeats_are_bounded_in_all(tmp_path: Path) -> None:
     code, out, peak = _run(args, tmp_path, "ru")
     assert code == 2 and "10000" in out and "повтор" in out
     assert peak < 100 * 1024
+    code, out, _ = _run(["catalog", "check", str(form)], tmp_path, "ru")
+    assert code == 2 and "repeat_count" in out and "10000" in out
