@@ -381,9 +381,17 @@ def try_code(store: Store, code: str, now: datetime) -> OpenResult:
         if locked and str(locked) > stamp:
             return OpenResult("locked", locked_until=datetime.fromisoformat(str(locked)))
         # Counted before the check: a power cut during the slow part is a try spent.
-        db.execute("UPDATE drafts SET failures = failures + 1 WHERE id = ?", [row["id"]])
+        # The try that reaches the limit locks the draft at once, before its check:
+        # tries in flight together (or cut off by a crash) are tries, so no parallel
+        # attempt can be a fourth guess. The right code lifts the lock again.
+        # A lock that has ended (one cut short by a crash kept its count) starts afresh.
+        failures = (0 if locked else int(row["failures"])) + 1
+        until = now + LOCK_FOR
+        db.execute(
+            "UPDATE drafts SET failures = ?, locked_until = ? WHERE id = ?",
+            [failures, now_iso(until) if failures >= MAX_FAILURES else None, row["id"]],
+        )
     crash_point("draft.try_counted")
-    failures = int(row["failures"]) + 1
     cost = parse_kdf(str(row["kdf"]))
     content: dict[str, object] | None = None
     key = None
@@ -399,12 +407,8 @@ def try_code(store: Store, code: str, now: datetime) -> OpenResult:
         return OpenResult("opened", draft=_opened(row, content), key=key)
     if failures < MAX_FAILURES:
         return OpenResult("wrong", tries_left=MAX_FAILURES - failures)
-    until = now + LOCK_FOR
     with store.transaction() as db:
-        db.execute(
-            "UPDATE drafts SET failures = 0, locked_until = ? WHERE id = ?",
-            [now_iso(until), row["id"]],
-        )
+        db.execute("UPDATE drafts SET failures = 0 WHERE id = ?", [row["id"]])
         audit.append(
             db,
             "citizen",

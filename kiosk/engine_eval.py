@@ -25,7 +25,14 @@ from kiosk.engine_model import (
     walk,
 )
 from kiosk.engine_values import BadValue, Parsed, has_type, is_empty, parse_value
-from kiosk.expr.limits import MAX_CHAIN, MAX_STEPS_RECOMPUTE, Budget, LimitError
+from kiosk.expr.limits import (
+    MAX_CHAIN,
+    MAX_INSTANCES,
+    MAX_STEPS_RECOMPUTE,
+    TOO_MANY_INSTANCES,
+    Budget,
+    LimitError,
+)
 from kiosk.expr.values import tidy_number
 from kiosk.form import Choice, Form, Question
 
@@ -51,6 +58,7 @@ class Evaluator:
         # fault, reported by `kiosk submit` (engine_json) rather than silently empty.
         self.limit_errors: dict[str, LimitError] = {}
         self._budget: Budget | None = None  # shared by one recompute's expressions
+        self._instances = 0  # repeat entries met so far in this pass (MAX_INSTANCES)
         self._passes = min(max(_MIN_PASSES, _longest_chain(form) + 2), MAX_CHAIN + 2)
 
     def is_relevant(self, ref: str) -> bool:
@@ -130,6 +138,9 @@ class Evaluator:
         if not q.choice_filter:
             return list(q.choices)
         resolve = self.resolver(scope)
+        # One budget for every choice of this look (not one per choice: 2,000 choices
+        # times a 5,000-node filter ran 10 s); out of steps, the filter is broken.
+        budget = Budget(MAX_STEPS_RECOMPUTE)
         kept = []
         for choice in q.choices:
             columns = {"name": choice.name, **choice.extra}
@@ -138,10 +149,13 @@ class Evaluator:
                 current=choice.name,
                 today=self.today,
                 resolve_bare=columns.get,
+                budget=budget,
             )
             try:
                 if expr.to_bool(expr.evaluate(q.choice_filter, ctx)):
                     kept.append(choice)
+            except LimitError:
+                return list(q.choices)  # a broken filter shows everything, not nothing
             except EVAL_ERRORS:
                 kept.append(choice)  # a broken filter shows everything rather than nothing
         return kept
@@ -188,7 +202,11 @@ class Evaluator:
             for _ in range(self._passes):
                 hidden: set[str] = set()
                 counts: dict[str, int] = {}
-                changed = self._pass(hidden, counts)
+                try:
+                    changed = self._pass(hidden, counts)
+                except LimitError as exc:  # out of steps walking the form: keep what was done
+                    self.limit_errors.setdefault("", exc)
+                    break
                 settled = hidden == self.hidden and counts == self.counts and not changed
                 self.hidden, self.counts = hidden, counts
                 if settled or self._budget.left < 0:  # out of steps: keep what was done
@@ -199,7 +217,10 @@ class Evaluator:
     def _pass(self, hidden: set[str], counts: dict[str, int]) -> bool:
         """One document-order pass; reads last pass's relevance, writes the new one."""
         changed = False
+        self._instances = 0
         for node in walk(self.form.questions, self.answers):
+            if self._budget is not None:
+                self._budget.spend()  # the walk is work too: a step per node met
             q = node.question
             relevant = node.parent not in hidden and (
                 not q.relevant or self.eval_bool(q.relevant, node.scope)
@@ -225,6 +246,14 @@ class Evaluator:
         if q.repeat_count:
             count = self._fixed_count(q, node.scope) if relevant else 0
             while relevant and len(instances) < count:
+                if self._instances + len(instances) >= MAX_INSTANCES:
+                    # Said once, at the first repeat left short (not at each after it).
+                    if not any(e.msgid == TOO_MANY_INSTANCES for e in self.limit_errors.values()):
+                        self.limit_errors[node.ref] = LimitError(
+                            TOO_MANY_INSTANCES, limit=MAX_INSTANCES
+                        )
+                    count = len(instances)
+                    break
                 instance: Answers = {}
                 self.apply_defaults(q.children, instance, node.scope)
                 instances.append(instance)
@@ -234,6 +263,7 @@ class Evaluator:
             while len(instances) > count and self._blank(q.children, instances[-1], node.scope):
                 instances.pop()
                 changed = True
+        self._instances += len(instances)
         counts[node.ref] = count
         for i in range(len(instances)):
             if not relevant or i >= count:

@@ -1,7 +1,8 @@
 """Form-checker rules about bounded evaluation (`kiosk catalog check`), apart from
 kiosk.xlsform_check so each stays small: regex() patterns the kiosk cannot run, that ODK
 Collect (Java) would not compile, or that would hang a backtracking engine; and
-calculations whose text obviously outgrows the string cap (a concat doubling chain).
+calculations whose text obviously outgrows the string cap (a concat doubling chain);
+repeats nested with fixed counts whose entries together pass MAX_INSTANCES.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Set
 from kiosk import expr
 from kiosk.calc_chain import chains
 from kiosk.expr import regex
-from kiosk.expr.limits import MAX_STRING
+from kiosk.expr.limits import MAX_INSTANCES, MAX_STRING, TOO_MANY_INSTANCES
 from kiosk.expr.nodes import Bare, Call, Current, Literal, Node, Ref, walk
 from kiosk.i18n import N_, tr
 
@@ -102,4 +103,26 @@ def check_string_sizes(
         if sizes[name] > MAX_STRING:
             message = tr(lang, TOO_BIG, field=name, size=sizes[name], limit=MAX_STRING)
             return [(rows[name], message)]
+    return []
+
+
+_REPEAT_CAP = 500  # each repeat_count is capped here by the engine (engine_eval)
+
+
+def check_repeat_sizes(survey: list[dict[str, object]], lang: str) -> list[tuple[int, str]]:
+    """(row, message) of the first begin_repeat whose fixed repeat_count, times those of
+    the repeats around it, passes MAX_INSTANCES entries. Only literal counts are judged:
+    a count from an answer (``${members}``) is the citizen's, and the engine's cap holds."""
+    sizes = [1]  # entries of the enclosing repeats, multiplied
+    for i, row in enumerate(survey):
+        kind = " ".join(str(row.get("type") or "").split()).replace(" ", "_")
+        if kind == "end_repeat" and len(sizes) > 1:
+            sizes.pop()
+        if kind != "begin_repeat":
+            continue
+        count = str(row.get("repeat_count") or "").strip()
+        n = min(int(count), _REPEAT_CAP) if count.isdigit() else 1
+        sizes.append(sizes[-1] * max(n, 1))
+        if sizes[-1] > MAX_INSTANCES:
+            return [(i + 2, tr(lang, TOO_MANY_INSTANCES, limit=MAX_INSTANCES))]
     return []

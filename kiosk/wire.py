@@ -105,7 +105,8 @@ _JSON_BRACKETS = re.compile(rb"[\[\]{}]")
 def json_depth(text: str | bytes) -> int:
     """How deeply JSON text nests arrays and objects, by a scan of its brackets outside
     strings, so that nesting too deep for ``json.loads`` (which raises RecursionError near
-    100,000 levels, and whose callers walk values recursively) is refused before parsing."""
+    1,000 levels on Python 3.11: 900 parse, 1,100 do not; and whose callers walk values
+    recursively) is refused before parsing."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     depth = deepest = 0
     for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub(b"", data)):

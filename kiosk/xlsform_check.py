@@ -27,7 +27,7 @@ from kiosk import expr
 from kiosk.calc_chain import chains
 from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
 from kiosk.expr.nodes import Bare, walk
-from kiosk.expr_check import check_regexes, check_string_sizes
+from kiosk.expr_check import check_regexes, check_repeat_sizes, check_string_sizes
 from kiosk.form import column_lang, is_true
 from kiosk.i18n import N_, tr
 from kiosk.xlsform_load import XlsformError, first_line, load_form, read_sheets, sheets_to_json
@@ -281,6 +281,10 @@ def _check_cycles(survey: list[dict[str, Any]], lang: str) -> list[XlsformIssue]
     issues += [
         XlsformIssue("survey", row, "calculation", message)
         for row, message in check_string_sizes(survey, deps, rows, lang)
+    ]
+    issues += [
+        XlsformIssue("survey", row, "repeat_count", message)
+        for row, message in check_repeat_sizes(survey, lang)
     ]
     return issues
 

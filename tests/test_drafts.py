@@ -234,6 +234,31 @@ def test_a_try_is_counted_before_the_slow_check(data_dir: Path) -> None:
         assert info["failures"] == 0
 
 
+def test_tries_in_flight_count_toward_the_lock(data_dir: Path) -> None:
+    """Three tries counted and not yet checked (three processes trying at once, here
+    each killed at the moment between): the draft is locked before any of their checks
+    ends, so a fourth try in parallel cannot be a fourth guess, even with the right code."""
+    with Store.open(data_dir) as store:
+        key = drafts.new_key()
+        code = key.code(save(store, key).slot)
+    for _ in range(drafts.MAX_FAILURES):
+        child = subprocess.run(
+            [sys.executable, "-c", TRY_CHILD, str(data_dir), wrong(code)],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, KIOSK_CRASH_AT="draft.try_counted"),
+            timeout=120,
+        )
+        assert child.returncode == -signal.SIGKILL, child.stderr
+    with Store.open(data_dir) as store:
+        assert store.open_draft(code, T0).outcome == "locked"
+        after = T0 + drafts.LOCK_FOR + timedelta(seconds=1)
+        outcomes = [store.open_draft(wrong(code), after).outcome for _ in range(3)]
+        assert outcomes == ["wrong", "wrong", "locked"]  # after the lock, three more tries
+        later = after + drafts.LOCK_FOR + timedelta(seconds=1)
+        assert store.open_draft(code, later).outcome == "opened"
+
+
 def test_cli_lists_discards_and_purges_without_personal_data(data_dir: Path, run_kiosk) -> None:
     with Store.open(data_dir) as store:
         key = drafts.new_key()

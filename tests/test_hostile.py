@@ -118,3 +118,96 @@ def test_answers_json_depth_limit_is_the_documented_one() -> None:
 
     assert MAX_JSON_DEPTH == 32
     assert json_depth(json.dumps({"r": [{"x": "[[[{{"}]})) == 3
+
+
+def _scan_form(tmp: Path) -> Path:
+    """A 64 Ki text (concat doubling, within the cap) read by 600 substring() calls:
+    few nodes, but minutes of work in Python before each character read was counted."""
+    rows = ["| | text | s | S | S | |"]
+    for i in range(15):
+        prev = "${s}" if i == 0 else f"${{c{i - 1}}}"
+        rows.append(f"| | calculate | c{i} | | | concat({prev}, {prev}) |")
+    scan = " + ".join(["string-length(substring(${c14}, 1, 1))"] * 200)
+    rows += [f"| | calculate | h{i} | | | {scan} |" for i in range(3)]
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | hostile_scan | 1 | T | T | social |",
+        ]
+    )
+    path = tmp / "scan.md"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def test_reading_a_long_text_many_times_runs_out_of_steps(tmp_path: Path) -> None:
+    answers = tmp_path / "scan.json"
+    answers.write_text('{"s": "ab"}', encoding="utf-8")
+    form = str(_scan_form(tmp_path))
+    code, text, _ = _run(["submit", "--form-file", form, "--answers", str(answers)], tmp_path, "en")
+    assert code == 2 and "evaluation steps" in text
+
+
+def test_many_large_regexes_stay_within_memory(tmp_path: Path) -> None:
+    """300 different 1,000-repetition patterns over a 5,000-character answer: each
+    compiled pattern kept its own DFA cache of up to 8 MiB (561 MB in all). Now the
+    memory per pattern and the patterns kept are bounded, and so are the steps."""
+    rows = ["| | text | s | S | S | |"]
+    rows += [
+        f"| | calculate | r{i} | | | regex(${{s}}, '[a{i}][a-z]{{1000}}') |" for i in range(300)
+    ]
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | hostile_regexes | 1 | T | T | social |",
+        ]
+    )
+    form = tmp_path / "regexes.md"
+    form.write_text(text + "\n", encoding="utf-8")
+    answers = tmp_path / "regexes.json"
+    answers.write_text(json.dumps({"s": "a" * 5000}), encoding="utf-8")
+    code, out, _ = _run(
+        ["submit", "--form-file", str(form), "--answers", str(answers)], tmp_path, "en"
+    )
+    assert code == 2 and "evaluation steps" in out
+
+
+def test_nested_repeats_are_bounded_in_all(tmp_path: Path) -> None:
+    """Three repeats nested, each repeat_count 500 (the per-repeat cap): 250,000 entries
+    made before the steps ran out, 235 MB. The entries of all repeats together are
+    capped, and walking them costs steps."""
+    rows = [
+        "| | begin_repeat | r1 | R | R | 500 | |",
+        "| | begin_repeat | r2 | R | R | 500 | |",
+        "| | begin_repeat | r3 | R | R | 500 | |",
+        "| | calculate | k | | | | 1 |",
+        *["| | end_repeat | | | | | |"] * 3,
+    ]
+    text = "\n".join(
+        [
+            "| survey |",
+            "| | type | name | label::Uzbek (uz) | label::Russian (ru) | repeat_count | calculation |",
+            *rows,
+            "| settings |",
+            "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+            "| | hostile_repeats | 1 | T | T | social |",
+        ]
+    )
+    form = tmp_path / "repeats.md"
+    form.write_text(text + "\n", encoding="utf-8")
+    answers = tmp_path / "repeats.json"
+    answers.write_text("{}", encoding="utf-8")
+    args = ["submit", "--form-file", str(form), "--answers", str(answers)]
+    code, out, peak = _run(args, tmp_path, "ru")
+    assert code == 2 and "10000" in out and "повтор" in out
+    assert peak < 100 * 1024
+    code, out, _ = _run(["catalog", "check", str(form)], tmp_path, "ru")
+    assert code == 2 and "repeat_count" in out and "10000" in out

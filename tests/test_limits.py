@@ -181,6 +181,9 @@ def test_catalog_check_names_row_and_column_of_regex_problems(tmp_path: Path) ->
     assert (3, "constraint", False) in found  # (?P<: Java would not compile it
     assert (4, "constraint", True) in found  # catastrophic: a warning
     assert any("обратные ссылки" in i.message for i in issues)
+    path.write_text(text.replace("'(a)\\1'", "'.{1000}'"), encoding="utf-8")
+    issues = check_file(path, lang="ru")
+    assert any(i.row == 2 and not i.warning and "2000" in i.message for i in issues)
 
 
 def test_catalog_check_flags_an_over_deep_expression(tmp_path: Path) -> None:
@@ -192,3 +195,78 @@ def test_catalog_check_flags_an_over_deep_expression(tmp_path: Path) -> None:
     assert any(i.row == 3 and "nested too deeply" in i.message for i in issues)
     issues = check_file(tmp_path / "form.md", lang="ru")
     assert any(i.row == 3 and "вложено слишком глубоко" in i.message for i in issues)
+
+
+def test_steps_count_the_characters_a_function_reads() -> None:
+    """A node is not one step when it reads a 64 Ki string: 200 substring() calls on
+    one cost the work of 200 * 65,536 characters (minutes in Python before this was
+    counted), so they run out of steps instead."""
+    big = "a" * MAX_STRING
+    text = " + ".join(["string-length(substring(${b}, 1, 1))"] * 200)
+    with pytest.raises(LimitError) as err:
+        _ev(text, b=big)
+    assert "evaluation steps" in err.value.say("en")
+    assert _ev(text, b="ab") == 200  # honest sizes: a handful of steps each
+
+
+def test_substring_slices_by_position() -> None:
+    cases = {
+        "substring('12345', 2, 3)": "234",
+        "substring('12345', 1.5, 2.6)": "234",
+        "substring('12345', 0, 3)": "12",
+        "substring('12345', 0 div 0, 3)": "",
+        "substring('12345', 1, 0 div 0)": "",
+        "substring('12345', -42, 1 div 0)": "12345",
+        "substring('12345', -1 div 0, 1 div 0)": "",
+        "substring('12345', 2)": "2345",
+        "substring('12345', 9)": "",
+        "substring('12345', 3, -1)": "",
+    }
+    for text, want in cases.items():
+        assert _ev(text) == want, text
+
+
+def test_a_regex_too_large_to_run_cheaply_is_refused() -> None:
+    """RE2 is linear in the text, times the pattern's program: ``(a|b|c|d){1000}`` (3,004
+    instructions) took 1.5 s per search of a 100,000-character text, and each of the
+    cached patterns could keep megabytes."""
+    from kiosk.expr.limits import MAX_PROGRAM
+
+    refused = regex.refusal("(a|b|c|d){1000}")
+    assert refused is not None and str(MAX_PROGRAM) in refused.say("ru")
+    assert "слишком сложный" in refused.say("ru")
+    assert regex.refusal("^[0-9]{9}$") is None
+    assert regex.refusal("^[А-ЯЁа-яё' -]{2,50}$") is None
+
+
+def test_regex_steps_grow_with_text_and_pattern() -> None:
+    """Each search costs steps for the text it reads times its program's size."""
+    text = " and ".join(["regex(${t}, '[a-z]{900}')"] * 2)
+    with pytest.raises(LimitError):
+        _ev(text, t="a" * 60_000)
+    assert _ev(text, t="a" * 900) is True
+
+
+def test_a_choice_filter_shares_one_budget_across_its_choices(tmp_path: Path) -> None:
+    """Each choice got a budget of its own: 2,000 choices times a 5,000-node filter ran
+    10 s (10,000 by 10,000: minutes) on every look at the question. One look at a
+    question's choices now has MAX_STEPS_RECOMPUTE in all; past it, the filter is
+    broken, and a broken filter shows every choice."""
+    terms = "+".join(["1"] * 2500)
+    rows = [
+        "| survey |",
+        "| | type | name | label::Uzbek (uz) | label::Russian (ru) | choice_filter |",
+        f"| | select_one big | c | C | C | {terms} > 0 and name = 'o1' |",
+        "| | select_one big | d | D | D | name = 'o1' |",
+        "| choices |",
+        "| | list_name | name | label::Uzbek (uz) | label::Russian (ru) |",
+        *[f"| | big | o{i} | O | O |" for i in range(200)],
+        "| settings |",
+        "| | form_id | version | form_title::Uzbek (uz) | form_title::Russian (ru) | category |",
+        "| | limits_filter | 1 | T | T | social |",
+    ]
+    path = tmp_path / "filter.md"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    session = FormSession(load_form(path), lang="en")
+    assert len(session.choices("c")) == 200  # ~1,000,000 steps: out of them, all shown
+    assert [c.name for c in session.choices("d")] == ["o1"]  # an honest filter filters

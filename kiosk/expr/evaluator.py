@@ -11,7 +11,7 @@ from typing import Any
 
 from kiosk.expr.errors import ExplainedError, ExprError
 from kiosk.expr.functions import FUNCTIONS
-from kiosk.expr.limits import MAX_STEPS_EXPRESSION, Budget
+from kiosk.expr.limits import MAX_STEPS_EXPRESSION, Budget, work_of
 from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Node, Ref, Unary
 from kiosk.expr.values import parse_iso, tidy_number, to_bool, to_number, to_string
 
@@ -119,6 +119,9 @@ def _call(node: Call, ctx: EvalContext) -> Any:
     if spec.lazy:
         return spec.fn(ctx, node.args, _eval)
     args = [_eval(a, ctx) for a in node.args]
+    if ctx.budget is not None:
+        # Charged before the call: the work is in reading what the arguments hold.
+        ctx.budget.spend(work_of(args))
     try:
         return spec.fn(ctx, *args) if spec.takes_ctx else spec.fn(*args)
     except ExplainedError:

@@ -194,12 +194,13 @@ def _concat(*args: Any) -> str:
     return "".join(parts)
 
 
-@_builtin("regex", 2, 2)
-def _regex(value: Any, pattern: Any) -> bool:
+@_builtin("regex", 2, 2, ctx=True)
+def _regex(ctx: Any, value: Any, pattern: Any) -> bool:
     # A search: anchors are the form author's to write (JavaRosa's Pattern.matches is a
-    # full match; see kiosk.expr.regex). RE2 runs in linear time; a pattern it cannot run
-    # is refused.
-    return regex.search(to_string(pattern), to_string(value))
+    # full match; see kiosk.expr.regex). RE2 runs in linear time (times the pattern's
+    # size, charged to the step budget); a pattern it cannot run is refused.
+    spend = ctx.budget.spend if ctx.budget is not None else None
+    return regex.search(to_string(pattern), to_string(value), spend)
 
 
 _builtin("contains", 2, 2)(lambda s, t: to_string(t) in to_string(s))
@@ -250,10 +251,15 @@ def _substr(s: Any, start: Any, *end: Any) -> str:
 @_builtin("substring", 2, 3)
 def _substring(s: Any, start: Any, *length: Any) -> str:
     # XPath substring(): 1-based, with round() on positions as the spec says.
+    # The characters at positions i with first <= i < last, as a slice (linear in the
+    # result, not in the text); NaN anywhere selects nothing, as the spec's comparisons.
     text = to_string(s)
     first = _round_half_up(to_number(start))
     last = first + _round_half_up(to_number(length[0])) if length else math.inf
-    return "".join(ch for i, ch in enumerate(text, 1) if first <= i < last)
+    if math.isnan(first) or math.isnan(last):
+        return ""
+    lo, hi = max(first, 1), min(last, len(text) + 1)
+    return text[int(lo) - 1 : int(hi) - 1] if hi > lo else ""
 
 
 @_builtin("translate", 3, 3)

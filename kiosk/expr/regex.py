@@ -21,16 +21,18 @@ backtracking engine would hang on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import re2
 
 from kiosk.expr.errors import ExplainedError
-from kiosk.expr.limits import MAX_PATTERN, REGEX_MAX_MEM
+from kiosk.expr.limits import MAX_PATTERN, MAX_PROGRAM, REGEX_MAX_MEM, REGEX_WORK_PER_STEP
 from kiosk.i18n import N_, tr
 
-CACHE_SIZE = 256  # compiled patterns kept (a form has a handful; LRU beyond)
+CACHE_SIZE = 64  # compiled patterns kept (a form has a handful; LRU beyond): at most
+# CACHE_SIZE * REGEX_MAX_MEM = 64 MiB
 
 BACKREFERENCE = N_("back-references such as \\1 or \\k<name> cannot be run in linear time")
 LOOKAROUND = N_("lookahead and lookbehind such as (?=...) or (?<!...) cannot be run in linear time")
@@ -39,6 +41,9 @@ CLASS_SET = N_("character class intersection or nesting such as [a-z&&[^x]] is n
 COMMENT = N_("comments (?#...) are not supported")
 TOO_LONG = N_("the pattern is longer than {limit} characters")
 RE2_ERROR = N_("the pattern cannot be compiled: {reason}")
+TOO_COMPLEX = N_(
+    "the pattern is too complex: {size} steps per character of the answer (at most {limit})"
+)
 # What Java would refuse (kiosk catalog check).
 UNBALANCED = N_("unbalanced parentheses")
 UNCLOSED_CLASS = N_("a character class [ is not closed")
@@ -172,12 +177,15 @@ def _compile(pattern: str) -> re2._Regexp | RegexRefused:
     options.max_mem = REGEX_MAX_MEM
     options.log_errors = False
     try:
-        return re2.compile(rewritten, options)
+        compiled = re2.compile(rewritten, options)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else str(exc)
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         return RegexRefused(RE2_ERROR, reason=str(reason))
+    if compiled.programsize > MAX_PROGRAM:
+        return RegexRefused(TOO_COMPLEX, size=compiled.programsize, limit=MAX_PROGRAM)
+    return compiled
 
 
 def _compiled(pattern: str) -> re2._Regexp:
@@ -188,10 +196,14 @@ def _compiled(pattern: str) -> re2._Regexp:
     return result
 
 
-def search(pattern: str, text: str) -> bool:
+def search(pattern: str, text: str, spend: Callable[[int], None] | None = None) -> bool:
     """regex(): whether the pattern is found anywhere in ``text`` (a search; JavaRosa
-    matches the whole text: see the module docstring)."""
-    return _compiled(pattern).search(text) is not None
+    matches the whole text: see the module docstring). ``spend`` is charged, before the
+    search, its work: the text's length times the program's size, in steps."""
+    compiled = _compiled(pattern)
+    if spend is not None:
+        spend(len(text) * compiled.programsize // REGEX_WORK_PER_STEP)
+    return compiled.search(text) is not None
 
 
 def refusal(pattern: str) -> RegexRefused | None:
