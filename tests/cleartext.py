@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import importlib
 import shutil
 import sqlite3
@@ -104,12 +105,37 @@ def _inflate(data: bytes, wbits: int) -> bytes | None:
     return bytes(out) if out else None
 
 
+@functools.cache
+def sealing_dictionaries() -> tuple[bytes, ...]:
+    """The preset dictionaries sealing compresses with (kiosk/seal_dict.py): the common
+    one and each bundled form's, so a stream deflated with one is read too."""
+    from kiosk.catalog import bundled_form_files, load_spec_file
+    from kiosk.seal_dict import COMMON_DICTIONARY, form_dictionary
+
+    specs = [load_spec_file(path) for path in bundled_form_files()]
+    return (COMMON_DICTIONARY, *(form_dictionary(spec) for spec in specs))
+
+
+def _inflate_with(data: bytes, zdict: bytes) -> bytes | None:
+    engine = zlib.decompressobj(-15, zdict=zdict)
+    try:
+        out = engine.decompress(data, MAX_OUTPUT)
+    except zlib.error:
+        return None
+    return out if out and engine.eof else None
+
+
 def whole_decodings(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """``(layer, bytes)`` for each way the whole of ``data`` decompresses."""
+    """``(layer, bytes)`` for each way the whole of ``data`` decompresses: gzip, zlib,
+    raw deflate, raw deflate with each sealing dictionary, zstd."""
     for name, wbits in (("gzip", 31), ("zlib", 15), ("deflate", -15)):
         out = _inflate(data, wbits)
         if out is not None:
             yield name, out
+    for number, zdict in enumerate(sealing_dictionaries()):
+        out = _inflate_with(data, zdict)
+        if out is not None:
+            yield f"deflate+dictionary{number}", out
     if data.startswith(ZSTD_MAGIC):
         out = _zstd_decompress(data)
         if out is not None:

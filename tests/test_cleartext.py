@@ -133,3 +133,19 @@ def test_a_row_only_in_the_wal_is_read_as_a_value(tmp_path: Path) -> None:
     finally:
         db.close()
     assert any(f.file == "kiosk.db" and f.where == "outbox.payload rowid 1" for f in found), found
+
+
+def test_a_blob_deflated_with_a_sealing_dictionary(tmp_path: Path) -> None:
+    """Sealing compresses with a per-form preset dictionary (kiosk/seal_dict.py): a
+    stream made with one does not inflate without it, so the scanner tries each."""
+    from kiosk.catalog import bundled_form_files, load_spec_file
+    from kiosk.seal_dict import form_dictionary
+
+    zdict = form_dictionary(load_spec_file(bundled_form_files()[-1]))
+    engine = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=zdict)
+    raw = engine.compress(f'{{"full_name":"{NAME}","pinfl":"{PINFL}"}}'.encode()) + engine.flush()
+    with pytest.raises(zlib.error):
+        zlib.decompress(raw, -15)  # needs its dictionary
+    (tmp_path / "blob.bin").write_bytes(raw)
+    found = find_markers(tmp_path, MARKERS)
+    assert {f.marker for f in found if f.via.startswith("deflate+dictionary")} == {NAME, PINFL}
