@@ -463,8 +463,11 @@ def quarantine(store: Store, row: Row, reason: str) -> None:
     """Refuse one item locally after the portal refused the request carrying only it."""
     with store.transaction() as db:
         db.execute(
+            # Never sent again: a damaged clear-text payload (an older kiosk's) is
+            # dropped; a sealed one is kept (it reveals nothing).
             "UPDATE outbox SET state = 'rejected', outcome = 'rejected', reason = ?, "
-            "attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+            "attempts = attempts + 1, payload = CASE WHEN typeof(payload) = 'text' "
+            "THEN '' ELSE payload END WHERE id = ? AND state = 'queued'",
             [reason[:1000], row.id],
         )
         audit.append(db, "sync", "sync_quarantine", row.tracking_code, {"reason": reason[:200]})

@@ -178,14 +178,30 @@ def seal_row(
 
 # A damaged row (not JSON) is no work: it stays as it is, and the sync quarantines it.
 _LEGACY = "state = 'queued' AND typeof(payload) = 'text' AND json_valid(payload)"
+# A refused row (rejected, conflict, quarantined) is never sent again: whatever clear
+# text an older kiosk left in it, damaged or not, is of no use to anyone and is dropped
+# (with or without a key). A refused row sealed at submit keeps its blob.
+_REFUSED_CLEAR = "state = 'rejected' AND typeof(payload) = 'text' AND payload <> ''"
 
 
-LEGACY_CHECKED = "outbox_sealed_checked"  # settings: no clear-text queued row is left
+# settings: no clear-text queued row is left, nor clear text in a refused one (the name
+# changed when refused rows were added, so a database checked before is looked at again)
+LEGACY_CHECKED = "outbox_sealed_checked_2"
 
 
 def has_legacy(db: Database) -> bool:
-    """Whether a queued row is still in clear text."""
-    return db.execute(f"SELECT 1 FROM outbox WHERE {_LEGACY} LIMIT 1").fetchone() is not None
+    """Whether a queued row is still in clear text, or a refused one keeps any."""
+    sql = f"SELECT 1 FROM outbox WHERE ({_LEGACY}) OR ({_REFUSED_CLEAR}) LIMIT 1"
+    return db.execute(sql).fetchone() is not None
+
+
+def drop_refused_clear_text(db: Database) -> int:
+    """Empty the clear-text payload of refused rows (inside the caller's transaction;
+    ``secure_delete`` zeroes what was there); the number of rows, audited."""
+    dropped = db.execute(f"UPDATE outbox SET payload = '' WHERE {_REFUSED_CLEAR}").rowcount
+    if dropped:
+        audit.append(db, "system", "refused_plaintext_dropped", f"{dropped} items", {})
+    return dropped
 
 
 def legacy_pending(db: Database, force: bool) -> bool:
@@ -210,7 +226,10 @@ def seal_new(
 
 def seal_legacy(db: Database) -> int:
     """Seal queued rows an older kiosk kept in clear text; the number sealed (0 without a
-    key: they wait, and say so in docs/keys.md). Runs inside the caller's transaction."""
+    key: they wait, and say so in docs/keys.md). Runs inside the caller's transaction.
+    Refused rows' clear text is dropped first (`drop_refused_clear_text`): they are
+    never sent again."""
+    drop_refused_clear_text(db)
     rows = db.execute(
         f"SELECT id, form_id, form_version, payload FROM outbox WHERE {_LEGACY}"
     ).fetchall()

@@ -195,7 +195,9 @@ class Store:
             if not seal_store.legacy_pending(self.db, force):
                 return 0
         with self.transaction() as db:
-            return seal_store.seal_legacy(db)
+            sealed = seal_store.seal_legacy(db)
+        self.checkpoint()  # the clear text's old page images leave the WAL and the file
+        return sealed
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it to zero bytes.

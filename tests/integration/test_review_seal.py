@@ -1,0 +1,71 @@
+"""Sealed submissions attacked (issue 13 review): what a copied disk, a stray key file
+and another enrolled device can do with a kiosk's sealed answers. Real portal processes
+on loopback, real stores; each test failed before its fix."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from kiosk.config import db_path
+from tests.cleartext import find_markers
+from tests.integration.synckit import Kiosk
+from tests.integration.test_crash_seal import payload_types, queue_clear_text
+
+OLD_MARKER = "Oldrow Vali"  # what queue_clear_text writes in every row
+
+
+def _set_states(kiosk: Kiosk, ids: list[str], *, damaged: str | None = None) -> None:
+    """Make an older kiosk's rows refused (rejected, conflict, quarantined as damaged)
+    without opening the Store (opening it would seal the queued ones)."""
+    conn = sqlite3.connect(db_path(kiosk.data_dir))
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'rejected', outcome = 'rejected' WHERE id = ?", [ids[0]]
+            )
+            conn.execute(
+                "UPDATE outbox SET state = 'rejected', outcome = 'conflict' WHERE id = ?", [ids[1]]
+            )
+            if damaged is not None:
+                conn.execute(
+                    "UPDATE outbox SET state = 'rejected', outcome = 'rejected', payload = ? "
+                    "WHERE id = ?",
+                    [damaged, ids[2]],
+                )
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def test_an_older_kiosks_refused_rows_keep_no_clear_text(kiosk: Kiosk) -> None:
+    """Rows an older kiosk kept in clear text and the portal refused (rejected,
+    conflict) or the sync quarantined as damaged are never sent again; they must not
+    keep the answers readable on disk once the kiosk has a key."""
+    ids = queue_clear_text(kiosk, 4)
+    truncated = '{"full_name":"Oldrow Vali 2","n":'  # damaged: not JSON, still readable
+    _set_states(kiosk, ids, damaged=truncated)
+    assert find_markers(kiosk.data_dir, [OLD_MARKER])  # the scanner sees them before
+    with kiosk.store() as store:
+        assert store.seal_legacy() == 0  # done at open already
+    assert payload_types(kiosk.data_dir)[3] == "blob"  # the queued one, as before
+    found = find_markers(kiosk.data_dir, [OLD_MARKER])
+    assert not found, "\n".join(map(str, found))
+
+
+def test_a_quarantined_damaged_row_keeps_no_clear_text(kiosk: Kiosk) -> None:
+    """A queued clear-text row that is damaged (not JSON) is quarantined by the sync;
+    what is left of its answers must not stay on disk."""
+    ids = queue_clear_text(kiosk, 1)
+    conn = sqlite3.connect(db_path(kiosk.data_dir))
+    with conn:
+        conn.execute(
+            "UPDATE outbox SET payload = ? WHERE id = ?", ['{"full_name":"Oldrow Vali 0",', ids[0]]
+        )
+    conn.close()
+    done = kiosk.run("sync")
+    assert done.returncode in (0, 1), done.stderr
+    with kiosk.store() as store:
+        (state,) = store.db.execute("SELECT state FROM outbox").fetchone()
+        assert state == "rejected"
+    found = find_markers(kiosk.data_dir, [OLD_MARKER])
+    assert not found, "\n".join(map(str, found))
