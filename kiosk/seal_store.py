@@ -112,7 +112,8 @@ def parse_key_file(data: bytes, pins: Mapping[str, str]) -> SealingKey:
 
 
 def stored_key(db: Database) -> SealingKey | None:
-    """The key in the data directory, else the installation's (``KIOSK_SEALING_KEY``)."""
+    """The key in the data directory, else the installation's (``KIOSK_SEALING_KEY``,
+    verified under the pinned signing keys when there are any)."""
     raw = get_setting(db, SEALING_KEY)
     if raw:
         try:
@@ -125,14 +126,17 @@ def stored_key(db: Database) -> SealingKey | None:
     if not path:
         return None
     try:
-        return _file_key(Path(path).read_bytes())
+        # Checked as `kiosk key install` checks it: once the kiosk pins signing keys
+        # (enrolled), only a key they vouch for; a file signed by anyone else is not
+        # sealed to (an enrolment from before sealing gets the portal's at its next sync).
+        return _file_key(Path(path).read_bytes(), tuple(sorted(pins(db).items())))
     except (OSError, KeyFileRefused):
         return None
 
 
 @functools.lru_cache(maxsize=4)
-def _file_key(data: bytes) -> SealingKey:
-    return parse_key_file(data, {})
+def _file_key(data: bytes, pinned: tuple[tuple[str, str], ...]) -> SealingKey:
+    return parse_key_file(data, dict(pinned))
 
 
 def pins(db: Database) -> dict[str, str]:

@@ -4,8 +4,10 @@ on loopback, real stores; each test failed before its fix."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
+from kiosk import seal_store
 from kiosk.config import db_path
 from tests.cleartext import find_markers
 from tests.integration.synckit import Kiosk
@@ -69,3 +71,24 @@ def test_a_quarantined_damaged_row_keeps_no_clear_text(kiosk: Kiosk) -> None:
         assert state == "rejected"
     found = find_markers(kiosk.data_dir, [OLD_MARKER])
     assert not found, "\n".join(map(str, found))
+
+
+def test_an_installation_key_file_the_pins_do_not_vouch_for_is_not_sealed_to(
+    kiosk: Kiosk,
+) -> None:
+    """An enrolled kiosk pins the portal's signing keys. One enrolled before sealing
+    has no sealing key stored yet; ``KIOSK_SEALING_KEY`` (set for the test session to
+    a file signed by a key this portal never had) must not give it one its pins do not
+    vouch for: the key file is checked under the pins, as ``kiosk key install`` does."""
+    with kiosk.store() as store:
+        portal_key = seal_store.stored_key(store.db)
+        store.set_setting(seal_store.SEALING_KEY, None)  # enrolled before sealing
+        store.state.catalog_etag = None
+        assert seal_store.pins(store.db)
+        assert seal_store.stored_key(store.db) is None
+    refused = kiosk.run("key", "install", os.environ[seal_store.ENV_KEY_FILE])
+    assert refused.returncode == 1  # the same file, installed by hand, is refused
+    synced = kiosk.run("sync")  # the portal's own key comes with the catalog, vouched
+    assert synced.returncode == 0, synced.stderr
+    with kiosk.store() as store:
+        assert seal_store.stored_key(store.db) == portal_key
