@@ -188,18 +188,26 @@ class NewRow:
 # --- the kiosk side: queueing and listing -----------------------------------------
 
 
-def add(db: Database, row: NewRow, prefix: str) -> str:
-    """Queue ``row`` under a fresh random tracking code with ``prefix``; returns the code.
+def new_code(db: Database, prefix: str) -> str:
+    """A fresh random tracking code with ``prefix`` for the row about to be added (it is
+    sealed into the row's answers first, `kiosk.sealing.item_aad`).
 
     A code already in the outbox (rows are kept, and ``tracking_code`` is UNIQUE) is
-    drawn again, so a device never hands out one code twice. ``SEQ_KEY`` counts the
-    codes handed out (v1 derived its codes from it; it now commits with the row).
+    drawn again, so a device never hands out one code twice.
     """
-    seq = int(get_setting(db, SEQ_KEY) or 0) + 1
     while True:
         code = tracking.new_code(prefix)
         if not db.execute("SELECT 1 FROM outbox WHERE tracking_code = ?", [code]).fetchone():
-            break
+            return code
+
+
+def add(db: Database, row: NewRow, prefix: str, code: str | None = None) -> str:
+    """Queue ``row`` under ``code`` (from `new_code`; a fresh one if None); returns it.
+    ``SEQ_KEY`` counts the codes handed out (v1 derived its codes from it; it now
+    commits with the row)."""
+    seq = int(get_setting(db, SEQ_KEY) or 0) + 1
+    if code is None:
+        code = new_code(db, prefix)
     put_setting(db, SEQ_KEY, str(seq))
     db.execute(
         "INSERT INTO outbox (id, tracking_code, form_id, form_version, lang, payload,"

@@ -174,10 +174,12 @@ def seal_row(
     form_version: str,
     payload_json: str,
     spec: object | None = None,
+    *,
+    code: str,
 ) -> bytes:
-    """The sealed blob of one outbox row's canonical payload."""
+    """The sealed blob of one outbox row's canonical payload (tracking ``code``)."""
     zdict = dictionary(db, form_id, form_version, spec)
-    return seal_payload(key, payload_json, item_id, form_id, form_version, zdict)
+    return seal_payload(key, payload_json, item_id, form_id, form_version, zdict, code=code)
 
 
 # A damaged row (not JSON) is no work: it stays as it is, and the sync quarantines it.
@@ -217,14 +219,21 @@ def legacy_pending(db: Database, force: bool) -> bool:
 
 
 def seal_new(
-    db: Database, item_id: str, form_id: str, form_version: str, body: str, spec: object | None
+    db: Database,
+    item_id: str,
+    form_id: str,
+    form_version: str,
+    body: str,
+    spec: object | None,
+    *,
+    code: str,
 ) -> tuple[bytes, str]:
     """(blob, content hash) of a submission's canonical JSON, in submit's transaction;
     `NoSealingKey` when there is no key to seal to."""
     key = stored_key(db)
     if key is None:
         raise NoSealingKey()
-    blob = seal_row(db, key, item_id, form_id, form_version, body, spec)
+    blob = seal_row(db, key, item_id, form_id, form_version, body, spec, code=code)
     return blob, blob_hash(blob)
 
 
@@ -235,11 +244,11 @@ def seal_legacy(db: Database) -> int:
     never sent again."""
     drop_refused_clear_text(db)
     rows = db.execute(
-        f"SELECT id, form_id, form_version, payload FROM outbox WHERE {_LEGACY}"
+        f"SELECT id, form_id, form_version, payload, tracking_code FROM outbox WHERE {_LEGACY}"
     ).fetchall()
     key = stored_key(db) if rows else None
     sealed = 0
-    for item_id, form_id, version, payload in rows:
+    for item_id, form_id, version, payload, code in rows:
         if key is None:
             break
         try:
@@ -247,7 +256,7 @@ def seal_legacy(db: Database) -> int:
         except ValueError:  # damaged: left as it is, never sent (the sync quarantines it)
             continue
         sealed += 1
-        blob = seal_row(db, key, item_id, form_id, version, payload)
+        blob = seal_row(db, key, item_id, form_id, version, payload, code=code)
         # The content hash becomes the blob's, as for a row sealed at submit (a claim
         # made at an earlier enrolment named the answers' hash: the portal checks both).
         db.execute(

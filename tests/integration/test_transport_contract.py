@@ -45,8 +45,9 @@ def item(prefix: str, n: int = 0, **changes: Any) -> dict[str, Any]:
         "consent": True,
         "operator_id": None,
     }
-    # What the seal binds (id, form, answers) is changed before sealing, the rest after.
-    bound = {k: v for k, v in changes.items() if k in ("id", "form_id", "form_version", "payload")}
+    # What the seal binds (id, code, form, answers) is changed before sealing, the rest after.
+    binds = ("id", "tracking_code", "form_id", "form_version", "payload")
+    bound = {k: v for k, v in changes.items() if k in binds}
     return {
         **sealkit.seal_item({**base, **bound}),
         **{k: v for k, v in changes.items() if k not in bound},
