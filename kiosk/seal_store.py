@@ -114,14 +114,9 @@ def parse_key_file(data: bytes, pins: Mapping[str, str]) -> SealingKey:
 def stored_key(db: Database) -> SealingKey | None:
     """The key in the data directory, else the installation's (``KIOSK_SEALING_KEY``,
     verified under the pinned signing keys when there are any)."""
-    raw = get_setting(db, SEALING_KEY)
-    if raw:
-        try:
-            key = valid_sealing_key(json.loads(raw))
-        except ValueError:
-            key = None
-        if key is not None:
-            return key
+    key = _data_dir_key(db)
+    if key is not None:
+        return key
     path = os.environ.get(ENV_KEY_FILE)
     if not path:
         return None
@@ -131,6 +126,16 @@ def stored_key(db: Database) -> SealingKey | None:
         # sealed to (an enrolment from before sealing gets the portal's at its next sync).
         return _file_key(Path(path).read_bytes(), tuple(sorted(pins(db).items())))
     except (OSError, KeyFileRefused):
+        return None
+
+
+def _data_dir_key(db: Database) -> SealingKey | None:
+    raw = get_setting(db, SEALING_KEY)
+    if not raw:
+        return None
+    try:
+        return valid_sealing_key(json.loads(raw))
+    except ValueError:
         return None
 
 
@@ -273,8 +278,27 @@ def seal_legacy(db: Database) -> int:
 
 
 def install(db: Database, data: bytes, actor: str = "admin") -> SealingKey:
-    """Install a key file's sealing key (inside the caller's transaction), audited."""
-    key = parse_key_file(data, pins(db))
+    """Install a key file's sealing key (inside the caller's transaction), audited.
+
+    A kiosk that already seals to a key its pinned signing keys vouch for takes a new
+    one only from its portal, at a sync (`sync.engine`): a key file exported before a
+    rotation is still signed, and must not take the kiosk back to the old key."""
+    pinned = pins(db)
+    key = parse_key_file(data, pinned)
+    current = _data_dir_key(db)
+    if (
+        pinned
+        and current is not None
+        and current["key_id"] != key["key_id"]
+        and vouched(current, pinned)
+    ):
+        raise KeyFileRefused(
+            N_(
+                "This kiosk already seals to its portal's key {current}; a new sealing key "
+                "comes from the portal at the next sync, never from a file."
+            ),
+            current=current["key_id"],
+        )
     put_key(db, key)
     audit.append(db, actor, "sealing_key_installed", key["key_id"], {"signed_by": key["signed_by"]})
     seal_legacy(db)

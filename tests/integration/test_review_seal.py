@@ -4,8 +4,10 @@ on loopback, real stores; each test failed before its fix."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+from pathlib import Path
 
 from kiosk import seal_store
 from kiosk.config import db_path
@@ -92,3 +94,36 @@ def test_an_installation_key_file_the_pins_do_not_vouch_for_is_not_sealed_to(
     assert synced.returncode == 0, synced.stderr
     with kiosk.store() as store:
         assert seal_store.stored_key(store.db) == portal_key
+
+
+def test_an_older_key_file_does_not_roll_back_a_rotated_key(
+    private_kiosk: Kiosk, tmp_path: Path
+) -> None:
+    """The portal rotated its sealing key and the kiosk took the new one at its sync. A
+    key file exported before the rotation is still signed by a pinned key, but it must
+    not take the kiosk back to the old key (perhaps rotated because it leaked): a kiosk
+    that has its portal's key takes a new one only from the portal, at a sync."""
+    kiosk = private_kiosk
+    portal_dir = str(kiosk.portal.data_dir)
+    old_file = tmp_path / "old-sealing-key.json"
+    exported = kiosk.run("portal", "export-sealing-key", "--portal-dir", portal_dir, str(old_file))
+    assert exported.returncode == 0, exported.stderr
+    rotated = kiosk.run("portal", "rotate-sealing-key", "--portal-dir", portal_dir)
+    assert rotated.returncode == 0, rotated.stderr
+    assert kiosk.run("sync").returncode == 0
+    with kiosk.store() as store:
+        current = seal_store.stored_key(store.db)
+    old = json.loads(old_file.read_text())["sealing_key"]
+    assert current is not None and current["key_id"] != old["key_id"]
+    refused = kiosk.run("key", "install", str(old_file))
+    assert refused.returncode == 1, refused.stdout
+    assert current["key_id"] in refused.stderr
+    with kiosk.store() as store:
+        assert seal_store.stored_key(store.db) == current
+    # Its own current key, installed again, is harmless.
+    again = tmp_path / "current.json"
+    assert (
+        kiosk.run("portal", "export-sealing-key", "--portal-dir", portal_dir, str(again)).returncode
+        == 0
+    )
+    assert kiosk.run("key", "install", str(again)).returncode == 0
