@@ -413,10 +413,11 @@ def apply_results(
                 db.execute(
                     # Delivered: the answers are the portal's now, so the kiosk keeps
                     # only the receipt's columns ('' marks a deleted payload; the
-                    # column is NOT NULL). Same transaction: no new durable step.
+                    # column is NOT NULL; its size goes too, as it tells the answers'
+                    # length). Same transaction: no new durable step.
                     "UPDATE outbox SET state = 'sent', outcome = ?, application_number = ?, "
                     "sent_at = ?, attempts = attempts + 1, last_error = NULL, reason = NULL, "
-                    "payload = '' WHERE id = ? AND state = 'queued'",
+                    "payload = '', size_bytes = 0 WHERE id = ? AND state = 'queued'",
                     [outcome, number if isinstance(number, str) else None, stamp, row.id],
                 )
                 summary[outcome] += 1  # narrowed to the literal keys above

@@ -248,6 +248,9 @@ def seal_legacy(db: Database) -> int:
     Refused rows' clear text is dropped first (`drop_refused_clear_text`): they are
     never sent again."""
     drop_refused_clear_text(db)
+    # A delivered row keeps no size either (an older kiosk kept it: the length of its
+    # clear-text answers); once per database, as the check below is recorded.
+    db.execute("UPDATE outbox SET size_bytes = 0 WHERE state = 'sent' AND size_bytes <> 0")
     rows = db.execute(
         f"SELECT id, form_id, form_version, payload, tracking_code FROM outbox WHERE {_LEGACY}"
     ).fetchall()

@@ -12,7 +12,7 @@ from pathlib import Path
 from kiosk import seal_store
 from kiosk.config import db_path
 from tests.cleartext import find_markers
-from tests.integration.synckit import Kiosk
+from tests.integration.synckit import Kiosk, queue_submissions
 from tests.integration.test_crash_seal import payload_types, queue_clear_text
 
 OLD_MARKER = "Oldrow Vali"  # what queue_clear_text writes in every row
@@ -127,3 +127,21 @@ def test_an_older_key_file_does_not_roll_back_a_rotated_key(
         == 0
     )
     assert kiosk.run("key", "install", str(again)).returncode == 0
+
+
+def test_a_delivered_item_keeps_no_size(kiosk: Kiosk) -> None:
+    """Once delivered, a row keeps only its receipt (docs/ARCHITECTURE.md, "What a
+    copied disk reveals"): its size would still say how long the answers were (the
+    compressed length of a guessed payload can be checked against it; for a row
+    delivered before sealing, the exact length of its clear-text JSON)."""
+    with kiosk.store() as store:
+        queue_submissions(store, 2)
+    assert kiosk.run("sync").returncode == 0
+    conn = sqlite3.connect(db_path(kiosk.data_dir))
+    with conn:  # one as an older kiosk left it: delivered before sealing
+        conn.execute("UPDATE outbox SET size_bytes = 37 WHERE rowid = 1")
+        conn.execute("DELETE FROM settings WHERE key = ?", [seal_store.LEGACY_CHECKED])
+    conn.close()
+    with kiosk.store() as store:
+        rows = store.queue()
+        assert [(r["state"], r["size_bytes"]) for r in rows] == [("sent", 0), ("sent", 0)]
