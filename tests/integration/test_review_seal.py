@@ -12,6 +12,7 @@ from pathlib import Path
 from kiosk import seal_store
 from kiosk.config import db_path
 from tests.cleartext import find_markers
+from tests.integration.crashkit import kiosk_crashing, portal_rows
 from tests.integration.synckit import Kiosk, queue_submissions
 from tests.integration.test_crash_seal import payload_types, queue_clear_text
 
@@ -145,3 +146,25 @@ def test_a_delivered_item_keeps_no_size(kiosk: Kiosk) -> None:
     with kiosk.store() as store:
         rows = store.queue()
         assert [(r["state"], r["size_bytes"]) for r in rows] == [("sent", 0), ("sent", 0)]
+
+
+def test_killed_while_sealing_old_rows_drops_nothing_half(kiosk: Kiosk) -> None:
+    """Dropping a refused row's clear text is part of the legacy step's transaction:
+    killed before it commits, neither the sealing nor the drop is on disk; the next open
+    does both, and the queued rows still reach the portal once."""
+    ids = queue_clear_text(kiosk, 3)
+    conn = sqlite3.connect(db_path(kiosk.data_dir))
+    with conn:
+        conn.execute("UPDATE outbox SET state = 'rejected' WHERE id = ?", [ids[0]])
+    conn.close()
+    kiosk_crashing(kiosk, "seal.legacy_before_commit", "queue")
+    assert payload_types(kiosk.data_dir) == ["text"] * 3  # rolled back whole
+    with kiosk.store() as store:
+        (kept,) = store.db.execute("SELECT payload FROM outbox WHERE id = ?", [ids[0]]).fetchone()
+        assert kept == ""
+    assert payload_types(kiosk.data_dir) == ["text", "blob", "blob"]
+    synced = kiosk.run("sync", "--max-wait", "0")
+    assert synced.returncode == 0, synced.stderr
+    stored = [r["id"] for r in portal_rows(kiosk.portal.data_dir, kiosk.device_id)]
+    assert sorted(stored) == sorted(ids[1:])  # each once; the refused one never sent
+    assert not find_markers(kiosk.data_dir, [OLD_MARKER])
