@@ -11,9 +11,18 @@ from pathlib import Path
 
 from kiosk import seal_store
 from kiosk.config import db_path
+from sync.portal.process import start_portal
+from sync.portal.store import PortalStore
 from tests.cleartext import find_markers
 from tests.integration.crashkit import kiosk_crashing, portal_rows
-from tests.integration.synckit import Kiosk, queue_submissions
+from tests.integration.synckit import (
+    TEST_FORM_ID,
+    TEST_FORM_SPEC,
+    Kiosk,
+    add_test_form,
+    enroll,
+    queue_submissions,
+)
 from tests.integration.test_crash_seal import payload_types, queue_clear_text
 
 OLD_MARKER = "Oldrow Vali"  # what queue_clear_text writes in every row
@@ -168,3 +177,45 @@ def test_killed_while_sealing_old_rows_drops_nothing_half(kiosk: Kiosk) -> None:
     stored = [r["id"] for r in portal_rows(kiosk.portal.data_dir, kiosk.device_id)]
     assert sorted(stored) == sorted(ids[1:])  # each once; the refused one never sent
     assert not find_markers(kiosk.data_dir, [OLD_MARKER])
+
+
+def test_a_revalidating_portal_refuses_without_repeating_the_answers(tmp_path: Path) -> None:
+    """A portal that re-checks answers (``--revalidate``) says why an item is refused;
+    the kiosk keeps that reason in the refused row. A form's message may quote answers
+    (``${full_name}`` in a constraint message, a label): the reason must name the field
+    and the rule only, or the answers come back in clear text to the kiosk's disk."""
+    portal_dir = tmp_path / "portal"
+    add_test_form(portal_dir)
+    spec = json.loads(json.dumps(TEST_FORM_SPEC))
+    spec["version"] = "2"
+    spec["children"][0]["bind"] = {
+        "constraint": "string-length(.) > 200",
+        "jr:constraintMsg": "${full_name} is too short",
+    }
+    admin = PortalStore(portal_dir)
+    try:
+        admin.add_form(TEST_FORM_ID, "2", "quoting", spec, "admin")
+    finally:
+        admin.close()
+    portal = start_portal(portal_dir, "127.0.0.1", 0, "--revalidate")
+    try:
+        data_dir = tmp_path / "kiosk"
+        enroll(data_dir, portal)
+        kiosk = Kiosk(data_dir, portal)
+        with kiosk.store() as store:
+            store.submit(
+                None,
+                {"full_name": "Quotova Markera", "n": 1},
+                "uz_Latn",
+                form_id=TEST_FORM_ID,
+                form_version="2",
+            )
+        assert kiosk.run("sync", "--max-wait", "0").returncode in (0, 1)
+        with kiosk.store() as store:
+            [row] = store.queue()
+        assert (row["state"], row["outcome"]) == ("rejected", "rejected")
+        assert "full_name" in str(row["reason"])
+        found = find_markers(data_dir, ["Quotova"])
+        assert not found, "\n".join(map(str, found))
+    finally:
+        portal.stop()
