@@ -188,18 +188,26 @@ class NewRow:
 # --- the kiosk side: queueing and listing -----------------------------------------
 
 
-def add(db: Database, row: NewRow, prefix: str) -> str:
-    """Queue ``row`` under a fresh random tracking code with ``prefix``; returns the code.
+def new_code(db: Database, prefix: str) -> str:
+    """A fresh random tracking code with ``prefix`` for the row about to be added (it is
+    sealed into the row's answers first, `kiosk.sealing.item_aad`).
 
     A code already in the outbox (rows are kept, and ``tracking_code`` is UNIQUE) is
-    drawn again, so a device never hands out one code twice. ``SEQ_KEY`` counts the
-    codes handed out (v1 derived its codes from it; it now commits with the row).
+    drawn again, so a device never hands out one code twice.
     """
-    seq = int(get_setting(db, SEQ_KEY) or 0) + 1
     while True:
         code = tracking.new_code(prefix)
         if not db.execute("SELECT 1 FROM outbox WHERE tracking_code = ?", [code]).fetchone():
-            break
+            return code
+
+
+def add(db: Database, row: NewRow, prefix: str, code: str | None = None) -> str:
+    """Queue ``row`` under ``code`` (from `new_code`; a fresh one if None); returns it.
+    ``SEQ_KEY`` counts the codes handed out (v1 derived its codes from it; it now
+    commits with the row)."""
+    seq = int(get_setting(db, SEQ_KEY) or 0) + 1
+    if code is None:
+        code = new_code(db, prefix)
     put_setting(db, SEQ_KEY, str(seq))
     db.execute(
         "INSERT INTO outbox (id, tracking_code, form_id, form_version, lang, payload,"
@@ -405,10 +413,11 @@ def apply_results(
                 db.execute(
                     # Delivered: the answers are the portal's now, so the kiosk keeps
                     # only the receipt's columns ('' marks a deleted payload; the
-                    # column is NOT NULL). Same transaction: no new durable step.
+                    # column is NOT NULL; its size goes too, as it tells the answers'
+                    # length). Same transaction: no new durable step.
                     "UPDATE outbox SET state = 'sent', outcome = ?, application_number = ?, "
                     "sent_at = ?, attempts = attempts + 1, last_error = NULL, reason = NULL, "
-                    "payload = '' WHERE id = ? AND state = 'queued'",
+                    "payload = '', size_bytes = 0 WHERE id = ? AND state = 'queued'",
                     [outcome, number if isinstance(number, str) else None, stamp, row.id],
                 )
                 summary[outcome] += 1  # narrowed to the literal keys above
@@ -463,8 +472,11 @@ def quarantine(store: Store, row: Row, reason: str) -> None:
     """Refuse one item locally after the portal refused the request carrying only it."""
     with store.transaction() as db:
         db.execute(
+            # Never sent again: a damaged clear-text payload (an older kiosk's) is
+            # dropped; a sealed one is kept (it reveals nothing).
             "UPDATE outbox SET state = 'rejected', outcome = 'rejected', reason = ?, "
-            "attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+            "attempts = attempts + 1, payload = CASE WHEN typeof(payload) = 'text' "
+            "THEN '' ELSE payload END WHERE id = ? AND state = 'queued'",
             [reason[:1000], row.id],
         )
         audit.append(db, "sync", "sync_quarantine", row.tracking_code, {"reason": reason[:200]})

@@ -112,27 +112,36 @@ def parse_key_file(data: bytes, pins: Mapping[str, str]) -> SealingKey:
 
 
 def stored_key(db: Database) -> SealingKey | None:
-    """The key in the data directory, else the installation's (``KIOSK_SEALING_KEY``)."""
-    raw = get_setting(db, SEALING_KEY)
-    if raw:
-        try:
-            key = valid_sealing_key(json.loads(raw))
-        except ValueError:
-            key = None
-        if key is not None:
-            return key
+    """The key in the data directory, else the installation's (``KIOSK_SEALING_KEY``,
+    verified under the pinned signing keys when there are any)."""
+    key = _data_dir_key(db)
+    if key is not None:
+        return key
     path = os.environ.get(ENV_KEY_FILE)
     if not path:
         return None
     try:
-        return _file_key(Path(path).read_bytes())
+        # Checked as `kiosk key install` checks it: once the kiosk pins signing keys
+        # (enrolled), only a key they vouch for; a file signed by anyone else is not
+        # sealed to (an enrolment from before sealing gets the portal's at its next sync).
+        return _file_key(Path(path).read_bytes(), tuple(sorted(pins(db).items())))
     except (OSError, KeyFileRefused):
         return None
 
 
+def _data_dir_key(db: Database) -> SealingKey | None:
+    raw = get_setting(db, SEALING_KEY)
+    if not raw:
+        return None
+    try:
+        return valid_sealing_key(json.loads(raw))
+    except ValueError:
+        return None
+
+
 @functools.lru_cache(maxsize=4)
-def _file_key(data: bytes) -> SealingKey:
-    return parse_key_file(data, {})
+def _file_key(data: bytes, pinned: tuple[tuple[str, str], ...]) -> SealingKey:
+    return parse_key_file(data, dict(pinned))
 
 
 def pins(db: Database) -> dict[str, str]:
@@ -170,22 +179,40 @@ def seal_row(
     form_version: str,
     payload_json: str,
     spec: object | None = None,
+    *,
+    code: str,
 ) -> bytes:
-    """The sealed blob of one outbox row's canonical payload."""
+    """The sealed blob of one outbox row's canonical payload (tracking ``code``)."""
     zdict = dictionary(db, form_id, form_version, spec)
-    return seal_payload(key, payload_json, item_id, form_id, form_version, zdict)
+    return seal_payload(key, payload_json, item_id, form_id, form_version, zdict, code=code)
 
 
 # A damaged row (not JSON) is no work: it stays as it is, and the sync quarantines it.
 _LEGACY = "state = 'queued' AND typeof(payload) = 'text' AND json_valid(payload)"
+# A refused row (rejected, conflict, quarantined) is never sent again: whatever clear
+# text an older kiosk left in it, damaged or not, is of no use to anyone and is dropped
+# (with or without a key). A refused row sealed at submit keeps its blob.
+_REFUSED_CLEAR = "state = 'rejected' AND typeof(payload) = 'text' AND payload <> ''"
 
 
-LEGACY_CHECKED = "outbox_sealed_checked"  # settings: no clear-text queued row is left
+# settings: no clear-text queued row is left, nor clear text in a refused one (the name
+# changed when refused rows were added, so a database checked before is looked at again)
+LEGACY_CHECKED = "outbox_sealed_checked_2"
 
 
 def has_legacy(db: Database) -> bool:
-    """Whether a queued row is still in clear text."""
-    return db.execute(f"SELECT 1 FROM outbox WHERE {_LEGACY} LIMIT 1").fetchone() is not None
+    """Whether a queued row is still in clear text, or a refused one keeps any."""
+    sql = f"SELECT 1 FROM outbox WHERE ({_LEGACY}) OR ({_REFUSED_CLEAR}) LIMIT 1"
+    return db.execute(sql).fetchone() is not None
+
+
+def drop_refused_clear_text(db: Database) -> int:
+    """Empty the clear-text payload of refused rows (inside the caller's transaction;
+    ``secure_delete`` zeroes what was there); the number of rows, audited."""
+    dropped = db.execute(f"UPDATE outbox SET payload = '' WHERE {_REFUSED_CLEAR}").rowcount
+    if dropped:
+        audit.append(db, "system", "refused_plaintext_dropped", f"{dropped} items", {})
+    return dropped
 
 
 def legacy_pending(db: Database, force: bool) -> bool:
@@ -197,26 +224,39 @@ def legacy_pending(db: Database, force: bool) -> bool:
 
 
 def seal_new(
-    db: Database, item_id: str, form_id: str, form_version: str, body: str, spec: object | None
+    db: Database,
+    item_id: str,
+    form_id: str,
+    form_version: str,
+    body: str,
+    spec: object | None,
+    *,
+    code: str,
 ) -> tuple[bytes, str]:
     """(blob, content hash) of a submission's canonical JSON, in submit's transaction;
     `NoSealingKey` when there is no key to seal to."""
     key = stored_key(db)
     if key is None:
         raise NoSealingKey()
-    blob = seal_row(db, key, item_id, form_id, form_version, body, spec)
+    blob = seal_row(db, key, item_id, form_id, form_version, body, spec, code=code)
     return blob, blob_hash(blob)
 
 
 def seal_legacy(db: Database) -> int:
     """Seal queued rows an older kiosk kept in clear text; the number sealed (0 without a
-    key: they wait, and say so in docs/keys.md). Runs inside the caller's transaction."""
+    key: they wait, and say so in docs/keys.md). Runs inside the caller's transaction.
+    Refused rows' clear text is dropped first (`drop_refused_clear_text`): they are
+    never sent again."""
+    drop_refused_clear_text(db)
+    # A delivered row keeps no size either (an older kiosk kept it: the length of its
+    # clear-text answers); once per database, as the check below is recorded.
+    db.execute("UPDATE outbox SET size_bytes = 0 WHERE state = 'sent' AND size_bytes <> 0")
     rows = db.execute(
-        f"SELECT id, form_id, form_version, payload FROM outbox WHERE {_LEGACY}"
+        f"SELECT id, form_id, form_version, payload, tracking_code FROM outbox WHERE {_LEGACY}"
     ).fetchall()
     key = stored_key(db) if rows else None
     sealed = 0
-    for item_id, form_id, version, payload in rows:
+    for item_id, form_id, version, payload, code in rows:
         if key is None:
             break
         try:
@@ -224,7 +264,7 @@ def seal_legacy(db: Database) -> int:
         except ValueError:  # damaged: left as it is, never sent (the sync quarantines it)
             continue
         sealed += 1
-        blob = seal_row(db, key, item_id, form_id, version, payload)
+        blob = seal_row(db, key, item_id, form_id, version, payload, code=code)
         # The content hash becomes the blob's, as for a row sealed at submit (a claim
         # made at an earlier enrolment named the answers' hash: the portal checks both).
         db.execute(
@@ -241,8 +281,27 @@ def seal_legacy(db: Database) -> int:
 
 
 def install(db: Database, data: bytes, actor: str = "admin") -> SealingKey:
-    """Install a key file's sealing key (inside the caller's transaction), audited."""
-    key = parse_key_file(data, pins(db))
+    """Install a key file's sealing key (inside the caller's transaction), audited.
+
+    A kiosk that already seals to a key its pinned signing keys vouch for takes a new
+    one only from its portal, at a sync (`sync.engine`): a key file exported before a
+    rotation is still signed, and must not take the kiosk back to the old key."""
+    pinned = pins(db)
+    key = parse_key_file(data, pinned)
+    current = _data_dir_key(db)
+    if (
+        pinned
+        and current is not None
+        and current["key_id"] != key["key_id"]
+        and vouched(current, pinned)
+    ):
+        raise KeyFileRefused(
+            N_(
+                "This kiosk already seals to its portal's key {current}; a new sealing key "
+                "comes from the portal at the next sync, never from a file."
+            ),
+            current=current["key_id"],
+        )
     put_key(db, key)
     audit.append(db, actor, "sealing_key_installed", key["key_id"], {"signed_by": key["signed_by"]})
     seal_legacy(db)

@@ -11,9 +11,11 @@ pinned for the catalog's signatures), no new dependency:
 The AEAD key is HKDF-SHA256 over the X25519 shared secret (salt: the ephemeral public
 key then the recipient's, info `INFO`); the nonce is 12 zero bytes, safe because every
 blob has a fresh ephemeral key and so a key of its own. The associated data binds the
-blob to its item (`item_aad`: id, form and version, and the compression dictionary's
-id), so a blob moved to another item, or opened with another form's dictionary, does
-not open.
+blob to its item (`item_aad`: id, tracking code, form and version, and the compression
+dictionary's id), so a blob moved to another item, or opened with another form's
+dictionary, does not open. The tracking code binds it to its device too: item ids are
+scoped to a device at the portal, but a code belongs to one device only (its prefix, or
+its claim), so a blob copied off one kiosk and sent by another does not open there.
 
 Inside is the canonical JSON payload as raw deflate (`zlib`, stdlib) with a per-form
 preset dictionary (`kiosk.seal_dict`): a short payload shares little with itself, but
@@ -102,14 +104,16 @@ def dictionary_id(zdict: bytes) -> str:
     return hashlib.sha256(zdict).hexdigest()[:16]
 
 
-def item_aad(item_id: str, form_id: str, form_version: str, zdict: bytes) -> bytes:
-    """The associated data binding a blob to its item and compression dictionary."""
+def item_aad(item_id: str, form_id: str, form_version: str, zdict: bytes, *, code: str) -> bytes:
+    """The associated data binding a blob to its item (and so, through its tracking
+    ``code``, to its device) and to its compression dictionary."""
     return canonical_json(
         {
             "dict": dictionary_id(zdict),
             "form_id": form_id,
             "form_version": form_version,
             "id": item_id,
+            "tracking_code": code,
         }
     ).encode("utf-8")
 
@@ -220,12 +224,19 @@ def decompress(data: bytes, zdict: bytes, limit: int = MAX_PLAIN) -> str:
 
 
 def seal_payload(
-    key: SealingKey, payload_json: str, item_id: str, form_id: str, form_version: str, zdict: bytes
+    key: SealingKey,
+    payload_json: str,
+    item_id: str,
+    form_id: str,
+    form_version: str,
+    zdict: bytes,
+    *,
+    code: str,
 ) -> bytes:
-    """The sealed blob of one submission's canonical JSON payload."""
+    """The sealed blob of one submission's canonical JSON payload (tracking ``code``)."""
     public = unb64(key["public_key"])
     assert public is not None  # a SealingKey is checked when stored (`valid_sealing_key`)
-    aad = item_aad(item_id, form_id, form_version, zdict)
+    aad = item_aad(item_id, form_id, form_version, zdict, code=code)
     return seal(public, compress(payload_json, zdict), aad)
 
 
@@ -236,13 +247,16 @@ def open_payload(
     form_id: str,
     form_version: str,
     zdicts: tuple[bytes, ...],
+    *,
+    code: str,
 ) -> str:
     """The canonical JSON payload of ``blob``, trying each dictionary the kiosk may have
     used (the form's, then the common one); `SealError` when none opens it."""
     error: SealError | None = None
     for zdict in zdicts:
         try:
-            packed = open_sealed(private, blob, item_aad(item_id, form_id, form_version, zdict))
+            aad = item_aad(item_id, form_id, form_version, zdict, code=code)
+            packed = open_sealed(private, blob, aad)
         except SealError as exc:
             error = exc
             continue

@@ -195,7 +195,9 @@ class Store:
             if not seal_store.legacy_pending(self.db, force):
                 return 0
         with self.transaction() as db:
-            return seal_store.seal_legacy(db)
+            sealed = seal_store.seal_legacy(db)
+        self.checkpoint()  # the clear text's old page images leave the WAL and the file
+        return sealed
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it to zero bytes.
@@ -413,8 +415,9 @@ class Store:
             # Sealed in this transaction: no clear text reaches the outbox (no key:
             # `NoSealingKey`, nothing written, the answers stay in the draft).
             spec = form.spec if form is not None else None
+            code = outbox.new_code(db, prefix)  # sealed in: it binds the blob to this device
             blob, content_hash = seal_store.seal_new(
-                db, submission_id, form_id, str(form_version), body, spec
+                db, submission_id, form_id, str(form_version), body, spec, code=code
             )
             row = outbox.NewRow(
                 submission_id,
@@ -427,7 +430,7 @@ class Store:
                 consent,
                 now,
             )
-            code = outbox.add(db, row, prefix)
+            outbox.add(db, row, prefix, code)
             audit.append(
                 db,
                 actor,

@@ -89,9 +89,8 @@ def open_row(row: Mapping[str, object], spec: object | None = None) -> dict[str,
     blob = row["payload"]
     assert isinstance(blob, bytes), "the outbox holds a sealed blob"
     zdicts = (seal_dict.form_dictionary(spec), seal_dict.COMMON_DICTIONARY)
-    text = open_payload(
-        PRIVATE, blob, str(row["id"]), str(row["form_id"]), str(row["form_version"]), zdicts
-    )
+    names = (str(row["id"]), str(row["form_id"]), str(row["form_version"]))
+    text = open_payload(PRIVATE, blob, *names, zdicts, code=str(row["tracking_code"]))
     value = json.loads(text)
     assert isinstance(value, dict)
     return value
@@ -111,10 +110,11 @@ def seal_item(item: Mapping[str, object], key: SealingKey = KEY) -> dict[str, ob
     except UnicodeEncodeError:
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     names = [str(result.get(k)) for k in ("id", "form_id", "form_version")]
+    code = str(result.get("tracking_code"))
     try:
-        blob = seal_payload(key, text, *names, seal_dict.COMMON_DICTIONARY)
+        blob = seal_payload(key, text, *names, seal_dict.COMMON_DICTIONARY, code=code)
     except ValueError:  # a field no AAD can hold: refused before it is opened anyway
-        blob = seal_payload(key, text, "x", "x", "x", seal_dict.COMMON_DICTIONARY)
+        blob = seal_payload(key, text, "x", "x", "x", seal_dict.COMMON_DICTIONARY, code="x")
     result["sealed"] = b64(blob)
     result["content_hash"] = blob_hash(blob)
     return result

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import audit
+from kiosk import audit, seal_store
 from kiosk.store import Store
+from kiosk.wire import canonical_json
 from sync import wire
 from sync.engine import SyncEngine
 from sync.portal.anchors import parse_entries
@@ -36,6 +37,9 @@ def kiosk(portal: PortalStore, tmp_path: Path) -> Iterator[tuple[Store, LocalTra
         store.set_setting("device_prefix", answer["device_prefix"])
         keys = answer.get("signing_keys", [])
         store.state.signing_keys = {k["key_id"]: k["public_key"] for k in keys}
+        # and the sealing key, as enrolment stores it (pinned: the env's key file is not
+        # vouched for by this portal's signing keys, so it is not sealed to)
+        store.set_setting(seal_store.SEALING_KEY, canonical_json(answer["sealing_key"]))
         yield store, LocalTransport(portal, answer["token"]), answer["device_id"]
 
 

@@ -195,8 +195,8 @@ def test_a_device_enrolled_before_claims_keeps_its_prefix_rule(store: PortalStor
     answer = enrol(store, VICTIM, [])
     with store.transaction() as conn:  # as migration 5 marks a device already enrolled
         conn.execute("UPDATE devices SET legacy = 1 WHERE id = ?", (VICTIM,))
-    v1 = item(pre, 1)
-    v1["tracking_code"] = tracking.sequential_code(answer["device_prefix"], 7)
+    v1_code = tracking.sequential_code(answer["device_prefix"], 7)  # sealed with its code
+    v1 = sealkit.reseal({**item(pre, 1), "tracking_code": v1_code}, {"card": "8600", "n": 1})
     results = store.ingest(VICTIM, [item(pre, 2), v1, item(answer["device_prefix"])], "sync")
     assert outcomes(results) == [("accepted", None)] * 3
 

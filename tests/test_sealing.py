@@ -19,7 +19,7 @@ from kiosk.store import Store
 from kiosk.wire import canonical_json
 from tests import sealkit
 
-AAD = sealing.item_aad("00000000-0000-4000-8000-000000000001", "f", "1", b"")
+AAD = sealing.item_aad("00000000-0000-4000-8000-000000000001", "f", "1", b"", code="ABCD-1")
 
 
 def test_round_trip_and_every_blob_differs() -> None:
@@ -43,9 +43,15 @@ def test_wrong_key_tampered_byte_swapped_aad_and_truncation_are_refused() -> Non
         tampered[index] ^= 0x01
         with pytest.raises(sealing.SealError):
             sealing.open_sealed(sealkit.PRIVATE, bytes(tampered), AAD)
-    other = sealing.item_aad("00000000-0000-4000-8000-000000000002", "f", "1", b"")
+    other = sealing.item_aad("00000000-0000-4000-8000-000000000002", "f", "1", b"", code="ABCD-1")
     with pytest.raises(sealing.SealError, match="not this item"):
         sealing.open_sealed(sealkit.PRIVATE, blob, other)
+    # Another device's item (its own tracking code) under the same id: does not open.
+    elsewhere = sealing.item_aad(
+        "00000000-0000-4000-8000-000000000001", "f", "1", b"", code="WXYZ-1"
+    )
+    with pytest.raises(sealing.SealError, match="not this item"):
+        sealing.open_sealed(sealkit.PRIVATE, blob, elsewhere)
     for cut in (0, 1, sealing.OVERHEAD - 1, len(blob) - 1):
         with pytest.raises(sealing.SealError):
             sealing.open_sealed(sealkit.PRIVATE, blob[:cut], AAD)
@@ -90,10 +96,10 @@ def test_the_dictionary_is_deterministic_and_from_the_spec_only() -> None:
 def test_a_blob_made_with_another_dictionary_does_not_open_with_this_one() -> None:
     key = sealkit.KEY
     item = ("00000000-0000-4000-8000-000000000003", "f", "1")
-    blob = sealing.seal_payload(key, '{"a":1}', *item, b"dictionary one")
+    blob = sealing.seal_payload(key, '{"a":1}', *item, b"dictionary one", code="C")
     with pytest.raises(sealing.SealError):
-        sealing.open_payload(sealkit.PRIVATE, blob, *item, (b"dictionary two",))
-    opened = sealing.open_payload(sealkit.PRIVATE, blob, *item, (b"x", b"dictionary one"))
+        sealing.open_payload(sealkit.PRIVATE, blob, *item, (b"dictionary two",), code="C")
+    opened = sealing.open_payload(sealkit.PRIVATE, blob, *item, (b"x", b"dictionary one"), code="C")
     assert opened == '{"a":1}'
 
 

@@ -88,11 +88,15 @@ def test_sealing_keys_others_may_read_stop_the_portal_and_old_keys_still_open(
 
     portal = PortalStore(tmp_path / "portal")
     old = portal.sealing_key()
-    blob = sealing.seal_payload(old, '{"a":1}', "i", "f", "1", seal_dict.COMMON_DICTIONARY)
+    blob = sealing.seal_payload(
+        old, '{"a":1}', "i", "f", "1", seal_dict.COMMON_DICTIONARY, code="C"
+    )
     new = portal.sealing.rotate()
     assert new["key_id"] != old["key_id"] and portal.sealing_key() == new
     (private,) = portal.sealing.for_prefix(old["key_id"][:8])  # kept: old blobs open
-    assert sealing.open_payload(private, blob, "i", "f", "1", (seal_dict.COMMON_DICTIONARY,))
+    assert sealing.open_payload(
+        private, blob, "i", "f", "1", (seal_dict.COMMON_DICTIONARY,), code="C"
+    )
     portal.close()
     key_file = tmp_path / "portal" / "keys" / "sealing" / f"{old['key_id']}.key"
     assert key_file.stat().st_mode & 0o777 == 0o600

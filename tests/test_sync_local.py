@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import seal_store
 from kiosk.store import Store
+from kiosk.wire import canonical_json
 from sync.engine import SyncEngine
 from sync.portal.local import LocalTransport
 from sync.portal.store import PortalStore
@@ -24,6 +26,9 @@ def test_a_sync_over_local_transport_sends_pulls_statuses_and_forms(tmp_path: Pa
             store.set_setting("device_prefix", answer["device_prefix"])
             keys = answer.get("signing_keys", [])
             store.state.signing_keys = {k["key_id"]: k["public_key"] for k in keys}
+            # and the sealing key, as enrolment stores it (pinned: the env's key file is not
+            # vouched for by this portal's signing keys, so it is not sealed to)
+            store.set_setting(seal_store.SEALING_KEY, canonical_json(answer["sealing_key"]))
             codes = queue_submissions(store, 3)
             transport = LocalTransport(portal, answer["token"])
             report = SyncEngine(store, transport).run()

@@ -92,11 +92,17 @@ def _answers_validator() -> Validator:
         try:
             form = form_of(spec_json)
             _, errors = validate_answers(form, item["payload"], "en")
-        except Exception as exc:  # a payload the engine cannot even read is invalid
-            logger.warning("answers of item %s could not be checked", item.get("id"), exc_info=True)
-            return f"answers could not be checked: {exc}"
+        except Exception as exc:  # noqa: BLE001 - answers the engine cannot read: invalid
+            # Neither the message nor the traceback: either may quote an answer.
+            logger.warning(
+                "answers of item %s could not be checked: %s", item.get("id"), type(exc).__name__
+            )
+            return "answers could not be checked"
         if errors:
-            return "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
+            # The field and the rule only, never the message: a form's message or label
+            # may quote answers (``${full_name}``), and the reason goes back to the kiosk,
+            # which keeps it in the refused row (docs/keys.md, "Sealing keys").
+            return "; ".join(f"{e.field or 'answers'}: {e.code}" for e in errors)[:500]
         return None
 
     return check

@@ -60,7 +60,8 @@ def blob_of(item: Mapping[str, object]) -> Blob | tuple[str, dict[str, object]]:
 def open_blob(
     keys: SealingKeys, blob: Blob, item: Mapping[str, str], spec_text: str | None
 ) -> Opened | tuple[str, dict[str, object]]:
-    """The answers sealed in ``blob`` for ``item`` (its id, form and version), or the
+    """The answers sealed in ``blob`` for ``item`` (its id, tracking code, form and
+    version: a blob sent under another device's item does not open), or the
     refusal. ``spec_text`` is the form's spec as stored, for the compression dictionary."""
     prefix = recipient_prefix(blob.data)
     candidates = keys.for_prefix(prefix) if prefix else []
@@ -72,7 +73,13 @@ def open_blob(
     for private in candidates:
         try:
             text = open_payload(
-                private, blob.data, item["id"], item["form_id"], item["form_version"], zdicts
+                private,
+                blob.data,
+                item["id"],
+                item["form_id"],
+                item["form_version"],
+                zdicts,
+                code=item["tracking_code"],
             )
             break
         except SealError as exc:

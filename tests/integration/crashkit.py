@@ -144,6 +144,7 @@ def check_outbox_consistent(store: Store) -> list[dict[str, object]]:
         body = row["payload"]
         if row["state"] == "sent":  # delivered: its payload is not kept (issue 13)
             assert body == "" and len(row["content_hash"]) == 64, row["id"]
+            assert row["size_bytes"] == 0, row["id"]  # nor its size
         else:
             # Sealed at submit (kiosk/sealing.py): the hash is the blob's.
             assert isinstance(body, bytes), row["id"]

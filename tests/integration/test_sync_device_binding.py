@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from kiosk import reasons, tracking
+from kiosk import reasons, seal_store, tracking
 from kiosk.sealing import blob_hash
 from kiosk.store import Store
-from kiosk.wire import now_iso
+from kiosk.wire import canonical_json, now_iso
 from sync import bundle, wire
 from sync.client import PortalClient
 from sync.engine import SyncEngine
@@ -156,18 +156,19 @@ def test_replay_edit_and_squatting_are_rejected_and_a_arrives_intact(
     assert victim.portal_stats()["conflicts"] == 0 and victim.portal_stats()["rejected"] == 0
 
 
-def test_an_id_another_device_used_is_not_a_conflict(
+def test_an_item_relabelled_by_another_device_does_not_open(
     victim: Kiosk, attacker: Kiosk, tmp_path: Path
 ) -> None:
     items = stolen_items(victim, tmp_path)
     with attacker.store() as store:
         b_prefix = store.device_prefix
-    # B relabels A's item with a code of its own: it is B's submission now (B could
-    # type the same answers in), and A's item with the same id is untouched.
+    # B relabels A's item with a code of its own. B cannot read the sealed answers, so
+    # they are not B's to file: the seal binds the tracking code (and so the device), and
+    # the blob does not open under B's code. A's item with the same id is untouched.
     relabelled = {**items[0], "tracking_code": tracking.new_code(b_prefix)}
     with client_of(attacker) as b:
         [answer] = b.send_batch([relabelled]).results
-    assert answer["outcome"] == "accepted"
+    assert (answer["outcome"], answer.get("code")) == ("rejected", "sealed.unopenable")
     assert victim.run("sync", "--json", "--max-wait", "0").returncode == 0
     with victim.store() as store:
         assert all(r["outcome"] == "accepted" for r in outbox(store))
@@ -175,7 +176,7 @@ def test_an_id_another_device_used_is_not_a_conflict(
         portal_rows(victim.portal, victim.device_id)[items[0]["id"]]["tracking_code"]
         == (items[0]["tracking_code"])
     )
-    assert set(portal_rows(attacker.portal, attacker.device_id)) == {items[0]["id"]}
+    assert set(portal_rows(attacker.portal, attacker.device_id)) == set()
 
 
 def test_bundle_items_are_judged_against_the_signing_device(
@@ -281,13 +282,23 @@ def test_queued_v1_items_go_out_over_v2_unchanged(tmp_path: Path, portal: Portal
         queue_submissions(store, 2, start=2)
         derived = tracking.prefix_from_id(store.device_id)
         assigned = store.device_prefix
-        # The codes a v1 kiosk made: its prefix plus a scrambled counter.
+        # The codes a v1 kiosk made: its prefix plus a scrambled counter. The seal binds
+        # the code, so each row is sealed again under its v1 code, as the upgraded kiosk
+        # seals its clear-text rows (`seal_store.seal_legacy`).
+        key = seal_store.stored_key(store.db)
+        assert key is not None
         for seq, row in enumerate(outbox(store), start=1):
             prefix = derived if seq <= 2 else assigned
+            code = tracking.sequential_code(prefix, seq)
+            answers = canonical_json({"full_name": f"Aliyev Vali {seq - 1}", "n": seq - 1})
             with store.transaction() as db:
+                blob = seal_store.seal_row(
+                    db, key, row["id"], row["form_id"], row["form_version"], answers, code=code
+                )
                 db.execute(
-                    "UPDATE outbox SET tracking_code = ? WHERE id = ?",
-                    [tracking.sequential_code(prefix, seq), row["id"]],
+                    "UPDATE outbox SET tracking_code = ?, payload = ?, content_hash = ?, "
+                    "size_bytes = ? WHERE id = ?",
+                    [code, blob, blob_hash(blob), len(blob), row["id"]],
                 )
         before = outbox(store)
     assert [len(r["tracking_code"]) for r in before] == [9, 9, 8, 8]

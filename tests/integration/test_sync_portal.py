@@ -41,7 +41,8 @@ def item(n: int = 0, prefix: str = "ABC", **changes) -> dict:
         "created_at": "2026-11-27T08:00:00+00:00",
     }
     # Sealed (tests/sealkit.py): what the seal binds is changed first, the rest after.
-    bound = {k: v for k, v in changes.items() if k in ("id", "form_id", "form_version", "payload")}
+    binds = ("id", "tracking_code", "form_id", "form_version", "payload")
+    bound = {k: v for k, v in changes.items() if k in binds}
     return {
         **sealkit.seal_item({**doc, **bound}),
         **{k: v for k, v in changes.items() if k not in bound},

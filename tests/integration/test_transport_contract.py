@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from kiosk import audit, sealing, signing, tracking
+from kiosk import audit, seal_dict, sealing, signing, tracking
 from kiosk.wire import now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
@@ -45,8 +46,9 @@ def item(prefix: str, n: int = 0, **changes: Any) -> dict[str, Any]:
         "consent": True,
         "operator_id": None,
     }
-    # What the seal binds (id, form, answers) is changed before sealing, the rest after.
-    bound = {k: v for k, v in changes.items() if k in ("id", "form_id", "form_version", "payload")}
+    # What the seal binds (id, code, form, answers) is changed before sealing, the rest after.
+    binds = ("id", "tracking_code", "form_id", "form_version", "payload")
+    bound = {k: v for k, v in changes.items() if k in binds}
     return {
         **sealkit.seal_item({**base, **bound}),
         **{k: v for k, v in changes.items() if k not in bound},
@@ -149,6 +151,41 @@ class TransportContract:
             "SELECT payload FROM submissions WHERE tracking_code = ?", (good["tracking_code"],)
         ).fetchone()
         assert json.loads(stored) == {"full_name": "Aliyev Vali 1", "n": 1}
+
+    def test_hostile_blobs_are_refused_one_by_one_and_never_echoed(
+        self, enrolled: Transport, prefix: str
+    ) -> None:
+        """Sealed to the portal's own key but inflating far past the payload bound (a
+        zip bomb: inflation stops at the bound, before it allocates more), cut short,
+        not base64, or an empty blob: each refused on its own with its reason, the
+        batch goes on, and no refusal repeats anything of what was sealed."""
+        bomb_item = item(prefix, 1)
+        zdict = seal_dict.COMMON_DICTIONARY
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+        huge = b'{"full_name":"' + b"Bombov " * (sealing.MAX_PLAIN // 2) + b'"}'
+        packed = packer.compress(huge) + packer.flush()
+        assert len(packed) < sealing.MAX_PLAIN // 64 < len(huge) // 8
+        names = (bomb_item["id"], bomb_item["form_id"], bomb_item["form_version"])
+        aad = sealing.item_aad(*names, zdict, code=bomb_item["tracking_code"])
+        blob = sealing.seal(sealing.raw_public(sealkit.PRIVATE), packed, aad)
+        bomb = {**bomb_item, "sealed": base64.b64encode(blob).decode(), "content_hash": None}
+        cut = item(prefix, 2)
+        raw = base64.b64decode(cut["sealed"])
+        cut = {**cut, "sealed": base64.b64encode(raw[: len(raw) // 2]).decode()}
+        cut["content_hash"] = None
+        garbage = {**item(prefix, 3), "sealed": "not base64 at all!", "content_hash": None}
+        empty = {**item(prefix, 4), "sealed": "", "content_hash": None}
+        good = item(prefix, 5)
+        results = enrolled.send_batch([bomb, cut, garbage, empty, good]).results
+        assert [(r["outcome"], r.get("code")) for r in results] == [
+            ("rejected", "sealed.unopenable"),
+            ("rejected", "sealed.unopenable"),
+            ("rejected", "item.field"),
+            ("rejected", "sealed.unopenable"),
+            ("accepted", None),
+        ]
+        assert "decompressed" in results[0]["params"]["detail"]
+        assert "Bombov" not in json.dumps(results) and "Aliyev" not in json.dumps(results)
 
     def test_another_devices_items_are_rejected_and_its_own_arrive(
         self,
