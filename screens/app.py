@@ -64,7 +64,9 @@ class KioskApp(App[int]):
     online: reactive[bool | None] = reactive(None)
     sync_state: reactive[str] = reactive("idle")
     queued: reactive[int] = reactive(0)
-    speech_status: reactive[str] = reactive("ok")
+    # "checking" until the speech service has probed its engine and audio device; then
+    # what ``speech_state`` says: "ok", "muted", "no-audio" or "no-engine".
+    speech_status: reactive[str] = reactive("checking")
     operator_name: reactive[str | None] = reactive(None)
 
     def __init__(
@@ -163,7 +165,8 @@ class KioskApp(App[int]):
         if self.speech is None:
             self._start_speech()
         else:
-            self.speech_status = getattr(self.speech, "status", "ok")
+            self.refresh_speech_status()
+        self.set_interval(self.SPEECH_CHECK_INTERVAL, self.refresh_speech_status, name="speech")
         if self.mode == "citizen":
             self.set_interval(1.0, self.check_idle_timeout, name="idle")
         if self.probe_interval:
@@ -199,7 +202,7 @@ class KioskApp(App[int]):
         self.call_from_thread(self._speech_ready)
 
     def _speech_ready(self) -> None:
-        self.speech_status = getattr(self.speech, "status", "ok")
+        self.refresh_speech_status()
         # The first screen appeared before the voice was ready: greet now.
         intro = getattr(self.screen, "speak_intro", None)
         if callable(intro):
@@ -233,6 +236,32 @@ class KioskApp(App[int]):
 
     # ----- speech -----------------------------------------------------------------
 
+    SPEECH_CHECK_INTERVAL = 2.0  # seconds: a playback failing (no device) shows this soon
+
+    def speech_state(self) -> str:
+        """What the sound indicator shows: the person's choice (muted) first, then the
+        speech service's own state ("no-audio" when its player cannot play, "no-engine").
+
+        The service puts its faults before muting (nothing would be heard either way);
+        the indicator puts muting first, so F2 visibly changes it even with no device.
+        """
+        speech = self.speech
+        if speech is None:
+            return "checking" if self.speech_status == "checking" else "no-engine"
+        if bool(getattr(speech, "muted", False)):
+            return "muted"
+        status = str(getattr(speech, "status", "ok"))
+        return status if status in ("ok", "no-audio", "no-engine") else "ok"
+
+    def refresh_speech_status(self) -> None:
+        """Read the speech service's state into ``speech_status`` (a cheap read: the
+        service polls its player; called after each prompt and every few seconds)."""
+        try:
+            self.speech_status = self.speech_state()
+        except Exception:  # a broken speaker must not stop the citizen
+            logger.exception("speech: status failed")
+            self.speech_status = "no-engine"
+
     def say(self, text: str, kind: str = "text", *, private: bool = False) -> None:
         """Speak in the current language; silently nothing when speech is unavailable.
 
@@ -247,7 +276,7 @@ class KioskApp(App[int]):
                 self.speech.speak(text, self.lang, kind=kind, private=True)
             else:
                 self.speech.speak(text, self.lang, kind=kind)
-            self.speech_status = getattr(self.speech, "status", "ok")
+            self.refresh_speech_status()
         except Exception:  # a broken speaker must not stop the citizen
             logger.exception("speech: speak failed")
             self.speech_status = "no-engine"
@@ -271,7 +300,7 @@ class KioskApp(App[int]):
                 self.speech.stop()
         except Exception:  # the status below says what the speech service is doing
             logger.exception("speech: mute failed")
-        self.speech_status = getattr(self.speech, "status", "muted" if muted else "ok")
+        self.refresh_speech_status()
 
     def action_set_lang(self, lang: str) -> None:
         if lang in LANGS:

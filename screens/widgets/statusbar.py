@@ -13,8 +13,18 @@ from textual.content import Content
 from textual.events import Click
 from textual.widgets import Static
 
-from kiosk.i18n import ntr, tr
+from kiosk.i18n import N_, ntr, tr
 from screens.widgets.tr import set_text
+
+# The sound indicator: three states a person can tell apart (on, muted, no device),
+# plus no speech engine at all and the moment before the speech service has checked.
+_SOUND: dict[str, tuple[str, str]] = {
+    "ok": ("♪", N_("Sound on")),
+    "muted": ("✕", N_("Muted (F2)")),
+    "no-audio": ("⚠", N_("No audio device")),
+    "no-engine": ("⚠", N_("No voice")),
+    "checking": ("♪", ""),
+}
 
 
 class StatusBar(Horizontal):
@@ -94,7 +104,8 @@ class StatusBar(Horizontal):
 
         operator = getattr(app, "operator_name", None)
         speech = getattr(app, "speech_status", "ok")
-        icon = "♪ " + tr(lang, "Sound on") if speech == "ok" else "✕ " + tr(lang, "Sound off")
+        icon = _SOUND.get(speech, _SOUND["ok"])
+        icon = f"{icon[0]} {tr(lang, icon[1])}" if icon[1] else icon[0]
         return {
             "sb-net": (net, {"-online": online is True, "-offline": online is False}),
             "sb-sync": (text, {"-error": state == "error"}),
