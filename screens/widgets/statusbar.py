@@ -104,8 +104,8 @@ class StatusBar(Horizontal):
 
         operator = getattr(app, "operator_name", None)
         speech = getattr(app, "speech_status", "ok")
-        icon = _SOUND.get(speech, _SOUND["ok"])
-        icon = f"{icon[0]} {tr(lang, icon[1])}" if icon[1] else icon[0]
+        mark, msgid = _SOUND.get(speech, _SOUND["ok"])
+        icon = f"{mark} {tr(lang, msgid)}" if msgid else mark
         return {
             "sb-net": (net, {"-online": online is True, "-offline": online is False}),
             "sb-sync": (text, {"-error": state == "error"}),
