@@ -64,6 +64,8 @@ class KioskApp(App[int]):
     online: reactive[bool | None] = reactive(None)
     sync_state: reactive[str] = reactive("idle")
     queued: reactive[int] = reactive(0)
+    # Rejected items no operator has settled (kiosk/rejected.py): never "All sent" then.
+    rejected: reactive[int] = reactive(0)
     # "checking" until the speech service has probed its engine and audio device; then
     # what ``speech_state`` says: "ok", "muted", "no-audio" or "no-engine".
     speech_status: reactive[str] = reactive("checking")
@@ -452,6 +454,7 @@ class KioskApp(App[int]):
 
         try:
             counts = await self.db.call(Store.queue_counts)
+            self.rejected = await self.db.call(Store.rejected_open_count)
         except StoreError:
             return {}
         self.queued = int(counts.get("queued", 0))
@@ -459,6 +462,8 @@ class KioskApp(App[int]):
 
     def on_queue_changed(self, message: QueueChanged) -> None:
         self.queued = int(message.counts.get("queued", 0))
+        if "rejected_open" in message.counts:
+            self.rejected = int(message.counts["rejected_open"])
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def probe(self) -> None:
@@ -507,7 +512,7 @@ class KioskApp(App[int]):
                     return
                 with client:
                     report = SyncEngine(store, client, lang=lang).run()
-                counts = store.queue_counts()
+                counts = {**store.queue_counts(), "rejected_open": store.rejected_open_count()}
         except TranslatableError as exc:  # e.g. a URL or origin the kiosk refuses
             self.post_message(SyncFinished(error=exc.message(lang)))
             return

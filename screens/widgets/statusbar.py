@@ -41,6 +41,7 @@ class StatusBar(Horizontal):
     StatusBar > #sb-net.-online { color: $text-success; }
     StatusBar > #sb-net.-offline { color: $text-warning; }
     StatusBar > #sb-sync.-error { color: $text-error; }
+    StatusBar > #sb-sync.-rejected { color: $text-warning; }
     StatusBar > #sb-spacer { width: 1fr; }
     """
 
@@ -60,7 +61,8 @@ class StatusBar(Horizontal):
         return Static(Content(text), id=name, markup=False, classes=on)
 
     def on_mount(self) -> None:
-        for name in ("lang", "online", "sync_state", "queued", "speech_status", "operator_name"):
+        watched = ("lang", "online", "sync_state", "queued", "rejected", "speech_status")
+        for name in (*watched, "operator_name"):
             self.watch(self.app, name, self._refresh_all, init=False)
         self._refresh_all()
 
@@ -92,15 +94,20 @@ class StatusBar(Horizontal):
 
         state = getattr(app, "sync_state", "idle")
         queued = int(getattr(app, "queued", 0))
+        rejected = int(getattr(app, "rejected", 0))
         if state == "syncing":
             text = "⇅ " + tr(lang, "Sending…")
         elif state == "error":
             text = "⚠ " + tr(lang, "Sync failed")
         else:
-            text = "✓ " + tr(lang, "All sent") if queued == 0 else ""
+            # Not "All sent" while a rejected item waits for an operator.
+            text = "✓ " + tr(lang, "All sent") if queued == 0 and rejected == 0 else ""
         if queued:
             waiting = ntr(lang, "{n} waiting", "{n} waiting", queued)
             text = f"{text}  {waiting}".strip()
+        if rejected:
+            refused = ntr(lang, "{n} rejected", "{n} rejected", rejected)
+            text = f"{text}  ⚠ {refused}".strip()
 
         operator = getattr(app, "operator_name", None)
         speech = getattr(app, "speech_status", "ok")
@@ -108,7 +115,7 @@ class StatusBar(Horizontal):
         icon = f"{mark} {tr(lang, msgid)}" if msgid else mark
         return {
             "sb-net": (net, {"-online": online is True, "-offline": online is False}),
-            "sb-sync": (text, {"-error": state == "error"}),
+            "sb-sync": (text, {"-error": state == "error", "-rejected": rejected > 0}),
             "sb-operator": (tr(lang, "Operator: {name}", name=operator) if operator else "", {}),
             "sb-speech": (icon, {}),
         }
