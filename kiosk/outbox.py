@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, cast
 
 from kiosk import audit, reasons, tracking
-from kiosk.settings import STATUS_CURSOR, get_setting, put_setting
+from kiosk.settings import STATUS_CURSOR, STATUS_PULLED_AT, get_setting, put_setting
 from kiosk.signing import b64
 from kiosk.wire import loads, now_iso
 
@@ -523,4 +523,10 @@ def apply_status_changes(store: Store, changes: Sequence[Mapping[str, object]], 
             )
             applied += 1
         put_setting(db, STATUS_CURSOR, str(cursor))
+        put_setting(db, STATUS_PULLED_AT, now_iso())  # the local copy's age (status look-up)
     return applied
+
+
+def status_pulled_at(db: Database) -> str | None:
+    """When statuses were last pulled from the portal (ISO UTC); None if never."""
+    return get_setting(db, STATUS_PULLED_AT)

@@ -33,7 +33,7 @@ from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
-from screens.messages import Connectivity, QueueChanged, SyncFinished
+from screens.messages import Connectivity, QueueChanged, StatusesPulled, SyncFinished
 from screens.names import SCREEN_TYPES, ScreenName
 from screens.startup import open_speech, portal_url, read_later_css, until_idle
 from screens.themes import CONTRAST_THEME, CONTRAST_THEME_DEF, DEFAULT_THEME, KIOSK_THEME
@@ -90,6 +90,10 @@ class KioskApp(App[int]):
         self.idle_timeout = config.idle_timeout
         self.idle_warning = config.warning_seconds
         self.probe_interval = config.probe_interval
+        # The background status pull (status_tick): when the last one (or a sync) ended.
+        self.status_interval = config.status_interval
+        self._statuses_pulled_at = self.clock.monotonic()
+        self._status_pulling = False
         self.visit: Visit | None = None
         self.last_sync_error: str | None = None
         # Set once the store and catalog are ready, expired drafts purged (tests wait on it).
@@ -486,6 +490,51 @@ class KioskApp(App[int]):
         self.online = message.online
         if message.online and (not was or self.queued) and self.sync_state != "syncing":
             self.sync_now()
+        else:
+            self.status_tick()
+
+    def status_tick(self) -> bool:
+        """Pull statuses in the background when due (every ``status_interval`` seconds
+        while online, on the app's clock); True when a pull was started. Called after
+        each probe; tests call it after moving a fake clock."""
+        interval = self.status_interval
+        if not interval or self.online is not True or self._status_pulling:
+            return False
+        if self.sync_state == "syncing":
+            return False  # the sync pulls statuses itself
+        if self.clock.monotonic() - self._statuses_pulled_at < interval:
+            return False
+        self._status_pulling = True
+        self._status_worker()
+        return True
+
+    @work(thread=True, exclusive=True, group="statuses", exit_on_error=False)
+    def _status_worker(self) -> None:
+        from kiosk.store import Store
+
+        lang = self.lang
+        try:
+            with Store.open(self.data_dir) as store:
+                from sync.client import PortalClient
+                from sync.engine import SyncEngine
+
+                client = PortalClient.from_store(store)
+                if client is None:
+                    self.post_message(StatusesPulled())
+                    return
+                with client:
+                    report = SyncEngine(store, client, lang=lang).pull_statuses()
+        except Exception as exc:  # a worker must report; the next tick tries again
+            logger.warning("status pull failed", exc_info=True)
+            self.post_message(StatusesPulled(error=str(exc) or type(exc).__name__))
+            return
+        self.post_message(StatusesPulled(report.statuses, report.error))
+
+    def on_statuses_pulled(self, message: StatusesPulled) -> None:
+        self._status_pulling = False
+        self._statuses_pulled_at = self.clock.monotonic()
+        if message.error:
+            logger.info("status pull: %s", message.error)
 
     def sync_now(self) -> None:
         """Start a sync in the background unless one is running."""
@@ -525,6 +574,8 @@ class KioskApp(App[int]):
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.sync_state = "error" if message.error else "idle"
+        if not message.error:
+            self._statuses_pulled_at = self.clock.monotonic()  # the sync pulled them
         self.last_sync_error = message.error
         if message.error and self.mode == "operator":
             # Operators can act on it (re-enrol, call support); citizens see the bar only.
