@@ -105,7 +105,9 @@ class StatusBar(Horizontal):
         if queued:
             waiting = ntr(lang, "{n} waiting", "{n} waiting", queued)
             text = f"{text}  {waiting}".strip()
-        if rejected:
+        if rejected and getattr(app, "mode", "citizen") == "operator":
+            # Operators act on it (the rejected-items view); a citizen is not worried
+            # by other people's refusals, but is not told "All sent" either.
             refused = ntr(lang, "{n} rejected", "{n} rejected", rejected)
             text = f"{text}  ⚠ {refused}".strip()
 

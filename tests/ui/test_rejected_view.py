@@ -163,5 +163,7 @@ async def test_citizen_mode_has_no_rejected_view(make_app, data_dir) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         start = app.screen
+        bar = str(start.query_one(StatusBar).query_one("#sb-sync").content)
+        assert "All sent" not in bar and "rejected" not in bar  # neither claim nor worry
         await app.push_screen(app.new_screen("rejected"))
         await wait_until(pilot, lambda: app.screen is start, "refused")
