@@ -98,9 +98,11 @@ def discard(store: Store, code: str, note: str, operator_id: int | None) -> None
 
 def settle_resubmitted(db: Database, old_code: str, new_code: str, operator_id: int | None) -> None:
     """Inside submit's transaction: the old rejected item is replaced by ``new_code``."""
-    item_id, _ = _open_row(db, old_code)
+    item_id, old_code = _open_row(db, old_code)
     db.execute(
         "UPDATE outbox SET settled = 'resubmitted', settled_note = ?, settled_at = ?, "
         "settled_by = ?, payload = '' WHERE id = ?",
         [new_code, now_iso(), operator_id, item_id],
     )
+    actor = f"operator:{operator_id}" if operator_id is not None else "operator"
+    audit.append(db, actor, "rejected_resubmitted", old_code, {"id": item_id, "new": new_code})

@@ -83,6 +83,10 @@ def test_resubmission_names_the_old_code_and_settles_it(data_dir: Path) -> None:
         assert rows[new.tracking_code]["resubmits"] == old
         assert rows[old]["settled"] == "resubmitted"
         assert rows[old]["settled_note"] == new.tracking_code
+        subject, details = store.db.execute(
+            "SELECT subject, details FROM audit WHERE action = 'rejected_resubmitted'"
+        ).fetchone()
+        assert subject == old and json.loads(details)["new"] == new.tracking_code
         with pytest.raises(rejected.NotOpen):  # not twice: nothing written
             store.submit(None, {"x": 3}, "uz_Latn", form_id=FORM, form_version="1", resubmits=old)
         assert len(store.queue()) == 2
