@@ -9,7 +9,8 @@ operator settles it, in one of two audited ways:
   which it cannot open, so the operator enters the answers again in a new visit of the
   same form; `kiosk.store.Store.submit(..., resubmits=CODE)` queues the new submission
   with ``resubmits`` naming the old code and marks the old row ``'resubmitted'`` (its
-  ``settled_note`` names the new code) in submit's own transaction (`settle_resubmitted`).
+  ``settled_note`` names the new code; audit entry ``rejected_resubmitted``) in
+  submit's own transaction (`settle_resubmitted`).
 
 The reason is said in the reader's language from the portal's reason code and params
 (`kiosk.reasons`), falling back to the text stored at sync time for an old row or a
