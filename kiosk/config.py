@@ -64,6 +64,9 @@ class KioskConfig:
     idle_warning: float | None = None
     # Seconds between portal reachability probes; None (0 in a file or variable): never.
     probe_interval: float | None = 15.0
+    # Seconds between background status pulls while online (issue 14: a status set at
+    # the portal reaches the kiosk without waiting for a submission); None: never.
+    status_interval: float | None = 300.0
     animations: bool = True
     speech_engines: tuple[str, ...] = DEFAULT_ENGINES
     # The playback command (the WAV path is appended); (): the first player found on PATH.
@@ -161,6 +164,7 @@ OPTIONS: dict[str, Callable[[object], object]] = {
     "idle_timeout": _seconds,
     "idle_warning": _seconds,
     "probe_interval": _interval,
+    "status_interval": _interval,
     "animations": _boolean,
     "speech_engines": _names,
     "speech_player": _command,

@@ -120,3 +120,12 @@ def month_names(lang: str, width: Literal["wide", "abbreviated"] = "wide") -> li
     """January..December as the language names them standing alone (for date pickers)."""
     months = babel_locale(lang).months["stand-alone"][width]
     return [months[i] for i in range(1, 13)]
+
+
+def format_ago(moment: dt.datetime, now: dt.datetime, lang: str) -> str:
+    """How long ago ``moment`` was, in ``lang`` through CLDR ("2 soat oldin", "2 часа
+    назад"); a moment in the future (a clock set back) reads as now."""
+    delta = min(moment - now, dt.timedelta(0))
+    return bdates.format_timedelta(
+        delta, add_direction=True, threshold=0.9, locale=babel_locale(lang)
+    )

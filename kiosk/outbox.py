@@ -12,6 +12,7 @@ open their own, with one audit entry.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, cast
 
 from kiosk import audit, reasons, tracking
-from kiosk.settings import STATUS_CURSOR, get_setting, put_setting
+from kiosk.settings import STATUS_CURSOR, STATUS_PULLED_AT, get_setting, put_setting
 from kiosk.signing import b64
 from kiosk.wire import loads, now_iso
 
@@ -46,7 +47,8 @@ COLUMNS = (
 LISTED = (
     "id, tracking_code, form_id, form_version, lang, content_hash, size_bytes,"
     " operator_id, consent, created_at, state, attempts, next_attempt_at,"
-    " last_error, outcome, reason, application_number, sent_at"
+    " last_error, outcome, reason, application_number, sent_at,"
+    " reason_code, reason_params, resubmits, settled, settled_note, settled_at, settled_by"
 )
 STATUS_KEYS = (
     "tracking_code form_id form_version created_at state outcome reason application_number sent_at"
@@ -102,6 +104,13 @@ class QueueRow(TypedDict):
     reason: str | None
     application_number: str | None
     sent_at: str | None
+    reason_code: str | None  # the portal's reason code (kiosk/reasons.py), if it gave one
+    reason_params: str | None  # its params, JSON
+    resubmits: str | None  # the rejected item's tracking code this one replaces
+    settled: str | None  # a rejected item an operator settled: resubmitted | discarded
+    settled_note: str | None  # the new tracking code, or the operator's reason to discard
+    settled_at: str | None
+    settled_by: int | None  # the operator's id
 
 
 class CodeStatus(TypedDict):
@@ -425,10 +434,13 @@ def apply_results(
                 reason = reasons.say(
                     lang, result.get("code"), result.get("params"), result.get("reason")
                 )[:1000]
+                # The code and params too, so the operator reads it in their language later.
+                code, params = _reason_code(result.get("code"), result.get("params"))
                 db.execute(
                     "UPDATE outbox SET state = 'rejected', outcome = ?, reason = ?, "
+                    "reason_code = ?, reason_params = ?, "
                     "attempts = attempts + 1, last_error = NULL WHERE id = ? AND state = 'queued'",
-                    [outcome, reason, row.id],
+                    [outcome, reason, code, params, row.id],
                 )
                 summary["rejected"].append((row.tracking_code, reason, outcome))
             else:
@@ -448,6 +460,19 @@ def apply_results(
             },
         )
     return summary
+
+
+def _reason_code(code: object, params: object) -> tuple[str | None, str | None]:
+    """A portal's reason code and its params (JSON) as stored beside the said reason:
+    bounded text, or None for what is not one."""
+    if not isinstance(code, str) or not code:
+        return None, None
+    kept = (
+        {str(k)[:60]: reasons.safe_text(v, 300) for k, v in list(params.items())[:20]}
+        if isinstance(params, Mapping)
+        else {}
+    )
+    return code[:100], json.dumps(kept, ensure_ascii=False, sort_keys=True)
 
 
 def _reschedule(db: Database, ids: list[str], error: str, delay: Delay, now: datetime) -> None:
@@ -510,4 +535,10 @@ def apply_status_changes(store: Store, changes: Sequence[Mapping[str, object]], 
             )
             applied += 1
         put_setting(db, STATUS_CURSOR, str(cursor))
+        put_setting(db, STATUS_PULLED_AT, now_iso())  # the local copy's age (status look-up)
     return applied
+
+
+def status_pulled_at(db: Database) -> str | None:
+    """When statuses were last pulled from the portal (ISO UTC); None if never."""
+    return get_setting(db, STATUS_PULLED_AT)

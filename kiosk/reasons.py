@@ -179,6 +179,12 @@ _ROWS = (
         413,
         N_("At most {limit} applications made before enrolment can be claimed."),
     ),
+    # Live status look-ups (issue 14): any tracking code, rate-limited per source.
+    Reason(
+        "status.rate_limited",
+        429,
+        N_("Too many status look-ups from this kiosk's address. Try again in {minutes} min."),
+    ),
     # Sealed submissions (kiosk/sealing.py): items travel sealed to the portal's key.
     Reason(
         "sealed.unopenable",

@@ -142,4 +142,19 @@ MIGRATIONS: tuple[str, ...] = (
         locked_until TEXT
     );
     """,
+    # 5: rejected items an operator can read and settle (issue 14, kiosk/rejected.py):
+    # the portal's reason code and params (said in the operator's language later, not
+    # only in the language of the sync that received it), the old tracking code a
+    # resubmission replaces, and how an operator settled a rejected item
+    # ('resubmitted': settled_note holds the new code; 'discarded': the operator's why).
+    """
+    ALTER TABLE outbox ADD COLUMN reason_code TEXT;
+    ALTER TABLE outbox ADD COLUMN reason_params TEXT;  -- JSON object
+    ALTER TABLE outbox ADD COLUMN resubmits TEXT;      -- tracking code of the rejected item
+    ALTER TABLE outbox ADD COLUMN settled TEXT
+        CHECK (settled IS NULL OR settled IN ('resubmitted', 'discarded'));
+    ALTER TABLE outbox ADD COLUMN settled_note TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_at TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_by INTEGER;
+    """,
 )

@@ -44,6 +44,8 @@ PORTAL_PINS = "portal_pins"
 DEVICE_ID = "device_id"
 DEVICE_PREFIX = "device_prefix"
 STATUS_CURSOR = "status_cursor"
+# When statuses were last pulled (any page, changes or not): how old the local copy is.
+STATUS_PULLED_AT = "status_pulled_at"
 CATALOG_ETAG = "catalog_etag"
 LAST_SYNC_AT = "last_sync_at"
 LAST_SYNC_ATTEMPT_AT = "last_sync_attempt_at"

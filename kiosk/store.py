@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from kiosk import audit, drafts, outbox, private_files, seal_store, settings, tracking
+from kiosk import audit, drafts, outbox, private_files, rejected, seal_store, settings, tracking
 from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.drafts import Draft as Draft
@@ -393,11 +393,15 @@ class Store:
         *,
         form_id: str | None = None,
         form_version: str | None = None,
+        resubmits: str | None = None,
     ) -> Submission:
         """Queue a submission durably: outbox row, audit entry and draft removal at once.
 
         `form` is a `kiosk.form.Form` (its ``id`` and ``version`` are used); pass
         ``form=None`` with ``form_id=`` and ``form_version=`` to submit without one.
+        ``resubmits``: the tracking code of a rejected item this submission replaces (an
+        operator's fix, kiosk/rejected.py): recorded in the new row and its audit entry,
+        and the old item settled as resubmitted, in the same transaction.
         On return the row is committed to disk; on any error nothing was written.
         """
         if form is not None:
@@ -431,6 +435,11 @@ class Store:
                 now,
             )
             outbox.add(db, row, prefix, code)
+            if resubmits is not None:
+                rejected.settle_resubmitted(db, resubmits, code, operator_id)
+                db.execute(
+                    "UPDATE outbox SET resubmits = ? WHERE id = ?", [resubmits, submission_id]
+                )
             audit.append(
                 db,
                 actor,
@@ -443,6 +452,7 @@ class Store:
                     "content_hash": content_hash,
                     "operator_id": operator_id,
                     "consent": bool(consent),
+                    **({"resubmits": resubmits} if resubmits is not None else {}),
                 },
             )
             if draft_id:
@@ -464,6 +474,20 @@ class Store:
         """Rows per state; every state present (0 when none)."""
         with self.guard():
             return outbox.counts(self.db)
+
+    def rejected_open(self, limit: int = 500) -> list[outbox.QueueRow]:
+        """Rejected items no operator has settled yet (kiosk/rejected.py), oldest first."""
+        with self.guard():
+            return rejected.open_items(self.db, limit)
+
+    def rejected_open_count(self) -> int:
+        with self.guard():
+            return rejected.open_count(self.db)
+
+    def discard_rejected(self, code: str, note: str, operator_id: int | None) -> None:
+        """An operator discards the rejected item ``code`` for ``note`` (audited)."""
+        with self.guard():
+            rejected.discard(self, code, note, operator_id)
 
     def oldest_unsent_at(self) -> str | None:
         """created_at of the oldest queued submission, or None when all are sent."""

@@ -33,7 +33,7 @@ from kiosk.i18n import DEFAULT_LANG, LANGS
 from screens.backend import StoreThread
 from screens.base import KeysInOrder
 from screens.clock import Clock, SystemClock
-from screens.messages import Connectivity, QueueChanged, SyncFinished
+from screens.messages import Connectivity, QueueChanged, StatusesPulled, SyncFinished
 from screens.names import SCREEN_TYPES, ScreenName
 from screens.startup import open_speech, portal_url, read_later_css, until_idle
 from screens.themes import CONTRAST_THEME, CONTRAST_THEME_DEF, DEFAULT_THEME, KIOSK_THEME
@@ -64,7 +64,11 @@ class KioskApp(App[int]):
     online: reactive[bool | None] = reactive(None)
     sync_state: reactive[str] = reactive("idle")
     queued: reactive[int] = reactive(0)
-    speech_status: reactive[str] = reactive("ok")
+    # Rejected items no operator has settled (kiosk/rejected.py): never "All sent" then.
+    rejected: reactive[int] = reactive(0)
+    # "checking" until the speech service has probed its engine and audio device; then
+    # what ``speech_state`` says: "ok", "muted", "no-audio" or "no-engine".
+    speech_status: reactive[str] = reactive("checking")
     operator_name: reactive[str | None] = reactive(None)
 
     def __init__(
@@ -86,6 +90,10 @@ class KioskApp(App[int]):
         self.idle_timeout = config.idle_timeout
         self.idle_warning = config.warning_seconds
         self.probe_interval = config.probe_interval
+        # The background status pull (status_tick): when the last one (or a sync) ended.
+        self.status_interval = config.status_interval
+        self._statuses_pulled_at = self.clock.monotonic()
+        self._status_pulling = False
         self.visit: Visit | None = None
         self.last_sync_error: str | None = None
         # Set once the store and catalog are ready, expired drafts purged (tests wait on it).
@@ -163,7 +171,8 @@ class KioskApp(App[int]):
         if self.speech is None:
             self._start_speech()
         else:
-            self.speech_status = getattr(self.speech, "status", "ok")
+            self.refresh_speech_status()
+        self.set_interval(self.SPEECH_CHECK_INTERVAL, self.refresh_speech_status, name="speech")
         if self.mode == "citizen":
             self.set_interval(1.0, self.check_idle_timeout, name="idle")
         if self.probe_interval:
@@ -199,7 +208,7 @@ class KioskApp(App[int]):
         self.call_from_thread(self._speech_ready)
 
     def _speech_ready(self) -> None:
-        self.speech_status = getattr(self.speech, "status", "ok")
+        self.refresh_speech_status()
         # The first screen appeared before the voice was ready: greet now.
         intro = getattr(self.screen, "speak_intro", None)
         if callable(intro):
@@ -233,6 +242,32 @@ class KioskApp(App[int]):
 
     # ----- speech -----------------------------------------------------------------
 
+    SPEECH_CHECK_INTERVAL = 2.0  # seconds: a playback failing (no device) shows this soon
+
+    def speech_state(self) -> str:
+        """What the sound indicator shows: the person's choice (muted) first, then the
+        speech service's own state ("no-audio" when its player cannot play, "no-engine").
+
+        The service puts its faults before muting (nothing would be heard either way);
+        the indicator puts muting first, so F2 visibly changes it even with no device.
+        """
+        speech = self.speech
+        if speech is None:
+            return "checking" if self.speech_status == "checking" else "no-engine"
+        if bool(getattr(speech, "muted", False)):
+            return "muted"
+        status = str(getattr(speech, "status", "ok"))
+        return status if status in ("ok", "no-audio", "no-engine") else "ok"
+
+    def refresh_speech_status(self) -> None:
+        """Read the speech service's state into ``speech_status`` (a cheap read: the
+        service polls its player; called after each prompt and every few seconds)."""
+        try:
+            self.speech_status = self.speech_state()
+        except Exception:  # a broken speaker must not stop the citizen
+            logger.exception("speech: status failed")
+            self.speech_status = "no-engine"
+
     def say(self, text: str, kind: str = "text", *, private: bool = False) -> None:
         """Speak in the current language; silently nothing when speech is unavailable.
 
@@ -247,7 +282,7 @@ class KioskApp(App[int]):
                 self.speech.speak(text, self.lang, kind=kind, private=True)
             else:
                 self.speech.speak(text, self.lang, kind=kind)
-            self.speech_status = getattr(self.speech, "status", "ok")
+            self.refresh_speech_status()
         except Exception:  # a broken speaker must not stop the citizen
             logger.exception("speech: speak failed")
             self.speech_status = "no-engine"
@@ -271,7 +306,7 @@ class KioskApp(App[int]):
                 self.speech.stop()
         except Exception:  # the status below says what the speech service is doing
             logger.exception("speech: mute failed")
-        self.speech_status = getattr(self.speech, "status", "muted" if muted else "ok")
+        self.refresh_speech_status()
 
     def action_set_lang(self, lang: str) -> None:
         if lang in LANGS:
@@ -423,6 +458,7 @@ class KioskApp(App[int]):
 
         try:
             counts = await self.db.call(Store.queue_counts)
+            self.rejected = await self.db.call(Store.rejected_open_count)
         except StoreError:
             return {}
         self.queued = int(counts.get("queued", 0))
@@ -430,6 +466,8 @@ class KioskApp(App[int]):
 
     def on_queue_changed(self, message: QueueChanged) -> None:
         self.queued = int(message.counts.get("queued", 0))
+        if "rejected_open" in message.counts:
+            self.rejected = int(message.counts["rejected_open"])
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def probe(self) -> None:
@@ -452,6 +490,51 @@ class KioskApp(App[int]):
         self.online = message.online
         if message.online and (not was or self.queued) and self.sync_state != "syncing":
             self.sync_now()
+        else:
+            self.status_tick()
+
+    def status_tick(self) -> bool:
+        """Pull statuses in the background when due (every ``status_interval`` seconds
+        while online, on the app's clock); True when a pull was started. Called after
+        each probe; tests call it after moving a fake clock."""
+        interval = self.status_interval
+        if not interval or self.online is not True or self._status_pulling:
+            return False
+        if self.sync_state == "syncing":
+            return False  # the sync pulls statuses itself
+        if self.clock.monotonic() - self._statuses_pulled_at < interval:
+            return False
+        self._status_pulling = True
+        self._status_worker()
+        return True
+
+    @work(thread=True, exclusive=True, group="statuses", exit_on_error=False)
+    def _status_worker(self) -> None:
+        from kiosk.store import Store
+
+        lang = self.lang
+        try:
+            with Store.open(self.data_dir) as store:
+                from sync.client import PortalClient
+                from sync.engine import SyncEngine
+
+                client = PortalClient.from_store(store)
+                if client is None:
+                    self.post_message(StatusesPulled())
+                    return
+                with client:
+                    report = SyncEngine(store, client, lang=lang).pull_statuses()
+        except Exception as exc:  # a worker must report; the next tick tries again
+            logger.warning("status pull failed", exc_info=True)
+            self.post_message(StatusesPulled(error=str(exc) or type(exc).__name__))
+            return
+        self.post_message(StatusesPulled(report.statuses, report.error))
+
+    def on_statuses_pulled(self, message: StatusesPulled) -> None:
+        self._status_pulling = False
+        self._statuses_pulled_at = self.clock.monotonic()
+        if message.error:
+            logger.info("status pull: %s", message.error)
 
     def sync_now(self) -> None:
         """Start a sync in the background unless one is running."""
@@ -478,7 +561,7 @@ class KioskApp(App[int]):
                     return
                 with client:
                     report = SyncEngine(store, client, lang=lang).run()
-                counts = store.queue_counts()
+                counts = {**store.queue_counts(), "rejected_open": store.rejected_open_count()}
         except TranslatableError as exc:  # e.g. a URL or origin the kiosk refuses
             self.post_message(SyncFinished(error=exc.message(lang)))
             return
@@ -491,6 +574,8 @@ class KioskApp(App[int]):
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.sync_state = "error" if message.error else "idle"
+        if not message.error:
+            self._statuses_pulled_at = self.clock.monotonic()  # the sync pulled them
         self.last_sync_error = message.error
         if message.error and self.mode == "operator":
             # Operators can act on it (re-enrol, call support); citizens see the bar only.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -27,6 +28,7 @@ class QueueHealth:
     last_sync_at: str | None = None
     last_sync_error: str | None = None
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_open: int = 0
 
 
 def read_health(store: Any) -> QueueHealth:
@@ -36,7 +38,8 @@ def read_health(store: Any) -> QueueHealth:
         oldest_unsent_at=store.oldest_unsent_at(),
         last_sync_at=store.state.last_sync_at,
         last_sync_error=store.state.last_sync_error,
-        rejected=store.queue("rejected", limit=100),
+        rejected=list(store.rejected_open(limit=100)),
+        rejected_open=store.rejected_open_count(),
     )
 
 
@@ -95,6 +98,8 @@ class DashboardScreen(KioskScreen):
             yield Tile(N_("Connection"), id="t-net")
         yield TrLabel(N_("Rejected submissions"), classes="section-title")
         yield DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
+        # Shown with the table: the rejected-items view (screens/rejected.py), also key 5.
+        yield TrButton(N_("Rejected items"), prefix="5 ", id="rejected-items")
         yield TrLabel(N_("No rejected submissions."), id="no-rejected")
         with Horizontal(classes="nav"):
             yield TrButton(N_("New application"), prefix="1 ", id="new", variant="primary")
@@ -131,7 +136,7 @@ class DashboardScreen(KioskScreen):
         now = kiosk.clock.now()
         self.query_one("#t-queued", Tile).set_value(str(h.counts.get("queued", 0)))
         self.query_one("#t-sent", Tile).set_value(str(h.counts.get("sent", 0)))
-        rejected = h.counts.get("rejected", 0)
+        rejected = h.rejected_open  # waiting for an operator; settled ones are done
         self.query_one("#t-rejected", Tile).set_value(str(rejected), alert=rejected > 0)
         self.query_one("#t-oldest", Tile).set_value(format_age(h.oldest_unsent_at, now, lang))
         if kiosk.sync_state == "syncing":
@@ -149,6 +154,10 @@ class DashboardScreen(KioskScreen):
         self._fill_table(lang)
 
     def _fill_table(self, lang: str) -> None:
+        # Cells are rich Text: DataTable measures those for its auto-width columns, but
+        # not Content, whose columns stayed as narrow as their headings (finding 5).
+        from kiosk.rejected import reason_text
+
         table = self.query_one("#rejected", DataTable)
         table.clear(columns=True)
         table.add_column(tr(lang, "Code"), key="code")
@@ -158,13 +167,14 @@ class DashboardScreen(KioskScreen):
         for row in self.health.rejected:
             created = str(row.get("created_at") or "")[:16].replace("T", " ")
             table.add_row(
-                Content(str(row.get("tracking_code", ""))),
-                Content(str(row.get("form_id", ""))),
-                Content(created),
-                Content(str(row.get("reason") or row.get("outcome") or "")),
-                key=str(row.get("id")),
+                Text(str(row.get("tracking_code", ""))),
+                Text(str(row.get("form_id", ""))),
+                Text(created),
+                Text(reason_text(row, lang)),  # type: ignore[arg-type]  # a QueueRow read as a dict
+                key=str(row.get("tracking_code")),
             )
         table.display = bool(self.health.rejected)
+        self.query_one("#rejected-items").display = bool(self.health.rejected)
         self.query_one("#no-rejected").display = not self.health.rejected
 
     @on(Button.Pressed, "#new")
@@ -180,6 +190,15 @@ class DashboardScreen(KioskScreen):
     async def check_status(self) -> None:
         await self.app.push_screen(self.kiosk.new_screen("status"))
 
+    @on(Button.Pressed, "#rejected-items")
+    async def rejected_items(self, code: str | None = None) -> None:
+        await self.app.push_screen(self.kiosk.new_screen("rejected", select=code))
+
+    @on(DataTable.RowSelected, "#rejected")
+    async def open_rejected(self, event: DataTable.RowSelected) -> None:
+        """Enter or a click on a row: that item in the rejected-items view."""
+        await self.rejected_items(str(event.row_key.value))
+
     @on(Button.Pressed, "#logout")
     async def logout(self) -> None:
         kiosk = self.kiosk
@@ -189,7 +208,12 @@ class DashboardScreen(KioskScreen):
         kiosk.switch_screen(kiosk.new_screen("operator_login", purpose="login"))
 
     def on_key(self, event: Key) -> None:
-        actions = {"1": self.new_application, "3": self.check_status, "4": self.logout}
+        actions = {
+            "1": self.new_application,
+            "3": self.check_status,
+            "4": self.logout,
+            "5": self.rejected_items,
+        }
         if event.key == "2":
             event.stop()
             self.sync_now()

@@ -30,3 +30,12 @@ class QueueChanged(Message):
     def __init__(self, counts: dict[str, int]) -> None:
         super().__init__()
         self.counts = counts
+
+
+class StatusesPulled(Message):
+    """The background status pull ended: how many changes, or why it failed."""
+
+    def __init__(self, count: int = 0, error: str | None = None) -> None:
+        super().__init__()
+        self.count = count
+        self.error = error

@@ -15,6 +15,8 @@ ScreenName = Literal[
     "status",
     "operator_login",
     "dashboard",
+    "rejected",
+    "discard",
     "idle",
 ]
 
@@ -33,5 +35,7 @@ SCREEN_TYPES: dict[ScreenName, str] = {
     "status": "screens.status:StatusScreen",
     "operator_login": "screens.operator_login:OperatorLoginScreen",
     "dashboard": "screens.dashboard:DashboardScreen",
+    "rejected": "screens.rejected:RejectedScreen",
+    "discard": "screens.rejected:DiscardScreen",
     "idle": "screens.idle:IdleWarningScreen",
 }

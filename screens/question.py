@@ -72,6 +72,10 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         # The question stays in view; only a long answer list scrolls.
         # The resume code, once the first answer is saved (kiosk/drafts.py).
         yield Static(id="q-code", markup=False)
+        # An operator's fix of a rejected item: why the portal refused the old one.
+        resubmit = Static(id="q-resubmit", markup=False)
+        resubmit.display = False
+        yield resubmit
         yield Static(id="q-label", markup=False)
         yield Static(id="q-hint", markup=False)
         with VerticalScroll(id="q-body"):
@@ -131,6 +135,19 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         session = visit.session
         session.lang = lang
         self._show_code()
+        if visit.resubmits:
+            banner = self.query_one("#q-resubmit", Static)
+            banner.display = True
+            banner.update(
+                Content(
+                    tr(
+                        lang,
+                        "Replaces rejected {code}: {reason}",
+                        code=visit.resubmits,
+                        reason=visit.resubmit_reason,
+                    )
+                )
+            )
         step = session.current
         if step is None:
             return

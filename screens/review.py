@@ -194,6 +194,7 @@ class ReviewScreen(KioskScreen):
                 consent=consent,
                 draft_id=visit.draft_id,
                 actor=actor,
+                resubmits=visit.resubmits,
             )
         except StoreError as exc:
             # Disk full, read-only or locked database: nothing was queued and the draft

@@ -1,12 +1,15 @@
 """Status check: type (or scan) a tracking code, see and hear where the application is.
 
 A scanner reading the receipt's QR code types the code and Enter, like a keyboard.
-What is shown comes from the local store (outbox + the statuses sync pulls).
+Online, the code is looked up live at the portal (`sync.lookup`, on a worker thread);
+offline (or when the portal cannot answer) the local copy is shown (outbox + the
+statuses the sync pulls) with how old it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -20,50 +23,22 @@ from kiosk import tracking
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.tr import TrButton, TrLabel
+from sync.lookup import describe, freshness
 
 if TYPE_CHECKING:
     from kiosk.outbox import CodeStatus
     from kiosk.store import StoreError
-
-# Portal statuses (docs/sync-protocol.md) as the citizen reads them.
-PORTAL_STATUSES = {
-    "received": N_("Received by the service"),
-    "accepted": N_("Received by the service"),
-    "in_review": N_("Being reviewed"),
-    "in_progress": N_("Being processed"),
-    "needs_info": N_("More information needed: please visit the office"),
-    "approved": N_("Approved"),
-    "ready": N_("Ready: you can collect it"),
-    "completed": N_("Completed"),
-    "rejected": N_("Refused"),
-    "declined": N_("Refused"),
-}
+    from sync.lookup import Lookup
 
 
-def describe(info: Mapping[str, object] | None, lang: str) -> str:
-    """The sentence shown and spoken for a status record (None: unknown code)."""
-    if info is None:
-        return tr(lang, "No application with this code was found on this kiosk.")
-    state = info.get("state")
-    portal = info.get("portal_status")
-    if portal:
-        msgid = PORTAL_STATUSES.get(str(portal))
-        text = tr(lang, msgid) if msgid else str(portal)
-        line = tr(lang, "Status: {status}", status=text)
-        if info.get("note"):
-            line += "\n" + str(info["note"])
-        return line
-    if state == "queued":
-        return tr(lang, "Saved on this kiosk. It will be sent when the network is available.")
-    if state == "rejected":
-        reason = info.get("reason") or ""
-        return tr(lang, "The portal did not accept the application: {reason}", reason=reason)
-    if state == "sent":
-        number = info.get("application_number")
-        if number:
-            return tr(lang, "Delivered to the service. Application number: {number}", number=number)
-        return tr(lang, "Delivered to the service. Waiting for the first update.")
-    return tr(lang, "Status: {status}", status=str(state))
+def look_up_in_thread(data_dir: Path, raw: str, lang: str, ask_portal: bool) -> Lookup | None:
+    """On a worker thread, on its own connection (the network may take seconds: never
+    the store thread, whose other calls would wait)."""
+    from kiosk.store import Store
+    from sync.lookup import look_up
+
+    with Store.open(data_dir) as store:
+        return look_up(store, raw, lang, ask_portal=ask_portal)
 
 
 class StatusScreen(KioskScreen):
@@ -74,6 +49,7 @@ class StatusScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.info: CodeStatus | None = None
+        self.result: Lookup | None = None  # where ``info`` came from, and how fresh
         self.looked_up = False
         self.invalid = False
         self.failure: StoreError | None = None  # of the last lookup
@@ -107,15 +83,21 @@ class StatusScreen(KioskScreen):
             self.invalid = True
             self.info = None
         else:
-            from kiosk.store import Store, StoreError
+            from kiosk.store import StoreError
 
             self.invalid = False
+            kiosk = self.kiosk
+            ask = kiosk.online is True
             try:
-                self.info = await self.kiosk.db.call(Store.status, code)
-            except StoreError as exc:  # the app spoke it; the result line keeps it
-                self.info, self.failure = None, exc
+                self.result = await asyncio.to_thread(
+                    look_up_in_thread, kiosk.data_dir, code, self.lang, ask
+                )
+            except StoreError as exc:  # a damaged or unreadable store: said, never a crash
+                kiosk.store_failed(exc)
+                self.info, self.result, self.failure = None, None, exc
                 self._show(speak=False)
                 return
+            self.info = self.result.info if self.result is not None else None
         self.failure = None
         self._show(speak=True)
 
@@ -134,6 +116,8 @@ class StatusScreen(KioskScreen):
             if self.info is not None:
                 code = tracking.format_code(str(self.info.get("tracking_code", "")))
                 text = f"{code}\n{text}"
+            if self.result is not None:
+                text = f"{text}\n{freshness(self.result, self.kiosk.clock.now(), lang)}"
         result.update(Content(text))
         result.set_class(self.invalid or self.info is None or self.failure is not None, "-error")
         if speak:

@@ -41,6 +41,10 @@ class Visit:
     # The draft's key (kiosk/drafts.py): in memory for this visit only, dropped with it.
     draft_key: DraftKey | None = field(default=None, repr=False)
     slot: int | None = None  # the draft's public slot, once saved: the code's first digits
+    # An operator's fix of a rejected item (kiosk/rejected.py): its tracking code, and
+    # the portal's reason in the operator's language, shown on every question.
+    resubmits: str | None = None
+    resubmit_reason: str = ""
     _key_task: asyncio.Future[DraftKey] | None = field(default=None, repr=False)
 
     def prepare_key(self) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 import httpx
 
@@ -35,6 +36,7 @@ from sync.transport import (
     ItemResult,
     PortalError,
     RetryableError,
+    StatusLookup,
     StatusPage,
     answer_error,
     encode_batch,
@@ -307,6 +309,24 @@ class PortalClient:
         # A changes list, as far as checked here: the engine checks the cursor, the
         # outbox each change.
         return cast(StatusPage, data)
+
+    def lookup_status(self, tracking_code: str) -> StatusLookup:
+        """Any tracking code's status fields, live (429 ``status.rate_limited``:
+        `RetryableError` with ``retry_after``)."""
+        path = "/status/lookup/" + quote(tracking_code, safe="")
+        data = self._json(self._request("GET", path))
+        if not isinstance(data, dict) or not isinstance(data.get("found"), bool):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        fields = ("status", "application_number", "updated_at")
+        if any(not (data.get(f) is None or isinstance(data.get(f), str)) for f in fields):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        return {
+            "tracking_code": str(data.get("tracking_code") or tracking_code),
+            "found": data["found"],
+            "status": data.get("status"),
+            "application_number": data.get("application_number"),
+            "updated_at": data.get("updated_at"),
+        }
 
     def catalog(self, etag: str | None = None) -> CatalogPage | None:
         """The catalog {etag, forms}, or None when unchanged since ``etag`` (304)."""

@@ -1,4 +1,4 @@
-"""`kiosk enroll`, `kiosk sync`, `kiosk export-bundle`, `kiosk import-bundle`.
+"""`kiosk enroll`, `kiosk sync`, `kiosk status`, `kiosk export-bundle`, `kiosk import-bundle`.
 
 Exit codes: 0 success (for `sync`: nothing left waiting), 1 failure or items still
 waiting, 2 bad arguments, bad bundle, or not enrolled.
@@ -76,6 +76,17 @@ def register(sub: cliutil.Subcommands) -> None:
     sync.add_argument("--batch-bytes", type=int, default=256 * 1024, metavar="BYTES")
     sync.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    status = cliutil.add_command(
+        sub,
+        "status",
+        "a tracking code's status: live from the portal, else this kiosk's copy and its age",
+        _guarded(cmd_status),
+    )
+    status.add_argument("code", help="the tracking code from a receipt")
+    status.add_argument(
+        "--offline", action="store_true", help="do not ask the portal: this kiosk's copy only"
+    )
+
     export = cliutil.add_command(
         sub, "export-bundle", "write every unsent submission to a bundle file", _guarded(cmd_export)
     )
@@ -111,6 +122,26 @@ def _guarded(handler: cliutil.Handler) -> cliutil.Handler:
 
     run.__doc__ = handler.__doc__
     return run
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Exit 0 when the code is known, 1 when it is not, 2 when it is not a tracking code."""
+    from datetime import UTC, datetime
+
+    from kiosk import tracking
+    from sync.lookup import describe, freshness, look_up
+
+    lang = cliutil.lang(args)
+    with _store(args) as store:
+        result = look_up(store, args.code, lang, ask_portal=not args.offline)
+    if result is None:
+        return cliutil.fail(
+            tr(lang, "This is not a valid tracking code. Please check it and try again.")
+        )
+    print(tracking.format_code(result.code))
+    print(describe(result.info, lang))
+    print(freshness(result, datetime.now(UTC), lang))
+    return 0 if result.info is not None else 1
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:

@@ -149,6 +149,24 @@ class SyncEngine:
             self._finish(report)
         return report
 
+    def pull_statuses(self) -> SyncReport:
+        """Only the status pull (the app's background refresh while online, issue 14):
+        nothing sent, no catalog, the last-sync bookkeeping left alone. Never raises."""
+        report = SyncReport()
+        try:
+            self._pull_status(report)
+        except AuthError as exc:
+            report.needs_enrolment = True
+            report.error = exc.text(self.lang)
+        except PortalError as exc:
+            report.error = exc.text(self.lang)
+        except Exception as exc:  # a worker thread must get a report, never a traceback
+            logger.exception("status pull failed")
+            report.error = tr(
+                self.lang, "Sync failed: {error}", error=str(exc) or type(exc).__name__
+            )
+        return report
+
     # --- sending ---------------------------------------------------------------
 
     def _send_all(self, report: SyncReport, progress: ProgressCallback | None, force: bool) -> None:

@@ -60,6 +60,17 @@ class StatusPage(TypedDict):
     more: bool
 
 
+class StatusLookup(TypedDict):
+    """One tracking code's status as the live look-up answers it: status fields only
+    (no answers, no note, no device): ``found`` False for a code the portal does not know."""
+
+    tracking_code: str
+    found: bool
+    status: str | None
+    application_number: str | None
+    updated_at: str | None
+
+
 class CatalogForm(TypedDict):
     """One form version of the catalog, its pyxform JSON in ``spec``."""
 
@@ -98,9 +109,16 @@ class AuthError(PortalError):
 class RetryableError(PortalError):
     """Try again later; ``retry_after`` is the portal's Retry-After in seconds, if any."""
 
-    def __init__(self, msgid: str, retry_after: float | None = None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        msgid: str,
+        retry_after: float | None = None,
+        reason_code: str | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(msgid, **kwargs)
         self.retry_after = retry_after
+        self.reason_code = reason_code  # a registered reason (a 429's), when given
 
 
 class RequestRejected(PortalError):
@@ -130,6 +148,13 @@ def answer_error(status: int, body: object, retry_after: float | None) -> Portal
     if the portal said), any other 4xx is a refusal with ``body``'s reason."""
     if status == 401:
         return not_accepted()
+    fields = body if isinstance(body, dict) else {}
+    known = reasons.received(fields.get("code"), fields.get("params"))
+    if status == 429 and known is not None:  # a limit with its reason: said as such
+        reason, values = known
+        return RetryableError(
+            reason.msgid, retry_after=retry_after, reason_code=reason.code, status=status, **values
+        )
     if status in (429, 503) or status >= 500:
         return RetryableError(
             N_("The portal is busy or failing (HTTP {status})."),
@@ -228,6 +253,11 @@ class Transport(Protocol):
 
     def status(self, since: int, limit: int = 500) -> StatusPage:
         """Status changes after cursor ``since``: {changes, cursor, more}."""
+        ...
+
+    def lookup_status(self, tracking_code: str) -> StatusLookup:
+        """Any tracking code's status, live (rate-limited per source: `RetryableError`
+        with ``retry_after`` and the reason ``status.rate_limited``)."""
         ...
 
     def catalog(self, etag: str | None = None) -> CatalogPage | None:

@@ -156,6 +156,17 @@ class Player:
         with self._lock:
             self._stop_locked()
 
+    def failed_on_its_own(self) -> bool:
+        """Whether the last playback ended by itself with an error (no device, the
+        device gone): what tells the service, and so the indicator, that nothing can be
+        heard. A playback cut off (SIGKILL) or still running is no failure."""
+        with self._lock:
+            proc = self._proc
+            if proc is None or proc.poll() is None or proc.returncode in (0, -9):
+                return False
+            self.last_error = f"player exited with {proc.returncode}"
+            return True
+
     @property
     def pid(self) -> int | None:
         """The pid of the player now playing, or None."""

@@ -87,7 +87,12 @@ class SpeechService:
 
     @property
     def status(self) -> str:
-        """ "no-engine" and "no-audio" (faults) before "muted" (a choice), else "ok"."""
+        """ "no-engine" and "no-audio" (faults) before "muted" (a choice), else "ok".
+
+        A playback that failed by itself since (the device missing or gone, though the
+        start-up probe passed) makes it "no-audio": the indicator must not say "on"."""
+        if self._audio_ok is not False and self._player.failed_on_its_own():
+            self._audio_ok = False
         if self._engine_ok is False:
             return "no-engine"
         if self._audio_ok is False:

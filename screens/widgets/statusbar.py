@@ -13,8 +13,18 @@ from textual.content import Content
 from textual.events import Click
 from textual.widgets import Static
 
-from kiosk.i18n import ntr, tr
+from kiosk.i18n import N_, ntr, tr
 from screens.widgets.tr import set_text
+
+# The sound indicator: three states a person can tell apart (on, muted, no device),
+# plus no speech engine at all and the moment before the speech service has checked.
+_SOUND: dict[str, tuple[str, str]] = {
+    "ok": ("♪", N_("Sound on")),
+    "muted": ("✕", N_("Muted (F2)")),
+    "no-audio": ("⚠", N_("No audio device")),
+    "no-engine": ("⚠", N_("No voice")),
+    "checking": ("♪", ""),
+}
 
 
 class StatusBar(Horizontal):
@@ -31,6 +41,7 @@ class StatusBar(Horizontal):
     StatusBar > #sb-net.-online { color: $text-success; }
     StatusBar > #sb-net.-offline { color: $text-warning; }
     StatusBar > #sb-sync.-error { color: $text-error; }
+    StatusBar > #sb-sync.-rejected { color: $text-warning; }
     StatusBar > #sb-spacer { width: 1fr; }
     """
 
@@ -50,7 +61,8 @@ class StatusBar(Horizontal):
         return Static(Content(text), id=name, markup=False, classes=on)
 
     def on_mount(self) -> None:
-        for name in ("lang", "online", "sync_state", "queued", "speech_status", "operator_name"):
+        watched = ("lang", "online", "sync_state", "queued", "rejected", "speech_status")
+        for name in (*watched, "operator_name"):
             self.watch(self.app, name, self._refresh_all, init=False)
         self._refresh_all()
 
@@ -82,22 +94,30 @@ class StatusBar(Horizontal):
 
         state = getattr(app, "sync_state", "idle")
         queued = int(getattr(app, "queued", 0))
+        rejected = int(getattr(app, "rejected", 0))
         if state == "syncing":
             text = "⇅ " + tr(lang, "Sending…")
         elif state == "error":
             text = "⚠ " + tr(lang, "Sync failed")
         else:
-            text = "✓ " + tr(lang, "All sent") if queued == 0 else ""
+            # Not "All sent" while a rejected item waits for an operator.
+            text = "✓ " + tr(lang, "All sent") if queued == 0 and rejected == 0 else ""
         if queued:
             waiting = ntr(lang, "{n} waiting", "{n} waiting", queued)
             text = f"{text}  {waiting}".strip()
+        if rejected and getattr(app, "mode", "citizen") == "operator":
+            # Operators act on it (the rejected-items view); a citizen is not worried
+            # by other people's refusals, but is not told "All sent" either.
+            refused = ntr(lang, "{n} rejected", "{n} rejected", rejected)
+            text = f"{text}  ⚠ {refused}".strip()
 
         operator = getattr(app, "operator_name", None)
         speech = getattr(app, "speech_status", "ok")
-        icon = "♪ " + tr(lang, "Sound on") if speech == "ok" else "✕ " + tr(lang, "Sound off")
+        mark, msgid = _SOUND.get(speech, _SOUND["ok"])
+        icon = f"{mark} {tr(lang, msgid)}" if msgid else mark
         return {
             "sb-net": (net, {"-online": online is True, "-offline": online is False}),
-            "sb-sync": (text, {"-error": state == "error"}),
+            "sb-sync": (text, {"-error": state == "error", "-rejected": rejected > 0}),
             "sb-operator": (tr(lang, "Operator: {name}", name=operator) if operator else "", {}),
             "sb-speech": (icon, {}),
         }

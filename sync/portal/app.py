@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -39,6 +40,7 @@ from sync.portal.models import (
     EnrollResponse,
     ErrorBody,
     Health,
+    StatusLookupResponse,
     StatusResponse,
     inline_schema,
     json_body,
@@ -54,6 +56,7 @@ from sync.portal.rules import (
     enroll_device,
     etag_matches,
     ingest_bundle,
+    lookup_status,
     read_batch,
     read_json,
 )
@@ -322,6 +325,27 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> transport.StatusPage:
         return store.status_changes(dev.id, since, limit)
+
+    @app.get(
+        f"{wire.API}/status/lookup/{{tracking_code}}",
+        response_model=StatusLookupResponse,
+        responses={
+            **ERRORS,
+            429: {
+                "model": ErrorBody,
+                "description": "too many look-ups from this address (status.rate_limited): "
+                "wait Retry-After seconds",
+            },
+        },
+    )
+    def status_lookup(
+        request: Request,
+        _dev: Authed,
+        tracking_code: Annotated[str, PathParam(min_length=1, max_length=40)],
+    ) -> transport.StatusLookup:
+        """Any tracking code's status fields (no answers, no note), counted per source."""
+        host = request.client.host if request.client else None
+        return lookup_status(store, tracking_code, host)
 
     @app.post(
         f"{wire.API}/bundles",

@@ -24,6 +24,7 @@ from sync.portal.rules import (
     enroll_device,
     etag_matches,
     ingest_bundle,
+    lookup_status,
     read_batch,
 )
 from sync.portal.storage import Device, PortalStorage, Validator
@@ -35,6 +36,7 @@ from sync.transport import (
     Claim,
     Enrolled,
     PortalError,
+    StatusLookup,
     StatusPage,
     answer_error,
     encode_batch,
@@ -55,6 +57,7 @@ def _error(exc: Refusal) -> PortalError:
 
 MAX_SINCE = 2**62  # the app's bounds on /status query parameters
 MAX_LIMIT = 1000
+MAX_LOOKUP_CODE = 40  # the app's bound on a looked-up tracking code
 
 
 class LocalTransport:
@@ -131,6 +134,17 @@ class LocalTransport:
                 reasons.refusal("body.invalid", detail=f"since 0-{MAX_SINCE}, limit 1-{MAX_LIMIT}"),
             )
         return self.store.status_changes(device.id, since, limit)
+
+    def lookup_status(self, tracking_code: str) -> StatusLookup:
+        self._device()
+        if not 1 <= len(tracking_code) <= MAX_LOOKUP_CODE:
+            raise refused(
+                422, reasons.refusal("body.invalid", detail=f"a code of 1-{MAX_LOOKUP_CODE}")
+            )
+        try:
+            return lookup_status(self.store, tracking_code, LOCAL_SOURCE)
+        except Refusal as exc:
+            raise _error(exc) from exc
 
     def catalog(self, etag: str | None = None) -> CatalogPage | None:
         self._device()

@@ -181,6 +181,14 @@ class StatusResponse(BaseModel):
     more: bool
 
 
+class StatusLookupResponse(BaseModel):
+    tracking_code: str
+    found: bool = Field(description="false: the portal knows no application with this code")
+    status: str | None
+    application_number: str | None
+    updated_at: str | None
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="a reason code of the registry (docs/sync-protocol.md)")
     params: dict[str, str] = Field(description="the values the reason's message names")

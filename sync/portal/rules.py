@@ -8,6 +8,7 @@ transport error the HTTP client would have raised for that answer.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 
 from kiosk import reasons
@@ -20,11 +21,12 @@ from sync.portal.holds import hold_point
 from sync.portal.storage import (
     Device,
     EnrolmentRefused,
+    LookupLimited,
     PortalStorage,
     Validator,
     enrol_source,
 )
-from sync.transport import BundleResult, CatalogPage, Enrolled
+from sync.transport import BundleResult, CatalogPage, Enrolled, StatusLookup
 
 
 class Refusal(Exception):
@@ -76,6 +78,20 @@ def enroll_device(
         "sealing_key": store.sealing_key(),
         "refused_claims": result.get("refused_claims", []),
     }
+
+
+def lookup_status(
+    store: PortalStorage, tracking_code: str, client_host: str | None
+) -> StatusLookup:
+    """A live status look-up from ``client_host`` (counted under `enrol_source`, the
+    enrolment limit's notion of a source); `Refusal` ``status.rate_limited`` (429 with
+    Retry-After) past the limit."""
+    try:
+        return store.lookup_status(tracking_code, enrol_source(client_host))
+    except LookupLimited as exc:
+        refusal = Refusal("status.rate_limited", minutes=math.ceil(exc.retry_after / 60))
+        refusal.retry_after = exc.retry_after
+        raise refusal from exc
 
 
 def bearer_device(store: PortalStorage, authorization: str | None) -> Device | None:

@@ -168,6 +168,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX code_claims_device ON code_claims (device_id)
     """,
+    # status look-ups by tracking code (issue 14, `PortalStorage.lookup_status`): each
+    # look-up's source address and time, so the per-source limit holds across processes.
+    """
+    CREATE TABLE status_lookups (
+        source TEXT NOT NULL,
+        at     TEXT NOT NULL
+    );
+    CREATE INDEX status_lookups_source ON status_lookups (source, at)
+    """,
 )
 
 

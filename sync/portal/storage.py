@@ -21,7 +21,7 @@ from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey
 from kiosk.wire import UUID_RE, json_problem
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
-from sync.transport import CatalogForm, Enrolled, ItemResult, StatusPage
+from sync.transport import CatalogForm, Enrolled, ItemResult, StatusLookup, StatusPage
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -40,6 +40,11 @@ ENROL_SOURCE_LIMIT = 5  # wrong codes from one source address in the window
 # addresses), at the price that such an attacker can pause enrolment for a window.
 ENROL_GLOBAL_LIMIT = 100
 MAX_NAME = 200
+# Live status look-ups (any tracking code): per source address in a window. A kiosk
+# looks up one code per citizen asking; the limit bounds how fast anyone with a device
+# token can try codes (docs/sync-protocol.md, "Status look-up").
+LOOKUP_WINDOW = timedelta(minutes=10)
+LOOKUP_SOURCE_LIMIT = 60
 
 
 class PortalStoreError(Exception):
@@ -53,6 +58,14 @@ class StatusUpdate(TypedDict):
     status: str
     application_number: str
     note: str | None
+
+
+class LookupLimited(PortalStoreError):
+    """Too many status look-ups from one source: wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many status look-ups; retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 class EnrolmentRefused(PortalStoreError):
@@ -265,6 +278,11 @@ class PortalStorage(Protocol):
 
     def status_changes(self, device_id: str, since: int, limit: int) -> StatusPage:
         """{changes, cursor, more}: this device's status changes after ``since``."""
+        ...
+
+    def lookup_status(self, tracking_code: str, source: str) -> StatusLookup:
+        """Any tracking code's status fields, for a look-up from ``source`` (counted;
+        `LookupLimited` past `LOOKUP_SOURCE_LIMIT` in `LOOKUP_WINDOW`)."""
         ...
 
     def stats(self, device_id: str | None = None) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import sqlite3
 import threading
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk import enrolment_code, reasons
+from kiosk import enrolment_code, reasons, tracking
 from kiosk.crashpoints import crash_point
 from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey, form_message
@@ -33,9 +34,12 @@ from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
 from sync.portal.storage import (
     CODE_TTL,
+    LOOKUP_SOURCE_LIMIT,
+    LOOKUP_WINDOW,
     STATUSES,
     Device,
     EnrolmentRefused,
+    LookupLimited,
     PortalStoreError,
     StatusUpdate,
     Validator,
@@ -43,7 +47,14 @@ from sync.portal.storage import (
     derived_prefix_for,
     refused,
 )
-from sync.transport import CatalogForm, Enrolled, ItemResult, StatusChange, StatusPage
+from sync.transport import (
+    CatalogForm,
+    Enrolled,
+    ItemResult,
+    StatusChange,
+    StatusLookup,
+    StatusPage,
+)
 
 # The schema's names stay importable from here: tests and tools open the database by them.
 __all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA", "Clock", "PortalStore", "migrate"]
@@ -459,6 +470,53 @@ class PortalStore:
         ]
         cursor = rows[-1]["seq"] if rows else since
         return {"changes": changes, "cursor": cursor, "more": more}
+
+    def lookup_status(self, tracking_code: str, source: str) -> StatusLookup:
+        """Any code's status fields (no answers, no note, no device), the look-up counted
+        for ``source`` first: past the limit, `LookupLimited` and nothing is looked up.
+
+        The count is bookkeeping, not a durable step: a look-up lost in a crash only
+        leaves its source one more try.
+        """
+        moment = self.clock()
+        code = tracking.normalize(tracking_code) or tracking_code.strip().upper()[:40]
+        with self.transaction() as conn:
+            conn.execute(
+                "DELETE FROM status_lookups WHERE at <= ?", (now_iso(moment - LOOKUP_WINDOW),)
+            )
+            times = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT at FROM status_lookups WHERE source = ? ORDER BY at DESC LIMIT ?",
+                    (source, LOOKUP_SOURCE_LIMIT),
+                )
+            ]
+            if len(times) >= LOOKUP_SOURCE_LIMIT:  # free when the oldest of them leaves
+                freed = datetime.fromisoformat(times[-1]) + LOOKUP_WINDOW
+                raise LookupLimited(max(1, math.ceil((freed - moment).total_seconds())))
+            conn.execute(
+                "INSERT INTO status_lookups (source, at) VALUES (?, ?)", (source, now_iso(moment))
+            )
+            row = conn.execute(
+                "SELECT tracking_code, status, application_number, status_updated_at "
+                "FROM submissions WHERE tracking_code = ? COLLATE NOCASE",
+                (code,),
+            ).fetchone()
+        if row is None:
+            return {
+                "tracking_code": code,
+                "found": False,
+                "status": None,
+                "application_number": None,
+                "updated_at": None,
+            }
+        return {
+            "tracking_code": row["tracking_code"],
+            "found": True,
+            "status": row["status"],
+            "application_number": row["application_number"],
+            "updated_at": row["status_updated_at"],
+        }
 
     # --- audit anchoring -------------------------------------------------------
 

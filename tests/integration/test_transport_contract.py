@@ -23,9 +23,9 @@ from kiosk.wire import now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
 from sync.portal.process import PortalProcess
-from sync.portal.storage import PortalStorage
+from sync.portal.storage import LOOKUP_SOURCE_LIMIT, PortalStorage
 from sync.portal.store import PortalStore
-from sync.transport import AuthError, Claim, RequestRejected, Transport
+from sync.transport import AuthError, Claim, RequestRejected, RetryableError, Transport
 from tests import sealkit
 from tests.integration.synckit import TEST_FORM_ID, TEST_FORM_SPEC, TEST_FORM_VERSION, add_test_form
 
@@ -317,6 +317,35 @@ class TransportContract:
         # Another device sees none of them.
         other = connect(None).enroll(admin.create_enrolment_code("other kiosk"), "other kiosk")
         assert connect(other["token"]).status(0)["changes"] == []
+
+    def test_status_lookup_answers_any_code_with_status_fields_only(
+        self, enrolled: Transport, prefix: str, admin: PortalStorage, connect: Connect
+    ) -> None:
+        """Issue 14, finding 6: a live look-up of any code (another kiosk's too), status
+        fields only, counted per source: past the limit a 429 with its reason code."""
+        sent = item(prefix)
+        enrolled.send_batch([sent])
+        admin.set_status(sent["tracking_code"], "needs_info", note="Bring your passport")
+        other = connect(None).enroll(admin.create_enrolment_code("other kiosk"), "other kiosk")
+        seen = connect(other["token"]).lookup_status(sent["tracking_code"].lower())
+        assert set(seen) == {"tracking_code", "found", "status", "application_number", "updated_at"}
+        assert (seen["tracking_code"], seen["found"], seen["status"]) == (
+            sent["tracking_code"],
+            True,
+            "needs_info",
+        )
+        assert seen["application_number"].startswith("MK-") and seen["updated_at"]
+        assert "Bring your passport" not in json.dumps(seen)  # no note: it may be personal
+        missing = enrolled.lookup_status(tracking.new_code(prefix))
+        assert (missing["found"], missing["status"]) == (False, None)
+        with pytest.raises(AuthError):
+            connect("not-a-token").lookup_status(sent["tracking_code"])
+        with pytest.raises(RetryableError) as limited:
+            for _ in range(LOOKUP_SOURCE_LIMIT):
+                enrolled.lookup_status(sent["tracking_code"])
+        assert limited.value.reason_code == "status.rate_limited"
+        assert limited.value.retry_after is not None and 0 < limited.value.retry_after <= 600
+        assert "min" in limited.value.message("en") and "Too many" in limited.value.message("en")
 
     def test_catalog_etag_and_not_modified(self, enrolled: Transport, admin: PortalStorage) -> None:
         catalog = enrolled.catalog()

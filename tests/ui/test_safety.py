@@ -141,7 +141,7 @@ async def test_sound_indicator_mutes_and_unmutes(make_app, speech) -> None:
         await pilot.click("#sb-speech")
         await pilot.pause()
         assert speech.muted and app.speech_status == "muted"
-        assert "Sound off" in str(app.screen.query_one("#sb-speech").content)
+        assert "Muted" in str(app.screen.query_one("#sb-speech").content)
         await pilot.press("f2")
         await pilot.pause()
         assert not speech.muted

@@ -17,7 +17,7 @@ from screens.start import tool_keys
 from screens.status import StatusScreen
 from screens.widgets.statusbar import StatusBar
 from sync.portal.process import create_enrolment_code, start_portal
-from tests.ui.driver import ready, type_text
+from tests.ui.driver import ready, type_text, wait_until
 
 FORM = "criminal_record_certificate"
 
@@ -121,8 +121,10 @@ async def test_status_screen_shows_a_queued_application(make_app, data_dir, spee
         assert isinstance(app.screen, StatusScreen)
         await type_text(pilot, sub.tracking_code.lower())
         await pilot.press("enter")
-        await pilot.pause()
-        result = str(app.screen.query_one("#status-result").content)
+        shown = app.screen.query_one("#status-result")
+        # The look-up runs on a worker thread now (live when online): wait for it.
+        await wait_until(pilot, lambda: bool(str(shown.content)), "the answer")
+        result = str(shown.content)
         assert "Saved on this kiosk" in result
         assert result in speech.texts()
         await type_text(pilot, "X")  # no longer a valid code
