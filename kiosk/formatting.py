@@ -15,8 +15,11 @@ from typing import Literal
 from babel import Locale
 from babel import dates as bdates
 from babel import numbers as bnumbers
+from babel import units as bunits
 
 from kiosk import languages
+from kiosk.i18n import N_, tr
+from kiosk.translit import to_cyrillic
 
 Style = Literal["short", "medium", "long", "full"]
 
@@ -120,3 +123,34 @@ def month_names(lang: str, width: Literal["wide", "abbreviated"] = "wide") -> li
     """January..December as the language names them standing alone (for date pickers)."""
     months = babel_locale(lang).months["stand-alone"][width]
     return [months[i] for i in range(1, 13)]
+
+
+# The order of day, month and year a citizen types, in the letters of their language
+# (uz_Latn "KK.OO.YYYY": kun, oy, yil; ru "ДД.ММ.ГГГГ"): the date's placeholder and the
+# message of a date that does not parse say the same thing.
+DATE_PATTERN = N_("DD.MM.YYYY")
+
+
+def date_pattern(lang: str) -> str:
+    """How a date is typed (day.month.year), spelt in ``lang``."""
+    return tr(lang, DATE_PATTERN)
+
+
+_SIZE_UNITS = (
+    (1024**3, "digital-gigabyte"),
+    (1024**2, "digital-megabyte"),
+    (1024, "digital-kilobyte"),
+)
+
+
+def format_size(n_bytes: int, lang: str) -> str:
+    """A size in bytes for people, in ``lang``'s words (CLDR units: "0 bayt", "1,5 МБ")."""
+    value: float = max(0, n_bytes)
+    unit = "digital-byte"
+    for size, name in _SIZE_UNITS:
+        if n_bytes >= size:
+            value, unit = round(n_bytes / size, 1), name
+            break
+    if lang == "uz_Cyrl":  # CLDR's uz_Cyrl falls back to English ("byte"): spell uz_Latn's
+        return to_cyrillic(bunits.format_unit(value, unit, length="short", locale="uz_Latn"))
+    return bunits.format_unit(value, unit, length="short", locale=babel_locale(lang))
