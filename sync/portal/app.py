@@ -57,7 +57,7 @@ from sync.portal.rules import (
     read_batch,
     read_json,
 )
-from sync.portal.storage import Device, PortalStorage, Validator
+from sync.portal.storage import AnswersProblem, Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
 
 logger = logging.getLogger(__name__)
@@ -88,15 +88,17 @@ def _answers_validator() -> Validator:
         # Building a Form is far costlier than checking answers: once per version.
         return Form.from_pyxform(json.loads(spec_json))
 
-    def check(spec_json: str, item: Mapping[str, object]) -> str | None:
+    def check(spec_json: str, item: Mapping[str, object]) -> AnswersProblem | None:
         try:
             form = form_of(spec_json)
             _, errors = validate_answers(form, item["payload"], "en")
         except Exception as exc:  # a payload the engine cannot even read is invalid
             logger.warning("answers of item %s could not be checked", item.get("id"), exc_info=True)
-            return f"answers could not be checked: {exc}"
+            return {"detail": f"answers could not be checked: {exc}", "fields": ""}
         if errors:
-            return "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
+            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
+            fields = ", ".join(dict.fromkeys(e.field for e in errors if e.field))[:200]
+            return {"detail": detail, "fields": fields}
         return None
 
     return check
