@@ -328,6 +328,7 @@ def _sendable_items(store: Store, lang: str, warn: bool) -> Iterator[SubmissionI
 
 def cmd_export(args: argparse.Namespace) -> int:
     from kiosk import audit
+    from kiosk.errors import os_error_text
     from kiosk.wire import now_iso
     from sync import bundle
 
@@ -372,7 +373,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                     lang,
                     "Cannot write {path}: {error}",
                     path=str(target),
-                    error=exc.strerror or str(exc),
+                    error=os_error_text(exc, lang),
                 ),
                 1,
             )

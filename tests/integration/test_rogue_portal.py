@@ -81,3 +81,16 @@ def test_unreachable_portal_is_said_not_named(kiosk: Kiosk, lang: str) -> None:
     assert synced.returncode != 0 and out.strip()
     queue = kiosk.run("queue", "--lang", lang)
     assert_clean(queue, "queue")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_file_errors_are_said_not_quoted(kiosk: Kiosk, tmp_path: Path, lang: str) -> None:
+    """An OSError's English text ("No such file or directory") is never printed."""
+    with kiosk.store() as store:
+        queue_submissions(store, 1)
+    missing = tmp_path / "no" / "such" / "dir" / "out.bundle"
+    for args in (("export-bundle", str(missing)), ("import-bundle", str(missing))):
+        result = kiosk.run(*args, "--lang", lang)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and output.strip(), (args, output)
+        assert "No such file" not in output and "Errno" not in output, (args, output)
