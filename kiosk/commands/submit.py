@@ -110,9 +110,10 @@ def _submit(args: argparse.Namespace) -> int:
             form = _load_form(args, language, store)
             try:
                 payload, errors = validate_answers(form, answers, language)
-            except (ValueError, TypeError, KeyError) as exc:
+            except (ValueError, TypeError, KeyError):
+                # The exception's text is English for developers: say what it means.
                 raise _InputError(
-                    tr(language, "The answers could not be checked: {error}", error=exc)
+                    tr(language, "The answers could not be checked: the form cannot read them.")
                 ) from None
             if errors:
                 return _report_errors(args, errors)
