@@ -19,6 +19,7 @@ from types import ModuleType
 from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
 from kiosk.commands import audit, catalog, drafts, key, operator, queue, say, submit, translit
+from kiosk.errors import os_error_text
 from kiosk.i18n import tr
 
 # Order is the order shown in --help.
@@ -84,5 +85,7 @@ def dispatch(
         return 141
     except OSError as exc:
         # An unusable data directory or a full disk: say so plainly, no traceback.
-        print(tr(lang(args), "Cannot use the data files: {error}", error=exc), file=sys.stderr)
+        language = lang(args)
+        said = os_error_text(exc, language)
+        print(tr(language, "Cannot use the data files: {error}", error=said), file=sys.stderr)
         return 1

@@ -4,16 +4,24 @@ each problem a `FieldError` in the session's language naming the field by its la
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.engine_eval import Evaluator
 from kiosk.engine_model import Scope, locate
 from kiosk.engine_present import Presenter
-from kiosk.engine_values import has_type, is_empty
+from kiosk.engine_values import date_problem, has_type, is_empty
 from kiosk.form import Question
+from kiosk.formatting import date_pattern
 from kiosk.i18n import N_, tr
-from kiosk.validators import explain, is_valid_passport, is_valid_phone, is_valid_pinfl
+from kiosk.validators import (
+    explain,
+    is_valid_passport,
+    is_valid_phone,
+    is_valid_pinfl,
+    pinfl_birth_problem,
+)
 
 _KIND_CHECKS: dict[str, Callable[[str], bool]] = {
     "pinfl": is_valid_pinfl,
@@ -24,7 +32,7 @@ _KIND_CHECKS: dict[str, Callable[[str], bool]] = {
 TYPE_MESSAGES: dict[str, str] = {
     "integer": N_("{field}: enter a whole number, for example 1500"),
     "decimal": N_("{field}: enter a number, for example 1,5"),
-    "date": N_("{field}: enter a date as DD.MM.YYYY"),
+    "date": N_("{field}: enter a date as {pattern}"),
     "select_one": N_("{field}: choose one of the options"),
     "select_multiple": N_("{field}: choose from the options"),
     "acknowledge": N_("{field}: confirm to continue"),
@@ -32,11 +40,38 @@ TYPE_MESSAGES: dict[str, str] = {
 }
 
 
+# A date that reads as day, month and year but is not one: say which part is wrong.
+NO_SUCH_DAY = N_("{field}: there is no date {date}: that month has {days} days")
+NO_SUCH_MONTH = N_("{field}: there is no month {month}; months go from 01 to 12")
+# A date of birth (appearance "birthdate"): before any rule of age, it cannot be ahead,
+# and it must be the one the PINFL beside it encodes (digits 2 to 7, DDMMYY).
+FUTURE_DATE = N_("{field}: the date {date} is in the future")
+PINFL_BIRTH = N_(
+    "{field}: does not match the PINFL: its digits 2 to 7 give the date of birth {date}"
+)
+
+
+def type_message(q: Question, value: object, lang: str, label: str) -> str:
+    """What is wrong with ``value``, which does not parse as ``q``'s type, in ``lang``."""
+    if q.type == "date":
+        problem, params = date_problem(value)
+        if problem == "day":
+            return tr(lang, NO_SUCH_DAY, field=label, **params)
+        if problem == "month":
+            return tr(lang, NO_SUCH_MONTH, field=label, **params)
+    msgid = TYPE_MESSAGES[q.type]
+    return tr(lang, msgid, field=label, pattern=date_pattern(lang))
+
+
+def _dmy(d: dt.date) -> str:
+    return f"{d.day:02d}.{d.month:02d}.{d.year:04d}"
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str  # the ref ("" for the answers as a whole)
     message: str
-    code: str  # required | constraint | type | choice | pinfl | phone | passport | unknown | read_only | count | limit
+    code: str  # required | constraint | type | choice | pinfl | phone | passport | birth_date | unknown | read_only | count | limit
 
 
 class Checker:
@@ -66,16 +101,25 @@ class Checker:
             msgid = N_("{field}: this answer is required")
             return [self.error(ref, q, scope, lang, "required", msgid)]
         if not has_type(q.type, value):
-            return [self.error(ref, q, scope, lang, "type", TYPE_MESSAGES[q.type])]
+            label = self._present.fill(q.label(lang), scope, lang)
+            return [FieldError(ref, type_message(q, value, lang, label), "type")]
         if q.type in ("select_one", "select_multiple"):
             allowed = {c.name for c in self._eval.choices(q, scope)}
             chosen = value if isinstance(value, list) else [value]
             if any(v not in allowed for v in chosen):
                 return [self.error(ref, q, scope, lang, "choice", TYPE_MESSAGES[q.type])]
-        if q.kind and isinstance(value, str) and not _KIND_CHECKS[q.kind](value):
-            problem = explain(q.kind, value, lang) or tr(lang, "the format is not valid")
+        kind = q.kind or ""
+        valid = _KIND_CHECKS.get(kind)
+        if valid is not None and isinstance(value, str) and not valid(value):
+            problem = explain(kind, value, lang) or tr(lang, "the format is not valid")
             msgid = N_("{field}: {problem}")
-            return [self.error(ref, q, scope, lang, q.kind, msgid, problem=problem)]
+            return [self.error(ref, q, scope, lang, kind, msgid, problem=problem)]
+        if q.is_birth_date and isinstance(value, dt.date):
+            birth = self._birth_problem(ref, value)
+            if birth is not None:
+                return [
+                    self.error(ref, q, scope, lang, "birth_date", birth[0], date=_dmy(birth[1]))
+                ]
         if not self._eval.accepts(q, scope, value):
             custom = q.constraint_message(lang)
             if custom:
@@ -83,6 +127,19 @@ class Checker:
             msgid = N_("{field}: this answer is not accepted")
             return [self.error(ref, q, scope, lang, "constraint", msgid)]
         return []
+
+    def _birth_problem(self, ref: str, born: dt.date) -> tuple[str, dt.date] | None:
+        """A date of birth ahead of today, or not the one the PINFL beside it encodes (the
+        first question of kind pinfl in the same group or repeat instance, answered)."""
+        if born > (self._eval.today or dt.date.today()):
+            return FUTURE_DATE, born
+        container, _, _ = locate(self._eval.form, self._eval.answers, ref)
+        for other in self._eval.form.walk():
+            if other.kind == "pinfl" and other.name in container:
+                pinfl = container[other.name]
+                encoded = pinfl_birth_problem(pinfl, born) if isinstance(pinfl, str) else None
+                return (PINFL_BIRTH, encoded) if encoded is not None else None
+        return None
 
     def error(
         self, ref: str, q: Question, scope: Scope, lang: str, code: str, msgid: str, **kw: object

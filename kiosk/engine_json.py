@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from kiosk.engine import FormSession
-from kiosk.engine_check import TYPE_MESSAGES, FieldError
+from kiosk.engine_check import FieldError, type_message
 from kiosk.engine_model import Answers, fields, instances_of, walk
 from kiosk.engine_values import BadValue, parse_value
 from kiosk.form import Form, Question
@@ -81,8 +81,7 @@ def _coerce(
             try:
                 parsed = parse_value(q.type, value, q.kind)
             except BadValue:
-                message = TYPE_MESSAGES[q.type]
-                errors.append(FieldError(ref, tr(lang, message, field=label), "type"))
+                errors.append(FieldError(ref, type_message(q, value, lang, label), "type"))
                 continue
             if parsed is not None:
                 out[key] = parsed

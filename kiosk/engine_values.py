@@ -7,6 +7,7 @@ answer" (None), never an error here: whether an answer is required is the engine
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -21,6 +22,8 @@ _GROUPED_INT = re.compile(r"[+-]?\d{1,3}([.,])\d{3}(?:\1\d{3})*")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 # dd.mm.yyyy is the local habit; / and - too, always day first.
 _LOCAL_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+# Between the digit groups of a bank card number, as printed on the card or typed.
+_CARD_SEPARATORS = re.compile(r"[\s\u00a0\-\u2010-\u2015\u2212]+")
 ACK = "OK"
 # Beyond any count or sum of money a form asks for; also keeps Python's int() digit
 # limit, float overflow and Babel's formatting (which fails from 10**25) out of reach.
@@ -122,6 +125,26 @@ def parse_date(raw: object) -> dt.date | None:
         raise BadValue("date") from None
 
 
+def date_problem(raw: object) -> tuple[str, dict[str, object]]:
+    """Why ``raw`` is not a date, for the message: ("day", {date, days}) when the month
+    has no such day (31.02.1991), ("month", {month}) when there is no such month, else
+    ("format", {}) (not day, month and year at all)."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if m := _ISO_DATE.fullmatch(text):
+        y, mo, d = (int(g) for g in m.groups())
+    elif m := _LOCAL_DATE.fullmatch(text):
+        d, mo, y = (int(g) for g in m.groups())
+    else:
+        return "format", {}
+    if not 1 <= mo <= 12:
+        return "month", {"month": mo}
+    if d >= 1 and 1 <= y <= 9999:
+        days = calendar.monthrange(y, mo)[1]
+        if d > days:
+            return "day", {"date": f"{d:02d}.{mo:02d}.{y:04d}", "days": days}
+    return "format", {}
+
+
 def parse_select_one(raw: object) -> str | None:
     if isinstance(raw, bool) or isinstance(raw, list | dict):
         raise BadValue("select_one")
@@ -173,6 +196,9 @@ def parse_text(raw: object, kind: str | None = None) -> str | None:
         return normalize_phone(text) or text
     if kind == "passport":
         return normalize_passport(text) or text
+    if kind == "card":
+        digits = _CARD_SEPARATORS.sub("", text)
+        return digits if digits.isascii() and digits.isdigit() else text
     return text
 
 

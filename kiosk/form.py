@@ -45,7 +45,11 @@ INPUT_TYPES: frozenset[str] = frozenset(
 )
 # `appearance` words that switch on an Uzbek validator (pyxform refuses unknown
 # `parameters` keys on text questions, so the appearance column carries them).
-KINDS: tuple[str, ...] = ("pinfl", "phone", "passport")
+# "card" (a bank card number) only normalises: spaces and dashes between digit groups go.
+KINDS: tuple[str, ...] = ("pinfl", "phone", "passport", "card")
+# The appearance word of a date of birth: never in the future, and checked against the
+# date a PINFL beside it encodes (kiosk.engine_check).
+BIRTH_DATE = "birthdate"
 # `${name}` in a label or hint: the engine shows that answer there, the catalog checks
 # that the field exists.
 LABEL_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
@@ -182,6 +186,11 @@ class Question:
 
     def required_message(self, lang: str) -> str | None:
         return pick_text(self.required_messages, lang) or None
+
+    @property
+    def is_birth_date(self) -> bool:
+        """A date of birth (appearance ``birthdate``)."""
+        return self.type == "date" and BIRTH_DATE in self.appearance.lower().split()
 
     @property
     def is_input(self) -> bool:

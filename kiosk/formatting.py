@@ -15,8 +15,11 @@ from typing import Literal
 from babel import Locale
 from babel import dates as bdates
 from babel import numbers as bnumbers
+from babel import units as bunits
 
 from kiosk import languages
+from kiosk.i18n import N_, tr
+from kiosk.translit import to_cyrillic
 
 Style = Literal["short", "medium", "long", "full"]
 
@@ -129,3 +132,34 @@ def format_ago(moment: dt.datetime, now: dt.datetime, lang: str) -> str:
     return bdates.format_timedelta(
         delta, add_direction=True, threshold=0.9, locale=babel_locale(lang)
     )
+
+
+# The order of day, month and year a citizen types, in the letters of their language
+# (uz_Latn "KK.OO.YYYY": kun, oy, yil; ru "ДД.ММ.ГГГГ"): the date's placeholder and the
+# message of a date that does not parse say the same thing.
+DATE_PATTERN = N_("DD.MM.YYYY")
+
+
+def date_pattern(lang: str) -> str:
+    """How a date is typed (day.month.year), spelt in ``lang``."""
+    return tr(lang, DATE_PATTERN)
+
+
+_SIZE_UNITS = (
+    (1024**3, "digital-gigabyte"),
+    (1024**2, "digital-megabyte"),
+    (1024, "digital-kilobyte"),
+)
+
+
+def format_size(n_bytes: int, lang: str) -> str:
+    """A size in bytes for people, in ``lang``'s words (CLDR units: "0 bayt", "1,5 МБ")."""
+    value: float = max(0, n_bytes)
+    unit = "digital-byte"
+    for size, name in _SIZE_UNITS:
+        if n_bytes >= size:
+            value, unit = round(n_bytes / size, 1), name
+            break
+    if lang == "uz_Cyrl":  # CLDR's uz_Cyrl falls back to English ("byte"): spell uz_Latn's
+        return to_cyrillic(bunits.format_unit(value, unit, length="short", locale="uz_Latn"))
+    return bunits.format_unit(value, unit, length="short", locale=babel_locale(lang))

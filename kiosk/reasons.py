@@ -12,6 +12,7 @@ inside a 200 answer use ``ITEM`` (0).
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -204,6 +205,29 @@ _ROWS = (
 REGISTRY: dict[str, Reason] = {row.code: row for row in _ROWS}
 
 UNKNOWN = N_("The portal refused it (reason {code}).")
+# A "code" that is not shaped like one (a sentence, say) is not repeated to people.
+UNKNOWN_UNNAMED = N_("The portal refused it for a reason this kiosk does not know.")
+_CODE_SHAPE = re.compile(r"[a-z][a-z0-9_]{0,30}(\.[a-z0-9_]{1,30}){0,3}")
+# What the kiosk says for codes whose English message quotes free text the portal wrote
+# (``detail``), which is never repeated to people: the first message whose params the
+# refusal holds (item.answers names the refused fields when the portal gives them).
+_KIOSK_SAYS: dict[str, tuple[str, ...]] = {
+    "body.invalid": (N_("The request's fields are invalid."),),
+    "bundle.damaged": (N_("The bundle file is damaged."),),
+    "sealed.unopenable": (
+        N_(
+            "The portal cannot open the sealed answers: they were sealed to a key it does "
+            "not hold, or damaged."
+        ),
+    ),
+    "item.answers": (
+        N_("The portal found these answers invalid: {fields}."),
+        N_("The portal found the answers invalid."),
+    ),
+}
+# A param that reads as words ("unknown form", "SENTINEL english detail") is the wire's
+# prose, not a value (form ids, versions, codes, numbers): the code is said without it.
+_PROSE = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}")
 
 
 class Refusal(TypedDict):
@@ -243,23 +267,49 @@ def safe_text(value: object, limit: int = MAX_PARAM) -> str:
 
 def received(code: object, params: object) -> tuple[Reason, dict[str, str]] | None:
     """A refusal as a portal sent it, if the kiosk can say it: a registered ``code`` and
-    every param its message names (as bounded text); None otherwise (a newer portal's
-    code, or params missing), when the portal's own words must do."""
+    every param its message names (as bounded text, none of them prose); None otherwise
+    (a newer portal's code, params missing or holding words), when only a message of the
+    kiosk's own will do. The Reason returned says what the kiosk shows: for a code whose
+    English quotes the portal's free text (``detail``), its message without it."""
     reason = REGISTRY.get(code) if isinstance(code, str) else None
-    if reason is None or not isinstance(params, Mapping) or not reason.params <= params.keys():
+    if reason is None or not isinstance(params, Mapping):
         return None
-    return reason, {name: safe_text(params[name], 300) for name in reason.params}
+    for msgid in _KIOSK_SAYS.get(reason.code, (reason.msgid,)):
+        said = Reason(reason.code, reason.status, msgid)
+        values = _sayable(said, params)
+        if values is not None:
+            return said, values
+    return None
+
+
+def _sayable(reason: Reason, params: Mapping[object, object]) -> dict[str, str] | None:
+    """The params ``reason``'s message names, as bounded text; None when one is missing,
+    empty or prose."""
+    if not reason.params <= params.keys():
+        return None
+    values = {name: safe_text(params[name], 300) for name in reason.params}
+    if any(not value.strip() or _PROSE.search(value) for value in values.values()):
+        return None
+    return values
+
+
+def code_shaped(code: object) -> str | None:
+    """``code`` when it looks like a reason code (``item.unknown_form``), else None."""
+    return code if isinstance(code, str) and _CODE_SHAPE.fullmatch(code) else None
 
 
 def say(lang: str, code: object, params: object = None, detail: object = None) -> str:
     """A refusal in ``lang``, from whatever a portal sent (never raises).
 
-    An unregistered code (a newer portal) falls back to the portal's English detail,
-    else to a message naming the code.
+    Only the code speaks: a registered one in the kiosk's words; an unregistered one (a
+    newer portal) as a message of the kiosk's naming it. The portal's English ``detail``
+    is never shown (it is for logs), whatever the code.
     """
+    del detail  # kept in the signature: callers pass what the portal sent
     known = received(code, params)
     if known is not None:
         return tr(lang, known[0].msgid, **known[1])
-    if isinstance(detail, str) and detail:
-        return detail[:500]
-    return tr(lang, UNKNOWN, code=str(code)[:60])
+    shaped = code_shaped(code)
+    if shaped is None:
+        return tr(lang, UNKNOWN_UNNAMED)
+    return tr(lang, UNKNOWN, code=shaped)

@@ -249,7 +249,9 @@ def _lat_word_to_cyrillic(word: str, before: str = "") -> str:
             # ye after a consonant is a Russian loan written with ъ (obyekt, syezd).
             cyr, step = ("е" if after_vowel else "ъе"), 2
         elif low == "e":
-            cyr = "э" if after_vowel and prev not in (OKINA, TUTUQ) else "е"
+            # э after a vowel (shoir, poeziya), but never after e: "ee" is a Russian
+            # loan's ее (reestr -> реестр); Uzbek Cyrillic has no "еэ".
+            cyr = "э" if after_vowel and prev not in (OKINA, TUTUQ, "e") else "е"
         elif low == TUTUQ:
             # sʼh only separates s from h (Isʼhoq -> Исҳоқ); elsewhere it is ъ.
             cyr = "" if prev == "s" and lower[i + 1 : i + 2] == "h" else "ъ"

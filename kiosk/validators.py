@@ -145,14 +145,23 @@ def format_phone(s: str) -> str:
 
 # --- passport ------------------------------------------------------------------------
 
-# Cyrillic letters that look like the Latin ones of a series, typed on a Cyrillic layout.
-_LOOKALIKES = str.maketrans("АВСЕНКМОРТХУ", "ABCEHKMOPTXY")
+# A series typed on a Cyrillic layout: letters that look like Latin ones (А, В, С, Е, Н,
+# К, М, О, Р, Т, Х, У) become those, and letters with no Latin twin become the Latin
+# letter they are read as (АД is how a citizen reads the AD of an ID card). A series is
+# always Latin, so accepting it in Cyrillic is kinder than refusing it.
+_LOOKALIKES = str.maketrans("АВСЕНКМОРТХУБГДЗИЛПФ", "ABCEHKMOPTXYBGDZILPF")
 _PASSPORT = re.compile(r"[A-Z]{2}[0-9]{7}")
 
 
+def passport_latin(s: str) -> str:
+    """What was typed as a series would be read: compact, upper case, Cyrillic letters
+    in Latin (``ад 44 55`` -> ``AD4455``); not checked."""
+    return _compact(s).upper().translate(_LOOKALIKES)
+
+
 def normalize_passport(s: str) -> str | None:
-    """``AA1234567`` from ``aa 123 45 67`` or ``АА1234567`` (Cyrillic), else None."""
-    p = _compact(s).upper().translate(_LOOKALIKES)
+    """``AA1234567`` from ``aa 123 45 67`` or ``АД1234567`` (Cyrillic), else None."""
+    p = passport_latin(s)
     return p if _PASSPORT.fullmatch(p) else None
 
 
@@ -200,8 +209,16 @@ def _passport_message(value: str, lang: str) -> str | None:
         return None
     return tr(
         lang,
-        "Enter the passport series and number: two letters and seven digits, like AA1234567.",
+        "Enter the passport series and number: two Latin letters and seven digits, like AA1234567.",
     )
+
+
+def pinfl_birth_problem(pinfl: str, born: date) -> date | None:
+    """The birth date a valid PINFL encodes when it is not ``born`` (digits 2 to 7 are
+    DDMMYY, the century from the first digit); None when they agree or the PINFL is not
+    valid (its own question says what is wrong with it)."""
+    encoded = pinfl_birth_date(pinfl)
+    return encoded if encoded is not None and encoded != born else None
 
 
 _EXPLAIN = {"pinfl": _pinfl_message, "phone": _phone_message, "passport": _passport_message}

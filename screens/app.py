@@ -565,9 +565,13 @@ class KioskApp(App[int]):
         except TranslatableError as exc:  # e.g. a URL or origin the kiosk refuses
             self.post_message(SyncFinished(error=exc.message(lang)))
             return
-        except Exception as exc:  # a worker must report: shown in the status bar and dashboard
+        except Exception:  # a worker must report: shown in the status bar and dashboard
             logger.warning("sync worker failed", exc_info=True)
-            self.post_message(SyncFinished(error=str(exc) or type(exc).__name__))
+            # Its text is English for developers (logged above): people read the engine's
+            # message for an unexpected failure, in their language.
+            from sync.engine import UNEXPECTED
+
+            self.post_message(SyncFinished(error=tr(lang, UNEXPECTED)))
             return
         self.post_message(QueueChanged(counts))
         self.post_message(SyncFinished(report=report, error=report.error))

@@ -189,7 +189,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             q = step.question
             inputs = list(self.query("#answer-input").results(Input))
             raw = inputs[0].value if inputs else ""
-            if q.kind and raw.strip():
+            if q.kind and q.type == "text" and raw.strip():
                 text = "→ " + live_format(q.kind, raw)
             elif q.type == "date" and raw.strip():
                 text = _date_preview(self.session.value(step.ref), self.lang)

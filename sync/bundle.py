@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kiosk import reasons
-from kiosk.errors import TranslatableError
+from kiosk.errors import TranslatableError, os_error
 from kiosk.i18n import N_
 from kiosk.wire import canonical_json, loads
 from sync import wire
@@ -298,7 +298,7 @@ def read(path: Path) -> Bundle:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise TranslatableError(N_("Cannot read the file: {error}"), error=exc.strerror) from exc
+        raise TranslatableError(N_("Cannot read the file: {error}"), error=os_error(exc)) from exc
     bundle = open_bundle(data)
     verify(bundle)
     return bundle

@@ -105,6 +105,26 @@ def _pin_mismatch(exc: BaseException) -> tls.PinMismatch | None:
     return None
 
 
+CONNECTION_REFUSED = N_(
+    "Cannot reach the portal: the connection was refused or the address was not found. "
+    "Check the network and the portal address."
+)
+TLS_FAILED = N_("Cannot reach the portal: the secure connection (TLS) could not be set up.")
+CONNECTION_BROKE = N_("Cannot reach the portal: the connection broke off.")
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """The message of a connection that could not be made: TLS or the network."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return TLS_FAILED
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return CONNECTION_REFUSED
+
+
 def client_verify(url: str, pins: tuple[str, ...] | list[str]) -> ssl.SSLContext | bool:
     """What httpx verifies ``url`` with: the pins for https (`tls.UrlError` if none),
     nothing for loopback http (`tls.UrlError` for any other http)."""
@@ -200,15 +220,12 @@ class PortalClient:
         except httpx.ConnectError as exc:
             if _pin_mismatch(exc) is not None:
                 raise PinRefused(PIN_MISMATCH, origin=self.origin) from exc
-            raise RetryableError(
-                N_("Cannot reach the portal: {error}"), error=type(exc).__name__
-            ) from exc
+            raise RetryableError(_connect_failure(exc)) from exc
         except httpx.TimeoutException as exc:
             raise RetryableError(N_("The portal did not answer in time.")) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise RetryableError(
-                N_("Cannot reach the portal: {error}"), error=type(exc).__name__
-            ) from exc
+            # Said, never named: an exception's class or text is English for developers.
+            raise RetryableError(CONNECTION_BROKE) from exc
         status = response.status_code
         if status >= 400:
             raise answer_error(

@@ -267,8 +267,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def _run_with_progress(engine: SyncEngine, lang: str, quiet: bool, max_wait: float) -> SyncReport:
     """Run the engine under a rich progress bar: items on the bar, bytes beside it."""
     from rich.console import Console
-    from rich.filesize import decimal
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from kiosk.formatting import format_size
 
     console = Console(stderr=quiet)
     columns = (
@@ -281,7 +282,8 @@ def _run_with_progress(engine: SyncEngine, lang: str, quiet: bool, max_wait: flo
         task = bar.add_task(tr(lang, "Sending"), total=None, size="")
 
         def progress(p: SyncProgress) -> None:
-            size = f"{decimal(p.bytes_done)} / {decimal(p.bytes_total)}"
+            # Sizes in the operator's language (rich would say "0 bytes" in English).
+            size = f"{format_size(p.bytes_done, lang)} / {format_size(p.bytes_total, lang)}"
             bar.update(task, total=max(p.items_total, 1), completed=p.items_done, size=size)
 
         return engine.run(progress=progress, force=True, max_wait=max_wait)
@@ -357,6 +359,7 @@ def _sendable_items(store: Store, lang: str, warn: bool) -> Iterator[SubmissionI
 
 def cmd_export(args: argparse.Namespace) -> int:
     from kiosk import audit
+    from kiosk.errors import os_error_text
     from kiosk.wire import now_iso
     from sync import bundle
 
@@ -401,7 +404,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                     lang,
                     "Cannot write {path}: {error}",
                     path=str(target),
-                    error=exc.strerror or str(exc),
+                    error=os_error_text(exc, lang),
                 ),
                 1,
             )
@@ -421,7 +424,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from kiosk import audit
+    from kiosk import audit, reasons
     from sync import bundle
     from sync.client import PortalClient
     from sync.tls import UrlError
@@ -480,5 +483,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     )
     for r in refused:
-        print(tr(lang, "  {id}: {reason}", id=r.get("id"), reason=r.get("reason")))
+        # Said from the reason code; the portal's English ``reason`` is for its logs.
+        reason = reasons.say(lang, r.get("code"), r.get("params"))
+        print(tr(lang, "  {id}: {reason}", id=r.get("id"), reason=reason))
     return 0

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from kiosk import audit, outbox, seal_store, signing
 from kiosk.catalog import Catalog
 from kiosk.crashpoints import crash_point
+from kiosk.errors import TranslatableError
 from kiosk.i18n import N_, tr
 from kiosk.settings import AUDIT_ANCHOR_SEQ, SIGNING_KEYS, get_setting, pins_json, put_setting
 from kiosk.wire import now_iso
@@ -140,11 +141,9 @@ class SyncEngine:
                 self._pull(report)
         except PortalError as exc:  # raised outside a batch (should be rare)
             report.error = exc.text(self.lang)
-        except Exception as exc:  # a worker thread must get a report, never a traceback
+        except Exception:  # a worker thread must get a report, never a traceback
             logger.exception("sync run failed")
-            report.error = tr(
-                self.lang, "Sync failed: {error}", error=str(exc) or type(exc).__name__
-            )
+            report.error = tr(self.lang, UNEXPECTED)
         finally:
             self._finish(report)
         return report
@@ -221,7 +220,7 @@ class SyncEngine:
             outbox.schedule_retry(
                 self.store,
                 sendable,
-                str(exc),
+                exc.text(self.lang),  # shown by `kiosk queue`: said, never str(exc)'s English
                 retry_delay(exc.retry_after, self.base_delay, self.max_delay),
             )
             report.error = exc.text(self.lang)
@@ -232,7 +231,10 @@ class SyncEngine:
             # 403, 404, 405...: a wrong URL or portal, not bad items. Never quarantine
             # on that; back off and say so.
             outbox.schedule_retry(
-                self.store, sendable, str(exc), retry_delay(None, self.base_delay, self.max_delay)
+                self.store,
+                sendable,
+                exc.text(self.lang),
+                retry_delay(None, self.base_delay, self.max_delay),
             )
             report.error = exc.text(self.lang)
             return False
@@ -332,11 +334,9 @@ class SyncEngine:
                 continue
             try:
                 cat.put(entry["spec"], source="portal")
-            except Exception as exc:  # one bad form must not block the others
+            except Exception:  # one bad form must not block the others
                 logger.info("portal form %s refused", entry.get("form_id"), exc_info=True)
-                report.error = report.error or tr(
-                    self.lang, "A form from the portal could not be used: {error}", error=str(exc)
-                )
+                report.error = report.error or tr(self.lang, FORM_UNUSABLE)
                 continue
             report.forms_updated += 1
             crash_point("sync.catalog_form_saved")
@@ -431,7 +431,23 @@ class SyncEngine:
             self.store.checkpoint()
         except Exception as exc:  # the store itself failing: say so, keep the report
             logger.info("sync bookkeeping failed", exc_info=True)
-            report.error = report.error or str(exc)
+            report.error = report.error or _said(exc, self.lang)
+
+
+# An exception the engine did not expect: its text is English for developers (logged with
+# its traceback); people read this instead.
+UNEXPECTED = N_("Sync failed because of an unexpected error; the details are in the kiosk's log.")
+
+
+FORM_UNUSABLE = N_("A form from the portal could not be used; the details are in the kiosk's log.")
+
+
+def _said(exc: Exception, lang: str) -> str:
+    """An exception for people: a translatable one in ``lang``, any other one as the
+    unexpected error it is (never its English ``str()``)."""
+    if isinstance(exc, TranslatableError):
+        return exc.message(lang)
+    return tr(lang, UNEXPECTED)
 
 
 def _mismatch(entry: Mapping[str, object]) -> str | None:

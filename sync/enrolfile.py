@@ -24,7 +24,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.errors import TranslatableError
+from kiosk.errors import TranslatableError, os_error
 from kiosk.i18n import N_
 from kiosk.wire import loads
 from sync import tls
@@ -102,9 +102,7 @@ def _read_bytes(path: Path) -> bytes:
         with path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise _bad(
-            N_("Cannot read {path}: {error}"), path=str(path), error=exc.strerror or str(exc)
-        ) from exc
+        raise _bad(N_("Cannot read {path}: {error}"), path=str(path), error=os_error(exc)) from exc
     if len(data) > MAX_BYTES:
         raise _bad(
             N_("{path} is too large for an enrolment file (more than {limit} bytes)."),

@@ -167,21 +167,26 @@ def answer_error(status: int, body: object, retry_after: float | None) -> Portal
 def refused(status: int, body: object) -> RequestRejected:
     """The portal refused the request with ``status`` (a 4xx); ``body`` is its error body.
 
-    A registered reason code becomes its message in the kiosk's language; a body
-    without one (an older or foreign server) is shown as the server's own words.
+    A registered reason code becomes its message in the kiosk's language; any other body
+    (an unknown code, an older or foreign server) a message of the kiosk's own.
     """
     fields = body if isinstance(body, dict) else {}
     known = reasons.received(fields.get("code"), fields.get("params"))
     if known is not None:
         reason, values = known
         return RequestRejected(reason.msgid, status, reason.code, **values)
-    detail = fields.get("detail")
-    text = detail if isinstance(detail, str) else str(body)
+    # An unknown code, or none (an older or foreign server): the kiosk's own words, never
+    # the server's English ``detail`` (logged by the caller's traceback, not shown).
+    code = reasons.code_shaped(fields.get("code"))
+    if code is not None:
+        return RequestRejected(
+            N_("The portal refused the request (HTTP {status}, reason {code})."),
+            status,
+            status=status,
+            code=code,
+        )
     return RequestRejected(
-        N_("The portal refused the request (HTTP {status}): {detail}"),
-        status,
-        status=status,
-        detail=text[:300],
+        N_("The portal refused the request (HTTP {status})."), status, status=status
     )
 
 

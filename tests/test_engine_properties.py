@@ -44,6 +44,7 @@ CODES = {
     "pinfl",
     "phone",
     "passport",
+    "birth_date",
     "read_only",
     "unknown",
     "count",

@@ -16,7 +16,12 @@ import pytest
 
 from kiosk import signing, tracking
 from kiosk.wire import content_hash, now_iso
-from sync.portal.storage import EnrolmentRefused, PortalStorage, PortalStoreError
+from sync.portal.storage import (
+    AnswersProblem,
+    EnrolmentRefused,
+    PortalStorage,
+    PortalStoreError,
+)
 from sync.portal.store import PortalStore
 from tests import sealkit
 
@@ -186,14 +191,15 @@ def test_a_validator_may_refuse_an_item(storage: PortalStorage) -> None:
     device, p = answer["device_id"], answer["device_prefix"]
     seen: list[str] = []
 
-    def validator(spec_json: str, checked: dict[str, Any]) -> str | None:
+    def validator(spec_json: str, checked: dict[str, Any]) -> AnswersProblem | None:
         seen.append(spec_json)
-        return "n: too big" if checked["payload"]["a"] > 1 else None
+        return {"detail": "n: too big", "fields": "n"} if checked["payload"]["a"] > 1 else None
 
     big = {"a": 5}
     results = storage.ingest(device, [item(p), item(p, payload=big)], "sync", validator)
     assert [r["outcome"] for r in results] == ["accepted", "rejected"]
-    assert (results[1]["code"], results[1]["params"]) == ("item.answers", {"detail": "n: too big"})
+    params = {"detail": "n: too big", "fields": "n"}
+    assert (results[1]["code"], results[1]["params"]) == ("item.answers", params)
     assert len(seen) == 2
 
 

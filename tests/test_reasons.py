@@ -106,9 +106,16 @@ def test_the_kiosk_says_a_refusal_in_its_language_whatever_arrives() -> None:
     assert reasons.say("ru", "item.unknown_form", params) == (
         "Портал не знает форму pension версии 3."
     )
-    # A newer portal's code: its English detail, else the code itself; never a crash.
-    assert reasons.say("ru", "item.from_the_future", {}, "Too new") == "Too new"
+    # A newer portal's code: the kiosk's own words naming the code, never the portal's
+    # English detail (issue 14); never a crash.
+    said = reasons.say("ru", "item.from_the_future", {}, "Too new")
+    assert "Too new" not in said and "item.from_the_future" in said and "Портал" in said
     assert "item.from_the_future" in reasons.say("uz_Latn", "item.from_the_future")
+    # A "code" that is a sentence is not repeated; a known code's free text is not shown.
+    assert "Too new" not in reasons.say("ru", "Too new for you", {}, "Too new")
+    assert "Too new" not in reasons.say("ru", "item.answers", {"detail": "Too new"})
+    prose = {"form_id": "unknown form", "form_version": "1"}
+    assert "unknown form" not in reasons.say("ru", "item.unknown_form", prose)
     assert "unknown_form" in reasons.say("ru", "item.unknown_form", {"form_id": 1})
     for junk in (None, 7, ["x"], {"a": 1}):
         assert reasons.say("kaa", junk, junk, junk)

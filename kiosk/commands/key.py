@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store
+from kiosk.errors import os_error_text
 from kiosk.i18n import tr
 
 
@@ -34,7 +35,8 @@ def _install(args: argparse.Namespace) -> int:
     try:
         data = Path(args.file).expanduser().read_bytes()[: seal_store.MAX_KEY_FILE + 1]
     except OSError as exc:
-        return fail(tr(language, "Cannot read the file: {error}", error=exc.strerror), 1)
+        said = os_error_text(exc, language)
+        return fail(tr(language, "Cannot read the file: {error}", error=said), 1)
     try:
         with open_store(args) as store, store.transaction() as db:
             key = seal_store.install(db, data)

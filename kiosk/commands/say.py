@@ -9,6 +9,7 @@ from typing import Any
 
 from kiosk import cliutil
 from kiosk.config import ConfigError
+from kiosk.errors import os_error_text
 from kiosk.i18n import N_, tr
 
 CACHE_SUBDIR = "speech-cache"
@@ -57,7 +58,7 @@ def handle(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return cliutil.fail(exc.message(lang))
     except OSError as exc:
-        message = tr(lang, "Cannot use the data directory: {error}", error=exc)
+        message = tr(lang, "Cannot use the data directory: {error}", error=os_error_text(exc, lang))
         return cliutil.fail(message, 1)
     with speech:
         status = speech.wait_ready()
@@ -86,7 +87,8 @@ def _save(speech: Any, text: str, lang: str, kind: str, target: Path) -> int:
         shutil.copyfile(wav, target)
     except OSError as exc:
         return cliutil.fail(
-            tr(lang, "Cannot write {path}: {error}", path=target, error=exc.strerror or exc), 1
+            tr(lang, "Cannot write {path}: {error}", path=target, error=os_error_text(exc, lang)),
+            1,
         )
     print(tr(lang, "Saved the speech to {path}", path=target))
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
+from kiosk.errors import os_error_text
 from kiosk.expr.limits import MAX_JSON_DEPTH
 from kiosk.i18n import tr
 from kiosk.wire import json_depth, json_problem
@@ -46,7 +47,7 @@ def _read_answers(path_text: str, language: str) -> dict[str, Any]:
                 language,
                 "The answers file cannot be read: {path} ({error})",
                 path=path_text,
-                error=exc,
+                error=os_error_text(exc, language),
             )
         ) from None
     if json_depth(text) > MAX_JSON_DEPTH:  # before json.loads, which would recurse
@@ -109,9 +110,10 @@ def _submit(args: argparse.Namespace) -> int:
             form = _load_form(args, language, store)
             try:
                 payload, errors = validate_answers(form, answers, language)
-            except (ValueError, TypeError, KeyError) as exc:
+            except (ValueError, TypeError, KeyError):
+                # The exception's text is English for developers: say what it means.
                 raise _InputError(
-                    tr(language, "The answers could not be checked: {error}", error=exc)
+                    tr(language, "The answers could not be checked: the form cannot read them.")
                 ) from None
             if errors:
                 return _report_errors(args, errors)

@@ -22,7 +22,9 @@ from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widgets import Button, Input
 
+from kiosk.formatting import date_pattern
 from kiosk.i18n import tr
+from kiosk.validators import passport_latin
 
 # Which characters each kind of field lets through; the engine does the real checks.
 _RESTRICT = {
@@ -32,13 +34,14 @@ _RESTRICT = {
     "integer": r"-?[0-9 ]*",
     "decimal": r"-?[0-9 ]*[.,]?[0-9]*",
     "date": r"[0-9./\- ]*",
+    "card": r"[0-9 \-]*",
 }
-_MAX_LENGTH = {"pinfl": 20, "phone": 20, "passport": 12, "date": 10}
+_MAX_LENGTH = {"pinfl": 20, "phone": 20, "passport": 12, "date": 10, "card": 23}
 _PLACEHOLDER = {
     "pinfl": "_ ______ ___ ___ _",
     "phone": "+998 __ ___ __ __",
     "passport": "AA 1234567",
-    "date": "DD.MM.YYYY",
+    "card": "8600 ____ ____ ____",
 }
 
 
@@ -62,9 +65,18 @@ def live_format(kind: str | None, text: str) -> str:
         parts = [rest[0:2], rest[2:5], rest[5:7], rest[7:9]]
         return " ".join(["+998", *[p for p in parts if p]])
     if kind == "passport":
-        clean = re.sub(r"\s", "", text).upper()
+        # As the engine reads it: a Cyrillic series shows in the Latin it is taken as.
+        clean = passport_latin(text)
         return f"{clean[:2]} {clean[2:]}".strip()
+    if kind == "card":
+        digits = re.sub(r"\D", "", text)[:16]
+        return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
     return text
+
+
+def placeholder(key: str, lang: str) -> str:
+    """The answer box's placeholder: an identifier's shape, a date's order in ``lang``."""
+    return date_pattern(lang) if key == "date" else _PLACEHOLDER.get(key, "")
 
 
 class AnswerWidget(Vertical):
@@ -127,7 +139,7 @@ class TextAnswer(AnswerWidget):
             value="" if value is None else _as_text(value),
             restrict=_RESTRICT.get(key),
             max_length=_MAX_LENGTH.get(key, 0),
-            placeholder=_PLACEHOLDER.get(key, ""),
+            placeholder=placeholder(key, self.session.lang),
             id="answer-input",
             select_on_focus=False,
         )
@@ -135,6 +147,11 @@ class TextAnswer(AnswerWidget):
     @property
     def box(self) -> Input:
         return self.query_one("#answer-input", Input)
+
+    def relabel(self, lang: str) -> None:
+        """The placeholder follows the language (a date's order is spelt in it)."""
+        q = self.step.question
+        self.box.placeholder = placeholder(q.kind or q.type, lang)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -60,7 +60,7 @@ from sync.portal.rules import (
     read_batch,
     read_json,
 )
-from sync.portal.storage import Device, PortalStorage, Validator
+from sync.portal.storage import AnswersProblem, Device, PortalStorage, Validator
 from sync.portal.store import PortalStore
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _answers_validator() -> Validator:
         # Building a Form is far costlier than checking answers: once per version.
         return Form.from_pyxform(json.loads(spec_json))
 
-    def check(spec_json: str, item: Mapping[str, object]) -> str | None:
+    def check(spec_json: str, item: Mapping[str, object]) -> AnswersProblem | None:
         try:
             form = form_of(spec_json)
             _, errors = validate_answers(form, item["payload"], "en")
@@ -100,12 +100,14 @@ def _answers_validator() -> Validator:
             logger.warning(
                 "answers of item %s could not be checked: %s", item.get("id"), type(exc).__name__
             )
-            return "answers could not be checked"
+            return {"detail": "answers could not be checked", "fields": ""}
         if errors:
             # The field and the rule only, never the message: a form's message or label
             # may quote answers (``${full_name}``), and the reason goes back to the kiosk,
             # which keeps it in the refused row (docs/keys.md, "Sealing keys").
-            return "; ".join(f"{e.field or 'answers'}: {e.code}" for e in errors)[:500]
+            detail = "; ".join(f"{e.field or 'answers'}: {e.code}" for e in errors)[:500]
+            fields = ", ".join(dict.fromkeys(e.field for e in errors if e.field))[:200]
+            return {"detail": detail, "fields": fields}
         return None
 
     return check

@@ -27,9 +27,19 @@ STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "comp
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 
-# ``validator(spec_json, item) -> reason | None``: re-checks answers against the form.
+
+# ``validator(spec_json, item) -> AnswersProblem | None``: re-checks answers against the form.
 # The item passed `check_item_fields` and was opened: its ``payload`` is a JSON object.
-Validator = Callable[[str, Mapping[str, object]], str | None]
+class AnswersProblem(TypedDict):
+    """Why a validator refused an item's answers: ``detail`` in English, for the portal's
+    logs; ``fields``, the refused fields' refs (comma-separated), which a kiosk names in
+    its own language (it never shows ``detail``)."""
+
+    detail: str
+    fields: str
+
+
+Validator = Callable[[str, Mapping[str, object]], AnswersProblem | None]
 
 # Enrolment codes and the guessing limit, judged on the portal's clock only.
 CODE_TTL = timedelta(hours=24)

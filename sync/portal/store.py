@@ -376,9 +376,13 @@ class PortalStore:
         if taken:
             return rejected("item.code_taken")
         if validator is not None:
-            reason = validator(spec, {**item, "payload": opened.payload})
-            if reason:
-                return rejected("item.answers", detail=reason)
+            answers_problem = validator(spec, {**item, "payload": opened.payload})
+            if answers_problem:
+                return rejected(
+                    "item.answers",
+                    detail=answers_problem["detail"],
+                    fields=answers_problem["fields"],
+                )
         number = self._next_application_number(conn)
         now = now_iso()
         conn.execute(

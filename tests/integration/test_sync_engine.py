@@ -289,7 +289,7 @@ def test_catalog_pull_and_revalidation(tmp_path: Path) -> None:
             report = engine(store).run()
             assert report.sent == 1
             assert [code for code, _ in report.rejected] == [bad.tracking_code]
-            assert "required" in report.rejected[0][1]
+            assert "pinfl" in report.rejected[0][1]  # the refused fields, named (not English)
             assert store.status(good.tracking_code)["state"] == "sent"
     finally:
         portal.stop()
