@@ -104,6 +104,8 @@ def test_sealing_keys_others_may_read_stop_the_portal_and_old_keys_still_open(
     with pytest.raises(KeyFileError) as refused:
         PortalStore(tmp_path / "portal")
     assert "chmod 600" in refused.value.message("en")
+    assert "sealing key" in refused.value.message("en")  # not the signing key
+    assert "Ключ запечатывания" in refused.value.message("ru")
 
 
 def test_a_rotated_sealing_key_reaches_the_kiosk_at_its_next_sync(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
@@ -42,18 +43,31 @@ def _raw_public(private: Ed25519PrivateKey) -> bytes:
     )
 
 
-def _check_mode(path: Path) -> None:
+LOOSE_SIGNING_KEY = N_(
+    "The portal's signing key {path} may be read by other users (mode {mode}); "
+    "allow only the portal's own user: chmod {fix} {path}"
+)
+UNREADABLE_SIGNING_KEY = N_("The portal's signing key {path} cannot be read: {reason}")
+
+
+def _check_mode(path: Path, loose: str = LOOSE_SIGNING_KEY) -> None:
+    """`KeyFileError` (``loose``, a msgid) when group or others may read ``path``."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise KeyFileError(
-            N_(
-                "The portal's signing key {path} may be read by other users (mode {mode}); "
-                "allow only the portal's own user: chmod {fix} {path}"
-            ),
-            path=str(path),
-            mode=f"{mode:04o}",
-            fix="700" if path.is_dir() else "600",
+            loose, path=str(path), mode=f"{mode:04o}", fix="700" if path.is_dir() else "600"
         )
+
+
+def load_private_pem(path: Path, loose: str, unreadable: str) -> PrivateKeyTypes:
+    """The private key in ``path`` once its mode is checked; `KeyFileError` (the given
+    msgids) when others may read it or it cannot be read or parsed. The caller checks
+    the key's type and id: one reading for the signing and the sealing keys."""
+    try:
+        _check_mode(path, loose)
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise KeyFileError(unreadable, path=str(path), reason=str(exc)) from None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -161,18 +175,10 @@ class PortalKeys:
 
     def _private(self, kid: str) -> Ed25519PrivateKey:
         path = self._key_path(kid)
-        try:
-            _check_mode(path)
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as exc:
-            raise KeyFileError(
-                N_("The portal's signing key {path} cannot be read: {reason}"),
-                path=str(path),
-                reason=str(exc),
-            ) from None
+        key = load_private_pem(path, LOOSE_SIGNING_KEY, UNREADABLE_SIGNING_KEY)
         if not isinstance(key, Ed25519PrivateKey) or key_id(_raw_public(key)) != kid:
             raise KeyFileError(
-                N_("The portal's signing key {path} cannot be read: {reason}"),
+                UNREADABLE_SIGNING_KEY,
                 path=str(path),
                 reason="not the Ed25519 key its name says",
             )

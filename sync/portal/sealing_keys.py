@@ -25,10 +25,22 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.i18n import N_
 from kiosk.sealing import SealingKey, key_message, public_b64, raw_public
 from kiosk.signing import key_id
-from sync.portal.keys import KEYS_DIR, KeyFileError, PortalKeys, _check_mode, _fsync_dir
+from sync.portal.keys import (
+    KEYS_DIR,
+    KeyFileError,
+    PortalKeys,
+    _check_mode,
+    _fsync_dir,
+    load_private_pem,
+)
 
 SEALING_DIR = "sealing"
 CURRENT_FILE = "current"
+LOOSE_SEALING_KEY = N_(
+    "The portal's sealing key {path} may be read by other users (mode {mode}); "
+    "allow only the portal's own user: chmod {fix} {path}"
+)
+UNREADABLE_SEALING_KEY = N_("The portal's sealing key {path} cannot be read: {reason}")
 
 
 class SealingKeys:
@@ -46,11 +58,11 @@ class SealingKeys:
         if not self.dir.exists():
             with contextlib.suppress(FileExistsError):
                 self.dir.mkdir(mode=0o700, parents=True)
-        _check_mode(self.dir)
+        _check_mode(self.dir, LOOSE_SEALING_KEY)
         if not (self.dir / CURRENT_FILE).exists():
             self.rotate(exclusive=True)
         for path in self.dir.glob("*.key"):
-            _check_mode(path)
+            _check_mode(path, LOOSE_SEALING_KEY)
 
     def rotate(self, *, exclusive: bool = False) -> SealingKey:
         """Make a new key; kiosks are given it from now on, old ones still open."""
@@ -87,7 +99,7 @@ class SealingKeys:
             return path.read_text(encoding="ascii").strip()
         except OSError as exc:
             raise KeyFileError(
-                N_("The portal's sealing key {path} cannot be read: {reason}"),
+                UNREADABLE_SEALING_KEY,
                 path=str(path),
                 reason=exc.strerror or str(exc),
             ) from None
@@ -95,23 +107,17 @@ class SealingKeys:
     def private(self, kid: str) -> X25519PrivateKey:
         path = self.dir / f"{kid}.key"
         try:
-            _check_mode(path)
+            _check_mode(path, LOOSE_SEALING_KEY)
             info = path.stat()
-            cached = self._loaded.get((kid, info.st_ino, info.st_mtime_ns))
-            if cached is not None:
-                return cached
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as exc:
-            raise KeyFileError(
-                N_("The portal's sealing key {path} cannot be read: {reason}"),
-                path=str(path),
-                reason=str(exc),
-            ) from None
+        except OSError as exc:
+            raise KeyFileError(UNREADABLE_SEALING_KEY, path=str(path), reason=str(exc)) from None
+        cached = self._loaded.get((kid, info.st_ino, info.st_mtime_ns))
+        if cached is not None:
+            return cached
+        key = load_private_pem(path, LOOSE_SEALING_KEY, UNREADABLE_SEALING_KEY)
         if not isinstance(key, X25519PrivateKey) or key_id(raw_public(key)) != kid:
             raise KeyFileError(
-                N_("The portal's sealing key {path} cannot be read: {reason}"),
-                path=str(path),
-                reason="not the X25519 key its name says",
+                UNREADABLE_SEALING_KEY, path=str(path), reason="not the X25519 key its name says"
             )
         self._loaded[(kid, info.st_ino, info.st_mtime_ns)] = key
         return key
