@@ -22,7 +22,9 @@ from screens.review import ReviewScreen
 from screens.services import ServiceButton
 from screens.widgets.answers import ChoiceButton
 
-How = Literal["keyboard", "mouse"]
+# "digits": number keys and Enter only (and the typed answers themselves): no Tab, no
+# arrows, no other letters.
+How = Literal["keyboard", "mouse", "digits"]
 
 LANG_KEYS = {code: str(n) for n, code in enumerate(languages.citizen_codes(), start=1)}
 
@@ -111,9 +113,19 @@ async def switch_language(pilot: Pilot[Any], lang: str) -> None:
 
 
 async def choose_service(pilot: Pilot[Any], form_id: str, how: How) -> None:
+    """Turn the pages (0, or "More") until the service shows, then choose it."""
     app = pilot.app
-    button = app.screen.query_one(f"#svc-{form_id}", ServiceButton)
-    if how == "keyboard" and button.number is not None and button.number < 10:
+    for _ in range(20):
+        buttons = list(app.screen.query(f"#svc-{form_id}").results(ServiceButton))
+        if buttons:
+            break
+        if how == "mouse":
+            await click(pilot, app.screen.query_one("#more", Button))
+        else:
+            await pilot.press("0")
+        await pilot.pause()
+    button = buttons[0]
+    if how != "mouse" and button.number is not None and button.number < 10:
         await pilot.press(str(button.number))
     else:
         await click(pilot, button)
@@ -151,7 +163,10 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
             elif button.number < 10:
                 await pilot.press(str(button.number))
             else:
+                assert how != "digits", f"{name} has no number key"
+                # Enter on an option takes it and goes on (Enter means Next).
                 await send_keys(pilot, *["down"] * buttons.index(button), "enter")
+                return
         await next_step(pilot, how)
     elif q.type == "acknowledge" and value is not None:
         if how == "mouse":
@@ -163,9 +178,13 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
         box = screen.query_one("#answer-input", Input)
         if how == "mouse":
             await click(pilot, box)
-        if box.value:  # a default answer is there: clear it as a person would
+        text = typed(value, q.type)
+        if box.value and how == "digits":  # a default: rubbed out, typing keys only
+            await pilot.press(*["backspace"] * len(box.value))
+        elif box.value:  # a default answer is there: clear it as a person would
             await pilot.press("home", "ctrl+k")
-        await type_text(pilot, typed(value, q.type))
+        if box.value != text:
+            await type_text(pilot, text)
         if how == "mouse":
             await next_step(pilot, how)
         else:
@@ -177,6 +196,8 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
 async def next_step(pilot: Pilot[Any], how: How) -> None:
     if how == "mouse":
         await click(pilot, pilot.app.screen.query_one("#next", Button))
+    elif how == "digits":
+        await pilot.press("enter")  # Enter means Next, whatever has the focus
     else:
         focused = pilot.app.focused
         for _ in range(12):  # select_multiple: Tab from the options on to Next
