@@ -442,6 +442,8 @@ class QuestionScreen(KeysInOrder, KioskScreen):
                 await self._deliver(answer.submit())
                 return True
             return False  # typed into the box, or its own editing keys
+        if key == "0" and isinstance(answer, ChoiceAnswer):
+            return answer.more()
         if key.isdigit() and key != "0" and answer is not None:
             if await self._deliver(answer.pick(int(key))):
                 return True

@@ -158,12 +158,16 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
         buttons = list(screen.query(ChoiceButton))
         for name in wanted:
             button = next(b for b in buttons if b.choice.name == name)
+            if how == "digits":
+                for _ in range(len(buttons)):  # 0 numbers the next nine options
+                    if button.number is not None:
+                        break
+                    await pilot.press("0")
             if how == "mouse":
                 await click(pilot, button)
-            elif button.number < 10:
+            elif button.number is not None:
                 await pilot.press(str(button.number))
             else:
-                assert how != "digits", f"{name} has no number key"
                 # Enter on an option takes it and goes on (Enter means Next).
                 await send_keys(pilot, *["down"] * buttons.index(button), "enter")
                 return

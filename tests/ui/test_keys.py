@@ -235,3 +235,25 @@ async def test_a_repeat_says_which_instance_is_on_screen(make_app, speech, lang)
         assert label.startswith(said), label
         assert "of" not in said  # translated
         assert any(said in text for text in speech.texts())  # and heard
+
+
+async def test_zero_numbers_the_next_nine_options(make_app) -> None:
+    """Fourteen regions: 1-9 choose among the first nine, 0 numbers the next ones."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_step(pilot, SOCIAL, "region")
+        session = app.visit.session
+        buttons = list(app.screen.query(ChoiceButton))
+        assert len(buttons) > 9
+        assert [b.number for b in buttons[:10]] == [*range(1, 10), None]
+        await send_keys(pilot, "0")
+        await pilot.pause()
+        assert [b.number for b in buttons[9:]] == list(range(1, len(buttons) - 9 + 1))
+        assert all(b.number is None for b in buttons[:9])
+        assert buttons[9].label.plain.startswith("1  ")
+        await send_keys(pilot, "5")
+        await pilot.pause()
+        assert session.value("region") == buttons[13].choice.name
+        await send_keys(pilot, "0")  # after the last nine: the first nine again
+        await pilot.pause()
+        assert [b.number for b in buttons[:9]] == list(range(1, 10))
