@@ -214,6 +214,17 @@ async def next_step(pilot: Pilot[Any], how: How) -> None:
     await pilot.pause()
 
 
+def drawn(screen: Any) -> bool:
+    """The step the session is at has its answer widget on screen (the session moves
+    on before the draft save and the redraw, which wait on the store thread)."""
+    if not isinstance(screen, QuestionScreen):
+        return True
+    if screen.kiosk.visit is None or screen.session.at_review:
+        return True
+    answer = screen.current_answer()
+    return answer is not None and answer.step.ref == screen.session.current.ref
+
+
 async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: int = 200) -> None:
     """Answer every step until the review screen shows."""
     for _ in range(limit):
@@ -221,6 +232,7 @@ async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: 
         if isinstance(screen, ReviewScreen):
             return
         assert isinstance(screen, QuestionScreen), screen
+        await wait_until(pilot, lambda s=screen: drawn(s), "the step drawn")
         before = screen.session.current.ref
         await answer_step(pilot, sample, how)
 
@@ -228,9 +240,9 @@ async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: 
             now = pilot.app.screen
             if now is not was or not isinstance(now, QuestionScreen):
                 return True
-            return now.session.current.ref != before or bool(
-                str(now.query_one("#q-error").render())
-            )
+            if now.session.current.ref == before:
+                return bool(str(now.query_one("#q-error").render()))
+            return drawn(now)
 
         await wait_until(pilot, moved_or_refused, f"the step after {before!r}")
         screen = pilot.app.screen

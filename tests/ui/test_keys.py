@@ -20,6 +20,7 @@ from tests.ui.driver import (
     choose_language,
     choose_service,
     click,
+    drawn,
     ready,
     send_keys,
     type_text,
@@ -154,13 +155,17 @@ async def to_step(pilot: Any, form_id: str, ref: str, lang: str = "uz_Latn") -> 
     await choose_service(pilot, form_id, "keyboard")
     sample = load_sample(form_id)
     for _ in range(80):
+        await wait_until(pilot, lambda: drawn(pilot.app.screen), "the step drawn")
         if pilot.app.visit.session.current.ref == ref:
             return
         before = pilot.app.visit.session.current.ref
         await answer_step(pilot, sample, "keyboard")
 
         def moved(before: str = before) -> bool:
-            return bool(pilot.app.visit.session.current.ref != before)
+            screen = pilot.app.screen
+            if pilot.app.visit.session.current.ref == before:
+                return False
+            return not isinstance(screen, QuestionScreen) or drawn(screen)
 
         await wait_until(pilot, moved, f"past {before}")
     raise AssertionError(f"never reached {ref}")
@@ -194,6 +199,19 @@ async def test_enter_on_one_choice_means_next(make_app) -> None:
         await to_step(pilot, SOCIAL, "sex")
         session = app.visit.session
         await send_keys(pilot, "2", "enter")
+        await wait_until(pilot, lambda: session.current.ref != "sex", "the next step")
+        assert session.value("sex") == "female"
+
+
+async def test_enter_on_an_option_the_arrows_reached_takes_it_and_goes_on(make_app) -> None:
+    """One choice: Enter is Next, taking the option the arrows are on (it used to only
+    mark it, and the citizen had to find Next)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_step(pilot, SOCIAL, "sex")
+        session = app.visit.session
+        assert isinstance(app.focused, ChoiceButton) and app.focused.choice.name == "male"
+        await send_keys(pilot, "down", "enter")
         await wait_until(pilot, lambda: session.current.ref != "sex", "the next step")
         assert session.value("sex") == "female"
 

@@ -13,7 +13,15 @@ from textual.widgets import Button
 from kiosk.catalog import load_sample
 from kiosk.receipt import Receipt
 from screens.receipt import ReceiptScreen
-from tests.ui.driver import answer_step, choose_language, choose_service, fill_form, ready
+from tests.ui.driver import (
+    answer_step,
+    choose_language,
+    choose_service,
+    drawn,
+    fill_form,
+    ready,
+    wait_until,
+)
 
 MIN_HEIGHT, MIN_WIDTH = 3, 12
 # Not large enough yet at 80x24 (see the xfail test below): the language bar on every
@@ -36,14 +44,16 @@ async def _to_step(pilot: Any, ref: str) -> None:
     await choose_service(pilot, FORM, "keyboard")
     sample = load_sample(FORM)
     for _ in range(80):
+        await wait_until(pilot, lambda: drawn(pilot.app.screen), "the step drawn")
         if pilot.app.visit.session.current.ref == ref:
             return
         before = pilot.app.visit.session.current.ref
         await answer_step(pilot, sample, "keyboard")
-        for _ in range(200):
-            if pilot.app.visit.session.current.ref != before:
-                break
-            await pilot.pause(0.01)
+
+        def moved(before: str = before) -> bool:
+            return bool(pilot.app.visit.session.current.ref != before)
+
+        await wait_until(pilot, moved, f"past {before}")
     raise AssertionError(f"never reached {ref}")
 
 
