@@ -51,6 +51,7 @@ class CategoryHeading(Static):
 
 
 PAGE = 9  # numbered services on a page: the keys 1-9; 0 turns the page
+MORE = N_("More services (page {page} of {pages})")
 
 
 class ServicesScreen(KeysInOrder, KioskScreen):
@@ -72,6 +73,9 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         yield VerticalScroll(id="service-list")
         with Horizontal(classes="nav"):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
+            # Beside Back, so it is in sight at every size (under the list it scrolled
+            # out of view); shown when the results take more than one page.
+            yield TrButton(MORE, prefix="0  ", id="more", page=1, pages=1)
 
     async def on_mount(self) -> None:
         from kiosk.catalog import Catalog
@@ -115,17 +119,9 @@ class ServicesScreen(KeysInOrder, KioskScreen):
             widgets.append(ServiceButton(form, number))
         if not widgets:
             widgets.append(TrLabel(N_("No service matches your search."), classes="empty"))
-        elif self.pages > 1:
-            widgets.append(
-                TrButton(
-                    N_("More services (page {page} of {pages})"),
-                    prefix="0  ",
-                    id="more",
-                    classes="more-services",
-                    page=self.page + 1,
-                    pages=self.pages,
-                )
-            )
+        more = self.query_one("#more", TrButton)
+        more.set_msg(MORE, page=self.page + 1, pages=self.pages)
+        more.display = self.pages > 1
         await container.mount_all(widgets)
         container.scroll_home(animate=False)
         self.apply_lang(self.lang)
