@@ -32,6 +32,7 @@ from screens.visit import mentions_answers
 from screens.widgets.answers import (
     AnswerWidget,
     ChoiceAnswer,
+    ChoiceButton,
     RepeatPrompt,
     TextAnswer,
     answer_widget,
@@ -178,6 +179,18 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         label = self.session.label(step.ref)
         if step.kind == "repeat_prompt":
             return tr(self.lang, "Add another: {label}?", label=label)
+        instance = repeat_instance(self.session, step.ref)
+        if instance is not None:
+            # Which one of a repeat is on screen: the same label comes once per instance.
+            repeat, n, total = instance
+            return tr(
+                self.lang,
+                "{label} ({repeat} {n} of {total})",
+                label=label,
+                repeat=repeat.label(self.lang),
+                n=n,
+                total=total,
+            )
         return label
 
     def _preview(self) -> None:
@@ -438,19 +451,32 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         focused = self.focused
         answer = self.current_answer()
         key = event.key
+        if key == "escape":  # Back, wherever the focus is (a text box too)
+            await self.go_back()
+            return True
         if isinstance(focused, Input):
             if key == "enter" and isinstance(answer, TextAnswer):
                 await self._deliver(answer.submit())
                 return True
             return False  # typed into the box, or its own editing keys
+        if key == "0" and isinstance(answer, ChoiceAnswer):
+            return answer.more()
         if key.isdigit() and key != "0" and answer is not None:
             if await self._deliver(answer.pick(int(key))):
                 return True
         if key in ("up", "down") and isinstance(answer, ChoiceAnswer):
             return answer.move(1 if key == "down" else -1)
-        if key == "escape":
-            await self.go_back()
-            return True
+        if isinstance(focused, ChoiceButton) and isinstance(answer, ChoiceAnswer):
+            if key == "space" and focused.multiple:  # Space ticks or clears the box
+                await self._deliver(answer.choose(focused))
+                return True
+            if key == "enter":
+                # Enter means Next: in multiple choice it ticks nothing; in one choice
+                # it takes the option the arrows are on (the one chosen, if any).
+                if not focused.multiple and not focused.selected:
+                    await self._deliver(answer.choose(focused))
+                await self.go_next()
+                return True
         if key == "enter" and isinstance(focused, Button):
             return await self._press(focused, answer)
         if key in ("enter", "right") and not isinstance(focused, Button):
@@ -475,6 +501,24 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         else:
             button.press()  # Listen, Save for later: nothing the next key depends on
         return True
+
+
+def repeat_instance(session: Any, ref: str) -> tuple[Any, int, int] | None:
+    """The innermost repeat a step is in: (its question, the instance's number from 1,
+    how many there are now); None outside repeats. ``family[1]/member_name`` is the
+    second of ``repeat_count("family")``."""
+    parts = ref.split("/")
+    for depth in range(len(parts) - 1, -1, -1):
+        name, bracket, index = parts[depth].partition("[")
+        if not bracket or not index.rstrip("]").isdigit():
+            continue
+        repeat = session.form.get(name)
+        if repeat is None:
+            return None
+        count_ref = "/".join([*parts[:depth], name])
+        n = int(index.rstrip("]")) + 1
+        return repeat, n, max(n, session.repeat_count(count_ref))
+    return None
 
 
 def _date_preview(value: Any, lang: str) -> str:

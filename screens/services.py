@@ -1,8 +1,15 @@
 """The service list: categories, large numbered buttons, search in any script.
 
-Typing letters anywhere on this screen goes to the search box; digits 1-9 pick the
-numbered services shown. ``kiosk.search.matches`` makes "pasport", "паспорт" and
-"паспорт" (Russian) find the same services.
+Typing letters anywhere on this screen goes to the search box; digits 1-9 always pick
+among the numbered services shown, and are never typed into the box (a service's
+number must not change under the citizen's finger); at most nine are shown on a page
+and 0 turns to the next one. Escape goes back. ``kiosk.search.matches`` makes
+"pasport", "паспорт" and "паспорт" (Russian) find the same services.
+
+Keys come to this screen in order (``KeysInOrder``): the first letter typed moves the
+focus into the box at once, so the next one lands after it. The box never selects
+what it holds on entering (``select_on_focus=False``): a letter typed next would
+replace the search.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from textual.events import Key
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import LANGS, N_, tr
-from screens.base import LATER_CSS, KioskScreen
+from screens.base import LATER_CSS, KeysInOrder, KioskScreen, type_into
 from screens.visit import Visit, mentions_answers
 from screens.widgets.tr import TrButton, TrLabel
 
@@ -43,7 +50,11 @@ class CategoryHeading(Static):
         self.category = category
 
 
-class ServicesScreen(KioskScreen):
+PAGE = 9  # numbered services on a page: the keys 1-9; 0 turns the page
+MORE = N_("More services (page {page} of {pages})")
+
+
+class ServicesScreen(KeysInOrder, KioskScreen):
     """Choose a service; starts a ``Visit`` and opens its first question."""
 
     CSS_PATH = LATER_CSS
@@ -51,13 +62,20 @@ class ServicesScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Any] = []
+        self.results: list[Any] = []  # the services the search finds, in catalog order
+        self.page = 0
+        self._query = ""
 
     def body(self) -> ComposeResult:
         yield TrLabel(N_("Choose a service"), classes="screen-title")
-        yield Input(id="search", classes="search")
+        # Digits never go in: they choose among the results.
+        yield Input(id="search", classes="search", select_on_focus=False, restrict=r"[^0-9]*")
         yield VerticalScroll(id="service-list")
         with Horizontal(classes="nav"):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
+            # Beside Back, so it is in sight at every size (under the list it scrolled
+            # out of view); shown when the results take more than one page.
+            yield TrButton(MORE, prefix="0  ", id="more", page=1, pages=1)
 
     async def on_mount(self) -> None:
         from kiosk.catalog import Catalog
@@ -67,7 +85,8 @@ class ServicesScreen(KioskScreen):
             self.forms = await self.kiosk.db.catalog(Catalog.list)
         except StoreError:
             self.forms = []  # the app has shown why; the list says no service is offered
-        await self.show(self.forms)
+        self.results = list(self.forms)
+        await self.show()
         first = self.query(ServiceButton).first()
         if first is not None:
             first.focus()
@@ -79,59 +98,102 @@ class ServicesScreen(KioskScreen):
         for heading in self.query(CategoryHeading):
             heading.update(Content(_category_label(heading.category, lang)))
 
-    async def show(self, forms: list[Any]) -> None:
-        """Rebuild the list: categories in catalog order, numbers across categories."""
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.results) // PAGE))
+
+    def on_page(self) -> list[Any]:
+        """The services of the page shown, numbered 1.. in this order."""
+        return self.results[self.page * PAGE : (self.page + 1) * PAGE]
+
+    async def show(self) -> None:
+        """Rebuild the list: the page's services under their categories, numbered 1-9."""
         container = self.query_one("#service-list", VerticalScroll)
         await container.remove_children()
         widgets: list[Any] = []
         category: str | None = None
-        for number, form in enumerate(forms, start=1):
+        for number, form in enumerate(self.on_page(), start=1):
             if form.category != category:
                 category = form.category
                 widgets.append(CategoryHeading(category))
             widgets.append(ServiceButton(form, number))
         if not widgets:
             widgets.append(TrLabel(N_("No service matches your search."), classes="empty"))
+        more = self.query_one("#more", TrButton)
+        more.set_msg(MORE, page=self.page + 1, pages=self.pages)
+        more.display = self.pages > 1
         await container.mount_all(widgets)
+        container.scroll_home(animate=False)
         self.apply_lang(self.lang)
+
+    def _filter(self, value: str) -> bool:
+        """The results for the search as typed (now, so a digit typed next picks
+        among them); True when they changed."""
+        from kiosk.search import matches
+
+        query = value.strip()
+        if query == self._query and self.results:
+            return False
+        self._query = query
+        self.results = [f for f in self.forms if not query or matches(query, *_searchable(f))]
+        self.page = 0
+        return True
 
     @on(Input.Changed, "#search")
     async def _search(self, event: Input.Changed) -> None:
-        from kiosk.search import matches
+        if self._filter(event.value) or not self.query(ServiceButton):
+            await self.show()
 
-        query = event.value.strip()
-        if not query:
-            await self.show(self.forms)
-            return
-        found = [f for f in self.forms if matches(query, *_searchable(f))]
-        await self.show(found)
-
-    @on(Input.Submitted, "#search")
-    def _search_enter(self) -> None:
-        buttons = list(self.query(ServiceButton))
-        if len(buttons) == 1:
-            self.run_worker(self.start(buttons[0].form))
-        elif buttons:
-            buttons[0].focus()
-
-    def on_key(self, event: Key) -> None:
+    @on(Button.Pressed, "#more")
+    async def next_page(self) -> None:
+        self.page = (self.page + 1) % self.pages
+        await self.show()
         search = self.query_one("#search", Input)
+        first = self.query(ServiceButton).first()
+        if self.focused is not search and first is not None:
+            self.set_focus(first)  # the focused button went with the old page
+
+    async def _search_enter(self) -> None:
+        page = self.on_page()
+        if len(self.results) == 1:
+            await self.start(page[0])
+        elif page:
+            first = self.query(ServiceButton).first()
+            if first is not None:
+                self.set_focus(first)
+
+    async def handle_key(self, event: Key) -> bool:
+        search = self.query_one("#search", Input)
+        key = event.key
+        if key == "escape":
+            self._back()
+            return True
+        if key == "0":
+            await self.next_page()
+            return True
+        if key.isdigit():
+            # Among the numbered results, wherever the focus is; never into the box.
+            self._filter(search.value)
+            page = self.on_page()
+            if int(key) <= len(page):
+                await self.start(page[int(key) - 1])
+            return True
         if self.focused is search:
-            if event.key == "down":
-                event.stop()
+            if key == "enter":
+                self._filter(search.value)
+                await self._search_enter()
+                return True
+            if key == "down":
                 self.focus_next()
-            return
-        if event.key.isdigit() and event.key != "0":
-            for button in self.query(ServiceButton):
-                if str(button.number) == event.key:
-                    event.stop()
-                    self.run_worker(self.start(button.form))
-                    return
-        elif event.is_printable and event.character and event.character.isalpha():
-            # Letters go to the search box, wherever the focus is.
-            event.stop()
-            search.focus()
-            search.insert_text_at_cursor(event.character)
+                return True
+            return False  # typed into the box, or its own editing keys
+        if event.is_printable and event.character and event.character.isalpha():
+            # Letters go to the search box, wherever the focus is: the focus moves
+            # now, so the next letter lands there too.
+            self.set_focus(search)
+            type_into(search, event.character)
+            return True
+        return False
 
     @on(Button.Pressed, ".service")
     async def _pressed(self, event: Button.Pressed) -> None:

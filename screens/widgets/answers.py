@@ -20,11 +20,13 @@ from textual.containers import Grid, Vertical
 from textual.content import Content
 from textual.events import DescendantFocus
 from textual.message import Message
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, Static
 
 from kiosk.formatting import date_pattern
 from kiosk.i18n import tr
 from kiosk.validators import passport_latin
+
+KEYS = 9  # options with a number key at a time (1-9; 0 numbers the next ones)
 
 # Which characters each kind of field lets through; the engine does the real checks.
 _RESTRICT = {
@@ -174,7 +176,8 @@ class ChoiceButton(Button):
     def __init__(self, choice: Any, number: int, multiple: bool) -> None:
         super().__init__(Content(""), classes="choice big")
         self.choice = choice
-        self.number = number
+        self.position = number  # 1.. in the list
+        self.number: int | None = number if number < 10 else None  # its key now, if any
         self.multiple = multiple
         self.selected = False
 
@@ -183,15 +186,19 @@ class ChoiceButton(Button):
             mark = "☑" if self.selected else "☐"
         else:
             mark = "●" if self.selected else "○"
-        number = f"{self.number}  " if self.number < 10 else ""
+        number = f"{self.number}  " if self.number is not None else ""
         self.label = Content(f"{number}{mark} {self.choice.label(lang)}")
         self.set_class(self.selected, "-selected")
 
 
 class ChoiceAnswer(AnswerWidget):
-    """select_one and select_multiple: big buttons, number keys 1-9."""
+    """select_one and select_multiple: big buttons, number keys 1-9.
+
+    A list longer than nine numbers nine options at a time; 0 numbers the next nine
+    (and after the last, the first nine again), so every option has a number key."""
 
     _cursor: int | None = None  # index of the option that has (or is getting) the focus
+    _window = 0  # the index of the option numbered 1
 
     def compose(self) -> ComposeResult:
         multiple = self.step.question.type == "select_multiple"
@@ -199,6 +206,23 @@ class ChoiceAnswer(AnswerWidget):
         with Grid(classes="choices -many" if len(choices) > 4 else "choices"):
             for n, choice in enumerate(choices, start=1):
                 yield ChoiceButton(choice, n, multiple)
+        if len(choices) > KEYS:
+            yield Static(Content(""), id="choice-more", markup=False)
+
+    def more(self) -> bool:
+        """Key 0: number the next nine options, and bring the first of them into view."""
+        buttons = list(self.query(ChoiceButton))
+        if len(buttons) <= KEYS:
+            return False
+        self._window = self._window + KEYS if self._window + KEYS < len(buttons) else 0
+        for index, button in enumerate(buttons):
+            inside = self._window <= index < self._window + KEYS
+            button.number = index - self._window + 1 if inside else None
+        self.relabel(self.session.lang)
+        self._cursor = self._window
+        self.screen.set_focus(buttons[self._window])
+        buttons[self._window].scroll_visible(animate=False, top=True)
+        return True
 
     def on_mount(self) -> None:
         self._mark()
@@ -223,6 +247,8 @@ class ChoiceAnswer(AnswerWidget):
     def relabel(self, lang: str) -> None:
         for button in self.query(ChoiceButton):
             button.relabel(lang)
+        for hint in self.query("#choice-more").results(Static):
+            hint.update(Content("0  " + tr(lang, "More options: the next nine get the numbers")))
 
     def focus_first(self) -> bool:
         buttons = list(self.query(ChoiceButton))

@@ -22,7 +22,9 @@ from screens.review import ReviewScreen
 from screens.services import ServiceButton
 from screens.widgets.answers import ChoiceButton
 
-How = Literal["keyboard", "mouse"]
+# "digits": number keys and Enter only (and the typed answers themselves): no Tab, no
+# arrows, no other letters.
+How = Literal["keyboard", "mouse", "digits"]
 
 LANG_KEYS = {code: str(n) for n, code in enumerate(languages.citizen_codes(), start=1)}
 
@@ -111,9 +113,19 @@ async def switch_language(pilot: Pilot[Any], lang: str) -> None:
 
 
 async def choose_service(pilot: Pilot[Any], form_id: str, how: How) -> None:
+    """Turn the pages (0, or "More") until the service shows, then choose it."""
     app = pilot.app
-    button = app.screen.query_one(f"#svc-{form_id}", ServiceButton)
-    if how == "keyboard" and button.number is not None and button.number < 10:
+    for _ in range(20):
+        buttons = list(app.screen.query(f"#svc-{form_id}").results(ServiceButton))
+        if buttons:
+            break
+        if how == "mouse":
+            await click(pilot, app.screen.query_one("#more", Button))
+        else:
+            await pilot.press("0")
+        await pilot.pause()
+    button = buttons[0]
+    if how != "mouse" and button.number is not None and button.number < 10:
         await pilot.press(str(button.number))
     else:
         await click(pilot, button)
@@ -146,12 +158,19 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
         buttons = list(screen.query(ChoiceButton))
         for name in wanted:
             button = next(b for b in buttons if b.choice.name == name)
+            if how == "digits":
+                for _ in range(len(buttons)):  # 0 numbers the next nine options
+                    if button.number is not None:
+                        break
+                    await pilot.press("0")
             if how == "mouse":
                 await click(pilot, button)
-            elif button.number < 10:
+            elif button.number is not None:
                 await pilot.press(str(button.number))
             else:
+                # Enter on an option takes it and goes on (Enter means Next).
                 await send_keys(pilot, *["down"] * buttons.index(button), "enter")
+                return
         await next_step(pilot, how)
     elif q.type == "acknowledge" and value is not None:
         if how == "mouse":
@@ -163,9 +182,13 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
         box = screen.query_one("#answer-input", Input)
         if how == "mouse":
             await click(pilot, box)
-        if box.value:  # a default answer is there: clear it as a person would
+        text = typed(value, q.type)
+        if box.value and how == "digits":  # a default: rubbed out, typing keys only
+            await pilot.press(*["backspace"] * len(box.value))
+        elif box.value:  # a default answer is there: clear it as a person would
             await pilot.press("home", "ctrl+k")
-        await type_text(pilot, typed(value, q.type))
+        if box.value != text:
+            await type_text(pilot, text)
         if how == "mouse":
             await next_step(pilot, how)
         else:
@@ -177,6 +200,8 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
 async def next_step(pilot: Pilot[Any], how: How) -> None:
     if how == "mouse":
         await click(pilot, pilot.app.screen.query_one("#next", Button))
+    elif how == "digits":
+        await pilot.press("enter")  # Enter means Next, whatever has the focus
     else:
         focused = pilot.app.focused
         for _ in range(12):  # select_multiple: Tab from the options on to Next
@@ -189,6 +214,17 @@ async def next_step(pilot: Pilot[Any], how: How) -> None:
     await pilot.pause()
 
 
+def drawn(screen: Any) -> bool:
+    """The step the session is at has its answer widget on screen (the session moves
+    on before the draft save and the redraw, which wait on the store thread)."""
+    if not isinstance(screen, QuestionScreen):
+        return True
+    if screen.kiosk.visit is None or screen.session.at_review:
+        return True
+    answer = screen.current_answer()
+    return answer is not None and answer.step.ref == screen.session.current.ref
+
+
 async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: int = 200) -> None:
     """Answer every step until the review screen shows."""
     for _ in range(limit):
@@ -196,6 +232,7 @@ async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: 
         if isinstance(screen, ReviewScreen):
             return
         assert isinstance(screen, QuestionScreen), screen
+        await wait_until(pilot, lambda s=screen: drawn(s), "the step drawn")
         before = screen.session.current.ref
         await answer_step(pilot, sample, how)
 
@@ -203,9 +240,9 @@ async def fill_form(pilot: Pilot[Any], sample: dict[str, Any], how: How, limit: 
             now = pilot.app.screen
             if now is not was or not isinstance(now, QuestionScreen):
                 return True
-            return now.session.current.ref != before or bool(
-                str(now.query_one("#q-error").render())
-            )
+            if now.session.current.ref == before:
+                return bool(str(now.query_one("#q-error").render()))
+            return drawn(now)
 
         await wait_until(pilot, moved_or_refused, f"the step after {before!r}")
         screen = pilot.app.screen

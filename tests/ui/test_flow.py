@@ -13,7 +13,7 @@ from screens.receipt import ReceiptScreen
 from screens.review import ReviewScreen
 from screens.start import StartScreen
 from tests import sealkit
-from tests.ui.driver import choose_language, choose_service, click, fill_form, ready
+from tests.ui.driver import choose_language, choose_service, click, fill_form, ready, wait_until
 
 # Whole visits in every language and both input ways: the long end of the UI tests.
 pytestmark = pytest.mark.slow
@@ -78,3 +78,40 @@ async def test_submission_with_a_repeat(make_app, data_dir) -> None:
     assert [m["member_name"] for m in payload["family"]] == [
         m["member_name"] for m in sample["family"]
     ]
+
+
+async def test_whole_service_by_digits_and_enter_only(make_app, data_dir) -> None:
+    """social_assistance (text, one choice, multiple choice, a repeat of four, notes and
+    confirmations) with number keys and Enter only, plus the typed answers themselves:
+    no Tab, no arrows, no other letters, no mouse."""
+    form_id = "social_assistance"
+    sample = load_sample(form_id)
+    app = make_app()
+    pressed: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        real_press = pilot.press
+
+        async def press(*keys: str) -> None:
+            pressed.extend(keys)
+            await real_press(*keys)
+
+        pilot.press = press  # type: ignore[method-assign]  # records every key pressed
+        await choose_language(pilot, "uz_Latn", "keyboard")
+        await choose_service(pilot, form_id, "digits")
+        await fill_form(pilot, sample, "digits")
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        assert app.focused is review.query_one("#submit")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen), "the receipt")
+    assert set(pressed) <= {*"0123456789", "enter", "backspace"}, set(pressed)
+    with Store.open(data_dir) as store:
+        [row] = store.queue(include_payload=True)
+        answers = sealkit.open_row_in(store.db, row)
+        from kiosk.catalog import Catalog
+
+        form = Catalog(store).get(form_id)
+    expected, errors = validate_answers(form, sample, "uz_Latn")
+    assert errors == []
+    assert answers == json.loads(json.dumps(expected, default=str))
