@@ -60,6 +60,10 @@ _LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)\)\s*$")
 DEFAULT = "default"
 
 
+# XLSForm names are XML names: a letter or '_' first, then letters, digits, '_', '-', '.'.
+FIELD_NAME = re.compile(r"[^\W\d][\w.\-]*")
+
+
 class FormError(ValueError):
     """The pyxform JSON describes something the engine cannot run."""
 
@@ -214,7 +218,11 @@ class Question:
     def _from_node(cls, node: Mapping[str, Any], choices: Mapping[str, Any]) -> Question:
         raw_type = str(node.get("type", ""))
         qtype = _PYXFORM_TYPES.get(raw_type, raw_type)
-        name = str(node.get("name", ""))
+        name = node.get("name", "")
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
+            # A name is part of every step ref ("rep[0]/name") and of ${name}: one with a
+            # '/', a bracket or a space would be read as a path, so it is refused here.
+            raise FormError(f"question name {name!r} is not a valid field name")
         if qtype not in SUPPORTED_TYPES:
             raise FormError(f"question {name!r}: type {raw_type!r} is not supported")
         bind = node.get("bind") or {}

@@ -287,3 +287,21 @@ def test_label_naming_an_unknown_field_is_refused(store: Store) -> None:
     spec["children"][0]["label"]["Russian (ru)"] = "Имя ${nmae}"  # a typo made by hand
     with pytest.raises(CatalogError, match="nmae"):
         Catalog(store).put(spec)
+
+
+def test_a_question_name_that_is_no_field_name_is_refused() -> None:
+    """A name is part of every step ref ("rep[0]/name"): a damaged one (found by the
+    property test: a name replaced by {'/': None}) is a CatalogError, never a KeyError
+    at the review."""
+    from kiosk.catalog import CatalogError, form_from_spec
+
+    for bad in ({"/": None}, "a/b", "a b", "1a", ""):
+        spec = {
+            "type": "survey",
+            "name": "data",
+            "id_string": "f",
+            "version": "1",
+            "children": [{"type": "text", "name": bad, "label": {"uz": "A"}}],
+        }
+        with pytest.raises(CatalogError):
+            form_from_spec(spec, origin="portal")
