@@ -34,13 +34,32 @@ from tests.integration.synckit import enroll_args, run_cli
 MARKER_NAME = "Markerova Zulfiyaxon Тестовна"  # Latin and Cyrillic: UTF-8 and \\u escapes
 _PINFL13 = "3150799531887"  # born 15.07.1999; the 14th digit is its check digit
 MARKER_PINFL = _PINFL13 + str(pinfl_check_digit(_PINFL13))
-MARKERS = [MARKER_NAME, MARKER_PINFL]
+MARKER_TAIL = "953188"  # digits 8 to 13 of every sample's marker PINFL
+
+
+def marker_pinfl(pinfl: str) -> str:
+    """A sample's PINFL made a marker: its first seven digits kept (forms check digits
+    2 to 7 against the birth date), then MARKER_TAIL and a valid check digit."""
+    body = pinfl[:7] + MARKER_TAIL
+    return body + str(pinfl_check_digit(body))
+
+
+def _sample_pinfls() -> list[str]:
+    found = []
+    for path in bundled_form_files():
+        pinfl = load_sample(path.name.removesuffix(".md")).get("pinfl")
+        if isinstance(pinfl, str):
+            found.append(marker_pinfl(pinfl))
+    return found
+
+
+MARKERS = [MARKER_NAME, MARKER_PINFL, *_sample_pinfls()]
 NAME_KEY = re.compile(r"(^|_)name$")
 
 
 def with_markers(answers: object) -> object:
     """The answers with every name field (repeats included) set to MARKER_NAME, and the
-    applicant's PINFL to MARKER_PINFL (other people's PINFLs stay: forms check that they
+    applicant's PINFL to its marker (`marker_pinfl`; other people's PINFLs stay: forms check that they
     differ from the applicant's and agree with their birth dates)."""
     if isinstance(answers, list):
         return [with_markers(item) for item in answers]
@@ -51,7 +70,7 @@ def with_markers(answers: object) -> object:
         if isinstance(value, str) and NAME_KEY.search(key):
             out[key] = MARKER_NAME
         elif isinstance(value, str) and key == "pinfl":
-            out[key] = MARKER_PINFL
+            out[key] = marker_pinfl(value)
         else:
             out[key] = with_markers(value)
     return out
@@ -166,7 +185,7 @@ def assert_no_markers(*roots: Path) -> None:
 
 
 def test_the_markers_are_valid_answers() -> None:
-    assert is_valid_pinfl(MARKER_PINFL)
+    assert all(is_valid_pinfl(marker) for marker in MARKERS[1:])
     assert all(form_id for form_id in bundled_form_ids())
 
 
@@ -179,7 +198,8 @@ def test_every_sample_carries_both_markers(tmp_path: Path) -> None:
     found = find_markers(tmp_path, MARKERS)
     for form_id in bundled_form_ids():
         markers = {f.marker for f in found if f.file == f"{form_id}.json"}
-        expected = set(MARKERS) if "pinfl" in load_sample(form_id) else {MARKER_NAME}
+        pinfl = load_sample(form_id).get("pinfl")
+        expected = {MARKER_NAME, marker_pinfl(pinfl)} if isinstance(pinfl, str) else {MARKER_NAME}
         assert markers == expected, (form_id, markers)
 
 

@@ -204,7 +204,9 @@ async def next_step(pilot: Pilot[Any], how: How) -> None:
         await pilot.press("enter")  # Enter means Next, whatever has the focus
     else:
         focused = pilot.app.focused
-        for _ in range(12):  # select_multiple: Tab from the options on to Next
+        # Tab from the options on to Next: a long list (14 regions) takes more than a
+        # dozen when the focus is back on its first option after a redraw.
+        for _ in range(len(pilot.app.screen.query(ChoiceButton)) + 12):
             if isinstance(focused, Button) and focused.id == "next":
                 break
             await pilot.press("tab")
