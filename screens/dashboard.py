@@ -96,7 +96,7 @@ class DashboardScreen(KioskScreen):
         yield TrLabel(N_("Rejected submissions"), classes="section-title")
         yield DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
         yield TrLabel(N_("No rejected submissions."), id="no-rejected")
-        with Horizontal(classes="nav"):
+        with Horizontal(classes="nav -four"):  # two rows when narrow (app.tcss)
             yield TrButton(N_("New application"), prefix="1 ", id="new", variant="primary")
             yield TrButton(N_("Sync now"), prefix="2 ", id="sync")
             yield TrButton(N_("Check status"), prefix="3 ", id="check-status")
