@@ -176,3 +176,37 @@ async def test_receipt_shows_the_code_once(make_app, data_dir, size) -> None:
         # The code's symbols are on screen, not scrolled away.
         big = screen.query_one(BigCode)
         assert not problems_of(screen, big), problems_of(screen, big)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+async def test_dashboard_tiles_show_whole_captions(make_app, data_dir, size) -> None:
+    """Every tile's caption and figure, in every language, whole and inside its tile
+    (they were cut to a row: "Yuborilishini", "Самое старое")."""
+    from screens.dashboard import Tile
+
+    place, app = await open_place(make_app, data_dir, "dashboard")
+    async with app.run_test(size=size) as pilot:
+        await place.go(pilot)
+        screen = app.screen
+        for lang in languages.codes():
+            app.lang = lang
+            await pilot.pause()
+            for tile in screen.query(Tile):
+                assert not problems_of(screen, tile), (lang, tile.id, problems_of(screen, tile))
+                for part in tile.query(Static):
+                    shown_text = " ".join(drawn_text(part).split())
+                    want = " ".join(str(part.render()).split())
+                    assert shown_text == want, (lang, size, tile.id, shown_text, want)
+                    assert tile.region.contains_region(part.region), (lang, tile.id)
+
+
+@pytest.mark.parametrize("name", ["start", "multiple", "dashboard"])
+async def test_layout_follows_a_resized_terminal(make_app, data_dir, name) -> None:
+    """Drawn large, then the terminal shrinks to 60x20: the actions still hold."""
+    place, app = await open_place(make_app, data_dir, name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await place.go(pilot)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert app.screen.has_class("-narrow", "-short")
+        await check_actions(pilot)
