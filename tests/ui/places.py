@@ -26,9 +26,11 @@ from tests.ui.driver import (
     answer_step,
     choose_language,
     choose_service,
+    click,
     fill_form,
     ready,
     type_text,
+    wait_until,
 )
 
 FORM = "criminal_record_certificate"
@@ -105,6 +107,38 @@ async def to_dashboard(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def to_services(pilot: Pilot[Any]) -> None:
+    await ready(pilot)
+    await choose_language(pilot, "uz_Latn", "keyboard")
+
+
+async def to_status(pilot: Pilot[Any]) -> None:
+    from screens.start import tool_keys
+
+    await ready(pilot)
+    await pilot.press(tool_keys()[0])
+    await pilot.pause()
+
+
+async def to_resume(pilot: Pilot[Any]) -> None:
+    from screens.start import resume_key
+
+    await ready(pilot)
+    await pilot.press(resume_key())
+    await pilot.pause()
+
+
+async def to_draft_saved(pilot: Pilot[Any]) -> None:
+    """One answer given, then "Save for later": the code shown large."""
+    await answer_until(pilot, FORM, "pinfl")
+    await click(pilot, pilot.app.screen.query_one("#keep"))
+    await wait_until(pilot, lambda: pilot.app.screen.query("#draft-code"), "the saved draft")
+
+
+async def to_login(pilot: Pilot[Any]) -> None:
+    await ready(pilot)
+
+
 def add_operators(data_dir: Path) -> None:
     with Store.open(data_dir) as store:
         add_operator(store, *OPERATOR)
@@ -125,4 +159,13 @@ PLACES: dict[str, Place] = {
     "review": Place(to_review),
     "receipt": Place(to_receipt),
     "dashboard": Place(to_dashboard, mode="operator"),
+}
+
+# The other screens a person meets, held to the same layout rules (no snapshots).
+MORE_PLACES: dict[str, Place] = {
+    "services": Place(to_services),
+    "status": Place(to_status),
+    "resume": Place(to_resume),
+    "draft_saved": Place(to_draft_saved),
+    "login": Place(to_login, mode="operator"),
 }

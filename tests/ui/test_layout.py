@@ -26,7 +26,9 @@ from textual.widgets import Button, Static
 
 from kiosk import languages
 from screens.widgets.bigcode import BigCode
-from tests.ui.places import PLACES, add_operators
+from tests.ui.places import MORE_PLACES, PLACES, add_operators
+
+ALL_PLACES = {**PLACES, **MORE_PLACES}
 
 SIZES = [(60, 20), (80, 24), (120, 40), (200, 60)]
 SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
@@ -108,14 +110,14 @@ async def check_actions(pilot: Pilot[Any]) -> None:
 
 
 async def open_place(make_app: Any, data_dir: Any, name: str) -> tuple[Any, Any]:
-    place = PLACES[name]
+    place = ALL_PLACES[name]
     if place.mode == "operator":
         add_operators(data_dir)
     return place, make_app(mode=place.mode)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-@pytest.mark.parametrize("name", list(PLACES))
+@pytest.mark.parametrize("name", list(ALL_PLACES))
 async def test_every_action_is_in_view_and_clickable(make_app, data_dir, name, size) -> None:
     place, app = await open_place(make_app, data_dir, name)
     async with app.run_test(size=size) as pilot:
