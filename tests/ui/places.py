@@ -48,9 +48,10 @@ FIXED_RECEIPT = Receipt(
 Go = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-async def answer_until(pilot: Pilot[Any], form_id: str, ref: str) -> None:
+async def answer_until(pilot: Pilot[Any], form_id: str, ref: str, *, wait: bool = True) -> None:
     """Start ``form_id`` in uz_Latn and answer its steps (keys only) up to ``ref``."""
-    await ready(pilot)
+    if wait:
+        await ready(pilot)
     await choose_language(pilot, "uz_Latn", "keyboard")
     await choose_service(pilot, form_id, "keyboard")
     sample = load_sample(form_id)
@@ -135,6 +136,14 @@ async def to_draft_saved(pilot: Pilot[Any]) -> None:
     await wait_until(pilot, lambda: pilot.app.screen.query("#draft-code"), "the saved draft")
 
 
+async def to_operator_question(pilot: Pilot[Any]) -> None:
+    """An operator's visit: three actions under the question (no Save for later)."""
+    await to_dashboard(pilot)
+    await pilot.press("1")
+    await wait_until(pilot, lambda: pilot.app.screen.query("#lang-choice"), "the start screen")
+    await answer_until(pilot, FORM, "pinfl", wait=False)
+
+
 async def to_login(pilot: Pilot[Any]) -> None:
     await ready(pilot)
 
@@ -168,4 +177,5 @@ MORE_PLACES: dict[str, Place] = {
     "resume": Place(to_resume),
     "draft_saved": Place(to_draft_saved),
     "login": Place(to_login, mode="operator"),
+    "operator_question": Place(to_operator_question, mode="operator"),
 }
