@@ -94,6 +94,11 @@ async def check_actions(pilot: Pilot[Any]) -> None:
         widget.scroll_visible(animate=False, immediate=True)
         await pilot.pause()
         found = problems_of(screen, widget)
+        for _ in range(100):  # a loaded machine may take more than one refresh to scroll
+            if not found:
+                break
+            await pilot.pause(0.01)
+            found = problems_of(screen, widget)
         if found:
             failures.append(f"{widget!r}: " + "; ".join(found))
             continue
