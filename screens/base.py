@@ -53,8 +53,18 @@ class LangAware(_ScreenBase):
         return self.kiosk.lang
 
 
+# The terminal's size as classes on every screen, for the stylesheets: a kiosk's
+# terminal may be as small as 60x20 (narrow and short) and as large as 200x60.
+# Under 80 columns four actions take two rows; under 24 rows the spacing goes.
+HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-normal"), (120, "-wide")]
+VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
+
+
 class KioskScreen(LangAware, Screen[object]):
     """A full screen: subclasses yield their content from ``body()``."""
+
+    HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
 
     def compose(self) -> ComposeResult:
         yield LangBar()

@@ -101,7 +101,7 @@ class DashboardScreen(KioskScreen):
         # Shown with the table: the rejected-items view (screens/rejected.py), also key 5.
         yield TrButton(N_("Rejected items"), prefix="5 ", id="rejected-items")
         yield TrLabel(N_("No rejected submissions."), id="no-rejected")
-        with Horizontal(classes="nav"):
+        with Horizontal(classes="nav -four"):  # two rows when narrow (app.tcss)
             yield TrButton(N_("New application"), prefix="1 ", id="new", variant="primary")
             yield TrButton(N_("Sync now"), prefix="2 ", id="sync")
             yield TrButton(N_("Check status"), prefix="3 ", id="check-status")

@@ -83,17 +83,18 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             yield Vertical(id="q-answer")
             yield Static(id="q-preview", markup=False)
             yield Static(id="q-error", markup=False)
-        with Horizontal(classes="nav"):
+        # Four actions (a citizen's) take two rows on a narrow terminal (app.tcss).
+        citizen = self.kiosk.mode == "citizen"
+        with Horizontal(classes="nav -four" if citizen else "nav"):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
             yield TrButton(N_("Listen"), prefix="♪ ", id="listen", classes="nav-mid")
-            yield TrButton(N_("Save for later"), id="keep", classes="nav-mid")
+            if citizen:  # an operator's visit keeps no draft for later
+                yield TrButton(N_("Save for later"), id="keep", classes="nav-mid")
             yield TrButton(
                 N_("Next"), suffix=" ▶", id="next", classes="nav-next", variant="primary"
             )
 
     async def on_mount(self) -> None:
-        if self.kiosk.mode == "operator":
-            self.query_one("#keep", Button).display = False
         await self.render_step()
 
     async def on_screen_resume(self) -> None:

@@ -11,7 +11,6 @@ from textual.content import Content
 from textual.events import Key
 from textual.widgets import Button, Static
 
-from kiosk import tracking
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.bigcode import BigCode
@@ -45,8 +44,8 @@ class ReceiptScreen(KioskScreen):
             with VerticalScroll(id="receipt-info"):
                 yield TrLabel(N_("Your application is saved."), classes="receipt-title")
                 yield TrLabel(N_("Tracking code"), classes="receipt-caption")
+                # Large and spaced out, or only spaced when narrow: shown once.
                 yield BigCode(code, id="receipt-big")
-                yield Static(Content(_spaced(code)), id="receipt-code", markup=False)
                 yield Static(id="receipt-form", markup=False)
                 yield TrLabel(N_("Documents to bring:"), classes="receipt-caption")
                 yield Static(id="receipt-docs", markup=False)
@@ -87,8 +86,3 @@ class ReceiptScreen(KioskScreen):
         if event.key == "escape":
             event.stop()
             self.done()
-
-
-def _spaced(code: str) -> str:
-    """``K7M-4QXP-R`` with air between symbols, easier to copy by eye."""
-    return " ".join(tracking.format_code(code))

@@ -11,7 +11,7 @@ import logging
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.widgets import Button, Static
@@ -44,11 +44,12 @@ class StartScreen(KioskScreen):
     def body(self) -> ComposeResult:
         offered = languages.citizen_codes()
         status_key, contrast_key = tool_keys()
-        with Vertical(id="start"):
+        # Scrolls when a small terminal cannot show it all (app.tcss sizes it).
+        with VerticalScroll(id="start"):
             for code in offered:
                 yield Static(Content(tr(code, GREETING)), classes="greeting", id=f"greet-{code}")
-            with Grid(id="lang-choice") as grid:
-                grid.styles.grid_size_columns = 1 if len(offered) <= ONE_COLUMN_MAX else 2
+            columns = "-two-columns" if len(offered) > ONE_COLUMN_MAX else None
+            with Grid(id="lang-choice", classes=columns):
                 for n, code in enumerate(offered, start=1):
                     yield Button(
                         Content(f"{n}  {languages.get(code).name}"),

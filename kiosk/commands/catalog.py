@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
+from kiosk.columns import aligned
 from kiosk.i18n import ntr, tr
 
 if TYPE_CHECKING:
@@ -90,9 +91,8 @@ def _list(args: argparse.Namespace) -> int:
         tr(language, "Category"),
         tr(language, "Title"),
     )
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3])
+    for line in aligned([header, *rows]):  # by terminal cells (kiosk/columns.py)
+        print(line)
     return 0
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from kiosk import languages
 from kiosk.cliutil import Subcommands, add_command, fail, lang, open_store, print_json
+from kiosk.columns import aligned
 from kiosk.i18n import tr
 
 # The outbox states (kiosk.outbox.STATES), repeated so `kiosk --help` does not import
@@ -70,16 +71,21 @@ def _queue(args: argparse.Namespace) -> int:
         "sent": tr(language, "sent"),
         "rejected": tr(language, "rejected"),
     }
+    table = []
     for row in rows:
         age = human_age(timedelta(seconds=_age_seconds(row["created_at"], now)), language)
-        line = (
-            f"{format_code(row['tracking_code']):<12} {row['form_id']:<20} "
-            f"{state_names.get(row['state'], row['state']):<10} "
-            + tr(language, "attempts: {n}", n=row["attempts"])
-            + f"  {age}"
-        )
         problem = row["reason"] or row["last_error"]
-        if problem:
-            line += f"  ({problem})"
+        table.append(
+            [
+                format_code(row["tracking_code"]),
+                row["form_id"],
+                state_names.get(row["state"], row["state"]),
+                tr(language, "attempts: {n}", n=row["attempts"]),
+                age,
+                f"({problem})" if problem else "",
+            ]
+        )
+    # Columns as wide as their widest cell, counted in terminal cells (kiosk/columns.py).
+    for line in aligned(table):
         print(line)
     return 0

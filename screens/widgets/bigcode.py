@@ -2,13 +2,16 @@
 
 Terminals have one font size, so "large" means drawing each symbol from blocks. The
 font covers the tracking-code alphabet (no 0/O, 1/I/L) and the dash; M, N, Q and W
-are wider so that they stay distinct. Where the code does not fit the width, the
-widget falls back to the plain code with spaces between the symbols.
+are wider so that they stay distinct. Beneath, the plain code with spaces between
+the symbols (easier to copy by eye); where the large code does not fit the width,
+only that plain line is drawn. The widget is the one place a screen shows the code,
+so a narrow terminal never shows the plain code twice.
 """
 
 from __future__ import annotations
 
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 
 from kiosk import tracking
@@ -67,11 +70,12 @@ def big_lines(text: str) -> list[str]:
 
 
 class BigCode(Widget):
-    """The code drawn large, or spaced out when the width is too small."""
+    """The code drawn large above the spaced plain code, or only the latter when the
+    width is too small (four rows, or one)."""
 
     DEFAULT_CSS = """
     BigCode {
-        height: 3;
+        height: auto;
         width: 1fr;
         text-style: bold;
     }
@@ -81,8 +85,16 @@ class BigCode(Widget):
         super().__init__(id=id, classes=classes)
         self.code = tracking.format_code(code)
         self.lines = big_lines(self.code)
+        self.spaced = " ".join(self.code)
+
+    def fits(self, width: int) -> bool:
+        """Whether the large code fits ``width`` columns."""
+        return len(self.lines[0]) <= width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines) + 1 if self.fits(width) else 1
 
     def render(self) -> Content:
-        if self.size.width and len(self.lines[0]) > self.size.width:
-            return Content("\n" + " ".join(self.code))
-        return Content("\n".join(self.lines))
+        if self.size.width and not self.fits(self.size.width):
+            return Content(self.spaced)
+        return Content("\n".join([*self.lines, self.spaced]))

@@ -21,12 +21,15 @@ cairosvg = pytest.importorskip("cairosvg", reason="cairosvg renders the SVG scre
 pytestmark = needs_zbar
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 @pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
-async def test_qr_on_screen_decodes(make_app, tmp_path: Path, speech, contrast: bool) -> None:
+async def test_qr_on_screen_decodes(
+    make_app, tmp_path: Path, speech, contrast: bool, size: tuple[int, int]
+) -> None:
     code = tracking.sequential_code("K7M", 42)
     receipt = Receipt(code, "Maʼlumotnoma", "2026-03-21T09:30:00+00:00", ["Pasport"], "uz_Latn")
     app = make_app(high_contrast=contrast)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await ready(pilot)
         await app.push_screen(ReceiptScreen(receipt))
         await pilot.pause()

@@ -1,40 +1,23 @@
-"""SVG snapshots at 80x24 in the default and the high-contrast theme.
+"""SVG snapshots at 80x24 in the default and the high-contrast theme, and of every
+screen type at 60x20 and 120x40 (the text and multiple-choice questions at 80x24 too).
 
 Deterministic: fixed clock, speech silent, a fixed receipt, answers from the bundled
-sample, no focused text box (so no cursor blink). Update with `--snapshot-update`.
+sample, no focused text box (so no cursor blink) but the text question's, whose
+cursor is hidden in a snapshot. The screens are reached as tests/ui/places.py
+says (tests/ui/test_layout.py checks the same ones). Update with `--snapshot-update`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from kiosk import languages
-from kiosk.catalog import load_sample
-from kiosk.operators import add_operator
-from kiosk.receipt import Receipt
-from kiosk.store import Store
-from screens.receipt import ReceiptScreen
-from tests.ui.driver import (
-    answer_step,
-    choose_language,
-    choose_service,
-    fill_form,
-    ready,
-    type_text,
-)
+from tests.ui import places
 
-FORM = "criminal_record_certificate"
 THEMES = pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
-FIXED_RECEIPT = Receipt(
-    tracking_code="K7M4QXPR",
-    form_title="Sudlanmaganlik haqida maʼlumotnoma",
-    created_at=dt.datetime(2026, 3, 21, 9, 30, tzinfo=dt.UTC).isoformat(),
-    documents=["Pasport yoki ID-karta", "Toʻlov kvitansiyasi"],
-    lang="uz_Latn",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -55,40 +38,17 @@ def _fixed_resume_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(drafts, "new_secret", lambda: "1234567890")
 
 
-async def _to_question(pilot: Any) -> None:
-    await ready(pilot)
-    await choose_language(pilot, "uz_Latn", "keyboard")
-    await choose_service(pilot, FORM, "keyboard")
-    sample = load_sample(FORM)
-    while pilot.app.visit.session.current.ref != "purpose":
-        await answer_step(pilot, sample, "keyboard")
-
-
-async def _to_review(pilot: Any) -> None:
-    await ready(pilot)
-    await choose_language(pilot, "uz_Latn", "keyboard")
-    await choose_service(pilot, FORM, "keyboard")
-    await fill_form(pilot, load_sample(FORM), "keyboard")
-
-
-async def _to_receipt(pilot: Any) -> None:
-    await ready(pilot)
-    await pilot.app.push_screen(ReceiptScreen(FIXED_RECEIPT))
-    await pilot.pause()
-
-
-async def _to_dashboard(pilot: Any) -> None:
-    await ready(pilot)
-    await type_text(pilot, "Aziz")
-    await pilot.press("enter")
-    await type_text(pilot, "135792")
-    await pilot.press("enter")
-    await pilot.pause()
+_to_question = places.to_one_choice
+_to_review = places.to_review
+_to_receipt = places.to_receipt
+_to_dashboard = places.to_dashboard
 
 
 @THEMES
 def test_start(snap_compare, make_app, contrast: bool) -> None:
-    assert snap_compare(make_app(high_contrast=contrast), terminal_size=(80, 24), run_before=ready)
+    assert snap_compare(
+        make_app(high_contrast=contrast), terminal_size=(80, 24), run_before=places.to_start
+    )
 
 
 @THEMES
@@ -111,7 +71,36 @@ def test_receipt(snap_compare, make_app, contrast: bool) -> None:
 
 @THEMES
 def test_dashboard(snap_compare, make_app, data_dir, contrast: bool) -> None:
-    with Store.open(data_dir) as store:
-        add_operator(store, "Aziz", "135792")
+    places.add_operators(data_dir)
     app = make_app(mode="operator", high_contrast=contrast)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_to_dashboard)
+
+
+SIZES = {"60x20": (60, 20), "80x24": (80, 24), "120x40": (120, 40)}
+AT_SIZES = [
+    *[
+        (name, size)
+        for name in places.PLACES
+        if name != "few_choices"
+        for size in ("60x20", "120x40")
+    ],
+    ("text", "80x24"),
+    ("multiple", "80x24"),
+]
+
+
+@pytest.mark.parametrize(("name", "size"), AT_SIZES, ids=[f"{n}-{s}" for n, s in AT_SIZES])
+def test_at_size(snap_compare, make_app, data_dir, name: str, size: str) -> None:
+    """Start, questions (text, one choice, multiple choice), review, receipt, dashboard."""
+    place = places.PLACES[name]
+    if place.mode == "operator":
+        places.add_operators(data_dir)
+    app = make_app(mode=place.mode)
+
+    async def run_before(pilot: Any) -> None:
+        await place.go(pilot)
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False  # the cursor hidden, not blinking while drawn
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
