@@ -8,8 +8,9 @@ catalog when it loads a form, and by the engine to know how many passes settle a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
+from typing import Protocol
 
 from kiosk.expr.limits import MAX_CHAIN
 
@@ -32,6 +33,31 @@ class Chains:
             return None
         name = max(self.depth, key=lambda n: self.depth[n])
         return name, self.depth[name]
+
+
+class Calculated(Protocol):
+    """What `of_questions` reads of a form's question (kiosk.form.Question)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def calculation(self) -> str | None: ...
+
+
+def of_questions(questions: Iterable[Calculated]) -> Chains:
+    """`chains` of a form's questions (``form.walk()``); a calculation that does not
+    parse is left out: the form checks report it."""
+    from kiosk import expr  # the expression language loads only when a form is checked
+
+    deps: dict[str, set[str]] = {}
+    for q in questions:
+        if q.calculation:
+            try:
+                deps[q.name] = expr.references(q.calculation)
+            except expr.ExprError:
+                continue
+    return chains(deps)
 
 
 def chains(deps: Mapping[str, Set[str]]) -> Chains:

@@ -155,7 +155,7 @@ def form_from_spec(spec: object, origin: str = "") -> Form:
         raise CatalogError(N_("The form {name} has no form_id or no version"), name=where)
     if chain := _chain_too_long(form):
         raise ChainTooLong(where, *chain)
-    problems = expression_problems(form)
+    problems = _expression_problems(form)  # the chain is checked just above
     if problems:
         raise CatalogError(
             N_("The form {name} cannot be used: {reason}"), name=where, reason="; ".join(problems)
@@ -164,7 +164,12 @@ def form_from_spec(spec: object, origin: str = "") -> Form:
 
 
 def expression_problems(form: Form) -> list[str]:
-    """Expressions of the form that do not parse or name fields the form lacks."""
+    """Expressions of the form that do not parse or name fields the form lacks, and a
+    calculation chain over MAX_CHAIN."""
+    return _expression_problems(form) + _chain_problems(form)
+
+
+def _expression_problems(form: Form) -> list[str]:
     from kiosk import expr
 
     names = {q.name for q in form.walk()}
@@ -187,7 +192,7 @@ def expression_problems(form: Form) -> list[str]:
         for text in (*q.labels.values(), *q.hints.values()):
             for name in sorted(set(LABEL_REF.findall(text)) - names):
                 problems.append(f"{q.name}: label: unknown field ${{{name}}}")
-    return problems + _chain_problems(form)
+    return problems
 
 
 def _chain_problems(form: Form) -> list[str]:
@@ -204,17 +209,9 @@ def _chain_problems(form: Form) -> list[str]:
 def _chain_too_long(form: Form) -> tuple[str, int] | None:
     """The field ending a chain of calculations longer than MAX_CHAIN, and its depth
     (found by loops, never recursion: kiosk.calc_chain)."""
-    from kiosk import expr
-    from kiosk.calc_chain import chains
+    from kiosk.calc_chain import of_questions
 
-    deps: dict[str, set[str]] = {}
-    for q in form.walk():
-        if q.calculation:
-            try:
-                deps[q.name] = expr.references(q.calculation)
-            except expr.ExprError:
-                continue  # reported by expression_problems
-    return chains(deps).too_long()
+    return of_questions(form.walk()).too_long()
 
 
 def version_key(version: str) -> tuple[tuple[int, int, str], ...]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kiosk import expr
-from kiosk.calc_chain import chains
+from kiosk.calc_chain import of_questions
 from kiosk.engine_model import (
     Answers,
     Node,
@@ -314,14 +314,7 @@ class Evaluator:
 
 def _longest_chain(form: Form) -> int:
     """The longest chain of calculations reading calculations (kiosk.calc_chain)."""
-    deps: dict[str, set[str]] = {}
-    for q in form.walk():
-        if q.calculation:
-            try:
-                deps[q.name] = expr.references(q.calculation)
-            except expr.ExprError:
-                continue
-    return chains(deps).longest
+    return of_questions(form.walk()).longest
 
 
 def _none(_: Node) -> int:
