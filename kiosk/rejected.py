@@ -87,23 +87,31 @@ def discard(store: Store, code: str, note: str, operator_id: int | None) -> None
         raise ValueError("a discard needs the operator's reason")
     with store.transaction() as db:
         item_id, code = _open_row(db, code)
-        db.execute(
-            "UPDATE outbox SET settled = 'discarded', settled_note = ?, settled_at = ?, "
-            "settled_by = ?, payload = '' WHERE id = ?",
-            [note, now_iso(), operator_id, item_id],
+        _settle(db, item_id, "discarded", note, operator_id)
+        audit.append(
+            db, _actor(operator_id), "rejected_discarded", code, {"id": item_id, "note": note}
         )
-        actor = f"operator:{operator_id}" if operator_id is not None else "operator"
-        audit.append(db, actor, "rejected_discarded", code, {"id": item_id, "note": note})
         crash_point("rejected.discard_before_commit")
 
 
 def settle_resubmitted(db: Database, old_code: str, new_code: str, operator_id: int | None) -> None:
     """Inside submit's transaction: the old rejected item is replaced by ``new_code``."""
     item_id, old_code = _open_row(db, old_code)
-    db.execute(
-        "UPDATE outbox SET settled = 'resubmitted', settled_note = ?, settled_at = ?, "
-        "settled_by = ?, payload = '' WHERE id = ?",
-        [new_code, now_iso(), operator_id, item_id],
+    _settle(db, item_id, "resubmitted", new_code, operator_id)
+    audit.append(
+        db, _actor(operator_id), "rejected_resubmitted", old_code, {"id": item_id, "new": new_code}
     )
-    actor = f"operator:{operator_id}" if operator_id is not None else "operator"
-    audit.append(db, actor, "rejected_resubmitted", old_code, {"id": item_id, "new": new_code})
+
+
+def _settle(db: Database, item_id: str, how: str, note: str, operator_id: int | None) -> None:
+    """Mark a rejected row settled (``how``, with ``note``) and empty its sealed blob:
+    nothing of the answers is kept once an operator has dealt with it."""
+    db.execute(
+        "UPDATE outbox SET settled = ?, settled_note = ?, settled_at = ?, settled_by = ?,"
+        " payload = '' WHERE id = ?",
+        [how, note, now_iso(), operator_id, item_id],
+    )
+
+
+def _actor(operator_id: int | None) -> str:
+    return f"operator:{operator_id}" if operator_id is not None else "operator"
