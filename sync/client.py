@@ -15,7 +15,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -93,16 +93,25 @@ NOT_PINNED = N_(
 )
 
 
-def _pin_mismatch(exc: BaseException) -> tls.PinMismatch | None:
-    """The `tls.PinMismatch` behind an httpx error, if that is what it was."""
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of ``kind`` in ``exc``'s cause/context chain (``exc`` itself
+    included); httpx wraps what the socket or TLS layer raised."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, tls.PinMismatch):
+        if isinstance(current, kind):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def _pin_mismatch(exc: BaseException) -> tls.PinMismatch | None:
+    """The `tls.PinMismatch` behind an httpx error, if that is what it was."""
+    return _in_chain(exc, tls.PinMismatch)
 
 
 CONNECTION_REFUSED = N_(
@@ -115,14 +124,7 @@ CONNECTION_BROKE = N_("Cannot reach the portal: the connection broke off.")
 
 def _connect_failure(exc: BaseException) -> str:
     """The message of a connection that could not be made: TLS or the network."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return TLS_FAILED
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return CONNECTION_REFUSED
+    return TLS_FAILED if _in_chain(exc, ssl.SSLError) is not None else CONNECTION_REFUSED
 
 
 def client_verify(url: str, pins: tuple[str, ...] | list[str]) -> ssl.SSLContext | bool:
