@@ -218,9 +218,10 @@ def drop_refused_clear_text(db: Database) -> int:
 def legacy_pending(db: Database, force: bool) -> bool:
     """Whether `seal_legacy` may have work. Unforced (each store open), a database found
     clean once is not scanned again; a sync, an export, an enrolment force the look."""
-    if not force and get_setting(db, LEGACY_CHECKED) is None:
-        return True  # never checked: the transaction runs once and records the result
-    return (force or get_setting(db, LEGACY_CHECKED) is None) and has_legacy(db)
+    if force:
+        return has_legacy(db)
+    # Never checked: the transaction runs once and records the result.
+    return get_setting(db, LEGACY_CHECKED) is None
 
 
 def seal_new(
