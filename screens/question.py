@@ -232,7 +232,8 @@ class QuestionScreen(KeysInOrder, KioskScreen):
 
     def _show_code(self, speak: bool = False) -> None:
         """The resume code under the form's title, for the rest of the visit."""
-        from kiosk.drafts import code_sentence, format_code
+        from kiosk.drafts import format_code
+        from screens.resume import say_code
 
         visit = self.kiosk.visit
         code = visit.code if visit is not None else None
@@ -244,7 +245,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         box.update(Content(text))
         box.display = True
         if speak:
-            self.kiosk.say(code_sentence(self.lang, code), private=True)
+            say_code(self, code)
 
     def _show_store_error(self) -> None:
         """The failed draft save, where field errors go (a field error comes first)."""
