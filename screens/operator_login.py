@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KeysInOrder, KioskScreen
+from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 
 Purpose = Literal["login", "exit"]
@@ -59,24 +60,22 @@ class OperatorLoginScreen(KeysInOrder, KioskScreen):
         with Vertical(id="login", classes="form-box"):
             yield TrLabel(N_("Operator login"), id="login-title", classes="screen-title")
             yield TrLabel(N_("Name"), classes="field-label")
-            # Not select_on_focus: the focus event comes after keys already typed in a
-            # burst (KeysInOrder), and would select them for the next key to replace.
-            yield Input(id="op-name", max_length=64, select_on_focus=False)
+            # TextBox: never selects on focus, which comes after keys already typed in a
+            # burst (KeysInOrder) and would select them for the next key to replace.
+            yield TextBox(id="op-name", max_length=64)
             yield TrLabel(N_("PIN"), classes="field-label")
-            yield Input(
+            yield TextBox(
                 id="op-pin",
                 password=True,
                 restrict=r"[0-9]*",
                 max_length=12,
-                select_on_focus=False,
             )
             yield TrLabel(N_("PIN again"), id="pin2-label", classes="field-label")
-            yield Input(
+            yield TextBox(
                 id="op-pin2",
                 password=True,
                 restrict=r"[0-9]*",
                 max_length=12,
-                select_on_focus=False,
             )
             yield Static(id="login-message", markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -30,6 +30,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskModal, KioskScreen
 from screens.visit import Visit
+from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 
 
@@ -261,7 +262,7 @@ class DiscardScreen(KioskModal):
         with Vertical(classes="dialog"):
             yield TrLabel(N_("Discard a rejected item"), classes="dialog-title")
             yield Static(id="discard-text", classes="dialog-text", markup=False)
-            yield Input(id="discard-note", max_length=500)
+            yield TextBox(id="discard-note", max_length=500)
             yield Static(id="discard-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield TrButton(N_("Discard"), id="discard-ok", variant="error")

@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, Static
 from kiosk.drafts import code_sentence, format_code, normalize_code
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
+from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class ResumeScreen(KioskScreen):
                 classes="hint",
             )
             with Horizontal(id="resume-entry"):
-                yield Input(
+                yield TextBox(
                     id="resume-code",
                     max_length=20,
                     restrict=r"[0-9 \-]*",

@@ -8,7 +8,7 @@ and 0 turns to the next one. Escape goes back. ``kiosk.search.matches`` makes
 
 Keys come to this screen in order (``KeysInOrder``): the first letter typed moves the
 focus into the box at once, so the next one lands after it. The box never selects
-what it holds on entering (``select_on_focus=False``): a letter typed next would
+what it holds on entering (a TextBox, screens/widgets/textbox.py): a letter typed next would
 replace the search.
 """
 
@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, Static
 from kiosk.i18n import LANGS, N_, tr
 from screens.base import LATER_CSS, KeysInOrder, KioskScreen, type_into
 from screens.visit import Visit, mentions_answers
+from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 
 
@@ -69,7 +70,7 @@ class ServicesScreen(KeysInOrder, KioskScreen):
     def body(self) -> ComposeResult:
         yield TrLabel(N_("Choose a service"), classes="screen-title")
         # Digits never go in: they choose among the results.
-        yield Input(id="search", classes="search", select_on_focus=False, restrict=r"[^0-9]*")
+        yield TextBox(id="search", classes="search", restrict=r"[^0-9]*")
         yield VerticalScroll(id="service-list")
         with Horizontal(classes="nav"):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Static
 from kiosk import tracking
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
+from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 from sync.lookup import describe, freshness
 
@@ -61,7 +62,7 @@ class StatusScreen(KioskScreen):
                 N_("Type the tracking code from your receipt, or scan its QR code."), classes="hint"
             )
             with Horizontal(id="status-entry"):
-                yield Input(id="status-code", max_length=32, placeholder="ABC-2345-6")
+                yield TextBox(id="status-code", max_length=32, placeholder="ABC-2345-6")
                 yield TrButton(N_("Check"), id="status-check", variant="primary")
             yield Static(id="status-result", markup=False)
         with Horizontal(classes="nav"):

@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Static
 from kiosk.formatting import date_pattern
 from kiosk.i18n import tr
 from kiosk.validators import passport_latin
+from screens.widgets.textbox import TextBox
 
 KEYS = 9  # options with a number key at a time (1-9; 0 numbers the next ones)
 
@@ -137,13 +138,12 @@ class TextAnswer(AnswerWidget):
         q = self.step.question
         key = q.kind or q.type
         value = self.session.value(self.step.ref)
-        yield Input(
+        yield TextBox(
             value="" if value is None else _as_text(value),
             restrict=_RESTRICT.get(key),
             max_length=_MAX_LENGTH.get(key, 0),
             placeholder=placeholder(key, self.session.lang),
             id="answer-input",
-            select_on_focus=False,
         )
 
     @property
