@@ -129,6 +129,7 @@ class CodeStatus(TypedDict):
     portal_status: str | None
     note: str | None
     status_updated_at: str | None
+    reason_code: str | None  # the pulled status's decision reason (kiosk.reasons)
 
 
 class BatchSummary(TypedDict):
@@ -301,7 +302,8 @@ def status(db: Database, code: str) -> CodeStatus | None:
         f"SELECT {', '.join(STATUS_KEYS)} FROM outbox WHERE tracking_code = ?", [code]
     ).fetchone()
     pulled = db.execute(
-        "SELECT status, application_number, note, updated_at FROM status WHERE tracking_code = ?",
+        "SELECT status, application_number, note, updated_at, reason_code FROM status "
+        "WHERE tracking_code = ?",
         [code],
     ).fetchone()
     if sent is None and pulled is None:
@@ -325,11 +327,13 @@ def status(db: Database, code: str) -> CodeStatus | None:
         "portal_status": None,
         "note": None,
         "status_updated_at": None,
+        "reason_code": None,
     }
     if pulled is not None:
-        portal_status, pulled_number, note, updated = pulled
+        portal_status, pulled_number, note, updated, reason_code = pulled
         result["portal_status"] = portal_status
         result["note"] = note
+        result["reason_code"] = reason_code
         result["status_updated_at"] = updated
         result["application_number"] = pulled_number or result["application_number"]
     return result
@@ -521,16 +525,18 @@ def apply_status_changes(store: Store, changes: Sequence[Mapping[str, object]], 
             if not isinstance(code, str) or not isinstance(state, str):
                 continue
             db.execute(
-                "INSERT INTO status (tracking_code, status, application_number, note, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tracking_code) DO UPDATE SET "
+                "INSERT INTO status (tracking_code, status, application_number, note, updated_at, "
+                "reason_code) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tracking_code) DO UPDATE SET "
                 "status = excluded.status, application_number = excluded.application_number, "
-                "note = excluded.note, updated_at = excluded.updated_at",
+                "note = excluded.note, updated_at = excluded.updated_at, "
+                "reason_code = excluded.reason_code",
                 [
                     code,
                     state,
                     change.get("application_number"),
                     change.get("note"),
                     str(change.get("updated_at") or now_iso()),
+                    reasons.code_shaped(change.get("reason_code")),
                 ],
             )
             applied += 1

@@ -186,6 +186,56 @@ _ROWS = (
         429,
         N_("Too many status look-ups from this kiosk's address. Try again in {minutes} min."),
     ),
+    # Staff accounts and the staff status API (sync/portal/staff.py, docs/staff.md): a
+    # staff token is not a device token and never works where one is asked for.
+    Reason("staff.token", 401, N_("The portal does not accept this staff token.")),
+    Reason(
+        "staff.role",
+        403,
+        N_("Staff with the role {role} may not set the status {status}."),
+    ),
+    Reason(
+        "status.unknown",
+        422,
+        N_("Unknown status {status}; the statuses are: {expected}."),
+    ),
+    Reason("status.not_found", 404, N_("No application has the tracking code {tracking_code}.")),
+    Reason("status.reason_needed", 422, N_("The status {status} needs a decision reason code.")),
+    Reason("status.reason_unknown", 422, N_("Unknown decision reason {reason_code}.")),
+    Reason(
+        "status.reason_mismatch",
+        422,
+        N_("The decision reason {reason_code} does not go with the status {status}."),
+    ),
+    # Open data (sync/portal/open_data.py, docs/open-data.md): whole past months only.
+    Reason("opendata.month", 422, N_("Give one month as YYYY-MM, for example {example}.")),
+    Reason(
+        "opendata.not_over",
+        422,
+        N_("The month {month} is not over yet: only whole past months are published."),
+    ),
+    Reason(
+        "opendata.range",
+        422,
+        N_("Open data is published by whole months only: ask for one month=YYYY-MM, no range."),
+    ),
+    Reason("opendata.format", 422, N_("Unknown format {format}: ask for json or csv.")),
+    # Decision reasons: why staff set a status (not refusals: ITEM). The status change
+    # carries the code; the kiosk says it in the citizen's language. Which statuses each
+    # goes with is DECISION_STATUSES below.
+    Reason("decision.documents_missing", ITEM, N_("Some required documents are missing.")),
+    Reason(
+        "decision.info_unclear",
+        ITEM,
+        N_("Some information in the application is unclear or does not match the documents."),
+    ),
+    Reason("decision.not_eligible", ITEM, N_("The applicant is not eligible for this service.")),
+    Reason("decision.duplicate", ITEM, N_("The same application was already made.")),
+    Reason("decision.withdrawn", ITEM, N_("The applicant withdrew the application.")),
+    Reason("decision.approved_as_requested", ITEM, N_("Approved as requested.")),
+    Reason("decision.approved_in_part", ITEM, N_("Approved in part.")),
+    Reason("decision.service_provided", ITEM, N_("The service has been provided.")),
+    Reason("decision.under_review", ITEM, N_("A specialist is reviewing the application.")),
     # Sealed submissions (kiosk/sealing.py): items travel sealed to the portal's key.
     Reason(
         "sealed.unopenable",
@@ -203,6 +253,21 @@ _ROWS = (
 )
 
 REGISTRY: dict[str, Reason] = {row.code: row for row in _ROWS}
+
+# The statuses each decision reason may go with (sync/portal/staff.py checks it; a
+# status in STATUSES_NEEDING_REASON needs one).
+DECISION_STATUSES: dict[str, tuple[str, ...]] = {
+    "decision.documents_missing": ("needs_info", "rejected"),
+    "decision.info_unclear": ("needs_info", "rejected"),
+    "decision.not_eligible": ("rejected",),
+    "decision.duplicate": ("rejected",),
+    "decision.withdrawn": ("rejected", "completed"),
+    "decision.approved_as_requested": ("approved",),
+    "decision.approved_in_part": ("approved",),
+    "decision.service_provided": ("completed",),
+    "decision.under_review": ("in_review",),
+}
+STATUSES_NEEDING_REASON = ("needs_info", "rejected")
 
 UNKNOWN = N_("The portal refused it (reason {code}).")
 # A "code" that is not shaped like one (a sentence, say) is not repeated to people.

@@ -157,4 +157,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN settled_at TEXT;
     ALTER TABLE outbox ADD COLUMN settled_by INTEGER;
     """,
+    # 6: the decision reason of a pulled status (issue 15): a decision.* code of
+    # kiosk/reasons.py, said in the citizen's language where the status is shown.
+    """
+    ALTER TABLE status ADD COLUMN reason_code TEXT;
+    """,
 )

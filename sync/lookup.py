@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kiosk import outbox, tracking
+from kiosk import outbox, reasons, tracking
 from kiosk.errors import TranslatableError
 from kiosk.formatting import format_ago
 from kiosk.i18n import N_, tr
@@ -70,6 +70,7 @@ def _blank(code: str) -> CodeStatus:
         "portal_status": None,
         "note": None,
         "status_updated_at": None,
+        "reason_code": None,
     }
 
 
@@ -83,6 +84,7 @@ def merged(local: CodeStatus | None, answer: StatusLookup) -> CodeStatus | None:
     info["status_updated_at"] = answer["updated_at"]
     if local is None or local.get("portal_status") != answer["status"]:
         info["note"] = None  # the live answer carries no note: an older one would mislead
+        info["reason_code"] = None  # nor a reason
     return info  # type: ignore[return-value]  # the same keys as CodeStatus
 
 
@@ -133,6 +135,9 @@ def describe(info: Mapping[str, object] | None, lang: str) -> str:
         msgid = PORTAL_STATUSES.get(str(portal))
         text = tr(lang, msgid) if msgid else str(portal)
         line = tr(lang, "Status: {status}", status=text)
+        why = reasons.REGISTRY.get(str(info.get("reason_code")))
+        if why is not None and not why.params:  # a decision reason, in the citizen's words
+            line += "\n" + tr(lang, "Reason: {reason}", reason=tr(lang, why.msgid))
         if info.get("note"):
             line += "\n" + str(info["note"])
         return line

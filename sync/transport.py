@@ -49,6 +49,7 @@ class StatusChange(TypedDict):
     status: str
     application_number: str
     note: str | None
+    reason_code: str | None  # why (a decision.* code of kiosk.reasons); older portals: absent
     updated_at: str
 
 

@@ -238,7 +238,8 @@ def test_queue_counts_oldest_and_status(store: Store) -> None:
     assert st["state"] == "sent" and st["application_number"] == "A-1"
     assert st["portal_status"] is None
     store.db.execute(
-        "INSERT INTO status VALUES (?, 'approved', 'A-1', 'ready', '2026-01-01')", [a.tracking_code]
+        "INSERT INTO status (tracking_code, status, application_number, note, updated_at) VALUES (?, 'approved', 'A-1', 'ready', '2026-01-01')",
+        [a.tracking_code],
     )
     assert store.status(a.tracking_code)["portal_status"] == "approved"
     assert store.status("not a code") is None

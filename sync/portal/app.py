@@ -27,6 +27,7 @@ from kiosk.crashpoints import crash_point
 from sync import bundle as bundle_mod
 from sync import transport, wire
 from sync.bodies import Unbounded, inflate
+from sync.portal import staff_api
 from sync.portal.models import (
     BODY_ERRORS,
     ERRORS,
@@ -380,4 +381,5 @@ def create_app(
         crash_point("portal.bundle_committed")
         return answer
 
+    staff_api.add_routes(app, store)  # staff and the public: not kiosks
     return app

@@ -1,10 +1,11 @@
-"""`kiosk portal serve|enrolment-code|pin|set-status|stats|add-form|revoke-device|
+"""`kiosk portal serve|enrolment-code|pin|staff|set-status|stats|add-form|revoke-device|
 rotate-signing-key|rotate-sealing-key|export-sealing-key|devices`: `register`, the one entry point, and the admin commands.
 
 ``serve`` is in `sync.portal.serve`, ``enrolment-code`` and ``pin`` in
-`sync.portal.enrol_commands`, what they all share (``--portal-dir``, opening the
+`sync.portal.enrol_commands`, ``staff`` and ``set-status`` (through the staff API) in
+`sync.portal.staff_commands`, what they all share (``--portal-dir``, opening the
 storage) in `sync.portal.open_portal`. The commands here each do one thing to the
-portal's storage: change a status, print counts or devices, add a form, revoke a
+portal's storage: print counts or devices, add a form, revoke a
 device, rotate the catalog signing key.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from kiosk import cliutil
 from kiosk.i18n import N_, tr
-from sync.portal import enrol_commands, serve
+from sync.portal import enrol_commands, serve, staff_commands
 from sync.portal.open_portal import add_portal_dir, guarded, open_storage, portal_dir
 
 
@@ -28,13 +29,7 @@ def register(sub: cliutil.Subcommands) -> None:
     serve.add_command(psub)
     enrol_commands.add_commands(psub)
 
-    status = cliutil.add_command(
-        psub, "set-status", "change an application's status", cmd_set_status
-    )
-    add_portal_dir(status)
-    status.add_argument("tracking_code", metavar="TRACKING_CODE")
-    status.add_argument("status", metavar="STATUS")
-    status.add_argument("--note", default=None)
+    staff_commands.add_commands(psub)  # staff add|list|disable, set-status (staff API)
 
     stats = cliutil.add_command(psub, "stats", "counts of submissions and outcomes", cmd_stats)
     add_portal_dir(stats)
@@ -86,26 +81,6 @@ def register(sub: cliutil.Subcommands) -> None:
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
-
-
-@guarded
-def cmd_set_status(args: argparse.Namespace) -> int:
-    from sync.portal.storage import PortalStoreError
-
-    lang = cliutil.lang(args)
-    try:
-        result = open_storage(args).set_status(args.tracking_code, args.status, args.note)
-    except PortalStoreError as exc:
-        return cliutil.fail(tr(lang, "Cannot change the status: {reason}", reason=str(exc)))
-    print(
-        tr(
-            lang,
-            "{code}: status is now {status}",
-            code=result["tracking_code"],
-            status=result["status"],
-        )
-    )
-    return 0
 
 
 @guarded

@@ -33,6 +33,12 @@ def add_commands(psub: cliutil.Subcommands) -> None:
         help="only this device may use the code (needed to re-enrol a known device)",
     )
     code.add_argument(
+        "--region",
+        default=None,
+        metavar="NAME",
+        help="the device's region, for open data (devices without one count as unknown)",
+    )
+    code.add_argument(
         "--ttl",
         default="24h",
         metavar="DURATION",
@@ -146,7 +152,7 @@ def cmd_code(args: argparse.Namespace) -> int:
                 ),
                 file=sys.stderr,
             )
-        code = store.create_enrolment_code(args.name, args.device, ttl)
+        code = store.create_enrolment_code(args.name, args.device, ttl, args.region)
     except PortalStoreError as exc:
         return cliutil.fail(tr(lang, "Cannot make the code: {reason}", reason=str(exc)))
     finally:

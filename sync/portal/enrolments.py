@@ -31,8 +31,22 @@ from sync.portal.storage import (
     EnrolmentRefused,
     PortalStoreError,
     clean_name,
+    clean_region,
 )
 from sync.transport import Enrolled
+
+
+def checked_region(region: str | None) -> str | None:
+    """The cleaned region of a new code (None: none given); PortalStoreError for one that
+    is not 1-64 printable characters or starts with = + - @ *."""
+    if region is None:
+        return None
+    clean = clean_region(region)
+    if clean is None:
+        raise PortalStoreError(
+            "a region is 1-64 printable characters, not starting with = + - @ or *"
+        )
+    return clean
 
 
 def checked_name(name: str, device_id: str | None, ttl: timedelta) -> str:
@@ -55,12 +69,21 @@ def add_code(
     device_id: str | None,
     now: datetime,
     ttl: timedelta,
+    region: str | None = None,
 ) -> None:
-    """Store code ``raw`` (its hash only) for ``name``, valid from ``now`` for ``ttl``."""
+    """Store code ``raw`` (its hash only) for ``name``, valid from ``now`` for ``ttl``;
+    the device it enrols gets ``region`` (open data)."""
     conn.execute(
-        "INSERT INTO enrolment_codes (code_hash, created_at, expires_at, name, device_id) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (enrolment_code.code_hash(raw), now_iso(now), now_iso(now + ttl), name, device_id),
+        "INSERT INTO enrolment_codes (code_hash, created_at, expires_at, name, device_id, "
+        "region) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            enrolment_code.code_hash(raw),
+            now_iso(now),
+            now_iso(now + ttl),
+            name,
+            device_id,
+            region,
+        ),
     )
 
 
@@ -125,8 +148,8 @@ def spend_code(
     if existing is not None:
         conn.execute(
             "UPDATE devices SET token_hash = ?, bundle_key = ?, revoked = 0, name = ?, "
-            "pre_prefix = COALESCE(?, pre_prefix) WHERE id = ?",
-            (wire.token_hash(token), key, row["name"], pre_prefix, existing["id"]),
+            "pre_prefix = COALESCE(?, pre_prefix), region = COALESCE(?, region) WHERE id = ?",
+            (wire.token_hash(token), key, row["name"], pre_prefix, row["region"], existing["id"]),
         )
         return {
             "device_id": existing["id"],
@@ -140,8 +163,8 @@ def spend_code(
     new_id = device_id if device_id and UUID_RE.match(device_id) else str(uuid.uuid4())
     conn.execute(
         "INSERT INTO devices (id, name, prefix, token_hash, bundle_key, enrolled_at, "
-        "pre_prefix) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (new_id, row["name"], prefix, wire.token_hash(token), key, now, pre_prefix),
+        "pre_prefix, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (new_id, row["name"], prefix, wire.token_hash(token), key, now, pre_prefix, row["region"]),
     )
     return {
         "device_id": new_id,

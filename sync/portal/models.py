@@ -172,6 +172,11 @@ class StatusChange(BaseModel):
     status: str
     application_number: str
     note: str | None
+    reason_code: str | None = Field(
+        default=None,
+        description="the decision reason (a decision.* code of the registry), said by the "
+        "kiosk in the citizen's language; null when none was given",
+    )
     updated_at: str
 
 
@@ -279,3 +284,64 @@ def validated(model: type[Model], doc: object) -> Model:
     except ValidationError as exc:
         detail = summary(safe_errors(exc.errors(include_input=False, include_context=False)))
         raise Refusal("body.invalid", detail=detail) from None
+
+
+class StaffStatusRequest(BaseModel):
+    status: str = Field(min_length=1, max_length=32, description="the new status")
+    reason_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a decision.* reason code (needed for needs_info and rejected)",
+    )
+    note: str | None = Field(default=None, max_length=1000, description="shown to the citizen")
+
+
+class StaffStatusResponse(BaseModel):
+    tracking_code: str
+    status: str
+    application_number: str
+    note: str | None
+    reason_code: str | None
+    actor: str = Field(description="the staff name that made the change")
+    updated_at: str
+
+
+class HistoryEntry(BaseModel):
+    status: str
+    reason_code: str | None
+    note: str | None
+    actor: str | None = Field(description="staff name; null for changes made before staff")
+    at: str
+
+
+class HistoryResponse(BaseModel):
+    tracking_code: str
+    history: list[HistoryEntry]
+
+
+class RegionCounts(BaseModel):
+    region: str
+    total: int | None = Field(description="null: suppressed")
+    counts: dict[str, int | None] = Field(description="by status; null: suppressed")
+
+
+class ServiceCounts(BaseModel):
+    form_id: str
+    total: int | None
+    status_totals: dict[str, int | None]
+    regions: list[RegionCounts]
+
+
+class OpenDataResponse(BaseModel):
+    month: str
+    licence: str
+    licence_url: str
+    threshold: int = Field(description="counts under it are suppressed (null)")
+    statuses: list[str]
+    services: list[ServiceCounts]
+
+
+STAFF_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing, unknown or disabled staff token"},
+    404: {"model": ErrorBody, "description": "no application with this code (status.not_found)"},
+}

@@ -177,6 +177,34 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX status_lookups_source ON status_lookups (source, at)
     """,
+    # 7: staff accounts and decisions (issue 15, sync/portal/staff.py): staff hold a
+    # role and a bearer token (its hash only, `sync.wire.token_hash`); each status
+    # change records who made it and the decision reason code (kiosk/reasons.py);
+    # account changes and decisions go to staff_audit (ids are uuids the code makes).
+    # Devices get a region, given with the enrolment code, for open data.
+    """
+    CREATE TABLE staff (
+        name        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL,
+        token_hash  TEXT NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL,
+        disabled_at TEXT
+    );
+    CREATE TABLE staff_audit (
+        id      TEXT PRIMARY KEY,
+        at      TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail  TEXT
+    );
+    CREATE INDEX staff_audit_at ON staff_audit (at);
+    ALTER TABLE status_log ADD COLUMN actor TEXT;
+    ALTER TABLE status_log ADD COLUMN reason_code TEXT;
+    CREATE INDEX status_log_code ON status_log (tracking_code, seq);
+    ALTER TABLE devices ADD COLUMN region TEXT;
+    ALTER TABLE enrolment_codes ADD COLUMN region TEXT
+    """,
 )
 
 

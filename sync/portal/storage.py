@@ -13,8 +13,8 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol, TypedDict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
 from kiosk.sealing import SealingKey
@@ -22,6 +22,10 @@ from kiosk.signing import KeyStatement, PublicKey
 from kiosk.wire import UUID_RE, json_problem
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
 from sync.transport import CatalogForm, Enrolled, ItemResult, StatusLookup, StatusPage
+
+if TYPE_CHECKING:
+    from sync.portal.open_data import CountRow
+    from sync.portal.staff import HistoryEntry, StaffMember, StaffRow
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -68,6 +72,9 @@ class StatusUpdate(TypedDict):
     status: str
     application_number: str
     note: str | None
+    reason_code: str | None  # the decision reason (kiosk.reasons, section "Decision reasons")
+    actor: str  # the staff name that made the change
+    updated_at: str
 
 
 class LookupLimited(PortalStoreError):
@@ -165,6 +172,18 @@ def enrol_source(host: str | None) -> str:
     return str(address)
 
 
+MAX_REGION = 64
+UNKNOWN_REGION = "unknown"  # open data's region for devices enrolled without one
+
+
+def clean_region(region: object) -> str | None:
+    """A region as registered: stripped, 1..MAX_REGION printable characters; else None."""
+    text = clean_name(region)
+    if text is None or len(text) > MAX_REGION or text[0] in "=+-@*":  # a CSV cell, safely
+        return None
+    return text
+
+
 def clean_name(name: object) -> str | None:
     """A device name as registered: stripped, 1..MAX_NAME printable characters; else None."""
     if not isinstance(name, str):
@@ -184,12 +203,18 @@ class PortalStorage(Protocol):
     def close(self) -> None: ...
 
     def create_enrolment_code(
-        self, name: str, device_id: str | None = None, ttl: timedelta = CODE_TTL
+        self,
+        name: str,
+        device_id: str | None = None,
+        ttl: timedelta = CODE_TTL,
+        region: str | None = None,
     ) -> str:
         """A one-time code (`kiosk.enrolment_code`, grouped), valid ``ttl`` on this clock.
 
         The device it enrols is registered as ``name``; with ``device_id`` it enrols
         that device only (the only way to re-enrol a known device). Only its hash is kept.
+        ``region`` (`clean_region`) is the device's region for open data (a re-enrolment
+        without one keeps the old).
         """
         ...
 
@@ -282,8 +307,55 @@ class PortalStorage(Protocol):
         """
         ...
 
-    def set_status(self, tracking_code: str, status: str, note: str | None = None) -> StatusUpdate:
-        """Change an application's status (logged for its device's status pull)."""
+    def set_status(
+        self,
+        tracking_code: str,
+        status: str,
+        note: str | None = None,
+        *,
+        reason_code: str | None = None,
+        actor: str | None = None,
+    ) -> StatusUpdate:
+        """Change an application's status (logged for its device's status pull, with
+        who: ``actor``, a staff name, else `sync.portal.staff.LOCAL_ACTOR`; and why:
+        ``reason_code``, checked by `sync.portal.staff.check_decision`). Refusals are
+        `sync.portal.staff.DecisionRefused` (a PortalStoreError)."""
+        ...
+
+    def status_history(self, tracking_code: str) -> list[HistoryEntry]:
+        """An application's status changes, oldest first (`DecisionRefused`
+        ``status.not_found`` for an unknown code)."""
+        ...
+
+    def add_staff(self, name: str, role: str, actor: str | None = None) -> str:
+        """A new staff account; its bearer token, returned once (only its hash is kept)."""
+        ...
+
+    def disable_staff(self, name: str, actor: str | None = None) -> None:
+        """Refuse the account's token from now on; PortalStoreError if unknown."""
+        ...
+
+    def staff_accounts(self) -> list[StaffRow]:
+        """Every staff account (never a token)."""
+        ...
+
+    def staff_for_token(self, token: str) -> StaffMember | None:
+        """The enabled staff account holding this token (never a device's)."""
+        ...
+
+    def open_data_counts(self, month: str) -> list[CountRow]:
+        """Applications received in ``month`` (YYYY-MM, the portal's UTC clock) by
+        service, region and current status, unsuppressed (`sync.portal.open_data`
+        suppresses before publishing)."""
+        ...
+
+    def open_data_axes(self) -> tuple[list[str], list[str]]:
+        """Every service (form id) and every region ("unknown" for devices without one)
+        the portal knows, so a table lists them all whatever a month holds."""
+        ...
+
+    def now(self) -> datetime:
+        """The portal's clock, UTC (an injected one in tests)."""
         ...
 
     def status_changes(self, device_id: str, since: int, limit: int) -> StatusPage:

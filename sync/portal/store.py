@@ -27,7 +27,7 @@ from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey, form_message
 from kiosk.wire import UUID_RE, canonical_json, now_iso
 from sync import wire
-from sync.portal import anchors, enrolments, sealed
+from sync.portal import anchors, enrolments, open_data, sealed, staff
 from sync.portal import claims as code_claims
 from sync.portal.keys import PortalKeys
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
@@ -36,11 +36,9 @@ from sync.portal.storage import (
     CODE_TTL,
     LOOKUP_SOURCE_LIMIT,
     LOOKUP_WINDOW,
-    STATUSES,
     Device,
     EnrolmentRefused,
     LookupLimited,
-    PortalStoreError,
     StatusUpdate,
     Validator,
     check_item_fields,
@@ -119,7 +117,11 @@ class PortalStore:
     # --- enrolment -------------------------------------------------------------
 
     def create_enrolment_code(
-        self, name: str, device_id: str | None = None, ttl: timedelta = CODE_TTL
+        self,
+        name: str,
+        device_id: str | None = None,
+        ttl: timedelta = CODE_TTL,
+        region: str | None = None,
     ) -> str:
         """A one-time code for a device called ``name`` (and only ``device_id``, if given).
 
@@ -127,10 +129,11 @@ class PortalStore:
         ``ttl`` outside 1 minute .. 30 days.
         """
         clean = enrolments.checked_name(name, device_id, ttl)
+        where = enrolments.checked_region(region)
         raw = enrolment_code.new_code()
         now = self.clock()
         with self.transaction() as conn:
-            enrolments.add_code(conn, raw, clean, device_id, now, ttl)
+            enrolments.add_code(conn, raw, clean, device_id, now, ttl, where)
         return enrolment_code.format_code(raw)
 
     def enroll(
@@ -421,12 +424,20 @@ class PortalStore:
 
     # --- status ----------------------------------------------------------------
 
-    def set_status(self, tracking_code: str, status: str, note: str | None = None) -> StatusUpdate:
-        if status not in STATUSES:
-            raise PortalStoreError(
-                f"unknown status {status!r}; expected one of {', '.join(STATUSES)}"
-            )
-        now = now_iso()
+    def set_status(
+        self,
+        tracking_code: str,
+        status: str,
+        note: str | None = None,
+        *,
+        reason_code: str | None = None,
+        actor: str | None = None,
+    ) -> StatusUpdate:
+        """Change an application's status: who (``actor``) and why (``reason_code``)
+        go to the status log and the staff audit in the same transaction."""
+        staff.check_decision(status, reason_code)
+        who = actor or staff.LOCAL_ACTOR
+        now = now_iso()  # the time the kiosk's status pull and the citizen are shown
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT tracking_code, device_id, application_number FROM submissions "
@@ -434,7 +445,7 @@ class PortalStore:
                 (tracking_code.strip(),),
             ).fetchone()
             if row is None:
-                raise PortalStoreError(f"no application with tracking code {tracking_code}")
+                raise staff.DecisionRefused("status.not_found", tracking_code=tracking_code[:40])
             code = row["tracking_code"]
             conn.execute(
                 "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
@@ -443,15 +454,69 @@ class PortalStore:
             )
             conn.execute(
                 "INSERT INTO status_log (device_id, tracking_code, status, application_number, "
-                "note, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (row["device_id"], code, status, row["application_number"], note, now),
+                "note, at, actor, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row["device_id"],
+                    code,
+                    status,
+                    row["application_number"],
+                    note,
+                    now,
+                    who,
+                    reason_code,
+                ),
             )
+            staff.audit(
+                conn, now, who, "status_set", code, {"status": status, "reason_code": reason_code}
+            )
+            crash_point("portal.status_set")
         return {
             "tracking_code": code,
             "status": status,
             "application_number": row["application_number"],
             "note": note,
+            "reason_code": reason_code,
+            "actor": who,
+            "updated_at": now,
         }
+
+    def status_history(self, tracking_code: str) -> list[staff.HistoryEntry]:
+        with self._lock:
+            found = staff.history(self.conn, tracking_code)
+        if found is None:
+            raise staff.DecisionRefused("status.not_found", tracking_code=tracking_code[:40])
+        return found
+
+    # --- staff accounts --------------------------------------------------------
+
+    def add_staff(self, name: str, role: str, actor: str | None = None) -> str:
+        with self.transaction() as conn:
+            return staff.add(conn, name, role, now_iso(self.clock()), actor or staff.LOCAL_ACTOR)
+
+    def disable_staff(self, name: str, actor: str | None = None) -> None:
+        with self.transaction() as conn:
+            staff.disable(conn, name, now_iso(self.clock()), actor or staff.LOCAL_ACTOR)
+
+    def staff_accounts(self) -> list[staff.StaffRow]:
+        with self._lock:
+            return staff.accounts(self.conn)
+
+    def staff_for_token(self, token: str) -> staff.StaffMember | None:
+        with self._lock:
+            return staff.by_token(self.conn, token)
+
+    # --- open data -------------------------------------------------------------
+
+    def open_data_counts(self, month: str) -> list[open_data.CountRow]:
+        with self._lock:
+            return open_data.counts(self.conn, month)
+
+    def open_data_axes(self) -> tuple[list[str], list[str]]:
+        with self._lock:
+            return open_data.axes(self.conn)
+
+    def now(self) -> datetime:
+        return self.clock()
 
     def status_changes(self, device_id: str, since: int, limit: int) -> StatusPage:
         """Changes after cursor ``since`` for this device's submissions, oldest first."""
@@ -468,6 +533,7 @@ class PortalStore:
                 "status": r["status"],
                 "application_number": r["application_number"],
                 "note": r["note"],
+                "reason_code": r["reason_code"],
                 "updated_at": r["at"],
             }
             for r in rows
