@@ -26,7 +26,7 @@ from sync.portal.suppression import THRESHOLD, suppress
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 ALL = "*"  # the CSV's region or status of a total
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 CSV_FIELDS = ("month", "form_id", "region", "status", "count")
 
 

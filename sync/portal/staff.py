@@ -68,6 +68,16 @@ class HistoryEntry(TypedDict):
     at: str
 
 
+class AuditLine(TypedDict):
+    """One line of the staff audit (`kiosk portal staff audit`)."""
+
+    at: str
+    actor: str
+    action: str  # staff_added, staff_disabled, status_set
+    subject: str  # a staff name or a tracking code
+    detail: str | None  # JSON
+
+
 class DecisionRefused(PortalStoreError):
     """A status change or look-up the portal refuses; ``body`` is the registered
     refusal (`kiosk.reasons`), ``str()`` its English detail."""
@@ -119,6 +129,24 @@ def audit(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (str(uuid.uuid4()), at, actor, action, subject, json.dumps(detail, sort_keys=True)),
     )
+
+
+def audit_lines(conn: sqlite3.Connection, limit: int) -> list[AuditLine]:
+    """The newest ``limit`` lines of the staff audit, oldest first."""
+    rows = conn.execute(
+        "SELECT at, actor, action, subject, detail FROM staff_audit ORDER BY at DESC, id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        {
+            "at": r["at"],
+            "actor": r["actor"],
+            "action": r["action"],
+            "subject": r["subject"],
+            "detail": r["detail"],
+        }
+        for r in reversed(rows)
+    ]
 
 
 def add(conn: sqlite3.Connection, name: str, role: str, now: str, actor: str) -> str:

@@ -47,6 +47,12 @@ def add_commands(psub: cliutil.Subcommands) -> None:
     )
     add_portal_dir(disable)
     disable.add_argument("name", metavar="NAME")
+    trail = cliutil.add_command(
+        actions, "audit", "the staff audit: accounts and decisions, who and when", cmd_staff_audit
+    )
+    add_portal_dir(trail)
+    trail.add_argument("--limit", type=int, default=100, metavar="N", help="newest N lines")
+    trail.add_argument("--json", action="store_true", help="print JSON")
 
     status = cliutil.add_command(
         psub,
@@ -139,6 +145,26 @@ def cmd_staff_disable(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(tr(lang, "Staff account {name} disabled.", name=args.name))
+    return 0
+
+
+@guarded
+def cmd_staff_audit(args: argparse.Namespace) -> int:
+    lang = cliutil.lang(args)
+    if not 1 <= args.limit <= 100_000:
+        return cliutil.fail(tr(lang, "--limit must be between 1 and 100000."))
+    store = open_storage(args)
+    try:
+        lines = store.staff_audit(args.limit)
+    finally:
+        store.close()
+    if args.json:
+        cliutil.print_json(lines)
+        return 0
+    for line in lines:
+        print(
+            f"{line['at']}\t{line['actor']}\t{line['action']}\t{line['subject']}\t{line['detail']}"
+        )
     return 0
 
 

@@ -25,7 +25,7 @@ from sync.transport import CatalogForm, Enrolled, ItemResult, StatusLookup, Stat
 
 if TYPE_CHECKING:
     from sync.portal.open_data import CountRow
-    from sync.portal.staff import HistoryEntry, StaffMember, StaffRow
+    from sync.portal.staff import AuditLine, HistoryEntry, StaffMember, StaffRow
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -341,6 +341,10 @@ class PortalStorage(Protocol):
 
     def staff_for_token(self, token: str) -> StaffMember | None:
         """The enabled staff account holding this token (never a device's)."""
+        ...
+
+    def staff_audit(self, limit: int = 100) -> list[AuditLine]:
+        """The newest ``limit`` lines of the staff audit (accounts and decisions)."""
         ...
 
     def open_data_counts(self, month: str) -> list[CountRow]:

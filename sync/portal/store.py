@@ -505,6 +505,10 @@ class PortalStore:
         with self._lock:
             return staff.by_token(self.conn, token)
 
+    def staff_audit(self, limit: int = 100) -> list[staff.AuditLine]:
+        with self._lock:
+            return staff.audit_lines(self.conn, limit)
+
     # --- open data -------------------------------------------------------------
 
     def open_data_counts(self, month: str) -> list[open_data.CountRow]:
