@@ -15,7 +15,15 @@ from kiosk.i18n import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 # Callables whose first string-literal argument is a reason code.
-TAKES_CODE = {"Refusal": 0, "refusal": 0, "rejected": 0, "refused": 2, "BundleError": 0}
+TAKES_CODE = {
+    "Refusal": 0,
+    "refusal": 0,
+    "rejected": 0,
+    "refused": 2,
+    "BundleError": 0,
+    "DecisionRefused": 0,
+    "MonthProblem": 0,
+}
 # Keyword arguments naming the code a bounded reader refuses with (sync/bodies.py).
 CODE_KEYWORDS = {"too_large", "damaged", "truncated"}
 
@@ -38,6 +46,13 @@ def codes_used_in_source() -> dict[str, list[str]]:
                     for value in node.value.values:
                         if isinstance(value, ast.Constant) and isinstance(value.value, str):
                             used.setdefault(value.value, []).append(where)
+            # ``DECISION_STATUSES: dict[...] = {"decision.x": (...)}``: the decision reasons
+            # staff give (kiosk/reasons.py), used where a status is set.
+            if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Dict):
+                if getattr(node.target, "id", "") == "DECISION_STATUSES":
+                    for key in node.value.keys:
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            used.setdefault(key.value, []).append(where)
             if not isinstance(node, ast.Call):
                 continue
             for keyword in node.keywords:

@@ -7,8 +7,6 @@ The role matrix and the decision rules are `sync.portal.staff`'s; the figures an
 their suppression `sync.portal.open_data`'s and `sync.portal.suppression`'s.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
@@ -78,7 +76,7 @@ def history(store: PortalStorage, tracking_code: str) -> list[HistoryEntry]:
 def stats(store: PortalStorage, request: Request, month: str | None) -> open_data.Stats:
     """The month's published figures; `Refusal` for a range, a month that is not
     YYYY-MM, or one not over yet on the portal's clock."""
-    asked = list(request.query_params.keys())
+    asked = [name for name, _ in request.query_params.multi_items()]
     if set(asked) - _OPEN_DATA_PARAMS or asked.count("month") > 1:
         raise Refusal("opendata.range")
     if month is not None and any(sign in month for sign in _RANGE_SIGNS):

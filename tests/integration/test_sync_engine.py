@@ -201,20 +201,26 @@ def test_status_pull_with_cursor(kiosk: Kiosk) -> None:
         assert first.sent == 3 and first.statuses == 3
         assert store.status(codes[0])["portal_status"] == "received"
         cursor = int(store.get_setting("status_cursor"))
-    result = kiosk.run(
+    # Through the running portal's staff API, with a reviewer's token (issue 15).
+    made = kiosk.run(
         "portal",
-        "set-status",
-        codes[1],
-        "approved",
-        "--note",
-        "Come on Monday",
+        "staff",
+        "add",
+        "nodira",
+        "--role",
+        "reviewer",
         "--portal-dir",
         str(kiosk.portal.data_dir),
     )
-    assert result.returncode == 0, result.stderr
-    bad = kiosk.run(
-        "portal", "set-status", "NOPE1234", "approved", "--portal-dir", str(kiosk.portal.data_dir)
+    assert made.returncode == 0, made.stderr
+    token_file = kiosk.data_dir / "staff.token"
+    token_file.write_text(made.stdout)
+    api = ("--url", kiosk.portal.url, "--token-file", str(token_file))
+    result = kiosk.run(
+        "portal", "set-status", codes[1], "approved", "--note", "Come on Monday", *api
     )
+    assert result.returncode == 0, result.stderr
+    bad = kiosk.run("portal", "set-status", "NOPE1234", "approved", *api)
     assert bad.returncode == 2 and "NOPE1234" in bad.stderr
     with kiosk.store() as store:
         report = engine(store).run()

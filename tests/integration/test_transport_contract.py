@@ -311,7 +311,7 @@ class TransportContract:
         changes = first["changes"] + second["changes"]
         assert [c["status"] for c in changes] == ["received"] * 3 + ["approved"] * 3
         assert {c["tracking_code"] for c in changes} == {s["tracking_code"] for s in sent}
-        assert changes[-1]["note"] == "ok"
+        assert changes[-1]["note"] == "ok" and changes[-1]["reason_code"] is None
         rest = enrolled.status(second["cursor"])
         assert rest == {"changes": [], "cursor": second["cursor"], "more": False}
         # Another device sees none of them.
@@ -325,7 +325,12 @@ class TransportContract:
         fields only, counted per source: past the limit a 429 with its reason code."""
         sent = item(prefix)
         enrolled.send_batch([sent])
-        admin.set_status(sent["tracking_code"], "needs_info", note="Bring your passport")
+        admin.set_status(
+            sent["tracking_code"],
+            "needs_info",
+            note="Bring your passport",
+            reason_code="decision.documents_missing",
+        )
         other = connect(None).enroll(admin.create_enrolment_code("other kiosk"), "other kiosk")
         seen = connect(other["token"]).lookup_status(sent["tracking_code"].lower())
         assert set(seen) == {"tracking_code", "found", "status", "application_number", "updated_at"}
