@@ -60,7 +60,8 @@ CSS = (
     "box-shadow:0 1px 3px rgba(0,0,0,.18)}"
     "dl{margin:0}dt{color:#4a4a4a;font-size:1rem}"
     "dd{margin:0 0 .8rem;font-size:1.3rem;font-weight:600;overflow-wrap:anywhere}"
-    ".now{font-size:1.6rem;color:#0a5c2c}"
+    ".now{font-size:1.6rem;color:#0b4f8a}.good{color:#0a5c2c}.bad{color:#a3161b}"
+    ".act{color:#8a4500}"
     ".code{font-family:ui-monospace,monospace;letter-spacing:.08em}"
     "ol{list-style:none;margin:0;padding:0}"
     "li{padding:.6rem 0;border-top:1px solid #ddd;font-size:1.2rem;font-weight:600}"
@@ -133,6 +134,18 @@ def local_date(moment: str, lang: str) -> str:
     return f"{format_date(local.date(), lang)}, {local:%H:%M}"
 
 
+# The current status's colour: done well, refused, the citizen must act; else neutral.
+# The words say it all; the colour only helps (never the only sign).
+TONES = {
+    "approved": "good",
+    "completed": "good",
+    "ready": "good",
+    "rejected": "bad",
+    "declined": "bad",
+    "needs_info": "act",
+}
+
+
 def status_name(status: str, lang: str) -> str:
     """A status as the citizen reads it (`sync.lookup.PORTAL_STATUSES`); a status this
     portal does not name yet shows as its code."""
@@ -185,10 +198,9 @@ def render_status(lang: str, view: StatusHistory) -> str:
         ),
     ]
     if steps:
-        rows.insert(
-            0,
-            (tr(lang, N_("Current status")), escape(status_name(steps[-1]["status"], lang)), "now"),
-        )
+        now = steps[-1]["status"]
+        tone = f"now {TONES[now]}" if now in TONES else "now"
+        rows.insert(0, (tr(lang, N_("Current status")), escape(status_name(now, lang)), tone))
     facts = "".join(
         f'<dt>{escape(label)}</dt><dd class="{cls}">{value}</dd>' for label, value, cls in rows
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import httpx
 import pytest
 
 from sync.portal.process import PortalProcess
@@ -74,9 +75,8 @@ def _parsed(html: str) -> _Text:
     return parser
 
 
-def _check_headers(headers: object) -> None:
-    assert isinstance(headers, dict) or hasattr(headers, "get")
-    get = headers.get  # type: ignore[attr-defined]  # httpx.Headers
+def _check_headers(headers: httpx.Headers) -> None:
+    get = headers.get
     assert get("content-type") == "text/html; charset=utf-8"
     csp = get("content-security-policy")
     assert csp.startswith("default-src 'none'; style-src 'sha256-")
@@ -104,7 +104,9 @@ def test_the_page_in_its_language_without_personal_data(
 ) -> None:
     code = _submitted(kiosk)
     with portal_http(kiosk.portal) as http:
-        answer = http.get(f"/s/{code.lower()}", **how)  # type: ignore[arg-type]
+        answer = http.get(
+            f"/s/{code.lower()}", headers=how.get("headers"), params=how.get("params")
+        )
     assert answer.status_code == 200, answer.text
     _check_headers(answer.headers)
     assert answer.headers["content-language"] == lang
