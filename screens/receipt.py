@@ -12,6 +12,7 @@ from textual.events import Key, Resize
 from textual.widgets import Button, Static
 
 from kiosk.i18n import N_, tr
+from kiosk.tracking import format_code
 from screens.base import LATER_CSS, VERTICAL_BREAKPOINTS, KioskScreen
 from screens.widgets.bigcode import BigCode
 from screens.widgets.qr import QRCode
@@ -46,7 +47,7 @@ class ReceiptScreen(KioskScreen):
                 # else the bare code (kiosk.receipt.status_link; `fit_qr`); the code
                 # printed under it.
                 yield QRCode(self.receipt.tracking_code, id="receipt-qr")
-                yield Static(code, id="receipt-qr-code", markup=False)
+                yield Static(format_code(code), id="receipt-qr-code", markup=False)
             with VerticalScroll(id="receipt-info"):
                 yield TrLabel(N_("Your application is saved."), classes="receipt-title")
                 yield TrLabel(N_("Tracking code"), classes="receipt-caption")

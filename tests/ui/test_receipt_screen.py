@@ -51,7 +51,7 @@ async def test_qr_on_screen_decodes(
         assert app.screen.region.contains_region(qr.region)
         if size[1] >= 24:  # the code under the QR, either way (beside it when short)
             printed = app.screen.query_one("#receipt-qr-code")
-            assert str(printed.render()) == code
+            assert str(printed.render()) == tracking.format_code(code)
             assert printed.region.y >= qr.region.bottom
             assert app.screen.region.contains_region(printed.region)
         svg = app.export_screenshot()
