@@ -8,7 +8,8 @@ default for an English-speaking browser) and the other two languages are reached
 clicking the page's own switch. Each time: the status, the service and the date are in
 the page's text, its style applied (the CSP allows it by hash), and neither the marker
 name (nor its Latin or Cyrillic transliteration, nor its parts), the PINFL, the
-passport nor the phone is anywhere in the page's source. Screenshots go to
+passport nor the phone is anywhere in the page's source. An unknown code gets its
+page in the same look. Screenshots go to
 ``$KIOSK_ARTIFACTS/status-page/`` (default ``artifacts/`` in the repository); a copy of
 each is committed under docs/screenshots/.
 
@@ -175,6 +176,18 @@ def test_status_page_in_chromium_in_three_languages(
         assert shot.stat().st_size > 1000
     # The marker check can fail: the kiosk did send the markers to this portal.
     assert forbidden and MARKER_NAME in json.dumps(answers, ensure_ascii=False)
+
+
+def test_an_unknown_code_in_chromium_is_a_page_in_the_same_look(
+    portal: PortalProcess, browser: WebDriver
+) -> None:
+    driver = browser
+    driver.get(f"{portal.url}/s/K7MB3AZQXF?lang=ru")
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert "Заявление не найдено" in text and "K7MB3-AZQX-F" in text, text
+    assert driver.execute_script("return getComputedStyle(document.body).fontSize") == "20px"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SHOTS / "status-404-ru.png"))
 
 
 def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
