@@ -10,12 +10,14 @@ command line turns it into exit code 2. Runtime state the kiosk keeps in its dat
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from kiosk.i18n import DEFAULT_LANG, LANGS, N_, tr
 
@@ -37,6 +39,8 @@ IDLE_TIMEOUT_MESSAGE = N_("The idle timeout must be at least 10 seconds.")
 # offline search (docs/drafts.md), so it is capped.
 DRAFT_LIFETIME_HOURS = 72.0
 MAX_DRAFT_LIFETIME_HOURS = 168.0
+# Long enough for any real address, short enough that the receipt's QR stays small.
+MAX_PUBLIC_URL = 100
 
 
 class ConfigError(ValueError):
@@ -73,6 +77,9 @@ class KioskConfig:
     speech_player: tuple[str, ...] = ()
     # Hours a saved draft lives (docs/drafts.md); expired drafts are deleted.
     draft_lifetime_hours: float = DRAFT_LIFETIME_HOURS
+    # The portal's public https address (docs/status-page.md): where set, the receipt's
+    # QR holds ``<portal_public_url>/s/<tracking code>``; None: the bare code.
+    portal_public_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.idle_timeout < MIN_IDLE_TIMEOUT:
@@ -126,6 +133,41 @@ def _draft_hours(value: object) -> float:
     return hours
 
 
+def public_url(value: object) -> str | None:
+    """A portal's public address as a phone reaches it: ``https://host[:port][/path]``,
+    no user, query or fragment, not loopback; returned without a trailing slash.
+    Empty: None (not set). ValueError says what is wrong."""
+    if not isinstance(value, str):
+        raise ValueError("expected an https:// address")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_PUBLIC_URL or not text.isprintable() or any(c.isspace() for c in text):
+        raise ValueError(f"expected an https:// address of at most {MAX_PUBLIC_URL} characters")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError("expected an https:// address") from None
+    if parts.scheme.lower() != "https" or not host:
+        raise ValueError("expected an https:// address (a phone opens it from the receipt)")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("expected an address without a user name or password")
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise ValueError("expected an address without ? or #")
+    if host == "localhost" or host.endswith(".localhost") or _loopback(host):
+        raise ValueError("expected a public address, not this machine's (loopback)")
+    return text.rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _interval(value: object) -> float | None:
     seconds = _seconds(value)
     return seconds or None
@@ -169,6 +211,7 @@ OPTIONS: dict[str, Callable[[object], object]] = {
     "speech_engines": _names,
     "speech_player": _command,
     "draft_lifetime_hours": _draft_hours,
+    "portal_public_url": public_url,
 }
 assert set(OPTIONS) == {f.name for f in fields(KioskConfig)} - {"data_dir"}
 

@@ -1,5 +1,10 @@
 """What a receipt says, and the QR code of its tracking code (no UI here).
 
+Where the kiosk knows the portal's public address (`KioskConfig.portal_public_url`),
+the QR holds the status page's link, ``<address>/s/<code>`` (docs/status-page.md), so a
+phone's camera opens it; else (offline installs, the demo's loopback portal) the bare
+code. Either way the code is printed under the QR.
+
 The QR matrix keeps a quiet zone (4 modules, as ISO/IEC 18004 asks) so that a phone
 can find the code on screen. ``half_block_lines`` packs two module rows into one text
 row with the upper/lower half-block characters: a terminal cell is about twice as tall
@@ -61,6 +66,16 @@ def matrix_to_pgm(matrix: Sequence[Sequence[bool]], scale: int = 8) -> bytes:
     return b"P5 %d %d 255\n" % (width, height) + bytes(rows)
 
 
+STATUS_PATH = "/s/"  # the portal's citizen status page (sync.portal.status_page)
+
+
+def status_link(tracking_code: str, public_url: str | None) -> str:
+    """What the receipt's QR holds: the status page's address, or the bare code."""
+    if not public_url:
+        return tracking_code
+    return public_url.rstrip("/") + STATUS_PATH + tracking_code
+
+
 @dataclass(frozen=True)
 class Receipt:
     """Everything the receipt screen shows and speaks."""
@@ -70,13 +85,22 @@ class Receipt:
     created_at: datetime | str
     documents: list[str] = field(default_factory=list)
     lang: str = "uz_Latn"
+    # The portal's public https address (validated by kiosk.config); None: bare code.
+    public_url: str | None = None
+
+    @property
+    def qr_text(self) -> str:
+        """What the QR holds (`status_link`)."""
+        return status_link(self.tracking_code, self.public_url)
 
     @property
     def qr_lines(self) -> list[str]:
-        return half_block_lines(qr_matrix(self.tracking_code))
+        return half_block_lines(qr_matrix(self.qr_text))
 
 
-def build_receipt(form: Form, submission: Submission, lang: str) -> Receipt:
+def build_receipt(
+    form: Form, submission: Submission, lang: str, public_url: str | None = None
+) -> Receipt:
     """A receipt from a ``kiosk.form.Form`` and a ``kiosk.store.Submission``."""
     return Receipt(
         tracking_code=submission.tracking_code,
@@ -84,4 +108,5 @@ def build_receipt(form: Form, submission: Submission, lang: str) -> Receipt:
         created_at=submission.created_at,
         documents=list(form.documents(lang)),
         lang=lang,
+        public_url=public_url,
     )

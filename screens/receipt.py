@@ -8,17 +8,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.widgets import Button, Static
 
 from kiosk.i18n import N_, tr
-from screens.base import LATER_CSS, KioskScreen
+from kiosk.tracking import format_code
+from screens.base import LATER_CSS, VERTICAL_BREAKPOINTS, KioskScreen
 from screens.widgets.bigcode import BigCode
 from screens.widgets.qr import QRCode
 from screens.widgets.tr import TrButton, TrLabel
 
 if TYPE_CHECKING:
     from kiosk.receipt import Receipt
+
+SHORT_ROWS = VERTICAL_BREAKPOINTS[1][0]  # the "-tall" layout's first row count (24)
 
 
 class ReceiptScreen(KioskScreen):
@@ -40,7 +43,11 @@ class ReceiptScreen(KioskScreen):
         code = self.receipt.tracking_code
         with Horizontal(id="receipt"):
             with Vertical(id="receipt-qr-box"):
-                yield QRCode(code, id="receipt-qr")
+                # The status page's link where the portal's public address is known,
+                # else the bare code (kiosk.receipt.status_link; `fit_qr`); the code
+                # printed under it.
+                yield QRCode(self.receipt.tracking_code, id="receipt-qr")
+                yield Static(format_code(code), id="receipt-qr-code", markup=False)
             with VerticalScroll(id="receipt-info"):
                 yield TrLabel(N_("Your application is saved."), classes="receipt-title")
                 yield TrLabel(N_("Tracking code"), classes="receipt-caption")
@@ -57,7 +64,17 @@ class ReceiptScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#done", Button).focus()
+        self.fit_qr(self.size.height)
         self.speak_code()
+
+    def on_resize(self, event: Resize) -> None:
+        self.fit_qr(event.size.height)
+
+    def fit_qr(self, height: int) -> None:
+        """The link's QR (19 rows) where it fits whole; under 24 rows the bare code's
+        (15 rows): a QR cut off by the buttons reads as nothing at all."""
+        text = self.receipt.qr_text if height >= SHORT_ROWS else self.receipt.tracking_code
+        self.query_one("#receipt-qr", QRCode).show(text)
 
     def apply_lang(self, lang: str) -> None:
         if self.form is not None:

@@ -216,7 +216,9 @@ class ReviewScreen(KioskScreen):
             self.kiosk.say(failure(self.lang))
             return
         self.failure = None
-        receipt = build_receipt(visit.form, submission, visit.session.lang)
+        receipt = build_receipt(
+            visit.form, submission, visit.session.lang, self.kiosk.config.portal_public_url
+        )
         self.kiosk.visit = None
         await self.kiosk.refresh_queue()
         # Not awaited: this screen is the one being replaced.

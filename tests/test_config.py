@@ -89,3 +89,39 @@ def test_runtime_state_is_typed(tmp_path: Path) -> None:
         assert store.get_setting("status_cursor") == "7" and state.status_cursor == 7
         state.catalog_etag = None
         assert state.catalog_etag is None
+
+
+def test_the_portal_public_url_from_the_file_or_environment(tmp_path: Path) -> None:
+    assert load_config(tmp_path, {}, environ={}).portal_public_url is None  # the demo's
+    (tmp_path / "kiosk.toml").write_text(
+        'portal_public_url = "https://mahalla.example.uz/portal/"\n', encoding="utf-8"
+    )
+    config = load_config(tmp_path, {}, environ={})
+    assert config.portal_public_url == "https://mahalla.example.uz/portal"
+    environ = {"KIOSK_PORTAL_PUBLIC_URL": "https://status.example.uz:8443"}
+    assert load_config(tmp_path, {}, environ=environ).portal_public_url == (
+        "https://status.example.uz:8443"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://mahalla.example.uz",  # a phone would send the code in the clear
+        "https://127.0.0.1:8000",  # the demo's loopback portal: no phone reaches it
+        "https://localhost",
+        "https://[::1]/",
+        "https://user:pw@mahalla.example.uz",
+        "https://mahalla.example.uz/?lang=ru",
+        "https://mahalla.example.uz/#top",
+        "https://mahalla.example.uz:99999",
+        "https:///path",
+        "https://mahalla.example.uz/a b",
+        "https://mahalla.example.uz/" + "x" * 100,
+        "mahalla.example.uz",
+    ],
+)
+def test_a_bad_portal_public_url_names_the_option(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, {}, environ={"KIOSK_PORTAL_PUBLIC_URL": value})
+    assert "KIOSK_PORTAL_PUBLIC_URL" in str(caught.value)

@@ -17,8 +17,10 @@ import pytest
 from kiosk import signing, tracking
 from kiosk.wire import content_hash, now_iso
 from sync.portal.storage import (
+    LOOKUP_SOURCE_LIMIT,
     AnswersProblem,
     EnrolmentRefused,
+    LookupLimited,
     PortalStorage,
     PortalStoreError,
 )
@@ -225,6 +227,30 @@ def test_status_changes_page_per_device(storage: PortalStorage) -> None:
         storage.set_status(sent["tracking_code"], "lost")
     with pytest.raises(PortalStoreError):
         storage.set_status("NO-SUCH-CODE", "approved")
+
+
+def test_status_history_for_the_page_and_its_limit(storage: PortalStorage) -> None:
+    """The citizen page's view: the form's titles, the date, each step; no note, no
+    answers; every look-up counted with the live look-ups, per source."""
+    device = enrolled(storage)
+    sent = item(device["device_prefix"])
+    storage.ingest(device["device_id"], [sent], "sync")
+    storage.set_status(sent["tracking_code"], "in_review")
+    storage.set_status(sent["tracking_code"], "approved", "Aliyev Vali, call 901234567")
+    view = storage.public_history(sent["tracking_code"].lower(), "10.0.0.1")
+    assert view is not None
+    assert view["tracking_code"] == sent["tracking_code"] and view["form_id"] == "f"
+    assert view["submitted_at"] == sent["created_at"]
+    assert [s["status"] for s in view["steps"]] == ["received", "in_review", "approved"]
+    assert all(set(s) == {"status", "at"} for s in view["steps"])
+    assert "Aliyev" not in repr(view) and "901234567" not in repr(view)
+    assert storage.public_history("K7MB3AZQXF", "10.0.0.1") is None
+    assert storage.public_history("<not a code>", "10.0.0.1") is None
+    for _ in range(LOOKUP_SOURCE_LIMIT - 3):  # three page look-ups above
+        storage.lookup_status(sent["tracking_code"], "10.0.0.1")  # the same budget
+    with pytest.raises(LookupLimited):
+        storage.public_history(sent["tracking_code"], "10.0.0.1")
+    assert storage.public_history(sent["tracking_code"], "10.0.0.2") is not None
 
 
 def test_a_v1_portal_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:

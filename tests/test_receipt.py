@@ -14,6 +14,7 @@ from kiosk.receipt import (
     half_block_lines,
     matrix_to_pgm,
     qr_matrix,
+    status_link,
 )
 from tests.zbar import decode, needs_zbar
 
@@ -94,3 +95,35 @@ def test_build_receipt_takes_the_submission_language() -> None:
         "K7M4QXPR", "Справка", "2026-03-21T09:30:00+00:00", ["Паспорт", "Фото 3x4"], "ru"
     )
     assert receipt.qr_lines == half_block_lines(qr_matrix("K7M4QXPR"))
+
+
+def _decode_lines(tmp_path: Path, receipt: Receipt) -> list[str]:
+    """Pixels rebuilt from the receipt's half-block lines (as drawn), read by zbarimg."""
+    rows: list[list[bool]] = []
+    for line in receipt.qr_lines:
+        rows.append([ch in "█▀" for ch in line])
+        rows.append([ch in "█▄" for ch in line])
+    image = tmp_path / "receipt.pgm"
+    image.write_bytes(matrix_to_pgm(rows, scale=6))
+    return decode(image)
+
+
+@needs_zbar
+def test_qr_holds_the_status_link_where_the_public_address_is_known(tmp_path: Path) -> None:
+    code = "K7MB3AZQXF"
+    linked = Receipt(code, "Maʼlumotnoma", "2026-03-21", public_url="https://my.example.uz/portal/")
+    assert linked.qr_text == "https://my.example.uz/portal/s/K7MB3AZQXF"
+    assert _decode_lines(tmp_path, linked) == ["https://my.example.uz/portal/s/K7MB3AZQXF"]
+
+
+@needs_zbar
+def test_qr_holds_the_bare_code_without_a_public_address(tmp_path: Path) -> None:
+    bare = Receipt("K7MB3AZQXF", "Maʼlumotnoma", "2026-03-21")  # offline install, the demo
+    assert bare.qr_text == "K7MB3AZQXF"
+    assert _decode_lines(tmp_path, bare) == ["K7MB3AZQXF"]
+
+
+def test_status_link() -> None:
+    assert status_link("K7MB3AZQXF", None) == "K7MB3AZQXF"
+    assert status_link("K7MB3AZQXF", "") == "K7MB3AZQXF"
+    assert status_link("K7MB3AZQXF", "https://a.uz") == "https://a.uz/s/K7MB3AZQXF"

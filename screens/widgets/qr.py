@@ -56,3 +56,9 @@ class QRCode(Static):
     def __init__(self, text: str, *, id: str | None = None, classes: str | None = None):
         self.text = text
         super().__init__(qr_content(text), id=id, classes=classes, markup=False)
+
+    def show(self, text: str) -> None:
+        """Draw the QR code of ``text`` instead (nothing redrawn if it is the same)."""
+        if text != self.text:
+            self.text = text
+            self.update(qr_content(text))

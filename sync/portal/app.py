@@ -27,7 +27,7 @@ from kiosk.crashpoints import crash_point
 from sync import bundle as bundle_mod
 from sync import transport, wire
 from sync.bodies import Unbounded, inflate
-from sync.portal import staff_api
+from sync.portal import staff_api, status_page
 from sync.portal.models import (
     BODY_ERRORS,
     ERRORS,
@@ -205,6 +205,8 @@ def create_app(
         return found
 
     Authed = Annotated[Device, Depends(device)]
+
+    status_page.install(app, store)  # GET /s/{code}: the citizen's page (docs/status-page.md)
 
     @app.get(f"{wire.API}/health", response_model=Health)
     def health() -> dict[str, object]:

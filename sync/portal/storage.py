@@ -77,6 +77,25 @@ class StatusUpdate(TypedDict):
     updated_at: str
 
 
+class HistoryStep(TypedDict):
+    """One step of an application's status history: the status and when it was set."""
+
+    status: str
+    at: str
+
+
+class StatusHistory(TypedDict):
+    """What the citizen status page may show of an application (docs/status-page.md):
+    the form's titles by language, when it was submitted, each status and its time.
+    Nothing of the answers, the device, the application number or the notes."""
+
+    tracking_code: str
+    form_id: str
+    titles: dict[str, str]
+    submitted_at: str
+    steps: list[HistoryStep]
+
+
 class LookupLimited(PortalStoreError):
     """Too many status look-ups from one source: wait ``retry_after`` seconds."""
 
@@ -369,6 +388,12 @@ class PortalStorage(Protocol):
     def lookup_status(self, tracking_code: str, source: str) -> StatusLookup:
         """Any tracking code's status fields, for a look-up from ``source`` (counted;
         `LookupLimited` past `LOOKUP_SOURCE_LIMIT` in `LOOKUP_WINDOW`)."""
+        ...
+
+    def public_history(self, tracking_code: str, source: str) -> StatusHistory | None:
+        """The citizen status page's view of a code (None: no such application), the
+        look-up counted for ``source`` with the live look-ups (`lookup_status`'s limit,
+        `LookupLimited`)."""
         ...
 
     def stats(self, device_id: str | None = None) -> dict[str, int]:

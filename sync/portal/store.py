@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import secrets
 import sqlite3
 import threading
@@ -29,16 +28,15 @@ from kiosk.wire import UUID_RE, canonical_json, now_iso
 from sync import wire
 from sync.portal import anchors, enrolments, open_data, sealed, staff
 from sync.portal import claims as code_claims
+from sync.portal import status_history as histories
 from sync.portal.keys import PortalKeys
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
 from sync.portal.storage import (
     CODE_TTL,
-    LOOKUP_SOURCE_LIMIT,
-    LOOKUP_WINDOW,
     Device,
     EnrolmentRefused,
-    LookupLimited,
+    StatusHistory,
     StatusUpdate,
     Validator,
     check_item_fields,
@@ -555,22 +553,7 @@ class PortalStore:
         moment = self.clock()
         code = tracking.normalize(tracking_code) or tracking_code.strip().upper()[:40]
         with self.transaction() as conn:
-            conn.execute(
-                "DELETE FROM status_lookups WHERE at <= ?", (now_iso(moment - LOOKUP_WINDOW),)
-            )
-            times = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT at FROM status_lookups WHERE source = ? ORDER BY at DESC LIMIT ?",
-                    (source, LOOKUP_SOURCE_LIMIT),
-                )
-            ]
-            if len(times) >= LOOKUP_SOURCE_LIMIT:  # free when the oldest of them leaves
-                freed = datetime.fromisoformat(times[-1]) + LOOKUP_WINDOW
-                raise LookupLimited(max(1, math.ceil((freed - moment).total_seconds())))
-            conn.execute(
-                "INSERT INTO status_lookups (source, at) VALUES (?, ?)", (source, now_iso(moment))
-            )
+            histories.count_lookup(conn, source, moment)
             row = conn.execute(
                 "SELECT tracking_code, status, application_number, status_updated_at "
                 "FROM submissions WHERE tracking_code = ? COLLATE NOCASE",
@@ -591,6 +574,15 @@ class PortalStore:
             "application_number": row["application_number"],
             "updated_at": row["status_updated_at"],
         }
+
+    def public_history(self, tracking_code: str, source: str) -> StatusHistory | None:
+        """The citizen status page's view of a code, counted as a look-up first (the
+        same limit as `lookup_status`): past it, `LookupLimited` and nothing is read."""
+        moment = self.clock()
+        code = tracking.normalize(tracking_code)
+        with self.transaction() as conn:
+            histories.count_lookup(conn, source, moment)
+            return histories.history(conn, code) if code else None
 
     # --- audit anchoring -------------------------------------------------------
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from textual.widgets import Static
 
 from kiosk.catalog import load_sample
 from kiosk.engine_json import validate_answers
 from kiosk.store import Store
+from kiosk.tracking import format_code
 from screens.receipt import ReceiptScreen
 from screens.review import ReviewScreen
 from screens.start import StartScreen
+from screens.widgets.qr import QRCode
 from tests import sealkit
 from tests.ui.driver import choose_language, choose_service, click, fill_form, ready, wait_until
 
@@ -57,6 +60,24 @@ async def test_full_submission(make_app, data_dir, speech, lang, how) -> None:
     expected, errors = validate_answers(form, sample, lang)
     assert errors == []
     assert answers == json.loads(json.dumps(expected, default=str))
+
+
+async def test_the_receipt_links_the_status_page_where_configured(make_app) -> None:
+    """With ``portal_public_url`` the receipt's QR holds the status page's link (the
+    receipt screen test decodes it); the code stays printed under it."""
+    app = make_app(portal_public_url="https://mahalla.example.uz")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await choose_language(pilot, "ru", "keyboard")
+        await choose_service(pilot, FORM, "keyboard")
+        await fill_form(pilot, load_sample(FORM), "keyboard")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+        code = app.screen.receipt.tracking_code
+        assert app.screen.receipt.qr_text == f"https://mahalla.example.uz/s/{code}"
+        assert app.screen.query_one(QRCode).text == app.screen.receipt.qr_text
+        printed = app.screen.query_one("#receipt-qr-code", Static)
+        assert str(printed.render()) == format_code(code)
 
 
 async def test_submission_with_a_repeat(make_app, data_dir) -> None:

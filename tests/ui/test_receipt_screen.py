@@ -1,4 +1,6 @@
-"""The receipt's QR code, as drawn in the terminal, decodes to the tracking code.
+"""The receipt's QR code, as drawn in the terminal, decodes to the tracking code, or to
+the status page's link where the portal's public address is configured; the code is
+printed under it either way.
 
 The screen is exported as an SVG screenshot (what Textual draws, cell by cell),
 rendered to PNG with cairosvg and read with zbarimg, as a phone camera would.
@@ -21,13 +23,24 @@ cairosvg = pytest.importorskip("cairosvg", reason="cairosvg renders the SVG scre
 pytestmark = needs_zbar
 
 
+PUBLIC = "https://mahalla.example.uz"
+
+
+@pytest.mark.parametrize("public_url", [None, PUBLIC], ids=["bare", "link"])
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 @pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
 async def test_qr_on_screen_decodes(
-    make_app, tmp_path: Path, speech, contrast: bool, size: tuple[int, int]
+    make_app,
+    tmp_path: Path,
+    speech,
+    contrast: bool,
+    size: tuple[int, int],
+    public_url: str | None,
 ) -> None:
-    code = tracking.sequential_code("K7M", 42)
-    receipt = Receipt(code, "Maʼlumotnoma", "2026-03-21T09:30:00+00:00", ["Pasport"], "uz_Latn")
+    code = tracking.new_code("K7M")
+    receipt = Receipt(
+        code, "Maʼlumotnoma", "2026-03-21T09:30:00+00:00", ["Pasport"], "uz_Latn", public_url
+    )
     app = make_app(high_contrast=contrast)
     async with app.run_test(size=size) as pilot:
         await ready(pilot)
@@ -36,9 +49,17 @@ async def test_qr_on_screen_decodes(
         qr = app.screen.query_one(QRCode)
         # The whole code and its quiet zone are on screen, not clipped.
         assert app.screen.region.contains_region(qr.region)
+        if size[1] >= 24:  # the code under the QR, either way (beside it when short)
+            printed = app.screen.query_one("#receipt-qr-code")
+            assert str(printed.render()) == tracking.format_code(code)
+            assert printed.region.y >= qr.region.bottom
+            assert app.screen.region.contains_region(printed.region)
         svg = app.export_screenshot()
         # The code is spoken symbol by symbol.
         assert (code, "uz_Latn", "code") in speech.said
     png = tmp_path / "receipt.png"
     cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(png), scale=2)
-    assert decode(png) == [code]
+    # Under 24 rows the link's QR (19 rows) cannot be whole: the bare code's is shown.
+    short = size[1] < 24
+    expected = code if public_url is None or short else f"{PUBLIC}/s/{code}"
+    assert decode(png) == [expected]
