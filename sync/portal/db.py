@@ -20,18 +20,33 @@ only guards its one connection against two threads.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """What opening a database raises when it cannot (an unreachable server, a bad URL,
+    a file that is not a database); psycopg is imported only when asked."""
+    found: list[type[Exception]] = [sqlite3.Error]
+    try:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        found += [psycopg.Error, PoolTimeout]
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(found)
 
 
 def is_postgres(database: str | None) -> bool:
@@ -203,7 +218,7 @@ class PgConn:
     dialect = "postgres"
     for_update = " FOR UPDATE"
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+    def __init__(self, raw: psycopg.Connection[_PgRow]) -> None:
         self.raw = raw
 
     def execute(self, sql: str, params: Sequence[object] = (), /) -> Cursor:
@@ -224,6 +239,7 @@ class PgConn:
 
 # Connections one portal process holds at most (the API's worker threads share them).
 POOL_MAX = 8
+CONNECT_TIMEOUT = 10  # seconds
 
 
 class PostgresDatabase:
@@ -232,16 +248,25 @@ class PostgresDatabase:
     dialect = "postgres"
 
     def __init__(self, dsn: str, *, pool_max: int = POOL_MAX) -> None:
+        import psycopg
         from psycopg_pool import ConnectionPool
 
         from sync.portal import schema
 
         self.dsn = dsn
+        # One plain connection first: a wrong URL or an unreachable server fails now,
+        # with libpq's reason, not after the pool's patient retries.
+        psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT).close()
         self.pool: ConnectionPool[Any] = ConnectionPool(
             dsn,
             min_size=1,
             max_size=pool_max,
-            kwargs={"row_factory": _row_factory, "autocommit": False},
+            kwargs={
+                "row_factory": _row_factory,
+                "autocommit": False,
+                # Which portal process a server session is (pg_stat_activity).
+                "application_name": f"mahalla-portal-{os.getpid()}",
+            },
             open=False,
             name="portal",
         )
@@ -256,7 +281,7 @@ class PostgresDatabase:
         any exception (READ COMMITTED; the store's constraints and locks decide)."""
         with self.pool.connection() as raw:
             with raw.transaction():
-                yield PgConn(raw)
+                yield PgConn(cast("psycopg.Connection[_PgRow]", raw))
 
     read = transaction
 
