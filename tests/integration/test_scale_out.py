@@ -239,8 +239,8 @@ def test_two_portals_on_one_postgresql_store_every_submission_once(
             f"\nscale-out: {expected} submissions by {KIOSKS} kiosks through 2 portals in "
             f"{elapsed:.1f} s ({expected / elapsed:.0f}/s); retries {sum(k.retries for k in kiosks)}, "
             f"duplicate items sent {sum(k.duplicates_sent for k in kiosks)}, batches replayed "
-            f"{sum(k.replays for k in kiosks)}, application-number gaps {gaps} (the killed "
-            "transaction's)"
+            f"{sum(k.replays for k in kiosks)}, application-number gaps {gaps} (numbers drawn by "
+            "the batches that died with portal A)"
         )
     finally:
         for kiosk in kiosks:
