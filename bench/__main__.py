@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("startup", "submit", "scale", "sync", "poor_link", "speech")
+BENCHMARKS = ("startup", "submit", "scale", "sync", "poor_link", "speech", "workers")
 HERE = Path(__file__).resolve().parent
 logger = logging.getLogger(__name__)
 

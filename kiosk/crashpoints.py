@@ -44,6 +44,7 @@ POINTS: dict[str, str] = {
     "bundle.export_renamed": "a bundle renamed into place, its audit entry not yet written",
     "bundle.import_answered": "the portal answered a bundle upload, the audit entry not yet written",
     "portal.batch_parsed": "the portal parsed and applied a batch, its transaction not committed",
+    "portal.item_stored": "the portal stored one item of a batch (nth: the nth item), not committed",
     "portal.batch_committed": "the portal committed a batch, the answer not yet sent",
     "portal.bundle_committed": "the portal committed a bundle's items, the answer not yet sent",
     "portal.anchor_committed": "the portal committed a device's audit hashes, the answer not sent",

@@ -102,3 +102,13 @@ def cheap_draft_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     from kiosk import drafts
 
     monkeypatch.setattr(drafts, "KDF_COST", drafts.KdfCost(2**10, 8, 1))
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database's URL (tests/pgkit.py): skipped without a cluster,
+    failed under CI=true."""
+    from tests.pgkit import fresh_database
+
+    with fresh_database() as dsn:
+        yield dsn

@@ -17,17 +17,18 @@ after the portal committed simply sends them again. Rows that skip past the held
 head (the portal lost its copy, or the kiosk's anchor setting jumped) are not stored:
 the answer's ``anchored_seq`` tells the kiosk where to resume.
 
-Plain functions over a sqlite3 connection inside the caller's transaction (the
-SQLite backend's), to keep `sync.portal.store` small.
+Plain functions over a `sync.portal.db.Conn` inside the caller's transaction, to keep
+`sync.portal.store` small. The device's head row is locked (``FOR UPDATE``) before it
+is read, so two portal processes anchoring one device take turns.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import TypedDict
 
 from kiosk.audit import GENESIS, AnchorEntry
+from sync.portal.db import Conn
 from sync.transport import AnchorAnswer
 
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -60,7 +61,7 @@ def parse_entries(head_seq: object, entries: object) -> tuple[int, list[AnchorEn
     return head_seq, parsed
 
 
-def _flag(conn: sqlite3.Connection, device_id: str, flag: str, seq: int, now: str) -> AnchorAnswer:
+def _flag(conn: Conn, device_id: str, flag: str, seq: int, now: str) -> AnchorAnswer:
     conn.execute(
         "UPDATE audit_heads SET flag = ?, flag_seq = ?, flagged_at = ? "
         "WHERE device_id = ? AND flag IS NULL",
@@ -69,11 +70,12 @@ def _flag(conn: sqlite3.Connection, device_id: str, flag: str, seq: int, now: st
     row = conn.execute(
         "SELECT last_seq, flag FROM audit_heads WHERE device_id = ?", (device_id,)
     ).fetchone()
+    assert row is not None  # inserted by `apply` in this transaction
     return {"anchored_seq": row[0], "flag": row[1]}
 
 
 def apply(
-    conn: sqlite3.Connection,
+    conn: Conn,
     device_id: str,
     head_seq: int,
     entries: list[AnchorEntry],
@@ -81,13 +83,16 @@ def apply(
 ) -> AnchorAnswer:
     """Check ``entries`` against the device's held chain and store the new ones."""
     conn.execute(
-        "INSERT OR IGNORE INTO audit_heads (device_id, last_seq, last_hash, anchored_at) "
-        "VALUES (?, 0, ?, ?)",
+        "INSERT INTO audit_heads (device_id, last_seq, last_hash, anchored_at) "
+        "VALUES (?, 0, ?, ?) ON CONFLICT (device_id) DO NOTHING",
         (device_id, GENESIS, now),
     )
-    last_seq, last_hash, flag = conn.execute(
-        "SELECT last_seq, last_hash, flag FROM audit_heads WHERE device_id = ?", (device_id,)
+    head = conn.execute(
+        "SELECT last_seq, last_hash, flag FROM audit_heads WHERE device_id = ?" + conn.for_update,
+        (device_id,),
     ).fetchone()
+    assert head is not None
+    last_seq, last_hash, flag = head["last_seq"], head["last_hash"], head["flag"]
     if flag is not None:
         return {"anchored_seq": last_seq, "flag": flag}
     for entry in entries:
@@ -134,7 +139,7 @@ class DeviceRow(TypedDict):
     flagged_at: str | None
 
 
-def devices(conn: sqlite3.Connection) -> list[DeviceRow]:
+def devices(conn: Conn) -> list[DeviceRow]:
     rows = conn.execute(
         "SELECT d.id, d.name, d.prefix, d.enrolled_at, d.revoked, h.last_seq, h.anchored_at, "
         "h.flag, h.flag_seq, h.flagged_at FROM devices d "
@@ -157,7 +162,7 @@ def devices(conn: sqlite3.Connection) -> list[DeviceRow]:
     ]
 
 
-def flagged_count(conn: sqlite3.Connection, device_id: str | None = None) -> int:
+def flagged_count(conn: Conn, device_id: str | None = None) -> int:
     if device_id:
         row = conn.execute(
             "SELECT COUNT(*) FROM audit_heads WHERE flag IS NOT NULL AND device_id = ?",
@@ -165,4 +170,4 @@ def flagged_count(conn: sqlite3.Connection, device_id: str | None = None) -> int
         ).fetchone()
     else:
         row = conn.execute("SELECT COUNT(*) FROM audit_heads WHERE flag IS NOT NULL").fetchone()
-    return int(row[0])
+    return int(row[0]) if row is not None else 0

@@ -14,18 +14,18 @@ in the enrolment's transaction. From then on:
 - an unclaimed code is accepted only when it has the shape of a code the device makes
   after enrolment (`sync.portal.storage.Device.owns_unclaimed`).
 
-Plain functions over a sqlite3 connection inside the caller's transaction, as
+Plain functions over a `sync.portal.db.Conn` inside the caller's transaction, as
 `sync.portal.enrolments` is. The residual risk (someone who learns a kiosk's
 pre-enrolment codes before it enrols can claim them first) is in docs/sync-protocol.md.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 
 from kiosk import reasons, tracking
 from kiosk.wire import UUID_RE
+from sync.portal.db import Conn
 from sync.portal.storage import HASH_RE, Device, refused
 from sync.transport import ItemResult, RefusedClaim
 
@@ -55,7 +55,7 @@ def _refused(tracking_code: str, body: reasons.Refusal) -> RefusedClaim:
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Conn,
     device_id: str,
     claims: Sequence[Mapping[str, object]],
     now: str,
@@ -116,7 +116,7 @@ def record(
 
 
 def judge(
-    conn: sqlite3.Connection, owner: Device, item_id: str, tracking_code: str, digest: str
+    conn: Conn, owner: Device, item_id: str, tracking_code: str, digest: str
 ) -> ItemResult | None:
     """The rejection if ``owner`` may not send this item under ``tracking_code``, else None.
 

@@ -1,19 +1,20 @@
-"""The enrolment side of the SQLite portal: one-time codes, the guessing limit, devices.
+"""The enrolment side of the portal: one-time codes, the guessing limit, devices.
 
-Plain functions over a sqlite3 connection inside the caller's transaction, as
+Plain functions over a `sync.portal.db.Conn` inside the caller's transaction, as
 `sync.portal.anchors` is: `sync.portal.store.PortalStore` opens the transaction and
 reads its clock, these do the reads and writes. The policy they apply (code
 validity, limits per source and in total) is `sync.portal.storage`'s, shared by
-every backend; here is how the SQLite one keeps it: codes stored as hashes and bound
+every backend; here is how the database keeps it: codes stored as hashes and bound
 to a name (and maybe a device), wrong codes counted in ``enrolment_failures`` so
-every portal process sharing the database applies one limit.
+every portal process sharing the database applies one limit (`Conn.serialize` makes
+the check and the count one step on PostgreSQL; SQLite's write lock does on SQLite),
+and a code is spent by a conditional UPDATE, so two processes never both spend it.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
-import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from kiosk import enrolment_code, reasons
 from kiosk.wire import ALPHABET, PREFIX_LEN, UUID_RE, now_iso
 from sync import wire
 from sync.portal import claims as claims_mod
+from sync.portal.db import Conn, Row
 from sync.portal.storage import (
     ENROL_GLOBAL_LIMIT,
     ENROL_SOURCE_LIMIT,
@@ -63,7 +65,7 @@ def checked_name(name: str, device_id: str | None, ttl: timedelta) -> str:
 
 
 def add_code(
-    conn: sqlite3.Connection,
+    conn: Conn,
     raw: str,
     name: str,
     device_id: str | None,
@@ -88,7 +90,7 @@ def add_code(
 
 
 def spend_code(
-    conn: sqlite3.Connection,
+    conn: Conn,
     code: str,
     device_id: str | None,
     source: str,
@@ -103,10 +105,13 @@ def spend_code(
     it). ``claims`` are recorded for the device (`sync.portal.claims.record`)."""
     now = now_iso(moment)
     cutoff = now_iso(moment - ENROL_WINDOW)
+    # One enrolment at a time across processes: the limit's count-then-record, the
+    # random prefix and a device's re-enrolment are each one step (never an error).
+    conn.serialize("portal.enrol")
     conn.execute("DELETE FROM enrolment_failures WHERE at <= ?", (cutoff,))
     for where, params, limit in (
         ("source = ?", (source,), ENROL_SOURCE_LIMIT),
-        ("1", (), ENROL_GLOBAL_LIMIT),
+        ("1 = 1", (), ENROL_GLOBAL_LIMIT),
     ):
         times = [
             r[0]
@@ -141,9 +146,12 @@ def spend_code(
         ).fetchone()
     if existing is not None and bound is None:
         return EnrolmentRefused(reasons.refusal("enrol.device_bound", device_id=device_id))
-    conn.execute(
-        "UPDATE enrolment_codes SET used_at = ? WHERE code_hash = ?", (now, row["code_hash"])
+    spent = conn.execute(
+        "UPDATE enrolment_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+        (now, row["code_hash"]),
     )
+    if spent.rowcount != 1:  # spent meanwhile by another process: a used code
+        return EnrolmentRefused(reasons.refusal("enrol.code"))
     key = wire.bundle_key(token).hex()
     if existing is not None:
         conn.execute(
@@ -175,7 +183,7 @@ def spend_code(
     }
 
 
-def free_prefix(conn: sqlite3.Connection) -> str:
+def free_prefix(conn: Conn) -> str:
     """A tracking-code prefix no device has yet, drawn at random."""
     used = {r[0] for r in conn.execute("SELECT prefix FROM devices")}
     space = len(ALPHABET) ** PREFIX_LEN
@@ -187,7 +195,7 @@ def free_prefix(conn: sqlite3.Connection) -> str:
             return prefix
 
 
-def device_from_row(row: sqlite3.Row | None) -> Device | None:
+def device_from_row(row: Row | None) -> Device | None:
     """A ``devices`` row as the `Device` the rules judge by (None for no row)."""
     if row is None:
         return None
@@ -202,13 +210,15 @@ def device_from_row(row: sqlite3.Row | None) -> Device | None:
     )
 
 
-def find_device(conn: sqlite3.Connection, device_id: str) -> Device | None:
-    """The device with this id, revoked or not."""
-    row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+def find_device(conn: Conn, device_id: str, *, lock: bool = False) -> Device | None:
+    """The device with this id, revoked or not; with ``lock``, its row locked to the end
+    of the transaction (other processes' batches of this device wait)."""
+    suffix = conn.for_update if lock else ""
+    row = conn.execute("SELECT * FROM devices WHERE id = ?" + suffix, (device_id,)).fetchone()
     return device_from_row(row)
 
 
-def find_device_by_token(conn: sqlite3.Connection, token: str) -> Device | None:
+def find_device_by_token(conn: Conn, token: str) -> Device | None:
     """The device this bearer token belongs to, unless it is revoked."""
     row = conn.execute(
         "SELECT * FROM devices WHERE token_hash = ? AND revoked = 0",
@@ -217,7 +227,7 @@ def find_device_by_token(conn: sqlite3.Connection, token: str) -> Device | None:
     return device_from_row(row)
 
 
-def revoke(conn: sqlite3.Connection, device_id: str, now: datetime) -> None:
+def revoke(conn: Conn, device_id: str, now: datetime) -> None:
     """Mark the device revoked and void its unspent codes; PortalStoreError if unknown."""
     cur = conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?", (device_id,))
     if cur.rowcount == 0:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from datetime import datetime
 from typing import TypedDict
 
+from sync.portal.db import Conn
 from sync.portal.storage import STATUSES, UNKNOWN_REGION
 from sync.portal.suppression import THRESHOLD, suppress
 
@@ -92,7 +92,7 @@ def check_month(month: object, now: datetime) -> str:
     return month
 
 
-def counts(conn: sqlite3.Connection, month: str) -> list[CountRow]:
+def counts(conn: Conn, month: str) -> list[CountRow]:
     """Applications received in ``month`` by service, region and the status each had
     at the month's end (its last ``status_log`` entry before then)."""
     start, end = bounds(month)
@@ -113,7 +113,7 @@ def counts(conn: sqlite3.Connection, month: str) -> list[CountRow]:
     ]
 
 
-def axes(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+def axes(conn: Conn) -> tuple[list[str], list[str]]:
     """Every service (catalog and received form ids) and region (devices'; "unknown"
     always), so each month's tables list them all and an absent row reveals nothing."""
     services = {r["form_id"] for r in conn.execute("SELECT DISTINCT form_id FROM forms")}

@@ -1,7 +1,11 @@
-"""What every `kiosk portal` command shares: ``--portal-dir`` and opening the storage.
+"""What every `kiosk portal` command shares: ``--portal-dir``, ``--database`` and
+opening the storage.
 
 The portal keeps its data in ``--portal-dir`` or, by default, ``<data dir>/portal``,
-separate from the kiosk's own database. A command that cannot open it (a signing key
+separate from the kiosk's own database. Its tables are in SQLite there
+(``portal.db``) unless ``--database postgresql://...`` (or ``KIOSK_PORTAL_DATABASE``)
+names a PostgreSQL database; the signing and sealing keys stay files in the portal
+directory either way (docs/operations-postgresql.md). A command that cannot open it (a signing key
 file others may read: docs/keys.md) says why in the user's language, through
 `guarded`, instead of a traceback.
 """
@@ -9,11 +13,14 @@ file others may read: docs/keys.md) says why in the user's language, through
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import cliutil
+from kiosk.i18n import tr
+from sync.portal.db import database_errors, is_postgres
 
 if TYPE_CHECKING:
     from sync.portal.storage import PortalStorage
@@ -28,6 +35,22 @@ def add_portal_dir(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the portal's own data directory (default: <data dir>/portal)",
     )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help=f"a PostgreSQL database (postgresql://user@host/db; default: ${DATABASE_ENV}, "
+        "else SQLite in the portal directory)",
+    )
+
+
+DATABASE_ENV = "KIOSK_PORTAL_DATABASE"
+
+
+def database(args: argparse.Namespace) -> str | None:
+    """``--database`` or ``KIOSK_PORTAL_DATABASE``: a PostgreSQL URL, or None for SQLite."""
+    chosen = getattr(args, "database", None) or os.environ.get(DATABASE_ENV) or None
+    return str(chosen) if chosen else None
 
 
 def portal_dir(args: argparse.Namespace) -> Path:
@@ -45,15 +68,26 @@ class PortalUnusable(Exception):
 
 
 def open_storage(args: argparse.Namespace) -> PortalStorage:
-    """The portal's storage (SQLite, its only backend today); PortalUnusable when its
-    signing keys cannot be used (a key file others may read: docs/keys.md)."""
+    """The portal's storage (SQLite, or the PostgreSQL database `database` names);
+    PortalUnusable when its signing keys cannot be used (a key file others may read:
+    docs/keys.md) or the database cannot be reached."""
     from sync.portal.keys import KeyFileError
     from sync.portal.store import PortalStore
 
+    lang = cliutil.lang(args)
+    url = database(args)
+    if url is not None and not is_postgres(url):
+        raise PortalUnusable(
+            tr(lang, "--database takes a postgresql:// URL, not {value}.", value=url[:100])
+        )
     try:
-        return PortalStore(portal_dir(args))
+        return PortalStore(portal_dir(args), database=url)
     except KeyFileError as exc:
-        raise PortalUnusable(exc.message(cliutil.lang(args))) from None
+        raise PortalUnusable(exc.message(lang)) from None
+    except database_errors() as exc:
+        raise PortalUnusable(
+            tr(lang, "Cannot open the portal's database: {error}", error=str(exc)[:300])
+        ) from None
 
 
 Command = Callable[[argparse.Namespace], int]

@@ -1,17 +1,30 @@
-"""The portal database's schema: `SCHEMA`, the `MIGRATIONS` after it, `migrate`.
+"""The portal database's schema: `SCHEMA`, the `MIGRATIONS` after it, and how each
+backend applies them (`migrate_sqlite`, `migrate_postgres`).
 
 Kept apart from the code that reads and writes the tables (`sync.portal.store` and
 its helpers) because the schema changes under rules of its own: a step is appended to
 `MIGRATIONS`, never edited, since portals in the field have run the earlier ones, and
 `PRAGMA user_version` counts the steps a database has had. An old database opened by
 a new portal is brought up to date by `migrate`, inside the opener's transaction.
+
+PostgreSQL starts from `PG_BASELINE`: today's shape of SCHEMA plus the first
+`PG_BASELINE_STEPS` steps, in PostgreSQL's types (BIGINT identity columns for the
+``seq`` cursors, a SEQUENCE for application numbers). Every step appended after those
+is applied on PostgreSQL too, so new steps are written in portable DDL (TEXT, INTEGER,
+BIGINT, REAL; no AUTOINCREMENT, no SQLite-only functions). ``schema_version`` counts
+the steps there; ``pg_advisory_xact_lock`` keeps two portal processes starting at once
+from migrating together.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from kiosk import tracking
+
+if TYPE_CHECKING:
+    from sync.portal.db import PgConn
 
 DB_NAME = "portal.db"
 
@@ -208,15 +221,149 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def migrate(conn: sqlite3.Connection) -> None:
+# The steps PG_BASELINE already contains; MIGRATIONS[PG_BASELINE_STEPS:] run on both.
+PG_BASELINE_STEPS = 6
+
+PG_BASELINE = """
+CREATE TABLE IF NOT EXISTS devices (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    prefix      TEXT NOT NULL UNIQUE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    bundle_key  TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    pre_prefix  TEXT,
+    legacy      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash  TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT,
+    name       TEXT,
+    device_id  TEXT
+);
+CREATE TABLE IF NOT EXISTS forms (
+    form_id   TEXT NOT NULL,
+    version   TEXT NOT NULL,
+    category  TEXT NOT NULL DEFAULT '',
+    spec      TEXT NOT NULL,
+    source    TEXT NOT NULL,
+    added_at  TEXT NOT NULL,
+    key_id    TEXT,
+    signature TEXT,
+    PRIMARY KEY (form_id, version)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    device_id          TEXT NOT NULL REFERENCES devices(id),
+    id                 TEXT NOT NULL,
+    tracking_code      TEXT NOT NULL UNIQUE,
+    form_id            TEXT NOT NULL,
+    form_version       TEXT NOT NULL,
+    lang               TEXT NOT NULL,
+    payload            TEXT NOT NULL,
+    content_hash       TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    received_at        TEXT NOT NULL,
+    via                TEXT NOT NULL,
+    application_number TEXT NOT NULL UNIQUE,
+    status             TEXT NOT NULL,
+    note               TEXT,
+    status_updated_at  TEXT NOT NULL,
+    PRIMARY KEY (device_id, id)
+);
+CREATE TABLE IF NOT EXISTS status_log (
+    seq           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id     TEXT NOT NULL,
+    tracking_code TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    application_number TEXT NOT NULL,
+    note          TEXT,
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_log_device ON status_log (device_id, seq);
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS application_seq;
+CREATE TABLE IF NOT EXISTS enrolment_failures (
+    seq    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source TEXT NOT NULL,
+    at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS enrolment_failures_at ON enrolment_failures (at);
+CREATE INDEX IF NOT EXISTS enrolment_failures_source ON enrolment_failures (source, at);
+CREATE TABLE IF NOT EXISTS audit_anchors (
+    device_id   TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    hash        TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE TABLE IF NOT EXISTS audit_heads (
+    device_id   TEXT PRIMARY KEY,
+    last_seq    BIGINT NOT NULL,
+    last_hash   TEXT NOT NULL,
+    anchored_at TEXT NOT NULL,
+    flag        TEXT,
+    flag_seq    BIGINT,
+    flagged_at  TEXT
+);
+CREATE TABLE IF NOT EXISTS code_claims (
+    tracking_code TEXT PRIMARY KEY,
+    device_id     TEXT NOT NULL REFERENCES devices(id),
+    item_id       TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    claimed_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS code_claims_device ON code_claims (device_id);
+CREATE TABLE IF NOT EXISTS status_lookups (
+    source TEXT NOT NULL,
+    at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_lookups_source ON status_lookups (source, at)
+"""
+
+
+def _statements(script: str) -> list[str]:
+    return [part for part in script.split(";") if part.strip()]
+
+
+def migrate_sqlite(conn: sqlite3.Connection) -> None:
     """Create the schema, then apply the steps this database has not had (in its transaction)."""
     conn.create_function("derived_prefix", 1, tracking.prefix_from_id, deterministic=True)
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    for statement in _statements(SCHEMA):
+        conn.execute(statement)
     done = conn.execute("PRAGMA user_version").fetchone()[0]
     for number, step in enumerate(MIGRATIONS[done:], start=done + 1):
-        for statement in step.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for statement in _statements(step):
+            conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {number}")
+
+
+migrate = migrate_sqlite  # the name tools and older tests open an SQLite database by
+
+
+def migrate_postgres(conn: PgConn) -> None:
+    """`PG_BASELINE`, then every step after `PG_BASELINE_STEPS` not yet applied, in the
+    caller's transaction; one process at a time (an advisory lock held to its end)."""
+    conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) AS version FROM schema_version").fetchone()
+    done = row["version"] if row is not None and row["version"] is not None else None
+    if done is None:
+        for statement in _statements(PG_BASELINE):
+            conn.execute(statement)
+        done = PG_BASELINE_STEPS
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (done,))
+    for number, step in enumerate(MIGRATIONS[done:], start=done + 1):
+        for statement in _statements(step):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+
+
+# pg_advisory_xact_lock's key for migrations ("MKPORTAL" as an integer, any fixed value).
+MIGRATION_LOCK = 0x4D4B504F5254414C

@@ -11,6 +11,9 @@ peer's: uvicorn would otherwise take ``X-Forwarded-For`` from any peer on 127.0.
 and a client arriving through a local tunnel (stunnel, ssh, haproxy in TCP mode) or a
 local user could then name a new source for every guess. ``--trust-proxy ADDR[,ADDR]``
 names the reverse proxies whose ``X-Forwarded-For`` is believed.
+
+``--workers N`` serves from N processes sharing the socket (`sync.portal.workers`);
+they must share a PostgreSQL database (``--database``): with SQLite it is refused.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from typing import TYPE_CHECKING
 from kiosk import cliutil
 from kiosk.i18n import N_, tr
 from sync import tls
-from sync.portal.open_portal import PortalUnusable, add_portal_dir, open_storage, portal_dir
+from sync.portal.open_portal import (
+    PortalUnusable,
+    add_portal_dir,
+    database,
+    open_storage,
+    portal_dir,
+)
 
 if TYPE_CHECKING:
     from sync.portal.storage import PortalStorage
@@ -35,6 +44,7 @@ logger = logging.getLogger(__name__)
 # Connections one portal process serves at once; beyond, uvicorn answers 503 (the kiosk
 # waits and retries). Thousands of kiosks are spread over several processes (issue 15).
 LIMIT_CONCURRENCY = 1000
+MAX_WORKERS = 64
 
 
 def add_command(psub: cliutil.Subcommands) -> None:
@@ -45,6 +55,13 @@ def add_command(psub: cliutil.Subcommands) -> None:
     serve.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
     serve.add_argument(
         "--revalidate", action="store_true", help="re-check answers with the form engine"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1; more than one needs --database postgresql://...)",
     )
     serve.add_argument(
         "--no-bundled", action="store_true", help="do not load the kiosk's bundled forms"
@@ -119,12 +136,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 value=args.trust_proxy,
             )
         )
+    if not 1 <= args.workers <= MAX_WORKERS:
+        return cliutil.fail(tr(lang, "--workers must be between 1 and {most}.", most=MAX_WORKERS))
+    if args.workers > 1 and database(args) is None:
+        return cliutil.fail(
+            tr(
+                lang,
+                "Several workers need a shared PostgreSQL database (--database "
+                "postgresql://...): the SQLite backend serves from one process only.",
+            )
+        )
     tls_on = args.certfile is not None
     try:
-        app = create_app(portal_dir(args), revalidate=args.revalidate, store=open_storage(args))
+        store = open_storage(args)
     except PortalUnusable as exc:
         return cliutil.fail(exc.message, 1)
-    warnings = [] if args.no_bundled else load_bundled_forms(app.state.store)
+    # Before any worker starts: the keys are made once, the forms added once.
+    warnings = [] if args.no_bundled else load_bundled_forms(store)
     for warning in warnings:
         print(tr(lang, "Warning: {warning}", warning=warning), file=sys.stderr)
     # Bind here, so port 0 works and the real port is known before serving.
@@ -153,8 +181,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if tls_on:
         for pin in tls.pem_pins(args.certfile.read_bytes()):
             print(tr(lang, "Key pin: {pin}", pin=pin), flush=True)
+    app: object = None
+    if args.workers == 1:
+        app = create_app(portal_dir(args), revalidate=args.revalidate, store=store)
+    else:
+        from sync.portal import workers
+
+        store.close()
+        url = database(args)
+        assert url is not None
+        workers.export_settings(portal_dir(args).resolve(), url, args.revalidate)
+        app = workers.APP
     config = uvicorn.Config(
-        app,
+        app,  # an ASGI app or, for workers, its import name
+        factory=args.workers > 1,
+        workers=args.workers,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=2,
@@ -167,7 +208,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=proxies is not None,
         forwarded_allow_ips=proxies or [],
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    if args.workers == 1:
+        uvicorn.Server(config).run(sockets=[sock])
+    else:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
     return 0
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import TypedDict
 
 from kiosk import reasons
 from sync import wire
+from sync.portal.db import Conn
 from sync.portal.storage import STATUSES, PortalStoreError
 
 ROLES = ("reviewer", "ombudsman", "admin")
@@ -120,9 +120,7 @@ def check_account(name: str, role: str) -> None:
         raise PortalStoreError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
 
 
-def audit(
-    conn: sqlite3.Connection, at: str, actor: str, action: str, subject: str, detail: object
-) -> None:
+def audit(conn: Conn, at: str, actor: str, action: str, subject: str, detail: object) -> None:
     """One line of the staff audit: account changes and decisions, by whom, when."""
     conn.execute(
         "INSERT INTO staff_audit (id, at, actor, action, subject, detail) "
@@ -131,7 +129,7 @@ def audit(
     )
 
 
-def audit_lines(conn: sqlite3.Connection, limit: int) -> list[AuditLine]:
+def audit_lines(conn: Conn, limit: int) -> list[AuditLine]:
     """The newest ``limit`` lines of the staff audit, oldest first."""
     rows = conn.execute(
         "SELECT at, actor, action, subject, detail FROM staff_audit ORDER BY at DESC, id LIMIT ?",
@@ -149,7 +147,7 @@ def audit_lines(conn: sqlite3.Connection, limit: int) -> list[AuditLine]:
     ]
 
 
-def add(conn: sqlite3.Connection, name: str, role: str, now: str, actor: str) -> str:
+def add(conn: Conn, name: str, role: str, now: str, actor: str) -> str:
     """A new account; returns its token (shown once; only its hash is kept).
     PortalStoreError for a bad name or role, or a name already taken."""
     check_account(name, role)
@@ -165,7 +163,7 @@ def add(conn: sqlite3.Connection, name: str, role: str, now: str, actor: str) ->
     return token
 
 
-def disable(conn: sqlite3.Connection, name: str, now: str, actor: str) -> None:
+def disable(conn: Conn, name: str, now: str, actor: str) -> None:
     """Refuse the account's token from now on; PortalStoreError if there is none."""
     cur = conn.execute(
         "UPDATE staff SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", (now, name)
@@ -175,7 +173,7 @@ def disable(conn: sqlite3.Connection, name: str, now: str, actor: str) -> None:
     audit(conn, now, actor, "staff_disabled", name, None)
 
 
-def accounts(conn: sqlite3.Connection) -> list[StaffRow]:
+def accounts(conn: Conn) -> list[StaffRow]:
     """Every account, by name."""
     rows = conn.execute(
         "SELECT name, role, created_at, disabled_at FROM staff ORDER BY name"
@@ -191,7 +189,7 @@ def accounts(conn: sqlite3.Connection) -> list[StaffRow]:
     ]
 
 
-def by_token(conn: sqlite3.Connection, token: str) -> StaffMember | None:
+def by_token(conn: Conn, token: str) -> StaffMember | None:
     """The enabled account holding ``token``; None for any other token (a device's too)."""
     row = conn.execute(
         "SELECT name, role FROM staff WHERE token_hash = ? AND disabled_at IS NULL",
@@ -200,7 +198,7 @@ def by_token(conn: sqlite3.Connection, token: str) -> StaffMember | None:
     return StaffMember(row["name"], row["role"]) if row is not None else None
 
 
-def history(conn: sqlite3.Connection, tracking_code: str) -> list[HistoryEntry] | None:
+def history(conn: Conn, tracking_code: str) -> list[HistoryEntry] | None:
     """An application's status changes, oldest first; None when no application has
     the code (compared case-insensitively, as `set_status` does)."""
     found = conn.execute(

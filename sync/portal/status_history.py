@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from datetime import datetime
 
 from kiosk.form import texts_by_lang
 from kiosk.wire import now_iso
+from sync.portal.db import Conn
 from sync.portal.storage import (
     LOOKUP_SOURCE_LIMIT,
     LOOKUP_WINDOW,
@@ -26,13 +26,14 @@ from sync.portal.storage import (
 )
 
 
-def count_lookup(conn: sqlite3.Connection, source: str, moment: datetime) -> None:
+def count_lookup(conn: Conn, source: str, moment: datetime) -> None:
     """Count one look-up by ``source`` at ``moment``; `LookupLimited` (nothing counted)
     when it already made `LOOKUP_SOURCE_LIMIT` in the `LOOKUP_WINDOW` before.
 
     The counts are rows of ``status_lookups`` in the database, so every portal process
     sharing it applies the one limit; rows older than the window are deleted here.
     """
+    conn.serialize(f"portal.lookup {source}")  # count-then-record as one step across processes
     conn.execute("DELETE FROM status_lookups WHERE at <= ?", (now_iso(moment - LOOKUP_WINDOW),))
     times = [
         row["at"]
@@ -58,7 +59,7 @@ def _titles(spec: str | None) -> dict[str, str]:
     return texts_by_lang(doc.get("title")) if isinstance(doc, dict) else {}
 
 
-def history(conn: sqlite3.Connection, code: str) -> StatusHistory | None:
+def history(conn: Conn, code: str) -> StatusHistory | None:
     """The page's view of the application with tracking code ``code`` (canonical, as
     stored), or None. Steps oldest first, in the order they were logged."""
     row = conn.execute(

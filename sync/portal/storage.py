@@ -1,8 +1,9 @@
 """The portal's storage interface: what the API layer and the admin commands use.
 
-`PortalStorage` is the contract; `sync.portal.store.PortalStore` (SQLite) is its
-first backend, and another (PostgreSQL) can be added without touching
-`sync.portal.app`, `sync.portal.commands` or `sync.portal.local`. The rules every
+`PortalStorage` is the contract; `sync.portal.store.PortalStore` implements it once
+over either database of `sync.portal.db` (SQLite, the embedded default, or
+PostgreSQL for production and several processes), without `sync.portal.app`,
+`sync.portal.commands` or `sync.portal.local` knowing which. The rules every
 backend must apply the same way (what makes an item acceptable) live here too, so
 they have one implementation; tests/test_portal_storage.py is the contract's test.
 """

@@ -1,11 +1,17 @@
-"""The SQLite backend of `sync.portal.storage.PortalStorage`: devices, codes, forms, submissions.
+"""`sync.portal.storage.PortalStorage` over SQLite or PostgreSQL: devices, codes, forms,
+submissions.
 
-Every write that belongs together (a whole batch, an enrolment) is one transaction,
-so a request that fails half way leaves nothing behind. One connection guarded by a
-lock: the portal is a stand-in for the real one, and correctness beats concurrency.
-The schema and its migrations are `sync.portal.schema`; enrolment codes, the guessing
-limit and device rows are `sync.portal.enrolments`, audit chains `sync.portal.anchors`:
-functions over the connection, called inside this class's transactions.
+One implementation of the store's logic for both backends: `sync.portal.db` gives a
+connection with one SQL dialect (``?`` placeholders, rows by column name). Every write
+that belongs together (a whole batch, an enrolment) is one transaction, so a request
+that fails half way leaves nothing behind. Several portal processes may share one
+PostgreSQL database: what keeps an item stored exactly once is the database's
+constraints (``(device_id, id)`` and ``tracking_code`` unique, ``INSERT ... ON
+CONFLICT``), and the device's row lock orders its status log (`append_status`), never
+a lock in this process. The schema and its migrations are `sync.portal.schema`;
+enrolment codes, the guessing limit and device rows are `sync.portal.enrolments`,
+audit chains `sync.portal.anchors`: functions over the connection, called inside this
+class's transactions.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,6 +34,7 @@ from sync import wire
 from sync.portal import anchors, enrolments, open_data, sealed, staff
 from sync.portal import claims as code_claims
 from sync.portal import status_history as histories
+from sync.portal.db import Conn, Database, Row, SqliteDatabase, open_database
 from sync.portal.keys import PortalKeys
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
@@ -62,53 +68,80 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def append_status(
+    conn: Conn,
+    device_id: str,
+    tracking_code: str,
+    status: str,
+    number: str,
+    note: str | None,
+    at: str,
+    actor: str | None = None,
+    reason_code: str | None = None,
+) -> None:
+    """Append to the status log kiosks page through by ``seq`` (`status_changes`).
+
+    The device's row is locked first, to the end of the transaction: a later ``seq``
+    of one device is drawn only after every earlier one of it committed, so a kiosk
+    whose cursor passed a ``seq`` never misses a row committed late (PostgreSQL draws
+    identity values outside transactions). Every writer of ``status_log`` calls this.
+    """
+    conn.execute("SELECT id FROM devices WHERE id = ?" + conn.for_update, (device_id,))
+    conn.execute(
+        "INSERT INTO status_log (device_id, tracking_code, status, application_number, note, "
+        "at, actor, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (device_id, tracking_code, status, number, note, at, actor, reason_code),
+    )
+
+
 class PortalStore:
-    """The SQLite `PortalStorage` backend: ``<dir>/portal.db``.
+    """The `PortalStorage` backend: SQLite in ``<dir>/portal.db`` by default, or the
+    PostgreSQL database ``database`` names (a ``postgresql://`` URL).
 
     ``clock`` is the portal's time for enrolment codes and the guessing limit (tests
-    inject one instead of sleeping).
+    inject one instead of sleeping). The keys are files in ``data_dir`` either way.
     """
 
-    def __init__(self, data_dir: Path, *, clock: Clock = _utc_now) -> None:
+    def __init__(
+        self, data_dir: Path, *, clock: Clock = _utc_now, database: str | None = None
+    ) -> None:
         self.clock = clock
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
-        self._lock = threading.RLock()
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        with self.transaction():
-            migrate(self.conn)
+        self.db: Database = open_database(self.data_dir, database)
         # The signing keys are files beside the database (docs/keys.md); KeyFileError
         # when they may be read by others.
         self.keys = PortalKeys(self.data_dir)
         self.sealing = SealingKeys(self.data_dir, self.keys)  # opens sealed items
         self._sign_unsigned()
 
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The SQLite connection itself (tools and tests that inspect the file)."""
+        if not isinstance(self.db, SqliteDatabase):
+            raise TypeError("the PostgreSQL backend has no single connection")
+        return self.db.raw
+
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+    def transaction(self) -> Iterator[Conn]:
+        """One transaction (SQLite: BEGIN IMMEDIATE), rolled back on any exception."""
+        with self.db.transaction() as conn:
+            yield conn
 
-    def _bump(self, name: str, by: int = 1) -> None:
+    @staticmethod
+    def _bump(conn: Conn, name: str, by: int = 1) -> None:
         if by:
-            self.conn.execute(
+            conn.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
                 (name, by),
             )
 
@@ -147,7 +180,7 @@ class PortalStore:
         """Spend ``code``: {device_id, token, device_prefix, name, refused_claims};
         EnrolmentRefused if not.
 
-        One transaction (BEGIN IMMEDIATE, so processes sharing the database take turns):
+        One transaction (enrolments take turns across processes: `Conn.serialize`):
         the limit is checked, a wrong code is recorded, or the code is spent. The
         refusal is raised after the commit, so a recorded wrong code stays recorded.
         ``pre_prefix`` is registered as the device's pre-enrolment prefix; it must be the
@@ -169,12 +202,12 @@ class PortalStore:
         return outcome
 
     def device_for_token(self, token: str) -> Device | None:
-        with self._lock:
-            return enrolments.find_device_by_token(self.conn, token)
+        with self.db.read() as conn:
+            return enrolments.find_device_by_token(conn, token)
 
     def device(self, device_id: str) -> Device | None:
-        with self._lock:
-            return enrolments.find_device(self.conn, device_id)
+        with self.db.read() as conn:
+            return enrolments.find_device(conn, device_id)
 
     def revoke_device(self, device_id: str) -> None:
         """Revoke the token (batches, status, catalog) and its bundles (`rules.ingest_bundle`).
@@ -195,31 +228,33 @@ class PortalStore:
         kid, signature = self.keys.sign(form_message(form_id, version, category, json.loads(text)))
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO forms (form_id, version, category, spec, source, added_at,"
-                " key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO forms (form_id, version, category, spec, source, added_at,"
+                " key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (form_id, version) DO NOTHING",
                 (form_id, version, category, text, source, now_iso(), kid, signature),
             )
             return cur.rowcount == 1
 
     def _sign_unsigned(self) -> None:
         """Sign the versions stored before the catalog was signed (an upgraded portal)."""
-        with self._lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT form_id, version, category, spec FROM forms WHERE signature IS NULL"
             ).fetchall()
         for r in rows:
-            message = form_message(r[0], r[1], r[2], json.loads(r[3]))
+            spec = json.loads(r["spec"])
+            message = form_message(r["form_id"], r["version"], r["category"], spec)
             kid, signature = self.keys.sign(message)
             with self.transaction() as conn:
                 conn.execute(
                     "UPDATE forms SET key_id = ?, signature = ? WHERE form_id = ? AND version = ?"
                     " AND signature IS NULL",
-                    (kid, signature, r[0], r[1]),
+                    (kid, signature, r["form_id"], r["version"]),
                 )
 
     def forms(self) -> list[CatalogForm]:
-        with self._lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT form_id, version, category, spec, key_id, signature FROM forms"
                 " ORDER BY form_id, version"
             ).fetchall()
@@ -247,8 +282,8 @@ class PortalStore:
 
     def catalog_etag(self) -> str:
         """Changes exactly when a form version is added (specs are immutable per version)."""
-        with self._lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT form_id, version, spec, signature FROM forms ORDER BY form_id, version"
             ).fetchall()
         digest = hashlib.sha256()
@@ -261,8 +296,9 @@ class PortalStore:
             digest.update(f"{r['signature']}\0".encode())
         return digest.hexdigest()[:32]
 
-    def _form_spec(self, form_id: str, version: str) -> str | None:
-        row = self.conn.execute(
+    @staticmethod
+    def _form_spec(conn: Conn, form_id: str, version: str) -> str | None:
+        row = conn.execute(
             "SELECT spec FROM forms WHERE form_id = ? AND version = ?", (form_id, version)
         ).fetchone()
         return row["spec"] if row else None
@@ -280,7 +316,9 @@ class PortalStore:
         results: list[ItemResult] = []
         counts = {"duplicates": 0, "conflicts": 0, "rejected": 0}
         with self.transaction() as conn:
-            owner = enrolments.find_device(conn, device_id)
+            # The device's row, locked to the end: one batch of a device at a time
+            # across processes, and its status log in order (`append_status`).
+            owner = enrolments.find_device(conn, device_id, lock=True)
             for index, item in enumerate(items):
                 result = self._ingest_one(conn, owner, device_id, item, via, validator)
                 result["index"] = index
@@ -293,14 +331,14 @@ class PortalStore:
                     counts["rejected"] += 1
                 results.append(result)
             for name, value in counts.items():
-                self._bump(name, value)
-                self._bump(f"{name}@{device_id}", value)  # per device, for reports
+                self._bump(conn, name, value)
+                self._bump(conn, f"{name}@{device_id}", value)  # per device, for reports
             crash_point("portal.batch_parsed")
         return results
 
     def _ingest_one(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         owner: Device | None,
         device_id: str,
         item: object,
@@ -332,7 +370,7 @@ class PortalStore:
         # judged before any other lookup, so the answer says nothing about what the
         # portal holds of other devices.
         refusal = code_claims.judge(conn, owner, item_id, item["tracking_code"], digest)
-        spec = self._form_spec(item["form_id"], item["form_version"])
+        spec = self._form_spec(conn, item["form_id"], item["form_version"])
         if refusal is not None and refusal.get("code") == "item.claim_mismatch":
             # Claimed before the kiosk sealed (the claim names the answers' hash).
             early = sealed.open_blob(self.sealing, blob, item, spec)
@@ -341,11 +379,7 @@ class PortalStore:
                 refusal = code_claims.judge(conn, owner, item_id, *plain)
         if refusal is not None:
             return refusal
-        existing = conn.execute(
-            "SELECT content_hash, application_number FROM submissions "
-            "WHERE device_id = ? AND id = ?",
-            (device_id, item_id),
-        ).fetchone()
+        existing = self._stored(conn, device_id, item_id)
         if existing is not None and existing["content_hash"] == digest:
             return {
                 "id": item_id,
@@ -386,10 +420,13 @@ class PortalStore:
                 )
         number = self._next_application_number(conn)
         now = now_iso()
-        conn.execute(
+        # ON CONFLICT: a row another process committed meanwhile (same id, or same code)
+        # is not an error but the answer a resend gets (`_after_conflict`).
+        inserted = conn.execute(
             "INSERT INTO submissions (id, device_id, tracking_code, form_id, form_version, lang, "
             "payload, content_hash, created_at, received_at, via, application_number, status, "
-            "status_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)",
+            "status_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?) "
+            "ON CONFLICT DO NOTHING",
             (
                 item_id,
                 device_id,
@@ -406,18 +443,39 @@ class PortalStore:
                 now,
             ),
         )
-        conn.execute(
-            "INSERT INTO status_log (device_id, tracking_code, status, application_number, at) "
-            "VALUES (?, ?, 'received', ?, ?)",
-            (device_id, item["tracking_code"], number, now),
-        )
+        if inserted.rowcount != 1:
+            return self._after_conflict(conn, device_id, item_id, digest, opened.plain_hash)
+        append_status(conn, device_id, item["tracking_code"], "received", number, None, now)
+        crash_point("portal.item_stored")
         return {"id": item_id, "outcome": "accepted", "application_number": number}
 
-    def _next_application_number(self, conn: sqlite3.Connection) -> str:
-        self._bump("application_seq")
-        seq = conn.execute("SELECT value FROM counters WHERE name = 'application_seq'").fetchone()[
-            0
-        ]
+    @staticmethod
+    def _stored(conn: Conn, device_id: str, item_id: str) -> Row | None:
+        return conn.execute(
+            "SELECT content_hash, application_number FROM submissions "
+            "WHERE device_id = ? AND id = ?",
+            (device_id, item_id),
+        ).fetchone()
+
+    def _after_conflict(
+        self, conn: Conn, device_id: str, item_id: str, digest: str, plain_hash: str
+    ) -> ItemResult:
+        """The answer for an item whose insert met a row committed meanwhile by another
+        transaction: what the same item sent a moment later would get."""
+        existing = self._stored(conn, device_id, item_id)
+        if existing is None:
+            return refused(item_id, "rejected", "item.code_taken")
+        if existing["content_hash"] in (digest, plain_hash):
+            return {
+                "id": item_id,
+                "outcome": "duplicate",
+                "application_number": existing["application_number"],
+            }
+        return refused(item_id, "conflict", "item.conflict")
+
+    @staticmethod
+    def _next_application_number(conn: Conn) -> str:
+        seq = conn.next_number("application_seq")
         return f"MK-{datetime.now(UTC).year}-{seq:07d}"
 
     # --- status ----------------------------------------------------------------
@@ -439,30 +497,27 @@ class PortalStore:
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT tracking_code, device_id, application_number FROM submissions "
-                "WHERE tracking_code = ? COLLATE NOCASE",
-                (tracking_code.strip(),),
+                "WHERE UPPER(tracking_code) = ?",
+                (tracking_code.strip().upper(),),
             ).fetchone()
             if row is None:
                 raise staff.DecisionRefused("status.not_found", tracking_code=tracking_code[:40])
             code = row["tracking_code"]
+            append_status(
+                conn,
+                row["device_id"],
+                code,
+                status,
+                row["application_number"],
+                note,
+                now,
+                who,
+                reason_code,
+            )
             conn.execute(
                 "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
                 "WHERE tracking_code = ?",
                 (status, note, now, code),
-            )
-            conn.execute(
-                "INSERT INTO status_log (device_id, tracking_code, status, application_number, "
-                "note, at, actor, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row["device_id"],
-                    code,
-                    status,
-                    row["application_number"],
-                    note,
-                    now,
-                    who,
-                    reason_code,
-                ),
             )
             staff.audit(
                 conn, now, who, "status_set", code, {"status": status, "reason_code": reason_code}
@@ -479,8 +534,8 @@ class PortalStore:
         }
 
     def status_history(self, tracking_code: str) -> list[staff.HistoryEntry]:
-        with self._lock:
-            found = staff.history(self.conn, tracking_code)
+        with self.db.read() as conn:
+            found = staff.history(conn, tracking_code)
         if found is None:
             raise staff.DecisionRefused("status.not_found", tracking_code=tracking_code[:40])
         return found
@@ -496,34 +551,34 @@ class PortalStore:
             staff.disable(conn, name, now_iso(self.clock()), actor or staff.LOCAL_ACTOR)
 
     def staff_accounts(self) -> list[staff.StaffRow]:
-        with self._lock:
-            return staff.accounts(self.conn)
+        with self.db.read() as conn:
+            return staff.accounts(conn)
 
     def staff_for_token(self, token: str) -> staff.StaffMember | None:
-        with self._lock:
-            return staff.by_token(self.conn, token)
+        with self.db.read() as conn:
+            return staff.by_token(conn, token)
 
     def staff_audit(self, limit: int = 100) -> list[staff.AuditLine]:
-        with self._lock:
-            return staff.audit_lines(self.conn, limit)
+        with self.db.read() as conn:
+            return staff.audit_lines(conn, limit)
 
     # --- open data -------------------------------------------------------------
 
     def open_data_counts(self, month: str) -> list[open_data.CountRow]:
-        with self._lock:
-            return open_data.counts(self.conn, month)
+        with self.db.read() as conn:
+            return open_data.counts(conn, month)
 
     def open_data_axes(self) -> tuple[list[str], list[str]]:
-        with self._lock:
-            return open_data.axes(self.conn)
+        with self.db.read() as conn:
+            return open_data.axes(conn)
 
     def now(self) -> datetime:
         return self.clock()
 
     def status_changes(self, device_id: str, since: int, limit: int) -> StatusPage:
         """Changes after cursor ``since`` for this device's submissions, oldest first."""
-        with self._lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT * FROM status_log WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (device_id, since, limit + 1),
             ).fetchall()
@@ -556,8 +611,8 @@ class PortalStore:
             histories.count_lookup(conn, source, moment)
             row = conn.execute(
                 "SELECT tracking_code, status, application_number, status_updated_at "
-                "FROM submissions WHERE tracking_code = ? COLLATE NOCASE",
-                (code,),
+                "FROM submissions WHERE UPPER(tracking_code) = ?",
+                (code.upper(),),
             ).fetchone()
         if row is None:
             return {
@@ -594,8 +649,8 @@ class PortalStore:
             return anchors.apply(conn, device_id, head_seq, entries, now_iso())
 
     def devices(self) -> list[anchors.DeviceRow]:
-        with self._lock:
-            return anchors.devices(self.conn)
+        with self.db.read() as conn:
+            return anchors.devices(conn)
 
     # --- reports ---------------------------------------------------------------
 
@@ -603,14 +658,17 @@ class PortalStore:
         """Counts of stored submissions and of outcomes; for one device if given."""
         suffix = f"@{device_id}" if device_id else ""
         where, params = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
-        with self._lock:
-            counters = {r["name"]: r["value"] for r in self.conn.execute("SELECT * FROM counters")}
-            submissions = self.conn.execute(
-                f"SELECT COUNT(*) FROM submissions {where}", params
-            ).fetchone()[0]
-            devices = self.conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0]
-            forms = self.conn.execute("SELECT COUNT(*) FROM forms").fetchone()[0]
-            flagged = anchors.flagged_count(self.conn, device_id)
+        with self.db.read() as conn:
+            counters = {r["name"]: r["value"] for r in conn.execute("SELECT * FROM counters")}
+
+            def count(sql: str, args: Sequence[object] = ()) -> int:
+                row = conn.execute(sql, args).fetchone()
+                return int(row[0]) if row is not None else 0
+
+            submissions = count(f"SELECT COUNT(*) FROM submissions {where}", params)
+            devices = count("SELECT COUNT(*) FROM devices")
+            forms = count("SELECT COUNT(*) FROM forms")
+            flagged = anchors.flagged_count(conn, device_id)
         return {
             "submissions": submissions,
             "duplicates": counters.get(f"duplicates{suffix}", 0),

@@ -22,7 +22,7 @@ from kiosk import audit, seal_dict, sealing, signing, tracking
 from kiosk.wire import now_iso
 from sync.client import PortalClient
 from sync.portal.local import LocalTransport
-from sync.portal.process import PortalProcess
+from sync.portal.process import PortalProcess, start_portal
 from sync.portal.storage import LOOKUP_SOURCE_LIMIT, PortalStorage
 from sync.portal.store import PortalStore
 from sync.transport import AuthError, Claim, RequestRejected, RetryableError, Transport
@@ -147,9 +147,13 @@ class TransportContract:
         ]
         assert "does not hold" in results[0]["params"]["detail"]
         assert isinstance(admin, PortalStore)
-        (stored,) = admin.conn.execute(
-            "SELECT payload FROM submissions WHERE tracking_code = ?", (good["tracking_code"],)
-        ).fetchone()
+        with admin.transaction() as conn:
+            row = conn.execute(
+                "SELECT payload FROM submissions WHERE tracking_code = ?",
+                (good["tracking_code"],),
+            ).fetchone()
+        assert row is not None
+        stored = row["payload"]
         assert json.loads(stored) == {"full_name": "Aliyev Vali 1", "n": 1}
 
     def test_hostile_blobs_are_refused_one_by_one_and_never_echoed(
@@ -489,3 +493,60 @@ class TestLocalTransport(TransportContract):
                 connect(None).enroll(code, name, claims=claims)
             assert (refused.value.http_status, refused.value.reason_code) == (422, "body.invalid")
         assert connect(None).enroll(code, "k")["token"]
+
+
+@pytest.fixture(scope="class")
+def pg_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PortalProcess, str]]:
+    """A real `kiosk portal serve --database postgresql://...` (one per class) and its URL."""
+    from tests.pgkit import fresh_database
+
+    folder = tmp_path_factory.mktemp("pg-portal")
+    with fresh_database() as dsn:
+        sealkit.seed_portal(folder)
+        store = PortalStore(folder, database=dsn)
+        store.add_form(TEST_FORM_ID, TEST_FORM_VERSION, "test", TEST_FORM_SPEC, "admin")
+        store.close()
+        process = start_portal(folder, "127.0.0.1", 0, "--no-bundled", "--database", dsn)
+        try:
+            yield process, dsn
+        finally:
+            process.stop()
+
+
+class TestHttpTransportPostgres(TransportContract):
+    """`PortalClient` against `kiosk portal serve` on PostgreSQL."""
+
+    @pytest.fixture
+    def admin(self, pg_portal: tuple[PortalProcess, str]) -> Iterator[PortalStorage]:
+        process, dsn = pg_portal
+        store = PortalStore(process.data_dir, database=dsn)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @pytest.fixture
+    def connect(self, pg_portal: tuple[PortalProcess, str]) -> Iterator[Connect]:
+        opened: list[PortalClient] = []
+
+        def make(token: str | None) -> Transport:
+            opened.append(PortalClient(pg_portal[0].url, token))
+            return opened[-1]
+
+        yield make
+        for client in opened:
+            client.close()
+
+
+class TestLocalTransportPostgres(TestLocalTransport):
+    """`LocalTransport` over the PostgreSQL storage in this process."""
+
+    @pytest.fixture
+    def admin(self, tmp_path: Path, pg_database: str) -> Iterator[PortalStorage]:
+        sealkit.seed_portal(tmp_path / "portal")
+        store = PortalStore(tmp_path / "portal", database=pg_database)
+        store.add_form(TEST_FORM_ID, TEST_FORM_VERSION, "test", TEST_FORM_SPEC, "admin")
+        try:
+            yield store
+        finally:
+            store.close()
