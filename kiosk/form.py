@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk import languages
 from kiosk.translit import to_cyrillic, to_latin
+from kiosk.xlsform_types import IGNORED, META, classify
 
 # Types the engine runs, by our name.
 SUPPORTED_TYPES: frozenset[str] = frozenset(
@@ -26,6 +27,10 @@ SUPPORTED_TYPES: frozenset[str] = frozenset(
         "note",
         "calculate",
         "acknowledge",
+        "time",
+        "dateTime",
+        "range",
+        "rank",
         "group",
         "repeat",
     }
@@ -41,8 +46,22 @@ _PYXFORM_TYPES: dict[str, str] = {
 }
 # Answers of these types come from a person; the rest are shown or computed.
 INPUT_TYPES: frozenset[str] = frozenset(
-    {"text", "integer", "decimal", "date", "select_one", "select_multiple", "acknowledge"}
+    {
+        "text",
+        "integer",
+        "decimal",
+        "date",
+        "time",
+        "dateTime",
+        "range",
+        "select_one",
+        "select_multiple",
+        "rank",
+        "acknowledge",
+    }
 )
+# Forms without a category setting (outside forms) are listed under this one.
+OTHER_CATEGORY = "other"
 # `appearance` words that switch on an Uzbek validator (pyxform refuses unknown
 # `parameters` keys on text questions, so the appearance column carries them).
 # "card" (a bank card number) only normalises: spaces and dashes between digit groups go.
@@ -178,6 +197,10 @@ class Question:
     # Names of the repeats enclosing this question, outermost first (set by Form).
     repeats: tuple[str, ...] = ()
     order: int = 0  # document order, for sorting refs
+    # Metadata the kiosk fills (start, end, today, deviceid, ...): kiosk.xlsform_types.
+    meta: str | None = None
+    # A range question's (start, end, step).
+    bounds: tuple[float, float, float] | None = None
 
     def label(self, lang: str) -> str:
         return pick_text(self.labels, lang) or self.name
@@ -223,11 +246,19 @@ class Question:
             # A name is part of every step ref ("rep[0]/name") and of ${name}: one with a
             # '/', a bracket or a space would be read as a path, so it is refused here.
             raise FormError(f"question name {name!r} is not a valid field name")
-        if qtype not in SUPPORTED_TYPES:
-            raise FormError(f"question {name!r}: type {raw_type!r} is not supported")
         bind = node.get("bind") or {}
         control = node.get("control") or {}
         appearance = str(control.get("appearance") or node.get("appearance") or "")
+        meta = None
+        itemset = str(node.get("itemset") or "")
+        if itemset.lower().endswith(".geojson"):
+            qtype = "geojson"
+        if qtype not in SUPPORTED_TYPES:
+            info = classify(qtype, appearance)
+            if info.engine is None:
+                what = f" ({info.refusal.feature})" if info.refusal else ""
+                raise FormError(f"question {name!r}: type {raw_type!r}{what} is not supported")
+            qtype, meta = info.engine, info.meta
         words = appearance.lower().split()
         kind = next((k for k in KINDS if k in words), None)
         q = cls(
@@ -249,8 +280,15 @@ class Question:
             repeat_count=_expr(control.get("jr:count")),
             appearance=appearance,
             list_name=node.get("list_name") or node.get("itemset"),
+            meta=meta,
         )
-        if qtype in ("select_one", "select_multiple"):
+        if meta is not None:  # filled by the kiosk, never asked
+            q.calculation = META[meta]
+        elif raw_type == "hidden" and q.calculation is None and q.default is not None:
+            q.calculation = _literal(q.default)  # a hidden field holds its default
+        if qtype == "range":
+            q.bounds = _bounds(node.get("parameters") or control)
+        if qtype in ("select_one", "select_multiple", "rank"):
             rows = node.get("choices") or choices.get(q.list_name or "", [])
             q.choices = [Choice.from_pyxform(r) for r in rows]
         if qtype in ("group", "repeat"):
@@ -261,16 +299,47 @@ class Question:
         return q
 
 
+def _literal(text: str) -> str:
+    """An XPath string literal of `text` (quoted with what it does not contain)."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in text.split("'")) + ")"
+
+
+def _bounds(params: Mapping[str, Any]) -> tuple[float, float, float]:
+    """A range's (start, end, step) from its parameters; ODK's 1..10 step 1 by default."""
+    values = []
+    for key, fallback in (("start", 1.0), ("end", 10.0), ("step", 1.0)):
+        try:
+            values.append(float(params.get(key, fallback)))
+        except (TypeError, ValueError):
+            raise FormError(f"range parameter {key} is not a number") from None
+    start, end, step = values
+    if step <= 0 or end < start:
+        raise FormError("range parameters: end must not be below start, step above 0")
+    return start, end, step
+
+
+# `../name`: a sibling, as pyxform writes the relevance of an `or_other` question
+# ("selected(../sex, 'other')"). Names are unique in a kiosk form, so it is ${name}.
+_SIBLING = re.compile(r"(?<![\w./])\.\./([^\W\d][\w.\-]*)(?![\w/(])")
+
+
 def _expr(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = _SIBLING.sub(r"${\1}", str(value).strip())
     return text or None
 
 
 def _is_hidden_meta(node: Mapping[str, Any]) -> bool:
-    """pyxform's own `meta` group (instanceID): not part of what a citizen fills."""
+    """pyxform's own `meta` group (instanceID), and rows the kiosk ignores (audit: it
+    keeps its own audit log): not part of what a citizen fills."""
     control = node.get("control") or {}
+    if str(node.get("type", "")).strip().lower() in IGNORED:
+        return True
     return node.get("type") == "group" and bool(control.get("bodyless"))
 
 
@@ -328,7 +397,7 @@ class Form:
         form = cls(
             id=str(spec.get("id_string") or spec.get("name") or ""),
             version=str(spec.get("version") or ""),
-            category=str(spec.get("category") or ""),
+            category=str(spec.get("category") or OTHER_CATEGORY),
             titles=texts_by_lang(spec.get("title")),
             descriptions=texts_by_lang(spec.get("description")),
             documents_by_lang=texts_by_lang(spec.get("documents")),

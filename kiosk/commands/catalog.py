@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -204,13 +203,8 @@ def _check(args: argparse.Namespace) -> int:
         issues = check_file(Path(name), lang=language)
         if not issues:
             print(tr(language, "{file}: no problems found", file=name))
-        for issue in issues:
-            if issue.warning:  # the prefix in the user's language
-                plain = dataclasses.replace(issue, warning=False)
-                prefix = tr(language, "warning")
-                print(f"{name}: {prefix}: {plain}")
-            else:
-                print(f"{name}: {issue}")
+        for issue in issues:  # every part of the line in the chosen language
+            print(f"{name}: {issue.text(language)}")
         warned += sum(issue.warning for issue in issues)
         found += sum(not issue.warning for issue in issues)
     if warned:  # warnings (a regex that could hang ODK Collect) fail no check
