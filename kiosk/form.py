@@ -100,6 +100,12 @@ def column_lang(column: str) -> str | None:
     return languages.from_form_code(m.group(1))
 
 
+def column_code(column: str) -> str:
+    """`French (fr)` -> `fr`; a column without a code stays as written."""
+    m = _LANG_CODE.search(column)
+    return m.group(1) if m else column
+
+
 def texts_by_lang(value: object) -> dict[str, str]:
     """pyxform's label/hint value (a string, or a dict by language column) keyed by our codes."""
     if value is None:
@@ -117,22 +123,41 @@ def texts_by_lang(value: object) -> dict[str, str]:
     return out
 
 
-def pick_text(texts: Mapping[str, str], lang: str) -> str:
-    """The text for `lang`; the other Uzbek script by transliteration; then any text."""
+_UZBEK = ("uz_Latn", "uz_Cyrl")
+
+
+def text_source(texts: Mapping[str, str], lang: str) -> str | None:
+    """The key of `texts` that `pick_text` shows for `lang` (None when there is none).
+
+    The closest language a form has: `lang` itself; for Uzbek the other script (by
+    transliteration); then Russian for an Uzbek reader; then the form's default
+    language (`default`); then the registered languages in order; then any.
+    """
     if lang in texts:
-        return texts[lang]
-    if lang == "uz_Cyrl" and "uz_Latn" in texts:
-        return to_cyrillic(texts["uz_Latn"])
-    if lang == "uz_Latn" and "uz_Cyrl" in texts:
-        return to_latin(texts["uz_Cyrl"])
-    for other in (DEFAULT, *languages.codes()):
-        if other in texts:
-            text = texts[other]
-            # A Cyrillic-only reader gets Uzbek Latin in Cyrillic letters, not Latin.
-            if lang == "uz_Cyrl" and other in (DEFAULT, "uz_Latn"):
-                return to_cyrillic(text)
-            return text
-    return next(iter(texts.values()), "")
+        return lang
+    if lang in _UZBEK:
+        other = _UZBEK[1 - _UZBEK.index(lang)]
+        for key in (other, "ru"):
+            if key in texts:
+                return key
+    for key in (DEFAULT, *languages.codes()):
+        if key in texts:
+            return key
+    return next(iter(texts), None)
+
+
+def pick_text(texts: Mapping[str, str], lang: str) -> str:
+    """The text for `lang` from the closest language the form has (`text_source`);
+    Uzbek Latin and Cyrillic come from each other by transliteration."""
+    key = text_source(texts, lang)
+    if key is None:
+        return ""
+    text = texts[key]
+    if lang == "uz_Cyrl" and key == "uz_Latn":
+        return to_cyrillic(text)
+    if lang == "uz_Latn" and key == "uz_Cyrl":
+        return to_latin(text)
+    return text
 
 
 def is_true(flag: object) -> bool:
@@ -299,6 +324,27 @@ class Question:
         return q
 
 
+_TEXT_KEYS = ("label", "hint", "jr:constraintMsg", "jr:requiredMsg", "title")
+
+
+def _default_language(node: object, column: str) -> None:
+    """The form's `default_language` column also under `default`, so a reader whose
+    language the form lacks falls back to the language its author chose."""
+    if column == DEFAULT:
+        return
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key in _TEXT_KEYS and isinstance(value, dict) and column in value:
+                    value.setdefault(DEFAULT, value[column])
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+
+
 def _literal(text: str) -> str:
     """An XPath string literal of `text` (quoted with what it does not contain)."""
     if "'" not in text:
@@ -360,6 +406,36 @@ class Form:
     def title(self, lang: str) -> str:
         return pick_text(self.titles, lang) or self.id
 
+    def languages(self) -> set[str]:
+        """The language keys of the form's texts (our codes, `default`, `?Column`)."""
+        found = set(self.titles)
+        for q in self.walk():
+            found |= set(q.labels)
+            for c in q.choices:
+                found |= set(c.labels)
+        return found
+
+    def shown_in(self, lang: str) -> str | None:
+        """The language the form is shown in for a `lang` reader when it lacks `lang`
+        (None when it has it, or its other Uzbek script): ru, en, or the form's own
+        column name for a language the kiosk does not know."""
+        have = self.languages()
+        if lang in have or (lang in _UZBEK and set(_UZBEK) & have):
+            return None
+        key = text_source(dict.fromkeys(have, ""), lang)
+        if key is None:
+            return None
+        if key == DEFAULT:
+            column = str(self.spec.get("default_language") or "")
+            return column_code(column) if column and column != DEFAULT else "?"
+        return column_code(key[1:]) if key.startswith("?") else key.split("_")[0]
+
+    def list_title(self, lang: str) -> str:
+        """The title as the services list shows it: marked "(ru)" when the form is shown
+        in another language than the reader's."""
+        shown = self.shown_in(lang)
+        return f"{self.title(lang)} ({shown})" if shown else self.title(lang)
+
     def description(self, lang: str) -> str:
         return pick_text(self.descriptions, lang)
 
@@ -388,6 +464,7 @@ class Form:
         """
         if not isinstance(spec, Mapping) or spec.get("type") != "survey":
             raise FormError("not a pyxform survey")
+        _default_language(spec, str(spec.get("default_language") or DEFAULT))
         choices = spec.get("choices") or {}
         questions = [
             Question.from_pyxform(node, choices)

@@ -18,13 +18,13 @@ from kiosk.i18n import N_
 
 # Metadata the kiosk fills itself: name -> the calculation that fills it (None: filled by
 # the session, or left empty because a kiosk has no such thing about a citizen).
-# start is kept once set (the first time the form is computed); end is the last change
-# before the review; today is the kiosk's date. deviceid is a per-form pseudonym of the
-# kiosk (kiosk.engine). username, phone number, SIM and e-mail are personal data a
-# kiosk never reads off anyone: they stay empty.
+# The session (kiosk.engine) sets start when it begins and end when the payload is made;
+# today is the kiosk's date; deviceid is a per-form pseudonym of the kiosk, so two
+# forms' answers cannot be joined by it. username, phone number, SIM and e-mail are
+# personal data a kiosk never reads off anyone: they stay empty.
 META: dict[str, str | None] = {
-    "start": "once(now())",
-    "end": "now()",
+    "start": None,
+    "end": None,
     "today": "today()",
     "deviceid": None,
     "username": None,

@@ -82,7 +82,8 @@ def _list(args: argparse.Namespace) -> int:
         print(tr(language, "The catalog is empty."))
         return 0
     rows = [
-        (f.id, f.version, category_name(f.category, language), f.title(language)) for f in forms
+        (f.id, f.version, category_name(f.category, language), f.list_title(language))
+        for f in forms
     ]
     header = (
         tr(language, "ID"),
