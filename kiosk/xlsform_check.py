@@ -423,6 +423,7 @@ def _check_labels(
             or qtype in _STRUCTURE_END
             or qtype.startswith(("calculate", "begin_group", "begin group", "hidden"))
             or classify(qtype).meta
+            or classify(qtype).ignored
         ):
             continue
         labelled = True
