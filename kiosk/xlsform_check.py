@@ -31,7 +31,7 @@ from kiosk.expr_check import check_regexes, check_repeat_sizes, check_string_siz
 from kiosk.form import column_lang, is_true
 from kiosk.i18n import N_, tr
 from kiosk.xlsform_load import XlsformError, first_line, load_form, read_sheets, sheets_to_json
-from kiosk.xlsform_types import classify
+from kiosk.xlsform_types import classify, normal
 
 logger = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ def _check_types(survey: list[dict[str, Any]], folder: Path, lang: str) -> list[
         elif info.ignored:
             message = tr(
                 lang,
-                N_("'{type}' is ignored: the kiosk keeps its own audit log"),
+                _IGNORED_WHY.get(normal(qtype), _IGNORED_WHY["audit"]),
                 type=qtype,
             )
             issues.append(XlsformIssue("survey", row_no, "type", message, warning=True))
@@ -447,6 +447,12 @@ def _check_choice_labels(
     return _absent_languages("choices", columns, bool(choices), lang) + issues
 
 
+_IGNORED_WHY = {
+    "audit": N_("'{type}' is ignored: the kiosk keeps its own audit log"),
+    "start-geopoint": N_("'{type}' is ignored: a kiosk has no GPS; the field stays empty"),
+    "background-geopoint": N_("'{type}' is ignored: a kiosk has no GPS; the field stays empty"),
+    "background-audio": N_("'{type}' is ignored: a kiosk records no sound"),
+}
 _NO_SETTING = {
     "form_id": N_("form_id is missing: the file name is used"),
     "version": N_("version is missing: the file's content names the version"),
@@ -494,7 +500,10 @@ def _pyxform_issues(data: DefinitionData, odk_validate: bool, lang: str) -> list
         if isinstance(title, dict):
             spec["title"] = next(iter(title.values()), "")
         create_survey_element_from_dict(spec).to_xml(validate=odk_validate and _has_java())
-    except (PyXFormError, ODKValidateError) as exc:
+    except ODKValidateError as exc:  # "ODK Validate Errors:" then what they are
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = " ".join(lines[:3]) or type(exc).__name__
+    except PyXFormError as exc:
         message = first_line(exc)
     except Exception as exc:  # pyxform's own bugs on odd input: still one clear line
         logger.info("pyxform failed on a form", exc_info=True)

@@ -111,8 +111,11 @@ _META_ALIASES: dict[str, str] = {
     "uri:subscriberid": "subscriberid",
     "uri:email": "email",
 }
-# Ignored with a warning: the kiosk keeps its own audit log (kiosk.audit).
-IGNORED: frozenset[str] = frozenset({"audit"})
+# Ignored with a warning: nobody is asked anything, and the kiosk has nothing to give
+# (it keeps its own audit log, kiosk.audit; it has no GPS or microphone in the background).
+IGNORED: frozenset[str] = frozenset(
+    {"audit", "start-geopoint", "background-geopoint", "background-audio"}
+)
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,6 @@ REFUSED: dict[str, Refusal] = {
     "q geotrace": _GPS,
     "q location": _GPS,
     "add location prompt": _GPS,
-    "start-geopoint": _GPS,
-    "background-geopoint": _GPS,
     "osm": _GPS,
     "image": _PHOTO,
     "photo": _PHOTO,
@@ -181,7 +182,6 @@ REFUSED: dict[str, Refusal] = {
     "audio": _SOUND,
     "q audio": _SOUND,
     "add audio prompt": _SOUND,
-    "background-audio": _SOUND,
     "video": _SOUND,
     "q video": _SOUND,
     "add video prompt": _SOUND,

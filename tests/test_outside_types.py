@@ -62,7 +62,6 @@ def test_types_that_run(cell: str, engine: str) -> None:
         "audio",
         "video",
         "file",
-        "background-audio",
         "select_one_external places",
         "select_one_from_file places.geojson",
         "include other_form",
@@ -72,6 +71,22 @@ def test_types_a_kiosk_refuses_name_the_feature_and_an_alternative(cell: str) ->
     info = classify(cell)
     assert info.engine is None and info.refusal is not None
     assert info.refusal.feature and info.refusal.instead
+
+
+@pytest.mark.parametrize(
+    "cell", ["audit", "start-geopoint", "background-geopoint", "background-audio"]
+)
+def test_background_metadata_is_ignored_with_a_warning(cell: str, tmp_path: Path) -> None:
+    assert classify(cell).ignored
+    path = tmp_path / "bg.md"
+    path.write_text(
+        f"| survey |\n| | type | name | label |\n| | {cell} | bg | |\n| | text | a | A |\n",
+        encoding="utf-8",
+    )
+    [issue] = [i for i in check_file(path) if i.row == 2]
+    assert issue.warning and issue.column == "type"
+    form = load_form_file(path)
+    assert form.get("bg") is None and form.get("a") is not None
 
 
 def test_signature_is_an_image_with_its_appearance() -> None:
