@@ -402,18 +402,22 @@ class Form:
     questions: list[Question]
     spec: dict[str, Any]
     _by_name: dict[str, Question] = field(default_factory=dict, repr=False)
+    _languages: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def title(self, lang: str) -> str:
         return pick_text(self.titles, lang) or self.id
 
-    def languages(self) -> set[str]:
-        """The language keys of the form's texts (our codes, `default`, `?Column`)."""
-        found = set(self.titles)
-        for q in self.walk():
-            found |= set(q.labels)
-            for c in q.choices:
-                found |= set(c.labels)
-        return found
+    def languages(self) -> frozenset[str]:
+        """The language keys of the form's texts (our codes, `default`, `?Column`);
+        worked out once (the services list asks on every language switch)."""
+        if self._languages is None:
+            found = set(self.titles)
+            for q in self.walk():
+                found |= set(q.labels)
+                for c in q.choices:
+                    found |= set(c.labels)
+            self._languages = frozenset(found)
+        return self._languages
 
     def shown_in(self, lang: str) -> str | None:
         """The language the form is shown in for a `lang` reader when it lacks `lang`

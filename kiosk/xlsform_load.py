@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,11 @@ def read_sheets(path: Path, lang: str = "en") -> DefinitionData:
     if not path.is_file():
         raise XlsformError(tr(lang, "{file}: no such file", file=path.name))
     try:
-        data = get_xlsform(str(path))
+        with warnings.catch_warnings():
+            # openpyxl's notes on a workbook's styles and extensions ("no default style")
+            # say nothing to a form author: the form's own problems are reported.
+            warnings.simplefilter("ignore", UserWarning)
+            data = get_xlsform(str(path))
     except PyXFormError as exc:  # "Duplicate column header: label" is no damaged file
         raise XlsformError(_reading_error(path, first_line(exc), lang), pyxform=True) from None
     except Exception as exc:  # corrupt zip, bad encoding, not a table: one clear message
