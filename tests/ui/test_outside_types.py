@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from kiosk.catalog import Catalog
 from kiosk.xlsform_load import load_spec
@@ -91,3 +91,36 @@ async def test_outside_form_types_on_the_question_screen(make_app) -> None:
         payload = session.payload()
         assert str(payload["device"]).startswith("kiosk-")
         assert payload["started"] and payload["code"] == "4780000000015"
+
+
+async def test_rank_by_clicks_and_taking_a_place_back(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await app.db.catalog(Catalog.put, load_spec(FORM), "portal")
+        await choose_language(pilot, "ru", "keyboard")
+        await wait_until(pilot, lambda: bool(app.screen.query("#svc-outside_types")), "listed")
+        [button] = app.screen.query("#svc-outside_types").results(ServiceButton)
+        assert str(button.label).endswith("Outside types")  # it has Russian: no mark
+        await choose_service(pilot, "outside_types", "keyboard")
+        session = app.visit.session
+        for ref, text in (("code", "1"), ("opens", "9:00"), ("visit", "01.12.2026 9:00")):
+            await at(pilot, ref)
+            await enter(pilot, text)
+        await at(pilot, "rooms")
+        await enter(pilot, "9")
+        await at(pilot, "best")
+        apple, pear, plum = list(app.screen.query(ChoiceButton))
+        for choice in (plum, apple):
+            await click(pilot, choice)
+        await wait_until(pilot, lambda: session.value("best") == ["plum", "apple"], "two")
+        await click(pilot, app.screen.query_one("#next", Button))
+        await pilot.pause()
+        assert session.current.ref == "best"  # not every option has a place yet: it stays
+        assert "расставьте все варианты по порядку" in error_text(app.screen)
+        await click(pilot, plum)  # plum's place taken back, and apple's after it
+        await wait_until(pilot, lambda: session.value("best") is None, "none")
+        for choice in (pear, apple, plum):
+            await click(pilot, choice)
+        await wait_until(pilot, lambda: session.value("best") == ["pear", "apple", "plum"], "3")
+        assert "Яблоко" in str(apple.label) and "[2]" in str(apple.label)
