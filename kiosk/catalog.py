@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from kiosk.errors import TranslatableError
 from kiosk.form import LABEL_REF, Form
 from kiosk.i18n import N_, tr
-from kiosk.wire import now_iso
+from kiosk.wire import content_hash, now_iso
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -40,6 +40,8 @@ CATEGORY_NAMES: dict[str, str] = {
     "education": N_("Education"),
     "appeals": N_("Appeals"),
     "participation": N_("Participation"),
+    # Forms without a category (from ODK and Kobo libraries) are listed here.
+    "other": N_("Other services"),
 }
 _DIGITS = re.compile(r"(\d+)")
 _EXPRESSION_ATTRS: tuple[str, ...] = (
@@ -151,8 +153,11 @@ def form_from_spec(spec: object, origin: str = "") -> Form:
         raise CatalogError(
             N_("The form {name} cannot be used: {reason}"), name=where, reason=exc
         ) from None
-    if not form.id or not form.version:
+    if not form.id:
         raise CatalogError(N_("The form {name} has no form_id or no version"), name=where)
+    if not form.version:  # an outside form's version is its content
+        form.version = "h" + content_hash(form.spec)[:12]
+        form.spec["version"] = form.version
     if chain := _chain_too_long(form):
         raise ChainTooLong(where, *chain)
     problems = _expression_problems(form)  # the chain is checked just above

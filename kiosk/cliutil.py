@@ -38,10 +38,23 @@ def add_common(parser: argparse.ArgumentParser, *, top_level: bool = False) -> N
     )
     parser.add_argument(
         "--lang",
-        choices=LANGS,
+        type=language_option,
+        metavar="{" + ",".join(LANGS) + "}",
         default=None if top_level else argparse.SUPPRESS,
-        help=f"language of messages: {', '.join(LANGS)}",
+        help=f"language of messages: {', '.join(LANGS)} (or a tag: uz, uz-Cyrl, ru)",
     )
+
+
+def language_option(tag: str) -> str:
+    """--lang: a kiosk language code, or a tag people use for one (`uz` is uz_Latn)."""
+    from kiosk.languages import normalize
+
+    code = tag if tag in LANGS else normalize(tag)
+    if code is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {tag!r} (choose from {', '.join(LANGS)})"
+        )
+    return code
 
 
 def add_command(

@@ -12,7 +12,8 @@ JSON answers from outside the UI are checked by `kiosk.engine_json.validate_answ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 
 from kiosk.engine_check import Checker, FieldError
 from kiosk.engine_eval import Evaluator
@@ -22,7 +23,7 @@ from kiosk.engine_payload import answers_from_json, payload
 from kiosk.engine_present import Presenter, ReviewItem
 from kiosk.engine_values import BadValue, parse_value, to_json
 from kiosk.expr import ExplainedError
-from kiosk.form import Choice, Form
+from kiosk.form import Choice, Form, Question
 from kiosk.i18n import DEFAULT_LANG, LANGS, N_, check_lang
 
 __all__ = ["REVIEW", "FieldError", "FormSession", "ReviewItem", "Step"]
@@ -38,12 +39,16 @@ class FormSession:
         lang: str = "uz_Latn",
         position: str | None = None,
         today: dt.date | None = None,
+        device_id: str | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.form = form
         self._lang = check_lang(lang)
+        self._clock = clock or (lambda: dt.datetime.now().astimezone())
         self._eval = Evaluator(form, answers if answers is not None else {}, today)
         if answers is None:  # a new session; a given dict is used as is
             self._eval.apply_defaults(form.questions, self._eval.answers, ())
+        self._fill_meta(device_id)
         self._nav = Navigator(self._eval, position)
         self._nav.refresh()
         self._present = Presenter(self._eval)
@@ -174,7 +179,30 @@ class FormSession:
 
     def payload(self) -> dict[str, object]:
         """Relevant answers (and calculations) as JSON; call `validate_all()` first."""
-        return payload(self._eval)
+        out = payload(self._eval)
+        for q in self._meta("end"):  # the form is finished when its answers are sent
+            out[q.name] = self._moment()
+        return out
+
+    # ----- metadata (start, end, deviceid: kiosk.xlsform_types.META) -------------------
+
+    def _meta(self, name: str) -> list[Question]:
+        return [q for q in self.form.walk() if q.meta == name and not q.repeats]
+
+    def _moment(self) -> str:
+        # ODK's dateTime with its zone: 2026-11-26T09:30:00+00:00.
+        return self._clock().replace(microsecond=0).isoformat()
+
+    def _fill_meta(self, device_id: str | None) -> None:
+        """start once, when the session first begins; deviceid as a pseudonym of this
+        kiosk for this form (never a person's data, never the same across forms)."""
+        answers = self._eval.answers
+        for q in self._meta("start"):
+            answers.setdefault(q.name, self._moment())
+        if device_id:
+            seed = f"{device_id}\0{self.form.id}".encode()
+            for q in self._meta("deviceid"):
+                answers[q.name] = "kiosk-" + hashlib.sha256(seed).hexdigest()[:16]
 
     def _check_step(self, step: Step) -> list[FieldError]:
         if step.kind != "question" or not step.question.is_input:
@@ -194,7 +222,12 @@ class FormSession:
 
     @classmethod
     def from_draft(
-        cls, form: Form, state: Mapping[str, object], today: dt.date | None = None
+        cls,
+        form: Form,
+        state: Mapping[str, object],
+        today: dt.date | None = None,
+        device_id: str | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> FormSession:
         """Resume a `draft_state()`. A damaged draft resumes what it can, never crashes."""
         if not isinstance(state, dict):
@@ -209,4 +242,6 @@ class FormSession:
             lang=lang if lang in LANGS else DEFAULT_LANG,
             position=position if isinstance(position, str) else None,
             today=today,
+            device_id=device_id,
+            clock=clock,
         )

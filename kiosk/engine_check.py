@@ -37,7 +37,14 @@ TYPE_MESSAGES: dict[str, str] = {
     "select_multiple": N_("{field}: choose from the options"),
     "acknowledge": N_("{field}: confirm to continue"),
     "text": N_("{field}: enter text"),
+    "time": N_("{field}: enter a time as HH:MM, for example 09:30"),
+    "dateTime": N_("{field}: enter a date and a time as {pattern} HH:MM"),
+    "range": N_("{field}: enter a number"),
+    "rank": N_("{field}: put every option in order"),
 }
+# A range question's answer off its scale, or between its steps.
+OFF_RANGE = N_("{field}: enter a number from {start} to {end}")
+OFF_STEP = N_("{field}: the number must go from {start} in steps of {step}")
 
 
 # A date that reads as day, month and year but is not one: say which part is wrong.
@@ -63,6 +70,21 @@ def type_message(q: Question, value: object, lang: str, label: str) -> str:
     return tr(lang, msgid, field=label, pattern=date_pattern(lang))
 
 
+def range_problem(bounds: tuple[float, float, float], value: float) -> str | None:
+    """OFF_RANGE or OFF_STEP when ``value`` is not on the range's scale, else None."""
+    start, end, step = bounds
+    if not start <= value <= end:
+        return OFF_RANGE
+    steps = (value - start) / step
+    if abs(steps - round(steps)) > 1e-9:
+        return OFF_STEP
+    return None
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _dmy(d: dt.date) -> str:
     return f"{d.day:02d}.{d.month:02d}.{d.year:04d}"
 
@@ -71,7 +93,7 @@ def _dmy(d: dt.date) -> str:
 class FieldError:
     field: str  # the ref ("" for the answers as a whole)
     message: str
-    code: str  # required | constraint | type | choice | pinfl | phone | passport | birth_date | unknown | read_only | count | limit
+    code: str  # required | constraint | type | choice | range | pinfl | phone | passport | birth_date | unknown | read_only | count | limit
 
 
 class Checker:
@@ -103,11 +125,20 @@ class Checker:
         if not has_type(q.type, value):
             label = self._present.fill(q.label(lang), scope, lang)
             return [FieldError(ref, type_message(q, value, lang, label), "type")]
-        if q.type in ("select_one", "select_multiple"):
+        if q.type in ("select_one", "select_multiple", "rank"):
             allowed = {c.name for c in self._eval.choices(q, scope)}
             chosen = value if isinstance(value, list) else [value]
             if any(v not in allowed for v in chosen):
                 return [self.error(ref, q, scope, lang, "choice", TYPE_MESSAGES[q.type])]
+            if q.type == "rank" and set(chosen) != allowed:  # ODK ranks every option
+                return [self.error(ref, q, scope, lang, "choice", TYPE_MESSAGES["rank"])]
+        if q.type == "range" and q.bounds is not None and isinstance(value, int | float):
+            off = range_problem(q.bounds, value)
+            if off is not None:
+                start, end, step = (_num(b) for b in q.bounds)
+                return [
+                    self.error(ref, q, scope, lang, "range", off, start=start, end=end, step=step)
+                ]
         kind = q.kind or ""
         valid = _KIND_CHECKS.get(kind)
         if valid is not None and isinstance(value, str) and not valid(value):

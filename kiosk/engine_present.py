@@ -65,7 +65,7 @@ class Presenter:
             return tr(lang, "(no answer)")
         if q.type == "select_one":
             return next((c.label(lang) for c in q.choices if c.name == value), str(value))
-        if q.type == "select_multiple" and isinstance(value, list):
+        if q.type in ("select_multiple", "rank") and isinstance(value, list):
             labels = {c.name: c.label(lang) for c in q.choices}
             return ", ".join(
                 labels.get(v, v) if isinstance(v, str) else str(v)
@@ -74,6 +74,14 @@ class Presenter:
             )
         if isinstance(value, dt.date):
             return format_date(value, lang)
+        if q.type == "dateTime" and isinstance(value, str) and len(value) == 19:
+            try:
+                day = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return value
+            return f"{format_date(day, lang)} {value[11:16]}"
+        if q.type == "time" and isinstance(value, str) and len(value) == 8:
+            return value[:5]
         if q.type == "acknowledge" and value == ACK:
             return tr(lang, "Confirmed")
         if q.kind == "phone" and isinstance(value, str):

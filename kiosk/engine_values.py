@@ -145,6 +145,66 @@ def date_problem(raw: object) -> tuple[str, dict[str, object]]:
     return "format", {}
 
 
+# 9:05, 09.05, 09:05:30 -> "09:05:00" (stored as ODK's time, without a zone: the
+# kiosk's local time, as ODK Collect's own clock).
+_TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?")
+TIME_VALUE = re.compile(r"\d{2}:\d{2}:\d{2}")
+DATETIME_VALUE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def parse_time(raw: object) -> str | None:
+    """`9:05`, `09.05`, `09:05:30` -> "09:05:00"; BadValue("time") for anything else."""
+    if isinstance(raw, dt.time):
+        return raw.replace(microsecond=0).isoformat()
+    if not isinstance(raw, str):
+        raise BadValue("time")
+    text = raw.strip()
+    if not text:
+        return None
+    m = _TIME.fullmatch(text)
+    if not m:
+        raise BadValue("time")
+    h, mi, sec = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if h > 23 or mi > 59 or sec > 59:
+        raise BadValue("time")
+    return f"{h:02d}:{mi:02d}:{sec:02d}"
+
+
+def parse_datetime(raw: object) -> str | None:
+    """A date and a time: `05.03.2024 9:05`, `2024-03-05T09:05:00` -> "2024-03-05T09:05:00"."""
+    if isinstance(raw, dt.datetime):
+        return raw.replace(microsecond=0, tzinfo=None).isoformat()
+    if not isinstance(raw, str):
+        raise BadValue("dateTime")
+    text = raw.strip()
+    if not text:
+        return None
+    # ODK's own form: 2024-03-05T09:05:00.000+05:00 (the zone and fractions dropped).
+    text = re.sub(r"(\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$", r"\1", text)
+    parts = re.split(r"[T\s]+", text, maxsplit=1)
+    if len(parts) != 2:
+        raise BadValue("dateTime")
+    try:
+        day = parse_date(parts[0])
+        clock = parse_time(parts[1])
+    except BadValue:
+        raise BadValue("dateTime") from None
+    if day is None or clock is None:
+        raise BadValue("dateTime")
+    return f"{day.isoformat()}T{clock}"
+
+
+def parse_range(raw: object) -> int | float | None:
+    """A number on a range: a whole number stays whole ("3" -> 3, "2,5" -> 2.5)."""
+    try:
+        value = parse_decimal(raw)
+    except BadValue:
+        raise BadValue("range") from None
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
 def parse_select_one(raw: object) -> str | None:
     if isinstance(raw, bool) or isinstance(raw, list | dict):
         raise BadValue("select_one")
@@ -218,6 +278,14 @@ def parse_value(qtype: str, raw: object, kind: str | None = None) -> Parsed:
         return parse_select_multiple(raw)
     if qtype == "acknowledge":
         return parse_acknowledge(raw)
+    if qtype == "time":
+        return parse_time(raw)
+    if qtype == "dateTime":
+        return parse_datetime(raw)
+    if qtype == "range":
+        return parse_range(raw)
+    if qtype == "rank":  # the choice names, first to last
+        return parse_select_multiple(raw)
     if qtype == "text":
         return parse_text(raw, kind)
     raise BadValue("read_only")
@@ -227,11 +295,15 @@ def has_type(qtype: str, value: object) -> bool:
     """Whether a stored value is of the question's type (raw invalid input is kept as str)."""
     if qtype == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    if qtype == "decimal":
+    if qtype in ("decimal", "range"):
         return isinstance(value, int | float) and not isinstance(value, bool)
     if qtype == "date":
         return isinstance(value, dt.date)
-    if qtype == "select_multiple":
+    if qtype == "time":
+        return isinstance(value, str) and TIME_VALUE.fullmatch(value) is not None
+    if qtype == "dateTime":
+        return isinstance(value, str) and DATETIME_VALUE.fullmatch(value) is not None
+    if qtype in ("select_multiple", "rank"):
         # A damaged draft may hold [None, 1] or [[]]: only a list of names is a value.
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if qtype == "acknowledge":

@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk import languages
 from kiosk.translit import to_cyrillic, to_latin
+from kiosk.xlsform_types import IGNORED, META, classify
 
 # Types the engine runs, by our name.
 SUPPORTED_TYPES: frozenset[str] = frozenset(
@@ -26,6 +27,10 @@ SUPPORTED_TYPES: frozenset[str] = frozenset(
         "note",
         "calculate",
         "acknowledge",
+        "time",
+        "dateTime",
+        "range",
+        "rank",
         "group",
         "repeat",
     }
@@ -41,8 +46,22 @@ _PYXFORM_TYPES: dict[str, str] = {
 }
 # Answers of these types come from a person; the rest are shown or computed.
 INPUT_TYPES: frozenset[str] = frozenset(
-    {"text", "integer", "decimal", "date", "select_one", "select_multiple", "acknowledge"}
+    {
+        "text",
+        "integer",
+        "decimal",
+        "date",
+        "time",
+        "dateTime",
+        "range",
+        "select_one",
+        "select_multiple",
+        "rank",
+        "acknowledge",
+    }
 )
+# Forms without a category setting (outside forms) are listed under this one.
+OTHER_CATEGORY = "other"
 # `appearance` words that switch on an Uzbek validator (pyxform refuses unknown
 # `parameters` keys on text questions, so the appearance column carries them).
 # "card" (a bank card number) only normalises: spaces and dashes between digit groups go.
@@ -81,6 +100,12 @@ def column_lang(column: str) -> str | None:
     return languages.from_form_code(m.group(1))
 
 
+def column_code(column: str) -> str:
+    """`French (fr)` -> `fr`; a column without a code stays as written."""
+    m = _LANG_CODE.search(column)
+    return m.group(1) if m else column
+
+
 def texts_by_lang(value: object) -> dict[str, str]:
     """pyxform's label/hint value (a string, or a dict by language column) keyed by our codes."""
     if value is None:
@@ -98,22 +123,41 @@ def texts_by_lang(value: object) -> dict[str, str]:
     return out
 
 
-def pick_text(texts: Mapping[str, str], lang: str) -> str:
-    """The text for `lang`; the other Uzbek script by transliteration; then any text."""
+_UZBEK = ("uz_Latn", "uz_Cyrl")
+
+
+def text_source(texts: Mapping[str, str], lang: str) -> str | None:
+    """The key of `texts` that `pick_text` shows for `lang` (None when there is none).
+
+    The closest language a form has: `lang` itself; for Uzbek the other script (by
+    transliteration); then Russian for an Uzbek reader; then the form's default
+    language (`default`); then the registered languages in order; then any.
+    """
     if lang in texts:
-        return texts[lang]
-    if lang == "uz_Cyrl" and "uz_Latn" in texts:
-        return to_cyrillic(texts["uz_Latn"])
-    if lang == "uz_Latn" and "uz_Cyrl" in texts:
-        return to_latin(texts["uz_Cyrl"])
-    for other in (DEFAULT, *languages.codes()):
-        if other in texts:
-            text = texts[other]
-            # A Cyrillic-only reader gets Uzbek Latin in Cyrillic letters, not Latin.
-            if lang == "uz_Cyrl" and other in (DEFAULT, "uz_Latn"):
-                return to_cyrillic(text)
-            return text
-    return next(iter(texts.values()), "")
+        return lang
+    if lang in _UZBEK:
+        other = _UZBEK[1 - _UZBEK.index(lang)]
+        for key in (other, "ru"):
+            if key in texts:
+                return key
+    for key in (DEFAULT, *languages.codes()):
+        if key in texts:
+            return key
+    return next(iter(texts), None)
+
+
+def pick_text(texts: Mapping[str, str], lang: str) -> str:
+    """The text for `lang` from the closest language the form has (`text_source`);
+    Uzbek Latin and Cyrillic come from each other by transliteration."""
+    key = text_source(texts, lang)
+    if key is None:
+        return ""
+    text = texts[key]
+    if lang == "uz_Cyrl" and key == "uz_Latn":
+        return to_cyrillic(text)
+    if lang == "uz_Latn" and key == "uz_Cyrl":
+        return to_latin(text)
+    return text
 
 
 def is_true(flag: object) -> bool:
@@ -178,6 +222,10 @@ class Question:
     # Names of the repeats enclosing this question, outermost first (set by Form).
     repeats: tuple[str, ...] = ()
     order: int = 0  # document order, for sorting refs
+    # Metadata the kiosk fills (start, end, today, deviceid, ...): kiosk.xlsform_types.
+    meta: str | None = None
+    # A range question's (start, end, step).
+    bounds: tuple[float, float, float] | None = None
 
     def label(self, lang: str) -> str:
         return pick_text(self.labels, lang) or self.name
@@ -223,11 +271,19 @@ class Question:
             # A name is part of every step ref ("rep[0]/name") and of ${name}: one with a
             # '/', a bracket or a space would be read as a path, so it is refused here.
             raise FormError(f"question name {name!r} is not a valid field name")
-        if qtype not in SUPPORTED_TYPES:
-            raise FormError(f"question {name!r}: type {raw_type!r} is not supported")
         bind = node.get("bind") or {}
         control = node.get("control") or {}
         appearance = str(control.get("appearance") or node.get("appearance") or "")
+        meta = None
+        itemset = str(node.get("itemset") or "")
+        if itemset.lower().endswith(".geojson"):
+            qtype = "geojson"
+        if qtype not in SUPPORTED_TYPES:
+            info = classify(qtype, appearance)
+            if info.engine is None:
+                what = f" ({info.refusal.feature})" if info.refusal else ""
+                raise FormError(f"question {name!r}: type {raw_type!r}{what} is not supported")
+            qtype, meta = info.engine, info.meta
         words = appearance.lower().split()
         kind = next((k for k in KINDS if k in words), None)
         q = cls(
@@ -249,8 +305,15 @@ class Question:
             repeat_count=_expr(control.get("jr:count")),
             appearance=appearance,
             list_name=node.get("list_name") or node.get("itemset"),
+            meta=meta,
         )
-        if qtype in ("select_one", "select_multiple"):
+        if meta is not None:  # filled by the kiosk, never asked
+            q.calculation = META[meta]
+        elif raw_type == "hidden" and q.calculation is None and q.default is not None:
+            q.calculation = _literal(q.default)  # a hidden field holds its default
+        if qtype == "range":
+            q.bounds = _bounds(node.get("parameters") or control)
+        if qtype in ("select_one", "select_multiple", "rank"):
             rows = node.get("choices") or choices.get(q.list_name or "", [])
             q.choices = [Choice.from_pyxform(r) for r in rows]
         if qtype in ("group", "repeat"):
@@ -261,16 +324,68 @@ class Question:
         return q
 
 
+_TEXT_KEYS = ("label", "hint", "jr:constraintMsg", "jr:requiredMsg", "title")
+
+
+def _default_language(node: object, column: str) -> None:
+    """The form's `default_language` column also under `default`, so a reader whose
+    language the form lacks falls back to the language its author chose."""
+    if column == DEFAULT:
+        return
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key in _TEXT_KEYS and isinstance(value, dict) and column in value:
+                    value.setdefault(DEFAULT, value[column])
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+
+
+def _literal(text: str) -> str:
+    """An XPath string literal of `text` (quoted with what it does not contain)."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in text.split("'")) + ")"
+
+
+def _bounds(params: Mapping[str, Any]) -> tuple[float, float, float]:
+    """A range's (start, end, step) from its parameters; ODK's 1..10 step 1 by default."""
+    values = []
+    for key, fallback in (("start", 1.0), ("end", 10.0), ("step", 1.0)):
+        try:
+            values.append(float(params.get(key, fallback)))
+        except (TypeError, ValueError):
+            raise FormError(f"range parameter {key} is not a number") from None
+    start, end, step = values
+    if step <= 0 or end < start:
+        raise FormError("range parameters: end must not be below start, step above 0")
+    return start, end, step
+
+
+# `../name`: a sibling, as pyxform writes the relevance of an `or_other` question
+# ("selected(../sex, 'other')"). Names are unique in a kiosk form, so it is ${name}.
+_SIBLING = re.compile(r"(?<![\w./])\.\./([^\W\d][\w.\-]*)(?![\w/(])")
+
+
 def _expr(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = _SIBLING.sub(r"${\1}", str(value).strip())
     return text or None
 
 
 def _is_hidden_meta(node: Mapping[str, Any]) -> bool:
-    """pyxform's own `meta` group (instanceID): not part of what a citizen fills."""
+    """pyxform's own `meta` group (instanceID), and rows the kiosk ignores (audit: it
+    keeps its own audit log): not part of what a citizen fills."""
     control = node.get("control") or {}
+    if str(node.get("type", "")).strip().lower() in IGNORED:
+        return True
     return node.get("type") == "group" and bool(control.get("bodyless"))
 
 
@@ -287,9 +402,43 @@ class Form:
     questions: list[Question]
     spec: dict[str, Any]
     _by_name: dict[str, Question] = field(default_factory=dict, repr=False)
+    _languages: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def title(self, lang: str) -> str:
         return pick_text(self.titles, lang) or self.id
+
+    def languages(self) -> frozenset[str]:
+        """The language keys of the form's texts (our codes, `default`, `?Column`);
+        worked out once (the services list asks on every language switch)."""
+        if self._languages is None:
+            found = set(self.titles)
+            for q in self.walk():
+                found |= set(q.labels)
+                for c in q.choices:
+                    found |= set(c.labels)
+            self._languages = frozenset(found)
+        return self._languages
+
+    def shown_in(self, lang: str) -> str | None:
+        """The language the form is shown in for a `lang` reader when it lacks `lang`
+        (None when it has it, or its other Uzbek script): ru, en, or the form's own
+        column name for a language the kiosk does not know."""
+        have = self.languages()
+        if lang in have or (lang in _UZBEK and set(_UZBEK) & have):
+            return None
+        key = text_source(dict.fromkeys(have, ""), lang)
+        if key is None:
+            return None
+        if key == DEFAULT:
+            column = str(self.spec.get("default_language") or "")
+            return column_code(column) if column and column != DEFAULT else "?"
+        return column_code(key[1:]) if key.startswith("?") else key.split("_")[0]
+
+    def list_title(self, lang: str) -> str:
+        """The title as the services list shows it: marked "(ru)" when the form is shown
+        in another language than the reader's."""
+        shown = self.shown_in(lang)
+        return f"{self.title(lang)} ({shown})" if shown else self.title(lang)
 
     def description(self, lang: str) -> str:
         return pick_text(self.descriptions, lang)
@@ -319,6 +468,7 @@ class Form:
         """
         if not isinstance(spec, Mapping) or spec.get("type") != "survey":
             raise FormError("not a pyxform survey")
+        _default_language(spec, str(spec.get("default_language") or DEFAULT))
         choices = spec.get("choices") or {}
         questions = [
             Question.from_pyxform(node, choices)
@@ -328,7 +478,7 @@ class Form:
         form = cls(
             id=str(spec.get("id_string") or spec.get("name") or ""),
             version=str(spec.get("version") or ""),
-            category=str(spec.get("category") or ""),
+            category=str(spec.get("category") or OTHER_CATEGORY),
             titles=texts_by_lang(spec.get("title")),
             descriptions=texts_by_lang(spec.get("description")),
             documents_by_lang=texts_by_lang(spec.get("documents")),

@@ -31,42 +31,19 @@ from kiosk.expr_check import check_regexes, check_repeat_sizes, check_string_siz
 from kiosk.form import column_lang, is_true
 from kiosk.i18n import N_, tr
 from kiosk.xlsform_load import XlsformError, first_line, load_form, read_sheets, sheets_to_json
+from kiosk.xlsform_types import classify, normal
 
 logger = logging.getLogger(__name__)
 
-_FILE_SELECT = re.compile(r"^(select_one_from_file|select_multiple_from_file)\s+(\S+)$")
+_FILE_SELECT = re.compile(
+    r"^(select_one_from_file|select_multiple_from_file|select one from file|"
+    r"select all that apply from file|select multiple from file)\s+(\S+)$",
+    re.IGNORECASE,
+)
 _PYX_ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _PYX_SHEET = re.compile(r"'(survey|choices|settings|external_choices|entities)' sheet")
 _PYX_COLUMN = re.compile(r"the '([\w:() -]+)' (?:value|column)")
 
-# The types the kiosk runs, as written in the type column (pyxform spellings included).
-_SUPPORTED_BASE_TYPES: frozenset[str] = frozenset(
-    {
-        "text",
-        "integer",
-        "int",
-        "decimal",
-        "date",
-        "note",
-        "calculate",
-        "acknowledge",
-        "trigger",
-        "select_one",
-        "select one",
-        "select_multiple",
-        "select all that apply",
-        "select_one_from_file",
-        "select_multiple_from_file",
-        "begin_group",
-        "begin group",
-        "end_group",
-        "end group",
-        "begin_repeat",
-        "begin repeat",
-        "end_repeat",
-        "end repeat",
-    }
-)
 _STRUCTURE_END = frozenset({"end_group", "end group", "end_repeat", "end repeat"})
 _EXPRESSION_COLUMNS: tuple[str, ...] = (
     "relevant",
@@ -82,6 +59,10 @@ _SHEET_ORDER = {"": 0, "survey": 1, "choices": 2, "settings": 3}
 _CITIZEN_SCRIPTS = {"uz": ("uz_Latn", "uz_Cyrl"), "ru": ("ru",)}
 _NO_LABEL = {"uz": N_("no label in Uzbek"), "ru": N_("no label in Russian")}
 _NO_TITLE = {"uz": N_("no form title in Uzbek"), "ru": N_("no form title in Russian")}
+_NO_LANGUAGE = {
+    "uz": N_("the {sheet} sheet has no Uzbek labels: shown in the closest language it has"),
+    "ru": N_("the {sheet} sheet has no Russian labels: shown in the closest language it has"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,47 +70,71 @@ class XlsformIssue:
     sheet: str
     row: int | None
     column: str | None
-    message: str
-    # A warning (a regex ODK Collect could hang on) is shown, but fails no check.
+    message: str  # already in the language the check was asked in
+    # A warning (a regex ODK Collect could hang on, a missing translation) is shown,
+    # but fails no check.
     warning: bool = False
+    # "pyxform": pyxform (or ODK Validate) refuses the form itself; "kiosk": a feature
+    # a kiosk cannot serve (a photo, a GPS point); "" for everything else.
+    kind: str = ""
+
+    def where(self, lang: str = "en") -> str:
+        """ "survey, row 5, column type" in `lang` (sheet names are the file's own)."""
+        parts = [self.sheet] if self.sheet else []
+        if self.row is not None:
+            parts.append(tr(lang, "row {row}", row=self.row))
+        if self.column:
+            parts.append(tr(lang, "column {column}", column=self.column))
+        return ", ".join(parts)
+
+    def text(self, lang: str = "en") -> str:
+        """The whole line in `lang`: place, message, and the warning mark."""
+        where = self.where(lang)
+        line = f"{where}: {self.message}" if where else self.message
+        return tr(lang, "warning: {issue}", issue=line) if self.warning else line
 
     def __str__(self) -> str:
-        where = [self.sheet] if self.sheet else []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        text = f"{', '.join(where)}: {self.message}" if where else self.message
-        return "warning: " + text if self.warning else text
+        return self.text("en")
 
 
 def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list[XlsformIssue]:
     """Every problem found in an XLSForm, each naming sheet, row and column.
 
-    `odk_validate` also runs ODK Validate (Java, about two seconds) on the XForm.
-    Messages are in `lang`; those quoted from pyxform and ODK Validate stay English.
+    pyxform's own refusal comes first (it is what ODK would say too), then the
+    kiosk's findings by sheet and row. `odk_validate` also runs ODK Validate (Java,
+    about two seconds) on the XForm. Messages are in `lang`; text quoted from pyxform
+    and ODK Validate stays English inside a translated sentence.
     """
     path = Path(path)
     try:
         data = read_sheets(path, lang)
     except XlsformError as exc:
         # The caller names the file; the message says what is wrong with it.
-        return [XlsformIssue("", None, None, str(exc).removeprefix(f"{path.name}: "))]
-    issues: list[XlsformIssue] = []
-    survey = list(data.survey or [])
-    choices = list(data.choices or [])
-    settings = list(data.settings or [])
+        kind = "pyxform" if exc.pyxform else ""
+        return [XlsformIssue("", None, None, str(exc).removeprefix(f"{path.name}: "), kind=kind)]
+    survey = _lower_headers(data.survey)
+    choices = _lower_headers(data.choices)
+    settings = _lower_headers(data.settings)
     names = {str(r.get("name")).strip() for r in survey if r.get("name")}
     choice_columns = {str(c) for r in choices for c in r}
+    issues: list[XlsformIssue] = []
     issues += _check_types(survey, path.parent, lang)
     issues += _check_expressions(survey, names, choice_columns, path.parent, lang)
     issues += _check_cycles(survey, lang)
-    issues += _check_labels(survey, data.survey_header, lang)
-    issues += _check_choice_labels(choices, data.choices_header, lang)
-    issues += _check_settings(settings, data.settings_header, lang)
-    issues += _pyxform_issues(data, issues, odk_validate, lang)
+    issues += _check_labels(survey, _header(data.survey_header), lang)
+    issues += _check_choice_labels(choices, _header(data.choices_header), lang)
+    issues += _check_settings(settings, _header(data.settings_header), lang)
     issues.sort(key=lambda i: (_SHEET_ORDER.get(i.sheet, 9), i.row or 0))
-    if not issues:
+    # pyxform's refusal is fatal: it comes first, unless the kiosk already names the
+    # very same cell (in the chosen language) -- never dropped for a problem elsewhere.
+    cells = {(i.sheet, i.row, i.column) for i in issues if not i.warning and i.row is not None}
+    fatal = [
+        i
+        for i in _pyxform_issues(data, odk_validate, lang)
+        if (i.sheet, i.row, i.column) not in cells
+    ]
+    issues = fatal + issues
+    if not any(not i.warning for i in issues):
         try:
             load_form(path)
         except XlsformError as exc:
@@ -137,6 +142,81 @@ def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list
                 XlsformIssue("survey", None, None, str(exc).removeprefix(f"{path.name}: "))
             )
     return issues
+
+
+# Column names as pyxform reads them, whatever their case: `List Name`, `TYPE`.
+_COLUMN_ALIASES = {
+    "list name": "list_name",
+    "caption": "label",
+    "relevance": "relevant",
+    "calculate": "calculation",
+    "readonly": "read_only",
+    "read only": "read_only",
+    "constraint message": "constraint_message",
+    "constraining_message": "constraint_message",
+    "required message": "required_message",
+    "requiredmsg": "required_message",
+    "choice filter": "choice_filter",
+    "repeat count": "repeat_count",
+    "jr:count": "repeat_count",
+    "count": "repeat_count",
+    "form title": "form_title",
+    "form id": "form_id",
+}
+
+
+# The columns pyxform knows, matched whatever their case (other columns, such as a
+# choice_filter's own, keep theirs: an expression names them as written).
+_KNOWN_COLUMNS = frozenset(
+    {
+        *_COLUMN_ALIASES.values(),
+        "type",
+        "name",
+        "label",
+        "hint",
+        "guidance_hint",
+        "required",
+        "relevant",
+        "constraint",
+        "appearance",
+        "default",
+        "parameters",
+        "trigger",
+        "media",
+        "image",
+        "audio",
+        "video",
+        "body",
+        "bind",
+        "control",
+        "instance_name",
+        "default_language",
+        "style",
+        "public_key",
+        "submission_url",
+        "documents",
+        "description",
+    }
+)
+
+
+def _column(name: object) -> str:
+    """A header as pyxform matches it: known names whatever their case, `::language`
+    kept as written."""
+    text = str(name).strip()
+    head, sep, tail = text.partition("::")
+    low = re.sub(r"\s+", " ", head.strip()).lower()
+    low = _COLUMN_ALIASES.get(low, low)
+    head = low if low in _KNOWN_COLUMNS else head.strip()
+    return f"{head}::{tail.strip()}" if sep else head
+
+
+def _lower_headers(rows: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{_column(k): v for k, v in row.items()} for row in rows or []]
+
+
+def _header(header: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    return _lower_headers(header[:1] if header else [])
 
 
 def _rows(rows: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -156,29 +236,29 @@ def _check_types(survey: list[dict[str, Any]], folder: Path, lang: str) -> list[
         qtype = re.sub(r"\s+", " ", _cell(row, "type"))
         if not qtype:
             continue
-        base = qtype.split(" ")[0] if not qtype.startswith(("select one", "select all")) else qtype
-        if m := _FILE_SELECT.match(qtype):
-            if not (folder / m.group(2)).is_file():
-                issues.append(
-                    XlsformIssue(
-                        "survey",
-                        row_no,
-                        "type",
-                        tr(lang, "choice file {file} not found beside the form", file=m.group(2)),
-                    )
-                )
-            continue
-        if qtype.lower().startswith(("select one ", "select all that apply ")):
-            continue
-        if base.lower() not in _SUPPORTED_BASE_TYPES:
-            issues.append(
-                XlsformIssue(
-                    "survey",
-                    row_no,
-                    "type",
-                    tr(lang, "type '{type}' is not supported by the kiosk", type=qtype),
-                )
+        info = classify(qtype, _cell(row, "appearance"))
+        if info.refusal is not None:
+            message = tr(
+                lang,
+                N_("'{type}' ({feature}) cannot be used at a kiosk; instead: {instead}"),
+                type=qtype,
+                feature=tr(lang, info.refusal.feature),
+                instead=tr(lang, info.refusal.instead),
             )
+            issues.append(XlsformIssue("survey", row_no, "type", message, kind="kiosk"))
+        elif info.ignored:
+            message = tr(
+                lang,
+                _IGNORED_WHY.get(normal(qtype), _IGNORED_WHY["audit"]),
+                type=qtype,
+            )
+            issues.append(XlsformIssue("survey", row_no, "type", message, warning=True))
+        elif not info.known:
+            message = tr(lang, "type '{type}' is not supported by the kiosk", type=qtype)
+            issues.append(XlsformIssue("survey", row_no, "type", message))
+        elif (m := _FILE_SELECT.match(qtype)) and not (folder / m.group(2)).is_file():
+            message = tr(lang, "choice file {file} not found beside the form", file=m.group(2))
+            issues.append(XlsformIssue("survey", row_no, "type", message))
     return issues
 
 
@@ -309,10 +389,25 @@ def _language_columns(
 def _missing_languages(
     row: Mapping[str, Any], columns: dict[str, list[str]], prefix: str
 ) -> Iterator[tuple[str, str]]:
-    """(column to name, language) for each citizen language with no text in this row."""
+    """(column to name, language) for each citizen language that has columns in the
+    sheet but no text in this row (a sheet without the language is said once)."""
     for key, cols in columns.items():
-        if not any(_cell(row, c) for c in cols):
-            yield (cols[0] if cols else prefix), key
+        if cols and not any(_cell(row, c) for c in cols):
+            yield cols[0], key
+
+
+def _absent_languages(
+    sheet: str, columns: dict[str, list[str]], has_rows: bool, lang: str
+) -> list[XlsformIssue]:
+    """One warning per citizen language the sheet has no column for at all: the form
+    still runs, shown in the closest language it has (kiosk.form.pick_text)."""
+    if not has_rows:
+        return []
+    return [
+        XlsformIssue("", None, None, tr(lang, _NO_LANGUAGE[key], sheet=sheet), warning=True)
+        for key, cols in columns.items()
+        if not cols
+    ]
 
 
 def _check_labels(
@@ -320,17 +415,22 @@ def _check_labels(
 ) -> list[XlsformIssue]:
     columns = _language_columns(header, "label")
     issues = []
+    labelled = False
     for row_no, row in _rows(survey):
         qtype = _cell(row, "type").lower()
         if (
             not qtype
             or qtype in _STRUCTURE_END
-            or qtype.startswith(("calculate", "begin_group", "begin group"))
+            or qtype.startswith(("calculate", "begin_group", "begin group", "hidden"))
+            or classify(qtype).meta
+            or classify(qtype).ignored
         ):
             continue
+        labelled = True
         for column, language in _missing_languages(row, columns, "label"):
-            issues.append(XlsformIssue("survey", row_no, column, tr(lang, _NO_LABEL[language])))
-    return issues
+            message = tr(lang, _NO_LABEL[language])
+            issues.append(XlsformIssue("survey", row_no, column, message, warning=True))
+    return _absent_languages("survey", columns, labelled, lang) + issues
 
 
 def _check_choice_labels(
@@ -342,45 +442,56 @@ def _check_choice_labels(
         if not _cell(row, "list_name"):
             continue
         for column, language in _missing_languages(row, columns, "label"):
-            issues.append(XlsformIssue("choices", row_no, column, tr(lang, _NO_LABEL[language])))
-    return issues
+            message = tr(lang, _NO_LABEL[language])
+            issues.append(XlsformIssue("choices", row_no, column, message, warning=True))
+    return _absent_languages("choices", columns, bool(choices), lang) + issues
+
+
+_IGNORED_WHY = {
+    "audit": N_("'{type}' is ignored: the kiosk keeps its own audit log"),
+    "start-geopoint": N_("'{type}' is ignored: a kiosk has no GPS; the field stays empty"),
+    "background-geopoint": N_("'{type}' is ignored: a kiosk has no GPS; the field stays empty"),
+    "background-audio": N_("'{type}' is ignored: a kiosk records no sound"),
+}
+_NO_SETTING = {
+    "form_id": N_("form_id is missing: the file name is used"),
+    "version": N_("version is missing: the file's content names the version"),
+    "category": N_("category is missing: the form is listed under other services"),
+}
 
 
 def _check_settings(
     settings: list[dict[str, Any]], header: Sequence[Mapping[str, Any]] | None, lang: str
 ) -> list[XlsformIssue]:
+    """The kiosk's settings; each missing one is a warning with the default it gets."""
     if not settings:
-        return [
-            XlsformIssue(
-                "settings",
-                None,
-                None,
-                tr(lang, "no settings sheet (form_id, version, form_title, category)"),
-            )
-        ]
+        message = tr(
+            lang,
+            N_(
+                "no settings sheet: form_id from the file name, version from its content,"
+                " category other, title from the file name"
+            ),
+        )
+        return [XlsformIssue("settings", None, None, message, warning=True)]
     row = settings[0]
-    issues = []
-    for column in ("form_id", "version", "category"):
-        if not _cell(row, column):
-            issues.append(
-                XlsformIssue("settings", 2, column, tr(lang, "{column} is missing", column=column))
-            )
-    for column, language in _missing_languages(
-        row, _language_columns(header, "form_title"), "form_title"
-    ):
-        issues.append(XlsformIssue("settings", 2, column, tr(lang, _NO_TITLE[language])))
+    issues = [
+        XlsformIssue("settings", 2, column, tr(lang, _NO_SETTING[column]), warning=True)
+        for column in ("form_id", "version", "category")
+        if not _cell(row, column)
+    ]
+    title_columns = _language_columns(header, "form_title")
+    if any(title_columns.values()):
+        for column, language in _missing_languages(row, title_columns, "form_title"):
+            message = tr(lang, _NO_TITLE[language])
+            issues.append(XlsformIssue("settings", 2, column, message, warning=True))
     return issues
 
 
-def _pyxform_issues(
-    data: DefinitionData,
-    found: list[XlsformIssue],
-    odk_validate: bool,
-    lang: str,
-) -> list[XlsformIssue]:
+def _pyxform_issues(data: DefinitionData, odk_validate: bool, lang: str) -> list[XlsformIssue]:
     """What pyxform itself refuses, converting all the way to an XForm as ODK would.
 
-    pyxform stops at its first error; one that repeats a problem found above is dropped.
+    pyxform stops at its first error, which is fatal: it is listed first, never left
+    out because a finding of the kiosk's own names the same row.
     """
     try:
         spec = sheets_to_json(data)
@@ -389,7 +500,10 @@ def _pyxform_issues(
         if isinstance(title, dict):
             spec["title"] = next(iter(title.values()), "")
         create_survey_element_from_dict(spec).to_xml(validate=odk_validate and _has_java())
-    except (PyXFormError, ODKValidateError) as exc:
+    except ODKValidateError as exc:  # "ODK Validate Errors:" then what they are
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = " ".join(lines[:3]) or type(exc).__name__
+    except PyXFormError as exc:
         message = first_line(exc)
     except Exception as exc:  # pyxform's own bugs on odd input: still one clear line
         logger.info("pyxform failed on a form", exc_info=True)
@@ -404,10 +518,9 @@ def _pyxform_issues(
     row = int(row_m.group(1)) if row_m else None
     sheet = sheet_m.group(1) if sheet_m else "survey"
     column = col_m.group(1) if col_m else None
-    if found and (row is None or any(i.sheet == sheet and i.row == row for i in found)):
-        return []
     text = _PYX_ROW.sub("", message).strip()
-    return [XlsformIssue(sheet, row, column, text)]
+    said = tr(lang, N_("pyxform (ODK's converter) refuses the form: {error}"), error=text)
+    return [XlsformIssue(sheet, row, column, said, kind="pyxform")]
 
 
 def _has_java() -> bool:

@@ -8,6 +8,9 @@ Checking a file for its author, problem by problem, is `kiosk.xlsform_check`.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,18 @@ from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 
 from kiosk.form import Form, FormError
-from kiosk.i18n import tr
+from kiosk.i18n import N_, tr
 
 SUFFIXES: tuple[str, ...] = (".md", ".csv", ".xlsx", ".xlsm", ".xls")
 
 
 class XlsformError(ValueError):
-    """A file that cannot be read as an XLSForm; the message says why."""
+    """A file that cannot be read as an XLSForm; the message says why. `pyxform` is
+    True when pyxform itself refuses it (ODK could not use it either)."""
+
+    def __init__(self, message: str, pyxform: bool = False) -> None:
+        super().__init__(message)
+        self.pyxform = pyxform
 
 
 def read_sheets(path: Path, lang: str = "en") -> DefinitionData:
@@ -39,7 +47,13 @@ def read_sheets(path: Path, lang: str = "en") -> DefinitionData:
     if not path.is_file():
         raise XlsformError(tr(lang, "{file}: no such file", file=path.name))
     try:
-        data = get_xlsform(str(path))
+        with warnings.catch_warnings():
+            # openpyxl's notes on a workbook's styles and extensions ("no default style")
+            # say nothing to a form author: the form's own problems are reported.
+            warnings.simplefilter("ignore", UserWarning)
+            data = get_xlsform(str(path))
+    except PyXFormError as exc:  # "Duplicate column header: label" is no damaged file
+        raise XlsformError(_reading_error(path, first_line(exc), lang), pyxform=True) from None
     except Exception as exc:  # corrupt zip, bad encoding, not a table: one clear message
         raise XlsformError(
             tr(lang, "{file}: the file is damaged or is not an XLSForm", file=path.name)
@@ -53,6 +67,15 @@ def read_sheets(path: Path, lang: str = "en") -> DefinitionData:
             )
         )
     return data
+
+
+def _reading_error(path: Path, error: str, lang: str) -> str:
+    if error.startswith("Duplicate column header:"):
+        column = error.split(":", 1)[1].strip()
+        return tr(
+            lang, N_("{file}: the column {column} appears twice"), file=path.name, column=column
+        )
+    return tr(lang, "{file}: the file is damaged or is not an XLSForm", file=path.name)
 
 
 def sheets_to_json(data: DefinitionData) -> dict[str, object]:
@@ -81,7 +104,18 @@ def load_spec(path: Path) -> dict[str, object]:
     except Exception as exc:
         raise XlsformError(f"{path.name}: the form could not be read ({exc})") from exc
     _inline_choice_files(spec, path.parent)
+    if not str(spec.get("version") or "").strip():
+        # An outside form often has no version: its content names it, so an edited
+        # file is a new version and an unchanged one is the same.
+        spec["version"] = "h" + _file_hash(path, spec)[:12]
     return spec
+
+
+def _file_hash(path: Path, spec: dict[str, object]) -> str:
+    """The SHA-256 of the form file and the choice lists inlined from files beside it."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(json.dumps(spec.get("choices") or {}, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def _inline_choice_files(spec: dict[str, Any], folder: Path) -> None:

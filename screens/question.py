@@ -306,8 +306,10 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         await self.save_draft()
         if message.final:
             await self.go_next()
-        elif step.question.type in ("select_one", "acknowledge"):
-            # One choice made: Enter now means Next.
+        elif step.question.type in ("select_one", "acknowledge") or (
+            step.question.type == "rank" and not errors and message.raw
+        ):
+            # One choice made (or every option ranked): Enter now means Next.
             self.set_focus(self.query_one("#next", Button))
 
     async def on_repeat_prompt_decided(self, message: RepeatPrompt.Decided) -> None:

@@ -200,7 +200,15 @@ class RejectedScreen(KioskScreen):
                 severity="warning",
             )
             return
-        session = FormSession(form, lang=self.lang, today=kiosk.clock.now().date())
+        from screens.services import device_id
+
+        session = FormSession(
+            form,
+            lang=self.lang,
+            today=kiosk.clock.now().date(),
+            device_id=await device_id(kiosk),
+            clock=kiosk.clock.now,
+        )
         visit = Visit(
             form,
             session,

@@ -157,7 +157,9 @@ class ResumeScreen(KioskScreen):
             "position": draft["position"],
             "lang": draft["lang"],
         }
-        session = FormSession.from_draft(form, state, today=kiosk.clock.now().date())
+        session = FormSession.from_draft(
+            form, state, today=kiosk.clock.now().date(), clock=kiosk.clock.now
+        )
         # A resumed draft was kept on purpose (or survived a crash): keep it on idle too.
         visit = Visit(form, session, draft_id=draft["id"], keep_draft=True)
         visit.draft_key, visit.slot = key, draft["slot"]

@@ -40,7 +40,8 @@ class ServiceButton(Button):
 
     def relabel(self, lang: str) -> None:
         prefix = f"{self.number}  " if self.number is not None and self.number < 10 else ""
-        self.label = Content(prefix + self.form.title(lang))
+        # A form without the reader's language is listed too, marked "(ru)".
+        self.label = Content(prefix + self.form.list_title(lang))
 
 
 class CategoryHeading(Static):
@@ -209,11 +210,31 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         from kiosk.engine import FormSession
 
         kiosk = self.kiosk
-        session = FormSession(form, lang=self.lang, today=kiosk.clock.now().date())
+        session = FormSession(
+            form,
+            lang=self.lang,
+            today=kiosk.clock.now().date(),
+            device_id=await device_id(kiosk),
+            clock=kiosk.clock.now,
+        )
         # Not a prompt with answers filled in: those are spoken privately, never cached.
         steps = [step for step in session.steps() if not mentions_answers(step)]
         kiosk.prewarm([(session.label(step.ref), self.lang) for step in steps])
         await kiosk.start_visit(Visit(form, session))
+
+
+async def device_id(kiosk: Any) -> str | None:
+    """This kiosk's id, for a form's deviceid (kiosk.engine makes a per-form pseudonym of
+    it); None where the store cannot say (read-only, failing): the field stays empty."""
+    from kiosk.store import StoreError
+
+    def read(store: Any) -> str:
+        return str(store.device_id)
+
+    try:
+        return await kiosk.db.call(read)
+    except StoreError:
+        return None
 
 
 def _searchable(form: Any) -> list[str]:

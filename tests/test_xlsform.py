@@ -76,13 +76,21 @@ def test_unknown_type(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("| integer | age |", "| geopoint | age |"))
     issues = check_file(path)
     assert ("survey", 3, "type") in [(i.sheet, i.row, i.column) for i in issues]
-    assert any("geopoint" in i.message and "not supported" in i.message for i in issues)
+    refusal = next(i for i in issues if i.kind == "kiosk")
+    assert not refusal.warning
+    # The feature, the row and what to use instead.
+    assert refusal.text() == (
+        "survey, row 3, column type: 'geopoint' (a GPS location) cannot be used at a kiosk;"
+        " instead: a kiosk has no GPS: ask for the address (select_one region and district,"
+        " text street)"
+    )
 
 
 def test_missing_russian_label(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("| Yosh | Возраст |", "| Yosh | |"))
+    # A missing translation stops nothing: a warning, shown in the closest language.
     assert as_strings(check_file(path)) == [
-        "survey, row 3, column label::Russian (ru): no label in Russian"
+        "warning: survey, row 3, column label::Russian (ru): no label in Russian"
     ]
 
 
@@ -96,15 +104,16 @@ def test_missing_settings(tmp_path: Path) -> None:
         "| Хорошо | social |", "| | social |"
     )
     assert as_strings(check_file(write(tmp_path, text))) == [
-        "settings, row 2, column category: category is missing",
-        "settings, row 2, column form_title::Russian (ru): no form title in Russian",
+        "warning: settings, row 2, column category: category is missing:"
+        " the form is listed under other services",
+        "warning: settings, row 2, column form_title::Russian (ru): no form title in Russian",
     ]
 
 
 def test_no_settings_sheet(tmp_path: Path) -> None:
     text = GOOD.split("| settings |")[0]
     issues = check_file(write(tmp_path, text))
-    assert [(i.sheet, i.row) for i in issues] == [("settings", None)]
+    assert [(i.sheet, i.row, i.warning) for i in issues] == [("settings", None, True)]
 
 
 def test_choice_filter_column_must_exist(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -83,7 +82,8 @@ def _list(args: argparse.Namespace) -> int:
         print(tr(language, "The catalog is empty."))
         return 0
     rows = [
-        (f.id, f.version, category_name(f.category, language), f.title(language)) for f in forms
+        (f.id, f.version, category_name(f.category, language), f.list_title(language))
+        for f in forms
     ]
     header = (
         tr(language, "ID"),
@@ -204,13 +204,8 @@ def _check(args: argparse.Namespace) -> int:
         issues = check_file(Path(name), lang=language)
         if not issues:
             print(tr(language, "{file}: no problems found", file=name))
-        for issue in issues:
-            if issue.warning:  # the prefix in the user's language
-                plain = dataclasses.replace(issue, warning=False)
-                prefix = tr(language, "warning")
-                print(f"{name}: {prefix}: {plain}")
-            else:
-                print(f"{name}: {issue}")
+        for issue in issues:  # every part of the line in the chosen language
+            print(f"{name}: {issue.text(language)}")
         warned += sum(issue.warning for issue in issues)
         found += sum(not issue.warning for issue in issues)
     if warned:  # warnings (a regex that could hang ODK Collect) fail no check

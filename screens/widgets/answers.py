@@ -27,6 +27,8 @@ from kiosk.i18n import tr
 from kiosk.validators import passport_latin
 from screens.widgets.textbox import TextBox
 
+_STORED_TIME = re.compile(r"\d{2}:\d{2}:\d{2}")
+_STORED_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 KEYS = 9  # options with a number key at a time (1-9; 0 numbers the next ones)
 
 # Which characters each kind of field lets through; the engine does the real checks.
@@ -38,13 +40,25 @@ _RESTRICT = {
     "decimal": r"-?[0-9 ]*[.,]?[0-9]*",
     "date": r"[0-9./\- ]*",
     "card": r"[0-9 \-]*",
+    "time": r"[0-9:. ]*",
+    "dateTime": r"[0-9./\-: T]*",
+    "range": r"-?[0-9 ]*[.,]?[0-9]*",
 }
-_MAX_LENGTH = {"pinfl": 20, "phone": 20, "passport": 12, "date": 10, "card": 23}
+_MAX_LENGTH = {
+    "pinfl": 20,
+    "phone": 20,
+    "passport": 12,
+    "date": 10,
+    "card": 23,
+    "time": 8,
+    "dateTime": 19,
+}
 _PLACEHOLDER = {
     "pinfl": "_ ______ ___ ___ _",
     "phone": "+998 __ ___ __ __",
     "passport": "AA 1234567",
     "card": "8600 ____ ____ ____",
+    "time": "__:__",
 }
 
 
@@ -77,9 +91,21 @@ def live_format(kind: str | None, text: str) -> str:
     return text
 
 
-def placeholder(key: str, lang: str) -> str:
-    """The answer box's placeholder: an identifier's shape, a date's order in ``lang``."""
-    return date_pattern(lang) if key == "date" else _PLACEHOLDER.get(key, "")
+def placeholder(key: str, lang: str, bounds: tuple[float, float, float] | None = None) -> str:
+    """The answer box's placeholder: an identifier's shape, a date's order in ``lang``,
+    a range's ends."""
+    if key == "date":
+        return date_pattern(lang)
+    if key == "dateTime":
+        return f"{date_pattern(lang)} __:__"
+    if key == "range" and bounds is not None:
+        start, end, _ = (_number(b) for b in bounds)
+        return f"{start} … {end}"
+    return _PLACEHOLDER.get(key, "")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 class AnswerWidget(Vertical):
@@ -142,7 +168,7 @@ class TextAnswer(AnswerWidget):
             value="" if value is None else _as_text(value),
             restrict=_RESTRICT.get(key),
             max_length=_MAX_LENGTH.get(key, 0),
-            placeholder=placeholder(key, self.session.lang),
+            placeholder=placeholder(key, self.session.lang, q.bounds),
             id="answer-input",
         )
 
@@ -153,7 +179,7 @@ class TextAnswer(AnswerWidget):
     def relabel(self, lang: str) -> None:
         """The placeholder follows the language (a date's order is spelt in it)."""
         q = self.step.question
-        self.box.placeholder = placeholder(q.kind or q.type, lang)
+        self.box.placeholder = placeholder(q.kind or q.type, lang, q.bounds)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -180,9 +206,13 @@ class ChoiceButton(Button):
         self.number: int | None = number if number < 10 else None  # its key now, if any
         self.multiple = multiple
         self.selected = False
+        self.rank: int | None = None  # its place in a rank question's order
+        self.ranking = False
 
     def relabel(self, lang: str) -> None:
-        if self.multiple:
+        if self.ranking:
+            mark = f"[{self.rank}]" if self.rank is not None else "[ ]"
+        elif self.multiple:
             mark = "☑" if self.selected else "☐"
         else:
             mark = "●" if self.selected else "○"
@@ -306,6 +336,36 @@ class ChoiceAnswer(AnswerWidget):
         self._mark()
 
 
+class RankAnswer(ChoiceAnswer):
+    """rank: put every option in order. Choosing an option (number key or click) gives
+    it the next place; choosing a placed one takes it (and those after it) out again."""
+
+    def on_mount(self) -> None:
+        self._mark()
+
+    def _order(self) -> list[str]:
+        value = self.session.value(self.step.ref)
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return value.split() if isinstance(value, str) else []
+
+    def _mark(self) -> None:
+        order = self._order()
+        lang = self.session.lang
+        for button in self.query(ChoiceButton):
+            name = button.choice.name
+            button.ranking = True
+            button.rank = order.index(name) + 1 if name in order else None
+            button.selected = button.rank is not None
+            button.relabel(lang)
+
+    def choose(self, button: ChoiceButton) -> AnswerWidget.Answered:
+        order = self._order()
+        name = button.choice.name
+        order = order[: order.index(name)] if name in order else [*order, name]
+        return self.Answered(self, order or None)
+
+
 class AcknowledgeAnswer(AnswerWidget):
     """acknowledge: one button to confirm (pressing again withdraws it)."""
 
@@ -377,9 +437,12 @@ def answer_widget(step: Any, session: Any) -> AnswerWidget:
         return RepeatPrompt(step, session)
     if q.type in ("select_one", "select_multiple"):
         return ChoiceAnswer(step, session)
+    if q.type == "rank":
+        return RankAnswer(step, session)
     if q.type == "acknowledge":
         return AcknowledgeAnswer(step, session)
-    if q.type in ("text", "integer", "decimal", "date") and not q.read_only:
+    typed = ("text", "integer", "decimal", "date", "time", "dateTime", "range")
+    if q.type in typed and not q.read_only:
         return TextAnswer(step, session)
     return NoteAnswer(step, session)
 
@@ -389,6 +452,14 @@ def _as_text(value: Any) -> str:
 
     if isinstance(value, dt.date):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, str) and _STORED_TIME.fullmatch(value):
+        return value[:5]  # 09:05:00 shows as typed: 09:05
+    if isinstance(value, str) and _STORED_DATETIME.fullmatch(value):
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return f"{day.strftime('%d.%m.%Y')} {value[11:16]}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
