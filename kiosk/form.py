@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk import languages
+from kiosk import prefill as prefill_rules
 from kiosk.translit import to_cyrillic, to_latin
 
 # Types the engine runs, by our name.
@@ -175,6 +176,9 @@ class Question:
     repeat_count: str | None = None
     appearance: str = ""
     list_name: str | None = None
+    # The registry field this question is filled from in operator mode (the XLSForm
+    # `prefill` column, kiosk/prefill.py), or None.
+    prefill: str | None = None
     # Names of the repeats enclosing this question, outermost first (set by Form).
     repeats: tuple[str, ...] = ()
     order: int = 0  # document order, for sorting refs
@@ -249,6 +253,7 @@ class Question:
             repeat_count=_expr(control.get("jr:count")),
             appearance=appearance,
             list_name=node.get("list_name") or node.get("itemset"),
+            prefill=_expr(node.get("prefill")),
         )
         if qtype in ("select_one", "select_multiple"):
             rows = node.get("choices") or choices.get(q.list_name or "", [])
@@ -336,6 +341,9 @@ class Form:
             spec=dict(spec),
         )
         form._index()
+        problems = prefill_rules.problems(form.walk())
+        if problems:
+            raise FormError("; ".join(problems))
         return form
 
     def _index(self) -> None:

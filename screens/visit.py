@@ -45,6 +45,14 @@ class Visit:
     # the portal's reason in the operator's language, shown on every question.
     resubmits: str | None = None
     resubmit_reason: str = ""
+    # Once-only prefill (operator mode only, screens/prefill.py): the look-up's id, and
+    # {question: (registry field, the registry's value)} of the answers it filled; the
+    # submission's prefill section carries both beside the answers (kiosk/prefill.py).
+    # ``prefill_notice``: why nothing was filled (a msgid and its params), if so.
+    prefill_lookup_id: str | None = None
+    prefilled: dict[str, tuple[str, object]] = field(default_factory=dict, repr=False)
+    prefill_notice: tuple[str, dict[str, object]] | None = None
+    prefill_notice_spoken: bool = False
     _key_task: asyncio.Future[DraftKey] | None = field(default=None, repr=False)
 
     def prepare_key(self) -> None:
@@ -70,3 +78,36 @@ class Visit:
         if self.draft_key is None or self.slot is None:
             return None
         return self.draft_key.code(self.slot)
+
+    def registry_mark(self, ref: str, lang: str) -> str:
+        """The mark of a prefilled answer ("From the registry", or that it was corrected,
+        with the registry's value), or "" for an answer the registry did not give."""
+        from kiosk.i18n import tr
+        from kiosk.prefill import as_answer
+
+        found = self.prefilled.get(ref)
+        if found is None:
+            return ""
+        field_name, value = found
+        registry = as_answer(field_name, value)
+        if _same(self.session.value(ref), registry):
+            return tr(lang, "From the registry")
+        return tr(lang, "Corrected; the registry has: {value}", value=registry)
+
+    def payload(self) -> dict[str, object]:
+        """The submission's payload: the answers, and the prefill section when the
+        registry filled any (each prefilled question's registry value and answer)."""
+        from kiosk.prefill import PAYLOAD_KEY, section
+
+        payload: dict[str, object] = self.session.payload()
+        if self.prefill_lookup_id and self.prefilled:
+            payload[PAYLOAD_KEY] = section(self.prefill_lookup_id, self.prefilled, payload)
+        return payload
+
+
+def _same(answer: object, registry: str) -> bool:
+    """Whether an answer (as the engine holds it: text, a date) is the registry's value."""
+    if answer is None:
+        return False
+    text = answer.isoformat() if hasattr(answer, "isoformat") else str(answer)
+    return text == registry

@@ -1,4 +1,5 @@
-"""`kiosk portal registry load FILE | count`: the reference registry's table.
+"""`kiosk portal registry load FILE | count | log`: the reference registry's table and
+the access log of its look-ups.
 
 ``load`` reads a CSV of SYNTHETIC people (`sync.portal.registry_synth` makes one;
 never real data), checks every line (PINFL checksum, the birth date it encodes, phone,
@@ -29,6 +30,12 @@ def add_commands(psub: cliutil.Subcommands) -> None:
     load.add_argument("file", type=Path, metavar="FILE")
     count = cliutil.add_command(rsub, "count", "how many people the registry holds", cmd_count)
     add_portal_dir(count)
+    log = cliutil.add_command(
+        rsub, "log", "the registry access log: who asked, why, when, which fields", cmd_log
+    )
+    add_portal_dir(log)
+    log.add_argument("--json", action="store_true", help="print JSON")
+    log.add_argument("--limit", type=int, default=100, metavar="N")
 
 
 @guarded
@@ -68,4 +75,26 @@ def cmd_count(args: argparse.Namespace) -> int:
             print(registry.count(conn))
     finally:
         store.close()
+    return 0
+
+
+@guarded
+def cmd_log(args: argparse.Namespace) -> int:
+    """The latest look-ups, newest first: never a PINFL or a value (there are none)."""
+    store = open_storage(args)
+    try:
+        rows = store.registry_access_log(args.limit)
+    finally:
+        store.close()
+    if args.json:
+        cliutil.print_json(rows)
+        return 0
+    for row in rows:
+        where = row["office"] + (f" ({row['region']})" if row["region"] else "")
+        code = row["tracking_code"] or "-"
+        print(
+            f"{row['at'][:19]} {where} operator:{row['operator_id'] or '-'} "
+            f"{row['purpose']} {row['form_id']} [{', '.join(row['fields'])}] "
+            f"{row['outcome']} {code}"
+        )
     return 0

@@ -232,6 +232,30 @@ MIGRATIONS: tuple[str, ...] = (
         family         TEXT
     )
     """,
+    # 9: the registry access log (issue 16, sync/portal/registry_log.py): every look-up
+    # with who (device, its office name and region, operator), why (purpose, form), when,
+    # which fields and the outcome; never a PINFL or a value. ``tracking_code`` links it
+    # to the application the kiosk submitted with the look-up's id (set at ingest).
+    """
+    CREATE TABLE registry_lookups (
+        device_id     TEXT NOT NULL,
+        lookup_id     TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        office        TEXT NOT NULL,
+        region        TEXT,
+        operator_id   TEXT,
+        purpose       TEXT NOT NULL,
+        form_id       TEXT NOT NULL,
+        fields        TEXT NOT NULL,
+        consent_at    TEXT,
+        id_document   TEXT,
+        outcome       TEXT NOT NULL,
+        tracking_code TEXT,
+        PRIMARY KEY (device_id, lookup_id)
+    );
+    CREATE INDEX registry_lookups_at ON registry_lookups (at);
+    CREATE INDEX registry_lookups_code ON registry_lookups (tracking_code)
+    """,
 )
 
 
