@@ -159,18 +159,22 @@ class Section(TypedDict):
 
 
 def section(
-    lookup_id: str, registry: Mapping[str, tuple[str, object]], payload: Mapping[str, object]
+    lookup_id: str,
+    registry: Mapping[str, tuple[str, object, object]],
+    payload: Mapping[str, object],
 ) -> Section:
-    """The section for a submission: ``registry`` is {question: (field, registry value)}
-    of the questions filled from the look-up, ``payload`` the answers submitted."""
+    """The section for a submission: ``registry`` is {question: (field, the registry's
+    value, the answer as filled from it)} of the questions the look-up filled (the
+    answer as filled is the payload's form of the value: normalised text, an ISO date),
+    ``payload`` the answers submitted; an answer that differs was corrected."""
     fields: dict[str, PrefilledField] = {}
-    for question, (field, value) in registry.items():
+    for question, (field, value, as_filled) in registry.items():
         answer = payload.get(question)
         fields[question] = {
             "field": field,
             "registry": value,
             "answer": answer,
-            "corrected": answer is None or str(answer) != as_answer(field, value),
+            "corrected": answer is None or answer != as_filled,
         }
     return {"lookup_id": lookup_id, "fields": fields}
 

@@ -69,16 +69,20 @@ def fill(visit: Visit, pinfl: str, asked: Asked) -> list[str]:
     answer = asked.answer
     if answer is None or not answer["found"]:
         return []
-    filled = []
+    from screens.visit import Prefilled
+
+    filled: dict[str, tuple[str, object]] = {}
     for name, field in prefill.form_fields(visit.form.walk()).items():
         if field not in answer["values"]:
             continue
         value = answer["values"][field]
         session.set(name, prefill.as_answer(field, value))
-        visit.prefilled[name] = (field, value)
-        filled.append(name)
+        filled[name] = (field, value)
+    as_payload = session.payload()  # each answer as the submission would carry it
+    for name, (field, value) in filled.items():
+        visit.prefilled[name] = Prefilled(field, value, session.value(name), as_payload.get(name))
     visit.prefill_lookup_id = answer["lookup_id"]
-    return filled
+    return list(filled)
 
 
 class PrefillScreen(KioskScreen):

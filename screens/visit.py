@@ -28,6 +28,18 @@ def mentions_answers(step: Step) -> bool:
     return any("${" in text for text in (*q.labels.values(), *q.hints.values()))
 
 
+@dataclass(frozen=True)
+class Prefilled:
+    """One answer filled from the registry: the field, the registry's value, and the
+    answer as filled (the engine's value, and the payload's form of it), so a change
+    is told from the engine's own normalisation (apostrophes, dates, phone numbers)."""
+
+    field: str
+    registry: object
+    value: object
+    as_payload: object
+
+
 @dataclass
 class Visit:
     """One citizen's application in progress."""
@@ -46,11 +58,11 @@ class Visit:
     resubmits: str | None = None
     resubmit_reason: str = ""
     # Once-only prefill (operator mode only, screens/prefill.py): the look-up's id, and
-    # {question: (registry field, the registry's value)} of the answers it filled; the
-    # submission's prefill section carries both beside the answers (kiosk/prefill.py).
+    # {question: Prefilled} of the answers it filled; the submission's prefill section
+    # carries the registry's value beside the answer submitted (kiosk/prefill.py).
     # ``prefill_notice``: why nothing was filled (a msgid and its params), if so.
     prefill_lookup_id: str | None = None
-    prefilled: dict[str, tuple[str, object]] = field(default_factory=dict, repr=False)
+    prefilled: dict[str, Prefilled] = field(default_factory=dict, repr=False)
     prefill_notice: tuple[str, dict[str, object]] | None = None
     prefill_notice_spoken: bool = False
     _key_task: asyncio.Future[DraftKey] | None = field(default=None, repr=False)
@@ -88,10 +100,9 @@ class Visit:
         found = self.prefilled.get(ref)
         if found is None:
             return ""
-        field_name, value = found
-        registry = as_answer(field_name, value)
-        if _same(self.session.value(ref), registry):
+        if self.session.value(ref) == found.value:
             return tr(lang, "From the registry")
+        registry = as_answer(found.field, found.registry)
         return tr(lang, "Corrected; the registry has: {value}", value=registry)
 
     def payload(self) -> dict[str, object]:
@@ -101,13 +112,6 @@ class Visit:
 
         payload: dict[str, object] = self.session.payload()
         if self.prefill_lookup_id and self.prefilled:
-            payload[PAYLOAD_KEY] = section(self.prefill_lookup_id, self.prefilled, payload)
+            filled = {q: (p.field, p.registry, p.as_payload) for q, p in self.prefilled.items()}
+            payload[PAYLOAD_KEY] = section(self.prefill_lookup_id, filled, payload)
         return payload
-
-
-def _same(answer: object, registry: str) -> bool:
-    """Whether an answer (as the engine holds it: text, a date) is the registry's value."""
-    if answer is None:
-        return False
-    text = answer.isoformat() if hasattr(answer, "isoformat") else str(answer)
-    return text == registry

@@ -144,10 +144,10 @@ def test_a_correction_is_kept_beside_the_registry_value_and_the_status_page_says
     with _client(kiosk) as client:
         answer = client.registry_lookup(asked)
     values = answer["values"]
-    filled = {
-        "full_name": ("person.full_name", values["person.full_name"]),
-        "birth_date": ("person.birth_date", values["person.birth_date"]),
-        "phone": ("person.phone", values["person.phone"]),
+    filled = {  # (field, the registry's value, the answer as filled)
+        "full_name": ("person.full_name", values["person.full_name"], person.full_name),
+        "birth_date": ("person.birth_date", values["person.birth_date"], person.birth_date),
+        "phone": ("person.phone", values["person.phone"], person.phone),
     }
     corrected = person.full_name + "jon"  # the citizen corrects the registry's spelling
     payload: dict[str, object] = {
