@@ -134,9 +134,26 @@ def load_spec_file(path: Path) -> dict[str, object]:
 
 
 def load_form_file(path: Path) -> Form:
-    """The runnable Form of an XLSForm file; CatalogError (clear message) if broken."""
+    """The runnable Form of an XLSForm file; CatalogError (clear message) if broken.
+
+    A ``prefill`` name that is no registry field is refused with its row and the
+    closest known name (`kiosk.xlsform_check.prefill_issues`)."""
     path = Path(path)
-    return form_from_spec(load_spec_file(path), origin=path.name)
+    spec = load_spec_file(path)
+    try:
+        return form_from_spec(spec, origin=path.name)
+    except CatalogError:
+        from kiosk.xlsform_check import prefill_issues
+        from kiosk.xlsform_load import read_sheets
+
+        issues = prefill_issues(list(read_sheets(path).survey or []))
+        if issues:
+            raise CatalogError(
+                N_("The form {name} cannot be used: {reason}"),
+                name=path.name,
+                reason="; ".join(str(i) for i in issues),
+            ) from None
+        raise
 
 
 def form_from_spec(spec: object, origin: str = "") -> Form:

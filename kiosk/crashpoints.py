@@ -48,6 +48,7 @@ POINTS: dict[str, str] = {
     "portal.batch_committed": "the portal committed a batch, the answer not yet sent",
     "portal.bundle_committed": "the portal committed a bundle's items, the answer not yet sent",
     "portal.anchor_committed": "the portal committed a device's audit hashes, the answer not sent",
+    "portal.registry_logged": "the portal committed a registry look-up to its log, no answer sent",
     "portal.status_set": "the portal wrote a staff status change, its transaction not committed",
 }
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk import languages
+from kiosk import prefill as prefill_rules
 from kiosk.translit import to_cyrillic, to_latin
 from kiosk.xlsform_types import IGNORED, META, classify
 
@@ -219,6 +220,9 @@ class Question:
     repeat_count: str | None = None
     appearance: str = ""
     list_name: str | None = None
+    # The registry field this question is filled from in operator mode (the XLSForm
+    # `prefill` column, kiosk/prefill.py), or None.
+    prefill: str | None = None
     # Names of the repeats enclosing this question, outermost first (set by Form).
     repeats: tuple[str, ...] = ()
     order: int = 0  # document order, for sorting refs
@@ -306,6 +310,7 @@ class Question:
             appearance=appearance,
             list_name=node.get("list_name") or node.get("itemset"),
             meta=meta,
+            prefill=_expr(node.get("prefill")),
         )
         if meta is not None:  # filled by the kiosk, never asked
             q.calculation = META[meta]
@@ -486,6 +491,9 @@ class Form:
             spec=dict(spec),
         )
         form._index()
+        problems = prefill_rules.problems(form.walk())
+        if problems:
+            raise FormError("; ".join(problems))
         return form
 
     def _index(self) -> None:

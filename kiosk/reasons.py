@@ -220,6 +220,37 @@ _ROWS = (
         N_("Open data is published by whole months only: ask for one month=YYYY-MM, no range."),
     ),
     Reason("opendata.format", 422, N_("Unknown format {format}: ask for json or csv.")),
+    # Once-only prefill (issue 16, docs/once-only.md): registry look-ups need the
+    # citizen's consent and an operator's ID check; refused ones are logged as such.
+    Reason(
+        "registry.consent",
+        403,
+        N_("The citizen's consent to the registry look-up was not recorded."),
+    ),
+    Reason(
+        "registry.id_check",
+        403,
+        N_(
+            "The registry is consulted only after an operator checked the citizen's ID "
+            "document ({method}: {documents})."
+        ),
+    ),
+    Reason(
+        "registry.purpose",
+        422,
+        N_("Unknown purpose {purpose} for a registry look-up; the purposes are: {expected}."),
+    ),
+    Reason(
+        "registry.field",
+        422,
+        N_("Unknown registry field {field}; the fields are: {expected}."),
+    ),
+    Reason("registry.pinfl", 422, N_("The registry is asked only for a valid PINFL.")),
+    Reason(
+        "registry.unavailable",
+        424,
+        N_("The state registry cannot be consulted now; ask the questions as usual."),
+    ),
     # Decision reasons: why staff set a status (not refusals: ITEM). The status change
     # carries the code; the kiosk says it in the citizen's language. Which statuses each
     # goes with is DECISION_STATUSES below.

@@ -23,7 +23,7 @@ from pyxform.utils import default_is_dynamic
 from pyxform.validators.odk_validate import ODKValidateError
 from pyxform.xls2json_backends import DefinitionData
 
-from kiosk import expr
+from kiosk import expr, prefill
 from kiosk.calc_chain import chains
 from kiosk.expr.limits import CHAIN_TOO_LONG, MAX_CHAIN
 from kiosk.expr.nodes import Bare, walk
@@ -124,6 +124,7 @@ def check_file(path: Path, odk_validate: bool = False, lang: str = "en") -> list
     issues += _check_labels(survey, _header(data.survey_header), lang)
     issues += _check_choice_labels(choices, _header(data.choices_header), lang)
     issues += _check_settings(settings, _header(data.settings_header), lang)
+    issues += prefill_issues(survey, lang)
     issues.sort(key=lambda i: (_SHEET_ORDER.get(i.sheet, 9), i.row or 0))
     # pyxform's refusal is fatal: it comes first, unless the kiosk already names the
     # very same cell (in the chosen language) -- never dropped for a problem elsewhere.
@@ -259,6 +260,64 @@ def _check_types(survey: list[dict[str, Any]], folder: Path, lang: str) -> list[
         elif (m := _FILE_SELECT.match(qtype)) and not (folder / m.group(2)).is_file():
             message = tr(lang, "choice file {file} not found beside the form", file=m.group(2))
             issues.append(XlsformIssue("survey", row_no, "type", message))
+    return issues
+
+
+def _base_type(qtype: str) -> str:
+    """select_one list -> select_one; select one from file x.csv -> select_one."""
+    words = qtype.lower().replace("select all that apply", "select_multiple")
+    words = words.replace("select one", "select_one")
+    head = words.split(" ")[0] if words else ""
+    return {
+        "select_one_from_file": "select_one",
+        "select_multiple_from_file": "select_multiple",
+    }.get(head, head)
+
+
+def prefill_issues(survey: Sequence[Mapping[str, object]], lang: str = "en") -> list[XlsformIssue]:
+    """The ``prefill`` column (once-only prefill, kiosk/prefill.py): every name must be a
+    registry field (an unknown one is refused with the closest known name), fit the
+    question's type, and stand outside repeats."""
+    issues = []
+    repeats = 0
+    for row_no, row in _rows([dict(r) for r in survey]):
+        qtype = re.sub(r"\s+", " ", _cell(row, "type")).lower()
+        if qtype in ("begin_repeat", "begin repeat"):
+            repeats += 1
+        elif qtype in ("end_repeat", "end repeat"):
+            repeats = max(0, repeats - 1)
+        name = _cell(row, "prefill")
+        if not name:
+            continue
+        base = _base_type(qtype)
+        if name not in prefill.FIELDS:
+            near = prefill.suggestion(name)
+            if near:
+                text = tr(
+                    lang,
+                    "unknown registry field '{name}'; did you mean '{near}'?",
+                    name=name,
+                    near=near,
+                )
+            else:
+                known = ", ".join(prefill.FIELDS)
+                text = tr(
+                    lang, "unknown registry field '{name}' (known: {known})", name=name, known=known
+                )
+        elif base not in prefill.FIELD_TYPES[name]:
+            allowed = " / ".join(prefill.FIELD_TYPES[name])
+            text = tr(
+                lang,
+                "'{field}' cannot fill a question of type {type} (only: {allowed})",
+                field=name,
+                allowed=allowed,
+                type=base,
+            )
+        elif repeats:
+            text = tr(lang, "'{field}' cannot fill a question inside a repeat", field=name)
+        else:
+            continue
+        issues.append(XlsformIssue("survey", row_no, "prefill", text))
     return issues
 
 

@@ -79,6 +79,8 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         yield resubmit
         yield Static(id="q-label", markup=False)
         yield Static(id="q-hint", markup=False)
+        # Once-only prefill: "From the registry" (or corrected) on a prefilled answer.
+        yield Static(id="q-registry", markup=False)
         with VerticalScroll(id="q-body"):
             yield Vertical(id="q-answer")
             yield Static(id="q-preview", markup=False)
@@ -163,6 +165,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         hint = session.hint(step.ref) if step.kind == "question" else ""
         self.query_one("#q-hint", Static).update(Content(hint))
         self.query_one("#q-hint", Static).display = bool(hint)
+        self._show_registry_mark()
         for widget in self.query(AnswerWidget):
             widget.relabel(lang)
         self._preview()
@@ -175,6 +178,19 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         last = index == total
         next_label = N_("Check answers") if last else N_("Next")
         self.query_one("#next", TrButton).set_msg(next_label)
+
+    def _registry_mark(self) -> str:
+        visit = self.kiosk.visit
+        step = self.session.current if visit is not None else None
+        if visit is None or step is None or step.kind != "question":
+            return ""
+        return visit.registry_mark(step.ref, self.lang)
+
+    def _show_registry_mark(self) -> None:
+        mark = self._registry_mark()
+        box = self.query_one("#q-registry", Static)
+        box.update(Content("⎘ " + mark if mark else ""))
+        box.display = bool(mark)
 
     def _label_text(self, step: Any) -> str:
         label = self.session.label(step.ref)
@@ -277,6 +293,16 @@ class QuestionScreen(KeysInOrder, KioskScreen):
         hint = self.session.hint(step.ref) if step.kind == "question" else ""
         if hint:
             parts.append(hint)
+        mark = self._registry_mark()
+        if mark:  # said with the prompt; private: a correction names the registry's value
+            parts.append(mark)
+            private = True
+        visit = self.kiosk.visit
+        if visit is not None and visit.prefill_notice and not visit.prefill_notice_spoken:
+            # Why nothing was filled, said once before the first question.
+            visit.prefill_notice_spoken = True
+            msgid, params = visit.prefill_notice
+            parts.insert(0, tr(self.lang, msgid, **params))
         self.kiosk.say(". ".join(p for p in parts if p), private=private)
 
     # ----- answering ---------------------------------------------------------------------
@@ -303,6 +329,7 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             # Correcting an error: the message updates (or goes) as they type.
             self._show_errors(errors, speak=False)
         self._preview()
+        self._show_registry_mark()
         await self.save_draft()
         if message.final:
             await self.go_next()

@@ -32,9 +32,11 @@ class ReviewRow(Button):
         self.item = item
         self.number = number
 
-    def show(self, item: Any) -> None:
+    def show(self, item: Any, mark: str = "") -> None:
         self.item = item
         label = Content.assemble((item.label, "bold"), "\n", "   " + item.display)
+        if mark:  # once-only prefill: from the registry, or corrected
+            label = Content.assemble(label, "\n", ("   ⎘ " + mark, "italic"))
         self.label = label
 
 
@@ -83,7 +85,7 @@ class ReviewScreen(KioskScreen):
         rows = [ReviewRow(item, n) for n, item in enumerate(items, start=1)]
         await box.mount_all(rows)
         for row in rows:
-            row.show(row.item)
+            row.show(row.item, visit.registry_mark(row.item.ref, self.lang))
         self.query_one("#review-form", Static).update(Content(visit.form.title(self.lang)))
 
     def apply_lang(self, lang: str) -> None:
@@ -93,7 +95,7 @@ class ReviewScreen(KioskScreen):
         visit.session.lang = lang
         items = visit.session.review()
         for row, item in zip(self.query(ReviewRow), items, strict=False):
-            row.show(item)
+            row.show(item, visit.registry_mark(item.ref, lang))
         self.query_one("#review-form", Static).update(Content(visit.form.title(lang)))
         self._show_failure()
 
@@ -112,7 +114,10 @@ class ReviewScreen(KioskScreen):
         visit = self.kiosk.visit
         if visit is None:
             return
-        lines = [f"{item.label}: {item.display}" for item in visit.session.review()]
+        lines = []
+        for item in visit.session.review():
+            mark = visit.registry_mark(item.ref, self.lang)
+            lines.append(f"{item.label}: {item.display}" + (f" ({mark})" if mark else ""))
         self.kiosk.say(". ".join(lines), private=True)  # the answers: never cached
 
     @on(Button.Pressed, "#read")
@@ -183,7 +188,7 @@ class ReviewScreen(KioskScreen):
         operator = self.kiosk.operator
         operator_id = getattr(operator, "id", None)
         actor = f"operator:{operator_id}" if operator_id is not None else "citizen"
-        payload = visit.session.payload()
+        payload = visit.payload()  # the answers, and the prefill section if any
         try:
             submission = await self.kiosk.db.call(
                 Store.submit,

@@ -220,7 +220,13 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         # Not a prompt with answers filled in: those are spoken privately, never cached.
         steps = [step for step in session.steps() if not mentions_answers(step)]
         kiosk.prewarm([(session.label(step.ref), self.lang) for step in steps])
-        await kiosk.start_visit(Visit(form, session))
+        visit = Visit(form, session)
+        from screens.prefill import wants_prefill
+
+        if wants_prefill(kiosk, visit):  # operator mode only: never self-service
+            await self.app.push_screen(kiosk.new_screen("prefill", visit))
+            return
+        await kiosk.start_visit(visit)
 
 
 async def device_id(kiosk: Any) -> str | None:

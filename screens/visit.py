@@ -28,6 +28,18 @@ def mentions_answers(step: Step) -> bool:
     return any("${" in text for text in (*q.labels.values(), *q.hints.values()))
 
 
+@dataclass(frozen=True)
+class Prefilled:
+    """One answer filled from the registry: the field, the registry's value, and the
+    answer as filled (the engine's value, and the payload's form of it), so a change
+    is told from the engine's own normalisation (apostrophes, dates, phone numbers)."""
+
+    field: str
+    registry: object
+    value: object
+    as_payload: object
+
+
 @dataclass
 class Visit:
     """One citizen's application in progress."""
@@ -45,6 +57,14 @@ class Visit:
     # the portal's reason in the operator's language, shown on every question.
     resubmits: str | None = None
     resubmit_reason: str = ""
+    # Once-only prefill (operator mode only, screens/prefill.py): the look-up's id, and
+    # {question: Prefilled} of the answers it filled; the submission's prefill section
+    # carries the registry's value beside the answer submitted (kiosk/prefill.py).
+    # ``prefill_notice``: why nothing was filled (a msgid and its params), if so.
+    prefill_lookup_id: str | None = None
+    prefilled: dict[str, Prefilled] = field(default_factory=dict, repr=False)
+    prefill_notice: tuple[str, dict[str, object]] | None = None
+    prefill_notice_spoken: bool = False
     _key_task: asyncio.Future[DraftKey] | None = field(default=None, repr=False)
 
     def prepare_key(self) -> None:
@@ -70,3 +90,28 @@ class Visit:
         if self.draft_key is None or self.slot is None:
             return None
         return self.draft_key.code(self.slot)
+
+    def registry_mark(self, ref: str, lang: str) -> str:
+        """The mark of a prefilled answer ("From the registry", or that it was corrected,
+        with the registry's value), or "" for an answer the registry did not give."""
+        from kiosk.i18n import tr
+        from kiosk.prefill import as_answer
+
+        found = self.prefilled.get(ref)
+        if found is None:
+            return ""
+        if self.session.value(ref) == found.value:
+            return tr(lang, "From the registry")
+        registry = as_answer(found.field, found.registry)
+        return tr(lang, "Corrected; the registry has: {value}", value=registry)
+
+    def payload(self) -> dict[str, object]:
+        """The submission's payload: the answers, and the prefill section when the
+        registry filled any (each prefilled question's registry value and answer)."""
+        from kiosk.prefill import PAYLOAD_KEY, section
+
+        payload: dict[str, object] = self.session.payload()
+        if self.prefill_lookup_id and self.prefilled:
+            filled = {q: (p.field, p.registry, p.as_payload) for q, p in self.prefilled.items()}
+            payload[PAYLOAD_KEY] = section(self.prefill_lookup_id, filled, payload)
+        return payload

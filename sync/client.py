@@ -35,6 +35,8 @@ from sync.transport import (
     Enrolled,
     ItemResult,
     PortalError,
+    RegistryAnswer,
+    RegistryRequest,
     RetryableError,
     StatusLookup,
     StatusPage,
@@ -368,6 +370,21 @@ class PortalClient:
         if not isinstance(seq, int) or not (flag is None or isinstance(flag, str)):
             raise RetryableError(N_("The portal's answer was incomplete."))
         return {"anchored_seq": seq, "flag": flag}
+
+    def registry_lookup(self, request: RegistryRequest) -> RegistryAnswer:
+        """POST a registry look-up (once-only prefill); the values of the fields asked."""
+        data = self._json(self._request("POST", "/registry/lookup", json=dict(request)))
+        values = data.get("values") if isinstance(data, dict) else None
+        found = data.get("found") if isinstance(data, dict) else None
+        if not isinstance(found, bool) or not isinstance(values, dict):
+            raise RetryableError(N_("The portal's answer was incomplete."))
+        asked = set(request["fields"])
+        return {
+            "lookup_id": request["lookup_id"],
+            "found": found,
+            # Only what was asked is kept, whatever a portal sends.
+            "values": {str(k): v for k, v in values.items() if k in asked},
+        }
 
     def upload_bundle(self, data: bytes) -> BundleResult:
         """Deliver a bundle file as it is; the portal checks its signature."""

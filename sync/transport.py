@@ -278,6 +278,51 @@ class Transport(Protocol):
         """Send audit hashes to be held by the portal: {anchored_seq, flag}."""
         ...
 
+    def registry_lookup(self, request: RegistryRequest) -> RegistryAnswer:
+        """Once-only prefill: the registry's values of the fields asked for a PINFL,
+        with consent and an operator's ID check (docs/once-only.md)."""
+        ...
+
     def close(self) -> None:
         """Release what the transport holds (connections); it is not used afterwards."""
         ...
+
+
+# --- once-only prefill (issue 16, docs/once-only.md) -----------------------------------
+
+
+class RegistryConsent(TypedDict):
+    """The citizen's consent to the look-up, as the operator recorded it at the kiosk."""
+
+    given: bool
+    at: str  # ISO-8601 UTC
+    operator_id: str
+
+
+class RegistryIdCheck(TypedDict):
+    """The operator's record that they checked the citizen's ID document."""
+
+    method: str  # kiosk.prefill.ID_CHECK
+    document: str  # one of kiosk.prefill.DOCUMENTS
+    operator_id: str
+    at: str
+
+
+class RegistryRequest(TypedDict):
+    """A registry look-up (``POST /registry/lookup``): only the fields the form names."""
+
+    lookup_id: str  # a UUID the kiosk makes; the submission's prefill section names it
+    pinfl: str
+    purpose: str  # kiosk.prefill.PURPOSES
+    form_id: str
+    fields: list[str]  # kiosk.prefill.FIELDS the form's questions name
+    consent: RegistryConsent | None
+    id_check: RegistryIdCheck | None
+
+
+class RegistryAnswer(TypedDict):
+    """What the registry holds for the fields asked; ``found`` False: nobody has that PINFL."""
+
+    lookup_id: str
+    found: bool
+    values: dict[str, object]  # field -> text, or a list of family members

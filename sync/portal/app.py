@@ -22,12 +22,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
-from kiosk import reasons
+from kiosk import prefill, reasons
 from kiosk.crashpoints import crash_point
 from sync import bundle as bundle_mod
 from sync import transport, wire
 from sync.bodies import Unbounded, inflate
-from sync.portal import staff_api, status_page
+from sync.portal import registry_api, staff_api, status_page
 from sync.portal.models import (
     BODY_ERRORS,
     ERRORS,
@@ -95,7 +95,16 @@ def _answers_validator() -> Validator:
     def check(spec_json: str, item: Mapping[str, object]) -> AnswersProblem | None:
         try:
             form = form_of(spec_json)
-            _, errors = validate_answers(form, item["payload"], "en")
+            payload = item["payload"]
+            if not isinstance(payload, Mapping):
+                return {"detail": "answers are not an object", "fields": ""}
+            # Once-only prefill: the section beside the answers is checked for its shape
+            # (never quoted: it holds registry values), the answers as usual.
+            answers, section = prefill.split(payload)
+            problem = prefill.section_problem(section, prefill.form_fields(form.walk()))
+            if problem is not None:
+                return {"detail": problem[:500], "fields": prefill.PAYLOAD_KEY}
+            _, errors = validate_answers(form, answers, "en")
         except Exception as exc:  # noqa: BLE001 - answers the engine cannot read: invalid
             # Neither the message nor the traceback: either may quote an answer.
             logger.warning(
@@ -207,6 +216,7 @@ def create_app(
     Authed = Annotated[Device, Depends(device)]
 
     status_page.install(app, store)  # GET /s/{code}: the citizen's page (docs/status-page.md)
+    registry_api.add_routes(app, store)  # POST /registry/lookup (docs/once-only.md)
 
     @app.get(f"{wire.API}/health", response_model=Health)
     def health() -> dict[str, object]:

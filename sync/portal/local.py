@@ -16,6 +16,7 @@ from kiosk import reasons
 from kiosk.audit import AnchorEntry
 from kiosk.wire import json_problem
 from sync.portal.models import EnrollRequest, validated
+from sync.portal.registry_api import registry_lookup
 from sync.portal.rules import (
     Refusal,
     anchor_audit,
@@ -36,6 +37,8 @@ from sync.transport import (
     Claim,
     Enrolled,
     PortalError,
+    RegistryAnswer,
+    RegistryRequest,
     StatusLookup,
     StatusPage,
     answer_error,
@@ -164,5 +167,15 @@ class LocalTransport:
         self._device()
         try:
             return ingest_bundle(self.store, data, self.validator)
+        except Refusal as exc:
+            raise _error(exc) from exc
+
+    def registry_lookup(self, request: RegistryRequest) -> RegistryAnswer:
+        device = self._device()
+        body = dict(request)
+        try:
+            if json_problem(body):  # what the app's JSON reading refuses
+                raise Refusal("body.invalid", detail="not JSON")
+            return registry_lookup(self.store, device, body)
         except Refusal as exc:
             raise _error(exc) from exc

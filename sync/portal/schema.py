@@ -218,6 +218,44 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE devices ADD COLUMN region TEXT;
     ALTER TABLE enrolment_codes ADD COLUMN region TEXT
     """,
+    # 8: the reference state registry for once-only prefill (issue 16,
+    # sync/portal/registry.py): SYNTHETIC people loaded from a CSV, one row per PINFL;
+    # ``family`` is a JSON list of {relation, full_name, birth_date}.
+    """
+    CREATE TABLE registry_people (
+        pinfl          TEXT PRIMARY KEY,
+        full_name      TEXT,
+        birth_date     TEXT,
+        address        TEXT,
+        phone          TEXT,
+        benefit_status TEXT,
+        family         TEXT
+    )
+    """,
+    # 9: the registry access log (issue 16, sync/portal/registry_log.py): every look-up
+    # with who (device, its office name and region, operator), why (purpose, form), when,
+    # which fields and the outcome; never a PINFL or a value. ``tracking_code`` links it
+    # to the application the kiosk submitted with the look-up's id (set at ingest).
+    """
+    CREATE TABLE registry_lookups (
+        device_id     TEXT NOT NULL,
+        lookup_id     TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        office        TEXT NOT NULL,
+        region        TEXT,
+        operator_id   TEXT,
+        purpose       TEXT NOT NULL,
+        form_id       TEXT NOT NULL,
+        fields        TEXT NOT NULL,
+        consent_at    TEXT,
+        id_document   TEXT,
+        outcome       TEXT NOT NULL,
+        tracking_code TEXT,
+        PRIMARY KEY (device_id, lookup_id)
+    );
+    CREATE INDEX registry_lookups_at ON registry_lookups (at);
+    CREATE INDEX registry_lookups_code ON registry_lookups (tracking_code)
+    """,
 )
 
 

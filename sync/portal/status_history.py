@@ -16,6 +16,7 @@ from datetime import datetime
 
 from kiosk.form import texts_by_lang
 from kiosk.wire import now_iso
+from sync.portal import registry_log
 from sync.portal.db import Conn
 from sync.portal.storage import (
     LOOKUP_SOURCE_LIMIT,
@@ -85,6 +86,8 @@ def history(conn: Conn, code: str) -> StatusHistory | None:
         # if the kiosk's cannot be read (the page shows a date).
         "submitted_at": row["created_at"] if _is_time(row["created_at"]) else row["received_at"],
         "steps": steps,
+        # When and by which office the registry was consulted for it: no values.
+        "registry_checks": registry_log.for_code(conn, code),
     }
 
 

@@ -210,14 +210,30 @@ def render_status(lang: str, view: StatusHistory) -> str:
         for step in reversed(steps)  # the latest first
     )
     heading = escape(tr(lang, N_("Status history")))
-    return frame(
-        lang,
-        tr(lang, N_("Application status")),
-        [
-            f"<section><dl>{facts}</dl></section>",
-            f"<section><h2>{heading}</h2><ol>{history}</ol></section>",
-        ],
-    )
+    sections = [
+        f"<section><dl>{facts}</dl></section>",
+        f"<section><h2>{heading}</h2><ol>{history}</ol></section>",
+    ]
+    checks = view.get("registry_checks") or []
+    if checks:  # once-only prefill: when and which office, never a value
+        said = tr(lang, N_("State registry consulted for this application"))
+        items = "".join(
+            f"<li>{escape(_office(check['office'], check['region']))}"
+            f'<time datetime="{escape(check["at"])}">{escape(local_date(check["at"], lang))}'
+            "</time></li>"
+            for check in checks
+        )
+        note = escape(tr(lang, N_("With your consent, after your ID document was checked.")))
+        sections.append(
+            f'<section class="registry"><h2>{escape(said)}</h2><ol>{items}</ol>'
+            f"<p>{note}</p></section>"
+        )
+    return frame(lang, tr(lang, N_("Application status")), sections)
+
+
+def _office(office: str, region: str | None) -> str:
+    """The office (the kiosk's enrolled name) and its region, as the page names it."""
+    return f"{office} ({region})" if region else office
 
 
 def render_not_found(lang: str, code: str) -> str:

@@ -15,14 +15,23 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
 from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey
 from kiosk.wire import UUID_RE, json_problem
 from sync.portal.anchors import AnchorAnswer, AnchorEntry, DeviceRow
-from sync.transport import CatalogForm, Enrolled, ItemResult, StatusLookup, StatusPage
+from sync.portal.registry_log import AccessRow, Consultation
+from sync.transport import (
+    CatalogForm,
+    Enrolled,
+    ItemResult,
+    RegistryAnswer,
+    RegistryRequest,
+    StatusLookup,
+    StatusPage,
+)
 
 if TYPE_CHECKING:
     from sync.portal.open_data import CountRow
@@ -95,6 +104,14 @@ class StatusHistory(TypedDict):
     titles: dict[str, str]
     submitted_at: str
     steps: list[HistoryStep]
+    # When and by which office the state registry was consulted for it (once-only
+    # prefill, docs/once-only.md): never a value.
+    registry_checks: NotRequired[list[Consultation]]
+
+
+class RegistryUnavailable(PortalStoreError):
+    """The state registry could not be asked (a real one behind a network); the look-up
+    is logged as ``unavailable`` and the kiosk asks the questions as usual."""
 
 
 class LookupLimited(PortalStoreError):
@@ -399,6 +416,21 @@ class PortalStorage(Protocol):
 
     def stats(self, device_id: str | None = None) -> dict[str, int]:
         """Counts of submissions and outcomes; for one device if given."""
+        ...
+
+    def consult_registry(
+        self, device_id: str, request: RegistryRequest, refused: str | None = None
+    ) -> RegistryAnswer:
+        """Once-only prefill (docs/once-only.md): log the look-up in the access log (who,
+        why, when, which fields; never the PINFL or a value) and answer the fields asked
+        from the registry. ``refused``: the reason code the request was refused with:
+        logged as such, the registry not asked (``found`` False). `RegistryUnavailable`
+        when the registry cannot be asked (logged too). A look-up id this device already
+        used is asked again but logged once."""
+        ...
+
+    def registry_access_log(self, limit: int = 100) -> list[AccessRow]:
+        """The latest registry look-ups, newest first (no values)."""
         ...
 
 

@@ -25,23 +25,25 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk import enrolment_code, reasons, tracking
+from kiosk import enrolment_code, prefill, reasons, tracking
 from kiosk.crashpoints import crash_point
 from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey, form_message
 from kiosk.wire import UUID_RE, canonical_json, now_iso
 from sync import wire
-from sync.portal import anchors, enrolments, open_data, sealed, staff
+from sync.portal import anchors, enrolments, open_data, registry_log, sealed, staff
 from sync.portal import claims as code_claims
 from sync.portal import status_history as histories
 from sync.portal.db import Conn, Database, Row, SqliteDatabase, open_database
 from sync.portal.keys import PortalKeys
+from sync.portal.registry import Registry, TableRegistry
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
 from sync.portal.storage import (
     CODE_TTL,
     Device,
     EnrolmentRefused,
+    RegistryUnavailable,
     StatusHistory,
     StatusUpdate,
     Validator,
@@ -53,6 +55,8 @@ from sync.transport import (
     CatalogForm,
     Enrolled,
     ItemResult,
+    RegistryAnswer,
+    RegistryRequest,
     StatusChange,
     StatusLookup,
     StatusPage,
@@ -103,7 +107,12 @@ class PortalStore:
     """
 
     def __init__(
-        self, data_dir: Path, *, clock: Clock = _utc_now, database: str | None = None
+        self,
+        data_dir: Path,
+        *,
+        clock: Clock = _utc_now,
+        database: str | None = None,
+        registry: Registry | None = None,
     ) -> None:
         self.clock = clock
         self.data_dir = Path(data_dir)
@@ -114,6 +123,9 @@ class PortalStore:
         # when they may be read by others.
         self.keys = PortalKeys(self.data_dir)
         self.sealing = SealingKeys(self.data_dir, self.keys)  # opens sealed items
+        # The state registry once-only prefill consults (docs/once-only.md): the
+        # reference table of synthetic people unless a real integration is given.
+        self.registry: Registry = registry if registry is not None else TableRegistry(self.db)
         self._sign_unsigned()
 
     @property
@@ -446,6 +458,8 @@ class PortalStore:
         if inserted.rowcount != 1:
             return self._after_conflict(conn, device_id, item_id, digest, opened.plain_hash)
         append_status(conn, device_id, item["tracking_code"], "received", number, None, now)
+        if lookup_id := prefill.lookup_id_of(opened.payload):  # once-only prefill's log
+            registry_log.link(conn, device_id, lookup_id, item["tracking_code"])
         crash_point("portal.item_stored")
         return {"id": item_id, "outcome": "accepted", "application_number": number}
 
@@ -653,6 +667,43 @@ class PortalStore:
             return anchors.devices(conn)
 
     # --- reports ---------------------------------------------------------------
+
+    # --- once-only prefill (docs/once-only.md) ---------------------------------------
+
+    def consult_registry(
+        self, device_id: str, request: RegistryRequest, refused: str | None = None
+    ) -> RegistryAnswer:
+        """Log the look-up (never the PINFL or a value), then answer the fields asked.
+
+        The registry is asked before the log is written (a real one is a network call,
+        not to be made inside a database transaction), so the log row records its
+        outcome; a registry that fails is logged ``unavailable`` (`RegistryUnavailable`).
+        """
+        answer: RegistryAnswer = {"lookup_id": request["lookup_id"], "found": False, "values": {}}
+        outcome = f"refused:{refused}" if refused else "not_found"
+        failed = False
+        if refused is None:
+            try:
+                person = self.registry.person(request["pinfl"])
+            except Exception:  # noqa: BLE001 - any failure of the registry: logged, said
+                person, failed, outcome = None, True, "unavailable"
+            if person is not None:
+                outcome = "found"
+                answer = {
+                    "lookup_id": request["lookup_id"],
+                    "found": True,
+                    "values": dict(person.values(request["fields"])),
+                }
+        with self.transaction() as conn:
+            registry_log.record(conn, device_id, request, outcome, now_iso(self.clock()))
+        crash_point("portal.registry_logged")
+        if failed:
+            raise RegistryUnavailable("the registry could not be asked")
+        return answer
+
+    def registry_access_log(self, limit: int = 100) -> list[registry_log.AccessRow]:
+        with self.db.read() as conn:
+            return registry_log.access_log(conn, limit)
 
     def stats(self, device_id: str | None = None) -> dict[str, int]:
         """Counts of stored submissions and of outcomes; for one device if given."""

@@ -439,6 +439,36 @@ class TransportContract:
         with pytest.raises(AuthError):
             connect(first["token"]).status(0)
 
+    def test_registry_lookup_answers_the_fields_asked_and_needs_consent(
+        self, admin: PortalStorage, enrolled: Transport
+    ) -> None:
+        """Once-only prefill (docs/once-only.md): the same answers and refusals both ways."""
+        from sync.portal import registry
+        from sync.portal.registry_synth import make_people
+        from sync.portal.store import PortalStore
+        from tests.integration.prefillkit import request
+
+        assert isinstance(admin, PortalStore)
+        people = make_people(3, seed=9)
+        with admin.transaction() as conn:
+            registry.load(conn, people)
+        asked = request(people[1].pinfl, fields=["person.phone"])
+        answer = enrolled.registry_lookup(asked)
+        assert answer == {
+            "lookup_id": asked["lookup_id"],
+            "found": True,
+            "values": {"person.phone": people[1].phone},
+        }
+        with pytest.raises(RequestRejected) as caught:
+            enrolled.registry_lookup(request(people[1].pinfl, consent=False))
+        assert (caught.value.http_status, caught.value.reason_code) == (403, "registry.consent")
+        nobody = request("31503622261234")
+        assert enrolled.registry_lookup(nobody)["found"] is False
+        outcomes = {r["lookup_id"]: r["outcome"] for r in admin.registry_access_log()}
+        assert outcomes[asked["lookup_id"]] == "found"
+        assert outcomes[nobody["lookup_id"]] == "not_found"
+        assert "refused:registry.consent" in outcomes.values()
+
 
 class TestHttpTransport(TransportContract):
     """`PortalClient` against a real `kiosk portal serve` (the module's portal)."""
