@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import psycopg
@@ -73,14 +74,23 @@ def test_four_workers_serve_one_database(tmp_path: Path, pg_database: str) -> No
                 outcomes += [r["outcome"] for r in sent.json()["results"]]
         assert outcomes == ["accepted"] * 40
         assert admin.stats(enrolled["device_id"])["submissions"] == 40
-        with psycopg.connect(pg_database) as conn:
-            row = conn.execute(
-                "SELECT count(DISTINCT application_name) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND application_name LIKE 'mahalla-portal-%%'"
-                " AND application_name <> %s",
-                (f"mahalla-portal-{os.getpid()}",),
-            ).fetchone()
-        assert row is not None and row[0] == 4  # each worker holds its own pool
+        # Each worker holds its own pool; a pool fills its connections in the background,
+        # so poll (a generous deadline, not a budget) until all four have shown up.
+        deadline = time.monotonic() + 60
+        while True:
+            with psycopg.connect(pg_database) as conn:
+                row = conn.execute(
+                    "SELECT count(DISTINCT application_name) FROM pg_stat_activity"
+                    " WHERE datname = current_database()"
+                    " AND application_name LIKE 'mahalla-portal-%%'"
+                    " AND application_name <> %s",
+                    (f"mahalla-portal-{os.getpid()}",),
+                ).fetchone()
+            assert row is not None
+            if row[0] == 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert row[0] == 4
     finally:
         portal.stop()
         admin.close()
