@@ -275,6 +275,8 @@ class Evaluator:
         q, container = node.question, node.container
         try:
             value = _calc_value(self.evaluate(q.calculation or "", node.scope))
+            if q.type == "integer" and isinstance(value, float):
+                value = int(value)  # JavaRosa stores int(x), toward zero: 18 * 1.12 -> 20
             if q.is_input and value is not None:  # stored as the question's type
                 value = parse_value(q.type, expr.to_string(value), q.kind)
         except LimitError as exc:

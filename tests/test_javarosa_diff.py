@@ -1,0 +1,159 @@
+"""The differential test: the kiosk engine against JavaRosa, decision by decision.
+
+Every form of the bundled catalogue, tests/forms and the public corpus (tests/corpus,
+when the kiosk loads it) gets answer sets generated to make each relevant, required and
+constraint expression both true and false (tests/javarosa/harness.py). All of them run
+through ONE JVM (a session fixture) and through the kiosk; any difference that no entry
+of tests/javarosa/known_differences.json explains fails. Without java the test skips,
+except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kiosk.form import Form
+from tests.javarosa import harness as h
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_FORMS = sorted((ROOT / "kiosk" / "forms_bundled").glob("*.md")) + sorted(
+    (ROOT / "tests" / "forms").glob("*.md")
+)
+CORPUS = ROOT / "tests" / "corpus"
+SETS_OWN = 15  # answer sets per bundled or test form
+SETS_CORPUS = 4  # per public form (there are many)
+MIN_SETS = 200
+
+
+def _corpus_forms() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(
+        p
+        for p in CORPUS.rglob("*")
+        if p.suffix.lower() in (".xlsx", ".xls", ".md", ".csv")
+        and p.name != "SOURCES.tsv"
+        and not _is_choice_file(p)
+    )
+
+
+def _is_choice_file(p: Path) -> bool:
+    """A CSV beside a form (choices, pulldata) rather than a form in CSV."""
+    if p.suffix.lower() != ".csv":
+        return False
+    head = p.read_text(encoding="utf-8-sig", errors="replace")[:200].lower()
+    return "survey" not in head
+
+
+@dataclass
+class Run:
+    cases: list[h.Case]
+    forms: dict[str, Form]
+    results: dict[str, dict[str, object]]
+    skipped: dict[str, str]  # form -> why it was not compared
+
+    def differences(self) -> Iterator[h.Difference]:
+        for case in self.cases:
+            form = self.forms[case.form]
+            kiosk = h.kiosk_decisions(form, case.answers)
+            for d in h.compare(case, form, kiosk, self.results[case.id]):
+                d.known = h.explain(d, form)
+                yield d
+
+
+def _java_or_fail() -> None:
+    if shutil.which("java") and shutil.which("javac"):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("java and javac are needed for the JavaRosa differential test (CI=true)")
+    pytest.skip("java/javac not installed (scripts/setup installs them)")
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Every (form, answer set) pair through one JVM, once per test session."""
+    _java_or_fail()
+    work = tmp_path_factory.mktemp("javarosa")
+    classes = h.compiled_driver(work / "classes")
+    cases: list[h.Case] = []
+    forms: dict[str, Form] = {}
+    skipped: dict[str, str] = {}
+    for path in [*OWN_FORMS, *_corpus_forms()]:
+        key = str(path.relative_to(ROOT))
+        folder = work / f"f{len(forms) + len(skipped)}"
+        folder.mkdir()
+        try:
+            form, xform, media = h.load_pair(path, folder)
+        except Exception as exc:  # noqa: BLE001 - a form either engine cannot load
+            skipped[key] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            continue
+        forms[key] = form
+        n = SETS_OWN if path in OWN_FORMS else SETS_CORPUS
+        try:
+            sets = h.answer_sets(form, n, seed=key)
+        except Exception as exc:  # noqa: BLE001 - the kiosk failing on a form is reported
+            skipped[key] = f"answer sets: {type(exc).__name__}: {exc}"
+            continue
+        for i, answers in enumerate(sets):
+            cases.append(h.Case(f"{key}#{i}", key, xform, media, answers))
+    results = h.run_javarosa(cases, classes)
+    return Run(cases, forms, results, skipped)
+
+
+def test_every_decision_matches_javarosa_or_is_a_known_difference(run: Run) -> None:
+    assert len(run.cases) >= MIN_SETS, f"only {len(run.cases)} answer sets"
+    own = [str(p.relative_to(ROOT)) for p in OWN_FORMS]
+    assert not [k for k in own if k in run.skipped], run.skipped  # our own forms all run
+    missing = [c.id for c in run.cases if c.id not in run.results]
+    assert not missing, f"JavaRosa gave no result for {missing[:5]}"
+    unexplained = [d for d in run.differences() if d.known is None]
+    report = "\n".join(str(d)[:400] for d in unexplained[:30])
+    assert not unexplained, f"{len(unexplained)} unexplained differences:\n{report}"
+
+
+def test_javarosa_loaded_every_form_compared(run: Run) -> None:
+    errors = {c.form: r["error"] for c in run.cases if "error" in (r := run.results[c.id])}
+    assert not errors, errors
+
+
+def test_answer_sets_make_expressions_true_and_false(run: Run) -> None:
+    """Across the bundled forms, most relevant/required/constraint expressions come out
+    both ways (some cannot: a constraint only a valid PINFL passes)."""
+    both = total = 0
+    for key, form in run.forms.items():
+        if not key.startswith("kiosk/"):
+            continue
+        b, t = h.coverage(form, [c.answers for c in run.cases if c.form == key])
+        both, total = both + b, total + t
+    assert total > 50
+    assert both >= 0.75 * total, f"{both} of {total} expressions made both true and false"
+
+
+def test_known_differences_each_have_a_rule_and_a_doc() -> None:
+    entries = h.known_differences()
+    ids = [e["id"] for e in entries]
+    assert sorted(ids) == sorted(h.RULES), "known_differences.json and harness.RULES differ"
+    doc = (ROOT / "docs" / "javarosa.md").read_text(encoding="utf-8")
+    for e in entries:
+        assert e["why"].strip()
+        assert f"`{e['id']}`" in doc, f"{e['id']} is not in docs/javarosa.md"
+
+
+def test_a_difference_is_caught(run: Run) -> None:
+    """The comparison can fail: flip one decision JavaRosa took and it is reported."""
+    case = next(c for c in run.cases if c.form.endswith("logic.md"))
+    result = json.loads(json.dumps(run.results[case.id]))
+    nodes = result["nodes"]
+    node = nodes["/data/has_children"]
+    node["relevant"] = not node["relevant"]
+    form = run.forms[case.form]
+    found = list(h.compare(case, form, h.kiosk_decisions(form, case.answers), result))
+    caught = {(d.path, d.decision) for d in found if h.explain(d, form) is None}
+    assert ("/data/has_children", "relevant") in caught
