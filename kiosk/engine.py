@@ -12,6 +12,7 @@ JSON answers from outside the UI are checked by `kiosk.engine_json.validate_answ
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Mapping
 
 from kiosk.engine_check import Checker, FieldError
@@ -38,10 +39,14 @@ class FormSession:
         lang: str = "uz_Latn",
         position: str | None = None,
         today: dt.date | None = None,
+        seed: int | None = None,
     ) -> None:
         self.form = form
         self._lang = check_lang(lang)
-        self._eval = Evaluator(form, answers if answers is not None else {}, today)
+        # random() draws from this seed: the same numbers when a draft is resumed.
+        self.seed = seed if seed is not None else secrets.randbits(62)
+        self._eval = Evaluator(form, answers if answers is not None else {}, today, self.seed)
+        self._eval.lang = self._lang
         if answers is None:  # a new session; a given dict is used as is
             self._eval.apply_defaults(form.questions, self._eval.answers, ())
         self._nav = Navigator(self._eval, position)
@@ -56,6 +61,7 @@ class FormSession:
     @lang.setter
     def lang(self, value: str) -> None:
         self._lang = check_lang(value)
+        self._eval.lang = self._lang
 
     @property
     def answers(self) -> Answers:
@@ -190,6 +196,7 @@ class FormSession:
             "answers": to_json(self.answers),
             "position": self._nav.position,
             "lang": self._lang,
+            "seed": self.seed,
         }
 
     @classmethod
@@ -203,10 +210,12 @@ class FormSession:
         answers = answers_from_json(form.questions, raw if isinstance(raw, dict) else {})
         lang = state.get("lang")
         position = state.get("position")
+        seed = state.get("seed")
         return cls(
             form,
             answers=answers,
             lang=lang if lang in LANGS else DEFAULT_LANG,
             position=position if isinstance(position, str) else None,
             today=today,
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         )

@@ -10,6 +10,8 @@ except under CI=true, where it fails.
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
 import shutil
@@ -33,23 +35,25 @@ MIN_SETS = 200
 
 
 def _corpus_forms() -> list[Path]:
-    if not CORPUS.is_dir():
+    """The public forms listed in tests/corpus/SOURCES.tsv that are on this machine (in
+    tests/corpus/files or $KIOSK_FORM_CORPUS) with the listed SHA-256."""
+    listing = CORPUS / "SOURCES.tsv"
+    if not listing.is_file():
         return []
-    return sorted(
-        p
-        for p in CORPUS.rglob("*")
-        if p.suffix.lower() in (".xlsx", ".xls", ".md", ".csv")
-        and p.name != "SOURCES.tsv"
-        and not _is_choice_file(p)
-    )
+    folder = Path(os.environ.get("KIOSK_FORM_CORPUS") or CORPUS / "files")
+    found = []
+    with listing.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            path = folder / row["file"]
+            if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]:
+                found.append(path)
+    return found
 
 
-def _is_choice_file(p: Path) -> bool:
-    """A CSV beside a form (choices, pulldata) rather than a form in CSV."""
-    if p.suffix.lower() != ".csv":
-        return False
-    head = p.read_text(encoding="utf-8-sig", errors="replace")[:200].lower()
-    return "survey" not in head
+def _key(path: Path) -> str:
+    if path in OWN_FORMS:
+        return str(path.relative_to(ROOT))
+    return f"corpus:{path.parent.name}/{path.name}"
 
 
 @dataclass
@@ -86,7 +90,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     forms: dict[str, Form] = {}
     skipped: dict[str, str] = {}
     for path in [*OWN_FORMS, *_corpus_forms()]:
-        key = str(path.relative_to(ROOT))
+        key = _key(path)
         folder = work / f"f{len(forms) + len(skipped)}"
         folder.mkdir()
         try:
@@ -109,7 +113,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def test_every_decision_matches_javarosa_or_is_a_known_difference(run: Run) -> None:
     assert len(run.cases) >= MIN_SETS, f"only {len(run.cases)} answer sets"
-    own = [str(p.relative_to(ROOT)) for p in OWN_FORMS]
+    own = [_key(p) for p in OWN_FORMS]
     assert not [k for k in own if k in run.skipped], run.skipped  # our own forms all run
     missing = [c.id for c in run.cases if c.id not in run.results]
     assert not missing, f"JavaRosa gave no result for {missing[:5]}"

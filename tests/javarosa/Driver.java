@@ -52,6 +52,7 @@ public class Driver {
     }
 
     public static void main(String[] args) throws Exception {
+        new org.javarosa.model.xform.XFormsModule().registerModule();
         ReferenceManager.instance().addReferenceFactory(new Files4Form());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
@@ -100,7 +101,7 @@ public class Driver {
         }
         sb.append("{\"case\":").append(q(id)).append(",\"nodes\":{");
         boolean[] first = {true};
-        walk(fd, root, "/" + root.getName(), sb, first);
+        walk(fd, root, "/data", sb, first);  // the root by one name, whatever the form calls it
         sb.append("},\"unknown\":[");
         for (int i = 0; i < unknown.size(); i++) sb.append(i > 0 ? "," : "").append(q(unknown.get(i)));
         sb.append("]}");
