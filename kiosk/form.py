@@ -265,6 +265,9 @@ def _expr(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    if text.lower() == "false":
+        # A spreadsheet's FALSE cell: a path to no node for JavaRosa, so false.
+        return "false()"
     return text or None
 
 

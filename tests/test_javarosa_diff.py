@@ -108,6 +108,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         for i, answers in enumerate(sets):
             cases.append(h.Case(f"{key}#{i}", key, xform, media, answers))
     results = h.run_javarosa(cases, classes)
+    # A public form JavaRosa itself cannot run (a broken fixture, Collect's pulldata())
+    # has nothing to compare: noted, left out. Our own forms must all run.
+    broken = {c.form for c in cases if "error" in results[c.id] and c.form.startswith("corpus:")}
+    for key in broken:
+        skipped[key] = f"JavaRosa: {results[next(c.id for c in cases if c.form == key)]['error']}"
+    cases = [c for c in cases if c.form not in broken]
     return Run(cases, forms, results, skipped)
 
 
