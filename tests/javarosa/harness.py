@@ -33,7 +33,6 @@ from pyxform.builder import create_survey_element_from_dict
 from kiosk.engine import FormSession
 from kiosk.engine_model import walk
 from kiosk.engine_values import is_empty
-from kiosk.expr import references
 from kiosk.expr.lexer import NUM, STR, tokenize
 from kiosk.form import Form, Question
 from kiosk.xlsform_load import load_spec, read_sheets, sheets_to_json
@@ -196,6 +195,24 @@ def kiosk_decisions(form: Form, answers: Answers) -> dict[str, dict[str, object]
     return out
 
 
+def stored_answers(form: Form, answers: Answers) -> Answers:
+    """The text answers as the kiosk stores them (trimmed; the Uzbek kinds normalised;
+    whitespace-only gone), the others as typed: the twin case JavaRosa also runs."""
+    session = FormSession(form)
+    out: Answers = {}
+    by_path = {f.path: f for f in fields(form)}
+    for path, raw in answers.items():
+        f = by_path.get(path)
+        if f is None or f.question.type != "text":
+            out[path] = raw
+            continue
+        session.set(f.ref, raw)
+        value = session.value(f.ref)
+        if not is_empty(value):
+            out[path] = _as_text(value)
+    return out
+
+
 def _path_of(form: Form, q: Question) -> str:
     return next(f.path for f in fields(form) if f.question is q)
 
@@ -333,6 +350,9 @@ class Difference:
     javarosa: object
     answers: Answers = field(repr=False)
     known: str | None = None
+    # JavaRosa's nodes for the same case typed as the kiosk stored it (trimmed,
+    # normalised): what explains a difference that follows from the kiosk's storing.
+    twin: dict[str, dict[str, object]] | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         return (
@@ -352,9 +372,23 @@ def _same_value(a: object, b: object) -> bool:
 
 
 def compare(
+    case: Case,
+    form: Form,
+    kiosk: dict[str, dict[str, object]],
+    jr: dict[str, object],
+    twin: dict[str, object] | None = None,
+) -> Iterator[Difference]:
+    """Every decision on which the engines differ, for one case (``twin``: JavaRosa's
+    result for the case's ``stored_answers``, when they differ from what was typed)."""
+    twin_nodes = twin.get("nodes") if twin is not None else None
+    for d in _compare(case, form, kiosk, jr):
+        d.twin = twin_nodes if isinstance(twin_nodes, dict) else None
+        yield d
+
+
+def _compare(
     case: Case, form: Form, kiosk: dict[str, dict[str, object]], jr: dict[str, object]
 ) -> Iterator[Difference]:
-    """Every decision on which the engines differ, for one case."""
     if "error" in jr:
         yield Difference(case.id, case.form, "", "load", None, jr["error"], case.answers)
         return
@@ -388,49 +422,48 @@ def compare(
 # ----- the known, deliberate differences ------------------------------------------------
 
 
-def _readers(form: Form, sources: set[str]) -> set[str]:
-    """The fields whose expressions read any of ``sources``, directly or through others."""
-    found = set(sources)
-    grew = True
-    while grew:
-        grew = False
-        for q in form.walk():
-            if q.name in found:
-                continue
-            texts = (q.relevant, q.required, q.constraint, q.calculation, q.choice_filter)
-            refs: set[str] = set()
-            for text in texts:
-                if text:
-                    try:
-                        refs |= references(text)
-                    except Exception:  # noqa: BLE001 - a broken expression reads nothing
-                        pass
-            if refs & found:
-                found.add(q.name)
-                grew = True
-    return found
-
-
 def _name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def _twin_agrees(d: Difference) -> bool:
+    """JavaRosa, given the answers as the kiosk stored them, decides as the kiosk."""
+    j = d.twin.get(d.path) if d.twin is not None else None
+    if not isinstance(j, dict):
+        return False
+    value = j.get("value") or None
+    decided: dict[str, object] = {
+        "relevant": bool(j.get("relevant")),
+        "required": bool(j.get("required")),
+        "constraint": j.get("constraint"),
+        "value": value,
+        "kept": bool(j.get("relevant")) and value is not None,
+    }
+    if d.decision == "value":
+        return _same_value(d.kiosk, value)
+    return decided.get(d.decision, object()) == d.kiosk
+
+
 def _text_trimmed(d: Difference, form: Form) -> bool:
-    """The kiosk trims text answers; whitespace-only text is no answer (docs/forms.md)."""
+    """The kiosk trims text answers; whitespace-only text is no answer (docs/javarosa.md).
+    A computed text: the kiosk's is JavaRosa's trimmed. Anything else that follows (a
+    relevant, a constraint reading the answer): JavaRosa decides the same on the
+    trimmed answers."""
     if (
         d.decision == "value"
         and isinstance(d.javarosa, str)
         and d.kiosk == (d.javarosa.strip() or None)
     ):
         return True
-    padded = {_name(p) for p, v in d.answers.items() if v != v.strip()}
-    return bool(padded) and _name(d.path) in _readers(form, padded)
+    padded = any(v != v.strip() for v in d.answers.values())
+    return padded and _twin_agrees(d)
 
 
 def _kinds(d: Difference, form: Form) -> bool:
-    """Uzbek validator appearances normalise what is typed (docs/forms.md)."""
+    """Uzbek validator appearances normalise what is typed (docs/javarosa.md): JavaRosa
+    decides as the kiosk on the normalised answers."""
     kinds = {q.name for q in form.walk() if q.kind and _path_answered(d, q.name)}
-    return bool(kinds) and _name(d.path) in _readers(form, kinds)
+    return bool(kinds) and _twin_agrees(d)
 
 
 def _path_answered(d: Difference, name: str) -> bool:
