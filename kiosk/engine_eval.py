@@ -359,11 +359,16 @@ def secondary_instances(form: Form, lang: str) -> dict[str, list[dict[str, objec
         for name, rows in choices.items():
             if not isinstance(rows, list):
                 continue
+            # pyxform gives each choice of a translated list an itextId, "list-index",
+            # which jr:itext() turns into the label (kiosk.expr.odk).
+            translated = any(isinstance(r, dict) and isinstance(r.get("label"), dict) for r in rows)
             table = []
-            for row in rows:
-                if isinstance(row, dict):
-                    label = pick_text(texts_by_lang(row.get("label")), lang)
-                    table.append({**row, "label": label})
+            for i, row in enumerate(r for r in rows if isinstance(r, dict)):
+                label = pick_text(texts_by_lang(row.get("label")), lang)
+                item = {**row, "label": label}
+                if translated:
+                    item["itextId"] = f"{name}-{i}"
+                table.append(item)
             out[str(name)] = table
     return out
 

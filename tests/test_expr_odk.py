@@ -181,3 +181,29 @@ def test_position_in_a_repeat(tmp_path: Path) -> None:
     s.add_repeat("kids")
     s.add_repeat("kids")
     assert [s.value("kids[0]/n"), s.value("kids[1]/n")] == [1, 2]
+
+
+def test_itext_gives_a_translated_choice_label(tmp_path: Path) -> None:
+    (tmp_path / "t.md").write_text(
+        "| survey |\n| | type | name | label::English (en) | calculation |\n"
+        "| | select_one c | pick | Pick | |\n"
+        "| | calculate | shown | | jr:itext(instance('c')/root/item[name = ${pick}]/itextId) |\n"
+        "| choices |\n| | list_name | name | label::English (en) | label::Russian (ru) |\n"
+        "| | c | a | Apple | Яблоко |\n| | c | b | Pear | Груша |\n",
+        "utf-8",
+    )
+    s = FormSession(load_form(tmp_path / "t.md"), lang="ru")
+    s.set("pick", "b")
+    assert s.value("shown") == "Груша"
+    assert ev("jr:itext('nowhere-3')") == ""
+
+
+def test_whitespace_only_text_is_no_answer_on_a_required_question(tmp_path: Path) -> None:
+    """ODK Collect accepts "   " there; the kiosk refuses it (docs/javarosa.md)."""
+    (tmp_path / "w.md").write_text(
+        "| survey |\n| | type | name | label | required |\n| | text | name | Name | yes |\n",
+        "utf-8",
+    )
+    s = FormSession(load_form(tmp_path / "w.md"))
+    assert [e.code for e in s.set("name", "   ")] == ["required"]
+    assert s.set("name", "  Ali ") == [] and s.value("name") == "Ali"

@@ -6,7 +6,7 @@ with values from ODK's documentation (tests/test_expr_odk.py):
 
 - ``current()``, ``position(..)``, ``instance('list')/root/item[...]`` (in the
   evaluator), ``pulldata('file', 'column', 'key column', key)``,
-  ``jr:choice-name(value, '${field}')``;
+  ``jr:choice-name(value, '${field}')``, ``jr:itext(itextId)`` of a choice;
 - ``random()`` (deterministic per submission: a seed per session and the place it is
   evaluated), ``randomize(nodes[, seed])`` (JavaRosa's Park-Miller shuffle, so a seeded
   order is the one Collect shows);
@@ -63,6 +63,20 @@ def _choice_name(ctx: Any, value: Any, field: Any) -> str:
     if m is None or ctx.choice_label is None:
         return ""
     return ctx.choice_label(m.group(1) or m.group(2), to_string(value)) or ""
+
+
+_ITEXT_ID = re.compile(r"(.+)-(\d+)")
+
+
+@_builtin("jr:itext", 1, 1, ctx=True)
+def _itext(ctx: Any, text_id: Any) -> str:
+    # The label of a choice by the itextId pyxform gives it ("list-index"), in the
+    # session's language (a lookup: jr:itext(instance('l')/root/item[...]/itextId)).
+    m = _ITEXT_ID.fullmatch(to_string(text_id).strip())
+    rows = ctx.instance(m.group(1)) if m is not None and ctx.instance is not None else None
+    if m is None or rows is None or int(m.group(2)) >= len(rows):
+        return ""
+    return to_string(rows[int(m.group(2))].get("label"))
 
 
 @_builtin("count-non-empty", 1, 1)

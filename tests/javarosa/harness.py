@@ -508,8 +508,6 @@ def load_pair(path: Path, work: Path) -> tuple[Form, Path, Path]:
         # pyxform repeats a loop's group once per choice; the kiosk runs it as one group
         # (issue 17's types part): not comparable node by node.
         raise NotComparable("uses a loop")
-    if "jr:itext(" in json.dumps(spec):
-        raise NotComparable("uses jr:itext(), which the kiosk does not run yet")
     form = Form.from_pyxform(spec)
     xform, media = to_xform(path, work)
     return form, xform, media
