@@ -69,6 +69,10 @@ def test_chains_are_found_by_loops() -> None:
         (r"\w+", "Ali", True),
         (r"\w+", "Алишер", False),  # ASCII \w, as Java's
         (r"\s", "\u00a0", False),  # ASCII \s: a no-break space is not one
+        (r"\s", "\x0b", True),  # Java's \s has the vertical tab, RE2's has not
+        (r"a[\s-]b", "a-b", True),
+        (r"a[\s-]b", "a\x0bb", True),
+        (r"\S+", "ab\x0b", False),
     ],
 )
 def test_regex_translation_keeps_java_meaning(pattern: str, text: str, found: bool) -> None:

@@ -111,6 +111,11 @@ def translate(pattern: str) -> str:
             elif nxt == "Z" and not in_class:
                 out.append("(?:\\n?\\z)")
                 i += 2
+            elif nxt == "s" or (nxt == "S" and not in_class):
+                # Java's \s is [ \t\n\x0B\f\r]; RE2's lacks the vertical tab \x0B.
+                spaces = "\\t\\n\\x0B\\f\\r "
+                out.append(spaces if in_class else f"[{'^' if nxt == 'S' else ''}{spaces}]")
+                i += 2
             else:
                 out.append(pattern[i : i + 2])
                 i += 2
