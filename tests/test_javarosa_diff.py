@@ -158,7 +158,7 @@ def test_answer_sets_make_expressions_true_and_false(run: Run) -> None:
         b, t = h.coverage(form, [c.answers for c in run.cases if c.form == key])
         both, total = both + b, total + t
     assert total > 50
-    assert both >= 0.75 * total, f"{both} of {total} expressions made both true and false"
+    assert both >= 0.9 * total, f"{both} of {total} expressions made both true and false"
 
 
 def test_known_differences_each_have_a_rule_and_a_doc() -> None:

@@ -21,6 +21,7 @@ import math
 import os
 import random
 import re
+import re._parser as _sre_parse
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
@@ -273,8 +274,72 @@ def candidates(q: Question, strings: set[str], numbers: set[float]) -> list[str]
     if q.type == "acknowledge":
         return ["OK"]
     if q.type == "text":
-        return sorted({*strings, *_TEXTS, "   "})
+        lengths = {int(n) + d for n in numbers if 0 < n < 200 for d in (-1, 0)}
+        examples = {e for t in strings if (e := regex_example(t))}
+        # The same with an Arabic-Indic digit in place of the first ASCII one: \d is
+        # ASCII in both engines, so only the first of the pair may pass.
+        near = {re.sub(r"[0-9]", "\u0663", e, count=1) for e in examples}
+        return sorted({*strings, *_TEXTS, "   ", *examples, *near, *("x" * n for n in lengths)})
     return []
+
+
+def regex_example(pattern: str) -> str | None:
+    """One text the pattern matches in full (the shortest repetition, the first branch
+    and class member), so a regex() constraint can come out true; None when Python's
+    parser refuses the pattern (a Java-only spelling: then no example)."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - not a pattern Python reads
+        return None
+    try:
+        return _example(list(parsed))
+    except (ValueError, IndexError, TypeError):
+        return None
+
+
+def _example(items: list[tuple[object, object]]) -> str:
+    out: list[str] = []
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(av))  # type: ignore[arg-type]
+        elif name == "NOT_LITERAL":
+            out.append("a" if av != ord("a") else "b")
+        elif name == "ANY":
+            out.append("a")
+        elif name == "IN":
+            out.append(_member(av))  # type: ignore[arg-type]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+            lo, _hi, sub = av  # type: ignore[misc]
+            out.append(_example(list(sub)) * max(int(lo), 1 if int(lo) == 0 else int(lo)))
+        elif name == "SUBPATTERN":
+            out.append(_example(list(av[-1])))  # type: ignore[index]
+        elif name == "BRANCH":
+            out.append(_example(list(av[1][0])))  # type: ignore[index]
+        elif name == "AT":
+            continue
+        elif name == "CATEGORY":
+            out.append(_category(str(av)))
+        else:
+            raise ValueError(name)
+    return "".join(out)
+
+
+def _member(members: list[tuple[object, object]]) -> str:
+    if members and str(members[0][0]) == "NEGATE":
+        return "~"
+    op, av = members[0]
+    if str(op) == "LITERAL":
+        return chr(av)  # type: ignore[arg-type]
+    if str(op) == "RANGE":
+        return chr(av[0])  # type: ignore[index]
+    if str(op) == "CATEGORY":
+        return _category(str(av))
+    raise ValueError(op)
+
+
+def _category(name: str) -> str:
+    return {"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " ", "CATEGORY_WORD": "a"}.get(name, "a")
 
 
 def answer_sets(form: Form, n: int, seed: str) -> list[Answers]:
