@@ -182,3 +182,15 @@ def test_a_difference_is_caught(run: Run) -> None:
     found = list(h.compare(case, form, h.kiosk_decisions(form, case.answers), result))
     caught = {(d.path, d.decision) for d in found if h.explain(d, form) is None}
     assert ("/data/has_children", "relevant") in caught
+
+
+def test_without_java_the_test_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        _java_or_fail()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        _java_or_fail()
