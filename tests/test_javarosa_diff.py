@@ -194,3 +194,24 @@ def test_without_java_the_test_fails_under_ci_and_skips_elsewhere(
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception):
         _java_or_fail()
+
+
+def test_regex_search_would_differ_from_javarosa(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evidence for regex() as a full match: with a search instead, the same answer
+    sets give constraint decisions JavaRosa does not take."""
+    from kiosk.expr import regex
+
+    def search(pattern: str, text: str, spend: object = None) -> bool:
+        return regex._compiled(pattern).search(text) is not None  # noqa: SLF001
+
+    monkeypatch.setattr(regex, "matches", search)
+    cases = [c for c in run.cases if c.form.endswith("odk_functions.md")]
+    found = {
+        (d.path, d.decision)
+        for c in cases
+        for d in h.compare(
+            c, run.forms[c.form], h.kiosk_decisions(run.forms[c.form], c.answers), run.results[c.id]
+        )
+        if h.explain(d, run.forms[c.form]) is None
+    }
+    assert ("/data/code", "constraint") in found or ("/data/zip", "constraint") in found

@@ -279,6 +279,8 @@ def candidates(q: Question, strings: set[str], numbers: set[float]) -> list[str]
         # The same with an Arabic-Indic digit in place of the first ASCII one: \d is
         # ASCII in both engines, so only the first of the pair may pass.
         near = {re.sub(r"[0-9]", "\u0663", e, count=1) for e in examples}
+        # ... and inside a longer text: found by a search, refused by a full match.
+        near |= {f"x{e}" for e in examples if e}
         return sorted({*strings, *_TEXTS, "   ", *examples, *near, *("x" * n for n in lengths)})
     return []
 
