@@ -546,8 +546,19 @@ def _non_finite(d: Difference, form: Form) -> bool:
 
 _NON_FINITE = ("NaN", "Infinity", "-Infinity")
 
+
+def _itext_placeholder(d: Difference, form: Form) -> bool:
+    """jr:itext() of no text: JavaRosa's placeholder "[itext:id]", the kiosk's empty."""
+    return (
+        d.kiosk is None
+        and isinstance(d.javarosa, str)
+        and bool(re.fullmatch(r"\[itext:[^\]]*\]", d.javarosa))
+    )
+
+
 RULES: dict[str, Callable[[Difference, Form], bool]] = {
     "non-finite-calculation": _non_finite,
+    "itext-placeholder": _itext_placeholder,
     "text-trimmed": _text_trimmed,
     "uzbek-kinds": _kinds,
 }
