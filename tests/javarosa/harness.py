@@ -579,10 +579,18 @@ def explain(d: Difference, form: Form) -> str | None:
     return None
 
 
+def _spec_nodes(children: list[dict[str, object]]) -> Iterator[dict[str, object]]:
+    for node in children:
+        yield node
+        inner = node.get("children")
+        if isinstance(inner, list):
+            yield from _spec_nodes(inner)
+
+
 def load_pair(path: Path, work: Path) -> tuple[Form, Path, Path]:
     """The kiosk's Form and JavaRosa's XForm (+ media folder) of one XLSForm file."""
     spec = load_spec(path)
-    if '"loop"' in json.dumps(spec):
+    if any(node.get("type") == "loop" for node in _spec_nodes(spec.get("children") or [])):
         # pyxform repeats a loop's group once per choice; the kiosk runs it as one group
         # (issue 17's types part): not comparable node by node.
         raise NotComparable("uses a loop")
