@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Callable, Mapping
 
 from kiosk.engine_check import Checker, FieldError
@@ -41,11 +42,15 @@ class FormSession:
         today: dt.date | None = None,
         device_id: str | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        seed: int | None = None,
     ) -> None:
         self.form = form
         self._lang = check_lang(lang)
         self._clock = clock or (lambda: dt.datetime.now().astimezone())
-        self._eval = Evaluator(form, answers if answers is not None else {}, today)
+        # random() draws from this seed: the same numbers when a draft is resumed.
+        self.seed = seed if seed is not None else secrets.randbits(62)
+        self._eval = Evaluator(form, answers if answers is not None else {}, today, self.seed)
+        self._eval.lang = self._lang
         if answers is None:  # a new session; a given dict is used as is
             self._eval.apply_defaults(form.questions, self._eval.answers, ())
         self._fill_meta(device_id)
@@ -61,6 +66,7 @@ class FormSession:
     @lang.setter
     def lang(self, value: str) -> None:
         self._lang = check_lang(value)
+        self._eval.lang = self._lang
 
     @property
     def answers(self) -> Answers:
@@ -218,6 +224,7 @@ class FormSession:
             "answers": to_json(self.answers),
             "position": self._nav.position,
             "lang": self._lang,
+            "seed": self.seed,
         }
 
     @classmethod
@@ -236,6 +243,7 @@ class FormSession:
         answers = answers_from_json(form.questions, raw if isinstance(raw, dict) else {})
         lang = state.get("lang")
         position = state.get("position")
+        seed = state.get("seed")
         return cls(
             form,
             answers=answers,
@@ -244,4 +252,5 @@ class FormSession:
             today=today,
             device_id=device_id,
             clock=clock,
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         )

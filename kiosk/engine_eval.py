@@ -34,7 +34,7 @@ from kiosk.expr.limits import (
     LimitError,
 )
 from kiosk.expr.values import tidy_number
-from kiosk.form import Choice, Form, Question
+from kiosk.form import Choice, Form, Question, pick_text, texts_by_lang
 
 # Passes of recompute(): at least this many, and as many as the form's longest chain of
 # calculations needs (each pass settles at least one more link), up to MAX_CHAIN + 2.
@@ -48,10 +48,20 @@ EVAL_ERRORS = (expr.ExprError, ArithmeticError, ValueError, TypeError, Recursion
 class Evaluator:
     """The answers and what the form's expressions derive from them."""
 
-    def __init__(self, form: Form, answers: Answers, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        form: Form,
+        answers: Answers,
+        today: dt.date | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.form = form
         self.answers = answers
         self.today = today
+        self.seed = seed  # random(): the same numbers for the same session (kiosk.expr.odk)
+        self.lang = "uz_Latn"  # jr:choice-name() and label lookups (FormSession sets it)
+        self._rows: dict[str, list[dict[str, object]]] | None = None
+        self._rows_lang = self.lang
         self.hidden: set[str] = set()  # refs of non-relevant nodes (and their insides)
         self.counts: dict[str, int] = {}  # repeat ref -> number of active instances
         # Limits hit by the last recompute (ref -> error, "" for no one field): the form's
@@ -103,14 +113,34 @@ class Evaluator:
 
         return resolve
 
-    def evaluate(self, text: str, scope: Scope, current: object = None) -> object:
+    def evaluate(self, text: str, scope: Scope, current: object = None, site: str = "") -> object:
         ctx = expr.EvalContext(
             self.resolver(scope),
             current=expr_value(current),
             today=self.today,
             budget=self._budget,
+            instance=self.instance,
+            position=scope[-1][1] + 1 if scope else None,
+            choice_label=self.choice_label,
+            seed=self.seed,
+            site=site,
         )
         return expr.evaluate(text, ctx)
+
+    def instance(self, name: str) -> list[dict[str, object]] | None:
+        """The rows of a choice list or a CSV beside the form (instance('x'), pulldata),
+        labels in the session's language."""
+        if self._rows is None or self._rows_lang != self.lang:
+            self._rows = secondary_instances(self.form, self.lang)
+            self._rows_lang = self.lang
+        return self._rows.get(name)
+
+    def choice_label(self, field: str, value: str) -> str | None:
+        q = self.form.get(field)
+        if q is None:
+            return None
+        choice = next((c for c in q.choices if c.name == value), None)
+        return choice.label(self.lang) if choice is not None else None
 
     def eval_bool(
         self, text: str, scope: Scope, current: object = None, default: bool = True
@@ -274,7 +304,10 @@ class Evaluator:
         """Store a calculation's value (a calculate, or a question computed by the form)."""
         q, container = node.question, node.container
         try:
-            value = _calc_value(self.evaluate(q.calculation or "", node.scope))
+            old = container.get(q.name)  # `.` of the calculation: once() keeps it
+            value = _calc_value(self.evaluate(q.calculation or "", node.scope, old, node.ref))
+            if q.type == "integer" and isinstance(value, float):
+                value = int(value)  # JavaRosa stores int(x), toward zero: 18 * 1.12 -> 20
             if q.is_input and value is not None:  # stored as the question's type
                 value = parse_value(q.type, expr.to_string(value), q.kind)
         except LimitError as exc:
@@ -310,6 +343,34 @@ class Evaluator:
         if n != n or n < 0:  # NaN (no answer yet) or negative
             return 0
         return int(min(n, _MAX_INSTANCES))  # a typo of 10000 must not freeze the kiosk
+
+
+def secondary_instances(form: Form, lang: str) -> dict[str, list[dict[str, object]]]:
+    """Each choice list of the form and each CSV file its expressions read
+    (``spec["kiosk_csv"]``, by xlsform_load), as rows of text by column."""
+    out: dict[str, list[dict[str, object]]] = {}
+    csv_files = form.spec.get("kiosk_csv") or {}
+    if isinstance(csv_files, dict):
+        for name, rows in csv_files.items():
+            if isinstance(rows, list):
+                out[str(name)] = [dict(r) for r in rows if isinstance(r, dict)]
+    choices = form.spec.get("choices") or {}
+    if isinstance(choices, dict):
+        for name, rows in choices.items():
+            if not isinstance(rows, list):
+                continue
+            # pyxform gives each choice of a translated list an itextId, "list-index",
+            # which jr:itext() turns into the label (kiosk.expr.odk).
+            translated = any(isinstance(r, dict) and isinstance(r.get("label"), dict) for r in rows)
+            table = []
+            for i, row in enumerate(r for r in rows if isinstance(r, dict)):
+                label = pick_text(texts_by_lang(row.get("label")), lang)
+                item = {**row, "label": label}
+                if translated:
+                    item["itextId"] = f"{name}-{i}"
+                table.append(item)
+            out[str(name)] = table
+    return out
 
 
 def _longest_chain(form: Form) -> int:

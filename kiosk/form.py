@@ -381,7 +381,11 @@ _SIBLING = re.compile(r"(?<![\w./])\.\./([^\W\d][\w.\-]*)(?![\w/(])")
 def _expr(value: Any) -> str | None:
     if value is None:
         return None
-    text = _SIBLING.sub(r"${\1}", str(value).strip())
+    text = str(value).strip()
+    if text.lower() == "false":
+        # A spreadsheet's FALSE cell: a path to no node for JavaRosa, so false.
+        return "false()"
+    text = _SIBLING.sub(r"${\1}", text)
     return text or None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -104,6 +105,7 @@ def load_spec(path: Path) -> dict[str, object]:
     except Exception as exc:
         raise XlsformError(f"{path.name}: the form could not be read ({exc})") from exc
     _inline_choice_files(spec, path.parent)
+    _inline_data_files(spec, path.parent)
     if not str(spec.get("version") or "").strip():
         # An outside form often has no version: its content names it, so an edited
         # file is a new version and an unchanged one is the same.
@@ -130,6 +132,35 @@ def _inline_choice_files(spec: dict[str, Any], folder: Path) -> None:
         if list_name not in choices:
             choices[list_name] = read_choice_file(folder / itemset)
         node["list_name"] = list_name
+
+
+# pulldata('fruits', ...) and instance('fruits') read fruits.csv beside the form.
+_DATA_FILE = re.compile(r"""(?:pulldata|instance)\(\s*['"]([\w.\-]+)['"]""")
+MAX_DATA_ROWS = 20_000  # a CSV beside a form: a list of places or prices, not a database
+
+
+def _inline_data_files(spec: dict[str, Any], folder: Path) -> None:
+    """The CSV files the form's expressions read into spec["kiosk_csv"] (rows of text
+    by column), so the form model never reads files."""
+    choices = spec.get("choices") or {}
+    names = set(_DATA_FILE.findall(json.dumps(spec.get("children") or [])))
+    data: dict[str, list[dict[str, str]]] = {}
+    for name in sorted(names - set(choices)):
+        path = folder / f"{name}.csv"
+        if not path.is_file():
+            continue
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                rows: list[dict[str, str]] = []
+                for row in csv.DictReader(fh):
+                    if len(rows) >= MAX_DATA_ROWS:
+                        break
+                    rows.append({k.strip(): (v or "").strip() for k, v in row.items() if k})
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise XlsformError(f"data file {path.name} could not be read ({exc})") from None
+        data[name] = rows
+    if data:
+        spec["kiosk_csv"] = data
 
 
 def _nodes(children: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:

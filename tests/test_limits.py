@@ -63,11 +63,20 @@ def test_chains_are_found_by_loops() -> None:
         (r"^\u0041$", "A", True),
         (r"^(?<y>\d{4})$", "2024", True),
         (r"^(a+)+$", "a" * 5000 + "!", False),  # linear time: no hang
-        (r"b", "abc", True),  # a search, as JavaRosa's find()
+        (r"b", "abc", False),  # the whole text, as JavaRosa's Pattern.matches
+        (r"[\w-\.]+", "a-b.c", True),
+        (r"\d+", "12\u0663", False),  # Arabic-Indic three is no \d
+        (r"\w+", "Ali", True),
+        (r"\w+", "Алишер", False),  # ASCII \w, as Java's
+        (r"\s", "\u00a0", False),  # ASCII \s: a no-break space is not one
+        (r"\s", "\x0b", True),  # Java's \s has the vertical tab, RE2's has not
+        (r"a[\s-]b", "a-b", True),
+        (r"a[\s-]b", "a\x0bb", True),
+        (r"\S+", "ab\x0b", False),
     ],
 )
 def test_regex_translation_keeps_java_meaning(pattern: str, text: str, found: bool) -> None:
-    assert regex.search(pattern, text) is found
+    assert regex.matches(pattern, text) is found
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from kiosk.expr import functions
+from kiosk.expr import functions, odk  # noqa: F401 - odk registers its functions
 from kiosk.expr.errors import ExplainedError, ExprError
 from kiosk.expr.evaluator import EvalContext, evaluate_node
 from kiosk.expr.functions import FUNCTIONS, FuncSpec, register_function

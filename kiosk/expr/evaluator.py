@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from kiosk.expr.errors import ExplainedError, ExprError
 from kiosk.expr.functions import FUNCTIONS
 from kiosk.expr.limits import MAX_STEPS_EXPRESSION, Budget, work_of
-from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Node, Ref, Unary
+from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Lookup, Node, Ref, Unary
 from kiosk.expr.values import parse_iso, tidy_number, to_bool, to_number, to_string
 
 
@@ -33,6 +33,18 @@ class EvalContext:
     # Evaluation steps left (kiosk.expr.limits): one budget per expression unless the
     # caller shares one across a whole recalculation.
     budget: Budget | None = None
+    # The rows of a secondary instance (a choice list, a CSV beside the form) by name,
+    # for instance('x')/root/item[...] and pulldata(); None: the form has none.
+    instance: Callable[[str], Sequence[Mapping[str, object]] | None] | None = None
+    # position(..): the 1-based number of the repeat entry being evaluated (None outside).
+    position: int | None = None
+    # jr:choice-name(value, '${field}'): the label of a choice of a select, by field name.
+    choice_label: Callable[[str, str], str | None] | None = None
+    # random(): a seed per submission and the place evaluated (a field's ref), so the
+    # same session gives the same numbers on every recalculation (kiosk.expr.odk).
+    seed: int | None = None
+    site: str = ""
+    draws: list[int] = field(default_factory=lambda: [0])
 
 
 _RELATIONAL: dict[str, Callable[[float, float], bool]] = {
@@ -151,6 +163,23 @@ def _bare(node: Bare, ctx: EvalContext) -> Any:
     return ctx.resolve_bare(node.name)
 
 
+def _lookup(node: Lookup, ctx: EvalContext) -> Any:
+    rows = ctx.instance(node.list_name) if ctx.instance is not None else None
+    if rows is None:
+        raise ExprError(f"no list or file named {node.list_name!r}", None, node.pos)
+    found: list[Any] = []
+    for index, row in enumerate(rows, 1):
+        if node.predicate is not None:
+            if ctx.budget is not None:
+                ctx.budget.spend()
+            kept = _eval(node.predicate, replace(ctx, resolve_bare=row.get))
+            # XPath: a number in [ ] is a position (item[1]), anything else a condition.
+            if not (kept == index if _is_number(kept) else to_bool(kept)):
+                continue
+        found.append(row.get(node.column or "name", ""))
+    return found
+
+
 # One entry per node type: a dict lookup is cheaper than a chain of isinstance tests,
 # and the engine evaluates every relevant/constraint/calculate on each change.
 _DISPATCH: dict[type, Callable[[Any, EvalContext], Any]] = {
@@ -161,6 +190,7 @@ _DISPATCH: dict[type, Callable[[Any, EvalContext], Any]] = {
     Current: lambda node, ctx: ctx.current,
     Unary: lambda node, ctx: tidy_number(-to_number(_eval(node.operand, ctx))),
     Bare: _bare,
+    Lookup: _lookup,
 }
 
 

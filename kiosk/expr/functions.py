@@ -196,11 +196,11 @@ def _concat(*args: Any) -> str:
 
 @_builtin("regex", 2, 2, ctx=True)
 def _regex(ctx: Any, value: Any, pattern: Any) -> bool:
-    # A search: anchors are the form author's to write (JavaRosa's Pattern.matches is a
-    # full match; see kiosk.expr.regex). RE2 runs in linear time (times the pattern's
-    # size, charged to the step budget); a pattern it cannot run is refused.
+    # A full match, as JavaRosa's Pattern.matches (docs/javarosa.md). RE2 runs in linear
+    # time (times the pattern's size, charged to the step budget); a pattern it cannot
+    # run is refused.
     spend = ctx.budget.spend if ctx.budget is not None else None
-    return regex.search(to_string(pattern), to_string(value), spend)
+    return regex.matches(to_string(pattern), to_string(value), spend)
 
 
 _builtin("contains", 2, 2)(lambda s, t: to_string(t) in to_string(s))

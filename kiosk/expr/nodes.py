@@ -57,7 +57,18 @@ class Call:
     pos: int = field(default=0, compare=False)
 
 
-Node = Literal | Ref | Current | Bare | Unary | Binary | Call
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """``instance('list')/root/item[predicate]/column``: rows of a choice list or a CSV
+    beside the form; inside ``predicate`` bare names are the row's columns."""
+
+    list_name: str
+    predicate: Node | None
+    column: str
+    pos: int = field(default=0, compare=False)
+
+
+Node = Literal | Ref | Current | Bare | Unary | Binary | Call | Lookup
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -72,3 +83,5 @@ def walk(node: Node) -> Iterator[Node]:
             stack.extend((n.right, n.left))
         elif isinstance(n, Call):
             stack.extend(reversed(n.args))
+        elif isinstance(n, Lookup) and n.predicate is not None:
+            stack.append(n.predicate)

@@ -12,17 +12,19 @@ from kiosk.expr.lexer import (
     COMMA,
     DOT,
     EOF,
+    LOOKUP,
     LPAREN,
     NAME,
     NUM,
     OP,
+    PARENT,
     REF,
     RPAREN,
     STR,
     Token,
     tokenize,
 )
-from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Node, Ref, Unary
+from kiosk.expr.nodes import Bare, Binary, Call, Current, Literal, Lookup, Node, Ref, Unary
 from kiosk.expr.values import tidy_number
 from kiosk.i18n import N_
 
@@ -142,15 +144,37 @@ class _Parser:
             if self.peek().kind == LPAREN:
                 return self.call(tok)
             return Bare(tok.value, tok.pos)
+        if tok.kind == LOOKUP:
+            return self.lookup(tok)
+        if tok.kind == PARENT:
+            raise self.error("'..' is only supported in position(..); use ${name}", tok.pos)
         if tok.kind == EOF:
             raise self.error("expression ends too early", tok.pos)
         raise self.error(f"unexpected {_describe(tok)}", tok.pos)
+
+    def lookup(self, tok: Token) -> Node:
+        list_name, predicate, column = tok.value.split("\x00")
+        pred: Node | None = None
+        if predicate.strip():
+            sub = _Parser(predicate)
+            sub.depth = self.depth  # depth counts across the predicate (MAX_DEPTH)
+            try:
+                pred = sub.parse()
+            except ExplainedError:
+                raise
+            except ExprError as e:
+                raise self.error(f"in [{predicate}]: {e.message}", tok.pos) from None
+        return self.node(Lookup(list_name, pred, column, tok.pos), *([pred] if pred else []))
 
     def call(self, name: Token) -> Node:
         spec = FUNCTIONS.get(name.value)
         if spec is None:
             raise self.error(f"unknown function {name.value}()", name.pos)
         self.advance()  # (
+        if name.value == "position" and self.peek().kind == PARENT:
+            self.advance()  # position(..): the enclosing repeat entry, as position()
+            self.expect(RPAREN, "')'")
+            return Call(name.value, (), name.pos)
         args: list[Node] = []
         if self.peek().kind != RPAREN:
             args.append(self.expression(0))

@@ -1,8 +1,8 @@
 """regex() on RE2: Java/JavaScript-style patterns, run in linear time.
 
-Forms come from the ODK world, whose regex() is Java's ``java.util.regex``. The kiosk keeps
-its search semantics (anchors are the author's to write); getodk/javarosa's
-``Pattern.matches`` is a full match: a known difference, documented in docs/ARCHITECTURE.md.
+Forms come from the ODK world, whose regex() is Java's ``java.util.regex``, and a full
+match (getodk/javarosa's ``Pattern.matches``): the kiosk matches the whole text too
+(``matches``), which the differential test checks against JavaRosa (docs/javarosa.md).
 Python's ``re`` backtracks (``^(a+)+$`` ran for minutes) and refuses some patterns Java
 accepts (``[\\w-\\.]``), and its ``\\d``/``\\w`` match Arabic-Indic digits and Cyrillic
 letters. RE2 (google-re2) runs in time linear in the input, with ASCII ``\\d \\w \\s`` as
@@ -111,6 +111,11 @@ def translate(pattern: str) -> str:
             elif nxt == "Z" and not in_class:
                 out.append("(?:\\n?\\z)")
                 i += 2
+            elif nxt == "s" or (nxt == "S" and not in_class):
+                # Java's \s is [ \t\n\x0B\f\r]; RE2's lacks the vertical tab \x0B.
+                spaces = "\\t\\n\\x0B\\f\\r "
+                out.append(spaces if in_class else f"[{'^' if nxt == 'S' else ''}{spaces}]")
+                i += 2
             else:
                 out.append(pattern[i : i + 2])
                 i += 2
@@ -196,14 +201,15 @@ def _compiled(pattern: str) -> re2._Regexp:
     return result
 
 
-def search(pattern: str, text: str, spend: Callable[[int], None] | None = None) -> bool:
-    """regex(): whether the pattern is found anywhere in ``text`` (a search; JavaRosa
-    matches the whole text: see the module docstring). ``spend`` is charged, before the
-    search, its work: the text's length times the program's size, in steps."""
+def matches(pattern: str, text: str, spend: Callable[[int], None] | None = None) -> bool:
+    """regex(): whether the pattern matches the WHOLE of ``text``, as JavaRosa's
+    ``Pattern.matches`` (so ``regex('x12y', '[0-9]+')`` is false, as in ODK Collect;
+    docs/javarosa.md). ``spend`` is charged, before matching, its work: the text's
+    length times the program's size, in steps."""
     compiled = _compiled(pattern)
     if spend is not None:
         spend(len(text) * compiled.programsize // REGEX_WORK_PER_STEP)
-    return compiled.search(text) is not None
+    return compiled.fullmatch(text) is not None
 
 
 def refusal(pattern: str) -> RegexRefused | None:
