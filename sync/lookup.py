@@ -135,6 +135,17 @@ def _ask(store: Store, code: str, transport: Transport | None) -> StatusLookup |
         return client.lookup_status(code)
 
 
+def appealable(info: Mapping[str, object] | None, live: bool) -> bool:
+    """Whether the citizen may write an appeal of ``info``: the portal said so live;
+    offline, a refusal it sent earlier (it judges the appeal again on arrival)."""
+    if info is None:
+        return False
+    said = info.get("appealable")
+    if live and isinstance(said, bool):
+        return said
+    return info.get("portal_status") == "rejected"
+
+
 def describe(info: Mapping[str, object] | None, lang: str) -> str:
     """The sentence shown and spoken for a status record (None: unknown code)."""
     if info is None:
