@@ -49,6 +49,10 @@ POINTS: dict[str, str] = {
     "portal.bundle_committed": "the portal committed a bundle's items, the answer not yet sent",
     "portal.anchor_committed": "the portal committed a device's audit hashes, the answer not sent",
     "portal.status_set": "the portal wrote a staff status change, its transaction not committed",
+    "portal.appeal_decided": (
+        "the portal wrote an ombudsman's decision on an appeal (and an overturn's change to "
+        "the application), its transaction not committed"
+    ),
 }
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Protocol, TypedDict
 
 from kiosk import languages, reasons, tracking
 from kiosk.sealing import SealingKey
@@ -97,6 +97,12 @@ class StatusHistory(TypedDict):
     titles: dict[str, str]
     submitted_at: str
     steps: list[HistoryStep]
+    # The current decision (issue 16, docs/appeals.md): its reason, whether the
+    # portal's rules made it, and a deadline passed without one.
+    reason_code: NotRequired[str | None]
+    automated: NotRequired[bool]
+    stalled: NotRequired[bool]
+    deadline_at: NotRequired[str | None]
 
 
 class LookupLimited(PortalStoreError):

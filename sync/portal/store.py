@@ -786,7 +786,14 @@ class PortalStore:
         code = tracking.normalize(tracking_code)
         with self.transaction() as conn:
             histories.count_lookup(conn, source, moment)
-            return histories.history(conn, code) if code else None
+            view = histories.history(conn, code) if code else None
+            found = decisions.current(conn, view["tracking_code"], moment) if view else None
+        if view is not None and found is not None:
+            view["reason_code"] = found["reason_code"]
+            view["automated"] = found["automated"]
+            view["stalled"] = found["stalled"]
+            view["deadline_at"] = found["deadline_at"]
+        return view
 
     # --- audit anchoring -------------------------------------------------------
 
