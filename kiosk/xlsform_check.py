@@ -365,10 +365,34 @@ def _check_settings(
             issues.append(
                 XlsformIssue("settings", 2, column, tr(lang, "{column} is missing", column=column))
             )
+    issues.extend(_check_decision_settings(row, lang))
     for column, language in _missing_languages(
         row, _language_columns(header, "form_title"), "form_title"
     ):
         issues.append(XlsformIssue("settings", 2, column, tr(lang, _NO_TITLE[language])))
+    return issues
+
+
+# Settings of issue 16 (docs/appeals.md, docs/sync-protocol.md "Item kinds").
+ITEM_KINDS = ("application", "vote", "petition_sign", "petition_start", "appeal")
+MAX_DEADLINE_DAYS = 3650
+
+
+def _check_decision_settings(row: Mapping[str, Any], lang: str) -> list[XlsformIssue]:
+    """``deadline_days``: a whole number of days 0..3650; ``kind``: a known item kind."""
+    issues = []
+    days = _cell(row, "deadline_days")
+    if days and not (days.isdigit() and int(days) <= MAX_DEADLINE_DAYS):
+        message = tr(
+            lang,
+            "deadline_days must be a whole number of days from 0 to {limit}",
+            limit=MAX_DEADLINE_DAYS,
+        )
+        issues.append(XlsformIssue("settings", 2, "deadline_days", message))
+    kind = _cell(row, "kind")
+    if kind and kind not in ITEM_KINDS:
+        message = tr(lang, "kind must be one of: {kinds}", kinds=", ".join(ITEM_KINDS))
+        issues.append(XlsformIssue("settings", 2, "kind", message))
     return issues
 
 

@@ -225,3 +225,19 @@ def test_decision_lines_say_the_reason_its_explanation_and_who_decided() -> None
     )
     assert "2026" in stalled[0] and stalled[1] == tr("ru", decisions.APPEALABLE_STALLED)
     assert decisions.decision_lines({"reason_code": "item.answers"}, "ru") == []
+
+
+def test_the_form_checker_names_a_bad_deadline_or_kind(tmp_path: Path) -> None:
+    from kiosk.xlsform_check import check_file
+
+    source = (BUNDLED_DIR / "decision_appeal.md").read_text(encoding="utf-8")
+    assert check_file(BUNDLED_DIR / "decision_appeal.md") == []
+    header = "| category | kind |"
+    assert header in source
+    broken = source.replace(header, "| category | kind | deadline_days |").replace(
+        "| appeals | appeal |", "| appeals | apeal | soon |"
+    )
+    path = tmp_path / "decision_appeal.md"
+    path.write_text(broken, encoding="utf-8")
+    issues = {(i.sheet, i.column) for i in check_file(path, lang="ru")}
+    assert {("settings", "deadline_days"), ("settings", "kind")} <= issues
