@@ -358,8 +358,10 @@ class PortalClient:
         kind, deadline = data.get("kind"), data.get("deadline_at")
         if isinstance(kind, str) and len(kind) <= 32:
             answer["kind"] = kind
-        if isinstance(deadline, str) and len(deadline) <= 40:
-            answer["deadline_at"] = deadline
+        if "deadline_at" in data:  # null: the form sets no deadline
+            answer["deadline_at"] = (
+                deadline if isinstance(deadline, str) and len(deadline) <= 40 else None
+            )
         return answer
 
     def catalog(self, etag: str | None = None) -> CatalogPage | None:
