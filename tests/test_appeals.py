@@ -241,3 +241,23 @@ def test_the_form_checker_names_a_bad_deadline_or_kind(tmp_path: Path) -> None:
     path.write_text(broken, encoding="utf-8")
     issues = {(i.sheet, i.column) for i in check_file(path, lang="ru")}
     assert {("settings", "deadline_days"), ("settings", "kind")} <= issues
+
+
+def test_the_voice_reads_the_reason_and_the_deadline_in_words() -> None:
+    """What the speech layer makes of the decision's lines (kiosk/speech/prepare.py):
+    uz_Cyrl read through Latin by the Uzbek voice, the date in words."""
+    from kiosk.speech.prepare import prepare_text
+
+    info = {
+        "reason_code": "decision.not_eligible",
+        "automated": True,
+        "stalled": True,
+        "deadline_at": "2026-12-04T10:00:00+00:00",
+    }
+    spoken = prepare_text("\n".join(decisions.decision_lines(info, "uz_Cyrl")), "uz_Cyrl")
+    assert "xizmat qoidalariga ko'ra ariza beruvchi unga haqli emas" in spoken
+    assert "avtomatik qaror qilindi" in spoken
+    assert "to'rt dekabr, ikki ming yigirma olti" in spoken
+    assert not any(ch.isdigit() for ch in spoken)
+    russian = prepare_text("\n".join(decisions.decision_lines(info, "ru")), "ru")
+    assert "четвёртое декабря две тысячи двадцать шестого года" in russian
