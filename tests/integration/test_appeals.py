@@ -217,6 +217,9 @@ def test_stalled_is_appealable_approved_is_not_and_once_only(kiosk: Kiosk) -> No
         ("rejected", "appeal.not_appealable"),
         ("rejected", "appeal.unknown_code"),
     ]
+    # A refusal at ingest is the portal's rules deciding: the kiosk says so.
+    said = describe(outcome(kiosk, codes[2]), "ru")
+    assert tr("ru", decisions.DECIDED_AUTOMATICALLY) in said
     message = reasons.say("ru", "appeal.not_appealable", {"tracking_code": approved})
     assert approved in message and message != reasons.get("appeal.not_appealable").msgid
     assert live(kiosk, stalled)["appealable"] is False  # appealed already
