@@ -50,6 +50,10 @@ POINTS: dict[str, str] = {
     "portal.anchor_committed": "the portal committed a device's audit hashes, the answer not sent",
     "portal.registry_logged": "the portal committed a registry look-up to its log, no answer sent",
     "portal.status_set": "the portal wrote a staff status change, its transaction not committed",
+    "portal.appeal_decided": (
+        "the portal wrote an ombudsman's decision on an appeal (and an overturn's change to "
+        "the application), its transaction not committed"
+    ),
 }
 
 

@@ -449,6 +449,14 @@ class Form:
         shown = self.shown_in(lang)
         return f"{self.title(lang)} ({shown})" if shown else self.title(lang)
 
+    @property
+    def kind(self) -> str:
+        """The settings' ``kind`` (docs/sync-protocol.md, "Item kinds"): ``application``
+        unless the form says otherwise (``appeal``, ``vote``...); only applications are
+        listed among the services, the others have screens of their own."""
+        kind = self.spec.get("kind")
+        return kind if isinstance(kind, str) and kind else "application"
+
     def description(self, lang: str) -> str:
         return pick_text(self.descriptions, lang)
 

@@ -130,6 +130,9 @@ class CodeStatus(TypedDict):
     note: str | None
     status_updated_at: str | None
     reason_code: str | None  # the pulled status's decision reason (kiosk.reasons)
+    # Whether the portal's rules set it (None: not said); the live look-up adds the
+    # decision's other fields (sync/lookup.py): stalled, deadline_at, appealable, kind.
+    automated: NotRequired[bool | None]
 
 
 class BatchSummary(TypedDict):
@@ -302,7 +305,7 @@ def status(db: Database, code: str) -> CodeStatus | None:
         f"SELECT {', '.join(STATUS_KEYS)} FROM outbox WHERE tracking_code = ?", [code]
     ).fetchone()
     pulled = db.execute(
-        "SELECT status, application_number, note, updated_at, reason_code FROM status "
+        "SELECT status, application_number, note, updated_at, reason_code, automated FROM status "
         "WHERE tracking_code = ?",
         [code],
     ).fetchone()
@@ -330,7 +333,8 @@ def status(db: Database, code: str) -> CodeStatus | None:
         "reason_code": None,
     }
     if pulled is not None:
-        portal_status, pulled_number, note, updated, reason_code = pulled
+        portal_status, pulled_number, note, updated, reason_code, automated = pulled
+        result["automated"] = None if automated is None else bool(automated)
         result["portal_status"] = portal_status
         result["note"] = note
         result["reason_code"] = reason_code
@@ -526,10 +530,11 @@ def apply_status_changes(store: Store, changes: Sequence[Mapping[str, object]], 
                 continue
             db.execute(
                 "INSERT INTO status (tracking_code, status, application_number, note, updated_at, "
-                "reason_code) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tracking_code) DO UPDATE SET "
+                "reason_code, automated) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (tracking_code) DO UPDATE SET "
                 "status = excluded.status, application_number = excluded.application_number, "
                 "note = excluded.note, updated_at = excluded.updated_at, "
-                "reason_code = excluded.reason_code",
+                "reason_code = excluded.reason_code, automated = excluded.automated",
                 [
                     code,
                     state,
@@ -537,12 +542,18 @@ def apply_status_changes(store: Store, changes: Sequence[Mapping[str, object]], 
                     change.get("note"),
                     str(change.get("updated_at") or now_iso()),
                     reasons.code_shaped(change.get("reason_code")),
+                    _flag(change.get("automated")),
                 ],
             )
             applied += 1
         put_setting(db, STATUS_CURSOR, str(cursor))
         put_setting(db, STATUS_PULLED_AT, now_iso())  # the local copy's age (status look-up)
     return applied
+
+
+def _flag(value: object) -> int | None:
+    """A pulled boolean as stored: 1, 0, or NULL when the portal did not send one."""
+    return int(value) if isinstance(value, bool) else None
 
 
 def status_pulled_at(db: Database) -> str | None:

@@ -267,6 +267,46 @@ _ROWS = (
     Reason("decision.approved_in_part", ITEM, N_("Approved in part.")),
     Reason("decision.service_provided", ITEM, N_("The service has been provided.")),
     Reason("decision.under_review", ITEM, N_("A specialist is reviewing the application.")),
+    # Appeals (issue 16, sync/portal/appeals.py, docs/appeals.md): an ombudsman's
+    # decisions on an appeal, and what an overturn does to the application appealed.
+    Reason("decision.appeal_upheld", ITEM, N_("The appeal was examined: the decision stands.")),
+    Reason(
+        "decision.appeal_overturned",
+        ITEM,
+        N_("The appeal was examined: the decision was wrong and has been changed."),
+    ),
+    Reason(
+        "decision.overturned_on_appeal",
+        ITEM,
+        N_("An ombudsman found the earlier decision wrong and changed it."),
+    ),
+    # Appeals refused at the portal (an appeal item's outcome), and the staff side.
+    Reason(
+        "appeal.unknown_code",
+        ITEM,
+        N_("No application has the tracking code {tracking_code}: the appeal cannot be linked."),
+    ),
+    Reason(
+        "appeal.not_appealable",
+        ITEM,
+        N_(
+            "The application {tracking_code} cannot be appealed: it was not refused and "
+            "is not past its deadline."
+        ),
+    ),
+    Reason(
+        "appeal.already_appealed",
+        ITEM,
+        N_("The application {tracking_code} has already been appealed."),
+    ),
+    Reason("appeal.not_found", 404, N_("No appeal has the tracking code {tracking_code}.")),
+    Reason("appeal.decided", 409, N_("The appeal {tracking_code} has already been decided.")),
+    Reason(
+        "appeal.is_appeal",
+        422,
+        N_("{tracking_code} is an appeal: an ombudsman decides it through the appeals API."),
+    ),
+    Reason("staff.appeals_role", 403, N_("Staff with the role {role} may not handle appeals.")),
     # Sealed submissions (kiosk/sealing.py): items travel sealed to the portal's key.
     Reason(
         "sealed.unopenable",
@@ -297,6 +337,9 @@ DECISION_STATUSES: dict[str, tuple[str, ...]] = {
     "decision.approved_in_part": ("approved",),
     "decision.service_provided": ("completed",),
     "decision.under_review": ("in_review",),
+    "decision.appeal_upheld": ("upheld",),
+    "decision.appeal_overturned": ("overturned",),
+    "decision.overturned_on_appeal": ("in_review", "approved"),
 }
 STATUSES_NEEDING_REASON = ("needs_info", "rejected")
 

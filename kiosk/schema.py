@@ -162,4 +162,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE status ADD COLUMN reason_code TEXT;
     """,
+    # 7: whether a pulled status was set by the portal's rules, not a person (issue 16,
+    # docs/appeals.md): 1 automated, 0 a person, NULL an older portal that did not say.
+    """
+    ALTER TABLE status ADD COLUMN automated INTEGER;
+    """,
 )

@@ -538,11 +538,35 @@ def _check_settings(
         for column in ("form_id", "version", "category")
         if not _cell(row, column)
     ]
+    issues.extend(_check_decision_settings(row, lang))
     title_columns = _language_columns(header, "form_title")
     if any(title_columns.values()):
         for column, language in _missing_languages(row, title_columns, "form_title"):
             message = tr(lang, _NO_TITLE[language])
             issues.append(XlsformIssue("settings", 2, column, message, warning=True))
+    return issues
+
+
+# Settings of issue 16 (docs/appeals.md, docs/sync-protocol.md "Item kinds").
+ITEM_KINDS = ("application", "vote", "petition_sign", "petition_start", "appeal")
+MAX_DEADLINE_DAYS = 3650
+
+
+def _check_decision_settings(row: Mapping[str, Any], lang: str) -> list[XlsformIssue]:
+    """``deadline_days``: a whole number of days 0..3650; ``kind``: a known item kind."""
+    issues = []
+    days = _cell(row, "deadline_days")
+    if days and not (days.isdigit() and int(days) <= MAX_DEADLINE_DAYS):
+        message = tr(
+            lang,
+            "deadline_days must be a whole number of days from 0 to {limit}",
+            limit=MAX_DEADLINE_DAYS,
+        )
+        issues.append(XlsformIssue("settings", 2, "deadline_days", message))
+    kind = _cell(row, "kind")
+    if kind and kind not in ITEM_KINDS:
+        message = tr(lang, "kind must be one of: {kinds}", kinds=", ".join(ITEM_KINDS))
+        issues.append(XlsformIssue("settings", 2, "kind", message))
     return issues
 
 

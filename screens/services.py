@@ -84,7 +84,9 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         from kiosk.store import StoreError
 
         try:
-            self.forms = await self.kiosk.db.catalog(Catalog.list)
+            listed = await self.kiosk.db.catalog(Catalog.list)
+            # Appeals, votes...: forms with screens of their own (docs/appeals.md).
+            self.forms = [form for form in listed if form.kind == "application"]
         except StoreError:
             self.forms = []  # the app has shown why; the list says no service is offered
         self.results = list(self.forms)

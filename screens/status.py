@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.widgets import Button, Input, Static
@@ -24,7 +24,7 @@ from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
 from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
-from sync.lookup import describe, freshness
+from sync.lookup import appealable, describe, freshness
 
 if TYPE_CHECKING:
     from kiosk.outbox import CodeStatus
@@ -56,7 +56,7 @@ class StatusScreen(KioskScreen):
         self.failure: StoreError | None = None  # of the last lookup
 
     def body(self) -> ComposeResult:
-        with Vertical(id="status"):
+        with VerticalScroll(id="status"):
             yield TrLabel(N_("Check my application"), classes="screen-title")
             yield TrLabel(
                 N_("Type the tracking code from your receipt, or scan its QR code."), classes="hint"
@@ -65,10 +65,13 @@ class StatusScreen(KioskScreen):
                 yield TextBox(id="status-code", max_length=32, placeholder="ABC-2345-6")
                 yield TrButton(N_("Check"), id="status-check", variant="primary")
             yield Static(id="status-result", markup=False)
+            # Shown when the decision may be appealed (docs/appeals.md).
+            yield TrButton(N_("Appeal this decision"), id="status-appeal", variant="warning")
         with Horizontal(classes="nav"):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
 
     def on_mount(self) -> None:
+        self.query_one("#status-appeal").display = False
         self.query_one("#status-code", Input).focus()
 
     def apply_lang(self, lang: str) -> None:
@@ -120,9 +123,17 @@ class StatusScreen(KioskScreen):
             if self.result is not None:
                 text = f"{text}\n{freshness(self.result, self.kiosk.clock.now(), lang)}"
         result.update(Content(text))
+        live = self.result is not None and self.result.live
+        self.query_one("#status-appeal").display = appealable(self.info, live)
         result.set_class(self.invalid or self.info is None or self.failure is not None, "-error")
         if speak:
             self.kiosk.say(text, private=True)  # a citizen's code and application
+
+    @on(Button.Pressed, "#status-appeal")
+    def _appeal(self) -> None:
+        if self.info is not None:
+            code = str(self.info.get("tracking_code", ""))
+            self.app.push_screen(self.kiosk.new_screen("appeal", code))
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:

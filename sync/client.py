@@ -341,13 +341,30 @@ class PortalClient:
         fields = ("status", "application_number", "updated_at")
         if any(not (data.get(f) is None or isinstance(data.get(f), str)) for f in fields):
             raise RetryableError(N_("The portal's answer was incomplete."))
-        return {
+        answer: StatusLookup = {
             "tracking_code": str(data.get("tracking_code") or tracking_code),
             "found": data["found"],
             "status": data.get("status"),
             "application_number": data.get("application_number"),
             "updated_at": data.get("updated_at"),
         }
+        # The decision's fields (issue 16), each only when it has its type (an older
+        # portal sends none; a wrong type is dropped, never shown).
+        reason = data.get("reason_code")
+        if isinstance(reason, str) and len(reason) <= 64:
+            answer["reason_code"] = reason
+        for flag in ("automated", "stalled", "appealable"):
+            value = data.get(flag)
+            if isinstance(value, bool):
+                answer[flag] = value
+        kind, deadline = data.get("kind"), data.get("deadline_at")
+        if isinstance(kind, str) and len(kind) <= 32:
+            answer["kind"] = kind
+        if "deadline_at" in data:  # null: the form sets no deadline
+            answer["deadline_at"] = (
+                deadline if isinstance(deadline, str) and len(deadline) <= 40 else None
+            )
+        return answer
 
     def catalog(self, etag: str | None = None) -> CatalogPage | None:
         """The catalog {etag, forms}, or None when unchanged since ``etag`` (304)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kiosk import outbox, reasons, tracking
+from kiosk import decisions, outbox, tracking
 from kiosk.errors import TranslatableError
 from kiosk.formatting import format_ago
 from kiosk.i18n import N_, tr
@@ -40,7 +40,12 @@ PORTAL_STATUSES = {
     "completed": N_("Completed"),
     "rejected": N_("Refused"),
     "declined": N_("Refused"),
+    # An appeal's own statuses (docs/appeals.md): received, in_review, then one of these.
+    "upheld": N_("Appeal decided: the original decision stands"),
+    "overturned": N_("Appeal decided: the original decision was changed"),
 }
+# The live look-up's decision fields (issue 16) copied onto the status record.
+DECISION_FIELDS = ("automated", "stalled", "deadline_at", "appealable", "kind")
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,12 @@ def merged(local: CodeStatus | None, answer: StatusLookup) -> CodeStatus | None:
     info["status_updated_at"] = answer["updated_at"]
     if local is None or local.get("portal_status") != answer["status"]:
         info["note"] = None  # the live answer carries no note: an older one would mislead
-        info["reason_code"] = None  # nor a reason
+        info["reason_code"] = None  # nor a reason, unless it gives one (issue 16)
+    if "reason_code" in answer:
+        info["reason_code"] = answer["reason_code"]
+    for name in DECISION_FIELDS:
+        if name in answer:
+            info[name] = answer[name]  # type: ignore[literal-required]  # a StatusLookup key
     return info  # type: ignore[return-value]  # the same keys as CodeStatus
 
 
@@ -125,6 +135,17 @@ def _ask(store: Store, code: str, transport: Transport | None) -> StatusLookup |
         return client.lookup_status(code)
 
 
+def appealable(info: Mapping[str, object] | None, live: bool) -> bool:
+    """Whether the citizen may write an appeal of ``info``: the portal said so live;
+    offline, a refusal it sent earlier (it judges the appeal again on arrival)."""
+    if info is None:
+        return False
+    said = info.get("appealable")
+    if live and isinstance(said, bool):
+        return said
+    return info.get("portal_status") == "rejected"
+
+
 def describe(info: Mapping[str, object] | None, lang: str) -> str:
     """The sentence shown and spoken for a status record (None: unknown code)."""
     if info is None:
@@ -135,9 +156,10 @@ def describe(info: Mapping[str, object] | None, lang: str) -> str:
         msgid = PORTAL_STATUSES.get(str(portal))
         text = tr(lang, msgid) if msgid else str(portal)
         line = tr(lang, "Status: {status}", status=text)
-        why = reasons.REGISTRY.get(str(info.get("reason_code")))
-        if why is not None and not why.params:  # a decision reason, in the citizen's words
-            line += "\n" + tr(lang, "Reason: {reason}", reason=tr(lang, why.msgid))
+        # The decision reason in the citizen's words, explained, who decided; stalled
+        # and appealable (kiosk/decisions.py).
+        for extra in decisions.decision_lines(info, lang):
+            line += "\n" + extra
         if info.get("note"):
             line += "\n" + str(info["note"])
         return line
@@ -145,7 +167,8 @@ def describe(info: Mapping[str, object] | None, lang: str) -> str:
         return tr(lang, "Saved on this kiosk. It will be sent when the network is available.")
     if state == "rejected":
         reason = info.get("reason") or ""
-        return tr(lang, "The portal did not accept the application: {reason}", reason=reason)
+        said = tr(lang, "The portal did not accept the application: {reason}", reason=reason)
+        return said + "\n" + decisions.who_decided(lang, True)  # the portal's rules refused it
     if state == "sent":
         number = info.get("application_number")
         if number:

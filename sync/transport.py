@@ -51,6 +51,8 @@ class StatusChange(TypedDict):
     note: str | None
     reason_code: str | None  # why (a decision.* code of kiosk.reasons); older portals: absent
     updated_at: str
+    # The portal's rules made the change, not a person (issue 16); older portals: absent.
+    automated: NotRequired[bool]
 
 
 class StatusPage(TypedDict):
@@ -70,6 +72,13 @@ class StatusLookup(TypedDict):
     status: str | None
     application_number: str | None
     updated_at: str | None
+    # The decision and what may follow (issue 16, docs/appeals.md); older portals: absent.
+    reason_code: NotRequired[str | None]  # the current status's decision reason
+    automated: NotRequired[bool]  # set by the portal's rules, not a person
+    kind: NotRequired[str]  # application, appeal, ... (the form's kind setting)
+    deadline_at: NotRequired[str | None]  # received + the form's deadline_days
+    stalled: NotRequired[bool]  # no decision past the deadline (the portal's clock)
+    appealable: NotRequired[bool]  # rejected or stalled, and not appealed yet
 
 
 class CatalogForm(TypedDict):

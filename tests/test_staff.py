@@ -146,7 +146,9 @@ def test_every_decision_reason_is_registered_and_fits_a_status_a_reviewer_sets()
     decisions = {c for c in reasons.REGISTRY if c.startswith("decision.")}
     assert decisions == set(reasons.DECISION_STATUSES)
     for code, statuses in reasons.DECISION_STATUSES.items():
-        assert statuses and set(statuses) <= set(staff.REVIEW_STATUSES), code
+        # A reviewer's statuses, or an ombudsman's on an appeal (docs/appeals.md).
+        settable = set(staff.REVIEW_STATUSES) | set(staff.APPEAL_DECISIONS)
+        assert statuses and set(statuses) <= settable, code
         assert reasons.get(code).status == reasons.ITEM and not reasons.get(code).params
     assert set(reasons.STATUSES_NEEDING_REASON) <= set(STATUSES)
     for status in reasons.STATUSES_NEEDING_REASON:  # each can be given a reason
@@ -158,3 +160,5 @@ def test_the_role_matrix() -> None:
     assert not staff.may_set("reviewer", "received")  # the portal's own
     for role in ("ombudsman", "admin", "nobody"):
         assert not any(staff.may_set(role, s) for s in STATUSES)
+    # Appeals are the ombudsman's alone (issue 16, docs/appeals.md).
+    assert [r for r in (*staff.ROLES, "nobody") if staff.handles_appeals(r)] == ["ombudsman"]

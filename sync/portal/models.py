@@ -178,6 +178,10 @@ class StatusChange(BaseModel):
         "kiosk in the citizen's language; null when none was given",
     )
     updated_at: str
+    automated: bool = Field(
+        default=False,
+        description="true: the portal's rules made this change; false: a person did",
+    )
 
 
 class StatusResponse(BaseModel):
@@ -192,6 +196,18 @@ class StatusLookupResponse(BaseModel):
     status: str | None
     application_number: str | None
     updated_at: str | None
+    reason_code: str | None = Field(
+        default=None, description="the current status's decision reason (decision.*)"
+    )
+    automated: bool = Field(default=False, description="the status was set by the portal's rules")
+    kind: str | None = Field(default=None, description="application, appeal, vote, ...")
+    deadline_at: str | None = Field(
+        default=None, description="received + the form's deadline_days; null: no deadline"
+    )
+    stalled: bool = Field(default=False, description="no decision past the deadline")
+    appealable: bool = Field(
+        default=False, description="rejected or stalled, and not appealed yet (docs/appeals.md)"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -304,6 +320,57 @@ class StaffStatusResponse(BaseModel):
     reason_code: str | None
     actor: str = Field(description="the staff name that made the change")
     updated_at: str
+    automated: bool = Field(default=False, description="made by the portal's rules, not a person")
+
+
+class AppealStatusRequest(BaseModel):
+    status: str = Field(min_length=1, max_length=32, description="in_review, upheld or overturned")
+    note: str | None = Field(default=None, max_length=1000, description="shown to the citizen")
+    application_status: str = Field(
+        default="in_review",
+        max_length=32,
+        description="overturned only: the application's new status (in_review or approved)",
+    )
+
+
+class AppealUpdateResponse(BaseModel):
+    tracking_code: str = Field(description="the appeal's own tracking code")
+    status: str
+    reason_code: str
+    note: str | None
+    actor: str
+    updated_at: str
+    application_code: str
+    application_status: str | None = Field(
+        description="the application's new status after an overturn; else null"
+    )
+
+
+class AppealedDecisionModel(BaseModel):
+    tracking_code: str
+    service: str = Field(description="the form id of the application")
+    titles: dict[str, str]
+    status_appealed: str
+    reason_code: str | None
+    explanation: dict[str, str] = Field(description="the reason explained, by language")
+    automated: bool
+    decided_at: str | None
+    stalled: bool
+    submitted_at: str
+    received_at: str
+    status_now: str
+
+
+class AppealEntry(BaseModel):
+    tracking_code: str = Field(description="the appeal's own tracking code")
+    status: str
+    received_at: str
+    grounds: str = Field(description="what the citizen wrote; the application's answers never")
+    application: AppealedDecisionModel
+
+
+class AppealQueueResponse(BaseModel):
+    appeals: list[AppealEntry]
 
 
 class HistoryEntry(BaseModel):
@@ -344,4 +411,9 @@ class OpenDataResponse(BaseModel):
 STAFF_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "missing, unknown or disabled staff token"},
     404: {"model": ErrorBody, "description": "no application with this code (status.not_found)"},
+}
+APPEAL_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: STAFF_ERRORS[401],
+    403: {"model": ErrorBody, "description": "not an ombudsman (staff.appeals_role)"},
+    422: {"model": ErrorBody, "description": "unknown status (status.unknown), invalid fields"},
 }

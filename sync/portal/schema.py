@@ -256,6 +256,25 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX registry_lookups_at ON registry_lookups (at);
     CREATE INDEX registry_lookups_code ON registry_lookups (tracking_code)
     """,
+    # 10: decisions with reasons and appeals (issue 16, sync/portal/appeals.py): whether
+    # a status change was automated (1: the portal's rules, 0/NULL: a person); one
+    # appeal per application (UNIQUE application_code: "already appealed" holds across
+    # processes), with the citizen's grounds and the decision appealed as it stood.
+    """
+    ALTER TABLE status_log ADD COLUMN automated INTEGER;
+    CREATE TABLE appeals (
+        tracking_code    TEXT PRIMARY KEY,
+        application_code TEXT NOT NULL UNIQUE,
+        grounds          TEXT NOT NULL,
+        status_appealed  TEXT NOT NULL,
+        reason_code      TEXT,
+        automated        INTEGER NOT NULL,
+        decided_at       TEXT,
+        stalled          INTEGER NOT NULL,
+        received_at      TEXT NOT NULL
+    );
+    CREATE INDEX appeals_received ON appeals (received_at)
+    """,
 )
 
 

@@ -29,11 +29,20 @@ from sync.portal.storage import STATUSES, PortalStoreError
 ROLES = ("reviewer", "ombudsman", "admin")
 # The statuses staff set while reviewing an application ("received" is the portal's own).
 REVIEW_STATUSES = ("in_review", "needs_info", "approved", "rejected", "completed")
-# Which statuses each role may set. An ombudsman handles appeals (not built yet) and an
-# admin manages accounts: neither decides on applications. Every role reads histories.
+# Which statuses each role may set. An ombudsman handles appeals and an admin manages
+# accounts: neither decides on applications. Every role reads histories.
 ROLE_STATUSES: dict[str, tuple[str, ...]] = {
     "reviewer": REVIEW_STATUSES,
     "ombudsman": (),
+    "admin": (),
+}
+# The statuses an ombudsman sets on an appeal (sync/portal/appeals.py): only the
+# ombudsman reads the appeals queue and decides appeals; a reviewer, who may have made
+# the decision appealed, never does, nor an admin.
+APPEAL_DECISIONS = ("in_review", "upheld", "overturned")
+ROLE_APPEALS: dict[str, tuple[str, ...]] = {
+    "reviewer": (),
+    "ombudsman": APPEAL_DECISIONS,
     "admin": (),
 }
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -90,6 +99,11 @@ class DecisionRefused(PortalStoreError):
 def may_set(role: str, status: str) -> bool:
     """Whether staff with ``role`` may set ``status`` (docs/staff.md, the role matrix)."""
     return status in ROLE_STATUSES.get(role, ())
+
+
+def handles_appeals(role: str) -> bool:
+    """Whether staff with ``role`` read the appeals queue and decide appeals."""
+    return bool(ROLE_APPEALS.get(role))
 
 
 def check_decision(status: str, reason_code: str | None) -> None:

@@ -14,8 +14,13 @@ from fastapi import Path as PathParam
 
 from sync import wire
 from sync.portal import open_data
+from sync.portal.appeals import AppealUpdate, QueueEntry
 from sync.portal.models import (
+    APPEAL_ERRORS,
     STAFF_ERRORS,
+    AppealQueueResponse,
+    AppealStatusRequest,
+    AppealUpdateResponse,
     ErrorBody,
     HistoryResponse,
     OpenDataResponse,
@@ -23,7 +28,13 @@ from sync.portal.models import (
     StaffStatusResponse,
 )
 from sync.portal.rules import Refusal
-from sync.portal.staff import DecisionRefused, HistoryEntry, StaffMember, may_set
+from sync.portal.staff import (
+    DecisionRefused,
+    HistoryEntry,
+    StaffMember,
+    handles_appeals,
+    may_set,
+)
 from sync.portal.storage import STATUSES, PortalStorage, StatusUpdate
 
 # Query parameters that would ask for a range, refused with opendata.range: the figures
@@ -61,6 +72,41 @@ def decide(
         return store.set_status(
             tracking_code, status, clean_note, reason_code=reason_code, actor=who.name
         )
+    except DecisionRefused as exc:
+        raise Refusal(exc.body["code"], **exc.body["params"]) from exc
+
+
+def ombudsman(who: StaffMember) -> StaffMember:
+    """``who`` if their role handles appeals; `Refusal` staff.appeals_role (403) else."""
+    if not handles_appeals(who.role):
+        raise Refusal("staff.appeals_role", role=who.role)
+    return who
+
+
+def decide_appeal(
+    store: PortalStorage, who: StaffMember, appeal_code: str, body: AppealStatusRequest
+) -> AppealUpdate:
+    """An ombudsman decides an appeal (docs/appeals.md); `Refusal` with the registered
+    reason otherwise."""
+    ombudsman(who)
+    clean_note = body.note.strip() or None if body.note is not None else None
+    try:
+        return store.decide_appeal(
+            appeal_code,
+            body.status,
+            clean_note,
+            actor=who.name,
+            application_status=body.application_status,
+        )
+    except DecisionRefused as exc:
+        raise Refusal(exc.body["code"], **exc.body["params"]) from exc
+
+
+def appeal_queue(store: PortalStorage, who: StaffMember, status: str | None) -> list[QueueEntry]:
+    """The ombudsman's queue; `Refusal` for another role or an unknown status."""
+    ombudsman(who)
+    try:
+        return store.appeal_queue(status)
     except DecisionRefused as exc:
         raise Refusal(exc.body["code"], **exc.body["params"]) from exc
 
@@ -128,6 +174,34 @@ def add_routes(app: FastAPI, store: PortalStorage) -> None:
         """Every status change of an application, oldest first: status, reason, note,
         who, when."""
         return {"tracking_code": tracking_code, "history": history(store, tracking_code)}
+
+    @app.get(
+        f"{wire.API}/staff/appeals", response_model=AppealQueueResponse, responses=APPEAL_ERRORS
+    )
+    def appeals_queue(
+        who: Staff,
+        status: Annotated[
+            str | None, Query(max_length=32, description="received, in_review, ...; default: open")
+        ] = None,
+    ) -> dict[str, object]:
+        """The ombudsman's queue, oldest first: each appeal with the original
+        application's service, decision, reason code and explanation, automated flag and
+        dates, and the citizen's grounds; never the application's answers."""
+        return {"appeals": appeal_queue(store, who, status)}
+
+    @app.post(
+        f"{wire.API}/staff/appeals/{{tracking_code}}/status",
+        response_model=AppealUpdateResponse,
+        responses={
+            **APPEAL_ERRORS,
+            404: {"model": ErrorBody, "description": "no appeal with this code (appeal.not_found)"},
+            409: {"model": ErrorBody, "description": "already decided (appeal.decided)"},
+        },
+    )
+    def appeal_status(tracking_code: Code, body: AppealStatusRequest, who: Staff) -> AppealUpdate:
+        """An ombudsman sets an appeal's status: in_review, upheld or overturned (an
+        overturn also changes the application's status, audited)."""
+        return decide_appeal(store, who, tracking_code, body)
 
     open_data_errors: dict[int | str, dict[str, object]] = {
         422: {

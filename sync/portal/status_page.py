@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from kiosk import languages, tracking
+from kiosk import decisions, languages, tracking
 from kiosk.form import pick_text
 from kiosk.formatting import format_date
 from kiosk.i18n import N_, tr
@@ -201,6 +201,7 @@ def render_status(lang: str, view: StatusHistory) -> str:
         now = steps[-1]["status"]
         tone = f"now {TONES[now]}" if now in TONES else "now"
         rows.insert(0, (tr(lang, N_("Current status")), escape(status_name(now, lang)), tone))
+    rows[1:1] = _decision_rows(view, lang)
     facts = "".join(
         f'<dt>{escape(label)}</dt><dd class="{cls}">{value}</dd>' for label, value, cls in rows
     )
@@ -234,6 +235,28 @@ def render_status(lang: str, view: StatusHistory) -> str:
 def _office(office: str, region: str | None) -> str:
     """The office (the kiosk's enrolled name) and its region, as the page names it."""
     return f"{office} ({region})" if region else office
+
+
+def _decision_rows(view: StatusHistory, lang: str) -> list[tuple[str, str, str]]:
+    """The decision's reason explained and who made it, and a deadline passed without a
+    decision (issue 16, docs/appeals.md): rows of the page's facts, escaped."""
+    rows: list[tuple[str, str, str]] = []
+    said = decisions.reason_text(lang, view.get("reason_code"))
+    if said is not None:
+        explained = decisions.explain(lang, view.get("reason_code")) or ""
+        rows.append((tr(lang, N_("Reason")), escape(f"{said} {explained}".strip()), "reason"))
+        who = decisions.who_decided(lang, view.get("automated") is True)
+        rows.append((tr(lang, N_("Decided")), escape(who), "decided"))
+    if view.get("stalled") is True:
+        deadline = view.get("deadline_at")
+        shown = local_date(deadline, lang) if isinstance(deadline, str) else ""
+        text = (
+            tr(lang, decisions.STALLED, date=shown)
+            if shown
+            else tr(lang, decisions.STALLED_NO_DATE)
+        )
+        rows.append((tr(lang, N_("Deadline")), escape(text), "stalled"))
+    return rows
 
 
 def render_not_found(lang: str, code: str) -> str:

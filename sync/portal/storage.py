@@ -34,6 +34,7 @@ from sync.transport import (
 )
 
 if TYPE_CHECKING:
+    from sync.portal.appeals import AppealUpdate, QueueEntry
     from sync.portal.open_data import CountRow
     from sync.portal.staff import AuditLine, HistoryEntry, StaffMember, StaffRow
 
@@ -85,6 +86,7 @@ class StatusUpdate(TypedDict):
     reason_code: str | None  # the decision reason (kiosk.reasons, section "Decision reasons")
     actor: str  # the staff name that made the change
     updated_at: str
+    automated: bool  # made by the portal's rules, not a person (issue 16)
 
 
 class HistoryStep(TypedDict):
@@ -107,6 +109,12 @@ class StatusHistory(TypedDict):
     # When and by which office the state registry was consulted for it (once-only
     # prefill, docs/once-only.md): never a value.
     registry_checks: NotRequired[list[Consultation]]
+    # The current decision (issue 16, docs/appeals.md): its reason, whether the
+    # portal's rules made it, and a deadline passed without one.
+    reason_code: NotRequired[str | None]
+    automated: NotRequired[bool]
+    stalled: NotRequired[bool]
+    deadline_at: NotRequired[str | None]
 
 
 class RegistryUnavailable(PortalStoreError):
@@ -352,11 +360,34 @@ class PortalStorage(Protocol):
         *,
         reason_code: str | None = None,
         actor: str | None = None,
+        automated: bool = False,
     ) -> StatusUpdate:
         """Change an application's status (logged for its device's status pull, with
         who: ``actor``, a staff name, else `sync.portal.staff.LOCAL_ACTOR`; and why:
         ``reason_code``, checked by `sync.portal.staff.check_decision`). Refusals are
-        `sync.portal.staff.DecisionRefused` (a PortalStoreError)."""
+        `sync.portal.staff.DecisionRefused` (a PortalStoreError); an appeal's code is
+        refused (``appeal.is_appeal``). ``automated``: made by the portal's rules."""
+        ...
+
+    def decide_appeal(
+        self,
+        appeal_code: str,
+        status: str,
+        note: str | None = None,
+        *,
+        actor: str,
+        application_status: str = "in_review",
+    ) -> AppealUpdate:
+        """An ombudsman's decision on an appeal (in_review, upheld, overturned); an
+        overturn sets the application's status too (in_review or approved, reason
+        ``decision.overturned_on_appeal``), audited. `DecisionRefused`:
+        ``appeal.not_found``, ``appeal.decided``, ``status.unknown``,
+        ``status.reason_mismatch`` (docs/appeals.md)."""
+        ...
+
+    def appeal_queue(self, status: str | None = None, limit: int = 200) -> list[QueueEntry]:
+        """The ombudsman's queue, oldest first: appeals in ``status`` (None: undecided)
+        with the original decision, its reason and explanation, and the grounds."""
         ...
 
     def status_history(self, tracking_code: str) -> list[HistoryEntry]:

@@ -31,7 +31,16 @@ from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey, form_message
 from kiosk.wire import UUID_RE, canonical_json, now_iso
 from sync import wire
-from sync.portal import anchors, enrolments, open_data, registry_log, sealed, staff
+from sync.portal import (
+    anchors,
+    appeals,
+    decisions,
+    enrolments,
+    open_data,
+    registry_log,
+    sealed,
+    staff,
+)
 from sync.portal import claims as code_claims
 from sync.portal import status_history as histories
 from sync.portal.db import Conn, Database, Row, SqliteDatabase, open_database
@@ -66,6 +75,12 @@ from sync.transport import (
 __all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA", "Clock", "PortalStore", "migrate"]
 
 Clock = Callable[[], datetime]
+# Item kinds (docs/sync-protocol.md, "Item kinds"): the stored form's ``kind`` setting
+# picks a handler run at ingest, before the item is stored, in the batch's transaction:
+# handler(conn, device, item, answers, now) -> an outcome refusing the item, or None
+# (stored as usual). ``now`` is the portal's clock. Items of kind "application" have none.
+KindHandler = Callable[[Conn, Device, Mapping[str, object], object, datetime], ItemResult | None]
+KIND_HANDLERS: dict[str, KindHandler] = {"appeal": appeals.on_appeal}
 
 
 def _utc_now() -> datetime:
@@ -82,6 +97,7 @@ def append_status(
     at: str,
     actor: str | None = None,
     reason_code: str | None = None,
+    automated: bool = False,
 ) -> None:
     """Append to the status log kiosks page through by ``seq`` (`status_changes`).
 
@@ -89,12 +105,13 @@ def append_status(
     of one device is drawn only after every earlier one of it committed, so a kiosk
     whose cursor passed a ``seq`` never misses a row committed late (PostgreSQL draws
     identity values outside transactions). Every writer of ``status_log`` calls this.
+    ``automated``: the portal's rules made the change, not a person (issue 16).
     """
     conn.execute("SELECT id FROM devices WHERE id = ?" + conn.for_update, (device_id,))
     conn.execute(
         "INSERT INTO status_log (device_id, tracking_code, status, application_number, note, "
-        "at, actor, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (device_id, tracking_code, status, number, note, at, actor, reason_code),
+        "at, actor, reason_code, automated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (device_id, tracking_code, status, number, note, at, actor, reason_code, int(automated)),
     )
 
 
@@ -430,6 +447,11 @@ class PortalStore:
                     detail=answers_problem["detail"],
                     fields=answers_problem["fields"],
                 )
+        handler = KIND_HANDLERS.get(decisions.form_kind(spec))
+        if handler is not None:
+            handled = handler(conn, owner, item, opened.payload, self.clock())
+            if handled is not None:
+                return handled
         number = self._next_application_number(conn)
         now = now_iso()
         # ON CONFLICT: a row another process committed meanwhile (same id, or same code)
@@ -457,7 +479,9 @@ class PortalStore:
         )
         if inserted.rowcount != 1:
             return self._after_conflict(conn, device_id, item_id, digest, opened.plain_hash)
-        append_status(conn, device_id, item["tracking_code"], "received", number, None, now)
+        append_status(
+            conn, device_id, item["tracking_code"], "received", number, None, now, automated=True
+        )
         if lookup_id := prefill.lookup_id_of(opened.payload):  # once-only prefill's log
             registry_log.link(conn, device_id, lookup_id, item["tracking_code"])
         crash_point("portal.item_stored")
@@ -502,9 +526,12 @@ class PortalStore:
         *,
         reason_code: str | None = None,
         actor: str | None = None,
+        automated: bool = False,
     ) -> StatusUpdate:
-        """Change an application's status: who (``actor``) and why (``reason_code``)
-        go to the status log and the staff audit in the same transaction."""
+        """Change an application's status: who (``actor``), why (``reason_code``) and
+        whether the portal's rules made it (``automated``) go to the status log and the
+        staff audit in the same transaction. An appeal's code is refused
+        (``appeal.is_appeal``): an ombudsman decides appeals (`decide_appeal`)."""
         staff.check_decision(status, reason_code)
         who = actor or staff.LOCAL_ACTOR
         now = now_iso()  # the time the kiosk's status pull and the citizen are shown
@@ -517,6 +544,8 @@ class PortalStore:
             if row is None:
                 raise staff.DecisionRefused("status.not_found", tracking_code=tracking_code[:40])
             code = row["tracking_code"]
+            if appeals.is_appeal(conn, code):
+                raise staff.DecisionRefused("appeal.is_appeal", tracking_code=code)
             append_status(
                 conn,
                 row["device_id"],
@@ -527,6 +556,7 @@ class PortalStore:
                 now,
                 who,
                 reason_code,
+                automated,
             )
             conn.execute(
                 "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
@@ -534,7 +564,12 @@ class PortalStore:
                 (status, note, now, code),
             )
             staff.audit(
-                conn, now, who, "status_set", code, {"status": status, "reason_code": reason_code}
+                conn,
+                now,
+                who,
+                "status_set",
+                code,
+                {"status": status, "reason_code": reason_code, "automated": automated},
             )
             crash_point("portal.status_set")
         return {
@@ -545,7 +580,115 @@ class PortalStore:
             "reason_code": reason_code,
             "actor": who,
             "updated_at": now,
+            "automated": automated,
         }
+
+    # --- appeals (sync/portal/appeals.py, docs/appeals.md) --------------------
+
+    def decide_appeal(
+        self,
+        appeal_code: str,
+        status: str,
+        note: str | None = None,
+        *,
+        actor: str,
+        application_status: str = "in_review",
+    ) -> appeals.AppealUpdate:
+        """An ombudsman sets an appeal's status (in_review, upheld, overturned) with its
+        decision reason; an overturn also sets the application's status
+        (``application_status``: in_review or approved) with the reason
+        ``decision.overturned_on_appeal``, audited, in the same transaction."""
+        reason = appeals.DECISIONS.get(status)
+        if reason is None:
+            raise staff.DecisionRefused(
+                "status.unknown", status=status, expected=", ".join(appeals.DECISIONS)
+            )
+        if status == "overturned":
+            staff.check_decision(application_status, appeals.OVERTURN_REASON)
+            if application_status not in appeals.AFTER_OVERTURN:
+                raise staff.DecisionRefused(
+                    "status.reason_mismatch",
+                    reason_code=appeals.OVERTURN_REASON,
+                    status=application_status,
+                )
+        now = now_iso()
+        with self.transaction() as conn:
+            found = appeals.linked(conn, appeal_code, lock=True)
+            if found is None:
+                raise staff.DecisionRefused("appeal.not_found", tracking_code=appeal_code[:40])
+            code = found["appeal_code"]
+            if found["appeal_status"] in appeals.FINAL:
+                raise staff.DecisionRefused("appeal.decided", tracking_code=code)
+            append_status(
+                conn,
+                found["appeal_device"],
+                code,
+                status,
+                found["appeal_number"],
+                note,
+                now,
+                actor,
+                reason,
+            )
+            conn.execute(
+                "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
+                "WHERE tracking_code = ?",
+                (status, note, now, code),
+            )
+            staff.audit(
+                conn, now, actor, "appeal_decided", code, {"status": status, "reason_code": reason}
+            )
+            changed = None
+            if status == "overturned":
+                original = found["application_code"]
+                changed = application_status
+                append_status(
+                    conn,
+                    found["application_device"],
+                    original,
+                    application_status,
+                    found["application_number"],
+                    None,
+                    now,
+                    actor,
+                    appeals.OVERTURN_REASON,
+                )
+                conn.execute(
+                    "UPDATE submissions SET status = ?, note = NULL, status_updated_at = ? "
+                    "WHERE tracking_code = ?",
+                    (application_status, now, original),
+                )
+                staff.audit(
+                    conn,
+                    now,
+                    actor,
+                    "status_set",
+                    original,
+                    {
+                        "status": application_status,
+                        "reason_code": appeals.OVERTURN_REASON,
+                        "appeal": code,
+                    },
+                )
+            crash_point("portal.appeal_decided")
+        return {
+            "tracking_code": code,
+            "status": status,
+            "reason_code": reason,
+            "note": note,
+            "actor": actor,
+            "updated_at": now,
+            "application_code": found["application_code"],
+            "application_status": changed,
+        }
+
+    def appeal_queue(self, status: str | None = None, limit: int = 200) -> list[appeals.QueueEntry]:
+        if status is not None and status not in appeals.STATUSES:
+            raise staff.DecisionRefused(
+                "status.unknown", status=status, expected=", ".join(appeals.STATUSES)
+            )
+        with self.db.read() as conn:
+            return appeals.queue(conn, status, limit)
 
     def status_history(self, tracking_code: str) -> list[staff.HistoryEntry]:
         with self.db.read() as conn:
@@ -606,6 +749,7 @@ class PortalStore:
                 "note": r["note"],
                 "reason_code": r["reason_code"],
                 "updated_at": r["at"],
+                "automated": bool(r["automated"]),
             }
             for r in rows
         ]
@@ -624,11 +768,19 @@ class PortalStore:
         with self.transaction() as conn:
             histories.count_lookup(conn, source, moment)
             row = conn.execute(
-                "SELECT tracking_code, status, application_number, status_updated_at "
-                "FROM submissions WHERE UPPER(tracking_code) = ?",
+                "SELECT tracking_code FROM submissions WHERE UPPER(tracking_code) = ?",
                 (code.upper(),),
             ).fetchone()
-        if row is None:
+            found = decisions.current(conn, row["tracking_code"], moment) if row else None
+            number = (
+                conn.execute(
+                    "SELECT application_number FROM submissions WHERE tracking_code = ?",
+                    (found["tracking_code"],),
+                ).fetchone()
+                if found
+                else None
+            )
+        if found is None or number is None:
             return {
                 "tracking_code": code,
                 "found": False,
@@ -637,11 +789,17 @@ class PortalStore:
                 "updated_at": None,
             }
         return {
-            "tracking_code": row["tracking_code"],
+            "tracking_code": found["tracking_code"],
             "found": True,
-            "status": row["status"],
-            "application_number": row["application_number"],
-            "updated_at": row["status_updated_at"],
+            "status": found["status"],
+            "application_number": number["application_number"],
+            "updated_at": found["status_at"],
+            "reason_code": found["reason_code"],
+            "automated": found["automated"],
+            "kind": found["kind"],
+            "deadline_at": found["deadline_at"],
+            "stalled": found["stalled"],
+            "appealable": found["appealable"],
         }
 
     def public_history(self, tracking_code: str, source: str) -> StatusHistory | None:
@@ -651,7 +809,14 @@ class PortalStore:
         code = tracking.normalize(tracking_code)
         with self.transaction() as conn:
             histories.count_lookup(conn, source, moment)
-            return histories.history(conn, code) if code else None
+            view = histories.history(conn, code) if code else None
+            found = decisions.current(conn, view["tracking_code"], moment) if view else None
+        if view is not None and found is not None:
+            view["reason_code"] = found["reason_code"]
+            view["automated"] = found["automated"]
+            view["stalled"] = found["stalled"]
+            view["deadline_at"] = found["deadline_at"]
+        return view
 
     # --- audit anchoring -------------------------------------------------------
 

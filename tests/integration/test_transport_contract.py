@@ -337,7 +337,20 @@ class TransportContract:
         )
         other = connect(None).enroll(admin.create_enrolment_code("other kiosk"), "other kiosk")
         seen = connect(other["token"]).lookup_status(sent["tracking_code"].lower())
-        assert set(seen) == {"tracking_code", "found", "status", "application_number", "updated_at"}
+        status_fields = {"tracking_code", "found", "status", "application_number", "updated_at"}
+        # With the decision's (issue 16, docs/appeals.md): its reason, no note, no answers.
+        decision_fields = {"reason_code", "automated", "kind", "deadline_at", "stalled"}
+        assert set(seen) == status_fields | decision_fields | {"appealable"}
+        assert (seen["reason_code"], seen["automated"], seen["stalled"]) == (
+            "decision.documents_missing",
+            False,
+            False,
+        )
+        assert (seen["kind"], seen["deadline_at"], seen["appealable"]) == (
+            "application",
+            None,
+            False,
+        )
         assert (seen["tracking_code"], seen["found"], seen["status"]) == (
             sent["tracking_code"],
             True,

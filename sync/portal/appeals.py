@@ -1,0 +1,235 @@
+"""Appeals at the portal (issue 16, docs/appeals.md): linking an appeal to the
+application it appeals, the ombudsman's queue, and the appeal's own decisions.
+
+An appeal travels as an ordinary sealed submission of the bundled form
+``decision_appeal`` (settings ``kind: appeal``); at ingest `sync.portal.store`
+dispatches it here (`on_appeal`) before it is stored. The handler links it to the
+application by tracking code, or refuses it with a registered reason: no such
+application (``appeal.unknown_code``), not appealable: neither rejected nor stalled
+(``appeal.not_appealable``), already appealed (``appeal.already_appealed``; one appeal
+per application is the ``appeals`` table's UNIQUE key, so it holds across portal
+processes). The decision appealed is kept as it stood (status, reason, automated,
+when): the ombudsman judges that, whatever happens to the application meanwhile.
+
+The appeal's own status lives where every status does (``submissions``, ``status_log``
+through `append_status`): received -> in_review -> upheld | overturned, so the kiosk
+that sent it pulls it like any other. Only an ombudsman sets it (`sync.portal.staff`).
+The queue shows each appeal with the original application's service, decision,
+reason, explanation, automated flag and dates, and the grounds the citizen wrote:
+never the application's answers. Plain functions over the connection, portable SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TypedDict
+
+from kiosk import decisions as explained
+from kiosk import tracking
+from kiosk.wire import now_iso
+from sync.portal import decisions
+from sync.portal.db import Conn
+from sync.portal.storage import Device, refused
+from sync.transport import ItemResult
+
+# What an ombudsman sets, and the decision reason each carries (kiosk/reasons.py).
+DECISIONS: dict[str, str] = {
+    "in_review": "decision.under_review",
+    "upheld": "decision.appeal_upheld",
+    "overturned": "decision.appeal_overturned",
+}
+STATUSES = ("received", *DECISIONS)
+FINAL = ("upheld", "overturned")
+# The original application's status after an overturn (default: looked at again).
+AFTER_OVERTURN = ("in_review", "approved")
+OVERTURN_REASON = "decision.overturned_on_appeal"
+MAX_GROUNDS = 4000
+
+
+class AppealedDecision(TypedDict):
+    """The original application as the ombudsman sees it: no answers."""
+
+    tracking_code: str
+    service: str  # the form id
+    titles: dict[str, str]  # the service's name by language
+    status_appealed: str  # the status the citizen appealed (as it stood)
+    reason_code: str | None
+    explanation: dict[str, str]  # the reason's plain-language explanation by language
+    automated: bool
+    decided_at: str | None  # when the appealed status was set
+    stalled: bool  # appealed for having no decision past its deadline
+    submitted_at: str
+    received_at: str
+    status_now: str
+
+
+class QueueEntry(TypedDict):
+    """One appeal in the ombudsman's queue."""
+
+    tracking_code: str  # the appeal's own
+    status: str
+    received_at: str
+    grounds: str
+    application: AppealedDecision
+
+
+class AppealUpdate(TypedDict):
+    """An appeal's status as an ombudsman left it (and the application's, if changed)."""
+
+    tracking_code: str
+    status: str
+    reason_code: str
+    note: str | None
+    actor: str
+    updated_at: str
+    application_code: str
+    application_status: str | None  # the application's new status after an overturn
+
+
+def _text(answers: Mapping[str, object], name: str) -> str:
+    value = answers.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def on_appeal(
+    conn: Conn, device: Device, item: Mapping[str, object], answers: object, now: datetime
+) -> ItemResult | None:
+    """The `sync.portal.store` kind handler for ``appeal`` items: link the appeal to
+    its application (a row of ``appeals``) and return None, so the item is stored as
+    usual; or refuse it with a registered reason (the item is not stored)."""
+    del device  # any kiosk may carry a citizen's appeal of any application
+    item_id = item.get("id")
+    own = str(item.get("tracking_code"))
+    fields = answers if isinstance(answers, Mapping) else {}
+    raw = _text(fields, "application_code")
+    code = tracking.normalize(raw) or raw.upper()[:40]
+    if conn.execute("SELECT 1 FROM appeals WHERE tracking_code = ?", (own,)).fetchone():
+        return None  # this very appeal, linked by a batch committed meanwhile: a resend
+    found = decisions.current(conn, code, now) if code else None
+    item_ref = item_id if isinstance(item_id, str) else None
+    if found is None or found["kind"] != decisions.APPLICATION:
+        return refused(item_ref, "rejected", "appeal.unknown_code", tracking_code=code or "-")
+    if found["appealed"]:
+        return refused(item_ref, "rejected", "appeal.already_appealed", tracking_code=code)
+    if not found["appealable"]:
+        return refused(item_ref, "rejected", "appeal.not_appealable", tracking_code=code)
+    decided = found["status"] in decisions.DECIDED
+    inserted = conn.execute(
+        "INSERT INTO appeals (tracking_code, application_code, grounds, status_appealed, "
+        "reason_code, automated, decided_at, stalled, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (
+            own,
+            code,
+            _text(fields, "grounds")[:MAX_GROUNDS],
+            found["status"],
+            found["reason_code"],
+            1 if found["automated"] else 0,
+            found["status_at"] if decided else None,
+            1 if found["stalled"] else 0,
+            now_iso(now),
+        ),
+    )
+    if inserted.rowcount != 1:  # another appeal of it committed meanwhile
+        return refused(item_ref, "rejected", "appeal.already_appealed", tracking_code=code)
+    return None
+
+
+def queue(conn: Conn, status: str | None, limit: int) -> list[QueueEntry]:
+    """The ombudsman's queue, oldest first: appeals in ``status`` (None: those not
+    decided yet), each with the original decision and the citizen's grounds."""
+    where, args = (
+        ("WHERE s.status = ?", [status])
+        if status is not None
+        else ("WHERE s.status NOT IN (?, ?)", list(FINAL))
+    )
+    rows = conn.execute(
+        "SELECT a.tracking_code, a.application_code, a.grounds, a.status_appealed, "
+        "a.reason_code, a.automated, a.decided_at, a.stalled, a.received_at, "
+        "s.status AS appeal_status, o.form_id, o.created_at, o.received_at AS app_received, "
+        "o.status AS status_now, f.spec "
+        "FROM appeals a JOIN submissions s ON s.tracking_code = a.tracking_code "
+        "JOIN submissions o ON o.tracking_code = a.application_code "
+        "LEFT JOIN forms f ON f.form_id = o.form_id AND f.version = o.form_version "
+        f"{where} ORDER BY a.received_at, a.tracking_code LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [
+        {
+            "tracking_code": r["tracking_code"],
+            "status": r["appeal_status"],
+            "received_at": r["received_at"],
+            "grounds": r["grounds"],
+            "application": {
+                "tracking_code": r["application_code"],
+                "service": r["form_id"],
+                "titles": _titles(r["spec"]),
+                "status_appealed": r["status_appealed"],
+                "reason_code": r["reason_code"],
+                "explanation": explained.explanations(r["reason_code"] or ""),
+                "automated": bool(r["automated"]),
+                "decided_at": r["decided_at"],
+                "stalled": bool(r["stalled"]),
+                "submitted_at": r["created_at"],
+                "received_at": r["app_received"],
+                "status_now": r["status_now"],
+            },
+        }
+        for r in rows
+    ]
+
+
+def _titles(spec: str | None) -> dict[str, str]:
+    from kiosk.form import texts_by_lang
+
+    try:
+        doc = json.loads(spec) if spec else None
+    except ValueError:
+        return {}
+    return texts_by_lang(doc.get("title")) if isinstance(doc, dict) else {}
+
+
+class Linked(TypedDict):
+    """An appeal and its application, as a decision on it needs them."""
+
+    appeal_code: str
+    appeal_status: str
+    appeal_device: str
+    appeal_number: str
+    application_code: str
+    application_device: str
+    application_number: str
+
+
+def linked(conn: Conn, appeal_code: str, lock: bool = False) -> Linked | None:
+    """The appeal with tracking code ``appeal_code`` (any case) and its application."""
+    row = conn.execute(
+        "SELECT a.tracking_code, a.application_code, s.status, s.device_id, "
+        "s.application_number, o.device_id AS app_device, "
+        "o.application_number AS app_number FROM appeals a "
+        "JOIN submissions s ON s.tracking_code = a.tracking_code "
+        "JOIN submissions o ON o.tracking_code = a.application_code "
+        "WHERE a.tracking_code = ?" + (conn.for_update if lock else ""),
+        (tracking.normalize(appeal_code) or appeal_code.strip().upper()[:40],),
+    ).fetchone()
+    if row is None:
+        return None
+    return {
+        "appeal_code": row["tracking_code"],
+        "appeal_status": row["status"],
+        "appeal_device": row["device_id"],
+        "appeal_number": row["application_number"],
+        "application_code": row["application_code"],
+        "application_device": row["app_device"],
+        "application_number": row["app_number"],
+    }
+
+
+def is_appeal(conn: Conn, code: str) -> bool:
+    """Whether ``code`` (canonical) is an appeal's own tracking code."""
+    return (
+        conn.execute("SELECT 1 FROM appeals WHERE tracking_code = ?", (code,)).fetchone()
+        is not None
+    )
