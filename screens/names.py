@@ -18,6 +18,7 @@ ScreenName = Literal[
     "rejected",
     "discard",
     "idle",
+    "help_called",
 ]
 
 # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
@@ -38,4 +39,5 @@ SCREEN_TYPES: dict[ScreenName, str] = {
     "rejected": "screens.rejected:RejectedScreen",
     "discard": "screens.rejected:DiscardScreen",
     "idle": "screens.idle:IdleWarningScreen",
+    "help_called": "screens.help:HelpCalledScreen",
 }
