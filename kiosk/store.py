@@ -49,6 +49,7 @@ from kiosk import (
 from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.drafts import Draft as Draft
+from kiosk.errors import os_error
 from kiosk.i18n import N_, check_lang
 from kiosk.schema import MIGRATIONS
 from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_setting
@@ -120,7 +121,7 @@ class Store:
             raise StoreError(
                 N_("The data folder cannot be created: {path} ({error})"),
                 path=str(directory),
-                error=exc.strerror or str(exc),
+                error=os_error(exc),  # said in the reader's language, not the OS's English
             ) from exc
         return cls(db_path(directory))
 
