@@ -43,6 +43,9 @@ PORTAL_STATUSES = {
 }
 
 
+UNKNOWN_STATUS = N_("updated by the service; ask at the office for details")
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What is known of a code: ``info`` (None: unknown), ``live`` when the portal
@@ -130,8 +133,10 @@ def describe(info: Mapping[str, object] | None, lang: str) -> str:
     state = info.get("state")
     portal = info.get("portal_status")
     if portal:
-        msgid = PORTAL_STATUSES.get(str(portal))
-        text = tr(lang, msgid) if msgid else str(portal)
+        # A status this kiosk has no words for is not shown as the portal spelt it (the
+        # wire's text is not the citizen's language: issue 14).
+        msgid = PORTAL_STATUSES.get(str(portal), UNKNOWN_STATUS)
+        text = tr(lang, msgid)
         line = tr(lang, "Status: {status}", status=text)
         if info.get("note"):
             line += "\n" + str(info["note"])
