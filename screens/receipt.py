@@ -68,10 +68,25 @@ class ReceiptScreen(KioskScreen):
         text = "\n".join(f"• {d}" for d in docs) if docs else tr(lang, "No documents needed.")
         self.query_one("#receipt-docs", Static).update(Content(text))
 
+    def spoken(self, lang: str) -> str:
+        """Saved, the tracking code character by character, the documents to bring."""
+        from screens.spoken import sentences, spelled
+
+        if self.form is not None:
+            docs = list(self.form.documents(lang))
+        else:
+            docs = list(self.receipt.documents)
+        bring = sentences(tr(lang, "Documents to bring:"), *docs) if docs else ""
+        return sentences(
+            tr(lang, "Your application is saved."),
+            tr(lang, "Tracking code") + ": " + spelled(self.receipt.tracking_code, lang),
+            bring or tr(lang, "No documents needed."),
+        )
+
     def speak_code(self) -> None:
         # One utterance: a second speak() would cut the first one off.
         # Private: the code opens the citizen's application (status look-up).
-        self.kiosk.say(self.receipt.tracking_code, kind="code", private=True)
+        self.kiosk.say(self.spoken(self.lang), private=True)
 
     @on(Button.Pressed, "#hear")
     def _hear(self) -> None:

@@ -112,8 +112,23 @@ class ReviewScreen(KioskScreen):
         visit = self.kiosk.visit
         if visit is None:
             return
+        from screens.spoken import sentences
+
+        lang = self.lang
         lines = [f"{item.label}: {item.display}" for item in visit.session.review()]
-        self.kiosk.say(". ".join(lines), private=True)  # the answers: never cached
+        consent = ""
+        if self.kiosk.mode == "citizen":
+            consent = tr(
+                lang,
+                "By submitting you agree that your answers are sent to the public service.",
+            )
+        said = sentences(
+            tr(lang, "Check your answers"),
+            *lines,
+            tr(lang, "Tap an answer to change it."),
+            consent,
+        )
+        self.kiosk.say(said, private=True)  # the answers: never cached
 
     @on(Button.Pressed, "#read")
     def _read(self) -> None:

@@ -183,10 +183,12 @@ async def answer_step(pilot: Pilot[Any], sample: dict[str, Any], how: How) -> No
         if how == "mouse":
             await click(pilot, box)
         text = typed(value, q.type)
-        if box.value and how == "digits":  # a default: rubbed out, typing keys only
-            await pilot.press(*["backspace"] * len(box.value))
-        elif box.value:  # a default answer is there: clear it as a person would
-            await pilot.press("home", "ctrl+k")
+        if box.value and box.value != text:
+            if how == "mouse":  # "✕ Clear", a click
+                await click(pilot, screen.query_one("#answer-clear", Button))
+            elif box.selection.is_empty:  # an answer given before: cleared as a person would
+                await pilot.press("home", "ctrl+k")
+            # else a form's default, selected: the first key typed replaces it
         if box.value != text:
             await type_text(pilot, text)
         if how == "mouse":

@@ -46,6 +46,7 @@ async def test_every_citizen_screen_calls_the_operator(make_app, data_dir, speec
         # Shown and spoken, in the citizen's language.
         sentence = tr(lang, HELP_COMING)
         assert sentence != HELP_COMING  # translated
+        await wait_until(pilot, lambda: sentence in speech.texts(), "help coming said")
         shown = str(app.screen.query_one("#help-text").render())
         assert sentence in shown
         assert (sentence, lang, "text") in speech.said, speech.said
