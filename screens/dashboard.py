@@ -32,6 +32,20 @@ class QueueHealth:
     help_call: Any = None  # kiosk.help_calls.HelpCall: a citizen waits for the operator
 
 
+# Where a citizen called from (KioskApp.action_call_operator records the screen's
+# class name), in the operator's words.
+CALLED_FROM = {
+    "start": N_("the first screen"),
+    "services": N_("the service list"),
+    "question": N_("a question"),
+    "review": N_("the review"),
+    "receipt": N_("the receipt"),
+    "status": N_("the status check"),
+    "resume": N_("continue with a code"),
+    "draftsaved": N_("the saved draft"),
+}
+
+
 def read_health(store: Any) -> QueueHealth:
     """Runs on the store thread."""
     return QueueHealth(
@@ -174,7 +188,7 @@ class DashboardScreen(KioskScreen):
             lang,
             "A citizen is calling for help ({age} ago, screen: {screen}, calls: {n}).",
             age=age,
-            screen=call["screen"],
+            screen=tr(lang, CALLED_FROM.get(call["screen"], N_("another screen"))),
             n=call["calls"],
         )
         set_text(self.query_one("#help-flag-text", Static), text)
