@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.widgets import Button, Static
 
 from kiosk.i18n import N_, tr
@@ -58,6 +58,14 @@ class ReceiptScreen(KioskScreen):
     def on_mount(self) -> None:
         self.query_one("#done", Button).focus()
         self.speak_code()
+
+    SHORT_QUIET_ZONE = 2  # modules: under 24 rows the whole code still fits (60x20)
+
+    def on_resize(self, event: Resize) -> None:
+        """Under 24 rows (the three-row top bar, the actions below) the QR code keeps a
+        two-module quiet zone, so that all of it is on screen and scans."""
+        short = event.size.height < 24
+        self.query_one(QRCode).set_border(self.SHORT_QUIET_ZONE if short else None)
 
     def apply_lang(self, lang: str) -> None:
         if self.form is not None:

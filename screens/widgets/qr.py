@@ -16,13 +16,14 @@ DARK = "#000000"
 LIGHT = "#ffffff"
 
 
-def qr_content(text: str) -> Content:
-    """The QR code of ``text`` as styled text, two module rows per line."""
+def qr_content(text: str, border: int | None = None) -> Content:
+    """The QR code of ``text`` as styled text, two module rows per line; ``border``:
+    the quiet zone in modules (None: the receipt's own, kiosk.receipt.QUIET_ZONE)."""
     # Here, not at the top: the app imports every screen at start-up, and qrcode is
     # needed only once a receipt is shown.
-    from kiosk.receipt import half_block_lines, qr_matrix
+    from kiosk.receipt import QUIET_ZONE, half_block_lines, qr_matrix
 
-    lines = half_block_lines(qr_matrix(text))
+    lines = half_block_lines(qr_matrix(text, QUIET_ZONE if border is None else border))
     plain: list[str] = []
     spans: list[Span] = []
     offset = 0
@@ -55,4 +56,11 @@ class QRCode(Static):
 
     def __init__(self, text: str, *, id: str | None = None, classes: str | None = None):
         self.text = text
+        self.border: int | None = None
         super().__init__(qr_content(text), id=id, classes=classes, markup=False)
+
+    def set_border(self, border: int | None) -> None:
+        """A narrower quiet zone where rows are few (a scanner reads two modules)."""
+        if border != self.border:
+            self.border = border
+            self.update(qr_content(self.text, border))
