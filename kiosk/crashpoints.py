@@ -28,6 +28,7 @@ POINTS: dict[str, str] = {
     "draft.try_counted": "a resume code's try counted and committed, the code not yet checked",
     "submit.before_commit": "outbox row, audit entry and draft removal written, not committed",
     "submit.after_commit": "a submission committed, submit not yet returned (no receipt)",
+    "help.call_before_commit": "a citizen's call for the operator audited, not yet committed",
     "rejected.discard_before_commit": "a rejected item marked discarded and audited, not committed",
     "seal.legacy_before_commit": "queued clear-text rows sealed, not yet committed",
     "seal.key_before_commit": "a sealing key installed (and old rows sealed), not committed",

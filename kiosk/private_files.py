@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kiosk.errors import os_error
 from kiosk.i18n import N_
 from kiosk.store_errors import StoreError
 
@@ -53,7 +54,7 @@ def read_token(path: Path) -> str | None:
         raise StoreError(
             N_("The kiosk's portal token cannot be read: {path} ({error})"),
             path=str(path),
-            error=exc.strerror or str(exc),
+            error=os_error(exc),  # said, never the OS's English
         ) from exc
     return text or None
 
@@ -69,5 +70,5 @@ def write_token(path: Path, token: str | None) -> None:
         raise StoreError(
             N_("The kiosk's portal token cannot be saved: {path} ({error})"),
             path=str(path),
-            error=exc.strerror or str(exc),
+            error=os_error(exc),  # said, never the OS's English
         ) from exc

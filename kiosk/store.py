@@ -35,10 +35,21 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from kiosk import audit, drafts, outbox, private_files, rejected, seal_store, settings, tracking
+from kiosk import (
+    audit,
+    drafts,
+    help_calls,
+    outbox,
+    private_files,
+    rejected,
+    seal_store,
+    settings,
+    tracking,
+)
 from kiosk.config import db_path, make_private_dir
 from kiosk.crashpoints import crash_point
 from kiosk.drafts import Draft as Draft
+from kiosk.errors import os_error
 from kiosk.i18n import N_, check_lang
 from kiosk.schema import MIGRATIONS
 from kiosk.settings import PORTAL_TOKEN, PORTAL_TOKEN_SHA256, get_setting, put_setting
@@ -110,7 +121,7 @@ class Store:
             raise StoreError(
                 N_("The data folder cannot be created: {path} ({error})"),
                 path=str(directory),
-                error=exc.strerror or str(exc),
+                error=os_error(exc),  # said in the reader's language, not the OS's English
             ) from exc
         return cls(db_path(directory))
 
@@ -488,6 +499,23 @@ class Store:
         """An operator discards the rejected item ``code`` for ``note`` (audited)."""
         with self.guard():
             rejected.discard(self, code, note, operator_id)
+
+    # -- a citizen's call for the operator (kiosk/help_calls.py) -----------------------
+
+    def call_operator(self, screen: str, lang: str) -> None:
+        """A citizen pressed "Call the operator": recorded (audited) until cleared."""
+        with self.transaction() as db:
+            help_calls.call(db, screen, lang)
+
+    def help_call(self) -> help_calls.HelpCall | None:
+        """The call waiting for an operator, or None."""
+        with self.guard():
+            return help_calls.waiting(self.db)
+
+    def clear_help_call(self, operator_id: int | None) -> bool:
+        """The operator has come: the dashboard's flag goes down (audited)."""
+        with self.transaction() as db:
+            return help_calls.clear(db, operator_id)
 
     def oldest_unsent_at(self) -> str | None:
         """created_at of the oldest queued submission, or None when all are sent."""

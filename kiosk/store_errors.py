@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from kiosk.errors import TranslatableError
+from kiosk.errors import TranslatableError, os_error_text
 from kiosk.i18n import N_, tr
 
 
@@ -19,7 +19,7 @@ def failure_message(exc: BaseException, lang: str) -> str:
     or (an OSError from creating the data folder before the store opened) its reason."""
     if isinstance(exc, StoreError):
         return exc.message(lang)
-    reason = getattr(exc, "strerror", None) or str(exc)
+    reason = os_error_text(exc, lang)  # what the errno means, not the OS's English text
     where = getattr(exc, "filename", None) or ""
     return tr(lang, "The data folder cannot be used: {path} ({error})", path=where, error=reason)
 
@@ -57,6 +57,9 @@ def store_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
             )
         )
     else:
-        err = StoreError(N_("Database error: {error}"), error=str(exc))
+        # SQLite's own text is English: its error code names it instead (the text is
+        # in the exception chain, for the log).
+        code = name or "SQLITE_ERROR"
+        err = StoreError(N_("Database error: {error}"), error=code)
     err.__cause__ = exc
     return err

@@ -56,6 +56,7 @@ class KioskApp(App[int]):
         Binding("f2", "toggle_mute", show=False, priority=True),
         Binding("f3", "toggle_contrast", show=False, priority=True),
         Binding("f5", "next_lang", show=False, priority=True),
+        Binding("f1", "call_operator", show=False, priority=True),
     ]
 
     SCREEN_TYPES: ClassVar[dict[ScreenName, str]] = SCREEN_TYPES
@@ -307,6 +308,26 @@ class KioskApp(App[int]):
         except Exception:  # the status below says what the speech service is doing
             logger.exception("speech: mute failed")
         self.refresh_speech_status()
+
+    # ----- calling the operator ----------------------------------------------------
+
+    def action_call_operator(self) -> None:
+        """ "Call the operator" (every citizen screen's top bar, or F1): recorded for the
+        operator's dashboard first, then shown and spoken in the citizen's language."""
+        if self._showing("help_called") or not getattr(self.screen, "CALL_OPERATOR", False):
+            return  # said already, or an operator's own screen
+        self.run_worker(self._call_operator(), group="help", exclusive=True)
+
+    async def _call_operator(self) -> None:
+        from kiosk.store import Store, StoreError
+
+        screen = type(self.screen).__name__.removesuffix("Screen").lower()
+        try:
+            await self.db.call(Store.call_operator, screen, self.lang)
+        except StoreError:
+            return  # shown and spoken by store_failed: no "help is coming" then
+        if not self._showing("help_called"):
+            await self.push_screen(self.new_screen("help_called"))
 
     def action_set_lang(self, lang: str) -> None:
         if lang in LANGS:

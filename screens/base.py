@@ -65,9 +65,12 @@ class KioskScreen(LangAware, Screen[object]):
 
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
     VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
+    # A citizen screen: its top bar has "Call the operator" (the operator's own
+    # screens say False).
+    CALL_OPERATOR = True
 
     def compose(self) -> ComposeResult:
-        yield LangBar()
+        yield LangBar(call=self.CALL_OPERATOR)
         yield from self.body()
         yield StatusBar()
 

@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Static
 
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
-from screens.widgets.tr import TrButton, TrLabel
+from screens.widgets.tr import TrButton, TrLabel, set_text
 
 
 @dataclass
@@ -29,6 +29,21 @@ class QueueHealth:
     last_sync_error: str | None = None
     rejected: list[dict[str, Any]] = field(default_factory=list)
     rejected_open: int = 0
+    help_call: Any = None  # kiosk.help_calls.HelpCall: a citizen waits for the operator
+
+
+# Where a citizen called from (KioskApp.action_call_operator records the screen's
+# class name), in the operator's words.
+CALLED_FROM = {
+    "start": N_("the first screen"),
+    "services": N_("the service list"),
+    "question": N_("a question"),
+    "review": N_("the review"),
+    "receipt": N_("the receipt"),
+    "status": N_("the status check"),
+    "resume": N_("continue with a code"),
+    "draftsaved": N_("the saved draft"),
+}
 
 
 def read_health(store: Any) -> QueueHealth:
@@ -40,6 +55,7 @@ def read_health(store: Any) -> QueueHealth:
         last_sync_error=store.state.last_sync_error,
         rejected=list(store.rejected_open(limit=100)),
         rejected_open=store.rejected_open_count(),
+        help_call=store.help_call(),
     )
 
 
@@ -82,6 +98,8 @@ class Tile(Vertical):
 class DashboardScreen(KioskScreen):
     """Home of operator mode."""
 
+    CALL_OPERATOR = False  # the operator's own screen
+
     CSS_PATH = LATER_CSS
 
     def __init__(self) -> None:
@@ -89,6 +107,11 @@ class DashboardScreen(KioskScreen):
         self.health = QueueHealth()
 
     def body(self) -> ComposeResult:
+        # A citizen pressed "Call the operator" (kiosk/help_calls.py): up until cleared,
+        # here and after a restart; key 6 or the button clears it (audited).
+        with Horizontal(id="help-flag"):
+            yield Static(id="help-flag-text", markup=False)
+            yield TrButton(N_("Help given"), prefix="6 ", id="help-clear", variant="warning")
         with Grid(id="tiles"):
             yield Tile(N_("Waiting to send"), id="t-queued")
             yield Tile(N_("Sent"), id="t-sent")
@@ -152,6 +175,36 @@ class DashboardScreen(KioskScreen):
             net = tr(lang, "Online") if kiosk.online else tr(lang, "Offline")
         self.query_one("#t-net", Tile).set_value(net, alert=kiosk.online is False)
         self._fill_table(lang)
+        self._show_help_call(lang, now)
+
+    def _show_help_call(self, lang: str, now: datetime) -> None:
+        call = self.health.help_call
+        flag = self.query_one("#help-flag", Horizontal)
+        flag.display = call is not None
+        if call is None:
+            return
+        age = format_age(call["ts"], now, lang)
+        text = "☎ " + tr(
+            lang,
+            "A citizen is calling for help ({age} ago, screen: {screen}, calls: {n}).",
+            age=age,
+            screen=tr(lang, CALLED_FROM.get(call["screen"], N_("another screen"))),
+            n=call["calls"],
+        )
+        set_text(self.query_one("#help-flag-text", Static), text)
+
+    @on(Button.Pressed, "#help-clear")
+    async def clear_help_call(self) -> None:
+        from kiosk.store import Store, StoreError
+
+        if self.health.help_call is None:
+            return
+        operator_id = getattr(self.kiosk.operator, "id", None)
+        try:
+            await self.kiosk.db.call(Store.clear_help_call, operator_id)
+        except StoreError:
+            return  # shown by the app; the flag stays up
+        await self.reload()
 
     def _fill_table(self, lang: str) -> None:
         # Cells are rich Text: DataTable measures those for its auto-width columns, but
@@ -213,6 +266,7 @@ class DashboardScreen(KioskScreen):
             "3": self.check_status,
             "4": self.logout,
             "5": self.rejected_items,
+            "6": self.clear_help_call,
         }
         if event.key == "2":
             event.stop()

@@ -20,6 +20,7 @@ ScreenName = Literal[
     "rejected",
     "discard",
     "idle",
+    "help_called",
 ]
 
 # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
@@ -42,4 +43,5 @@ SCREEN_TYPES: dict[ScreenName, str] = {
     "rejected": "screens.rejected:RejectedScreen",
     "discard": "screens.rejected:DiscardScreen",
     "idle": "screens.idle:IdleWarningScreen",
+    "help_called": "screens.help:HelpCalledScreen",
 }

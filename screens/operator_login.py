@@ -46,6 +46,8 @@ class OperatorInfo:
 class OperatorLoginScreen(KeysInOrder, KioskScreen):
     """Name + PIN; or, when no operator exists yet, name + PIN twice to create one."""
 
+    CALL_OPERATOR = False  # the operator's own screen
+
     CSS_PATH = LATER_CSS
 
     def __init__(self, purpose: Purpose = "login") -> None:

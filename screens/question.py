@@ -28,6 +28,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KeysInOrder, KioskScreen, type_into
+from screens.spoken import sentences
 from screens.visit import mentions_answers
 from screens.widgets.answers import (
     AnswerWidget,
@@ -291,11 +292,8 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             private = True
         self._code_unspoken = False
         hint = self.session.hint(step.ref) if step.kind == "question" else ""
-        if hint:
-            parts.append(hint)
         mark = self._registry_mark()
         if mark:  # said with the prompt; private: a correction names the registry's value
-            parts.append(mark)
             private = True
         visit = self.kiosk.visit
         if visit is not None and visit.prefill_notice and not visit.prefill_notice_spoken:
@@ -303,12 +301,24 @@ class QuestionScreen(KeysInOrder, KioskScreen):
             visit.prefill_notice_spoken = True
             msgid, params = visit.prefill_notice
             parts.insert(0, tr(self.lang, msgid, **params))
-        self.kiosk.say(". ".join(p for p in parts if p), private=private)
+        answer = self.current_answer()
+        # The options with their numbers (and "0: More options" past nine).
+        options = answer.spoken(self.lang) if answer is not None else ""
+        self.kiosk.say(sentences(*parts, hint, mark or "", options), private=private)
+
+    def speak_options(self) -> None:
+        """After 0 numbered the next nine: those are heard with their numbers."""
+        answer = self.current_answer()
+        step = self.session.current
+        if answer is not None and step is not None:
+            self.kiosk.say(answer.spoken(self.lang), private=mentions_answers(step))
 
     # ----- answering ---------------------------------------------------------------------
 
     def current_answer(self) -> AnswerWidget | None:
-        return self.query_one("#q-answer", Vertical).query(AnswerWidget).first()
+        """The step's answer widget; None while a redraw has removed it."""
+        answers = list(self.query_one("#q-answer", Vertical).query(AnswerWidget))
+        return answers[0] if answers else None
 
     def _is_current(self, message: AnswerWidget.Answered | RepeatPrompt.Decided) -> bool:
         """From the widget of the step on screen (not one since replaced)."""
@@ -491,7 +501,10 @@ class QuestionScreen(KeysInOrder, KioskScreen):
                 return True
             return False  # typed into the box, or its own editing keys
         if key == "0" and isinstance(answer, ChoiceAnswer):
-            return answer.more()
+            if answer.more():
+                self.speak_options()
+                return True
+            return False
         if key.isdigit() and key != "0" and answer is not None:
             if await self._deliver(answer.pick(int(key))):
                 return True

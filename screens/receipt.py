@@ -15,7 +15,7 @@ from kiosk.i18n import N_, tr
 from kiosk.tracking import format_code
 from screens.base import LATER_CSS, VERTICAL_BREAKPOINTS, KioskScreen
 from screens.widgets.bigcode import BigCode
-from screens.widgets.qr import QRCode
+from screens.widgets.qr import QRCode, qr_rows
 from screens.widgets.tr import TrButton, TrLabel
 
 if TYPE_CHECKING:
@@ -67,14 +67,24 @@ class ReceiptScreen(KioskScreen):
         self.fit_qr(self.size.height)
         self.speak_code()
 
+    SHORT_QUIET_ZONE = 2  # modules: a scanner reads two where rows are few
+    # Rows that are not the QR's: the top bar (3), the actions (3), the status bar and
+    # the code printed under the QR (1 each).
+    CHROME_ROWS = 8
+
     def on_resize(self, event: Resize) -> None:
         self.fit_qr(event.size.height)
 
     def fit_qr(self, height: int) -> None:
-        """The link's QR (19 rows) where it fits whole; under 24 rows the bare code's
-        (15 rows): a QR cut off by the buttons reads as nothing at all."""
-        text = self.receipt.qr_text if height >= SHORT_ROWS else self.receipt.tracking_code
-        self.query_one("#receipt-qr", QRCode).show(text)
+        """The largest QR that fits whole above the actions: the status page's link with
+        the standard quiet zone, then with a two-module one, then the bare code's alike
+        (the smallest when none fits: at 60x20 the code goes beside it). A QR that the
+        buttons cut off reads as nothing at all."""
+        room = height - self.CHROME_ROWS
+        texts = dict.fromkeys((self.receipt.qr_text, self.receipt.tracking_code))
+        options = [(text, border) for text in texts for border in (None, self.SHORT_QUIET_ZONE)]
+        text, border = next(((t, b) for t, b in options if qr_rows(t, b) <= room), options[-1])
+        self.query_one("#receipt-qr", QRCode).show(text, border)
 
     def apply_lang(self, lang: str) -> None:
         if self.form is not None:
@@ -85,10 +95,25 @@ class ReceiptScreen(KioskScreen):
         text = "\n".join(f"• {d}" for d in docs) if docs else tr(lang, "No documents needed.")
         self.query_one("#receipt-docs", Static).update(Content(text))
 
+    def spoken(self, lang: str) -> str:
+        """Saved, the tracking code character by character, the documents to bring."""
+        from screens.spoken import sentences, spelled
+
+        if self.form is not None:
+            docs = list(self.form.documents(lang))
+        else:
+            docs = list(self.receipt.documents)
+        bring = sentences(tr(lang, "Documents to bring:"), *docs) if docs else ""
+        return sentences(
+            tr(lang, "Your application is saved."),
+            tr(lang, "Tracking code") + ": " + spelled(self.receipt.tracking_code, lang),
+            bring or tr(lang, "No documents needed."),
+        )
+
     def speak_code(self) -> None:
         # One utterance: a second speak() would cut the first one off.
         # Private: the code opens the citizen's application (status look-up).
-        self.kiosk.say(self.receipt.tracking_code, kind="code", private=True)
+        self.kiosk.say(self.spoken(self.lang), private=True)
 
     @on(Button.Pressed, "#hear")
     def _hear(self) -> None:

@@ -53,6 +53,8 @@ def _read(store: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
 class RejectedScreen(KioskScreen):
     """Rejected items, their reasons and details; resubmit or discard."""
 
+    CALL_OPERATOR = False  # the operator's own screen
+
     CSS_PATH = LATER_CSS
 
     def __init__(self, select: str | None = None) -> None:

@@ -70,7 +70,16 @@ class ResumeScreen(KioskScreen):
             yield TrButton(N_("Back"), prefix="◀ ", id="back", classes="nav-back")
 
     def on_mount(self) -> None:
+        from screens.spoken import sentences
+
         self.query_one("#resume-code", Input).focus()
+        lang = self.lang
+        self.kiosk.say(
+            sentences(
+                tr(lang, "Continue with my code"),
+                tr(lang, "Type the 12-digit code you were given when you saved your answers."),
+            )
+        )
 
     def apply_lang(self, lang: str) -> None:
         self._show(speak=False)

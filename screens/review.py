@@ -114,11 +114,26 @@ class ReviewScreen(KioskScreen):
         visit = self.kiosk.visit
         if visit is None:
             return
+        from screens.spoken import sentences
+
+        lang = self.lang
         lines = []
         for item in visit.session.review():
-            mark = visit.registry_mark(item.ref, self.lang)
+            mark = visit.registry_mark(item.ref, lang)
             lines.append(f"{item.label}: {item.display}" + (f" ({mark})" if mark else ""))
-        self.kiosk.say(". ".join(lines), private=True)  # the answers: never cached
+        consent = ""
+        if self.kiosk.mode == "citizen":
+            consent = tr(
+                lang,
+                "By submitting you agree that your answers are sent to the public service.",
+            )
+        said = sentences(
+            tr(lang, "Check your answers"),
+            *lines,
+            tr(lang, "Tap an answer to change it."),
+            consent,
+        )
+        self.kiosk.say(said, private=True)  # the answers: never cached
 
     @on(Button.Pressed, "#read")
     def _read(self) -> None:

@@ -110,8 +110,9 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         """The services of the page shown, numbered 1.. in this order."""
         return self.results[self.page * PAGE : (self.page + 1) * PAGE]
 
-    async def show(self) -> None:
-        """Rebuild the list: the page's services under their categories, numbered 1-9."""
+    async def show(self, speak: bool = True) -> None:
+        """Rebuild the list: the page's services under their categories, numbered 1-9;
+        heard, unless the citizen is typing a search (Enter then says the results)."""
         container = self.query_one("#service-list", VerticalScroll)
         await container.remove_children()
         widgets: list[Any] = []
@@ -129,6 +130,21 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         await container.mount_all(widgets)
         container.scroll_home(animate=False)
         self.apply_lang(self.lang)
+        if speak:
+            self.speak_page()
+
+    def speak_page(self) -> None:
+        """The title, the page's services with their numbers, "0: More services"."""
+        from screens.spoken import numbered, sentences
+
+        lang = self.lang
+        page = [(n, form.title(lang)) for n, form in enumerate(self.on_page(), start=1)]
+        more = ""
+        if self.pages > 1:
+            more = numbered([(0, tr(lang, MORE, page=self.page + 1, pages=self.pages))])
+        empty = "" if page else tr(lang, "No service matches your search.")
+        title = tr(lang, "Choose a service")
+        self.kiosk.say(sentences(title, empty, numbered(page), more))
 
     def _filter(self, value: str) -> bool:
         """The results for the search as typed (now, so a digit typed next picks
@@ -146,7 +162,7 @@ class ServicesScreen(KeysInOrder, KioskScreen):
     @on(Input.Changed, "#search")
     async def _search(self, event: Input.Changed) -> None:
         if self._filter(event.value) or not self.query(ServiceButton):
-            await self.show()
+            await self.show(speak=False)
 
     @on(Button.Pressed, "#more")
     async def next_page(self) -> None:
@@ -161,7 +177,8 @@ class ServicesScreen(KeysInOrder, KioskScreen):
         page = self.on_page()
         if len(self.results) == 1:
             await self.start(page[0])
-        elif page:
+        else:
+            self.speak_page()  # what the search found, with the numbers to choose by
             first = self.query(ServiceButton).first()
             if first is not None:
                 self.set_focus(first)

@@ -74,7 +74,24 @@ class StartScreen(KioskScreen):
         self.speak_intro()
 
     def speak_intro(self) -> None:
-        self.kiosk.say(tr(self.lang, GREETING))
+        """The greeting, then every choice with its number (each language by its own
+        name, the tools in the language on screen)."""
+        from screens.spoken import numbered, sentences
+
+        lang = self.lang
+        offered = languages.citizen_codes()
+        status_key, contrast_key = tool_keys()
+        items: list[tuple[int | str, str]] = [
+            (n, languages.get(code).name) for n, code in enumerate(offered, start=1)
+        ]
+        items += [
+            (status_key, tr(lang, "Check my application")),
+            (contrast_key, tr(lang, "High contrast")),
+            (resume_key(), tr(lang, "Continue with my code")),
+        ]
+        if self.kiosk.mode == "operator":
+            items.append((0, tr(lang, "Back to the dashboard")))
+        self.kiosk.say(sentences(tr(lang, GREETING), numbered(items)))
 
     def on_key(self, event: Key) -> None:
         keys = {str(n): code for n, code in enumerate(languages.citizen_codes(), start=1)}

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Static
 from kiosk import tracking
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
+from screens.spoken import sentences, spelled
 from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 from sync.lookup import appealable, describe, freshness
@@ -73,6 +74,12 @@ class StatusScreen(KioskScreen):
     def on_mount(self) -> None:
         self.query_one("#status-appeal").display = False
         self.query_one("#status-code", Input).focus()
+        self.kiosk.say(
+            sentences(
+                tr(self.lang, "Check my application"),
+                tr(self.lang, "Type the tracking code from your receipt, or scan its QR code."),
+            )
+        )
 
     def apply_lang(self, lang: str) -> None:
         self._show(speak=False)
@@ -127,7 +134,14 @@ class StatusScreen(KioskScreen):
         self.query_one("#status-appeal").display = appealable(self.info, live)
         result.set_class(self.invalid or self.info is None or self.failure is not None, "-error")
         if speak:
-            self.kiosk.say(text, private=True)  # a citizen's code and application
+            if self.info is not None:
+                # The code spelled for the ear, not read as a word.
+                code = str(self.info.get("tracking_code", ""))
+                shown = tracking.format_code(code)
+                text = text.replace(
+                    shown, tr(lang, "Tracking code") + ": " + spelled(code, lang), 1
+                )
+            self.kiosk.say(sentences(*text.split("\n")), private=True)  # a citizen's code
 
     @on(Button.Pressed, "#status-appeal")
     def _appeal(self) -> None:

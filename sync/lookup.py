@@ -48,6 +48,9 @@ PORTAL_STATUSES = {
 DECISION_FIELDS = ("automated", "stalled", "deadline_at", "appealable", "kind")
 
 
+UNKNOWN_STATUS = N_("updated by the service; ask at the office for details")
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What is known of a code: ``info`` (None: unknown), ``live`` when the portal
@@ -153,8 +156,10 @@ def describe(info: Mapping[str, object] | None, lang: str) -> str:
     state = info.get("state")
     portal = info.get("portal_status")
     if portal:
-        msgid = PORTAL_STATUSES.get(str(portal))
-        text = tr(lang, msgid) if msgid else str(portal)
+        # A status this kiosk has no words for is not shown as the portal spelt it (the
+        # wire's text is not the citizen's language: issue 14).
+        msgid = PORTAL_STATUSES.get(str(portal), UNKNOWN_STATUS)
+        text = tr(lang, msgid)
         line = tr(lang, "Status: {status}", status=text)
         # The decision reason in the citizen's words, explained, who decided; stalled
         # and appealable (kiosk/decisions.py).

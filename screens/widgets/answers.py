@@ -16,16 +16,19 @@ import re
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widgets import Button, Input, Static
+from textual.widgets.input import Selection
 
 from kiosk.formatting import date_pattern
-from kiosk.i18n import tr
+from kiosk.i18n import N_, tr
 from kiosk.validators import passport_latin
+from screens.spoken import MORE_OPTIONS, more_options, numbered
 from screens.widgets.textbox import TextBox
+from screens.widgets.tr import TrButton
 
 _STORED_TIME = re.compile(r"\d{2}:\d{2}:\d{2}")
 _STORED_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
@@ -127,6 +130,10 @@ class AnswerWidget(Vertical):
     def relabel(self, lang: str) -> None:
         """Choice labels follow the language; typed input is left alone."""
 
+    def spoken(self, lang: str) -> str:
+        """What the widget offers, for the ear (the options with their numbers)."""
+        return ""
+
     def sync(self) -> None:
         """Show the session's current value (called once the screen has stored it)."""
 
@@ -158,19 +165,43 @@ class AnswerWidget(Vertical):
 
 
 class TextAnswer(AnswerWidget):
-    """Typed answers: text, numbers, dates and the Uzbek identifiers."""
+    """Typed answers: text, numbers, dates and the Uzbek identifiers.
+
+    Beside the box, while it holds something, "✕ Clear": a click empties it (a default
+    answer or a mistake goes without a key). A form's default answer, untouched, is
+    selected when drawn: the first key typed replaces it, so nobody has to rub it out.
+    """
+
+    CLEAR = N_("Clear")
 
     def compose(self) -> ComposeResult:
         q = self.step.question
         key = q.kind or q.type
         value = self.session.value(self.step.ref)
-        yield TextBox(
-            value="" if value is None else _as_text(value),
-            restrict=_RESTRICT.get(key),
-            max_length=_MAX_LENGTH.get(key, 0),
-            placeholder=placeholder(key, self.session.lang, q.bounds),
-            id="answer-input",
-        )
+        text = "" if value is None else _as_text(value)
+        with Horizontal(classes="answer-row"):
+            yield TextBox(
+                value=text,
+                restrict=_RESTRICT.get(key),
+                max_length=_MAX_LENGTH.get(key, 0),
+                placeholder=placeholder(key, self.session.lang, q.bounds),
+                id="answer-input",
+            )
+            clear = TrButton(self.CLEAR, prefix="✕ ", id="answer-clear")
+            clear.display = bool(text)
+            yield clear
+
+    def _is_default(self) -> bool:
+        q = self.step.question
+        value = self.box.value
+        return bool(value) and not q.default_is_expression and value == (q.default or "")
+
+    def focus_first(self) -> bool:
+        box = self.box
+        self.screen.set_focus(box)
+        if self._is_default():
+            box.selection = Selection(0, len(box.value))  # typing replaces the default
+        return True
 
     @property
     def box(self) -> Input:
@@ -183,7 +214,18 @@ class TextAnswer(AnswerWidget):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self.query_one("#answer-clear", Button).display = bool(event.value)
         self.post_message(self.Answered(self, event.value))
+
+    def activate(self, button: Button) -> Message | None:
+        """ "✕ Clear": the box emptied, the focus back in it for what comes next."""
+        if button.id != "answer-clear":
+            return None
+        box = self.box
+        box.value = ""
+        button.display = False
+        self.screen.set_focus(box)
+        return self.Answered(self, "")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -278,7 +320,16 @@ class ChoiceAnswer(AnswerWidget):
         for button in self.query(ChoiceButton):
             button.relabel(lang)
         for hint in self.query("#choice-more").results(Static):
-            hint.update(Content("0  " + tr(lang, "More options: the next nine get the numbers")))
+            hint.update(Content("0  " + tr(lang, MORE_OPTIONS)))
+
+    def spoken(self, lang: str) -> str:
+        """The options that have a number key now, with it; then "0: More options"."""
+        buttons = list(self.query(ChoiceButton))
+        keyed = [(b.number, b.choice.label(lang)) for b in buttons if b.number is not None]
+        text = numbered(keyed)
+        if len(buttons) > KEYS:
+            text = f"{text} {more_options(lang)}"
+        return text
 
     def focus_first(self) -> bool:
         buttons = list(self.query(ChoiceButton))
@@ -381,6 +432,9 @@ class AcknowledgeAnswer(AnswerWidget):
         button.label = Content(("☑ " if done else "☐ ") + tr(lang, "I confirm"))
         button.set_class(done, "-selected")
 
+    def spoken(self, lang: str) -> str:
+        return numbered([(1, tr(lang, "I confirm"))])
+
     def pick(self, number: int) -> Message | None:
         return self._toggle() if number == 1 else None
 
@@ -416,6 +470,9 @@ class RepeatPrompt(AnswerWidget):
     def relabel(self, lang: str) -> None:
         self.query_one("#repeat-yes", Button).label = Content("1  " + tr(lang, "Yes, add another"))
         self.query_one("#repeat-no", Button).label = Content("2  " + tr(lang, "No, continue"))
+
+    def spoken(self, lang: str) -> str:
+        return numbered([(1, tr(lang, "Yes, add another")), (2, tr(lang, "No, continue"))])
 
     def pick(self, number: int) -> Message | None:
         return self.Decided(self, number == 1) if number in (1, 2) else None

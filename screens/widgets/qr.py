@@ -16,13 +16,14 @@ DARK = "#000000"
 LIGHT = "#ffffff"
 
 
-def qr_content(text: str) -> Content:
-    """The QR code of ``text`` as styled text, two module rows per line."""
+def qr_content(text: str, border: int | None = None) -> Content:
+    """The QR code of ``text`` as styled text, two module rows per line; ``border``:
+    the quiet zone in modules (None: the receipt's own, kiosk.receipt.QUIET_ZONE)."""
     # Here, not at the top: the app imports every screen at start-up, and qrcode is
     # needed only once a receipt is shown.
-    from kiosk.receipt import half_block_lines, qr_matrix
+    from kiosk.receipt import QUIET_ZONE, half_block_lines, qr_matrix
 
-    lines = half_block_lines(qr_matrix(text))
+    lines = half_block_lines(qr_matrix(text, QUIET_ZONE if border is None else border))
     plain: list[str] = []
     spans: list[Span] = []
     offset = 0
@@ -40,6 +41,13 @@ def qr_content(text: str) -> Content:
     return Content("".join(plain).rstrip("\n"), spans)
 
 
+def qr_rows(text: str, border: int | None = None) -> int:
+    """How many terminal rows the QR code of ``text`` takes (two module rows a line)."""
+    from kiosk.receipt import QUIET_ZONE, qr_matrix
+
+    return (len(qr_matrix(text, QUIET_ZONE if border is None else border)) + 1) // 2
+
+
 class QRCode(Static):
     """The QR code of ``text``; its size follows the code, never the container."""
 
@@ -55,10 +63,13 @@ class QRCode(Static):
 
     def __init__(self, text: str, *, id: str | None = None, classes: str | None = None):
         self.text = text
+        self.border: int | None = None
         super().__init__(qr_content(text), id=id, classes=classes, markup=False)
 
-    def show(self, text: str) -> None:
-        """Draw the QR code of ``text`` instead (nothing redrawn if it is the same)."""
-        if text != self.text:
-            self.text = text
-            self.update(qr_content(text))
+    def show(self, text: str, border: int | None = None) -> None:
+        """Draw the QR code of ``text`` with a quiet zone of ``border`` modules (None: the
+        standard one; a scanner reads two where rows are few); nothing redrawn if the
+        same."""
+        if (text, border) != (self.text, self.border):
+            self.text, self.border = text, border
+            self.update(qr_content(text, border))

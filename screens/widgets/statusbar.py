@@ -37,12 +37,17 @@ class StatusBar(Horizontal):
         background: $panel;
         color: $foreground;
     }
-    StatusBar > Static { width: auto; padding: 0 1; }
+    StatusBar > Static { width: auto; height: 1; padding: 0 1; text-wrap: nowrap; }
+    /* The connection and sync texts share what the sound indicator and the operator's
+       name leave (60 columns: not all of it fits), ending in "…": the sound indicator
+       is never cut (issue 14). */
+    StatusBar > #sb-net { width: 1fr; min-width: 4; max-width: 30; text-overflow: ellipsis; }
+    StatusBar > #sb-sync { width: 2fr; min-width: 4; text-overflow: ellipsis; }
+    StatusBar > #sb-operator { max-width: 22; text-overflow: ellipsis; }
     StatusBar > #sb-net.-online { color: $text-success; }
     StatusBar > #sb-net.-offline { color: $text-warning; }
     StatusBar > #sb-sync.-error { color: $text-error; }
     StatusBar > #sb-sync.-rejected { color: $text-warning; }
-    StatusBar > #sb-spacer { width: 1fr; }
     """
 
     def compose(self) -> ComposeResult:
@@ -50,7 +55,6 @@ class StatusBar(Horizontal):
         state = self._state()
         yield self._part("sb-net", state)
         yield self._part("sb-sync", state)
-        yield Static(id="sb-spacer")
         yield self._part("sb-operator", state)
         yield self._part("sb-speech", state)
 

@@ -9,7 +9,8 @@ test_rogue_portal.py, tests/ui/test_rogue_portal_ui.py).
 Run as ``python -m tests.integration.rogue_portal MODE``; it prints its URL on its first
 line. MODE ``whole``: every request but health is refused (4xx) with an unknown code.
 MODE ``items``: a batch is answered 200 with every item rejected (unknown codes, known
-codes whose params hold the sentinel); the other calls are refused as in ``whole``.
+codes whose params hold the sentinel), a status look-up 200 with the sentinel as the
+status; the other calls are refused as in ``whole``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.endswith("/health"):
             self._answer(200, {"status": "ok", "protocol": 2})
+            return
+        if self.mode == "items" and "/status/lookup/" in self.path:
+            # A live status look-up found, with a status no kiosk knows: a sentence.
+            code = self.path.rsplit("/", 1)[-1]
+            answer = {"tracking_code": code, "found": True, "status": SENTINEL}
+            self._answer(200, {**answer, "application_number": None, "updated_at": None})
             return
         self._answer(400, refusal())
 

@@ -72,6 +72,28 @@ def test_rogue_refusals_never_reach_the_commands_output(
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_kiosk_status_never_prints_the_rogue_portals_words(
+    kiosk: Kiosk, rogue: str, lang: str
+) -> None:
+    """`kiosk status CODE`: live (the look-up refused in English, or answered with a
+    status that is an English sentence) and from the local copy (an item the rogue
+    portal rejected with unknown codes and the sentinel as its reason)."""
+    from kiosk import tracking
+
+    with kiosk.store() as store:
+        codes = queue_submissions(store, 5)
+    moved(kiosk.data_dir, rogue)
+    synced = kiosk.run("sync", "--max-wait", "0", "--lang", lang)
+    assert_clean(synced, "sync")
+    unknown = tracking.sequential_code("Z9Z", 7)
+    for code in [*codes, unknown]:
+        for extra in ((), ("--offline",)):
+            result = kiosk.run("status", code, *extra, "--lang", lang)
+            out = assert_clean(result, f"status {code} {extra}")
+            assert out.strip(), ("status said nothing", code, extra)
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_unreachable_portal_is_said_not_named(kiosk: Kiosk, lang: str) -> None:
     with kiosk.store() as store:
         queue_submissions(store, 1)

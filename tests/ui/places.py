@@ -179,3 +179,18 @@ MORE_PLACES: dict[str, Place] = {
     "login": Place(to_login, mode="operator"),
     "operator_question": Place(to_operator_question, mode="operator"),
 }
+
+
+# Every screen a citizen meets, for the tests that hold each one to a rule.
+ALL_CITIZEN_PLACES: dict[str, Go] = {
+    "start": to_start,
+    "services": to_services,
+    "text": to_text,
+    "one_choice": to_one_choice,
+    "multiple": to_multiple,
+    "review": to_review,
+    "receipt": to_receipt,
+    "status": to_status,
+    "resume": to_resume,
+    "draft_saved": to_draft_saved,
+}

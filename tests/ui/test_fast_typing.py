@@ -105,7 +105,9 @@ async def test_burst_right_after_a_choice_lands_in_the_next_question(make_app) -
         assert session.value("country") == "Germaniya"
         assert session.current.ref == "copies"
         box = app.screen.query_one("#answer-input", Input)
-        assert box.value == "12"  # the default 1, then the 2 typed after Enter
+        # The 2 typed after Enter: the form's default 1 was selected, so it is replaced
+        # (a default never needs rubbing out, issue 14).
+        assert box.value == "2"
         assert app.focused is box
 
 

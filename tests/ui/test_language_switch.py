@@ -24,7 +24,7 @@ async def test_f5_steps_through_every_citizen_language_and_round(make_app) -> No
             await pilot.press("f5")
             seen.append(app.lang)
         assert seen == [*offered[1:], offered[0]]
-        assert [b.id for b in app.screen.query("LangBar Button")] == [
+        assert [b.id for b in app.screen.query("LangBar Button") if b.id != "call-operator"] == [
             f"lang-{code}" for code in offered
         ]
         assert not _voice_note(app).display  # these languages have voices of their own
@@ -43,6 +43,8 @@ async def test_a_new_language_is_offered_and_notes_the_voice_it_borrows(
         assert tool_keys() == (str(count + 1), str(count + 2))
         # Everything on the start screen still fits 80x24 with one language more.
         for widget in start.query(Button):
+            if not widget.display:
+                continue  # the bar leaves out the language on screen under 120 columns
             assert widget.region.bottom <= 23 and widget.region.height > 0, widget.id
         await pilot.press(str(count))  # the new language, last of the choices
         await pilot.pause()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Button
 
 from kiosk import tracking
 from kiosk.receipt import Receipt
@@ -27,7 +28,7 @@ PUBLIC = "https://mahalla.example.uz"
 
 
 @pytest.mark.parametrize("public_url", [None, PUBLIC], ids=["bare", "link"])
-@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (60, 20)], ids=["120x40", "80x24", "60x20"])
 @pytest.mark.parametrize("contrast", [False, True], ids=["default", "contrast"])
 async def test_qr_on_screen_decodes(
     make_app,
@@ -49,6 +50,9 @@ async def test_qr_on_screen_decodes(
         qr = app.screen.query_one(QRCode)
         # The whole code and its quiet zone are on screen, not clipped.
         assert app.screen.region.contains_region(qr.region)
+        # ... and no button lies over any of it.
+        for button in app.screen.query(Button):
+            assert not button.region.overlaps(qr.region), button
         if size[1] >= 24:  # the code under the QR, either way (beside it when short)
             printed = app.screen.query_one("#receipt-qr-code")
             assert str(printed.render()) == tracking.format_code(code)
@@ -56,10 +60,13 @@ async def test_qr_on_screen_decodes(
             assert app.screen.region.contains_region(printed.region)
         svg = app.export_screenshot()
         # The code is spoken symbol by symbol.
-        assert (code, "uz_Latn", "code") in speech.said
+        from kiosk.speech.prepare import code_prompt
+
+        assert any(code_prompt(code, "uz_Latn") in text for text in speech.private)
     png = tmp_path / "receipt.png"
     cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(png), scale=2)
-    # Under 24 rows the link's QR (19 rows) cannot be whole: the bare code's is shown.
-    short = size[1] < 24
-    expected = code if public_url is None or short else f"{PUBLIC}/s/{code}"
+    # The link's QR (17 rows with the narrow quiet zone) fits whole only on a tall
+    # screen; below that the bare code's is shown, never a QR cut off by the buttons.
+    tall = size[1] >= 40
+    expected = f"{PUBLIC}/s/{code}" if public_url and tall else code
     assert decode(png) == [expected]

@@ -109,4 +109,7 @@ async def test_prompts_holding_answers_are_spoken_privately(make_app, speech) ->
         await pilot.press("enter")  # submit
         await pilot.pause()
         assert isinstance(app.screen, ReceiptScreen)
-        assert app.screen.receipt.tracking_code in speech.private
+        from kiosk.speech.prepare import code_prompt
+
+        spelled = code_prompt(app.screen.receipt.tracking_code, "ru")
+        assert any(spelled in text for text in speech.private)  # in the receipt's sentence
