@@ -1,5 +1,5 @@
 """`kiosk portal serve|enrolment-code|pin|staff|set-status|stats|add-form|revoke-device|
-rotate-signing-key|rotate-sealing-key|export-sealing-key|devices`: `register`, the one entry point, and the admin commands.
+rotate-signing-key|rotate-sealing-key|export-sealing-key|devices|registry`: `register`, the one entry point, and the admin commands.
 
 ``serve`` is in `sync.portal.serve`, ``enrolment-code`` and ``pin`` in
 `sync.portal.enrol_commands`, ``staff`` and ``set-status`` (through the staff API) in
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kiosk import cliutil
 from kiosk.i18n import N_, tr
-from sync.portal import enrol_commands, serve, staff_commands
+from sync.portal import enrol_commands, registry_commands, serve, staff_commands
 from sync.portal.open_portal import add_portal_dir, guarded, open_storage, portal_dir
 
 
@@ -30,6 +30,7 @@ def register(sub: cliutil.Subcommands) -> None:
     enrol_commands.add_commands(psub)
 
     staff_commands.add_commands(psub)  # staff add|list|disable, set-status (staff API)
+    registry_commands.add_commands(psub)  # registry load|count (synthetic people)
 
     stats = cliutil.add_command(psub, "stats", "counts of submissions and outcomes", cmd_stats)
     add_portal_dir(stats)

@@ -218,6 +218,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE devices ADD COLUMN region TEXT;
     ALTER TABLE enrolment_codes ADD COLUMN region TEXT
     """,
+    # 8: the reference state registry for once-only prefill (issue 16,
+    # sync/portal/registry.py): SYNTHETIC people loaded from a CSV, one row per PINFL;
+    # ``family`` is a JSON list of {relation, full_name, birth_date}.
+    """
+    CREATE TABLE registry_people (
+        pinfl          TEXT PRIMARY KEY,
+        full_name      TEXT,
+        birth_date     TEXT,
+        address        TEXT,
+        phone          TEXT,
+        benefit_status TEXT,
+        family         TEXT
+    )
+    """,
 )
 
 
