@@ -16,6 +16,7 @@ class's transactions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -31,11 +32,12 @@ from kiosk.sealing import SealingKey
 from kiosk.signing import KeyStatement, PublicKey, form_message
 from kiosk.wire import UUID_RE, canonical_json, now_iso
 from sync import wire
-from sync.portal import anchors, enrolments, open_data, sealed, staff
+from sync.portal import anchors, enrolments, kinds, open_data, pinfl_key, sealed, staff
 from sync.portal import claims as code_claims
 from sync.portal import status_history as histories
 from sync.portal.db import Conn, Database, Row, SqliteDatabase, open_database
 from sync.portal.keys import PortalKeys
+from sync.portal.participation_store import ParticipationMixin
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
 from sync.portal.storage import (
@@ -94,7 +96,7 @@ def append_status(
     )
 
 
-class PortalStore:
+class PortalStore(ParticipationMixin):
     """The `PortalStorage` backend: SQLite in ``<dir>/portal.db`` by default, or the
     PostgreSQL database ``database`` names (a ``postgresql://`` URL).
 
@@ -115,6 +117,11 @@ class PortalStore:
         self.keys = PortalKeys(self.data_dir)
         self.sealing = SealingKeys(self.data_dir, self.keys)  # opens sealed items
         self._sign_unsigned()
+
+    @functools.cached_property
+    def pinfl_key(self) -> bytes:
+        """The keyed PINFL tag's secret (`sync.portal.pinfl_key`), read on first use."""
+        return pinfl_key.load_key(self.data_dir)
 
     @property
     def dialect(self) -> str:
@@ -418,6 +425,12 @@ class PortalStore:
                     detail=answers_problem["detail"],
                     fields=answers_problem["fields"],
                 )
+        handler = kinds.KIND_HANDLERS.get(kinds.kind_of(spec))  # votes, petitions, appeals
+        if handler is not None:
+            with pinfl_key.bound(self.pinfl_key):
+                handled = handler(conn, owner, item, opened.payload, now_iso(self.clock()))
+            if handled is not None:
+                return handled
         number = self._next_application_number(conn)
         now = now_iso()
         # ON CONFLICT: a row another process committed meanwhile (same id, or same code)
