@@ -49,6 +49,9 @@ POINTS: dict[str, str] = {
     "portal.bundle_committed": "the portal committed a bundle's items, the answer not yet sent",
     "portal.anchor_committed": "the portal committed a device's audit hashes, the answer not sent",
     "portal.status_set": "the portal wrote a staff status change, its transaction not committed",
+    "portal.season_published": "the portal wrote a season's initiatives, not committed",
+    "portal.code_confirmed": "a one-time code was right and the pending items counted, "
+    "not committed",
 }
 
 

@@ -65,8 +65,14 @@ def checked(doc: object) -> Season:
     """A season document as published; PortalStoreError naming the first problem."""
     if not isinstance(doc, Mapping):
         raise PortalStoreError("a season is a JSON object")
-    days = [doc.get("opens_on"), doc.get("closes_on")]
-    if not all(isinstance(d, str) and DAY_RE.fullmatch(d) for d in days) or days[0] > days[1]:  # type: ignore[operator]
+    opens, closes = doc.get("opens_on"), doc.get("closes_on")
+    if not (
+        isinstance(opens, str)
+        and isinstance(closes, str)
+        and DAY_RE.fullmatch(opens)
+        and DAY_RE.fullmatch(closes)
+        and opens <= closes
+    ):
         raise PortalStoreError("opens_on and closes_on are days (YYYY-MM-DD), in order")
     raw = doc.get("initiatives")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_INITIATIVES:
@@ -87,8 +93,8 @@ def checked(doc: object) -> Season:
     return {
         "season_id": _ident(doc.get("season_id"), "season_id"),
         "district": _ident(doc.get("district"), "district"),
-        "opens_on": str(days[0]),
-        "closes_on": str(days[1]),
+        "opens_on": opens,
+        "closes_on": closes,
         "titles": _texts(doc.get("titles"), "season titles"),
         "initiatives": initiatives,
     }
