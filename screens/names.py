@@ -18,6 +18,12 @@ ScreenName = Literal[
     "rejected",
     "discard",
     "idle",
+    "participate",
+    "vote",
+    "tally",
+    "participation_result",
+    "petitions",
+    "petition_start",
 ]
 
 # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
@@ -38,4 +44,10 @@ SCREEN_TYPES: dict[ScreenName, str] = {
     "rejected": "screens.rejected:RejectedScreen",
     "discard": "screens.rejected:DiscardScreen",
     "idle": "screens.idle:IdleWarningScreen",
+    "participate": "screens.participate:ParticipateScreen",
+    "vote": "screens.vote:VoteScreen",
+    "tally": "screens.vote:TallyScreen",
+    "participation_result": "screens.participation_result:ParticipationResultScreen",
+    "petitions": "screens.petitions:PetitionsScreen",
+    "petition_start": "screens.petitions:PetitionStartScreen",
 }
