@@ -15,6 +15,12 @@ answers), or later confirmed with a one-time code sent to the phone on record.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+from kiosk import audit
+
+if TYPE_CHECKING:
+    from kiosk.store import Store, Submission
 
 VOTE_FORM = "budget_vote"
 SIGN_FORM = "petition_sign"
@@ -130,3 +136,32 @@ def start_answers(
         "pinfl": pinfl,
         **_verification(operator_id),
     }
+
+
+ID_CHECKED_ACTION = "participation_id_checked"  # the audit entry of the operator's check
+
+
+def submit(
+    store: Store,
+    form_id: str,
+    answers: dict[str, object],
+    lang: str,
+    operator_id: int | None,
+) -> Submission:
+    """Queue a participation item durably. With ``verified_by`` in the answers, the
+    operator's ID check is audited in the same transaction (the operator, the form;
+    never the PINFL: the audit chain is anchored at the portal)."""
+    actor = f"operator:{operator_id}" if operator_id is not None else "citizen"
+    with store.transaction() as db:
+        if answers.get("verified_by") == OPERATOR_CHECK:
+            audit.append(db, actor, ID_CHECKED_ACTION, form_id, {"method": OPERATOR_CHECK})
+        return store.submit(
+            None,
+            answers,
+            lang,
+            operator_id=operator_id,
+            consent=True,
+            actor=actor,
+            form_id=form_id,
+            form_version=FORM_VERSION,
+        )

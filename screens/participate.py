@@ -56,22 +56,13 @@ async def queue_participation(
 ) -> str | None:
     """Queue the item durably (the store's thread); its tracking code, or None when the
     store refused (the app has shown and said why). Synced at once when online."""
-    from kiosk.store import Store, StoreError
+    from kiosk.store import StoreError
 
     kiosk = screen.kiosk
     operator_id = getattr(kiosk.operator, "id", None)
-    actor = f"operator:{operator_id}" if operator_id is not None else "citizen"
     try:
         submission = await kiosk.db.call(
-            Store.submit,
-            None,
-            answers,
-            screen.lang,
-            operator_id=operator_id,
-            consent=True,
-            actor=actor,
-            form_id=form_id,
-            form_version=participation.FORM_VERSION,
+            participation.submit, form_id, answers, screen.lang, operator_id
         )
     except StoreError:
         return None

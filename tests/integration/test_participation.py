@@ -21,6 +21,7 @@ from sync.client import PortalClient
 from sync.portal import registry, registry_synth, seasons
 from sync.portal.otp import FakeSmsGateway
 from sync.portal.process import PortalProcess
+from sync.portal.serve import load_participation
 from sync.portal.store import PortalStore
 from sync.transport import RequestRejected, RetryableError
 from tests.conftest import KIOSK_ARGV, REPO_ROOT
@@ -33,15 +34,22 @@ SEASON = "demo-2026"
 CYRILLIC = re.compile(r"[А-Яа-яЎўҚқҒғҲҳ]")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def people(portal: PortalProcess) -> None:
-    """The synthetic registry the one-time codes read the phone from."""
-    store = PortalStore(portal.data_dir)
+def seed(portal_dir: Path, people: list[registry.Person]) -> None:
+    """What `kiosk portal serve` loads with the bundled forms (the test portals start
+    with ``--no-bundled``): the participation forms and the demo season; and the
+    synthetic registry the one-time codes read the phone from."""
+    store = PortalStore(portal_dir)
     try:
+        load_participation(store)
         with store.transaction() as conn:
-            registry.load(conn, PEOPLE)
+            registry.load(conn, people)
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def people(portal: PortalProcess) -> None:
+    seed(portal.data_dir, PEOPLE)
 
 
 def another_kiosk(tmp_path: Path, portal: PortalProcess, name: str) -> Kiosk:
@@ -214,12 +222,7 @@ def test_portal_killed_while_confirming_a_code(
 ) -> None:
     kiosk = private_kiosk
     person = PEOPLE[0]
-    store = PortalStore(kiosk.portal.data_dir)
-    try:
-        with store.transaction() as conn:
-            registry.load(conn, [person])
-    finally:
-        store.close()
+    seed(kiosk.portal.data_dir, [person])
     queue(
         kiosk,
         participation.VOTE_FORM,
