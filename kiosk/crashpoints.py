@@ -55,6 +55,9 @@ POINTS: dict[str, str] = {
         "the portal wrote an ombudsman's decision on an appeal (and an overturn's change to "
         "the application), its transaction not committed"
     ),
+    "portal.season_published": "the portal wrote a season's initiatives, not committed",
+    "portal.code_confirmed": "a one-time code was right and the pending items counted, "
+    "not committed",
 }
 
 

@@ -321,6 +321,49 @@ _ROWS = (
         ITEM,
         N_("The answers were sent unsealed; this portal accepts sealed answers only."),
     ),
+    # Participation (issue 16, docs/participation.md): votes and petition signatures
+    # (items, refused one by one) and the one-time codes that confirm pending ones.
+    Reason("participation.pinfl", 422, N_("A PINFL has 14 digits.")),
+    Reason(
+        "participation.nothing_pending",
+        404,
+        N_("Nothing is waiting for confirmation for this PINFL."),
+    ),
+    Reason(
+        "vote.already",
+        ITEM,
+        N_("This PINFL has already voted in this season; a second vote is not counted."),
+    ),
+    Reason("vote.season_unknown", 404, N_("There is no vote season {season}.")),
+    Reason("vote.season_closed", ITEM, N_("Voting in the season {season} is closed.")),
+    Reason(
+        "vote.initiative_unknown",
+        ITEM,
+        N_("The initiative {initiative} is not on the ballot of the season {season}."),
+    ),
+    Reason(
+        "petition.already",
+        ITEM,
+        N_("This PINFL has already signed this petition; a second signature is not counted."),
+    ),
+    Reason("petition.unknown", 404, N_("There is no petition {petition}.")),
+    Reason(
+        "petition.fields",
+        ITEM,
+        N_("A petition needs a title (up to {title} characters) and a text (up to {text})."),
+    ),
+    Reason(
+        "otp.no_phone",
+        404,
+        N_("No phone number is on record for this PINFL: ask the operator to check your ID."),
+    ),
+    Reason(
+        "otp.rate_limited",
+        429,
+        N_("Too many codes were sent for this PINFL; try again in {seconds} seconds."),
+    ),
+    Reason("otp.wrong", 422, N_("The code is wrong; {left} tries left.")),
+    Reason("otp.expired", 422, N_("The code has expired or was used up; ask for a new one.")),
 )
 
 REGISTRY: dict[str, Reason] = {row.code: row for row in _ROWS}

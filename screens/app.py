@@ -153,14 +153,16 @@ class KioskApp(App[int]):
         # arrives after the mount and lays it out again): importing the store thread's
         # modules meanwhile would take the CPU and the GIL from that paint.
         await until_idle()
-        read_later_css(self)
-        # The store and catalog modules take a few hundred milliseconds to import:
-        # on the store thread, so that the loop keeps answering keys meanwhile.
-        await self.db.load_modules()
-        from kiosk.catalog import Catalog
-        from kiosk.store import StoreError
-
         try:
+            # Inside the try: a stylesheet that does not parse fails the warm-up
+            # loudly, never leaves everything waiting on `ready`.
+            read_later_css(self)
+            # The store and catalog modules take a few hundred milliseconds to import:
+            # on the store thread, so that the loop keeps answering keys meanwhile.
+            await self.db.load_modules()
+            from kiosk.catalog import Catalog
+            from kiosk.store import StoreError
+
             # A storage failure (read-only file, full disk) has been shown already;
             # the kiosk still comes up, showing what it can read.
             with contextlib.suppress(StoreError):

@@ -21,6 +21,12 @@ ScreenName = Literal[
     "discard",
     "idle",
     "help_called",
+    "participate",
+    "vote",
+    "tally",
+    "participation_result",
+    "petitions",
+    "petition_start",
 ]
 
 # Every screen by name, as Textual's SCREENS, but each ``new_screen`` builds a new
@@ -44,4 +50,10 @@ SCREEN_TYPES: dict[ScreenName, str] = {
     "discard": "screens.rejected:DiscardScreen",
     "idle": "screens.idle:IdleWarningScreen",
     "help_called": "screens.help:HelpCalledScreen",
+    "participate": "screens.participate:ParticipateScreen",
+    "vote": "screens.vote:VoteScreen",
+    "tally": "screens.vote:TallyScreen",
+    "participation_result": "screens.participation_result:ParticipationResultScreen",
+    "petitions": "screens.petitions:PetitionsScreen",
+    "petition_start": "screens.petitions:PetitionStartScreen",
 }

@@ -124,6 +124,10 @@ class ServicesScreen(KeysInOrder, KioskScreen):
             widgets.append(ServiceButton(form, number))
         if not widgets:
             widgets.append(TrLabel(N_("No service matches your search."), classes="empty"))
+        # Votes and petitions (issue 16): not services, so after them, on every page.
+        widgets.append(
+            TrButton(N_("Take part: votes and petitions"), id="to-participate", classes="take-part")
+        )
         more = self.query_one("#more", TrButton)
         more.set_msg(MORE, page=self.page + 1, pages=self.pages)
         more.display = self.pages > 1
@@ -224,6 +228,10 @@ class ServicesScreen(KeysInOrder, KioskScreen):
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
         self.app.pop_screen()
+
+    @on(Button.Pressed, "#to-participate")
+    def participate(self) -> None:
+        self.app.push_screen(self.kiosk.new_screen("participate"))
 
     async def start(self, form: Any) -> None:
         from kiosk.engine import FormSession

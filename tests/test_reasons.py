@@ -23,6 +23,8 @@ TAKES_CODE = {
     "BundleError": 0,
     "DecisionRefused": 0,
     "MonthProblem": 0,
+    "ParticipationRefused": 0,
+    "_refused": 0,
 }
 # Keyword arguments naming the code a bounded reader refuses with (sync/bodies.py).
 CODE_KEYWORDS = {"too_large", "damaged", "truncated"}

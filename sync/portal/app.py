@@ -27,7 +27,7 @@ from kiosk.crashpoints import crash_point
 from sync import bundle as bundle_mod
 from sync import transport, wire
 from sync.bodies import Unbounded, inflate
-from sync.portal import registry_api, staff_api, status_page
+from sync.portal import participation_api, registry_api, staff_api, status_page
 from sync.portal.models import (
     BODY_ERRORS,
     ERRORS,
@@ -394,4 +394,5 @@ def create_app(
         return answer
 
     staff_api.add_routes(app, store)  # staff and the public: not kiosks
+    participation_api.add_routes(app, store)  # seasons, tallies, petitions, codes
     return app

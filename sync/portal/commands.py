@@ -17,7 +17,13 @@ from pathlib import Path
 
 from kiosk import cliutil
 from kiosk.i18n import N_, tr
-from sync.portal import enrol_commands, registry_commands, serve, staff_commands
+from sync.portal import (
+    enrol_commands,
+    participation_commands,
+    registry_commands,
+    serve,
+    staff_commands,
+)
 from sync.portal.open_portal import add_portal_dir, guarded, open_storage, portal_dir
 
 
@@ -30,6 +36,7 @@ def register(sub: cliutil.Subcommands) -> None:
     enrol_commands.add_commands(psub)
 
     staff_commands.add_commands(psub)  # staff add|list|disable, set-status (staff API)
+    participation_commands.add_commands(psub)  # season publish|tally, petition list|threshold
     registry_commands.add_commands(psub)  # registry load|count (synthetic people)
 
     stats = cliutil.add_command(psub, "stats", "counts of submissions and outcomes", cmd_stats)

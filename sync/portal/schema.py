@@ -275,6 +275,95 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX appeals_received ON appeals (received_at)
     """,
+    # 11: open-budget votes and petitions (issue 16, docs/participation.md). Who voted
+    # (vote_voters) and what was voted (vote_tally, counts only) share no column but
+    # the season; days, never times; no sequence. PINFLs as keyed tags
+    # (`sync.portal.pinfl_key`); one-per-PINFL rules are the primary keys. A pending
+    # (unverified) ballot waits in vote_pending until confirmed, then only its count
+    # stays. One-time codes as hashes; the sends counted per tag for the rate limit.
+    # participation_receipts: an item's answer, so a resent item is a duplicate.
+    """
+    CREATE TABLE vote_seasons (
+        season_id    TEXT PRIMARY KEY,
+        district     TEXT NOT NULL,
+        titles       TEXT NOT NULL,
+        opens_on     TEXT NOT NULL,
+        closes_on    TEXT NOT NULL,
+        published_at TEXT NOT NULL
+    );
+    CREATE INDEX vote_seasons_district ON vote_seasons (district);
+    CREATE TABLE vote_initiatives (
+        season_id     TEXT NOT NULL,
+        initiative_id TEXT NOT NULL,
+        titles        TEXT NOT NULL,
+        descriptions  TEXT NOT NULL,
+        position      INTEGER NOT NULL,
+        PRIMARY KEY (season_id, initiative_id)
+    );
+    CREATE TABLE vote_voters (
+        season_id TEXT NOT NULL,
+        pinfl_tag TEXT NOT NULL,
+        state     TEXT NOT NULL,
+        voted_on  TEXT NOT NULL,
+        PRIMARY KEY (season_id, pinfl_tag)
+    );
+    CREATE TABLE vote_tally (
+        season_id     TEXT NOT NULL,
+        initiative_id TEXT NOT NULL,
+        votes         BIGINT NOT NULL,
+        PRIMARY KEY (season_id, initiative_id)
+    );
+    CREATE TABLE vote_pending (
+        season_id     TEXT NOT NULL,
+        pinfl_tag     TEXT NOT NULL,
+        initiative_id TEXT NOT NULL,
+        PRIMARY KEY (season_id, pinfl_tag)
+    );
+    CREATE TABLE petitions (
+        petition_id TEXT PRIMARY KEY,
+        district    TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        lang        TEXT NOT NULL,
+        threshold   BIGINT NOT NULL,
+        signatures  BIGINT NOT NULL,
+        pending     BIGINT NOT NULL,
+        state       TEXT NOT NULL,
+        started_on  TEXT NOT NULL,
+        review_at   TEXT
+    );
+    CREATE INDEX petitions_district ON petitions (district, state);
+    CREATE TABLE petition_signers (
+        petition_id TEXT NOT NULL,
+        pinfl_tag   TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        signed_on   TEXT NOT NULL,
+        PRIMARY KEY (petition_id, pinfl_tag)
+    );
+    CREATE TABLE otp_codes (
+        pinfl_tag  TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        code_hash  TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        tries      INTEGER NOT NULL,
+        PRIMARY KEY (pinfl_tag, subject)
+    );
+    CREATE TABLE otp_sends (
+        pinfl_tag TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    CREATE INDEX otp_sends_tag ON otp_sends (pinfl_tag, at);
+    CREATE TABLE participation_receipts (
+        device_id    TEXT NOT NULL,
+        item_id      TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        outcome      TEXT NOT NULL,
+        code         TEXT,
+        params       TEXT,
+        PRIMARY KEY (device_id, item_id)
+    )
+    """,
 )
 
 

@@ -114,6 +114,18 @@ def load_bundled_forms(store: PortalStorage) -> list[str]:
     return warnings
 
 
+def load_participation(store: PortalStorage) -> None:
+    """The participation forms (`kiosk.participation`, kinds vote and petition_*) in the
+    catalog, and the demo season (`sync.portal.seasons`), with the bundled forms (not
+    with ``--no-bundled``: a catalog of the test form alone)."""
+    from kiosk import participation
+    from sync.portal import seasons
+
+    for form_id, spec in participation.FORMS.items():
+        store.add_form(form_id, participation.FORM_VERSION, "participation", spec, "bundled")
+    store.publish_season(seasons.read_file(seasons.DEMO_FILE))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -153,6 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return cliutil.fail(exc.message, 1)
     # Before any worker starts: the keys are made once, the forms added once.
     warnings = [] if args.no_bundled else load_bundled_forms(store)
+    if not args.no_bundled:
+        load_participation(store)  # votes and petitions travel as these forms' items
     for warning in warnings:
         print(tr(lang, "Warning: {warning}", warning=warning), file=sys.stderr)
     # Bind here, so port 0 works and the real port is known before serving.

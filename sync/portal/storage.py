@@ -36,7 +36,11 @@ from sync.transport import (
 if TYPE_CHECKING:
     from sync.portal.appeals import AppealUpdate, QueueEntry
     from sync.portal.open_data import CountRow
+    from sync.portal.participation_store import Confirmed, OtpSent
+    from sync.portal.petitions import Petition
+    from sync.portal.seasons import Season
     from sync.portal.staff import AuditLine, HistoryEntry, StaffMember, StaffRow
+    from sync.portal.votes import Tally
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -462,6 +466,41 @@ class PortalStorage(Protocol):
 
     def registry_access_log(self, limit: int = 100) -> list[AccessRow]:
         """The latest registry look-ups, newest first (no values)."""
+        ...
+
+    # Participation (issue 16, docs/participation.md): `sync.portal.participation_store`.
+    # Refusals are its `ParticipationRefused` (a PortalStoreError with a reason code).
+
+    def publish_season(self, season: Season) -> int:
+        """Publish or update an open-budget season (checked by `sync.portal.seasons`)."""
+        ...
+
+    def open_seasons(self, district: str | None = None) -> list[Season]:
+        """The seasons open today (of ``district``, or all), with their initiatives."""
+        ...
+
+    def vote_tally(self, season_id: str) -> Tally:
+        """A season's live tally: verified votes per initiative and the pending count."""
+        ...
+
+    def petitions(self, district: str | None = None) -> list[Petition]:
+        """Petitions of ``district`` (or all), most signed first."""
+        ...
+
+    def petition(self, petition_id: str) -> Petition:
+        """One petition with its progress (``petition.unknown`` if none)."""
+        ...
+
+    def set_petition_threshold(self, petition_id: str, threshold: int) -> Petition:
+        """Set the signatures a petition needs for review; reaching it moves it."""
+        ...
+
+    def send_code(self, pinfl: str, lang: str) -> OtpSent:
+        """A one-time code to the phone on record, for the PINFL's pending items."""
+        ...
+
+    def confirm_code(self, pinfl: str, code: str) -> Confirmed:
+        """Check a one-time code; right: the PINFL's pending items count."""
         ...
 
 

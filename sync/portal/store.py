@@ -16,6 +16,7 @@ class's transactions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -36,7 +37,9 @@ from sync.portal import (
     appeals,
     decisions,
     enrolments,
+    kinds,
     open_data,
+    pinfl_key,
     registry_log,
     sealed,
     staff,
@@ -45,6 +48,7 @@ from sync.portal import claims as code_claims
 from sync.portal import status_history as histories
 from sync.portal.db import Conn, Database, Row, SqliteDatabase, open_database
 from sync.portal.keys import PortalKeys
+from sync.portal.participation_store import ParticipationMixin
 from sync.portal.registry import Registry, TableRegistry
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
@@ -77,10 +81,6 @@ __all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA", "Clock", "PortalStore", "migrate"]
 Clock = Callable[[], datetime]
 # Item kinds (docs/sync-protocol.md, "Item kinds"): the stored form's ``kind`` setting
 # picks a handler run at ingest, before the item is stored, in the batch's transaction:
-# handler(conn, device, item, answers, now) -> an outcome refusing the item, or None
-# (stored as usual). ``now`` is the portal's clock. Items of kind "application" have none.
-KindHandler = Callable[[Conn, Device, Mapping[str, object], object, datetime], ItemResult | None]
-KIND_HANDLERS: dict[str, KindHandler] = {"appeal": appeals.on_appeal}
 
 
 def _utc_now() -> datetime:
@@ -115,7 +115,7 @@ def append_status(
     )
 
 
-class PortalStore:
+class PortalStore(ParticipationMixin):
     """The `PortalStorage` backend: SQLite in ``<dir>/portal.db`` by default, or the
     PostgreSQL database ``database`` names (a ``postgresql://`` URL).
 
@@ -144,6 +144,11 @@ class PortalStore:
         # reference table of synthetic people unless a real integration is given.
         self.registry: Registry = registry if registry is not None else TableRegistry(self.db)
         self._sign_unsigned()
+
+    @functools.cached_property
+    def pinfl_key(self) -> bytes:
+        """The keyed PINFL tag's secret (`sync.portal.pinfl_key`), read on first use."""
+        return pinfl_key.load_key(self.data_dir)
 
     @property
     def dialect(self) -> str:
@@ -447,9 +452,10 @@ class PortalStore:
                     detail=answers_problem["detail"],
                     fields=answers_problem["fields"],
                 )
-        handler = KIND_HANDLERS.get(decisions.form_kind(spec))
+        handler = kinds.KIND_HANDLERS.get(kinds.kind_of(spec))  # votes, petitions, appeals
         if handler is not None:
-            handled = handler(conn, owner, item, opened.payload, self.clock())
+            with pinfl_key.bound(self.pinfl_key):
+                handled = handler(conn, owner, item, opened.payload, now_iso(self.clock()))
             if handled is not None:
                 return handled
         number = self._next_application_number(conn)

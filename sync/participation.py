@@ -1,0 +1,278 @@
+"""The kiosk's participation requests to its portal: seasons, tallies, petitions, codes.
+
+Reads (open seasons of the kiosk's district, a season's live tally, petitions) and the
+one-time code requests are live: they need the portal and answer now, or raise the
+transport's errors (`sync.transport.PortalError`, `RetryableError`) that the screens
+say in the citizen's language (`sync.transport.refused` / `kiosk.reasons.say`). Votes
+and signatures themselves are NOT sent here: they are queued submissions
+(`kiosk.participation`), so they survive a lost connection and are deduplicated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, cast
+from urllib.parse import quote
+
+from kiosk.i18n import N_
+from sync.client import PortalClient
+from sync.transport import PortalError, RetryableError
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
+
+
+class Initiative(TypedDict):
+    id: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+
+
+class Season(TypedDict):
+    season_id: str
+    district: str
+    opens_on: str
+    closes_on: str
+    titles: dict[str, str]
+    initiatives: list[Initiative]
+
+
+class Tally(TypedDict):
+    season_id: str
+    votes: dict[str, int]
+    pending: int
+    voters: int
+
+
+class Petition(TypedDict):
+    petition_id: str
+    district: str
+    title: str
+    body: str
+    lang: str
+    threshold: int
+    signatures: int
+    pending: int
+    state: str
+    started_on: str
+    review_at: str | None
+
+
+class CodeSent(TypedDict):
+    sent: bool
+    phone_hint: str
+    expires_in: int
+
+
+class Confirmed(TypedDict):
+    votes: list[str]
+    signatures: list[str]
+
+
+INCOMPLETE = N_("The portal's answer was incomplete.")
+
+
+def _object(
+    client: PortalClient,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    json: dict[str, str] | None = None,
+) -> dict[str, object]:
+    response = client._request(method, path, params=params or {}, json=json)  # noqa: SLF001
+    data = client._json(response)  # noqa: SLF001 - the same package's client
+    if not isinstance(data, dict):
+        raise RetryableError(INCOMPLETE)
+    return data
+
+
+def _list(data: dict[str, object], key: str) -> list[object]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise RetryableError(INCOMPLETE)
+    return value
+
+
+def seasons(client: PortalClient, district: str | None = None) -> list[Season]:
+    """The seasons open today (of ``district``, or all)."""
+    params = {"district": district} if district else {}
+    data = _object(client, "GET", "/participation/seasons", params=params)
+    return cast(list[Season], _list(data, "seasons"))
+
+
+def tally(client: PortalClient, season_id: str) -> Tally:
+    data = _object(client, "GET", f"/participation/seasons/{quote(season_id, safe='')}/tally")
+    if not isinstance(data.get("votes"), dict):
+        raise RetryableError(INCOMPLETE)
+    return cast(Tally, data)
+
+
+def petitions(client: PortalClient, district: str | None = None) -> list[Petition]:
+    params = {"district": district} if district else {}
+    data = _object(client, "GET", "/participation/petitions", params=params)
+    return cast(list[Petition], _list(data, "petitions"))
+
+
+def send_code(client: PortalClient, pinfl: str, lang: str) -> CodeSent:
+    """Ask the portal to send a one-time code to the phone on record for ``pinfl``."""
+    data = _object(client, "POST", "/participation/codes/send", json={"pinfl": pinfl, "lang": lang})
+    return cast(CodeSent, data)
+
+
+def confirm_code(client: PortalClient, pinfl: str, code: str) -> Confirmed:
+    """Check the code; right: the PINFL's pending votes and signatures now count."""
+    data = _object(
+        client, "POST", "/participation/codes/confirm", json={"pinfl": pinfl, "code": code}
+    )
+    return cast(Confirmed, data)
+
+
+# --- for the screens: each runs on a worker thread with its own Store ------------------
+
+DISTRICT_SETTING = "district"  # the kiosk's district (its seasons and petitions)
+DEFAULT_DISTRICT = "demo"  # the demo season's, until an operator sets one
+SEASONS_CACHE = "participation_seasons"  # the last seasons pulled, for offline voting
+PETITIONS_CACHE = "participation_petitions"
+
+
+class ItemState(TypedDict):
+    """Where a queued vote or signature is: the outbox row and the portal's answer."""
+
+    tracking_code: str
+    state: str  # queued | sending | sent | ...
+    outcome: str | None  # accepted | duplicate | rejected | conflict
+    reason_code: str | None
+    params: dict[str, str]
+    counted: str | None  # the portal's answer for an accepted one: verified | pending
+
+
+def _district(store: Store) -> str:
+    return store.get_setting(DISTRICT_SETTING) or DEFAULT_DISTRICT
+
+
+def _cached(store: Store, key: str) -> list[object]:
+    import json
+
+    raw = store.get_setting(key)
+    try:
+        data = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return data if isinstance(data, list) else []
+
+
+def load_seasons(data_dir: Path, online: bool) -> tuple[list[Season], bool]:
+    """The district's open seasons: from the portal when ``online`` (and kept for
+    offline use), else the kept copy; (seasons, live)."""
+    from kiosk.store import Store
+    from kiosk.wire import canonical_json
+
+    with Store.open(data_dir) as store:
+        district = _district(store)
+        if online:
+            client = PortalClient.from_store(store)
+            if client is not None:
+                try:
+                    with client:
+                        found = seasons(client, district)
+                except PortalError:
+                    found = None
+                if found is not None:
+                    store.set_setting(SEASONS_CACHE, canonical_json(found))
+                    return found, True
+        return cast(list[Season], _cached(store, SEASONS_CACHE)), False
+
+
+def load_petitions(data_dir: Path, online: bool) -> tuple[list[Petition], bool]:
+    """The district's petitions with their progress; the kept copy when offline."""
+    from kiosk.store import Store
+    from kiosk.wire import canonical_json
+
+    with Store.open(data_dir) as store:
+        district = _district(store)
+        if online:
+            client = PortalClient.from_store(store)
+            if client is not None:
+                try:
+                    with client:
+                        found = petitions(client, district)
+                except PortalError:
+                    found = None
+                if found is not None:
+                    store.set_setting(PETITIONS_CACHE, canonical_json(found))
+                    return found, True
+        return cast(list[Petition], _cached(store, PETITIONS_CACHE)), False
+
+
+def district_of(data_dir: Path) -> str:
+    from kiosk.store import Store
+
+    with Store.open(data_dir) as store:
+        return _district(store)
+
+
+def live_tally(data_dir: Path, season_id: str) -> Tally | None:
+    """The season's live tally, or None when the portal cannot be asked."""
+    from kiosk.store import Store
+
+    with Store.open(data_dir) as store:
+        client = PortalClient.from_store(store)
+    if client is None:
+        return None
+    try:
+        with client:
+            return tally(client, season_id)
+    except PortalError:
+        return None
+
+
+def ask_code(data_dir: Path, pinfl: str, lang: str) -> CodeSent:
+    """`send_code` through the kiosk's enrolment; `PortalError` as the transport says."""
+    from kiosk.store import Store
+
+    with Store.open(data_dir) as store:
+        client = PortalClient.from_store(store)
+    if client is None:
+        raise RetryableError(NOT_ENROLLED)
+    with client:
+        return send_code(client, pinfl, lang)
+
+
+def check_code(data_dir: Path, pinfl: str, code: str) -> Confirmed:
+    from kiosk.store import Store
+
+    with Store.open(data_dir) as store:
+        client = PortalClient.from_store(store)
+    if client is None:
+        raise RetryableError(NOT_ENROLLED)
+    with client:
+        return confirm_code(client, pinfl, code)
+
+
+NOT_ENROLLED = N_("This kiosk is not enrolled with a portal.")
+
+
+def item_state(store: Store, tracking_code: str) -> ItemState | None:
+    """The outbox's view of a queued vote or signature (called on the store's thread)."""
+    import json
+
+    rows = store.db.query(
+        "SELECT tracking_code, state, outcome, reason_code, reason_params, application_number "
+        "FROM outbox WHERE tracking_code = ?",
+        (tracking_code,),
+    )
+    for row in rows:
+        try:
+            params = json.loads(row["reason_params"] or "{}")
+        except ValueError:
+            params = {}
+        return {
+            "tracking_code": row["tracking_code"],
+            "state": row["state"],
+            "outcome": row["outcome"],
+            "reason_code": row["reason_code"],
+            "params": params if isinstance(params, dict) else {},
+            "counted": row["application_number"],
+        }
+    return None

@@ -1,0 +1,181 @@
+"""Item kinds: what the portal does with an item whose form is not an application.
+
+Votes, petition starts and signatures (and appeals) travel as ordinary sealed
+submissions of bundled forms; the form's settings carry ``kind`` (docs/sync-protocol.md,
+"Item kinds"). At ingest `sync.portal.store` opens the item as usual, then looks up
+`KIND_HANDLERS` by the stored form's kind: a handler ``(conn, device, item, answers,
+now) -> ItemResult | None`` runs inside the batch's transaction; a result is the item's
+outcome (nothing goes to ``submissions``), None lets it be stored as an application.
+
+The participation handlers (`vote`, `petition_sign`, `petition_start`) store no
+submission: a vote's answers name the PINFL and the choice, which must never sit
+together (docs/participation.md). Their answer is kept instead in
+``participation_receipts`` under (device, item id, blob hash), so a resent item gets
+``duplicate`` (or the same refusal) and a different blob under the same id ``conflict``,
+exactly as applications do. The receipt holds no PINFL, no choice and no time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from kiosk import languages
+from sync.portal import appeals, decisions, pinfl_key, sealed
+from sync.portal import petitions as petitions_mod
+from sync.portal import votes as votes_mod
+from sync.portal.db import Conn
+from sync.portal.storage import Device, refused
+from sync.transport import ItemResult
+
+DEFAULT_KIND = "application"
+OPERATOR_CHECK = "operator_id_check"  # answers' verified_by after an operator's ID check
+MAX_TITLE = 200
+MAX_TEXT = 5000
+
+KindHandler = Callable[
+    [Conn, Device, Mapping[str, object], Mapping[str, object], str], ItemResult | None
+]
+
+
+def kind_of(spec_json: str) -> str:
+    """The ``kind`` a stored form's settings give (`DEFAULT_KIND` when none or unknown):
+    one reading of the setting, `sync.portal.decisions.form_kind`."""
+    return decisions.form_kind(spec_json)
+
+
+def verified(answers: Mapping[str, object]) -> bool:
+    """Whether the kiosk says an operator checked the citizen's ID document (the
+    operator's id beside it); else the vote or signature waits for a one-time code."""
+    operator = answers.get("operator_id")
+    return answers.get("verified_by") == OPERATOR_CHECK and bool(
+        isinstance(operator, str | int) and str(operator).strip()
+    )
+
+
+def _text(answers: Mapping[str, object], name: str, limit: int = MAX_TITLE) -> str | None:
+    value = answers.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        return None
+    return value.strip()
+
+
+def _receipted(kind: str, decide: KindHandler) -> KindHandler:
+    """``decide`` behind the receipt: a resent item gets its first answer again."""
+
+    def handle(
+        conn: Conn,
+        device: Device,
+        item: Mapping[str, object],
+        answers: Mapping[str, object],
+        now: str,
+    ) -> ItemResult | None:
+        item_id = str(item.get("id"))
+        blob = sealed.blob_of(item)
+        digest = blob.digest if isinstance(blob, sealed.Blob) else ""
+        row = conn.execute(
+            "SELECT content_hash, outcome, code, params FROM participation_receipts "
+            "WHERE device_id = ? AND item_id = ?",
+            (device.id, item_id),
+        ).fetchone()
+        if row is not None:
+            if row["content_hash"] != digest:
+                return refused(item_id, "conflict", "item.conflict")
+            if row["outcome"] == "accepted":
+                return {"id": item_id, "outcome": "duplicate", "application_number": ""}
+            return refused(item_id, row["outcome"], row["code"], **json.loads(row["params"]))
+        result = decide(conn, device, item, answers, now)
+        if result is None:
+            return None
+        conn.execute(
+            "INSERT INTO participation_receipts (device_id, item_id, content_hash, kind, "
+            "outcome, code, params) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                device.id,
+                item_id,
+                digest,
+                kind,
+                result["outcome"],
+                result.get("code"),
+                json.dumps(result.get("params") or {}),
+            ),
+        )
+        return result
+
+    return handle
+
+
+def _tag(answers: Mapping[str, object]) -> str | None:
+    pinfl = pinfl_key.clean_pinfl(answers.get("pinfl"))
+    return pinfl_key.pinfl_tag(pinfl) if pinfl else None
+
+
+def _accepted(item_id: str, state: str) -> ItemResult:
+    # No application number: a vote is not an application. ``pending`` tells the
+    # kiosk the citizen still has to confirm (docs/participation.md).
+    return {"id": item_id, "outcome": "accepted", "application_number": state}
+
+
+def _vote(
+    conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
+) -> ItemResult:
+    item_id = str(item.get("id"))
+    tag = _tag(answers)
+    season, initiative = _text(answers, "season"), _text(answers, "initiative")
+    if tag is None:
+        return refused(item_id, "rejected", "participation.pinfl")
+    if season is None or initiative is None:
+        return refused(item_id, "rejected", "vote.initiative_unknown", initiative="", season="")
+    outcome = votes_mod.cast(conn, season, initiative, tag, verified(answers), now[:10])
+    if outcome["refused"]:
+        return refused(item_id, "rejected", outcome["refused"], **outcome["params"])
+    return _accepted(item_id, outcome["state"])
+
+
+def _sign(
+    conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
+) -> ItemResult:
+    item_id = str(item.get("id"))
+    tag = _tag(answers)
+    petition = _text(answers, "petition")
+    if tag is None:
+        return refused(item_id, "rejected", "participation.pinfl")
+    if petition is None:
+        return refused(item_id, "rejected", "petition.unknown", petition="")
+    code, state = petitions_mod.sign(conn, petition, tag, verified(answers), now)
+    if code:
+        return refused(item_id, "rejected", code, petition=petition[:40], state=state)
+    return _accepted(item_id, state)
+
+
+def _start(
+    conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
+) -> ItemResult:
+    item_id = str(item.get("id"))
+    title, text = _text(answers, "title"), _text(answers, "text", MAX_TEXT)
+    district = _text(answers, "district", 64)
+    if title is None or text is None or district is None:
+        return refused(item_id, "rejected", "petition.fields", title=MAX_TITLE, text=MAX_TEXT)
+    lang = str(item.get("lang"))
+    if lang not in languages.codes():
+        lang = "uz_Latn"
+    petitions_mod.start(
+        conn, item_id, district, title, text, lang, petitions_mod.DEFAULT_THRESHOLD, now[:10]
+    )
+    return _accepted(item_id, petitions_mod.OPEN)
+
+
+def _appeal(
+    conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
+) -> ItemResult | None:
+    """An appeal (`sync.portal.appeals`): linked to its application, or refused."""
+    return appeals.on_appeal(conn, device, item, answers, datetime.fromisoformat(now))
+
+
+KIND_HANDLERS: dict[str, KindHandler] = {
+    "appeal": _appeal,
+    "vote": _receipted("vote", _vote),
+    "petition_sign": _receipted("petition_sign", _sign),
+    "petition_start": _receipted("petition_start", _start),
+}

@@ -1,0 +1,133 @@
+"""`kiosk portal season publish|tally` and `kiosk portal petition list|threshold`.
+
+An administrator publishes a season's initiatives from a JSON file (checked whole
+before anything is stored: `sync.portal.seasons.checked`) and may set a petition's
+review threshold (`sync.portal.petitions`); both act on the portal's storage, next to
+it, like the other admin commands. The tallies are printed from the same storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kiosk import cliutil
+from kiosk.i18n import tr
+from sync.portal.open_portal import add_portal_dir, guarded, open_storage
+
+
+def add_commands(psub: cliutil.Subcommands) -> None:
+    """``season ...`` and ``petition ...`` under ``kiosk portal``."""
+    season = cliutil.add_command(psub, "season", "open-budget seasons (Ochiq budjet)", _usage)
+    season.set_defaults(_group=season)
+    actions = season.add_subparsers(dest="season_command", metavar="ACTION")
+    publish = cliutil.add_command(
+        actions, "publish", "publish or update a season's initiatives from a JSON file", cmd_publish
+    )
+    add_portal_dir(publish)
+    publish.add_argument("file", type=Path, metavar="FILE")
+    tally = cliutil.add_command(actions, "tally", "a season's verified votes", cmd_tally)
+    add_portal_dir(tally)
+    tally.add_argument("season_id", metavar="SEASON")
+    tally.add_argument("--json", action="store_true", help="print JSON")
+
+    petition = cliutil.add_command(psub, "petition", "petitions (Mening fikrim)", _usage)
+    petition.set_defaults(_group=petition)
+    pactions = petition.add_subparsers(dest="petition_command", metavar="ACTION")
+    listing = cliutil.add_command(pactions, "list", "petitions and their progress", cmd_list)
+    add_portal_dir(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    threshold = cliutil.add_command(
+        pactions, "threshold", "set the signatures a petition needs for review", cmd_threshold
+    )
+    add_portal_dir(threshold)
+    threshold.add_argument("petition_id", metavar="PETITION")
+    threshold.add_argument("count", type=int, metavar="N")
+
+
+def _usage(args: argparse.Namespace) -> int:
+    args._group.print_help(sys.stderr)
+    return 2
+
+
+@guarded
+def cmd_publish(args: argparse.Namespace) -> int:
+    from sync.portal import seasons
+    from sync.portal.storage import PortalStoreError
+
+    lang = cliutil.lang(args)
+    try:
+        season = seasons.read_file(args.file)
+    except PortalStoreError as exc:
+        return cliutil.fail(tr(lang, "Cannot publish the season: {reason}", reason=str(exc)))
+    store = open_storage(args)
+    try:
+        count = store.publish_season(season)
+    finally:
+        store.close()
+    print(
+        tr(
+            lang,
+            "Season {season} published for {district}: {count} initiatives.",
+            season=season["season_id"],
+            district=season["district"],
+            count=count,
+        )
+    )
+    return 0
+
+
+@guarded
+def cmd_tally(args: argparse.Namespace) -> int:
+    from sync.portal.storage import PortalStoreError
+
+    store = open_storage(args)
+    try:
+        tally = store.vote_tally(args.season_id)
+    except PortalStoreError as exc:
+        return cliutil.fail(str(exc))
+    finally:
+        store.close()
+    if args.json:
+        cliutil.print_json(tally)
+        return 0
+    for initiative, votes in tally["votes"].items():
+        print(f"{initiative}\t{votes}")
+    return 0
+
+
+@guarded
+def cmd_list(args: argparse.Namespace) -> int:
+    store = open_storage(args)
+    try:
+        rows = store.petitions()
+    finally:
+        store.close()
+    if args.json:
+        cliutil.print_json(rows)
+        return 0
+    for row in rows:
+        print(
+            f"{row['petition_id']}\t{row['state']}\t{row['signatures']}/{row['threshold']}\t"
+            f"{row['title']}"
+        )
+    return 0
+
+
+@guarded
+def cmd_threshold(args: argparse.Namespace) -> int:
+    from sync.portal.storage import PortalStoreError
+
+    lang = cliutil.lang(args)
+    store = open_storage(args)
+    try:
+        petition = store.set_petition_threshold(args.petition_id, args.count)
+    except PortalStoreError as exc:
+        return cliutil.fail(tr(lang, "Cannot set the threshold: {reason}", reason=str(exc)))
+    finally:
+        store.close()
+    print(
+        f"{petition['petition_id']}\t{petition['state']}\t{petition['signatures']}/{petition['threshold']}"
+    )
+    return 0
