@@ -10,13 +10,16 @@ and signatures themselves are NOT sent here: they are queued submissions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
 from kiosk.i18n import N_
 from sync.client import PortalClient
 from sync.transport import PortalError, RetryableError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -162,9 +165,11 @@ def _cached(store: Store, key: str) -> list[object]:
     return data if isinstance(data, list) else []
 
 
-def load_seasons(data_dir: Path, online: bool) -> tuple[list[Season], bool]:
-    """The district's open seasons: from the portal when ``online`` (and kept for
-    offline use), else the kept copy; (seasons, live)."""
+def _live_or_kept(
+    data_dir: Path, online: bool, fetch: Callable[[PortalClient, str], T | None], key: str
+) -> tuple[T, bool]:
+    """What ``fetch`` gets from the portal for the kiosk's district when ``online`` (kept
+    under setting ``key`` for offline use), else the kept copy; (value, live)."""
     from kiosk.store import Store
     from kiosk.wire import canonical_json
 
@@ -175,34 +180,24 @@ def load_seasons(data_dir: Path, online: bool) -> tuple[list[Season], bool]:
             if client is not None:
                 try:
                     with client:
-                        found = seasons(client, district)
+                        found = fetch(client, district)
                 except PortalError:
                     found = None
                 if found is not None:
-                    store.set_setting(SEASONS_CACHE, canonical_json(found))
+                    store.set_setting(key, canonical_json(found))
                     return found, True
-        return cast(list[Season], _cached(store, SEASONS_CACHE)), False
+        return cast(T, _cached(store, key)), False
+
+
+def load_seasons(data_dir: Path, online: bool) -> tuple[list[Season], bool]:
+    """The district's open seasons: from the portal when ``online`` (and kept for
+    offline use), else the kept copy; (seasons, live)."""
+    return _live_or_kept(data_dir, online, seasons, SEASONS_CACHE)
 
 
 def load_petitions(data_dir: Path, online: bool) -> tuple[list[Petition], bool]:
     """The district's petitions with their progress; the kept copy when offline."""
-    from kiosk.store import Store
-    from kiosk.wire import canonical_json
-
-    with Store.open(data_dir) as store:
-        district = _district(store)
-        if online:
-            client = PortalClient.from_store(store)
-            if client is not None:
-                try:
-                    with client:
-                        found = petitions(client, district)
-                except PortalError:
-                    found = None
-                if found is not None:
-                    store.set_setting(PETITIONS_CACHE, canonical_json(found))
-                    return found, True
-        return cast(list[Petition], _cached(store, PETITIONS_CACHE)), False
+    return _live_or_kept(data_dir, online, petitions, PETITIONS_CACHE)
 
 
 def district_of(data_dir: Path) -> str:
