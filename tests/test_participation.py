@@ -119,9 +119,20 @@ def test_an_unverified_vote_is_pending_until_its_code_is_confirmed(portal: Porta
     assert used.value.code == "otp.expired"
 
 
+def test_a_made_up_pinfl_counts_no_vote(portal: PortalStore) -> None:
+    """A device sending votes for numbers in a row (no valid check digit) counts none."""
+    dev = device(portal)
+    sent = [item(dev, participation.VOTE_FORM, vote(f"{n:014d}")) for n in range(5)]
+    results = portal.ingest(dev["device_id"], sent, "sync")
+    assert {r["outcome"] for r in results} == {"rejected"}
+    assert {r["code"] for r in results} == {"participation.pinfl"}
+    assert sum(portal.vote_tally("demo-2026")["votes"].values()) == 0
+
+
 def test_codes_are_limited_per_pinfl_and_need_a_phone_on_record(portal: PortalStore) -> None:
     dev = device(portal)
-    nobody = "12345678901234"  # not in the registry
+    nobody = registry_synth.make_people(1, seed=4242)[0].pinfl  # valid, not in the registry
+    assert nobody not in {person.pinfl for person in PEOPLE}
     portal.ingest(
         dev["device_id"], [item(dev, participation.VOTE_FORM, vote(nobody, operator=None))], "sync"
     )

@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from kiosk.i18n import N_
+from kiosk.validators import is_valid_pinfl
 from sync.portal.keys import KeyFileError, _check_mode
 
 KEY_FILE = "pinfl_tag.key"
@@ -37,11 +38,13 @@ BAD_PINFL_KEY = N_("The portal's PINFL tag key {path} cannot be read: {reason}")
 
 
 def clean_pinfl(value: object) -> str | None:
-    """A PINFL as 14 digits (spaces and dashes dropped), or None if it is not one."""
+    """A PINFL as 14 digits (spaces and dashes dropped), or None if it is not one: its
+    check digit and birth date must hold (`kiosk.validators.is_valid_pinfl`), so a
+    device cannot count votes or signatures for made-up numbers in a row."""
     if not isinstance(value, str):
         return None
     text = re.sub(r"[\s-]", "", value)
-    return text if PINFL_RE.fullmatch(text) else None
+    return text if PINFL_RE.fullmatch(text) and is_valid_pinfl(text) else None
 
 
 def load_key(data_dir: Path) -> bytes:
