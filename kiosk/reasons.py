@@ -247,6 +247,11 @@ _ROWS = (
     ),
     Reason("registry.pinfl", 422, N_("The registry is asked only for a valid PINFL.")),
     Reason(
+        "registry.lookup_reused",
+        409,
+        N_("This look-up was already made for another person; start a new one."),
+    ),
+    Reason(
         "registry.unavailable",
         424,
         N_("The state registry cannot be consulted now; ask the questions as usual."),

@@ -16,7 +16,9 @@ from kiosk import validators
 from kiosk.prefill import BENEFIT_STATUSES, FIELDS
 from sync.portal import registry
 from sync.portal.registry_synth import make_people
+from sync.portal.storage import LookupReused
 from sync.portal.store import PortalStore
+from sync.transport import RegistryRequest
 from tests import sealkit
 from tests.test_portal_storage import BACKENDS, database_for
 
@@ -127,3 +129,38 @@ def test_kiosk_portal_registry_load(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert bad.returncode == 2 and "missing columns" in bad.stderr
+
+
+def test_a_lookup_id_reads_one_person_only(store: PortalStore) -> None:
+    """A look-up id answers again for its own person (a retry after a lost answer, logged
+    once) and is refused for anyone else: one logged look-up cannot read many people."""
+    people = make_people(3, seed=5)
+    with store.transaction() as conn:
+        registry.load(conn, people)
+    device = store.enroll(store.create_enrolment_code("kiosk"), "kiosk")["device_id"]
+
+    def asked(pinfl: str) -> RegistryRequest:
+        return {
+            "lookup_id": "0b7f6c1e-4a8e-4b8e-9a53-0c1d2e3f4a5b",
+            "pinfl": pinfl,
+            "purpose": "application_prefill",
+            "form_id": "old_age_pension",
+            "fields": ["person.full_name"],
+            "consent": {"given": True, "at": "2026-12-01T09:00:00Z", "operator_id": "7"},
+            "id_check": {
+                "method": "operator_id_check",
+                "document": "passport",
+                "operator_id": "7",
+                "at": "2026-12-01T09:00:00Z",
+            },
+        }
+
+    first = store.consult_registry(device, asked(people[0].pinfl))
+    assert first["values"] == {"person.full_name": people[0].full_name}
+    again = store.consult_registry(device, asked(people[0].pinfl))  # the retry
+    assert again == first
+    with pytest.raises(LookupReused):
+        store.consult_registry(device, asked(people[1].pinfl))
+    rows = store.registry_access_log()
+    assert len(rows) == 1 and rows[0]["outcome"] == "found"
+    assert people[0].pinfl not in str(rows)  # a keyed tag, never the number

@@ -9,6 +9,7 @@ logged (`sync.portal.registry_log`). `registry_lookup` is what the HTTP app and 
 in-process transport (`sync.portal.local`) both call, so they answer alike.
 """
 
+import contextlib
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header
@@ -19,7 +20,7 @@ from kiosk.wire import UUID_RE
 from sync import wire
 from sync.portal.models import BODY_ERRORS, ErrorBody, validated
 from sync.portal.rules import Refusal, bearer_device
-from sync.portal.storage import Device, PortalStorage, RegistryUnavailable
+from sync.portal.storage import Device, LookupReused, PortalStorage, RegistryUnavailable
 from sync.transport import RegistryAnswer, RegistryRequest
 
 MAX_FIELDS = len(prefill.FIELDS)
@@ -97,12 +98,16 @@ def registry_lookup(store: PortalStorage, device: Device, body: object) -> Regis
     refusal = refusal_of(request)
     if refusal is not None:
         if refusal.code != "body.invalid":
-            store.consult_registry(device.id, as_sent, refused=refusal.code)
+            # Logged as refused; an id reused for another person is refused either way.
+            with contextlib.suppress(LookupReused):
+                store.consult_registry(device.id, as_sent, refused=refusal.code)
         raise refusal
     try:
         return store.consult_registry(device.id, as_sent)
     except RegistryUnavailable:
         raise Refusal("registry.unavailable") from None
+    except LookupReused:
+        raise Refusal("registry.lookup_reused") from None
 
 
 def add_routes(app: FastAPI, store: PortalStorage) -> None:

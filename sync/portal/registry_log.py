@@ -45,7 +45,24 @@ class Consultation(TypedDict):
     region: str | None
 
 
-def record(conn: Conn, device_id: str, request: RegistryRequest, outcome: str, at: str) -> bool:
+def subject_of(conn: Conn, device_id: str, lookup_id: str) -> str | None:
+    """The keyed PINFL tag this device's look-up id was logged with ("" for a row made
+    before tags were kept), or None when the id is new."""
+    row = conn.execute(
+        "SELECT subject_tag FROM registry_lookups WHERE device_id = ? AND lookup_id = ?",
+        (device_id, lookup_id),
+    ).fetchone()
+    return None if row is None else (row["subject_tag"] or "")
+
+
+def record(
+    conn: Conn,
+    device_id: str,
+    request: RegistryRequest,
+    outcome: str,
+    at: str,
+    subject_tag: str | None = None,
+) -> bool:
     """Log one look-up; False when this device already logged this look-up id (a retry:
     the first row stands)."""
     device = conn.execute("SELECT name, region FROM devices WHERE id = ?", (device_id,)).fetchone()
@@ -56,8 +73,8 @@ def record(conn: Conn, device_id: str, request: RegistryRequest, outcome: str, a
     )
     inserted = conn.execute(
         "INSERT INTO registry_lookups (device_id, lookup_id, at, office, region, operator_id, "
-        "purpose, form_id, fields, consent_at, id_document, outcome) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "purpose, form_id, fields, consent_at, id_document, outcome, subject_tag) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (device_id, lookup_id) DO NOTHING",
         (
             device_id,
@@ -72,6 +89,7 @@ def record(conn: Conn, device_id: str, request: RegistryRequest, outcome: str, a
             consent["at"][:40] if consent and consent.get("given") else None,
             id_check["document"][:32] if id_check else None,
             outcome,
+            subject_tag,
         ),
     )
     return inserted.rowcount == 1

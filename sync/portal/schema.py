@@ -364,6 +364,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (device_id, item_id)
     )
     """,
+    # 12: the registry log keeps a keyed tag of the PINFL each look-up id was made for
+    # (`sync.portal.pinfl_key`, never the number): a retry for the same person is
+    # answered again, a look-up id reused for another person is refused.
+    """
+    ALTER TABLE registry_lookups ADD COLUMN subject_tag TEXT
+    """,
 )
 
 

@@ -121,6 +121,11 @@ class StatusHistory(TypedDict):
     deadline_at: NotRequired[str | None]
 
 
+class LookupReused(PortalStoreError):
+    """A registry look-up id this device already used for another PINFL: refused
+    (``registry.lookup_reused``), so that one logged look-up cannot read many people."""
+
+
 class RegistryUnavailable(PortalStoreError):
     """The state registry could not be asked (a real one behind a network); the look-up
     is logged as ``unavailable`` and the kiosk asks the questions as usual."""

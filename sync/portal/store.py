@@ -56,6 +56,7 @@ from sync.portal.storage import (
     CODE_TTL,
     Device,
     EnrolmentRefused,
+    LookupReused,
     RegistryUnavailable,
     StatusHistory,
     StatusUpdate,
@@ -851,6 +852,14 @@ class PortalStore(ParticipationMixin):
         outcome; a registry that fails is logged ``unavailable`` (`RegistryUnavailable`).
         """
         answer: RegistryAnswer = {"lookup_id": request["lookup_id"], "found": False, "values": {}}
+        pinfl = pinfl_key.clean_pinfl(request["pinfl"])
+        subject = pinfl_key.tag_with(self.pinfl_key, pinfl) if pinfl else None
+        with self.db.read() as conn:
+            logged = registry_log.subject_of(conn, device_id, request["lookup_id"])
+        if logged is not None and logged != subject:
+            # One logged look-up must not read many people: a reused id answers only
+            # for the person it was first made for (a retry after a lost answer).
+            raise LookupReused("this look-up id was used for another PINFL")
         outcome = f"refused:{refused}" if refused else "not_found"
         failed = False
         if refused is None:
@@ -866,7 +875,7 @@ class PortalStore(ParticipationMixin):
                     "values": dict(person.values(request["fields"])),
                 }
         with self.transaction() as conn:
-            registry_log.record(conn, device_id, request, outcome, now_iso(self.clock()))
+            registry_log.record(conn, device_id, request, outcome, now_iso(self.clock()), subject)
         crash_point("portal.registry_logged")
         if failed:
             raise RegistryUnavailable("the registry could not be asked")
