@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import enrolment_code
+from kiosk import enrolment_code, participation
 from kiosk.catalog import BUNDLED_DIR, Catalog, load_sample
 from sync.client import PortalClient
 from sync.engine import SyncEngine, SyncProgress
@@ -262,7 +262,13 @@ def test_catalog_pull_and_revalidation(tmp_path: Path) -> None:
         with Kiosk(data_dir, portal).store() as store:
             Catalog(store).ensure_bundled()
             report = engine(store).run()
-            assert report.error is None and report.forms_updated == 0  # same as bundled
+            # Same as bundled, but for the participation forms (votes, petitions): the
+            # portal lists them in its catalog; the kiosk builds them from
+            # kiosk.participation and keeps the portal's copies, signed, on first pull.
+            assert report.error is None
+            assert report.forms_updated == len(participation.FORMS)
+            again = engine(store).run()
+            assert again.error is None and again.forms_updated == 0  # then nothing new
             etag = store.get_setting("catalog_etag")
             assert etag
             # Unchanged: If-None-Match gets 304.

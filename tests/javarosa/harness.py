@@ -556,7 +556,28 @@ def _itext_placeholder(d: Difference, form: Form) -> bool:
     )
 
 
+def _kiosk_metadata(d: Difference, form: Form) -> bool:
+    """A metadata field's value: the kiosk's clock and device fill it, not JavaRosa's."""
+    name = d.path.rsplit("/", 1)[-1]
+    question = next((q for q in form.walk() if q.name == name), None)
+    return d.decision == "value" and question is not None and question.meta is not None
+
+
+def _time_written_short(d: Difference, form: Form) -> bool:
+    """The same time of day, written HH:MM:SS by the kiosk and with milliseconds and a
+    zone by JavaRosa."""
+    return (
+        d.decision == "value"
+        and isinstance(d.kiosk, str)
+        and isinstance(d.javarosa, str)
+        and bool(re.fullmatch(r"\d{2}:\d{2}:\d{2}", d.kiosk))
+        and bool(re.fullmatch(re.escape(d.kiosk) + r"(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", d.javarosa))
+    )
+
+
 RULES: dict[str, Callable[[Difference, Form], bool]] = {
+    "time-written-short": _time_written_short,
+    "kiosk-metadata": _kiosk_metadata,
     "non-finite-calculation": _non_finite,
     "itext-placeholder": _itext_placeholder,
     "text-trimmed": _text_trimmed,
