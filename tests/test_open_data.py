@@ -235,3 +235,22 @@ def test_counts_follow_the_status_at_the_end_of_the_month(
     store.conn.execute("UPDATE status_log SET at = ? WHERE status = 'approved'", (after,))
     counted = {(r["region"], r["status"]): r["count"] for r in store.open_data_counts(month)}
     assert counted == {("Yunusobod", "received"): 10}
+
+
+def test_a_kiosk_that_moves_moves_no_closed_months_count(
+    portal: tuple[PortalStore, Clock],
+) -> None:
+    """Figures of a month are those of the region each application came from: a kiosk
+    re-enrolled in another region later changes nothing (else two publications of one
+    month could be differenced to reveal a hidden count)."""
+    store, clock = portal
+    _applications(store, "Tashkent", 7)
+    _applications(store, "Tashkent", 3)
+    month = clock.now.strftime("%Y-%m")
+    before = store.open_data_counts(month)
+    moved = store.conn.execute(
+        "SELECT device_id FROM submissions GROUP BY device_id HAVING COUNT(*) = 3"
+    ).fetchone()[0]
+    store.conn.execute("UPDATE devices SET region = 'Samarkand' WHERE id = ?", (moved,))
+    assert store.open_data_counts(month) == before
+    assert {r["region"] for r in before} == {"Tashkent"}

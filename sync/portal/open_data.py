@@ -93,18 +93,18 @@ def check_month(month: object, now: datetime) -> str:
 
 
 def counts(conn: Conn, month: str) -> list[CountRow]:
-    """Applications received in ``month`` by service, region and the status each had
-    at the month's end (its last ``status_log`` entry before then)."""
+    """Applications received in ``month`` by service, region (the kiosk's when the
+    application arrived: a kiosk that moves later moves no closed month's count) and
+    the status each had at the month's end (its last ``status_log`` entry before then)."""
     start, end = bounds(month)
     rows = conn.execute(
-        "SELECT s.form_id AS form_id, COALESCE(d.region, ?) AS region, l.status AS status, "
+        "SELECT s.form_id AS form_id, COALESCE(s.region, ?) AS region, l.status AS status, "
         "COUNT(*) AS n FROM submissions s "
-        "LEFT JOIN devices d ON d.id = s.device_id "
         "JOIN status_log l ON l.tracking_code = s.tracking_code "
         "WHERE s.received_at >= ? AND s.received_at < ? AND l.seq = ("
         "  SELECT MAX(l2.seq) FROM status_log l2"
         "  WHERE l2.tracking_code = s.tracking_code AND l2.at < ?) "
-        "GROUP BY s.form_id, COALESCE(d.region, ?), l.status",
+        "GROUP BY s.form_id, COALESCE(s.region, ?), l.status",
         (UNKNOWN_REGION, start, end, end, UNKNOWN_REGION),
     ).fetchall()
     return [
@@ -119,7 +119,10 @@ def axes(conn: Conn) -> tuple[list[str], list[str]]:
     services = {r["form_id"] for r in conn.execute("SELECT DISTINCT form_id FROM forms")}
     services |= {r["form_id"] for r in conn.execute("SELECT DISTINCT form_id FROM submissions")}
     regions = {
-        r["region"] for r in conn.execute("SELECT DISTINCT region FROM devices") if r["region"]
+        r["region"]
+        for table in ("devices", "submissions")
+        for r in conn.execute(f"SELECT DISTINCT region FROM {table}")
+        if r["region"]
     }
     return sorted(services), sorted(regions | {UNKNOWN_REGION})
 

@@ -370,6 +370,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE registry_lookups ADD COLUMN subject_tag TEXT
     """,
+    # 13: an application keeps the region its kiosk was in when it arrived (open data,
+    # docs/open-data.md): a kiosk that moves later must not move a closed month's
+    # counts, or two publications of one month could be differenced.
+    """
+    ALTER TABLE submissions ADD COLUMN region TEXT;
+    UPDATE submissions SET region = (SELECT region FROM devices WHERE devices.id = submissions.device_id)
+    """,
 )
 
 

@@ -466,7 +466,8 @@ class PortalStore(ParticipationMixin):
         inserted = conn.execute(
             "INSERT INTO submissions (id, device_id, tracking_code, form_id, form_version, lang, "
             "payload, content_hash, created_at, received_at, via, application_number, status, "
-            "status_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?) "
+            "status_updated_at, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, "
+            "(SELECT region FROM devices WHERE id = ?)) "
             "ON CONFLICT DO NOTHING",
             (
                 item_id,
@@ -482,6 +483,7 @@ class PortalStore(ParticipationMixin):
                 via,
                 number,
                 now,
+                device_id,  # the region the kiosk is in now: the application keeps it
             ),
         )
         if inserted.rowcount != 1:
