@@ -24,7 +24,8 @@ from screens.base import LATER_CSS, KioskScreen
 from screens.participate import BAD_PINFL, VerifyBox, queue_participation
 from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
-from sync.participation import Petition, district_of, load_petitions
+from sync.participation import district_of, load_petitions
+from sync.transport import Petition
 
 NONE_YET = N_("There are no petitions in this district yet. You can start one.")
 PICK = N_("Choose a petition to read it and sign it.")

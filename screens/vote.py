@@ -23,7 +23,8 @@ from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
 from screens.participate import BAD_PINFL, VerifyBox, queue_participation
 from screens.widgets.tr import TrButton, TrLabel
-from sync.participation import Season, live_tally, load_seasons
+from sync.participation import live_tally, load_seasons
+from sync.transport import Season
 
 NO_SEASON = N_("There is no open vote in this district now.")
 OFFLINE_COPY = N_("Offline: the initiatives as last received. Your vote will be sent later.")

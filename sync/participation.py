@@ -17,48 +17,12 @@ from urllib.parse import quote
 
 from kiosk.i18n import N_
 from sync.client import PortalClient
-from sync.transport import PortalError, RetryableError
+from sync.transport import Petition, PortalError, RetryableError, Season, Tally
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from kiosk.store import Store
-
-
-class Initiative(TypedDict):
-    id: str
-    titles: dict[str, str]
-    descriptions: dict[str, str]
-
-
-class Season(TypedDict):
-    season_id: str
-    district: str
-    opens_on: str
-    closes_on: str
-    titles: dict[str, str]
-    initiatives: list[Initiative]
-
-
-class Tally(TypedDict):
-    season_id: str
-    votes: dict[str, int]
-    pending: int
-    voters: int
-
-
-class Petition(TypedDict):
-    petition_id: str
-    district: str
-    title: str
-    body: str
-    lang: str
-    threshold: int
-    signatures: int
-    pending: int
-    state: str
-    started_on: str
-    review_at: str | None
 
 
 class CodeSent(TypedDict):

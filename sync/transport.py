@@ -108,6 +108,46 @@ class BundleResult(TypedDict):
     results: list[ItemResult]
 
 
+# Participation (issue 16, docs/participation.md): what the portal publishes and the
+# kiosk shows, one shape on both sides.
+
+
+class Initiative(TypedDict):
+    id: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+
+
+class Season(TypedDict):
+    season_id: str
+    district: str
+    opens_on: str
+    closes_on: str
+    titles: dict[str, str]
+    initiatives: list[Initiative]
+
+
+class Tally(TypedDict):
+    season_id: str
+    votes: dict[str, int]
+    pending: int
+    voters: int
+
+
+class Petition(TypedDict):
+    petition_id: str
+    district: str
+    title: str
+    body: str
+    lang: str
+    threshold: int
+    signatures: int
+    pending: int
+    state: str
+    started_on: str
+    review_at: str | None
+
+
 class PortalError(TranslatableError):
     """Base of transport errors; ``msgid`` + ``kwargs`` make the message in any language."""
 

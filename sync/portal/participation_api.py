@@ -16,11 +16,9 @@ from kiosk import languages
 from sync import wire
 from sync.portal.models import ERRORS, ErrorBody
 from sync.portal.participation_store import Confirmed, OtpSent, ParticipationRefused
-from sync.portal.petitions import Petition
 from sync.portal.rules import Refusal, bearer_device
-from sync.portal.seasons import Season
 from sync.portal.storage import Device, PortalStorage
-from sync.portal.votes import Tally
+from sync.transport import Petition, Season, Tally
 
 
 class CodeSendRequest(BaseModel):

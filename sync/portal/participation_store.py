@@ -22,6 +22,7 @@ from sync.portal import otp, pinfl_key, registry, seasons, votes
 from sync.portal import petitions as petitions_mod
 from sync.portal.db import Conn, Database
 from sync.portal.storage import PortalStoreError
+from sync.transport import Petition, Season, Tally
 
 
 class ParticipationRefused(PortalStoreError):
@@ -76,19 +77,19 @@ class ParticipationMixin:
 
     # --- seasons and tallies ---------------------------------------------------
 
-    def publish_season(self, season: seasons.Season) -> int:
+    def publish_season(self, season: Season) -> int:
         """Publish (or update) a checked season; the number of its initiatives."""
         with self.transaction() as conn:
             count = seasons.publish(conn, season, now_iso(self.now()))
             crash_point("portal.season_published")
         return count
 
-    def open_seasons(self, district: str | None = None) -> list[seasons.Season]:
+    def open_seasons(self, district: str | None = None) -> list[Season]:
         """Seasons open today (the portal's UTC day), of ``district`` or all."""
         with self.db.read() as conn:
             return seasons.current(conn, now_iso(self.now())[:10], district)
 
-    def vote_tally(self, season_id: str) -> votes.Tally:
+    def vote_tally(self, season_id: str) -> Tally:
         """The season's live counts; `ParticipationRefused` for an unknown season."""
         with self.db.read() as conn:
             known = conn.execute(
@@ -100,18 +101,18 @@ class ParticipationMixin:
 
     # --- petitions -------------------------------------------------------------
 
-    def petitions(self, district: str | None = None) -> list[petitions_mod.Petition]:
+    def petitions(self, district: str | None = None) -> list[Petition]:
         with self.db.read() as conn:
             return petitions_mod.listed(conn, district)
 
-    def petition(self, petition_id: str) -> petitions_mod.Petition:
+    def petition(self, petition_id: str) -> Petition:
         with self.db.read() as conn:
             found = petitions_mod.one(conn, petition_id)
         if found is None:
             raise ParticipationRefused("petition.unknown", petition=petition_id[:40])
         return found
 
-    def set_petition_threshold(self, petition_id: str, threshold: int) -> petitions_mod.Petition:
+    def set_petition_threshold(self, petition_id: str, threshold: int) -> Petition:
         """Set the signatures a petition needs for review (admin); reaching it at once
         moves it to review (the same conditional update as a signature's)."""
         if not 1 <= threshold <= 10_000_000:

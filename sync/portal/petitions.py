@@ -16,9 +16,8 @@ a threshold. Plain functions over a `sync.portal.db.Conn` in the store's transac
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 from sync.portal.db import Conn, Row
+from sync.transport import Petition
 
 VERIFIED = "verified"
 PENDING = "pending"
@@ -26,20 +25,6 @@ OPEN = "open"
 UNDER_REVIEW = "under_review"
 DEFAULT_THRESHOLD = 10_000
 STATES = (OPEN, UNDER_REVIEW)
-
-
-class Petition(TypedDict):
-    petition_id: str
-    district: str
-    title: str
-    body: str
-    lang: str
-    threshold: int
-    signatures: int
-    pending: int
-    state: str
-    started_on: str
-    review_at: str | None
 
 
 def start(

@@ -14,11 +14,11 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypedDict
 
 from kiosk.wire import canonical_json
 from sync.portal.db import Conn
 from sync.portal.storage import PortalStoreError
+from sync.transport import Initiative, Season
 
 LANGS = ("uz_Latn", "uz_Cyrl", "ru")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -26,21 +26,6 @@ DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_TEXT = 2000
 MAX_INITIATIVES = 200
 DEMO_FILE = Path(__file__).with_name("demo_season.json")
-
-
-class Initiative(TypedDict):
-    id: str
-    titles: dict[str, str]
-    descriptions: dict[str, str]
-
-
-class Season(TypedDict):
-    season_id: str
-    district: str
-    opens_on: str
-    closes_on: str
-    titles: dict[str, str]
-    initiatives: list[Initiative]
 
 
 def _texts(value: object, where: str) -> dict[str, str]:

@@ -27,20 +27,20 @@ from sync.transport import (
     CatalogForm,
     Enrolled,
     ItemResult,
+    Petition,
     RegistryAnswer,
     RegistryRequest,
+    Season,
     StatusLookup,
     StatusPage,
+    Tally,
 )
 
 if TYPE_CHECKING:
     from sync.portal.appeals import AppealUpdate, QueueEntry
     from sync.portal.open_data import CountRow
     from sync.portal.participation_store import Confirmed, OtpSent
-    from sync.portal.petitions import Petition
-    from sync.portal.seasons import Season
     from sync.portal.staff import AuditLine, HistoryEntry, StaffMember, StaffRow
-    from sync.portal.votes import Tally
 
 STATUSES = ("received", "in_review", "needs_info", "approved", "rejected", "completed")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from sync.portal.db import Conn
+from sync.transport import Tally
 
 VERIFIED = "verified"
 PENDING = "pending"
@@ -139,15 +140,6 @@ def pending_seasons(conn: Conn, tag: str) -> list[str]:
         "SELECT season_id FROM vote_pending WHERE pinfl_tag = ? ORDER BY season_id", (tag,)
     ).fetchall()
     return [r["season_id"] for r in rows]
-
-
-class Tally(TypedDict):
-    """A season's live counts: verified votes per initiative, and how many wait."""
-
-    season_id: str
-    votes: dict[str, int]
-    pending: int
-    voters: int
 
 
 def tally(conn: Conn, season_id: str) -> Tally:
