@@ -56,8 +56,11 @@ POINTS: dict[str, str] = {
         "the application), its transaction not committed"
     ),
     "portal.season_published": "the portal wrote a season's initiatives, not committed",
-    "portal.code_confirmed": "a one-time code was right and the pending items counted, "
+    "portal.code_confirmed": "a one-time code was right and its pending item counted, "
     "not committed",
+    "participation.confirmed_before_commit": "the kiosk marked a queued vote or signature "
+    "counted after its one-time code and audited it, not committed",
+    "portal.ballots_mixed": "a batch of boxed ballots opened and added to the tally, not committed",
 }
 
 

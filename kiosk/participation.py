@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING
 
 from kiosk import audit
+from kiosk.crashpoints import crash_point
 
 if TYPE_CHECKING:
     from kiosk.store import Store, Submission
@@ -165,3 +166,32 @@ def submit(
             form_id=form_id,
             form_version=FORM_VERSION,
         )
+
+
+CONFIRMED_ACTION = "participation_confirmed"  # a one-time code counted a pending item
+
+
+def outbox_item(store: Store, tracking_code: str) -> str | None:
+    """The item id of the queued vote or signature ``tracking_code`` (what a one-time
+    code is asked for and checked against: it confirms that item only)."""
+    rows = store.db.query("SELECT id FROM outbox WHERE tracking_code = ?", (tracking_code,))
+    for row in rows:
+        return str(row["id"])
+    return None
+
+
+def mark_confirmed(store: Store, tracking_code: str) -> bool:
+    """Record that the portal counted the pending item ``tracking_code`` after its code
+    was right: the outbox says ``verified`` from now on (the status screen, the queue),
+    audited with the item's code only. False when it was not pending."""
+    with store.transaction() as db:
+        cursor = db.execute(
+            "UPDATE outbox SET application_number = ? WHERE tracking_code = ? "
+            "AND outcome = 'accepted' AND application_number = ?",
+            (VERIFIED, tracking_code, PENDING),
+        )
+        if cursor.rowcount != 1:
+            return False
+        audit.append(db, "citizen", CONFIRMED_ACTION, tracking_code, {"method": "one_time_code"})
+        crash_point("participation.confirmed_before_commit")
+    return True

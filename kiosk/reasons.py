@@ -332,7 +332,23 @@ _ROWS = (
     Reason(
         "participation.nothing_pending",
         404,
-        N_("Nothing is waiting for confirmation for this PINFL."),
+        N_(
+            "Nothing is waiting for confirmation here: it may have expired, or this PINFL "
+            "has already voted or signed."
+        ),
+    ),
+    Reason(
+        "participation.unknown_person",
+        ITEM,
+        N_("This PINFL is not in the state register: check the number on the ID card."),
+    ),
+    Reason(
+        "participation.too_many_pending",
+        ITEM,
+        N_(
+            "{most} unconfirmed votes or signatures already wait under this PINFL: confirm "
+            "one with a code, or ask the operator to check your ID."
+        ),
     ),
     Reason(
         "vote.already",
@@ -365,7 +381,7 @@ _ROWS = (
     Reason(
         "otp.rate_limited",
         429,
-        N_("Too many codes were sent for this PINFL; try again in {seconds} seconds."),
+        N_("Too many codes were sent; try again in {seconds} seconds."),
     ),
     Reason("otp.wrong", 422, N_("The code is wrong; {left} tries left.")),
     Reason("otp.expired", 422, N_("The code has expired or was used up; ask for a new one.")),

@@ -120,6 +120,33 @@ def _demo_operator(directory: Path, language: str) -> None:
     )
 
 
+DEMO_PEOPLE = 40
+
+
+def _demo_registry(portal_dir: Path, language: str) -> None:
+    """The demo portal's registry: SYNTHETIC people (`sync.portal.registry_synth`, never
+    real data), so once-only prefill, votes and one-time codes can be tried; a few of
+    their PINFLs are printed. Votes count only for people the registry holds."""
+    from kiosk.i18n import tr
+    from sync.portal import registry, registry_synth
+    from sync.portal.store import PortalStore
+
+    people = registry_synth.make_people(DEMO_PEOPLE)
+    store = PortalStore(portal_dir)
+    try:
+        with store.transaction() as conn:
+            registry.load(conn, people)
+    finally:
+        store.close()
+    print(
+        tr(
+            language,
+            "Synthetic people in the demo registry (PINFLs to try): {pinfls}",
+            pinfls=", ".join(p.pinfl for p in people[:3]),
+        )
+    )
+
+
 def _demo(args: argparse.Namespace) -> int:
     """A kiosk talking to a real (reference) portal on 127.0.0.1, for trying things out."""
     from sync.portal.process import create_enrolment_code, start_portal
@@ -131,6 +158,7 @@ def _demo(args: argparse.Namespace) -> int:
         code = create_enrolment_code(portal_dir)
         _enroll(directory, portal.url, code)
         _demo_operator(directory, lang(args))
+        _demo_registry(portal_dir, lang(args))
         app = _make_app(args)
         refused = _lockdown(app, args)
         if refused is not None:

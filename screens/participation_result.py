@@ -117,7 +117,9 @@ class ParticipationResultScreen(KioskScreen):
     @on(Button.Pressed, "#send-code")
     async def send(self) -> None:
         try:
-            sent = await asyncio.to_thread(ask_code, self.kiosk.data_dir, self.pinfl, self.lang)
+            sent = await asyncio.to_thread(
+                ask_code, self.kiosk.data_dir, self.pinfl, self.lang, self.tracking_code
+            )
         except PortalError as exc:
             self.error = exc
         else:
@@ -131,7 +133,9 @@ class ParticipationResultScreen(KioskScreen):
     async def confirm(self) -> None:
         code = self.query_one("#otp", TextBox).value.strip()
         try:
-            await asyncio.to_thread(check_code, self.kiosk.data_dir, self.pinfl, code)
+            await asyncio.to_thread(
+                check_code, self.kiosk.data_dir, self.pinfl, code, self.tracking_code
+            )
         except PortalError as exc:
             self.error = exc
         else:

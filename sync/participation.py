@@ -81,18 +81,17 @@ def petitions(client: PortalClient, district: str | None = None) -> list[Petitio
     return cast(list[Petition], _list(data, "petitions"))
 
 
-def send_code(client: PortalClient, pinfl: str, lang: str) -> CodeSent:
-    """Ask the portal to send a one-time code to the phone on record for ``pinfl``."""
-    data = _object(client, "POST", "/participation/codes/send", json={"pinfl": pinfl, "lang": lang})
-    return cast(CodeSent, data)
+def send_code(client: PortalClient, pinfl: str, item_id: str, lang: str) -> CodeSent:
+    """Ask the portal to send a one-time code to the phone on record for ``pinfl``, for
+    the pending vote or signature ``item_id`` this kiosk sent (it confirms that only)."""
+    body = {"pinfl": pinfl, "item_id": item_id, "lang": lang}
+    return cast(CodeSent, _object(client, "POST", "/participation/codes/send", json=body))
 
 
-def confirm_code(client: PortalClient, pinfl: str, code: str) -> Confirmed:
-    """Check the code; right: the PINFL's pending votes and signatures now count."""
-    data = _object(
-        client, "POST", "/participation/codes/confirm", json={"pinfl": pinfl, "code": code}
-    )
-    return cast(Confirmed, data)
+def confirm_code(client: PortalClient, pinfl: str, item_id: str, code: str) -> Confirmed:
+    """Check the code; right: the pending item ``item_id`` now counts."""
+    body = {"pinfl": pinfl, "item_id": item_id, "code": code}
+    return cast(Confirmed, _object(client, "POST", "/participation/codes/confirm", json=body))
 
 
 # --- for the screens: each runs on a worker thread with its own Store ------------------
@@ -186,30 +185,44 @@ def live_tally(data_dir: Path, season_id: str) -> Tally | None:
         return None
 
 
-def ask_code(data_dir: Path, pinfl: str, lang: str) -> CodeSent:
-    """`send_code` through the kiosk's enrolment; `PortalError` as the transport says."""
+def _client_and_item(data_dir: Path, tracking_code: str) -> tuple[PortalClient, str]:
+    from kiosk import participation
     from kiosk.store import Store
 
     with Store.open(data_dir) as store:
         client = PortalClient.from_store(store)
+        item_id = participation.outbox_item(store, tracking_code)
     if client is None:
         raise RetryableError(NOT_ENROLLED)
+    if item_id is None:
+        raise RetryableError(NOT_QUEUED)
+    return client, item_id
+
+
+def ask_code(data_dir: Path, pinfl: str, lang: str, tracking_code: str) -> CodeSent:
+    """`send_code` for the queued item ``tracking_code``, through the kiosk's enrolment;
+    `PortalError` as the transport says."""
+    client, item_id = _client_and_item(data_dir, tracking_code)
     with client:
-        return send_code(client, pinfl, lang)
+        return send_code(client, pinfl, item_id, lang)
 
 
-def check_code(data_dir: Path, pinfl: str, code: str) -> Confirmed:
+def check_code(data_dir: Path, pinfl: str, code: str, tracking_code: str) -> Confirmed:
+    """`confirm_code` for the queued item ``tracking_code``; right: the outbox says it
+    counts from now on (`kiosk.participation.mark_confirmed`)."""
+    from kiosk import participation
     from kiosk.store import Store
 
-    with Store.open(data_dir) as store:
-        client = PortalClient.from_store(store)
-    if client is None:
-        raise RetryableError(NOT_ENROLLED)
+    client, item_id = _client_and_item(data_dir, tracking_code)
     with client:
-        return confirm_code(client, pinfl, code)
+        done = confirm_code(client, pinfl, item_id, code)
+    with Store.open(data_dir) as store:
+        participation.mark_confirmed(store, tracking_code)
+    return done
 
 
 NOT_ENROLLED = N_("This kiosk is not enrolled with a portal.")
+NOT_QUEUED = N_("This vote or signature is not in this kiosk's queue.")
 
 
 def item_state(store: Store, tracking_code: str) -> ItemState | None:

@@ -4,10 +4,12 @@ from the voters, a petition's review reached once under concurrent signatures.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 
 from kiosk import participation, tracking
 from kiosk.wire import now_iso
-from sync.portal import registry, registry_synth, seasons
+from sync.portal import id_checks, otp, registry, registry_synth, seasons, votes
 from sync.portal.otp import FakeSmsGateway
 from sync.portal.participation_store import ParticipationRefused
 from sync.portal.petitions import REVIEWS_COUNTER
@@ -36,6 +38,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalSto
         store.publish_season(seasons.read_file(seasons.DEMO_FILE))
         with store.transaction() as conn:
             registry.load(conn, PEOPLE)
+        store.set_ballot_batch(1)  # counted at once; the batching has its own tests
         try:
             yield store
         finally:
@@ -87,35 +90,44 @@ def test_one_vote_per_pinfl_per_season_from_any_device(portal: PortalStore) -> N
     }
 
 
+def _pending(portal: PortalStore, dev: dict[str, str], pinfl: str, choice: str) -> str:
+    """A self-service (unverified) vote sent by ``dev``; its item id."""
+    sent = item(dev, participation.VOTE_FORM, vote(pinfl, choice, operator=None))
+    [answer] = portal.ingest(dev["device_id"], [sent], "sync")
+    assert answer["outcome"] == "accepted" and answer["application_number"] == "pending"
+    return str(sent["id"])
+
+
+def _code(portal: PortalStore, phone: str) -> str:
+    texts = [m["text"] for m in FakeSmsGateway(portal.data_dir).messages() if m["to"] == phone]
+    found = re.search(r"\d{6}", texts[-1])
+    assert found is not None
+    return found.group()
+
+
 def test_an_unverified_vote_is_pending_until_its_code_is_confirmed(portal: PortalStore) -> None:
     dev = device(portal)
     person = PEOPLE[1]
-    [answer] = portal.ingest(
-        dev["device_id"],
-        [item(dev, participation.VOTE_FORM, vote(person.pinfl, operator=None))],
-        "sync",
-    )
-    assert answer["application_number"] == "pending"
+    item_id = _pending(portal, dev, person.pinfl, "school-roof")
     tally = portal.vote_tally("demo-2026")
     assert tally["pending"] == 1 and sum(tally["votes"].values()) == 0
-    sent = portal.send_code(person.pinfl, "uz_Cyrl")
+    sent = portal.send_code(person.pinfl, "uz_Cyrl", dev["device_id"], item_id)
     assert sent["phone_hint"].endswith(person.phone[-2:])
     [message] = FakeSmsGateway(portal.data_dir).messages()
     assert message["to"] == person.phone and message["gateway"] == "FAKE"
-    code = re.search(r"\d{6}", message["text"])
-    assert code is not None
-    wrong = "000000" if code.group() != "000000" else "111111"
+    code = _code(portal, person.phone)
+    wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(ParticipationRefused) as caught:
-        portal.confirm_code(person.pinfl, wrong)
+        portal.confirm_code(person.pinfl, wrong, dev["device_id"], item_id)
     assert caught.value.code == "otp.wrong" and caught.value.body["params"]["left"] == "4"
-    assert portal.confirm_code(person.pinfl, code.group()) == {
+    assert portal.confirm_code(person.pinfl, code, dev["device_id"], item_id) == {
         "votes": ["demo-2026"],
         "signatures": [],
     }
     tally = portal.vote_tally("demo-2026")
     assert tally["pending"] == 0 and tally["votes"]["school-roof"] == 1
     with pytest.raises(ParticipationRefused) as used:  # a code works once
-        portal.confirm_code(person.pinfl, code.group())
+        portal.confirm_code(person.pinfl, code, dev["device_id"], item_id)
     assert used.value.code == "otp.expired"
 
 
@@ -129,38 +141,153 @@ def test_a_made_up_pinfl_counts_no_vote(portal: PortalStore) -> None:
     assert sum(portal.vote_tally("demo-2026")["votes"].values()) == 0
 
 
+def test_a_pinfl_nobody_has_counts_no_vote_or_signature(portal: PortalStore) -> None:
+    """Review finding: a valid-looking PINFL the registry does not hold counted as a
+    verified vote on the device's word. Now refused, with or without an ID check."""
+    dev = device(portal)
+    nobody = registry_synth.make_people(3, seed=4242)
+    assert not {p.pinfl for p in nobody} & {p.pinfl for p in PEOPLE}
+    petition_id = _start(portal, dev)
+    sent = [
+        item(dev, participation.VOTE_FORM, vote(nobody[0].pinfl)),
+        item(dev, participation.VOTE_FORM, vote(nobody[1].pinfl, operator=None)),
+        item(
+            dev,
+            participation.SIGN_FORM,
+            participation.sign_answers(petition_id, nobody[2].pinfl, 4),
+        ),
+    ]
+    results = portal.ingest(dev["device_id"], sent, "sync")
+    assert [r.get("code") for r in results] == ["participation.unknown_person"] * 3
+    tally = portal.vote_tally("demo-2026")
+    assert tally["voters"] == 0 and tally["pending"] == 0
+    assert portal.petition(petition_id)["signatures"] == 0
+
+
 def test_codes_are_limited_per_pinfl_and_need_a_phone_on_record(portal: PortalStore) -> None:
     dev = device(portal)
-    nobody = registry_synth.make_people(1, seed=4242)[0].pinfl  # valid, not in the registry
-    assert nobody not in {person.pinfl for person in PEOPLE}
-    portal.ingest(
-        dev["device_id"], [item(dev, participation.VOTE_FORM, vote(nobody, operator=None))], "sync"
-    )
-    with pytest.raises(ParticipationRefused) as no_phone:
-        portal.send_code(nobody, "ru")
-    assert no_phone.value.code == "otp.no_phone"
-    with pytest.raises(ParticipationRefused) as nothing:
-        portal.send_code(PEOPLE[2].pinfl, "ru")
+    no_phone = registry_synth.make_people(1, seed=4242)[0]
+    with portal.transaction() as conn:
+        registry.load(conn, [dataclasses.replace(no_phone, phone="")])
+    item_id = _pending(portal, dev, no_phone.pinfl, "water-pipe")
+    with pytest.raises(ParticipationRefused) as refused:
+        portal.send_code(no_phone.pinfl, "ru", dev["device_id"], item_id)
+    assert refused.value.code == "otp.no_phone"
+    with pytest.raises(ParticipationRefused) as nothing:  # not this PINFL's item
+        portal.send_code(PEOPLE[2].pinfl, "ru", dev["device_id"], item_id)
     assert nothing.value.code == "participation.nothing_pending"
     pinfl = PEOPLE[3].pinfl
-    portal.ingest(
-        dev["device_id"], [item(dev, participation.VOTE_FORM, vote(pinfl, operator=None))], "sync"
-    )
+    item_id = _pending(portal, dev, pinfl, "water-pipe")
     for _ in range(3):
-        portal.send_code(pinfl, "ru")
+        portal.send_code(pinfl, "ru", dev["device_id"], item_id)
     with pytest.raises(ParticipationRefused) as limited:
-        portal.send_code(pinfl, "ru")
+        portal.send_code(pinfl, "ru", dev["device_id"], item_id)
     assert limited.value.code == "otp.rate_limited" and (limited.value.retry_after or 0) > 0
 
 
-def test_a_verified_vote_replaces_a_pending_one_and_counts_once(portal: PortalStore) -> None:
+def test_codes_are_limited_per_device_and_in_all(
+    portal: PortalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: codes were limited per PINFL only, so one device could text every
+    phone of a district. Now a device and the whole portal have hourly limits too."""
+    monkeypatch.setattr(otp, "DEVICE_SEND_LIMIT", 2)
+    monkeypatch.setattr(otp, "GLOBAL_SEND_LIMIT", 3)
+    a, b = device(portal), device(portal)
+    items = [(a, PEOPLE[i], _pending(portal, a, PEOPLE[i].pinfl, "water-pipe")) for i in range(3)]
+    for dev, person, item_id in items[:2]:
+        portal.send_code(person.pinfl, "ru", dev["device_id"], item_id)
+    dev, person, item_id = items[2]
+    with pytest.raises(ParticipationRefused) as per_device:
+        portal.send_code(person.pinfl, "ru", dev["device_id"], item_id)
+    assert per_device.value.code == "otp.rate_limited"
+    other = _pending(portal, b, person.pinfl, "water-pipe")
+    portal.send_code(person.pinfl, "ru", b["device_id"], other)  # another device may
+    last = _pending(portal, b, PEOPLE[3].pinfl, "water-pipe")
+    with pytest.raises(ParticipationRefused) as in_all:
+        portal.send_code(PEOPLE[3].pinfl, "ru", b["device_id"], last)
+    assert in_all.value.code == "otp.rate_limited"
+    assert len(FakeSmsGateway(portal.data_dir).messages()) == 3
+
+
+def test_a_planted_vote_neither_blocks_the_citizen_nor_takes_their_code(
+    portal: PortalStore,
+) -> None:
+    """Review finding: anyone could type a victim's PINFL at a kiosk, leaving a pending
+    vote that refused the victim's own vote and that the victim's code then confirmed."""
+    attacker, kiosk = device(portal), device(portal)
+    victim = PEOPLE[0]
+    planted = _pending(portal, attacker, victim.pinfl, "water-pipe")
+    own = _pending(portal, kiosk, victim.pinfl, "school-roof")  # not refused
+    with pytest.raises(ParticipationRefused) as elsewhere:  # another device's item
+        portal.send_code(victim.pinfl, "ru", kiosk["device_id"], planted)
+    assert elsewhere.value.code == "participation.nothing_pending"
+    portal.send_code(victim.pinfl, "ru", kiosk["device_id"], own)
+    code = _code(portal, victim.phone)
+    with pytest.raises(ParticipationRefused) as other_item:  # the code is for `own` only
+        portal.confirm_code(victim.pinfl, code, attacker["device_id"], planted)
+    assert other_item.value.code == "otp.expired"
+    assert portal.confirm_code(victim.pinfl, code, kiosk["device_id"], own)["votes"] == [
+        "demo-2026"
+    ]
+    tally = portal.vote_tally("demo-2026")
+    assert tally["votes"] == {"school-roof": 1, "street-lights": 0, "water-pipe": 0}
+    assert tally["pending"] == 0  # the planted vote went when the citizen's counted
+    with pytest.raises(ParticipationRefused) as gone:
+        portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted)
+    assert gone.value.code == "participation.nothing_pending"
+
+
+def test_pending_votes_expire_and_are_capped_per_pinfl(tmp_path: Path) -> None:
+    moment = [datetime(2026, 6, 1, 9, 0, tzinfo=UTC)]
+    sealkit.seed_portal(tmp_path / "portal")
+    store = PortalStore(tmp_path / "portal", clock=lambda: moment[0])
+    try:
+        for form_id, spec in participation.FORMS.items():
+            store.add_form(form_id, participation.FORM_VERSION, "participation", spec, "t")
+        store.publish_season(seasons.read_file(seasons.DEMO_FILE))
+        with store.transaction() as conn:
+            registry.load(conn, PEOPLE)
+        dev = device(store)
+        person = PEOPLE[1]
+        ids = [_pending(store, dev, person.pinfl, "water-pipe") for _ in range(votes.MAX_PENDING)]
+        extra = item(dev, participation.VOTE_FORM, vote(person.pinfl, operator=None))
+        [capped] = store.ingest(dev["device_id"], [extra], "sync")
+        assert capped.get("code") == "participation.too_many_pending"
+        assert store.vote_tally("demo-2026")["pending"] == votes.MAX_PENDING
+        moment[0] += timedelta(days=votes.PENDING_DAYS + 1)
+        assert store.vote_tally("demo-2026")["pending"] == 0
+        with pytest.raises(ParticipationRefused) as expired:
+            store.send_code(person.pinfl, "ru", dev["device_id"], ids[0])
+        assert expired.value.code == "participation.nothing_pending"
+        _pending(store, dev, person.pinfl, "water-pipe")  # the cap counts live ones only
+    finally:
+        store.close()
+
+
+def test_operator_id_checks_are_counted_and_capped(
+    portal: PortalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: any number of votes counted on a device's word that its operator
+    checked the ID. Each claim is now counted per device and operator and day, listed
+    for audit, and beyond the cap the vote waits for a code instead."""
+    monkeypatch.setattr(id_checks, "OPERATOR_DAILY", 2)
+    dev = device(portal)
+    sent = [item(dev, participation.VOTE_FORM, vote(p.pinfl, operator=7)) for p in PEOPLE[:3]]
+    results = portal.ingest(dev["device_id"], sent, "sync")
+    assert [r["application_number"] for r in results] == ["verified", "verified", "pending"]
+    other = item(dev, participation.VOTE_FORM, vote(PEOPLE[3].pinfl, operator=8))
+    [ok] = portal.ingest(dev["device_id"], [other], "sync")
+    assert ok["application_number"] == "verified"  # another operator of the same kiosk
+    rows = portal.id_checks("2000-01-01")
+    assert [(r["operator_id"], r["checks"]) for r in rows] == [("7", 2), ("8", 1)]
+    assert {r["device_id"] for r in rows} == {dev["device_id"]}
+    assert all(PEOPLE[0].pinfl not in str(r) for r in rows)
+
+
+def test_a_verified_vote_supersedes_pending_ones_and_counts_once(portal: PortalStore) -> None:
     dev = device(portal)
     pinfl = PEOPLE[0].pinfl
-    portal.ingest(
-        dev["device_id"],
-        [item(dev, participation.VOTE_FORM, vote(pinfl, "water-pipe", None))],
-        "sync",
-    )
+    _pending(portal, dev, pinfl, "water-pipe")
     [ok] = portal.ingest(
         dev["device_id"], [item(dev, participation.VOTE_FORM, vote(pinfl, "street-lights"))], "sync"
     )
@@ -170,12 +297,86 @@ def test_a_verified_vote_replaces_a_pending_one_and_counts_once(portal: PortalSt
     assert tally["pending"] == 0
 
 
+def test_ballots_are_counted_in_batches(portal: PortalStore) -> None:
+    """The tally changes only by a whole batch of ballots: no single voter's choice can
+    be read off a change of the tally."""
+    portal.set_ballot_batch(3)
+    dev = device(portal)
+    choices = ["water-pipe", "school-roof"]
+    for person, choice in zip(PEOPLE[:2], choices, strict=True):
+        portal.ingest(
+            dev["device_id"],
+            [item(dev, participation.VOTE_FORM, vote(person.pinfl, choice))],
+            "sync",
+        )
+    tally = portal.vote_tally("demo-2026")
+    assert tally["voters"] == 2 and sum(tally["votes"].values()) == 0
+    with portal.db.read() as conn:
+        boxed = [str(tuple(r)) for r in conn.execute("SELECT * FROM vote_box").fetchall()]
+    assert len(boxed) == 2 and not any(c in b for b in boxed for c in choices)
+    portal.ingest(
+        dev["device_id"],
+        [item(dev, participation.VOTE_FORM, vote(PEOPLE[2].pinfl, "water-pipe"))],
+        "sync",
+    )
+    tally = portal.vote_tally("demo-2026")
+    assert tally["votes"] == {"school-roof": 1, "street-lights": 0, "water-pipe": 2}
+    with portal.db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) AS n FROM vote_box").fetchone()["n"] == 0
+
+
+def test_a_closed_season_counts_its_last_ballots(tmp_path: Path) -> None:
+    moment = [datetime(2026, 6, 1, 9, 0, tzinfo=UTC)]
+    sealkit.seed_portal(tmp_path / "portal")
+    store = PortalStore(tmp_path / "portal", clock=lambda: moment[0])
+    try:
+        for form_id, spec in participation.FORMS.items():
+            store.add_form(form_id, participation.FORM_VERSION, "participation", spec, "t")
+        season = seasons.read_file(seasons.DEMO_FILE)
+        store.publish_season(season)
+        with store.transaction() as conn:
+            registry.load(conn, PEOPLE)
+        dev = device(store)
+        store.ingest(
+            dev["device_id"], [item(dev, participation.VOTE_FORM, vote(PEOPLE[0].pinfl))], "sync"
+        )
+        assert sum(store.vote_tally("demo-2026")["votes"].values()) == 0  # batch of 10
+        moment[0] = datetime.fromisoformat(season["closes_on"]).replace(tzinfo=UTC) + timedelta(
+            days=1
+        )
+        assert store.vote_tally("demo-2026")["votes"]["school-roof"] == 1
+    finally:
+        store.close()
+
+
+def test_no_tally_row_shares_a_transaction_with_a_voter(portal: PortalStore) -> None:
+    """Review finding: on PostgreSQL the voter insert and the tally update shared a
+    transaction, so the hidden ``xmin`` column joined each voter to their choice."""
+    if portal.dialect != "postgres":
+        pytest.skip("xmin is PostgreSQL's (SQLite keeps no writer id on a row)")
+    dev = device(portal)
+    for person, choice in zip(PEOPLE[:3], ["water-pipe", "school-roof", "water-pipe"], strict=True):
+        portal.ingest(
+            dev["device_id"],
+            [item(dev, participation.VOTE_FORM, vote(person.pinfl, choice))],
+            "sync",
+        )
+    with portal.db.read() as conn:
+        voters = {
+            r["x"] for r in conn.execute("SELECT xmin::text AS x FROM vote_voters").fetchall()
+        }
+        tally = {r["x"] for r in conn.execute("SELECT xmin::text AS x FROM vote_tally").fetchall()}
+    assert len(voters) == 3 and not voters & tally
+    assert portal.vote_tally("demo-2026")["votes"]["water-pipe"] == 2
+
+
 def test_the_voters_table_has_nothing_that_joins_it_to_the_tally(portal: PortalStore) -> None:
     voters = _columns_of(portal, "vote_voters")
     tally = _columns_of(portal, "vote_tally")
     # Only the season is shared (both are per season); no id, sequence or time column.
     assert voters & tally == {"season_id"}
     assert voters == {"season_id", "pinfl_tag", "state", "voted_on"}
+    assert set(_names(portal, "vote_box")) == {"ballot_id", "season_id", "sealed"}
     assert tally == {"season_id", "initiative_id", "votes"}
     dev = device(portal)
     portal.ingest(
@@ -254,6 +455,8 @@ def test_concurrent_signatures_cross_the_threshold_once(
     petition_id = _start(portal, devices[0])
     portal.set_petition_threshold(petition_id, 3)
     people = registry_synth.make_people(8, seed=99)
+    with portal.transaction() as conn:
+        registry.load(conn, people)
     barrier = threading.Barrier(len(devices))
     errors: list[BaseException] = []
 
@@ -298,3 +501,50 @@ def test_a_season_file_is_checked(tmp_path: Path) -> None:
                 "initiatives": [],
             }
         )
+
+
+def test_step_14_keeps_pending_votes_and_signatures_made_before_it(tmp_path: Path) -> None:
+    """A portal upgraded with unconfirmed votes and signatures keeps them (under a
+    legacy item id, until they expire) and its verified voters and tallies as they were."""
+    import sqlite3
+
+    from sync.portal import schema
+
+    path = tmp_path / "portal.db"
+    conn = sqlite3.connect(path)
+    conn.create_function("derived_prefix", 1, tracking.prefix_from_id, deterministic=True)
+    for statement in schema._statements(schema.SCHEMA):
+        conn.execute(statement)
+    for number, step in enumerate(schema.MIGRATIONS[:13], start=1):
+        for statement in schema._statements(step):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.executescript(
+        """
+        INSERT INTO vote_voters VALUES ('s', 'tagA', 'verified', '2026-05-01');
+        INSERT INTO vote_voters VALUES ('s', 'tagB', 'pending', '2026-05-02');
+        INSERT INTO vote_pending VALUES ('s', 'tagB', 'roof');
+        INSERT INTO vote_tally VALUES ('s', 'roof', 1);
+        INSERT INTO petition_signers VALUES ('p', 'tagC', 'pending', '2026-05-03');
+        INSERT INTO petition_signers VALUES ('p', 'tagD', 'verified', '2026-05-03');
+        """
+    )
+    conn.commit()
+    schema.migrate_sqlite(conn)
+    conn.row_factory = sqlite3.Row
+    assert [tuple(r) for r in conn.execute("SELECT season_id, pinfl_tag FROM vote_voters")] == [
+        ("s", "tagA")
+    ]
+    [pending] = conn.execute("SELECT * FROM vote_pending_items").fetchall()
+    assert (pending["device_id"], pending["pinfl_tag"], pending["initiative_id"]) == (
+        "legacy",
+        "tagB",
+        "roof",
+    )
+    assert pending["made_on"] == "2026-05-02"
+    assert conn.execute("SELECT votes FROM vote_tally").fetchone()[0] == 1
+    [signer] = conn.execute("SELECT pinfl_tag FROM petition_signers").fetchall()
+    assert signer[0] == "tagD"
+    [waiting] = conn.execute("SELECT pinfl_tag, made_on FROM petition_pending").fetchall()
+    assert tuple(waiting) == ("tagC", "2026-05-03")
+    conn.close()

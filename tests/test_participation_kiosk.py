@@ -34,3 +34,76 @@ def test_every_participation_form_carries_its_kind() -> None:
     assert kinds == {"vote", "petition_sign", "petition_start"}
     assert participation.clean_pinfl("3150 3622-261234") == PINFL
     assert participation.clean_pinfl("315036222612") is None
+
+
+def _accepted_pending(store: Store) -> str:
+    """A queued vote the portal answered ``accepted`` / ``pending`` (kept for a code)."""
+    from kiosk import outbox
+
+    sub = participation.submit(
+        store, participation.VOTE_FORM, participation.vote_answers("s", "i", PINFL), "ru", None
+    )
+    [batch] = list(outbox.iter_batches(store.db, None, 10, 1_000_000))
+    results = [{"id": r.id, "outcome": "accepted", "application_number": "pending"} for r in batch]
+    outbox.apply_results(store, batch, results, 0, lambda _n: 1.0)
+    return sub.tracking_code
+
+
+def test_a_confirmed_code_tells_the_outbox_and_the_audit(data_dir: Path) -> None:
+    with Store.open(data_dir) as store:
+        code = _accepted_pending(store)
+        assert participation.outbox_item(store, code) is not None
+        assert participation.mark_confirmed(store, code)
+        assert not participation.mark_confirmed(store, code)  # once
+        [row] = store.db.query(
+            "SELECT application_number FROM outbox WHERE tracking_code = ?", (code,)
+        )
+        audited = list(
+            store.db.query(
+                "SELECT subject FROM audit WHERE action = ?", (participation.CONFIRMED_ACTION,)
+            )
+        )
+    assert row["application_number"] == participation.VERIFIED
+    assert [a["subject"] for a in audited] == [code]
+
+
+CONFIRM_CHILD = """
+import sys
+from pathlib import Path
+from kiosk import participation
+from kiosk.store import Store
+with Store.open(Path(sys.argv[1])) as store:
+    participation.mark_confirmed(store, sys.argv[2])
+print("marked")
+"""
+
+
+def test_killed_while_marking_a_vote_confirmed(data_dir: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from kiosk import audit
+
+    with Store.open(data_dir) as store:
+        code = _accepted_pending(store)
+        head = store.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    child = subprocess.run(
+        [sys.executable, "-c", CONFIRM_CHILD, str(data_dir), code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, KIOSK_CRASH_AT="participation.confirmed_before_commit"),
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert "crash point participation.confirmed_before_commit" in child.stderr
+    assert "marked" not in child.stdout
+    with Store.open(data_dir) as store:
+        [row] = store.db.query(
+            "SELECT application_number FROM outbox WHERE tracking_code = ?", (code,)
+        )
+        assert row["application_number"] == participation.PENDING  # all or nothing
+        assert store.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == head
+        assert audit.verify(store.db).ok
+        assert participation.mark_confirmed(store, code)  # and it works after

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from kiosk import languages
-from sync.portal import appeals, decisions, pinfl_key, sealed
+from sync.portal import appeals, ballot_box, decisions, id_checks, pinfl_key, registry, sealed
 from sync.portal import petitions as petitions_mod
 from sync.portal import votes as votes_mod
 from sync.portal.db import Conn
@@ -45,13 +45,23 @@ def kind_of(spec_json: str) -> str:
     return decisions.form_kind(spec_json)
 
 
-def verified(answers: Mapping[str, object]) -> bool:
-    """Whether the kiosk says an operator checked the citizen's ID document (the
-    operator's id beside it); else the vote or signature waits for a one-time code."""
+def claimed_check(answers: Mapping[str, object]) -> str | None:
+    """The operator id when the kiosk says its operator checked the citizen's ID
+    document, else None (the vote or signature then waits for a one-time code)."""
     operator = answers.get("operator_id")
-    return answers.get("verified_by") == OPERATOR_CHECK and bool(
-        isinstance(operator, str | int) and str(operator).strip()
-    )
+    if answers.get("verified_by") != OPERATOR_CHECK or not isinstance(operator, str | int):
+        return None
+    text = str(operator).strip()
+    return text[:64] if text else None
+
+
+def verified(conn: Conn, device: Device, answers: Mapping[str, object], day: str) -> bool:
+    """Whether this vote or signature counts on its ID check: the kiosk claims one, and
+    the device and operator are within their day's attested checks
+    (`sync.portal.id_checks`: counted, auditable, capped). Beyond the cap it is kept
+    pending: the citizen confirms with a code, nothing is lost."""
+    operator = claimed_check(answers)
+    return operator is not None and id_checks.attest(conn, device.id, operator, day)
 
 
 def _text(answers: Mapping[str, object], name: str, limit: int = MAX_TITLE) -> str | None:
@@ -82,9 +92,12 @@ def _receipted(kind: str, decide: KindHandler) -> KindHandler:
         if row is not None:
             if row["content_hash"] != digest:
                 return refused(item_id, "conflict", "item.conflict")
+            params = json.loads(row["params"] or "{}")
             if row["outcome"] == "accepted":
-                return {"id": item_id, "outcome": "duplicate", "application_number": ""}
-            return refused(item_id, row["outcome"], row["code"], **json.loads(row["params"]))
+                # The state it was accepted in (a lost answer's resend must not blank it).
+                state = str(params.get("state", "")) if isinstance(params, dict) else ""
+                return {"id": item_id, "outcome": "duplicate", "application_number": state}
+            return refused(item_id, row["outcome"], row["code"], **params)
         result = decide(conn, device, item, answers, now)
         if result is None:
             return None
@@ -98,7 +111,11 @@ def _receipted(kind: str, decide: KindHandler) -> KindHandler:
                 kind,
                 result["outcome"],
                 result.get("code"),
-                json.dumps(result.get("params") or {}),
+                json.dumps(
+                    {"state": result.get("application_number", "")}
+                    if result["outcome"] == "accepted"
+                    else result.get("params") or {}
+                ),
             ),
         )
         return result
@@ -106,9 +123,16 @@ def _receipted(kind: str, decide: KindHandler) -> KindHandler:
     return handle
 
 
-def _tag(answers: Mapping[str, object]) -> str | None:
+def _person_tag(conn: Conn, answers: Mapping[str, object]) -> tuple[str | None, str | None]:
+    """(the PINFL's keyed tag, None), or (None, the reason code): a PINFL must be well
+    formed and belong to a person the state registry holds (`sync.portal.registry`), so
+    no device can count a vote for a number nobody has."""
     pinfl = pinfl_key.clean_pinfl(answers.get("pinfl"))
-    return pinfl_key.pinfl_tag(pinfl) if pinfl else None
+    if pinfl is None:
+        return None, "participation.pinfl"
+    if registry.find(conn, pinfl) is None:
+        return None, "participation.unknown_person"
+    return pinfl_key.pinfl_tag(pinfl), None
 
 
 def _accepted(item_id: str, state: str) -> ItemResult:
@@ -121,13 +145,23 @@ def _vote(
     conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
 ) -> ItemResult:
     item_id = str(item.get("id"))
-    tag = _tag(answers)
+    tag, problem = _person_tag(conn, answers)
     season, initiative = _text(answers, "season"), _text(answers, "initiative")
     if tag is None:
-        return refused(item_id, "rejected", "participation.pinfl")
+        return refused(item_id, "rejected", problem or "participation.pinfl")
     if season is None or initiative is None:
         return refused(item_id, "rejected", "vote.initiative_unknown", initiative="", season="")
-    outcome = votes_mod.cast(conn, season, initiative, tag, verified(answers), now[:10])
+    day = now[:10]
+    outcome = votes_mod.cast(
+        conn,
+        ballot_box.key_from(pinfl_key.bound_key()),
+        season,
+        initiative,
+        tag,
+        verified(conn, device, answers, day),
+        day,
+        (device.id, item_id),
+    )
     if outcome["refused"]:
         return refused(item_id, "rejected", outcome["refused"], **outcome["params"])
     return _accepted(item_id, outcome["state"])
@@ -137,13 +171,16 @@ def _sign(
     conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
 ) -> ItemResult:
     item_id = str(item.get("id"))
-    tag = _tag(answers)
+    tag, problem = _person_tag(conn, answers)
     petition = _text(answers, "petition")
     if tag is None:
-        return refused(item_id, "rejected", "participation.pinfl")
+        return refused(item_id, "rejected", problem or "participation.pinfl")
     if petition is None:
         return refused(item_id, "rejected", "petition.unknown", petition="")
-    code, state = petitions_mod.sign(conn, petition, tag, verified(answers), now)
+    checked = verified(conn, device, answers, now[:10])
+    code, state = petitions_mod.sign(conn, petition, tag, checked, now, (device.id, item_id))
+    if code == "participation.too_many_pending":
+        return refused(item_id, "rejected", code, most=votes_mod.MAX_PENDING)
     if code:
         return refused(item_id, "rejected", code, petition=petition[:40], state=state)
     return _accepted(item_id, state)

@@ -20,16 +20,20 @@ from sync.portal.rules import Refusal, bearer_device
 from sync.portal.storage import Device, PortalStorage
 from sync.transport import Petition, Season, Tally
 
+ITEM_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # kiosk.wire.UUID_RE
+
 
 class CodeSendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pinfl: str = Field(min_length=1, max_length=32)
+    item_id: str = Field(pattern=ITEM_ID, description="the pending vote's or signature's item")
     lang: str = Field(default="uz_Latn", min_length=2, max_length=16)
 
 
 class CodeConfirmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pinfl: str = Field(min_length=1, max_length=32)
+    item_id: str = Field(pattern=ITEM_ID, description="the item the code was sent for")
     code: str = Field(min_length=1, max_length=16)
 
 
@@ -145,12 +149,12 @@ def add_routes(app: FastAPI, store: PortalStorage) -> None:
             429: {"model": ErrorBody, "description": "too many codes for this PINFL"},
         },
     )
-    def send_code(body: CodeSendRequest, _dev: Authed) -> OtpSent:
-        """Send a one-time code to the phone on record for the PINFL (its pending
-        votes and signatures are then confirmed with it)."""
+    def send_code(body: CodeSendRequest, dev: Authed) -> OtpSent:
+        """Send a one-time code to the phone on record for the PINFL, for ONE pending
+        vote or signature this device sent (the code confirms that item only)."""
         lang = body.lang if body.lang in languages.codes() else "uz_Latn"
         try:
-            return store.send_code(body.pinfl, lang)
+            return store.send_code(body.pinfl, lang, dev.id, body.item_id)
         except ParticipationRefused as exc:
             raise refusal(exc) from exc
 
@@ -159,9 +163,9 @@ def add_routes(app: FastAPI, store: PortalStorage) -> None:
         response_model=ConfirmedResponse,
         responses={**ERRORS, 422: {"model": ErrorBody, "description": "wrong or expired code"}},
     )
-    def confirm_code(body: CodeConfirmRequest, _dev: Authed) -> Confirmed:
-        """Check a one-time code; right: the PINFL's pending votes and signatures count."""
+    def confirm_code(body: CodeConfirmRequest, dev: Authed) -> Confirmed:
+        """Check a one-time code; right: the pending item it was sent for counts."""
         try:
-            return store.confirm_code(body.pinfl, body.code)
+            return store.confirm_code(body.pinfl, body.code, dev.id, body.item_id)
         except ParticipationRefused as exc:
             raise refusal(exc) from exc

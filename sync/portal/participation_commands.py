@@ -1,4 +1,5 @@
-"""`kiosk portal season publish|tally` and `kiosk portal petition list|threshold`.
+"""`kiosk portal season publish|tally|batch|checks` and `kiosk portal petition
+list|threshold`.
 
 An administrator publishes a season's initiatives from a JSON file (checked whole
 before anything is stored: `sync.portal.seasons.checked`) and may set a petition's
@@ -31,6 +32,17 @@ def add_commands(psub: cliutil.Subcommands) -> None:
     add_portal_dir(tally)
     tally.add_argument("season_id", metavar="SEASON")
     tally.add_argument("--json", action="store_true", help="print JSON")
+    batch = cliutil.add_command(
+        actions, "batch", "how many ballots are counted together (ballot secrecy)", cmd_batch
+    )
+    add_portal_dir(batch)
+    batch.add_argument("size", type=int, metavar="N")
+    checks = cliutil.add_command(
+        actions, "checks", "ID checks each kiosk's operators attested, by day", cmd_checks
+    )
+    add_portal_dir(checks)
+    checks.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="from this day")
+    checks.add_argument("--json", action="store_true", help="print JSON")
 
     petition = cliutil.add_command(psub, "petition", "petitions (Mening fikrim)", _usage)
     petition.set_defaults(_group=petition)
@@ -94,6 +106,61 @@ def cmd_tally(args: argparse.Namespace) -> int:
         return 0
     for initiative, votes in tally["votes"].items():
         print(f"{initiative}\t{votes}")
+    waiting = tally["voters"] - sum(tally["votes"].values())
+    lang = cliutil.lang(args)
+    print(
+        tr(
+            lang,
+            "Verified voters: {voters}; ballots waiting for their batch: {waiting}; "
+            "unconfirmed votes: {pending}.",
+            voters=tally["voters"],
+            waiting=waiting,
+            pending=tally["pending"],
+        )
+    )
+    return 0
+
+
+@guarded
+def cmd_batch(args: argparse.Namespace) -> int:
+    from sync.portal import ballot_box
+
+    lang = cliutil.lang(args)
+    if not 1 <= args.size <= ballot_box.MAX_BATCH:
+        return cliutil.fail(tr(lang, "A batch is 1 to {most} ballots.", most=ballot_box.MAX_BATCH))
+    store = open_storage(args)
+    try:
+        store.set_ballot_batch(args.size)
+        store.mix_ballots()
+    finally:
+        store.close()
+    print(tr(lang, "Ballots are now counted in batches of {size}.", size=args.size))
+    return 0
+
+
+@guarded
+def cmd_checks(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
+    lang = cliutil.lang(args)
+    since = args.since or (date.today() - timedelta(days=30)).isoformat()
+    try:
+        date.fromisoformat(since)
+    except ValueError:
+        return cliutil.fail(tr(lang, "A day is written YYYY-MM-DD, not {value}.", value=since))
+    store = open_storage(args)
+    try:
+        rows = store.id_checks(since)
+    finally:
+        store.close()
+    if args.json:
+        cliutil.print_json(rows)
+        return 0
+    for row in rows:
+        print(
+            f"{row['day']}\t{row['device_name'] or row['device_id']}\t"
+            f"{row['operator_id']}\t{row['checks']}"
+        )
     return 0
 
 

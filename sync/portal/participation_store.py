@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, TypedDict
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from kiosk.wire import now_iso
-from sync.portal import otp, pinfl_key, registry, seasons, votes
+from sync.portal import ballot_box, id_checks, otp, pinfl_key, registry, seasons, votes
 from sync.portal import petitions as petitions_mod
 from sync.portal.db import Conn, Database
+from sync.portal.id_checks import Attestation
 from sync.portal.storage import PortalStoreError
 from sync.transport import Petition, Season, Tally
 
@@ -45,7 +46,8 @@ class OtpSent(TypedDict):
 
 
 class Confirmed(TypedDict):
-    """What a right code counted: seasons whose vote and petitions whose signature."""
+    """What a right code counted: the season whose vote or the petition whose signature
+    (the one item the code was sent for)."""
 
     votes: list[str]
     signatures: list[str]
@@ -97,17 +99,51 @@ class ParticipationMixin:
             ).fetchone()
             if known is None:
                 raise ParticipationRefused("vote.season_unknown", season=season_id[:64])
-            return votes.tally(conn, season_id)
+        self.mix_ballots(season_id)  # a closed season's last ballots are counted now
+        with self.db.read() as conn:
+            return votes.tally(conn, season_id, now_iso(self.now())[:10])
+
+    def mix_ballots(self, season_id: str | None = None) -> int:
+        """Move full batches of boxed ballots into the tallies (all seasons, or one), each
+        season in a transaction of its own that writes no voter; a closed season's box is
+        emptied whatever its size (`sync.portal.ballot_box`). The ballots moved."""
+        day = now_iso(self.now())[:10]
+        key = ballot_box.key_from(self.pinfl_key)
+        with self.db.read() as conn:
+            waiting = ballot_box.waiting(conn)
+            closes = {
+                r["season_id"]: r["closes_on"]
+                for r in conn.execute("SELECT season_id, closes_on FROM vote_seasons").fetchall()
+            }
+        moved = 0
+        for season in sorted(waiting):
+            if season_id is not None and season != season_id:
+                continue
+            with self.transaction() as conn:
+                moved += ballot_box.mix(conn, key, season, flush=closes.get(season, "") < day)
+                crash_point("portal.ballots_mixed")
+        return moved
+
+    def id_checks(self, since: str) -> list[Attestation]:
+        """The ID checks operators attested from ``since`` (a day), most first."""
+        with self.db.read() as conn:
+            return id_checks.attestations(conn, since)
+
+    def set_ballot_batch(self, size: int) -> None:
+        """How many ballots wait in the box before a batch is counted (admin, all
+        processes: a portal setting)."""
+        with self.transaction() as conn:
+            ballot_box.set_batch_size(conn, size)
 
     # --- petitions -------------------------------------------------------------
 
     def petitions(self, district: str | None = None) -> list[Petition]:
         with self.db.read() as conn:
-            return petitions_mod.listed(conn, district)
+            return petitions_mod.listed(conn, district, now_iso(self.now())[:10])
 
     def petition(self, petition_id: str) -> Petition:
         with self.db.read() as conn:
-            found = petitions_mod.one(conn, petition_id)
+            found = petitions_mod.one(conn, petition_id, now_iso(self.now())[:10])
         if found is None:
             raise ParticipationRefused("petition.unknown", petition=petition_id[:40])
         return found
@@ -129,22 +165,29 @@ class ParticipationMixin:
 
     # --- one-time codes --------------------------------------------------------
 
-    def send_code(self, pinfl: str, lang: str) -> OtpSent:
-        """Send a one-time code to the phone on record for ``pinfl``, if it has
-        something pending (`ParticipationRefused`: ``participation.nothing_pending``,
-        ``otp.no_phone``, ``otp.rate_limited`` with ``retry_after``)."""
+    def send_code(self, pinfl: str, lang: str, device_id: str, item_id: str) -> OtpSent:
+        """Send a one-time code for the pending vote or signature ``item_id`` that device
+        ``device_id`` made under ``pinfl`` to the phone on record (`ParticipationRefused`:
+        ``participation.nothing_pending``, ``otp.no_phone``, ``otp.rate_limited`` with
+        ``retry_after``). The code confirms that item only."""
         tag = self._tag(pinfl)
         clean = pinfl_key.clean_pinfl(pinfl) or ""
         moment = self.now()
+        item = (device_id, item_id)
+        day = now_iso(moment)[:10]
         with self.transaction() as conn:
-            if not votes.pending_seasons(conn, tag) and not petitions_mod.pending_for(conn, tag):
+            found = votes.pending_item(conn, item, tag, day) or petitions_mod.pending_item(
+                conn, item, tag, day
+            )
+            if found is None:
                 raise ParticipationRefused("participation.nothing_pending")
             person = registry.find(conn, clean)
             phone = person.phone if person is not None else ""
             if not phone:
                 raise ParticipationRefused("otp.no_phone")
-            wait = otp.may_send(conn, tag, moment)
-            code = otp.issue(conn, self.pinfl_key, tag, moment) if wait is None else ""
+            wait = otp.may_send(conn, tag, device_id, moment)
+            subject = otp.subject_of(device_id, item_id)
+            code = otp.issue(conn, self.pinfl_key, tag, subject, moment) if wait is None else ""
         if wait is not None:
             raise ParticipationRefused("otp.rate_limited", retry_after=wait, seconds=wait)
         otp.FakeSmsGateway(self.data_dir).send(phone, otp.sms_text(lang, code), now_iso(moment))
@@ -154,25 +197,33 @@ class ParticipationMixin:
             "expires_in": int(otp.CODE_TTL.total_seconds()),
         }
 
-    def confirm_code(self, pinfl: str, code: str) -> Confirmed:
-        """Check ``code`` for ``pinfl``; right: count everything it has pending (one
-        transaction). Wrong or expired: `ParticipationRefused` after the try is counted."""
+    def confirm_code(self, pinfl: str, code: str, device_id: str, item_id: str) -> Confirmed:
+        """Check ``code`` for the pending item ``item_id`` of ``device_id`` made under
+        ``pinfl``; right: count that item, and only it (one transaction). Wrong or
+        expired: `ParticipationRefused` after the try is counted."""
         tag = self._tag(pinfl)
         moment = self.now()
         now = now_iso(moment)
+        item = (device_id, item_id)
+        done: Confirmed = {"votes": [], "signatures": []}
         with self.transaction() as conn:
-            verdict, left = otp.check(conn, self.pinfl_key, tag, code, moment)
-            done: Confirmed = {"votes": [], "signatures": []}
+            subject = otp.subject_of(device_id, item_id)
+            verdict, left = otp.check(conn, self.pinfl_key, tag, subject, code, moment)
             if verdict == "ok":
-                for season in votes.pending_seasons(conn, tag):
-                    if votes.confirm(conn, season, tag):
-                        done["votes"].append(season)
-                for petition_id in petitions_mod.pending_for(conn, tag):
-                    if petitions_mod.confirm(conn, petition_id, tag, now):
-                        done["signatures"].append(petition_id)
+                key = ballot_box.key_from(self.pinfl_key)
+                season = votes.confirm_item(conn, key, item, tag, now[:10])
+                if season is not None:
+                    done["votes"].append(season)
+                petition_id = petitions_mod.confirm_item(conn, item, tag, now)
+                if petition_id is not None:
+                    done["signatures"].append(petition_id)
                 crash_point("portal.code_confirmed")
         if verdict == "otp.wrong":
             raise ParticipationRefused("otp.wrong", left=left)
         if verdict != "ok":
             raise ParticipationRefused("otp.expired")
+        if not done["votes"] and not done["signatures"]:
+            raise ParticipationRefused("participation.nothing_pending")
+        for season in done["votes"]:
+            self.mix_ballots(season)
         return done

@@ -6,8 +6,11 @@ a threshold. Plain functions over a `sync.portal.db.Conn` in the store's transac
   the starting item's id, so a resent start is the same petition.
 - One signature per PINFL per petition is ``petition_signers``' primary key (a keyed
   tag, `sync.portal.pinfl_key`); a second one is refused with ``petition.already``.
-- Only verified signatures count (`VERIFIED`); unverified ones wait as ``pending``
-  until confirmed with a one-time code (`confirm`).
+- Only verified signatures count (`VERIFIED`, rows of ``petition_signers``). An
+  unverified one waits in ``petition_pending`` under the ITEM that made it (device,
+  item id), like a pending vote (`sync.portal.votes`): it blocks nobody, a one-time
+  code confirms that item only (`confirm_item`), it expires after
+  `sync.portal.votes.PENDING_DAYS`, at most `MAX_PENDING` per PINFL and petition.
 - ``signatures`` is bumped in the database (``signatures = signatures + 1``), and the
   petition moves from ``open`` to ``under_review`` by ONE conditional update (``WHERE
   state = 'open' AND signatures >= threshold``), in the same transaction: whichever
@@ -17,6 +20,7 @@ a threshold. Plain functions over a `sync.portal.db.Conn` in the store's transac
 from __future__ import annotations
 
 from sync.portal.db import Conn, Row
+from sync.portal.votes import MAX_PENDING, expired_before
 from sync.transport import Petition
 
 VERIFIED = "verified"
@@ -76,60 +80,80 @@ def to_review(conn: Conn, petition_id: str, now: str) -> bool:
 
 
 def sign(
-    conn: Conn, petition_id: str, tag: str, verified: bool, now: str
+    conn: Conn, petition_id: str, tag: str, verified: bool, now: str, item: tuple[str, str]
 ) -> tuple[str | None, str]:
-    """Record ``tag``'s signature: (None, state) or (reason code, the first one's state).
-
-    A verified signature replaces the tag's pending one (which then counts)."""
+    """Record ``tag``'s signature made by ``item`` (device id, item id): (None, state) or
+    (reason code, the state it is refused for). Unverified: pending under the item."""
     found = conn.execute(
         "SELECT state FROM petitions WHERE petition_id = ?", (petition_id,)
     ).fetchone()
     if found is None:
         return "petition.unknown", ""
-    state = VERIFIED if verified else PENDING
+    signed = conn.execute(
+        "SELECT 1 FROM petition_signers WHERE petition_id = ? AND pinfl_tag = ?",
+        (petition_id, tag),
+    ).fetchone()
+    if signed is not None:
+        return "petition.already", VERIFIED
+    if verified:
+        if not _signed(conn, petition_id, tag, now):
+            return "petition.already", VERIFIED
+        return None, VERIFIED
+    day = now[:10]
+    conn.execute("DELETE FROM petition_pending WHERE made_on < ?", (expired_before(day),))
+    waiting = conn.execute(
+        "SELECT COUNT(*) AS n FROM petition_pending WHERE petition_id = ? AND pinfl_tag = ?",
+        (petition_id, tag),
+    ).fetchone()
+    if waiting is not None and int(waiting["n"]) >= MAX_PENDING:
+        return "participation.too_many_pending", PENDING
+    conn.execute(
+        "INSERT INTO petition_pending (device_id, item_id, petition_id, pinfl_tag, made_on) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, item_id) DO NOTHING",
+        (item[0], item[1], petition_id, tag, day),
+    )
+    return None, PENDING
+
+
+def _signed(conn: Conn, petition_id: str, tag: str, now: str) -> bool:
+    """Count ``tag``'s signature (and drop its pending ones): False when it had signed."""
     inserted = conn.execute(
         "INSERT INTO petition_signers (petition_id, pinfl_tag, state, signed_on) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (petition_id, pinfl_tag) DO NOTHING",
-        (petition_id, tag, state, now[:10]),
+        (petition_id, tag, VERIFIED, now[:10]),
     )
-    if inserted.rowcount == 1:
-        if verified:
-            _count(conn, petition_id, now)
-        else:
-            conn.execute(
-                "UPDATE petitions SET pending = pending + 1 WHERE petition_id = ?", (petition_id,)
-            )
-        return None, state
-    if verified and confirm(conn, petition_id, tag, now):
-        return None, VERIFIED
-    first = conn.execute(
-        "SELECT state FROM petition_signers WHERE petition_id = ? AND pinfl_tag = ?",
-        (petition_id, tag),
-    ).fetchone()
-    return "petition.already", first["state"] if first else VERIFIED
-
-
-def confirm(conn: Conn, petition_id: str, tag: str, now: str) -> bool:
-    """Count ``tag``'s pending signature (confirmed); True if one was pending."""
-    changed = conn.execute(
-        "UPDATE petition_signers SET state = ? WHERE petition_id = ? AND pinfl_tag = ? "
-        "AND state = ?",
-        (VERIFIED, petition_id, tag, PENDING),
+    conn.execute(
+        "DELETE FROM petition_pending WHERE petition_id = ? AND pinfl_tag = ?", (petition_id, tag)
     )
-    if changed.rowcount != 1:
+    if inserted.rowcount != 1:
         return False
-    conn.execute("UPDATE petitions SET pending = pending - 1 WHERE petition_id = ?", (petition_id,))
     _count(conn, petition_id, now)
     return True
 
 
-def pending_for(conn: Conn, tag: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT petition_id FROM petition_signers WHERE pinfl_tag = ? AND state = ? "
-        "ORDER BY petition_id",
-        (tag, PENDING),
-    ).fetchall()
-    return [r["petition_id"] for r in rows]
+def pending_item(conn: Conn, item: tuple[str, str], tag: str, day: str) -> str | None:
+    """The petition of the live pending signature ``item`` made under ``tag``, or None."""
+    row = conn.execute(
+        "SELECT petition_id FROM petition_pending WHERE device_id = ? AND item_id = ? "
+        "AND pinfl_tag = ? AND made_on >= ?",
+        (item[0], item[1], tag, expired_before(day)),
+    ).fetchone()
+    return str(row["petition_id"]) if row is not None else None
+
+
+def confirm_item(conn: Conn, item: tuple[str, str], tag: str, now: str) -> str | None:
+    """Count the pending signature ``item`` (its code was right): its petition, or None
+    when there is none to count (expired, or the tag signed meanwhile)."""
+    petition_id = pending_item(conn, item, tag, now[:10])
+    if petition_id is None or not _signed(conn, petition_id, tag, now):
+        return None
+    return petition_id
+
+
+_PENDING_COUNT = (
+    "(SELECT COUNT(*) FROM petition_pending p WHERE p.petition_id = petitions.petition_id "
+    "AND p.made_on >= ?) AS pending_now"
+)
 
 
 def _row(r: Row) -> Petition:
@@ -142,17 +166,18 @@ def _row(r: Row) -> Petition:
         "lang": get("lang"),
         "threshold": int(get("threshold")),
         "signatures": int(get("signatures")),
-        "pending": int(get("pending")),
+        "pending": int(get("pending_now")),
         "state": get("state"),
         "started_on": get("started_on"),
         "review_at": get("review_at"),
     }
 
 
-def listed(conn: Conn, district: str | None, limit: int = 100) -> list[Petition]:
-    """Petitions of ``district`` (or all), most signed first."""
-    sql = "SELECT * FROM petitions"
-    params: list[object] = []
+def listed(conn: Conn, district: str | None, day: str, limit: int = 100) -> list[Petition]:
+    """Petitions of ``district`` (or all), most signed first; pending signatures live on
+    ``day`` counted."""
+    sql = f"SELECT petitions.*, {_PENDING_COUNT} FROM petitions"
+    params: list[object] = [expired_before(day)]
     if district:
         sql += " WHERE district = ?"
         params.append(district)
@@ -161,6 +186,9 @@ def listed(conn: Conn, district: str | None, limit: int = 100) -> list[Petition]
     return [_row(r) for r in conn.execute(sql, params).fetchall()]
 
 
-def one(conn: Conn, petition_id: str) -> Petition | None:
-    r = conn.execute("SELECT * FROM petitions WHERE petition_id = ?", (petition_id,)).fetchone()
+def one(conn: Conn, petition_id: str, day: str) -> Petition | None:
+    r = conn.execute(
+        f"SELECT petitions.*, {_PENDING_COUNT} FROM petitions WHERE petition_id = ?",
+        (expired_before(day), petition_id),
+    ).fetchone()
     return _row(r) if r is not None else None

@@ -90,10 +90,21 @@ def bound(key: bytes) -> Iterator[None]:
         _BOUND.reset(token)
 
 
-def pinfl_tag(pinfl: str) -> str:
-    """The keyed tag of ``pinfl`` under the bound portal key (`bound`); RuntimeError when
-    none is bound (a handler called outside a store's batch)."""
+def derive(key: bytes, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` from the portal key (HMAC-SHA256): the ballot box's
+    sealing key (`sync.portal.ballot_box`), so one secret file serves both."""
+    return hmac.new(key, b"mahalla-kiosk\0" + purpose.encode("ascii"), hashlib.sha256).digest()
+
+
+def bound_key() -> bytes:
+    """The portal key bound for this batch (`bound`); RuntimeError when none is."""
     key = _BOUND.get()
     if key is None:
         raise RuntimeError("no portal PINFL key is bound")
-    return tag_with(key, pinfl)
+    return key
+
+
+def pinfl_tag(pinfl: str) -> str:
+    """The keyed tag of ``pinfl`` under the bound portal key (`bound`); RuntimeError when
+    none is bound (a handler called outside a store's batch)."""
+    return tag_with(bound_key(), pinfl)

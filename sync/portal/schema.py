@@ -377,6 +377,68 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE submissions ADD COLUMN region TEXT;
     UPDATE submissions SET region = (SELECT region FROM devices WHERE devices.id = submissions.device_id)
     """,
+    # 14: pending votes and signatures are bound to the item that made them (a one-time
+    # code confirms that item, never another one made under the same PINFL elsewhere),
+    # and expire; vote_voters holds verified voters only. Counted ballots wait, sealed,
+    # in vote_box until a separate transaction mixes a batch of them into vote_tally, so
+    # no tally row shares a transaction (PostgreSQL's xmin) with a voter row
+    # (`sync.portal.ballot_box`). id_checks counts the ID checks each device's operators
+    # attested, per day (no PINFL, no choice). otp_sends learns the device, for its limit.
+    """
+    CREATE TABLE vote_pending_items (
+        device_id     TEXT NOT NULL,
+        item_id       TEXT NOT NULL,
+        season_id     TEXT NOT NULL,
+        pinfl_tag     TEXT NOT NULL,
+        initiative_id TEXT NOT NULL,
+        made_on       TEXT NOT NULL,
+        PRIMARY KEY (device_id, item_id)
+    );
+    CREATE INDEX vote_pending_items_tag ON vote_pending_items (season_id, pinfl_tag);
+    INSERT INTO vote_pending_items (device_id, item_id, season_id, pinfl_tag, initiative_id,
+        made_on)
+    SELECT 'legacy', p.season_id || ':' || p.pinfl_tag, p.season_id, p.pinfl_tag,
+        p.initiative_id, COALESCE((SELECT v.voted_on FROM vote_voters v
+            WHERE v.season_id = p.season_id AND v.pinfl_tag = p.pinfl_tag), '2026-01-01')
+    FROM vote_pending p;
+    DROP TABLE vote_pending;
+    DELETE FROM vote_voters WHERE state <> 'verified';
+    CREATE TABLE vote_box (
+        ballot_id TEXT PRIMARY KEY,
+        season_id TEXT NOT NULL,
+        sealed    TEXT NOT NULL
+    );
+    CREATE INDEX vote_box_season ON vote_box (season_id);
+    CREATE TABLE petition_pending (
+        device_id   TEXT NOT NULL,
+        item_id     TEXT NOT NULL,
+        petition_id TEXT NOT NULL,
+        pinfl_tag   TEXT NOT NULL,
+        made_on     TEXT NOT NULL,
+        PRIMARY KEY (device_id, item_id)
+    );
+    CREATE INDEX petition_pending_tag ON petition_pending (petition_id, pinfl_tag);
+    INSERT INTO petition_pending (device_id, item_id, petition_id, pinfl_tag, made_on)
+    SELECT 'legacy', petition_id || ':' || pinfl_tag, petition_id, pinfl_tag, signed_on
+    FROM petition_signers WHERE state <> 'verified';
+    DELETE FROM petition_signers WHERE state <> 'verified';
+    UPDATE petitions SET pending = 0;
+    DELETE FROM otp_codes;
+    ALTER TABLE otp_sends ADD COLUMN device_id TEXT;
+    CREATE INDEX otp_sends_at ON otp_sends (at);
+    CREATE INDEX otp_sends_device ON otp_sends (device_id, at);
+    CREATE TABLE id_checks (
+        device_id   TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        day         TEXT NOT NULL,
+        checks      BIGINT NOT NULL,
+        PRIMARY KEY (device_id, operator_id, day)
+    );
+    CREATE TABLE portal_settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
 )
 
 

@@ -38,6 +38,7 @@ from sync.transport import (
 
 if TYPE_CHECKING:
     from sync.portal.appeals import AppealUpdate, QueueEntry
+    from sync.portal.id_checks import Attestation
     from sync.portal.open_data import CountRow
     from sync.portal.participation_store import Confirmed, OtpSent
     from sync.portal.staff import AuditLine, HistoryEntry, StaffMember, StaffRow
@@ -485,7 +486,8 @@ class PortalStorage(Protocol):
         ...
 
     def vote_tally(self, season_id: str) -> Tally:
-        """A season's live tally: verified votes per initiative and the pending count."""
+        """A season's live tally: counted votes per initiative, verified voters (counted
+        or waiting in the ballot box), and the pending count."""
         ...
 
     def petitions(self, district: str | None = None) -> list[Petition]:
@@ -500,12 +502,24 @@ class PortalStorage(Protocol):
         """Set the signatures a petition needs for review; reaching it moves it."""
         ...
 
-    def send_code(self, pinfl: str, lang: str) -> OtpSent:
-        """A one-time code to the phone on record, for the PINFL's pending items."""
+    def send_code(self, pinfl: str, lang: str, device_id: str, item_id: str) -> OtpSent:
+        """A one-time code to the phone on record, for one pending item of the device."""
         ...
 
-    def confirm_code(self, pinfl: str, code: str) -> Confirmed:
-        """Check a one-time code; right: the PINFL's pending items count."""
+    def confirm_code(self, pinfl: str, code: str, device_id: str, item_id: str) -> Confirmed:
+        """Check a one-time code; right: that pending item counts."""
+        ...
+
+    def mix_ballots(self, season_id: str | None = None) -> int:
+        """Count full batches of boxed ballots (`sync.portal.ballot_box`)."""
+        ...
+
+    def set_ballot_batch(self, size: int) -> None:
+        """The ballots a batch needs before it is counted (a portal setting)."""
+        ...
+
+    def id_checks(self, since: str) -> list[Attestation]:
+        """Operators' attested ID checks from ``since`` (a day), most first."""
         ...
 
 

@@ -369,6 +369,10 @@ class PortalStore(ParticipationMixin):
                 self._bump(conn, name, value)
                 self._bump(conn, f"{name}@{device_id}", value)  # per device, for reports
             crash_point("portal.batch_parsed")
+        if any(r.get("application_number") == "verified" for r in results):
+            # Counted votes wait in the ballot box; a full batch moves to the tally in
+            # transactions of their own, never this one (`sync.portal.ballot_box`).
+            self.mix_ballots()
         return results
 
     def _ingest_one(

@@ -4,28 +4,34 @@ Plain functions over a `sync.portal.db.Conn` inside the store's batch transactio
 (`sync.portal.kinds` dispatches ``vote`` items here). The rules, and why the tables
 keep the ballot secret, are docs/participation.md's:
 
-- who voted is ``vote_voters`` (season, keyed PINFL tag, state, the DAY), and what was
-  voted is ``vote_tally`` (season, initiative, a count): no ballot row, no shared id,
-  no time finer than a day, no sequence, so no row of one can be joined to the other;
+- who voted is ``vote_voters`` (season, keyed PINFL tag, the DAY): verified voters
+  only. What was voted waits sealed in the ballot box (`sync.portal.ballot_box`) and
+  reaches ``vote_tally`` (counts) in batches, by a transaction that writes no voter;
 - one vote per PINFL per season is ``vote_voters``' primary key: the insert of a second
   vote does nothing (``ON CONFLICT DO NOTHING``), whichever kiosk or process sends it,
   and the item is refused with ``vote.already``;
-- a vote counts only when verified (operator ID check, or a one-time code): an
-  unverified one is recorded as ``pending`` in ``vote_voters`` and its choice waits in
-  ``vote_pending`` (the one place a tag meets a choice) until `confirm` moves it to the
-  tally and deletes it. A verified vote for a tag whose vote is pending replaces it
-  (a PINFL is printed on the card: typing one proves nothing, the ID check does).
+- a vote counts only when verified (operator ID check, or a one-time code). An
+  unverified one waits in ``vote_pending_items`` under the ITEM that made it (device,
+  item id): typing a PINFL proves nothing, so a pending vote never blocks another one
+  of the same PINFL, and a code confirms the one item it was sent for
+  (`confirm_item`). The first vote of the PINFL to be verified counts; its other
+  pending votes of the season are dropped. Pending votes expire after `PENDING_DAYS`
+  and at most `MAX_PENDING` wait per PINFL and season.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TypedDict
 
+from sync.portal import ballot_box
 from sync.portal.db import Conn
 from sync.transport import Tally
 
 VERIFIED = "verified"
 PENDING = "pending"
+PENDING_DAYS = 7  # a week to come back and confirm with a code
+MAX_PENDING = 3  # per PINFL and season: a typed PINFL cannot fill the table
 
 
 class VoteOutcome(TypedDict):
@@ -41,6 +47,11 @@ def _refused(code: str, **params: str) -> VoteOutcome:
     return {"state": "", "refused": code, "params": params}
 
 
+def expired_before(day: str) -> str:
+    """Pending items made before this day (YYYY-MM-DD) have expired."""
+    return (date.fromisoformat(day) - timedelta(days=PENDING_DAYS)).isoformat()
+
+
 def season_open(conn: Conn, season_id: str, day: str) -> VoteOutcome | None:
     """None when ``season_id`` takes votes on ``day`` (YYYY-MM-DD), else the refusal."""
     row = conn.execute(
@@ -53,19 +64,36 @@ def season_open(conn: Conn, season_id: str, day: str) -> VoteOutcome | None:
     return None
 
 
-def _add_to_tally(conn: Conn, season_id: str, initiative_id: str) -> None:
-    conn.execute(
-        "UPDATE vote_tally SET votes = votes + 1 WHERE season_id = ? AND initiative_id = ?",
-        (season_id, initiative_id),
+def _count(conn: Conn, key: bytes, season_id: str, tag: str, initiative_id: str, day: str) -> bool:
+    """Record ``tag`` as having voted and box its ballot: False when it had voted."""
+    inserted = conn.execute(
+        "INSERT INTO vote_voters (season_id, pinfl_tag, state, voted_on) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (season_id, pinfl_tag) DO NOTHING",
+        (season_id, tag, VERIFIED, day),
     )
+    conn.execute(
+        "DELETE FROM vote_pending_items WHERE season_id = ? AND pinfl_tag = ?", (season_id, tag)
+    )
+    if inserted.rowcount != 1:
+        return False
+    ballot_box.put(conn, key, season_id, initiative_id)
+    return True
 
 
 def cast(
-    conn: Conn, season_id: str, initiative_id: str, tag: str, verified: bool, day: str
+    conn: Conn,
+    key: bytes,
+    season_id: str,
+    initiative_id: str,
+    tag: str,
+    verified: bool,
+    day: str,
+    item: tuple[str, str],
 ) -> VoteOutcome:
-    """Record one vote of ``tag`` for ``initiative_id``: counted now when ``verified``,
-    else kept pending. A second vote of the tag this season is refused (``vote.already``,
-    with ``state`` the first one's), unless the first is pending and this one verified."""
+    """Record the vote of ``tag`` for ``initiative_id`` made by ``item`` (device id,
+    item id): counted (boxed) now when ``verified``, else kept pending under the item. A
+    second vote of the tag this season is refused ``vote.already``; ``key`` is the
+    ballot box's (`sync.portal.ballot_box.key_from`)."""
     problem = season_open(conn, season_id, day)
     if problem is not None:
         return problem
@@ -75,84 +103,70 @@ def cast(
     ).fetchone()
     if known is None:
         return _refused("vote.initiative_unknown", initiative=initiative_id, season=season_id)
-    state = VERIFIED if verified else PENDING
-    inserted = conn.execute(
-        "INSERT INTO vote_voters (season_id, pinfl_tag, state, voted_on) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (season_id, pinfl_tag) DO NOTHING",
-        (season_id, tag, state, day),
-    )
-    if inserted.rowcount != 1:
-        if verified:
-            # A pending vote under this tag (anyone may type a PINFL) gives way to a
-            # verified one: the conditional update succeeds once, whoever races.
-            upgraded = conn.execute(
-                "UPDATE vote_voters SET state = ? WHERE season_id = ? AND pinfl_tag = ? "
-                "AND state = ?",
-                (VERIFIED, season_id, tag, PENDING),
-            )
-            if upgraded.rowcount == 1:
-                conn.execute(
-                    "DELETE FROM vote_pending WHERE season_id = ? AND pinfl_tag = ?",
-                    (season_id, tag),
-                )
-                _add_to_tally(conn, season_id, initiative_id)
-                return {"state": VERIFIED, "refused": None, "params": {}}
-        first = conn.execute(
-            "SELECT state FROM vote_voters WHERE season_id = ? AND pinfl_tag = ?",
-            (season_id, tag),
-        ).fetchone()
-        return _refused(
-            "vote.already", season=season_id, state=first["state"] if first else VERIFIED
-        )
+    voted = conn.execute(
+        "SELECT 1 FROM vote_voters WHERE season_id = ? AND pinfl_tag = ?", (season_id, tag)
+    ).fetchone()
+    if voted is not None:
+        return _refused("vote.already", season=season_id, state=VERIFIED)
     if verified:
-        _add_to_tally(conn, season_id, initiative_id)
-    else:
-        conn.execute(
-            "INSERT INTO vote_pending (season_id, pinfl_tag, initiative_id) VALUES (?, ?, ?)",
-            (season_id, tag, initiative_id),
-        )
-    return {"state": state, "refused": None, "params": {}}
-
-
-def confirm(conn: Conn, season_id: str, tag: str) -> bool:
-    """Count ``tag``'s pending vote of the season (its one-time code was right): True if
-    one was pending. The state change is conditional, so it counts once."""
-    pending = conn.execute(
-        "SELECT initiative_id FROM vote_pending WHERE season_id = ? AND pinfl_tag = ?",
+        if not _count(conn, key, season_id, tag, initiative_id, day):
+            return _refused("vote.already", season=season_id, state=VERIFIED)
+        return {"state": VERIFIED, "refused": None, "params": {}}
+    conn.execute("DELETE FROM vote_pending_items WHERE made_on < ?", (expired_before(day),))
+    waiting = conn.execute(
+        "SELECT COUNT(*) AS n FROM vote_pending_items WHERE season_id = ? AND pinfl_tag = ?",
         (season_id, tag),
     ).fetchone()
-    if pending is None:
-        return False
-    changed = conn.execute(
-        "UPDATE vote_voters SET state = ? WHERE season_id = ? AND pinfl_tag = ? AND state = ?",
-        (VERIFIED, season_id, tag, PENDING),
+    if waiting is not None and int(waiting["n"]) >= MAX_PENDING:
+        return _refused("participation.too_many_pending", most=str(MAX_PENDING))
+    conn.execute(
+        "INSERT INTO vote_pending_items (device_id, item_id, season_id, pinfl_tag, "
+        "initiative_id, made_on) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (device_id, item_id) DO NOTHING",
+        (item[0], item[1], season_id, tag, initiative_id, day),
     )
-    conn.execute("DELETE FROM vote_pending WHERE season_id = ? AND pinfl_tag = ?", (season_id, tag))
-    if changed.rowcount != 1:
-        return False
-    _add_to_tally(conn, season_id, pending["initiative_id"])
-    return True
+    return {"state": PENDING, "refused": None, "params": {}}
 
 
-def pending_seasons(conn: Conn, tag: str) -> list[str]:
-    """The seasons where ``tag`` has a vote waiting for confirmation."""
-    rows = conn.execute(
-        "SELECT season_id FROM vote_pending WHERE pinfl_tag = ? ORDER BY season_id", (tag,)
-    ).fetchall()
-    return [r["season_id"] for r in rows]
+def pending_item(conn: Conn, item: tuple[str, str], tag: str, day: str) -> str | None:
+    """The season of the live pending vote ``item`` made under ``tag``, or None."""
+    row = conn.execute(
+        "SELECT season_id FROM vote_pending_items WHERE device_id = ? AND item_id = ? "
+        "AND pinfl_tag = ? AND made_on >= ?",
+        (item[0], item[1], tag, expired_before(day)),
+    ).fetchone()
+    return str(row["season_id"]) if row is not None else None
 
 
-def tally(conn: Conn, season_id: str) -> Tally:
+def confirm_item(conn: Conn, key: bytes, item: tuple[str, str], tag: str, day: str) -> str | None:
+    """Count the pending vote ``item`` (its one-time code was right): its season, or None
+    when there is none to count (expired, or the tag voted meanwhile)."""
+    row = conn.execute(
+        "SELECT season_id, initiative_id FROM vote_pending_items WHERE device_id = ? "
+        "AND item_id = ? AND pinfl_tag = ? AND made_on >= ?" + conn.for_update,
+        (item[0], item[1], tag, expired_before(day)),
+    ).fetchone()
+    if row is None:
+        return None
+    season_id = str(row["season_id"])
+    if not _count(conn, key, season_id, tag, row["initiative_id"], day):
+        return None
+    return season_id
+
+
+def tally(conn: Conn, season_id: str, day: str) -> Tally:
+    """The season's counts: mixed votes by initiative, verified voters (counted or
+    waiting in the box), live pending votes."""
     rows = conn.execute(
         "SELECT initiative_id, votes FROM vote_tally WHERE season_id = ? ORDER BY initiative_id",
         (season_id,),
     ).fetchall()
     pending = conn.execute(
-        "SELECT COUNT(*) AS n FROM vote_pending WHERE season_id = ?", (season_id,)
+        "SELECT COUNT(*) AS n FROM vote_pending_items WHERE season_id = ? AND made_on >= ?",
+        (season_id, expired_before(day)),
     ).fetchone()
     voters = conn.execute(
-        "SELECT COUNT(*) AS n FROM vote_voters WHERE season_id = ? AND state = ?",
-        (season_id, VERIFIED),
+        "SELECT COUNT(*) AS n FROM vote_voters WHERE season_id = ?", (season_id,)
     ).fetchone()
     return {
         "season_id": season_id,

@@ -43,6 +43,7 @@ def seed(portal_dir: Path, people: list[registry.Person]) -> None:
         load_participation(store)
         with store.transaction() as conn:
             registry.load(conn, people)
+        store.set_ballot_batch(1)  # counted at once (the batching: test_ballot_box)
     finally:
         store.close()
 
@@ -155,10 +156,11 @@ def test_an_unverified_vote_is_pending_until_the_code_confirms_it(kiosk: Kiosk) 
     )
     sync(kiosk)
     assert row(kiosk, code)["application_number"] == "pending"
+    item_id = str(row(kiosk, code)["id"])
     with client(kiosk) as portal:
         before = api.tally(portal, SEASON)
         assert before["pending"] >= 1
-        sent = api.send_code(portal, person.pinfl, "uz_Cyrl")
+        sent = api.send_code(portal, person.pinfl, item_id, "uz_Cyrl")
         assert sent["sent"] and sent["phone_hint"].endswith(person.phone[-2:])
         messages = [
             m for m in FakeSmsGateway(kiosk.portal.data_dir).messages() if m["to"] == person.phone
@@ -169,10 +171,13 @@ def test_an_unverified_vote_is_pending_until_the_code_confirms_it(kiosk: Kiosk) 
         assert otp is not None
         wrong = "000000" if otp.group() != "000000" else "111111"
         with pytest.raises(RequestRejected) as refused:
-            api.confirm_code(portal, person.pinfl, wrong)
+            api.confirm_code(portal, person.pinfl, item_id, wrong)
         assert refused.value.reason_code == "otp.wrong"
         assert CYRILLIC.search(refused.value.message("uz_Cyrl"))
-        assert api.confirm_code(portal, person.pinfl, otp.group())["votes"] == [SEASON]
+    # The kiosk's own path: the code checked for its queued item, the outbox told.
+    api.check_code(kiosk.data_dir, person.pinfl, otp.group(), code)
+    assert row(kiosk, code)["application_number"] == "verified"
+    with client(kiosk) as portal:
         after = api.tally(portal, SEASON)
     assert after["votes"]["street-lights"] == before["votes"]["street-lights"] + 1
     assert after["pending"] == before["pending"] - 1
@@ -223,14 +228,15 @@ def test_portal_killed_while_confirming_a_code(
     kiosk = private_kiosk
     person = PEOPLE[0]
     seed(kiosk.portal.data_dir, [person])
-    queue(
+    code = queue(
         kiosk,
         participation.VOTE_FORM,
         participation.vote_answers(SEASON, "water-pipe", person.pinfl),
     )
     sync(kiosk)
+    item_id = str(row(kiosk, code)["id"])
     with client(kiosk) as portal:
-        api.send_code(portal, person.pinfl, "ru")
+        api.send_code(portal, person.pinfl, item_id, "ru")
     [sms] = FakeSmsGateway(kiosk.portal.data_dir).messages()
     otp = re.search(r"\d{6}", sms["text"])
     assert otp is not None
@@ -239,7 +245,7 @@ def test_portal_killed_while_confirming_a_code(
     restarted.append(crashing)
     moved(kiosk.data_dir, crashing.url)
     with client(kiosk) as portal, pytest.raises(RetryableError):
-        api.confirm_code(portal, person.pinfl, otp.group())
+        api.confirm_code(portal, person.pinfl, item_id, otp.group())
     assert wait_for_exit(crashing) == KILLED
     assert any(marker("portal.code_confirmed") in line for line in crashing.output)
     again = start_test_portal(kiosk.portal.data_dir)
@@ -247,7 +253,7 @@ def test_portal_killed_while_confirming_a_code(
     moved(kiosk.data_dir, again.url)
     with client(kiosk) as portal:
         assert api.tally(portal, SEASON)["votes"]["water-pipe"] == 0  # nothing was committed
-        assert api.confirm_code(portal, person.pinfl, otp.group())["votes"] == [SEASON]
+        assert api.confirm_code(portal, person.pinfl, item_id, otp.group())["votes"] == [SEASON]
         assert api.tally(portal, SEASON)["votes"]["water-pipe"] == 1
 
 
@@ -269,3 +275,45 @@ def test_killed_while_publishing_a_season(kiosk: Kiosk, tmp_path: Path) -> None:
     with client(kiosk) as portal:
         [found] = api.seasons(portal, "crashtown")
     assert [i["id"] for i in found["initiatives"]] == ["school-roof", "street-lights", "water-pipe"]
+
+
+def test_portal_killed_while_counting_a_batch_of_ballots(
+    private_kiosk: Kiosk, restarted: list[PortalProcess]
+) -> None:
+    """The batch's voters are committed, then the portal dies counting the ballot box
+    (`portal.ballots_mixed`): the box is whole after the restart, and the next read
+    counts every ballot once; the kiosk's resend is a duplicate."""
+    kiosk = private_kiosk
+    seed(kiosk.portal.data_dir, PEOPLE[:2])
+    codes = [
+        queue(
+            kiosk,
+            participation.VOTE_FORM,
+            participation.vote_answers(SEASON, choice, person.pinfl, 1),
+        )
+        for person, choice in zip(PEOPLE[:2], ["water-pipe", "school-roof"], strict=True)
+    ]
+    kiosk.portal.stop()
+    crashing = start_test_portal(kiosk.portal.data_dir, env={ENV: "portal.ballots_mixed"})
+    restarted.append(crashing)
+    moved(kiosk.data_dir, crashing.url)
+    kiosk.run("sync", "--max-wait", "0")
+    assert wait_for_exit(crashing) == KILLED
+    assert any(marker("portal.ballots_mixed") in line for line in crashing.output)
+    store = PortalStore(kiosk.portal.data_dir)
+    try:
+        with store.db.read() as conn:
+            boxed = conn.execute("SELECT COUNT(*) AS n FROM vote_box").fetchone()["n"]
+            voters = conn.execute("SELECT COUNT(*) AS n FROM vote_voters").fetchone()["n"]
+    finally:
+        store.close()
+    assert boxed == 2 and voters == 2  # committed with the batch, not yet counted
+    again = start_test_portal(kiosk.portal.data_dir)
+    restarted.append(again)
+    moved(kiosk.data_dir, again.url)
+    sync(kiosk)
+    assert [row(kiosk, c)["application_number"] for c in codes] == ["verified", "verified"]
+    with client(kiosk) as portal:
+        counted = api.tally(portal, SEASON)
+    assert counted["votes"] == {"school-roof": 1, "street-lights": 0, "water-pipe": 1}
+    assert counted["voters"] == 2

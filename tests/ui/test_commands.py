@@ -26,3 +26,22 @@ def test_too_short_idle_timeout_is_refused_with_a_message(run_kiosk) -> None:
     assert done.returncode == 2
     assert "idle timeout must be at least 10 seconds" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_demo_portal_holds_synthetic_people_to_vote_with(tmp_path, capsys) -> None:
+    """Votes count only for people the registry holds: the demo loads synthetic ones
+    and names a few PINFLs to try."""
+    from screens.commands import DEMO_PEOPLE, _demo_registry
+    from sync.portal import registry
+    from sync.portal.store import PortalStore
+
+    _demo_registry(tmp_path / "portal", "ru")
+    printed = capsys.readouterr().out
+    store = PortalStore(tmp_path / "portal")
+    try:
+        with store.db.read() as conn:
+            assert registry.count(conn) == DEMO_PEOPLE
+            pinfl = printed.rsplit(":", 1)[1].split(",")[0].strip()
+            assert registry.find(conn, pinfl) is not None
+    finally:
+        store.close()

@@ -32,6 +32,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory):
     try:
         with store.transaction() as conn:
             registry.load(conn, PEOPLE)
+        store.set_ballot_batch(1)  # counted at once: the screen shows the count
     finally:
         store.close()
     yield process
