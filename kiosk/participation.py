@@ -195,3 +195,30 @@ def mark_confirmed(store: Store, tracking_code: str) -> bool:
         audit.append(db, "citizen", CONFIRMED_ACTION, tracking_code, {"method": "one_time_code"})
         crash_point("participation.confirmed_before_commit")
     return True
+
+
+NOT_COUNTED_ACTION = "participation_not_counted"  # a right code, but it could not count
+NOT_COUNTED_CODES = ("otp.already_counted", "otp.season_closed")
+
+
+def mark_not_counted(
+    store: Store, tracking_code: str, reason_code: str, params: dict[str, str]
+) -> bool:
+    """Record that the portal will never count the pending item ``tracking_code`` (its
+    code was right, but the PINFL had voted or the season closed): the outbox says so
+    with the portal's reason, audited. False when it was not pending."""
+    import json
+
+    if reason_code not in NOT_COUNTED_CODES:
+        raise ValueError(reason_code)
+    with store.transaction() as db:
+        cursor = db.execute(
+            "UPDATE outbox SET outcome = 'rejected', reason_code = ?, reason_params = ?, "
+            "application_number = '' WHERE tracking_code = ? AND outcome = 'accepted' "
+            "AND application_number = ?",
+            (reason_code, json.dumps(params, sort_keys=True), tracking_code, PENDING),
+        )
+        if cursor.rowcount != 1:
+            return False
+        audit.append(db, "citizen", NOT_COUNTED_ACTION, tracking_code, {"reason": reason_code})
+    return True

@@ -384,6 +384,16 @@ _ROWS = (
         N_("Too many codes were sent; try again in {seconds} seconds."),
     ),
     Reason("otp.wrong", 422, N_("The code is wrong; {left} tries left.")),
+    Reason(
+        "otp.already_counted",
+        409,
+        N_("This PINFL had already voted or signed here before: this one is not counted."),
+    ),
+    Reason(
+        "otp.season_closed",
+        409,
+        N_("Voting in the season {season} has closed: this vote can no longer be confirmed."),
+    ),
     Reason("otp.expired", 422, N_("The code has expired or was used up; ask for a new one.")),
 )
 

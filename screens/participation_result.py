@@ -91,8 +91,12 @@ class ParticipationResultScreen(KioskScreen):
             text = tr(lang, PENDING)
         else:
             text = tr(lang, COUNTED)
-        if self.error is not None:
-            text = f"{text}\n{self.error.message(lang)}"
+        error = self.error
+        if error is not None and item is not None and item["reason_code"] is not None:
+            if getattr(error, "reason_code", None) == item["reason_code"]:
+                error = None  # the outbox already says this refusal
+        if error is not None:
+            text = f"{text}\n{error.message(lang)}"
         elif self.message is not None and not self.confirmed:
             text = f"{text}\n{tr(lang, self.message[0], **self.message[1])}"
         return text
@@ -138,6 +142,7 @@ class ParticipationResultScreen(KioskScreen):
             )
         except PortalError as exc:
             self.error = exc
+            await self.refresh_item()  # a right code that cannot count: the outbox says why
         else:
             self.error = None
             self.confirmed = True

@@ -197,7 +197,6 @@ class TallyScreen(KioskScreen):
         self.season = season
         self.votes: dict[str, int] | None = None
         self.pending = 0
-        self.uncounted = 0  # verified, waiting in the ballot box for their batch
 
     def body(self) -> ComposeResult:
         with VerticalScroll(id="tally"):
@@ -214,7 +213,6 @@ class TallyScreen(KioskScreen):
             )
             if found is not None:
                 self.votes, self.pending = found["votes"], found["pending"]
-                self.uncounted = max(0, int(found["voters"]) - sum(self.votes.values()))
         self._show(speak=True)
 
     def apply_lang(self, lang: str) -> None:
@@ -234,15 +232,6 @@ class TallyScreen(KioskScreen):
                 )
                 for i in self.season["initiatives"]
             ]
-            if self.uncounted:
-                lines.append(
-                    tr(
-                        lang,
-                        "Votes to be counted with the next batch (so no one's vote can be "
-                        "told apart): {count}",
-                        count=self.uncounted,
-                    )
-                )
             lines.append(tr(lang, "Waiting for confirmation: {count}", count=self.pending))
             text = "\n".join(lines)
         self.query_one("#tally-rows", Static).update(text)

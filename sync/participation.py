@@ -17,7 +17,14 @@ from urllib.parse import quote
 
 from kiosk.i18n import N_
 from sync.client import PortalClient
-from sync.transport import Petition, PortalError, RetryableError, Season, Tally
+from sync.transport import (
+    Petition,
+    PortalError,
+    RequestRejected,
+    RetryableError,
+    Season,
+    Tally,
+)
 
 T = TypeVar("T")
 
@@ -209,13 +216,23 @@ def ask_code(data_dir: Path, pinfl: str, lang: str, tracking_code: str) -> CodeS
 
 def check_code(data_dir: Path, pinfl: str, code: str, tracking_code: str) -> Confirmed:
     """`confirm_code` for the queued item ``tracking_code``; right: the outbox says it
-    counts from now on (`kiosk.participation.mark_confirmed`)."""
+    counts from now on (`kiosk.participation.mark_confirmed`); right but never to count
+    (the PINFL had voted, the season closed): the outbox says that, and the refusal is
+    raised for the screen to say."""
     from kiosk import participation
     from kiosk.store import Store
 
     client, item_id = _client_and_item(data_dir, tracking_code)
-    with client:
-        done = confirm_code(client, pinfl, item_id, code)
+    try:
+        with client:
+            done = confirm_code(client, pinfl, item_id, code)
+    except RequestRejected as exc:
+        if exc.reason_code in participation.NOT_COUNTED_CODES:
+            # The code was right, but the item will never count: the outbox says why.
+            params = {k: str(v) for k, v in exc.kwargs.items()}
+            with Store.open(data_dir) as store:
+                participation.mark_not_counted(store, tracking_code, exc.reason_code, params)
+        raise
     with Store.open(data_dir) as store:
         participation.mark_confirmed(store, tracking_code)
     return done

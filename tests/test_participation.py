@@ -4,6 +4,7 @@ from the voters, a petition's review reached once under concurrent signatures.""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import threading
@@ -17,7 +18,7 @@ import pytest
 
 from kiosk import participation, tracking
 from kiosk.wire import now_iso
-from sync.portal import id_checks, otp, registry, registry_synth, seasons, votes
+from sync.portal import ballot_box, id_checks, otp, registry, registry_synth, seasons, votes
 from sync.portal.otp import FakeSmsGateway
 from sync.portal.participation_store import ParticipationRefused
 from sync.portal.petitions import REVIEWS_COUNTER
@@ -143,25 +144,46 @@ def test_a_made_up_pinfl_counts_no_vote(portal: PortalStore) -> None:
 
 def test_a_pinfl_nobody_has_counts_no_vote_or_signature(portal: PortalStore) -> None:
     """Review finding: a valid-looking PINFL the registry does not hold counted as a
-    verified vote on the device's word. Now refused, with or without an ID check."""
+    verified vote on the device's word. An ID-checked item is refused; an unchecked one
+    is pending like any other (its answer must not tell who exists) and can never be
+    confirmed: no phone is on record."""
     dev = device(portal)
     nobody = registry_synth.make_people(3, seed=4242)
     assert not {p.pinfl for p in nobody} & {p.pinfl for p in PEOPLE}
     petition_id = _start(portal, dev)
+    sign = participation.sign_answers(petition_id, nobody[2].pinfl, 4)
     sent = [
         item(dev, participation.VOTE_FORM, vote(nobody[0].pinfl)),
-        item(dev, participation.VOTE_FORM, vote(nobody[1].pinfl, operator=None)),
-        item(
-            dev,
-            participation.SIGN_FORM,
-            participation.sign_answers(petition_id, nobody[2].pinfl, 4),
-        ),
+        item(dev, participation.SIGN_FORM, sign),
     ]
     results = portal.ingest(dev["device_id"], sent, "sync")
-    assert [r.get("code") for r in results] == ["participation.unknown_person"] * 3
-    tally = portal.vote_tally("demo-2026")
-    assert tally["voters"] == 0 and tally["pending"] == 0
+    assert [r.get("code") for r in results] == ["participation.unknown_person"] * 2
+    item_id = _pending(portal, dev, nobody[1].pinfl, "water-pipe")
+    with pytest.raises(ParticipationRefused) as no_phone:
+        portal.send_code(nobody[1].pinfl, "ru", dev["device_id"], item_id)
+    assert no_phone.value.code == "otp.no_phone"
+    assert portal.vote_tally("demo-2026")["voters"] == 0
     assert portal.petition(petition_id)["signatures"] == 0
+    assert portal.id_checks("2000-01-01") == []  # refused items attest nothing
+
+
+def test_an_unchecked_vote_does_not_tell_whether_the_pinfl_voted(portal: PortalStore) -> None:
+    """Review finding: a self-service vote answered ``vote.already`` for a PINFL that had
+    voted, ``pending`` otherwise. Now only the holder of the phone on record learns it,
+    after the right code."""
+    dev = device(portal)
+    person = PEOPLE[2]
+    [first] = portal.ingest(
+        dev["device_id"], [item(dev, participation.VOTE_FORM, vote(person.pinfl))], "sync"
+    )
+    assert first["application_number"] == "verified"
+    item_id = _pending(portal, dev, person.pinfl, "water-pipe")  # not refused
+    portal.send_code(person.pinfl, "ru", dev["device_id"], item_id)
+    with pytest.raises(ParticipationRefused) as told:
+        portal.confirm_code(person.pinfl, _code(portal, person.phone), dev["device_id"], item_id)
+    assert told.value.code == "otp.already_counted"
+    assert portal.vote_tally("demo-2026")["votes"]["school-roof"] == 1
+    assert portal.vote_tally("demo-2026")["votes"]["water-pipe"] == 0
 
 
 def test_codes_are_limited_per_pinfl_and_need_a_phone_on_record(portal: PortalStore) -> None:
@@ -213,68 +235,114 @@ def test_a_planted_vote_neither_blocks_the_citizen_nor_takes_their_code(
     portal: PortalStore,
 ) -> None:
     """Review finding: anyone could type a victim's PINFL at a kiosk, leaving a pending
-    vote that refused the victim's own vote and that the victim's code then confirmed."""
+    vote that refused the victim's own vote and that the victim's code then confirmed.
+    Nor may planted items fill the victim's room, or a stranger's code request void the
+    victim's code (second review)."""
     attacker, kiosk = device(portal), device(portal)
     victim = PEOPLE[0]
-    planted = _pending(portal, attacker, victim.pinfl, "water-pipe")
+    planted = [_pending(portal, attacker, victim.pinfl, "water-pipe") for _ in range(3)]
     own = _pending(portal, kiosk, victim.pinfl, "school-roof")  # not refused
     with pytest.raises(ParticipationRefused) as elsewhere:  # another device's item
-        portal.send_code(victim.pinfl, "ru", kiosk["device_id"], planted)
+        portal.send_code(victim.pinfl, "ru", kiosk["device_id"], planted[0])
     assert elsewhere.value.code == "participation.nothing_pending"
     portal.send_code(victim.pinfl, "ru", kiosk["device_id"], own)
     code = _code(portal, victim.phone)
+    portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted[1])  # a stranger's
+    portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted[2])
     with pytest.raises(ParticipationRefused) as other_item:  # the code is for `own` only
-        portal.confirm_code(victim.pinfl, code, attacker["device_id"], planted)
+        portal.confirm_code(victim.pinfl, code, attacker["device_id"], planted[0])
     assert other_item.value.code == "otp.expired"
     assert portal.confirm_code(victim.pinfl, code, kiosk["device_id"], own)["votes"] == [
         "demo-2026"
     ]
     tally = portal.vote_tally("demo-2026")
     assert tally["votes"] == {"school-roof": 1, "street-lights": 0, "water-pipe": 0}
-    assert tally["pending"] == 0  # the planted vote went when the citizen's counted
+    assert tally["pending"] == 0  # the planted votes went when the citizen's counted
     with pytest.raises(ParticipationRefused) as gone:
-        portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted)
+        portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted[0])
     assert gone.value.code == "participation.nothing_pending"
 
 
-def test_pending_votes_expire_and_are_capped_per_pinfl(tmp_path: Path) -> None:
-    moment = [datetime(2026, 6, 1, 9, 0, tzinfo=UTC)]
+def test_a_closed_season_takes_no_confirmation(tmp_path: Path) -> None:
+    """Review finding: a code confirmed after the season closed changed the final tally
+    by one ballot, counted alone."""
+    moment = [datetime(2026, 6, 1, 23, 55, tzinfo=UTC)]
+    with _clocked_portal(tmp_path, moment, closes_on="2026-06-01") as store:
+        dev = device(store)
+        person = PEOPLE[1]
+        item_id = _pending(store, dev, person.pinfl, "water-pipe")
+        store.send_code(person.pinfl, "ru", dev["device_id"], item_id)
+        code = _code(store, person.phone)
+        moment[0] += timedelta(minutes=6)  # the next day, the code still fresh
+        with pytest.raises(ParticipationRefused) as closed:
+            store.confirm_code(person.pinfl, code, dev["device_id"], item_id)
+        assert closed.value.code == "otp.season_closed"
+        final = store.vote_tally("demo-2026")
+        assert final["votes"] == {"school-roof": 0, "street-lights": 0, "water-pipe": 0}
+        assert final["pending"] == 0
+        with pytest.raises(ParticipationRefused) as gone:  # and no new code for it
+            store.send_code(person.pinfl, "ru", dev["device_id"], item_id)
+        assert gone.value.code == "participation.nothing_pending"
+
+
+@contextlib.contextmanager
+def _clocked_portal(
+    tmp_path: Path, moment: list[datetime], closes_on: str | None = None
+) -> Iterator[PortalStore]:
     sealkit.seed_portal(tmp_path / "portal")
     store = PortalStore(tmp_path / "portal", clock=lambda: moment[0])
     try:
         for form_id, spec in participation.FORMS.items():
             store.add_form(form_id, participation.FORM_VERSION, "participation", spec, "t")
-        store.publish_season(seasons.read_file(seasons.DEMO_FILE))
+        season = seasons.read_file(seasons.DEMO_FILE)
+        if closes_on is not None:
+            season = {**season, "closes_on": closes_on}
+        store.publish_season(season)
         with store.transaction() as conn:
             registry.load(conn, PEOPLE)
-        dev = device(store)
+        yield store
+    finally:
+        store.close()
+
+
+def test_pending_votes_expire_and_are_capped_per_device(tmp_path: Path) -> None:
+    moment = [datetime(2026, 6, 1, 9, 0, tzinfo=UTC)]
+    with _clocked_portal(tmp_path, moment) as store:
+        dev, other = device(store), device(store)
         person = PEOPLE[1]
         ids = [_pending(store, dev, person.pinfl, "water-pipe") for _ in range(votes.MAX_PENDING)]
         extra = item(dev, participation.VOTE_FORM, vote(person.pinfl, operator=None))
         [capped] = store.ingest(dev["device_id"], [extra], "sync")
         assert capped.get("code") == "participation.too_many_pending"
-        assert store.vote_tally("demo-2026")["pending"] == votes.MAX_PENDING
-        moment[0] += timedelta(days=votes.PENDING_DAYS + 1)
+        _pending(store, other, person.pinfl, "school-roof")  # another device's room
+        assert store.vote_tally("demo-2026")["pending"] == votes.MAX_PENDING + 1
+        moment[0] += timedelta(days=votes.PENDING_DAYS - 1)  # the last day it lives
+        store.send_code(person.pinfl, "ru", dev["device_id"], ids[0])
+        moment[0] += timedelta(days=1)
         assert store.vote_tally("demo-2026")["pending"] == 0
         with pytest.raises(ParticipationRefused) as expired:
-            store.send_code(person.pinfl, "ru", dev["device_id"], ids[0])
+            store.send_code(person.pinfl, "ru", dev["device_id"], ids[1])
         assert expired.value.code == "participation.nothing_pending"
         _pending(store, dev, person.pinfl, "water-pipe")  # the cap counts live ones only
-    finally:
-        store.close()
 
 
 def test_operator_id_checks_are_counted_and_capped(
     portal: PortalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Review finding: any number of votes counted on a device's word that its operator
-    checked the ID. Each claim is now counted per device and operator and day, listed
-    for audit, and beyond the cap the vote waits for a code instead."""
+    checked the ID. Each check that makes an item count is now counted per device,
+    operator and day, listed for audit, and beyond the cap the vote waits for a code."""
     monkeypatch.setattr(id_checks, "OPERATOR_DAILY", 2)
     dev = device(portal)
+    again = item(dev, participation.VOTE_FORM, vote(PEOPLE[0].pinfl, operator=7))
     sent = [item(dev, participation.VOTE_FORM, vote(p.pinfl, operator=7)) for p in PEOPLE[:3]]
-    results = portal.ingest(dev["device_id"], sent, "sync")
-    assert [r["application_number"] for r in results] == ["verified", "verified", "pending"]
+    results = portal.ingest(dev["device_id"], [sent[0], again, *sent[1:]], "sync")
+    assert [r.get("code") for r in results][1] == "vote.already"  # attests nothing
+    assert [r["application_number"] for r in results if r["outcome"] == "accepted"] == [
+        "verified",
+        "verified",
+        "pending",
+    ]
     other = item(dev, participation.VOTE_FORM, vote(PEOPLE[3].pinfl, operator=8))
     [ok] = portal.ingest(dev["device_id"], [other], "sync")
     assert ok["application_number"] == "verified"  # another operator of the same kiosk
@@ -310,7 +378,8 @@ def test_ballots_are_counted_in_batches(portal: PortalStore) -> None:
             "sync",
         )
     tally = portal.vote_tally("demo-2026")
-    assert tally["voters"] == 2 and sum(tally["votes"].values()) == 0
+    assert tally["voters"] == 0 and sum(tally["votes"].values()) == 0  # how many wait: untold
+    assert portal.ballots_waiting("demo-2026") == 2
     with portal.db.read() as conn:
         boxed = [str(tuple(r)) for r in conn.execute("SELECT * FROM vote_box").fetchall()]
     assert len(boxed) == 2 and not any(c in b for b in boxed for c in choices)
@@ -327,26 +396,42 @@ def test_ballots_are_counted_in_batches(portal: PortalStore) -> None:
 
 def test_a_closed_season_counts_its_last_ballots(tmp_path: Path) -> None:
     moment = [datetime(2026, 6, 1, 9, 0, tzinfo=UTC)]
-    sealkit.seed_portal(tmp_path / "portal")
-    store = PortalStore(tmp_path / "portal", clock=lambda: moment[0])
-    try:
-        for form_id, spec in participation.FORMS.items():
-            store.add_form(form_id, participation.FORM_VERSION, "participation", spec, "t")
-        season = seasons.read_file(seasons.DEMO_FILE)
-        store.publish_season(season)
-        with store.transaction() as conn:
-            registry.load(conn, PEOPLE)
+    with _clocked_portal(tmp_path, moment, closes_on="2026-06-30") as store:
         dev = device(store)
         store.ingest(
             dev["device_id"], [item(dev, participation.VOTE_FORM, vote(PEOPLE[0].pinfl))], "sync"
         )
-        assert sum(store.vote_tally("demo-2026")["votes"].values()) == 0  # batch of 10
-        moment[0] = datetime.fromisoformat(season["closes_on"]).replace(tzinfo=UTC) + timedelta(
-            days=1
-        )
+        tally = store.vote_tally("demo-2026")
+        assert sum(tally["votes"].values()) == 0 and tally["voters"] == 0  # waiting, untold
+        assert store.ballots_waiting("demo-2026") == 1
+        moment[0] = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
         assert store.vote_tally("demo-2026")["votes"]["school-roof"] == 1
-    finally:
-        store.close()
+
+
+def test_a_sealed_ballot_is_the_same_size_whatever_the_choice() -> None:
+    """Second review: AES-GCM keeps the plaintext's length, so unpadded ballots named
+    their initiative by their size."""
+    key = ballot_box.key_from(b"k" * 32)
+    sizes = {len(ballot_box.seal(key, "s", choice)) for choice in ("a", "water-pipe", "x" * 64)}
+    assert len(sizes) == 1
+    assert ballot_box.open_sealed(key, "s", ballot_box.seal(key, "s", "water-pipe")) == "water-pipe"
+    assert ballot_box.open_sealed(key, "other", ballot_box.seal(key, "s", "water-pipe")) is None
+
+
+def test_rows_that_do_not_open_make_no_batch(portal: PortalStore) -> None:
+    """Second review: junk rows in the box let one real ballot be counted alone."""
+    portal.set_ballot_batch(5)
+    with portal.transaction() as conn:
+        for n in range(4):
+            conn.execute(
+                "INSERT INTO vote_box (ballot_id, season_id, sealed) VALUES (?, ?, ?)",
+                (f"junk{n}", "demo-2026", "AAAA"),
+            )
+    dev = device(portal)
+    portal.ingest(
+        dev["device_id"], [item(dev, participation.VOTE_FORM, vote(PEOPLE[0].pinfl))], "sync"
+    )
+    assert sum(portal.vote_tally("demo-2026")["votes"].values()) == 0
 
 
 def test_no_tally_row_shares_a_transaction_with_a_voter(portal: PortalStore) -> None:

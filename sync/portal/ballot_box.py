@@ -6,17 +6,19 @@ transaction added one to `vote_tally`, PostgreSQL's hidden ``xmin`` (the writing
 transaction's id, readable by any SQL reader) would join that voter to that initiative,
 and a tally read right after each vote would do the same on any backend. So:
 
-- the ingest transaction only puts the ballot in `vote_box`, sealed with AES-GCM under a
-  key derived from the portal's PINFL key file (never in the database): a reader of the
-  database sees that a ballot exists, not what it says;
+- the ingest transaction only puts the ballot in `vote_box`, padded to one size and
+  sealed with AES-GCM under a key derived from the portal's PINFL key file (never in the
+  database): a reader of the database may tie a box row to its voter (same
+  transaction), but sees that a ballot exists, never what it says, not even its length;
 - `mix` (its own transaction, `sync.portal.participation_store`) opens the season's
   ballots, adds them to `vote_tally` and deletes them, only when at least
   `batch_size` wait (default `DEFAULT_BATCH`, a portal setting) or the season has
   closed: each change of the tally is the sum of many voters' ballots, and its
   transaction wrote no voter row.
 
-Votes wait uncounted until their batch fills; the tally's ``voters`` count includes
-them (voters minus the counted votes is how many wait).
+Votes wait uncounted until their batch fills. How many wait is not published (the
+public tally's ``voters`` are the counted ones): knowing it, a kiosk could add its own
+ballots until one other ballot is left in a batch and read that one off the change.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ DEFAULT_BATCH = 10
 BATCH_SETTING = "ballot_batch"
 MAX_BATCH = 10_000
 NONCE_BYTES = 12
+SEALED_SIZE = 80  # every choice is padded to this many bytes before sealing
+MIN_SAFE_BATCH = 5  # the command refuses smaller batches (tests set 1 directly)
 
 
 def key_from(portal_key: bytes) -> bytes:
@@ -44,8 +48,13 @@ def key_from(portal_key: bytes) -> bytes:
 def seal(key: bytes, season_id: str, initiative_id: str) -> str:
     """The initiative id sealed for ``season_id`` (bound to it: a ballot moved to another
     season does not open)."""
+    raw = initiative_id.encode()
+    if len(raw) >= SEALED_SIZE or b"\0" in raw:
+        raise ValueError("an initiative id is shorter than the sealed size")
+    # Padded to one size: the ciphertext's length must not tell the initiative.
+    padded = raw + b"\0" * (SEALED_SIZE - len(raw))
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, initiative_id.encode(), season_id.encode())
+    sealed = AESGCM(key).encrypt(nonce, padded, season_id.encode())
     return base64.b64encode(nonce + sealed).decode("ascii")
 
 
@@ -54,7 +63,7 @@ def open_sealed(key: bytes, season_id: str, text: str) -> str | None:
     try:
         raw = base64.b64decode(text, validate=True)
         plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], season_id.encode())
-        return plain.decode()
+        return plain.rstrip(b"\0").decode()
     except (ValueError, InvalidTag, UnicodeDecodeError):
         return None
 
@@ -107,20 +116,19 @@ def mix(conn: Conn, key: bytes, season_id: str, flush: bool) -> int:
         "SELECT ballot_id, sealed FROM vote_box WHERE season_id = ?" + conn.for_update,
         (season_id,),
     ).fetchall()
-    if not rows or (len(rows) < batch_size(conn) and not flush):
+    opened = [(r["ballot_id"], open_sealed(key, season_id, r["sealed"])) for r in rows]
+    ballots = [(ballot_id, choice) for ballot_id, choice in opened if choice is not None]
+    # Only ballots that open make a batch: rows that do not (a changed key file, or rows
+    # written into the table by hand) must not let one real ballot be counted alone.
+    if not ballots or (len(ballots) < batch_size(conn) and not flush):
         return 0
     counts: dict[str, int] = {}
-    moved = 0
-    for row in rows:
-        initiative = open_sealed(key, season_id, row["sealed"])
-        if initiative is None:
-            continue
-        counts[initiative] = counts.get(initiative, 0) + 1
-        conn.execute("DELETE FROM vote_box WHERE ballot_id = ?", (row["ballot_id"],))
-        moved += 1
+    for ballot_id, choice in ballots:
+        counts[choice] = counts.get(choice, 0) + 1
+        conn.execute("DELETE FROM vote_box WHERE ballot_id = ?", (ballot_id,))
     for initiative, count in sorted(counts.items()):
         conn.execute(
             "UPDATE vote_tally SET votes = votes + ? WHERE season_id = ? AND initiative_id = ?",
             (count, season_id, initiative),
         )
-    return moved
+    return len(ballots)

@@ -3,7 +3,8 @@
 A vote or signature made in operator mode counts at once because the kiosk says its
 operator checked the citizen's ID document (`sync.portal.kinds`). The portal cannot see
 the document, so it keeps the claim accountable: each one is counted here (device,
-operator id, day; no PINFL, no choice, so the counts say nothing of who voted for what),
+operator id, day, when it made a vote or signature count; no PINFL, no choice, so the
+counts say nothing of who voted for what),
 a ministry can list them (`attestations`, `kiosk portal season checks`) to spot a kiosk
 that attests far more than its office serves, and beyond `DEVICE_DAILY` per device or
 `OPERATOR_DAILY` per operator in a day a claim no longer verifies: the vote or signature
@@ -28,9 +29,9 @@ class Attestation(TypedDict):
     checks: int
 
 
-def attest(conn: Conn, device_id: str, operator_id: str, day: str) -> bool:
-    """Count one claimed ID check; False (not counted) when the device or operator has
-    reached its cap for ``day``. One step per device across processes (`Conn.serialize`)."""
+def room(conn: Conn, device_id: str, operator_id: str, day: str) -> bool:
+    """Whether the device and operator may still attest an ID check on ``day``. One step
+    per device across processes (`Conn.serialize`, to the end of the transaction)."""
     conn.serialize(f"id-checks:{device_id}")
     rows = conn.execute(
         "SELECT operator_id, checks FROM id_checks WHERE device_id = ? AND day = ?",
@@ -38,14 +39,16 @@ def attest(conn: Conn, device_id: str, operator_id: str, day: str) -> bool:
     ).fetchall()
     total = sum(int(r["checks"]) for r in rows)
     mine = sum(int(r["checks"]) for r in rows if r["operator_id"] == operator_id)
-    if total >= DEVICE_DAILY or mine >= OPERATOR_DAILY:
-        return False
+    return total < DEVICE_DAILY and mine < OPERATOR_DAILY
+
+
+def record(conn: Conn, device_id: str, operator_id: str, day: str) -> None:
+    """Count one attested check that made a vote or signature count."""
     conn.execute(
         "INSERT INTO id_checks (device_id, operator_id, day, checks) VALUES (?, ?, ?, 1) "
         "ON CONFLICT (device_id, operator_id, day) DO UPDATE SET checks = id_checks.checks + 1",
         (device_id, operator_id, day),
     )
-    return True
 
 
 def attestations(conn: Conn, since: str, limit: int = 500) -> list[Attestation]:

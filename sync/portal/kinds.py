@@ -55,13 +55,15 @@ def claimed_check(answers: Mapping[str, object]) -> str | None:
     return text[:64] if text else None
 
 
-def verified(conn: Conn, device: Device, answers: Mapping[str, object], day: str) -> bool:
-    """Whether this vote or signature counts on its ID check: the kiosk claims one, and
-    the device and operator are within their day's attested checks
-    (`sync.portal.id_checks`: counted, auditable, capped). Beyond the cap it is kept
-    pending: the citizen confirms with a code, nothing is lost."""
+def checked_by(conn: Conn, device: Device, answers: Mapping[str, object], day: str) -> str | None:
+    """The operator whose ID check makes this vote or signature count now: the kiosk
+    claims one, and the device and operator are within their day's attested checks
+    (`sync.portal.id_checks`: counted when the item counts, auditable, capped). None:
+    it waits for a one-time code (beyond the cap too: nothing is lost)."""
     operator = claimed_check(answers)
-    return operator is not None and id_checks.attest(conn, device.id, operator, day)
+    if operator is None or not id_checks.room(conn, device.id, operator, day):
+        return None
+    return operator
 
 
 def _text(answers: Mapping[str, object], name: str, limit: int = MAX_TITLE) -> str | None:
@@ -123,16 +125,21 @@ def _receipted(kind: str, decide: KindHandler) -> KindHandler:
     return handle
 
 
-def _person_tag(conn: Conn, answers: Mapping[str, object]) -> tuple[str | None, str | None]:
-    """(the PINFL's keyed tag, None), or (None, the reason code): a PINFL must be well
-    formed and belong to a person the state registry holds (`sync.portal.registry`), so
-    no device can count a vote for a number nobody has."""
+def _person(
+    conn: Conn, device: Device, answers: Mapping[str, object], day: str
+) -> tuple[str | None, str | None, str | None]:
+    """(None, the PINFL's keyed tag, the checking operator or None) or (the reason code,
+    None, None). An ID-checked item's PINFL must belong to a person the state registry
+    holds (`sync.portal.registry`: no device counts a vote for a number nobody has). An
+    unchecked one is not looked up: it is pending whatever the PINFL, so its answer
+    tells nobody whether the PINFL exists or has voted."""
     pinfl = pinfl_key.clean_pinfl(answers.get("pinfl"))
     if pinfl is None:
-        return None, "participation.pinfl"
-    if registry.find(conn, pinfl) is None:
-        return None, "participation.unknown_person"
-    return pinfl_key.pinfl_tag(pinfl), None
+        return "participation.pinfl", None, None
+    operator = checked_by(conn, device, answers, day)
+    if operator is not None and registry.find(conn, pinfl) is None:
+        return "participation.unknown_person", None, None
+    return None, pinfl_key.pinfl_tag(pinfl), operator
 
 
 def _accepted(item_id: str, state: str) -> ItemResult:
@@ -145,25 +152,27 @@ def _vote(
     conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
 ) -> ItemResult:
     item_id = str(item.get("id"))
-    tag, problem = _person_tag(conn, answers)
+    day = now[:10]
+    problem, tag, operator = _person(conn, device, answers, day)
     season, initiative = _text(answers, "season"), _text(answers, "initiative")
     if tag is None:
         return refused(item_id, "rejected", problem or "participation.pinfl")
     if season is None or initiative is None:
         return refused(item_id, "rejected", "vote.initiative_unknown", initiative="", season="")
-    day = now[:10]
     outcome = votes_mod.cast(
         conn,
         ballot_box.key_from(pinfl_key.bound_key()),
         season,
         initiative,
         tag,
-        verified(conn, device, answers, day),
+        operator is not None,
         day,
         (device.id, item_id),
     )
     if outcome["refused"]:
         return refused(item_id, "rejected", outcome["refused"], **outcome["params"])
+    if operator is not None:
+        id_checks.record(conn, device.id, operator, day)
     return _accepted(item_id, outcome["state"])
 
 
@@ -171,18 +180,20 @@ def _sign(
     conn: Conn, device: Device, item: Mapping[str, object], answers: Mapping[str, object], now: str
 ) -> ItemResult:
     item_id = str(item.get("id"))
-    tag, problem = _person_tag(conn, answers)
+    problem, tag, operator = _person(conn, device, answers, now[:10])
     petition = _text(answers, "petition")
     if tag is None:
         return refused(item_id, "rejected", problem or "participation.pinfl")
     if petition is None:
         return refused(item_id, "rejected", "petition.unknown", petition="")
-    checked = verified(conn, device, answers, now[:10])
+    checked = operator is not None
     code, state = petitions_mod.sign(conn, petition, tag, checked, now, (device.id, item_id))
     if code == "participation.too_many_pending":
         return refused(item_id, "rejected", code, most=votes_mod.MAX_PENDING)
     if code:
         return refused(item_id, "rejected", code, petition=petition[:40], state=state)
+    if operator is not None:
+        id_checks.record(conn, device.id, operator, now[:10])
     return _accepted(item_id, state)
 
 

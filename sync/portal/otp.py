@@ -12,10 +12,12 @@ them (docs/participation.md):
 - codes are 6 digits, stored only as an HMAC under the portal's PINFL key (a 6-digit
   hash alone is reversed in a moment) bound to the tag and subject, valid `CODE_TTL`,
   `MAX_TRIES` wrong tries;
-- a new code replaces the last one of the tag; sends are limited per PINFL tag
-  (`SEND_LIMIT`), per device (`DEVICE_SEND_LIMIT`: one kiosk cannot text a district)
-  and in all (`GLOBAL_SEND_LIMIT`: what an SMS budget allows), each in `SEND_WINDOW`;
-  counting and sending are one step across processes (`Conn.serialize`);
+- a new code replaces the last one for the same item only (a code someone asks for
+  another item under the PINFL never voids the citizen's); sends are limited per item
+  (`ITEM_SEND_LIMIT`), per PINFL tag (`SEND_LIMIT`, larger, so a stranger's requests
+  cannot use up the citizen's), per device (`DEVICE_SEND_LIMIT`: one kiosk cannot text a
+  district) and in all (`GLOBAL_SEND_LIMIT`: what an SMS budget allows), each in
+  `SEND_WINDOW`; counting and sending are one step across processes (`Conn.serialize`);
 - SMS cannot run here: `FakeSmsGateway` (named so everywhere) appends each message to
   ``FAKE_SMS_OUTBOX.jsonl`` in the portal dir, which tests and demos read.
 """
@@ -38,7 +40,8 @@ CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 SEND_WINDOW = timedelta(hours=1)
-SEND_LIMIT = 3
+ITEM_SEND_LIMIT = 3
+SEND_LIMIT = 10
 DEVICE_SEND_LIMIT = 60
 GLOBAL_SEND_LIMIT = 5000
 FAKE_SMS_FILE = "FAKE_SMS_OUTBOX.jsonl"
@@ -90,13 +93,18 @@ def _wait(rows: Sequence[Row], limit: int, moment: datetime) -> int | None:
     return max(1, int((oldest + SEND_WINDOW - moment).total_seconds()) + 1)
 
 
-def may_send(conn: Conn, tag: str, device_id: str, moment: datetime) -> int | None:
-    """None when a code may be sent to ``tag`` from ``device_id`` now (the send is
-    counted), else the seconds to wait. One step across processes (`Conn.serialize`)."""
+def may_send(conn: Conn, tag: str, subject: str, device_id: str, moment: datetime) -> int | None:
+    """None when a code for ``subject`` may be sent to ``tag`` from ``device_id`` now
+    (the send is counted), else the seconds to wait. One step across processes."""
     conn.serialize("otp:send")
     since = now_iso(moment - SEND_WINDOW)
     conn.execute("DELETE FROM otp_sends WHERE at <= ?", (since,))
     checks = (
+        (
+            "SELECT at FROM otp_sends WHERE pinfl_tag = ? AND subject = ? AND at > ? ORDER BY at",
+            (tag, subject),
+            ITEM_SEND_LIMIT,
+        ),
         ("SELECT at FROM otp_sends WHERE pinfl_tag = ? AND at > ? ORDER BY at", (tag,), SEND_LIMIT),
         (
             "SELECT at FROM otp_sends WHERE device_id = ? AND at > ? ORDER BY at",
@@ -110,20 +118,20 @@ def may_send(conn: Conn, tag: str, device_id: str, moment: datetime) -> int | No
         if wait is not None:
             return wait
     conn.execute(
-        "INSERT INTO otp_sends (pinfl_tag, device_id, at) VALUES (?, ?, ?)",
-        (tag, device_id, now_iso(moment)),
+        "INSERT INTO otp_sends (pinfl_tag, subject, device_id, at) VALUES (?, ?, ?, ?)",
+        (tag, subject, device_id, now_iso(moment)),
     )
     return None
 
 
 def issue(conn: Conn, key: bytes, tag: str, subject: str, moment: datetime) -> str:
-    """A new code for ``tag`` confirming ``subject`` (replacing the tag's last code),
-    stored as a hash; the code itself."""
+    """A new code for ``tag`` confirming ``subject`` (replacing the last code for the
+    same subject only), stored as a hash; the code itself."""
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-    conn.execute("DELETE FROM otp_codes WHERE pinfl_tag = ?", (tag,))
     conn.execute(
         "INSERT INTO otp_codes (pinfl_tag, subject, code_hash, expires_at, tries) "
-        "VALUES (?, ?, ?, ?, 0)",
+        "VALUES (?, ?, ?, ?, 0) ON CONFLICT (pinfl_tag, subject) DO UPDATE SET "
+        "code_hash = excluded.code_hash, expires_at = excluded.expires_at, tries = 0",
         (tag, subject, _code_hash(key, tag, subject, code), now_iso(moment + CODE_TTL)),
     )
     return code
@@ -149,7 +157,7 @@ def check(
         return "otp.expired", 0
     clean = "".join(ch for ch in code if ch.isdigit())
     if hmac.compare_digest(row["code_hash"], _code_hash(key, tag, subject, clean)):
-        conn.execute("DELETE FROM otp_codes WHERE pinfl_tag = ?", (tag,))
+        conn.execute("DELETE FROM otp_codes WHERE pinfl_tag = ? AND subject = ?", (tag, subject))
         return "ok", 0
     conn.execute(
         "UPDATE otp_codes SET tries = tries + 1 WHERE pinfl_tag = ? AND subject = ?",

@@ -106,12 +106,17 @@ def cmd_tally(args: argparse.Namespace) -> int:
         return 0
     for initiative, votes in tally["votes"].items():
         print(f"{initiative}\t{votes}")
-    waiting = tally["voters"] - sum(tally["votes"].values())
     lang = cliutil.lang(args)
+    store = open_storage(args)
+    try:
+        waiting = store.ballots_waiting(args.season_id)
+    finally:
+        store.close()
+    # The admin's view: how many ballots wait is never published (docs/participation.md).
     print(
         tr(
             lang,
-            "Verified voters: {voters}; ballots waiting for their batch: {waiting}; "
+            "Counted votes: {voters}; ballots waiting for their batch: {waiting}; "
             "unconfirmed votes: {pending}.",
             voters=tally["voters"],
             waiting=waiting,
@@ -126,8 +131,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from sync.portal import ballot_box
 
     lang = cliutil.lang(args)
-    if not 1 <= args.size <= ballot_box.MAX_BATCH:
-        return cliutil.fail(tr(lang, "A batch is 1 to {most} ballots.", most=ballot_box.MAX_BATCH))
+    if not ballot_box.MIN_SAFE_BATCH <= args.size <= ballot_box.MAX_BATCH:
+        return cliutil.fail(
+            tr(
+                lang,
+                "A batch is {least} to {most} ballots: fewer would let a change of the "
+                "tally show one person's vote.",
+                least=ballot_box.MIN_SAFE_BATCH,
+                most=ballot_box.MAX_BATCH,
+            )
+        )
     store = open_storage(args)
     try:
         store.set_ballot_batch(args.size)

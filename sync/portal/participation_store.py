@@ -103,6 +103,11 @@ class ParticipationMixin:
         with self.db.read() as conn:
             return votes.tally(conn, season_id, now_iso(self.now())[:10])
 
+    def ballots_waiting(self, season_id: str) -> int:
+        """Verified voters whose ballots wait in the box (admin; never published)."""
+        with self.db.read() as conn:
+            return votes.waiting(conn, season_id)
+
     def mix_ballots(self, season_id: str | None = None) -> int:
         """Move full batches of boxed ballots into the tallies (all seasons, or one), each
         season in a transaction of its own that writes no voter; a closed season's box is
@@ -122,6 +127,9 @@ class ParticipationMixin:
             with self.transaction() as conn:
                 moved += ballot_box.mix(conn, key, season, flush=closes.get(season, "") < day)
                 crash_point("portal.ballots_mixed")
+        if any(closes_on < day for closes_on in closes.values()):
+            with self.transaction() as conn:
+                votes.drop_closed(conn, day)
         return moved
 
     def id_checks(self, since: str) -> list[Attestation]:
@@ -176,17 +184,17 @@ class ParticipationMixin:
         item = (device_id, item_id)
         day = now_iso(moment)[:10]
         with self.transaction() as conn:
-            found = votes.pending_item(conn, item, tag, day) or petitions_mod.pending_item(
-                conn, item, tag, day
-            )
-            if found is None:
+            season = votes.pending_item(conn, item, tag, day)
+            if season is None and petitions_mod.pending_item(conn, item, tag, day) is None:
                 raise ParticipationRefused("participation.nothing_pending")
+            if season is not None and votes.season_open(conn, season, day) is not None:
+                raise ParticipationRefused("otp.season_closed", season=season)
             person = registry.find(conn, clean)
             phone = person.phone if person is not None else ""
             if not phone:
                 raise ParticipationRefused("otp.no_phone")
-            wait = otp.may_send(conn, tag, device_id, moment)
             subject = otp.subject_of(device_id, item_id)
+            wait = otp.may_send(conn, tag, subject, device_id, moment)
             code = otp.issue(conn, self.pinfl_key, tag, subject, moment) if wait is None else ""
         if wait is not None:
             raise ParticipationRefused("otp.rate_limited", retry_after=wait, seconds=wait)
@@ -209,19 +217,27 @@ class ParticipationMixin:
         with self.transaction() as conn:
             subject = otp.subject_of(device_id, item_id)
             verdict, left = otp.check(conn, self.pinfl_key, tag, subject, code, moment)
+            refusal: tuple[str, dict[str, str]] | None = None
             if verdict == "ok":
                 key = ballot_box.key_from(self.pinfl_key)
-                season = votes.confirm_item(conn, key, item, tag, now[:10])
-                if season is not None:
-                    done["votes"].append(season)
-                petition_id = petitions_mod.confirm_item(conn, item, tag, now)
+                voted = votes.confirm_item(conn, key, item, tag, now[:10])
+                if voted is not None and voted["refused"] is None:
+                    done["votes"].append(voted["season"])
+                elif voted is not None and voted["refused"]:
+                    refusal = (voted["refused"], {"season": voted["season"]})
+                why, petition_id = petitions_mod.confirm_item(conn, item, tag, now)
                 if petition_id is not None:
                     done["signatures"].append(petition_id)
+                elif why is not None:
+                    refusal = (why, {})
                 crash_point("portal.code_confirmed")
         if verdict == "otp.wrong":
             raise ParticipationRefused("otp.wrong", left=left)
         if verdict != "ok":
             raise ParticipationRefused("otp.expired")
+        if refusal is not None:  # the code was right; the item could not count
+            code, params = refusal
+            raise ParticipationRefused(code, None, **params)
         if not done["votes"] and not done["signatures"]:
             raise ParticipationRefused("participation.nothing_pending")
         for season in done["votes"]:

@@ -10,7 +10,9 @@ a threshold. Plain functions over a `sync.portal.db.Conn` in the store's transac
   unverified one waits in ``petition_pending`` under the ITEM that made it (device,
   item id), like a pending vote (`sync.portal.votes`): it blocks nobody, a one-time
   code confirms that item only (`confirm_item`), it expires after
-  `sync.portal.votes.PENDING_DAYS`, at most `MAX_PENDING` per PINFL and petition.
+  `sync.portal.votes.PENDING_DAYS`, a device keeps at most
+  `sync.portal.votes.MAX_PENDING` per PINFL and petition, and it is answered
+  ``pending`` whether or not the PINFL had signed (told only at confirmation).
 - ``signatures`` is bumped in the database (``signatures = signatures + 1``), and the
   petition moves from ``open`` to ``under_review`` by ONE conditional update (``WHERE
   state = 'open' AND signatures >= threshold``), in the same transaction: whichever
@@ -20,7 +22,7 @@ a threshold. Plain functions over a `sync.portal.db.Conn` in the store's transac
 from __future__ import annotations
 
 from sync.portal.db import Conn, Row
-from sync.portal.votes import MAX_PENDING, expired_before
+from sync.portal.votes import expired_on_or_before, pending_room
 from sync.transport import Petition
 
 VERIFIED = "verified"
@@ -89,23 +91,12 @@ def sign(
     ).fetchone()
     if found is None:
         return "petition.unknown", ""
-    signed = conn.execute(
-        "SELECT 1 FROM petition_signers WHERE petition_id = ? AND pinfl_tag = ?",
-        (petition_id, tag),
-    ).fetchone()
-    if signed is not None:
-        return "petition.already", VERIFIED
     if verified:
         if not _signed(conn, petition_id, tag, now):
             return "petition.already", VERIFIED
         return None, VERIFIED
     day = now[:10]
-    conn.execute("DELETE FROM petition_pending WHERE made_on < ?", (expired_before(day),))
-    waiting = conn.execute(
-        "SELECT COUNT(*) AS n FROM petition_pending WHERE petition_id = ? AND pinfl_tag = ?",
-        (petition_id, tag),
-    ).fetchone()
-    if waiting is not None and int(waiting["n"]) >= MAX_PENDING:
+    if not pending_room(conn, "petition_pending", "petition_id", petition_id, tag, item[0], day):
         return "participation.too_many_pending", PENDING
     conn.execute(
         "INSERT INTO petition_pending (device_id, item_id, petition_id, pinfl_tag, made_on) "
@@ -135,24 +126,29 @@ def pending_item(conn: Conn, item: tuple[str, str], tag: str, day: str) -> str |
     """The petition of the live pending signature ``item`` made under ``tag``, or None."""
     row = conn.execute(
         "SELECT petition_id FROM petition_pending WHERE device_id = ? AND item_id = ? "
-        "AND pinfl_tag = ? AND made_on >= ?",
-        (item[0], item[1], tag, expired_before(day)),
+        "AND pinfl_tag = ? AND made_on > ?",
+        (item[0], item[1], tag, expired_on_or_before(day)),
     ).fetchone()
     return str(row["petition_id"]) if row is not None else None
 
 
-def confirm_item(conn: Conn, item: tuple[str, str], tag: str, now: str) -> str | None:
-    """Count the pending signature ``item`` (its code was right): its petition, or None
-    when there is none to count (expired, or the tag signed meanwhile)."""
+def confirm_item(
+    conn: Conn, item: tuple[str, str], tag: str, now: str
+) -> tuple[str | None, str | None]:
+    """Count the pending signature ``item`` (its code was right): (None, petition), or
+    (``otp.already_counted``, None) when the tag had signed, or (None, None) when there
+    is no such live item."""
     petition_id = pending_item(conn, item, tag, now[:10])
-    if petition_id is None or not _signed(conn, petition_id, tag, now):
-        return None
-    return petition_id
+    if petition_id is None:
+        return None, None
+    if not _signed(conn, petition_id, tag, now):
+        return "otp.already_counted", None
+    return None, petition_id
 
 
 _PENDING_COUNT = (
     "(SELECT COUNT(*) FROM petition_pending p WHERE p.petition_id = petitions.petition_id "
-    "AND p.made_on >= ?) AS pending_now"
+    "AND p.made_on > ?) AS pending_now"
 )
 
 
@@ -177,7 +173,7 @@ def listed(conn: Conn, district: str | None, day: str, limit: int = 100) -> list
     """Petitions of ``district`` (or all), most signed first; pending signatures live on
     ``day`` counted."""
     sql = f"SELECT petitions.*, {_PENDING_COUNT} FROM petitions"
-    params: list[object] = [expired_before(day)]
+    params: list[object] = [expired_on_or_before(day)]
     if district:
         sql += " WHERE district = ?"
         params.append(district)
@@ -189,6 +185,6 @@ def listed(conn: Conn, district: str | None, day: str, limit: int = 100) -> list
 def one(conn: Conn, petition_id: str, day: str) -> Petition | None:
     r = conn.execute(
         f"SELECT petitions.*, {_PENDING_COUNT} FROM petitions WHERE petition_id = ?",
-        (expired_before(day), petition_id),
+        (expired_on_or_before(day), petition_id),
     ).fetchone()
     return _row(r) if r is not None else None

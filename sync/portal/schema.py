@@ -383,7 +383,8 @@ MIGRATIONS: tuple[str, ...] = (
     # in vote_box until a separate transaction mixes a batch of them into vote_tally, so
     # no tally row shares a transaction (PostgreSQL's xmin) with a voter row
     # (`sync.portal.ballot_box`). id_checks counts the ID checks each device's operators
-    # attested, per day (no PINFL, no choice). otp_sends learns the device, for its limit.
+    # attested, per day (no PINFL, no choice). otp_sends learns the device and the item
+    # (subject), for their limits.
     """
     CREATE TABLE vote_pending_items (
         device_id     TEXT NOT NULL,
@@ -395,6 +396,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (device_id, item_id)
     );
     CREATE INDEX vote_pending_items_tag ON vote_pending_items (season_id, pinfl_tag);
+    CREATE INDEX vote_pending_items_made ON vote_pending_items (made_on);
+    CREATE INDEX vote_pending_items_device ON vote_pending_items (device_id, made_on);
     INSERT INTO vote_pending_items (device_id, item_id, season_id, pinfl_tag, initiative_id,
         made_on)
     SELECT 'legacy', p.season_id || ':' || p.pinfl_tag, p.season_id, p.pinfl_tag,
@@ -418,6 +421,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (device_id, item_id)
     );
     CREATE INDEX petition_pending_tag ON petition_pending (petition_id, pinfl_tag);
+    CREATE INDEX petition_pending_made ON petition_pending (made_on);
+    CREATE INDEX petition_pending_device ON petition_pending (device_id, made_on);
     INSERT INTO petition_pending (device_id, item_id, petition_id, pinfl_tag, made_on)
     SELECT 'legacy', petition_id || ':' || pinfl_tag, petition_id, pinfl_tag, signed_on
     FROM petition_signers WHERE state <> 'verified';
@@ -425,6 +430,7 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE petitions SET pending = 0;
     DELETE FROM otp_codes;
     ALTER TABLE otp_sends ADD COLUMN device_id TEXT;
+    ALTER TABLE otp_sends ADD COLUMN subject TEXT;
     CREATE INDEX otp_sends_at ON otp_sends (at);
     CREATE INDEX otp_sends_device ON otp_sends (device_id, at);
     CREATE TABLE id_checks (

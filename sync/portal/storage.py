@@ -518,6 +518,10 @@ class PortalStorage(Protocol):
         """The ballots a batch needs before it is counted (a portal setting)."""
         ...
 
+    def ballots_waiting(self, season_id: str) -> int:
+        """Ballots waiting in the box for their batch (admin only, never published)."""
+        ...
+
     def id_checks(self, since: str) -> list[Attestation]:
         """Operators' attested ID checks from ``since`` (a day), most first."""
         ...

@@ -35,6 +35,7 @@ from sync import wire
 from sync.portal import (
     anchors,
     appeals,
+    auto_decisions,
     decisions,
     enrolments,
     kinds,
@@ -52,6 +53,7 @@ from sync.portal.participation_store import ParticipationMixin
 from sync.portal.registry import Registry, TableRegistry
 from sync.portal.schema import DB_NAME, MIGRATIONS, SCHEMA, migrate
 from sync.portal.sealing_keys import SealingKeys
+from sync.portal.status_log import append_status
 from sync.portal.storage import (
     CODE_TTL,
     Device,
@@ -86,34 +88,6 @@ Clock = Callable[[], datetime]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def append_status(
-    conn: Conn,
-    device_id: str,
-    tracking_code: str,
-    status: str,
-    number: str,
-    note: str | None,
-    at: str,
-    actor: str | None = None,
-    reason_code: str | None = None,
-    automated: bool = False,
-) -> None:
-    """Append to the status log kiosks page through by ``seq`` (`status_changes`).
-
-    The device's row is locked first, to the end of the transaction: a later ``seq``
-    of one device is drawn only after every earlier one of it committed, so a kiosk
-    whose cursor passed a ``seq`` never misses a row committed late (PostgreSQL draws
-    identity values outside transactions). Every writer of ``status_log`` calls this.
-    ``automated``: the portal's rules made the change, not a person (issue 16).
-    """
-    conn.execute("SELECT id FROM devices WHERE id = ?" + conn.for_update, (device_id,))
-    conn.execute(
-        "INSERT INTO status_log (device_id, tracking_code, status, application_number, note, "
-        "at, actor, reason_code, automated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (device_id, tracking_code, status, number, note, at, actor, reason_code, int(automated)),
-    )
 
 
 class PortalStore(ParticipationMixin):
@@ -495,6 +469,7 @@ class PortalStore(ParticipationMixin):
         append_status(
             conn, device_id, item["tracking_code"], "received", number, None, now, automated=True
         )
+        auto_decisions.apply(conn, device_id, item, opened.payload, number, now)
         if lookup_id := prefill.lookup_id_of(opened.payload):  # once-only prefill's log
             registry_log.link(conn, device_id, lookup_id, item["tracking_code"])
         crash_point("portal.item_stored")

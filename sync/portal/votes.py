@@ -13,10 +13,12 @@ keep the ballot secret, are docs/participation.md's:
 - a vote counts only when verified (operator ID check, or a one-time code). An
   unverified one waits in ``vote_pending_items`` under the ITEM that made it (device,
   item id): typing a PINFL proves nothing, so a pending vote never blocks another one
-  of the same PINFL, and a code confirms the one item it was sent for
-  (`confirm_item`). The first vote of the PINFL to be verified counts; its other
-  pending votes of the season are dropped. Pending votes expire after `PENDING_DAYS`
-  and at most `MAX_PENDING` wait per PINFL and season.
+  of the same PINFL made elsewhere, and a code confirms the one item it was sent for
+  (`confirm_item`). An unverified vote is answered ``pending`` whatever the PINFL (in
+  the registry or not, voted or not): only the holder of the phone on record learns,
+  at confirmation, that the PINFL had voted. The first vote of the PINFL to be verified
+  counts; its other pending votes of the season are dropped. Pending votes expire after
+  `PENDING_DAYS`, and a device keeps at most `MAX_PENDING` per PINFL and season.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from sync.transport import Tally
 VERIFIED = "verified"
 PENDING = "pending"
 PENDING_DAYS = 7  # a week to come back and confirm with a code
-MAX_PENDING = 3  # per PINFL and season: a typed PINFL cannot fill the table
+MAX_PENDING = 3  # per device, PINFL and season (a kiosk's retries, not a stranger's)
+DEVICE_PENDING_DAILY = 2000  # unconfirmed items one device may leave in a day
 
 
 class VoteOutcome(TypedDict):
@@ -47,8 +50,9 @@ def _refused(code: str, **params: str) -> VoteOutcome:
     return {"state": "", "refused": code, "params": params}
 
 
-def expired_before(day: str) -> str:
-    """Pending items made before this day (YYYY-MM-DD) have expired."""
+def expired_on_or_before(day: str) -> str:
+    """Pending items made on or before this day have expired on ``day`` (YYYY-MM-DD):
+    one made on D is live through D + `PENDING_DAYS` - 1."""
     return (date.fromisoformat(day) - timedelta(days=PENDING_DAYS)).isoformat()
 
 
@@ -80,6 +84,26 @@ def _count(conn: Conn, key: bytes, season_id: str, tag: str, initiative_id: str,
     return True
 
 
+def pending_room(
+    conn: Conn, table: str, scope: str, scope_id: str, tag: str, device_id: str, day: str
+) -> bool:
+    """Whether ``device_id`` may leave one more pending item under ``tag`` in ``scope``
+    (a season or a petition) of ``table`` today: its own items only count, so what other
+    devices typed under the PINFL never fills the citizen's room. Purges expired ones."""
+    conn.execute(f"DELETE FROM {table} WHERE made_on <= ?", (expired_on_or_before(day),))
+    mine = conn.execute(
+        f"SELECT COUNT(*) AS n FROM {table} WHERE {scope} = ? AND pinfl_tag = ? AND device_id = ?",
+        (scope_id, tag, device_id),
+    ).fetchone()
+    today = conn.execute(
+        f"SELECT COUNT(*) AS n FROM {table} WHERE device_id = ? AND made_on = ?",
+        (device_id, day),
+    ).fetchone()
+    return (int(mine["n"]) if mine else 0) < MAX_PENDING and (
+        int(today["n"]) if today else 0
+    ) < DEVICE_PENDING_DAILY
+
+
 def cast(
     conn: Conn,
     key: bytes,
@@ -91,9 +115,9 @@ def cast(
     item: tuple[str, str],
 ) -> VoteOutcome:
     """Record the vote of ``tag`` for ``initiative_id`` made by ``item`` (device id,
-    item id): counted (boxed) now when ``verified``, else kept pending under the item. A
-    second vote of the tag this season is refused ``vote.already``; ``key`` is the
-    ballot box's (`sync.portal.ballot_box.key_from`)."""
+    item id): counted (boxed) now when ``verified`` (a second one refused
+    ``vote.already``), else kept pending under the item, without saying whether the
+    tag had voted. ``key`` is the ballot box's (`sync.portal.ballot_box.key_from`)."""
     problem = season_open(conn, season_id, day)
     if problem is not None:
         return problem
@@ -103,21 +127,11 @@ def cast(
     ).fetchone()
     if known is None:
         return _refused("vote.initiative_unknown", initiative=initiative_id, season=season_id)
-    voted = conn.execute(
-        "SELECT 1 FROM vote_voters WHERE season_id = ? AND pinfl_tag = ?", (season_id, tag)
-    ).fetchone()
-    if voted is not None:
-        return _refused("vote.already", season=season_id, state=VERIFIED)
     if verified:
         if not _count(conn, key, season_id, tag, initiative_id, day):
             return _refused("vote.already", season=season_id, state=VERIFIED)
         return {"state": VERIFIED, "refused": None, "params": {}}
-    conn.execute("DELETE FROM vote_pending_items WHERE made_on < ?", (expired_before(day),))
-    waiting = conn.execute(
-        "SELECT COUNT(*) AS n FROM vote_pending_items WHERE season_id = ? AND pinfl_tag = ?",
-        (season_id, tag),
-    ).fetchone()
-    if waiting is not None and int(waiting["n"]) >= MAX_PENDING:
+    if not pending_room(conn, "vote_pending_items", "season_id", season_id, tag, item[0], day):
         return _refused("participation.too_many_pending", most=str(MAX_PENDING))
     conn.execute(
         "INSERT INTO vote_pending_items (device_id, item_id, season_id, pinfl_tag, "
@@ -132,45 +146,80 @@ def pending_item(conn: Conn, item: tuple[str, str], tag: str, day: str) -> str |
     """The season of the live pending vote ``item`` made under ``tag``, or None."""
     row = conn.execute(
         "SELECT season_id FROM vote_pending_items WHERE device_id = ? AND item_id = ? "
-        "AND pinfl_tag = ? AND made_on >= ?",
-        (item[0], item[1], tag, expired_before(day)),
+        "AND pinfl_tag = ? AND made_on > ?",
+        (item[0], item[1], tag, expired_on_or_before(day)),
     ).fetchone()
     return str(row["season_id"]) if row is not None else None
 
 
-def confirm_item(conn: Conn, key: bytes, item: tuple[str, str], tag: str, day: str) -> str | None:
-    """Count the pending vote ``item`` (its one-time code was right): its season, or None
-    when there is none to count (expired, or the tag voted meanwhile)."""
+class Confirmation(TypedDict):
+    """What a right code did to the pending vote of ``season``: counted when ``refused``
+    is None, else why not."""
+
+    season: str
+    refused: str | None
+
+
+def confirm_item(
+    conn: Conn, key: bytes, item: tuple[str, str], tag: str, day: str
+) -> Confirmation | None:
+    """Count the pending vote ``item`` (its one-time code was right); None when there is
+    no such live item. Refused ``otp.season_closed`` after the season's last day (the
+    results are final), ``otp.already_counted`` when the tag had voted; either way the
+    item goes."""
     row = conn.execute(
         "SELECT season_id, initiative_id FROM vote_pending_items WHERE device_id = ? "
-        "AND item_id = ? AND pinfl_tag = ? AND made_on >= ?" + conn.for_update,
-        (item[0], item[1], tag, expired_before(day)),
+        "AND item_id = ? AND pinfl_tag = ? AND made_on > ?" + conn.for_update,
+        (item[0], item[1], tag, expired_on_or_before(day)),
     ).fetchone()
     if row is None:
         return None
     season_id = str(row["season_id"])
+    closed = season_open(conn, season_id, day)
+    if closed is not None:
+        conn.execute("DELETE FROM vote_pending_items WHERE device_id = ? AND item_id = ?", item)
+        return {"season": season_id, "refused": "otp.season_closed"}
     if not _count(conn, key, season_id, tag, row["initiative_id"], day):
-        return None
-    return season_id
+        return {"season": season_id, "refused": "otp.already_counted"}
+    return {"season": season_id, "refused": None}
+
+
+def drop_closed(conn: Conn, day: str) -> None:
+    """Pending votes of seasons closed before ``day`` can never count: gone."""
+    conn.execute(
+        "DELETE FROM vote_pending_items WHERE season_id IN "
+        "(SELECT season_id FROM vote_seasons WHERE closes_on < ?)",
+        (day,),
+    )
 
 
 def tally(conn: Conn, season_id: str, day: str) -> Tally:
-    """The season's counts: mixed votes by initiative, verified voters (counted or
-    waiting in the box), live pending votes."""
+    """The season's counts: votes by initiative and ``voters``, both the COUNTED ballots
+    (how many wait in the ballot box is not told: docs/participation.md), and the live
+    pending votes."""
     rows = conn.execute(
         "SELECT initiative_id, votes FROM vote_tally WHERE season_id = ? ORDER BY initiative_id",
         (season_id,),
     ).fetchall()
     pending = conn.execute(
-        "SELECT COUNT(*) AS n FROM vote_pending_items WHERE season_id = ? AND made_on >= ?",
-        (season_id, expired_before(day)),
+        "SELECT COUNT(*) AS n FROM vote_pending_items WHERE season_id = ? AND made_on > ?",
+        (season_id, expired_on_or_before(day)),
     ).fetchone()
+    votes = {r["initiative_id"]: int(r["votes"]) for r in rows}
+    return {
+        "season_id": season_id,
+        "votes": votes,
+        "pending": int(pending["n"]) if pending else 0,
+        "voters": sum(votes.values()),
+    }
+
+
+def waiting(conn: Conn, season_id: str) -> int:
+    """Verified voters whose ballots wait in the box (the portal's admin only)."""
     voters = conn.execute(
         "SELECT COUNT(*) AS n FROM vote_voters WHERE season_id = ?", (season_id,)
     ).fetchone()
-    return {
-        "season_id": season_id,
-        "votes": {r["initiative_id"]: int(r["votes"]) for r in rows},
-        "pending": int(pending["n"]) if pending else 0,
-        "voters": int(voters["n"]) if voters else 0,
-    }
+    counted = conn.execute(
+        "SELECT COALESCE(SUM(votes), 0) AS n FROM vote_tally WHERE season_id = ?", (season_id,)
+    ).fetchone()
+    return (int(voters["n"]) if voters else 0) - (int(counted["n"]) if counted else 0)

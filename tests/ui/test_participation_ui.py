@@ -95,15 +95,30 @@ async def test_voting_in_uz_cyrl_pending_confirmed_then_refused(
         await wait_until(pilot, lambda: result.confirmed, "confirmed")
         assert CYRILLIC.search(text_of(result, "#result-text"))
         await click(pilot, result.query_one("#done", Button))
-        # The same PINFL votes again: refused, said in Cyrillic.
+        # The same PINFL votes again in self-service: pending like any (the answer must
+        # not tell who voted); the right code then says it is not counted, in Cyrillic.
         again = await vote(pilot, person.pinfl, 2)
+        await wait_until(pilot, lambda: again.pending(), "pending again")
+        await click(pilot, again.query_one("#send-code", Button))
+        await wait_until(
+            pilot,
+            lambda: len([m for m in sms.messages() if m["to"] == person.phone]) == 2,
+            "the second SMS",
+        )
+        second = re.search(
+            r"\d{6}", [m for m in sms.messages() if m["to"] == person.phone][-1]["text"]
+        )
+        assert second is not None
+        await click(pilot, again.query_one("#otp"))
+        await type_text(pilot, second.group())
+        await click(pilot, again.query_one("#confirm-code", Button))
         await wait_until(
             pilot,
             lambda: again.item is not None and again.item["outcome"] == "rejected",
             "the refusal",
         )
         refused = text_of(again, "#result-text")
-        assert again.item is not None and again.item["reason_code"] == "vote.already"
+        assert again.item is not None and again.item["reason_code"] == "otp.already_counted"
         assert CYRILLIC.search(refused) and refused in speech.texts()
         await click(pilot, again.query_one("#done", Button))
         await wait_until(pilot, lambda: app.screen.query("#to-vote"), "back")

@@ -1,0 +1,105 @@
+"""Decisions the portal's own rules make at ingest: automated, explained, appealable.
+
+Issue 16 asks that automated decisions be explainable and open to appeal. The
+reference portal has one rule, to show the whole path with real data, and a table to
+add more (`RULES`, form id -> rule):
+
+- **old-age pension age** (`old_age_pension`): the state registry's birth date for the
+  applicant's PINFL (once-only: not the age the applicant typed) must reach the pension
+  age (men 60, women 55; the PINFL's first digit says which, odd for men) by the day the
+  application arrives. Below it, the application is rejected at once with
+  ``decision.not_eligible``, ``automated`` set, by the actor `ACTOR`. The citizen's
+  kiosk says the reason, its plain explanation and "Decided automatically", and offers
+  the appeal (docs/appeals.md).
+
+A rule decides only on what the registry holds: a PINFL the registry does not know, or
+a birth date it lacks, leaves the application to a person (no automated refusal on
+missing data). `apply` runs inside the ingest transaction, after the ``received`` row,
+through `sync.portal.status_log.append_status` like every status change, and writes the
+staff audit line a person's decision would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from sync.portal import pinfl_key, registry, staff
+from sync.portal.db import Conn
+from sync.portal.status_log import append_status
+
+ACTOR = "portal-rules"  # who an automated decision is recorded as
+PENSION_AGE = {"male": 60, "female": 55}
+
+
+class AutoDecision:
+    """What a rule decided: the status and its registered reason code."""
+
+    def __init__(self, status: str, reason_code: str, rule: str) -> None:
+        self.status = status
+        self.reason_code = reason_code
+        self.rule = rule
+
+
+Rule = Callable[[Conn, Mapping[str, object], date], AutoDecision | None]
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def pension_age(conn: Conn, answers: Mapping[str, object], day: date) -> AutoDecision | None:
+    """Rejected when the registry's birth date puts the applicant below pension age."""
+    pinfl = pinfl_key.clean_pinfl(answers.get("pinfl"))
+    if pinfl is None:
+        return None
+    person = registry.find(conn, pinfl)
+    if person is None or not person.birth_date:
+        return None
+    try:
+        born = date.fromisoformat(person.birth_date)
+    except ValueError:
+        return None
+    sex = "male" if int(pinfl[0]) % 2 == 1 else "female"
+    if _age_on(born, day) >= PENSION_AGE[sex]:
+        return None
+    return AutoDecision("rejected", "decision.not_eligible", "pension_age")
+
+
+RULES: dict[str, Rule] = {"old_age_pension": pension_age}
+
+
+def decide(
+    conn: Conn, form_id: str, answers: Mapping[str, object], day: date
+) -> AutoDecision | None:
+    """The automated decision on a new application of ``form_id``, if a rule makes one."""
+    rule = RULES.get(form_id)
+    return rule(conn, answers, day) if rule is not None else None
+
+
+def apply(
+    conn: Conn,
+    device_id: str,
+    item: Mapping[str, object],
+    answers: Mapping[str, object],
+    number: str,
+    now: str,
+) -> AutoDecision | None:
+    """Decide a just-stored application if a rule does: its status row (automated, with
+    the reason), the submission's status, and the staff audit line, in the caller's
+    transaction."""
+    code = str(item["tracking_code"])
+    decided = decide(conn, str(item["form_id"]), answers, date.fromisoformat(now[:10]))
+    if decided is None:
+        return None
+    append_status(
+        conn, device_id, code, decided.status, number, None, now, ACTOR, decided.reason_code, True
+    )
+    conn.execute(
+        "UPDATE submissions SET status = ?, status_updated_at = ? WHERE device_id = ? "
+        "AND tracking_code = ?",
+        (decided.status, now, device_id, code),
+    )
+    detail = {"status": decided.status, "reason_code": decided.reason_code, "automated": True}
+    staff.audit(conn, now, ACTOR, "status_set", code, {**detail, "rule": decided.rule})
+    return decided
