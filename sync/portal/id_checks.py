@@ -3,8 +3,9 @@
 A vote or signature made in operator mode counts at once because the kiosk says its
 operator checked the citizen's ID document (`sync.portal.kinds`). The portal cannot see
 the document, so it keeps the claim accountable: each one is counted here (device,
-operator id, day, when it made a vote or signature count; no PINFL, no choice, so the
-counts say nothing of who voted for what),
+operator id, day, whatever then happens to the item: a device probing the registry or
+the voters with claimed checks is capped and seen; no PINFL, no choice, so the counts
+say nothing of who voted for what),
 a ministry can list them (`attestations`, `kiosk portal season checks`) to spot a kiosk
 that attests far more than its office serves, and beyond `DEVICE_DAILY` per device or
 `OPERATOR_DAILY` per operator in a day a claim no longer verifies: the vote or signature
@@ -43,7 +44,7 @@ def room(conn: Conn, device_id: str, operator_id: str, day: str) -> bool:
 
 
 def record(conn: Conn, device_id: str, operator_id: str, day: str) -> None:
-    """Count one attested check that made a vote or signature count."""
+    """Count one attested check (within `room`)."""
     conn.execute(
         "INSERT INTO id_checks (device_id, operator_id, day, checks) VALUES (?, ?, ?, 1) "
         "ON CONFLICT (device_id, operator_id, day) DO UPDATE SET checks = id_checks.checks + 1",

@@ -58,11 +58,13 @@ def claimed_check(answers: Mapping[str, object]) -> str | None:
 def checked_by(conn: Conn, device: Device, answers: Mapping[str, object], day: str) -> str | None:
     """The operator whose ID check makes this vote or signature count now: the kiosk
     claims one, and the device and operator are within their day's attested checks
-    (`sync.portal.id_checks`: counted when the item counts, auditable, capped). None:
-    it waits for a one-time code (beyond the cap too: nothing is lost)."""
+    (`sync.portal.id_checks`: every claim is counted, whatever then happens to the item,
+    so a device probing the registry or the voters with claimed checks is capped and
+    seen). None: it waits for a one-time code (beyond the cap too: nothing is lost)."""
     operator = claimed_check(answers)
     if operator is None or not id_checks.room(conn, device.id, operator, day):
         return None
+    id_checks.record(conn, device.id, operator, day)
     return operator
 
 
@@ -171,8 +173,6 @@ def _vote(
     )
     if outcome["refused"]:
         return refused(item_id, "rejected", outcome["refused"], **outcome["params"])
-    if operator is not None:
-        id_checks.record(conn, device.id, operator, day)
     return _accepted(item_id, outcome["state"])
 
 
@@ -192,8 +192,6 @@ def _sign(
         return refused(item_id, "rejected", code, most=votes_mod.MAX_PENDING)
     if code:
         return refused(item_id, "rejected", code, petition=petition[:40], state=state)
-    if operator is not None:
-        id_checks.record(conn, device.id, operator, now[:10])
     return _accepted(item_id, state)
 
 
