@@ -74,6 +74,7 @@ def test_set_stores_the_code_audits_it_and_show_names_it(run_kiosk, data_dir: Pa
         ("uz_Cyrl", "Номаълум туман: “Atlantis”. Рўйхатни кўринг: kiosk district list"),
         ("ru", "Неизвестный район: «Atlantis». Список: kiosk district list"),
     ],
+    ids=["uz_Cyrl", "ru"],
 )
 def test_an_unknown_district_is_refused_in_the_operators_language(
     run_kiosk, data_dir: Path, lang: str, message: str
@@ -87,9 +88,7 @@ def test_an_unknown_district_is_refused_in_the_operators_language(
     assert len(district_entries(data_dir)) == 1
 
 
-def test_a_name_of_several_districts_is_refused_with_their_codes(
-    run_kiosk, data_dir: Path
-) -> None:
+def test_a_name_of_several_districts_is_refused_with_their_codes(run_kiosk, data_dir: Path) -> None:
     refused = run_kiosk("district", "set", "Buxoro", "--lang", "ru")
     assert refused.returncode == 2
     assert "bukhara_city" in refused.stderr and "bukhara_district" in refused.stderr
@@ -147,9 +146,7 @@ def test_the_participation_requests_read_the_same_setting() -> None:
 
     assert participation.DISTRICT_SETTING == district.DISTRICT_SETTING
     assert participation.DEFAULT_DISTRICT == district.DEFAULT_DISTRICT
-    assert {participation.SEASONS_CACHE, participation.PETITIONS_CACHE} == set(
-        district.KEPT_COPIES
-    )
+    assert {participation.SEASONS_CACHE, participation.PETITIONS_CACHE} == set(district.KEPT_COPIES)
 
 
 def test_every_district_has_its_three_names() -> None:
