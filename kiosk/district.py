@@ -10,7 +10,8 @@ and English read the Latin one.
 Setting the district writes the setting, empties the kept copies of the last
 district's seasons and petitions (so a kiosk moved elsewhere never shows them
 offline) and appends ``district_set`` with the old and new codes to the audit chain,
-all in one transaction. ``sync.participation`` reads the setting through `current`.
+all in one transaction. ``sync.participation`` reads the same setting and keeps its
+copies under the same keys (tests/test_district.py checks they agree).
 """
 
 from __future__ import annotations
