@@ -18,7 +18,18 @@ from types import ModuleType
 
 from kiosk import __version__, crashpoints
 from kiosk.cliutil import add_common, lang
-from kiosk.commands import audit, catalog, drafts, key, operator, queue, say, submit, translit
+from kiosk.commands import (
+    audit,
+    catalog,
+    district,
+    drafts,
+    key,
+    operator,
+    queue,
+    say,
+    submit,
+    translit,
+)
 from kiosk.errors import os_error_text
 from kiosk.i18n import tr
 
@@ -29,6 +40,7 @@ DOMAIN_COMMANDS: tuple[ModuleType, ...] = (
     queue,  # queue
     audit,  # audit verify
     operator,  # operator add/list/reset
+    district,  # district show/set/list
     drafts,  # drafts list/discard/purge
     key,  # key install
     say,  # say

@@ -36,7 +36,7 @@ _lock = threading.Lock()
 # What stays Latin when a uz_Latn message is shown in Cyrillic: placeholders ({name},
 # ${field}), markup tags, URLs, command lines, options, file names, codes like
 # AA1234567 and the technical acronyms people read in Latin on any keyboard.
-_COMMANDS = "enroll|sync|submit|queue|audit|operator|say|translit|catalog|portal|run|demo"
+_COMMANDS = "enroll|sync|submit|queue|audit|operator|district|say|translit|catalog|portal|run|demo"
 _PROTECTED = re.compile(
     r"\$?\{[^{}]*\}"
     r"|\[/?[A-Za-z@#$][^\[\]]*\]"

@@ -30,6 +30,7 @@ class QueueHealth:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     rejected_open: int = 0
     help_call: Any = None  # kiosk.help_calls.HelpCall: a citizen waits for the operator
+    district: str = "demo"  # kiosk.district: the code of the district the kiosk serves
 
 
 # Where a citizen called from (KioskApp.action_call_operator records the screen's
@@ -48,6 +49,8 @@ CALLED_FROM = {
 
 def read_health(store: Any) -> QueueHealth:
     """Runs on the store thread."""
+    from kiosk import district
+
     return QueueHealth(
         counts=dict(store.queue_counts()),
         oldest_unsent_at=store.oldest_unsent_at(),
@@ -56,6 +59,7 @@ def read_health(store: Any) -> QueueHealth:
         rejected=list(store.rejected_open(limit=100)),
         rejected_open=store.rejected_open_count(),
         help_call=store.help_call(),
+        district=district.current(store),
     )
 
 
@@ -107,6 +111,9 @@ class DashboardScreen(KioskScreen):
         self.health = QueueHealth()
 
     def body(self) -> ComposeResult:
+        # Which district's seasons and petitions the kiosk shows (`kiosk district set`);
+        # flagged while it is still the demo's.
+        yield Static(id="district-line", markup=False)
         # A citizen pressed "Call the operator" (kiosk/help_calls.py): up until cleared,
         # here and after a restart; key 6 or the button clears it (audited).
         with Horizontal(id="help-flag"):
@@ -176,6 +183,16 @@ class DashboardScreen(KioskScreen):
         self.query_one("#t-net", Tile).set_value(net, alert=kiosk.online is False)
         self._fill_table(lang)
         self._show_help_call(lang, now)
+        self._show_district(lang)
+
+    def _show_district(self, lang: str) -> None:
+        from kiosk import district
+
+        name = district.name(self.health.district, lang)
+        line = self.query_one("#district-line", Static)
+        shown = name if name is not None else tr(lang, "not set (demo)")
+        set_text(line, tr(lang, "District: {district}", district=shown))
+        line.set_class(name is None, "-unset")
 
     def _show_help_call(self, lang: str, now: datetime) -> None:
         call = self.health.help_call

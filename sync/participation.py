@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
+from kiosk import district
+from kiosk.district import PETITIONS_CACHE, SEASONS_CACHE
 from kiosk.i18n import N_
 from sync.client import PortalClient
 from sync.transport import (
@@ -103,10 +105,8 @@ def confirm_code(client: PortalClient, pinfl: str, item_id: str, code: str) -> C
 
 # --- for the screens: each runs on a worker thread with its own Store ------------------
 
-DISTRICT_SETTING = "district"  # the kiosk's district (its seasons and petitions)
-DEFAULT_DISTRICT = "demo"  # the demo season's, until an operator sets one
-SEASONS_CACHE = "participation_seasons"  # the last seasons pulled, for offline voting
-PETITIONS_CACHE = "participation_petitions"
+# The kiosk's district and the setting keys of its kept copies: `kiosk.district`'s (set
+# by `kiosk district set`, which empties the copies).
 
 
 class ItemState(TypedDict):
@@ -121,7 +121,7 @@ class ItemState(TypedDict):
 
 
 def _district(store: Store) -> str:
-    return store.get_setting(DISTRICT_SETTING) or DEFAULT_DISTRICT
+    return district.current(store)
 
 
 def _cached(store: Store, key: str) -> list[object]:
