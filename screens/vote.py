@@ -22,6 +22,7 @@ from kiosk import participation
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
 from screens.participate import BAD_PINFL, VerifyBox, queue_participation
+from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
 from sync.participation import live_tally, load_seasons
 from sync.transport import Season
@@ -143,6 +144,12 @@ class VoteScreen(KioskScreen):
         self.chosen = self.season["initiatives"][number - 1]["id"]
         self.problem = None
         self._show(speak=True)
+        # Next comes the PINFL: a keyboard-only citizen types it at once, Enter votes.
+        self.query_one("#pinfl", TextBox).focus()
+
+    @on(TextBox.Submitted, "#pinfl")
+    async def _pinfl_entered(self) -> None:
+        await self.cast()
 
     @on(Button.Pressed, "#cast")
     async def cast(self) -> None:

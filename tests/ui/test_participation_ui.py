@@ -177,3 +177,25 @@ async def test_starting_and_signing_a_petition_in_uz_cyrl(make_app, data_dir, po
         await wait_until(pilot, lambda: signed.pending(), "pending until confirmed")
     with Store.open(data_dir) as store:
         assert store.queue_counts() is not None
+
+
+async def test_a_vote_by_keyboard_alone_digit_pinfl_enter(make_app, data_dir, portal) -> None:
+    """Found trying the demo in tmux: after a digit chose the initiative, the PINFL box
+    was out of reach of the keys. Now the digit focuses it and Enter votes."""
+    enrol(data_dir, portal)
+    app = make_app(lang="uz_Cyrl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.online = True
+        await open_participation(pilot)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: isinstance(app.screen, VoteScreen), "the vote screen")
+        await wait_until(pilot, lambda: app.screen.query(".initiative"), "the initiatives")
+        await pilot.press("3")
+        await type_text(pilot, PEOPLE[2].pinfl)
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ParticipationResultScreen), "the result screen"
+        )
+        result = app.screen
+        await wait_until(pilot, lambda: result.pending(), "pending")
