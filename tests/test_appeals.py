@@ -422,3 +422,27 @@ def test_an_old_database_with_an_appeal_migrates_and_keeps_it(
         assert appeal(store, device, code)["outcome"] == "accepted"
     finally:
         store.close()
+
+
+def test_the_kiosk_audits_the_operators_id_check_with_the_appeal(tmp_path: Path) -> None:
+    """What the appeal screen queues: the PINFL in the sealed answers, and in operator
+    mode after the check, ``verified_by`` with the operator, audited (never the PINFL)."""
+    from kiosk.catalog import Catalog
+    from kiosk.operators import add_operator
+    from kiosk.store import Store
+
+    with Store.open(tmp_path / "kiosk") as store:
+        catalog = Catalog(store)
+        catalog.ensure_bundled()
+        form = catalog.get("decision_appeal")
+        oid = add_operator(store, "Dilnoza", "482193")
+        checked = decisions.appeal_answers("K7M-4QXP-R", APPLICANT, "I sent every paper.", oid)
+        plain = decisions.appeal_answers("K7M-4QXP-R", APPLICANT, "I sent every paper.")
+        assert (checked["verified_by"], checked["operator_id"]) == ("operator_id_check", str(oid))
+        assert "verified_by" not in plain and plain["pinfl"] == APPLICANT
+        decisions.submit_appeal(store, form, checked, "uz_Cyrl", oid)
+        decisions.submit_appeal(store, form, plain, "uz_Cyrl", None)
+        rows = list(store.db.query("SELECT actor, action, subject, details FROM audit"))
+    checks = [r for r in rows if r["action"] == decisions.APPEAL_ID_CHECKED]
+    assert [(r["actor"], r["subject"]) for r in checks] == [(f"operator:{oid}", "decision_appeal")]
+    assert all(APPLICANT not in str(r["details"]) for r in rows)
