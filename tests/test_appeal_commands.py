@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import decisions, reasons
+from kiosk import decisions, reasons, tracking
 from kiosk.i18n import tr
 from sync.portal.store import PortalStore
 from tests import sealkit
@@ -71,7 +71,8 @@ def test_the_queue_says_the_decision_its_reason_and_the_grounds(
     shown = appeals(run_kiosk, portal, "queue")
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
-    assert portal.appeal in out and portal.application in out
+    assert tracking.format_code(portal.appeal) in out
+    assert tracking.format_code(portal.application) in out
     assert "Some required documents are missing. [decision.documents_missing]" in out
     assert decisions.explain("en", "decision.documents_missing") in out
     assert tr("en", decisions.DECIDED_BY_PERSON) in out
@@ -131,7 +132,7 @@ def test_decide_changes_the_status_through_the_apis_rules(
     empty = appeals(run_kiosk, portal, "queue")
     assert empty.returncode == 0 and "No appeals in the queue." in empty.stdout
     decided = appeals(run_kiosk, portal, "queue", "--status", "overturned")
-    assert portal.appeal in decided.stdout
+    assert tracking.format_code(portal.appeal) in decided.stdout
 
 
 def test_refusals_are_said_clearly_with_a_non_zero_exit(

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from kiosk import cliutil
+from kiosk import cliutil, tracking
 from kiosk import decisions as explained
 from kiosk.i18n import N_, tr
 from sync.portal import appeals
@@ -124,8 +124,8 @@ def _block(entry: QueueEntry, lang: str) -> list[str]:
     lines = [
         tr(
             lang,
-            "Appeal {code}: {status}, received {at}",
-            code=entry["tracking_code"],
+            "Appeal {code}: status {status}, arrived {at}",
+            code=tracking.format_code(entry["tracking_code"]),
             status=entry["status"],
             at=entry["received_at"],
         ),
@@ -133,7 +133,7 @@ def _block(entry: QueueEntry, lang: str) -> list[str]:
         + tr(
             lang,
             "Application {code} ({service}), status now: {status}",
-            code=app["tracking_code"],
+            code=tracking.format_code(app["tracking_code"]),
             service=service,
             status=app["status_now"],
         ),
