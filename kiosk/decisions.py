@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from kiosk import languages, reasons
 from kiosk.formatting import format_date
 from kiosk.i18n import N_, tr
+
+if TYPE_CHECKING:
+    from kiosk.form import Form
+    from kiosk.store import Store, Submission
 
 EXPLANATIONS: dict[str, str] = {
     "decision.documents_missing": N_(
@@ -134,3 +139,44 @@ def _day(text: object) -> date | None:
         return datetime.fromisoformat(text).date()
     except ValueError:
         return None
+
+
+# --- the appeal the kiosk queues (docs/appeals.md) ------------------------------------
+
+APPEAL_FORM = "decision_appeal"
+# The answers' verification, as every item made after an operator's ID check carries
+# it (the convention of `kiosk.participation`): the portal accepts an appeal of an
+# application that gave no PINFL only with it.
+OPERATOR_CHECK = "operator_id_check"
+APPEAL_ID_CHECKED = "appeal_id_checked"  # the audit entry of the operator's check
+
+
+def appeal_answers(
+    application_code: str, pinfl: str, grounds: str, operator_id: int | str | None = None
+) -> dict[str, object]:
+    """An appeal's answers: the application's code, the appellant's PINFL (the portal
+    accepts it only from the applicant), the grounds; ``operator_id`` only after the
+    operator checked the appellant's ID document."""
+    answers: dict[str, object] = {
+        "application_code": application_code,
+        "pinfl": pinfl,
+        "grounds": grounds,
+    }
+    if operator_id is not None:
+        answers["verified_by"] = OPERATOR_CHECK
+        answers["operator_id"] = str(operator_id)
+    return answers
+
+
+def submit_appeal(
+    store: Store, form: Form, payload: dict[str, object], lang: str, operator_id: int | None
+) -> Submission:
+    """Queue the appeal durably; with ``verified_by`` in the answers, the operator's ID
+    check is audited in the same transaction (the operator; never the PINFL)."""
+    from kiosk import audit
+
+    actor = f"operator:{operator_id}" if operator_id is not None else "citizen"
+    with store.transaction() as db:
+        if payload.get("verified_by") == OPERATOR_CHECK:
+            audit.append(db, actor, APPEAL_ID_CHECKED, form.id, {"method": OPERATOR_CHECK})
+        return store.submit(form, payload, lang, operator_id=operator_id, consent=True, actor=actor)

@@ -302,7 +302,24 @@ _ROWS = (
     Reason(
         "appeal.already_appealed",
         ITEM,
-        N_("The application {tracking_code} has already been appealed."),
+        N_("This decision on the application {tracking_code} has already been appealed."),
+    ),
+    Reason(
+        "appeal.not_applicant",
+        ITEM,
+        N_(
+            "Only the applicant may appeal the application {tracking_code}, and the PINFL "
+            "given is not the one on it. Check the PINFL, or the applicant should come "
+            "themselves."
+        ),
+    ),
+    Reason(
+        "appeal.id_check_needed",
+        ITEM,
+        N_(
+            "The application {tracking_code} gave no PINFL, so it can be appealed only "
+            "with the operator, after they check your ID document."
+        ),
     ),
     Reason("appeal.not_found", 404, N_("No appeal has the tracking code {tracking_code}.")),
     Reason("appeal.decided", 409, N_("The appeal {tracking_code} has already been decided.")),

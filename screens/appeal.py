@@ -1,7 +1,9 @@
 """Appeal a decision (issue 16, docs/appeals.md): the citizen types the tracking code
 of a refused application (or one left without a decision past its deadline), sees and
-hears the decision and its reason explained, writes the grounds, and gets a receipt
-with the appeal's own tracking code.
+hears the decision and its reason explained, gives their PINFL (only the applicant may
+appeal: the portal compares it with the application's; in operator mode the operator
+may record that they checked the ID document, `VerifyBox`), writes the grounds, and
+gets a receipt with the appeal's own tracking code.
 
 The appeal is an ordinary queued, sealed submission of the bundled form
 ``decision_appeal`` (kind ``appeal``): it goes through the same outbox and sync, and
@@ -23,9 +25,10 @@ from textual.content import Content
 from textual.events import Key
 from textual.widgets import Button, Input, Static
 
-from kiosk import tracking
+from kiosk import decisions, tracking
 from kiosk.i18n import N_, tr
 from screens.base import LATER_CSS, KioskScreen
+from screens.participate import BAD_PINFL, VerifyBox
 from screens.status import look_up_in_thread
 from screens.widgets.textbox import TextBox
 from screens.widgets.tr import TrButton, TrLabel
@@ -34,13 +37,14 @@ from sync.lookup import appealable, describe
 if TYPE_CHECKING:
     from kiosk.outbox import CodeStatus
 
-APPEAL_FORM = "decision_appeal"
+APPEAL_FORM = decisions.APPEAL_FORM
+ASK_PINFL = N_("Only the applicant may appeal. Type your PINFL: the one given in the application.")
 ASK_CODE = N_("Type the tracking code of the application you want to appeal.")
 ASK_GROUNDS = N_("Why do you think the decision is wrong? Write it in your own words.")
 NOT_APPEALABLE = N_(
     "This application cannot be appealed: it was not refused and is not past its deadline."
 )
-ALREADY = N_("This application has already been appealed.")
+ALREADY = N_("This decision has already been appealed.")
 CANNOT_CHECK = N_(
     "The portal cannot be reached to check this application. Try again later, or ask the operator."
 )
@@ -69,6 +73,8 @@ class AppealScreen(KioskScreen):
                 yield TextBox(id="appeal-code", max_length=32, placeholder="ABC-2345-6")
                 yield TrButton(N_("Find"), id="appeal-find", variant="primary")
             yield Static(id="appeal-decision", markup=False)
+            yield TrLabel(ASK_PINFL, id="appeal-ask-pinfl", classes="hint")
+            yield VerifyBox(self.kiosk.mode == "operator" and self.kiosk.operator is not None)
             yield TrLabel(ASK_GROUNDS, id="appeal-ask", classes="hint")
             yield TextBox(id="appeal-grounds", max_length=2000)
             yield Static(id="appeal-problem", markup=False)
@@ -87,10 +93,18 @@ class AppealScreen(KioskScreen):
             self.kiosk.say(tr(self.lang, ASK_CODE))
 
     def apply_lang(self, lang: str) -> None:
+        self.query_one(VerifyBox).relabel(lang)
         self._show(speak=False)
 
     def _grounds_shown(self, shown: bool) -> None:
-        for selector in ("#appeal-ask", "#appeal-grounds", "#appeal-problem", "#appeal-send"):
+        for selector in (
+            "#appeal-ask-pinfl",
+            "VerifyBox",
+            "#appeal-ask",
+            "#appeal-grounds",
+            "#appeal-problem",
+            "#appeal-send",
+        ):
             self.query_one(selector).display = shown
 
     @on(Input.Submitted, "#appeal-code")
@@ -144,10 +158,14 @@ class AppealScreen(KioskScreen):
         problem = self.query_one("#appeal-problem", Static)
         problem.update(Content(self.problem or ""))
         if ok:
-            self.query_one("#appeal-grounds", Input).focus()
+            self.query_one("#pinfl", Input).focus()
         if speak:
-            spoken = f"{text}\n{tr(lang, ASK_GROUNDS)}" if ok else text
+            spoken = f"{text}\n{tr(lang, ASK_PINFL)}\n{tr(lang, ASK_GROUNDS)}" if ok else text
             self.kiosk.say(spoken, private=True)  # a citizen's application and decision
+
+    @on(Input.Submitted, "#pinfl")
+    def _pinfl_entered(self) -> None:
+        self.query_one("#appeal-grounds", Input).focus()
 
     @on(Input.Submitted, "#appeal-grounds")
     @on(Button.Pressed, "#appeal-send")
@@ -156,13 +174,20 @@ class AppealScreen(KioskScreen):
         from kiosk.catalog import Catalog, CatalogError
         from kiosk.engine_json import validate_answers
         from kiosk.receipt import build_receipt
-        from kiosk.store import Store, StoreError
+        from kiosk.store import StoreError
 
         if self.sending or self.code is None or self.info is None:
             return
         grounds = self.query_one("#appeal-grounds", Input).value.strip()
-        answers = {"application_code": tracking.format_code(self.code), "grounds": grounds}
         lang = self.lang
+        verify = self.query_one(VerifyBox)
+        pinfl = verify.pinfl()
+        if pinfl is None:
+            self._fail(tr(lang, BAD_PINFL), focus="#pinfl")
+            return
+        operator_id = getattr(self.kiosk.operator, "id", None)
+        checked = operator_id if verify.checked() else None
+        answers = decisions.appeal_answers(tracking.format_code(self.code), pinfl, grounds, checked)
         try:
             form: Any = await self.kiosk.db.catalog(Catalog.get, APPEAL_FORM)
         except (CatalogError, StoreError) as exc:  # said, never a crash
@@ -171,12 +196,13 @@ class AppealScreen(KioskScreen):
             return
         payload, errors = validate_answers(form, answers, lang)
         if errors:
-            self._fail(errors[0].message)
+            wrong = "#pinfl" if errors[0].field == "pinfl" else "#appeal-grounds"
+            self._fail(errors[0].message, focus=wrong)
             return
         self.sending = True
         try:
             submission = await self.kiosk.db.call(
-                Store.submit, form, payload, lang, consent=True, actor="citizen"
+                decisions.submit_appeal, form, payload, lang, operator_id
             )
         except StoreError as exc:
             self.sending = False
@@ -188,13 +214,13 @@ class AppealScreen(KioskScreen):
         if self.kiosk.online:
             self.kiosk.sync_now()
 
-    def _fail(self, text: str) -> None:
+    def _fail(self, text: str, focus: str = "#appeal-grounds") -> None:
         self.problem = text
         problem = self.query_one("#appeal-problem", Static)
         problem.update(Content(text))
         problem.set_class(True, "-error")
         self.kiosk.say(text)
-        self.query_one("#appeal-grounds", Input).focus()
+        self.query_one(focus, Input).focus()
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:

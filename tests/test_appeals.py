@@ -24,6 +24,8 @@ from tests.test_portal_storage import SPEC, backend, enrolled, item
 __all__ = ["backend"]  # the fixture: each test runs on SQLite and PostgreSQL
 
 APPEAL_SPEC = load_spec_file(BUNDLED_DIR / "decision_appeal.md")
+APPLICANT = "31503622261234"  # the PINFL the applications below give
+STRANGER = "51003152470196"  # another valid PINFL: someone who only holds the code
 
 
 class Clock:
@@ -55,6 +57,8 @@ def portal(backend: tuple[str, str | None], tmp_path: Path, clock: Clock) -> Ite
 
 
 def submitted(store: PortalStore, device: dict[str, str], **changes: Any) -> str:
+    """An application (by default its answers give the PINFL `APPLICANT`)."""
+    changes.setdefault("payload", {"a": 1, "pinfl": APPLICANT})
     one = item(device["device_prefix"], **changes)
     (result,) = store.ingest(device["device_id"], [one], "batch")
     assert result["outcome"] == "accepted", result
@@ -62,13 +66,22 @@ def submitted(store: PortalStore, device: dict[str, str], **changes: Any) -> str
 
 
 def appeal(
-    store: PortalStore, device: dict[str, str], code: str, grounds: str = "I sent every paper."
+    store: PortalStore,
+    device: dict[str, str],
+    code: str,
+    grounds: str = "I sent every paper.",
+    pinfl: str | None = APPLICANT,
+    operator: str | None = None,
 ) -> dict[str, Any]:
+    """An appeal item as the kiosk's appeal screen makes it (`kiosk.decisions`)."""
+    payload = decisions.appeal_answers(code, pinfl or "", grounds, operator)
+    if pinfl is None:
+        del payload["pinfl"]
     one = item(
         device["device_prefix"],
         form_id="decision_appeal",
         form_version=str(APPEAL_SPEC["version"]),
-        payload={"application_code": code, "grounds": grounds},
+        payload=payload,
     )
     (result,) = store.ingest(device["device_id"], [one], "batch")
     return {**result, "tracking_code": one["tracking_code"]}
@@ -261,3 +274,175 @@ def test_the_voice_reads_the_reason_and_the_deadline_in_words() -> None:
     assert not any(ch.isdigit() for ch in spoken)
     russian = prepare_text("\n".join(decisions.decision_lines(info, "ru")), "ru")
     assert "четвёртое декабря две тысячи двадцать шестого года" in russian
+
+
+def stored_appeals(store: PortalStore) -> list[dict[str, Any]]:
+    with store.transaction() as conn:
+        return [dict(r) for r in conn.execute("SELECT * FROM appeals").fetchall()]
+
+
+def test_only_the_applicant_may_appeal_a_stranger_with_the_code_is_refused(
+    portal: PortalStore,
+) -> None:
+    """A tracking code is on the receipt and is how relatives follow an application: it
+    proves nothing. The appellant's PINFL must be the one the application gave."""
+    device = enrolled(portal)
+    code = submitted(portal, device)
+    portal.set_status(code, "rejected", reason_code="decision.not_eligible")
+    for who in (STRANGER, None, "12345678901234"):  # another's, none, not a PINFL
+        stranger = appeal(portal, device, code, pinfl=who)
+        assert (stranger["outcome"], stranger["code"]) == ("rejected", "appeal.not_applicant")
+        assert stranger["params"] == {"tracking_code": code}  # names no one
+        assert looked_up(portal, stranger["tracking_code"])["found"] is False  # not stored
+    # An operator's ID check does not make a stranger the applicant.
+    checked = appeal(portal, device, code, pinfl=STRANGER, operator="7")
+    assert checked["code"] == "appeal.not_applicant"
+    assert stored_appeals(portal) == [] and portal.appeal_queue() == []
+    assert looked_up(portal, code)["appealable"] is True  # the applicant still may
+    said = reasons.say("ru", "appeal.not_applicant", {"tracking_code": code})
+    assert (
+        code in said and APPLICANT not in said and said != reasons.get("appeal.not_applicant").msgid
+    )
+
+    own = appeal(portal, device, code)
+    assert own["outcome"] == "accepted", own
+    again = appeal(portal, device, code)
+    assert (again["outcome"], again["code"]) == ("rejected", "appeal.already_appealed")
+    late = appeal(portal, device, code, pinfl=STRANGER)  # who, before anything else
+    assert late["code"] == "appeal.not_applicant"
+    (row,) = stored_appeals(portal)
+    assert row["identified_by"] == "pinfl" and row["operator_id"] is None
+    assert APPLICANT not in str(row) and len(row["appellant_tag"]) == 64  # a keyed tag
+    (entry,) = portal.appeal_queue()
+    assert entry["tracking_code"] == own["tracking_code"] and entry["identified_by"] == "pinfl"
+    assert APPLICANT not in str(entry)
+
+
+def test_an_application_without_a_pinfl_is_appealed_after_an_operators_id_check(
+    portal: PortalStore,
+) -> None:
+    device = enrolled(portal)
+    code = submitted(portal, device, payload={"a": 1})  # its form asks no PINFL
+    portal.set_status(code, "rejected", reason_code="decision.documents_missing")
+    alone = appeal(portal, device, code)
+    assert (alone["outcome"], alone["code"]) == ("rejected", "appeal.id_check_needed")
+    assert stored_appeals(portal) == []
+    checked = appeal(portal, device, code, operator="7")
+    assert checked["outcome"] == "accepted", checked
+    (entry,) = portal.appeal_queue()
+    assert (entry["identified_by"], entry["operator_id"]) == ("operator_id_check", "7")
+
+
+def test_one_appeal_per_decision_a_new_refusal_after_an_overturn_is_appealable(
+    portal: PortalStore,
+) -> None:
+    device = enrolled(portal)
+    code = submitted(portal, device)
+    portal.set_status(code, "rejected", reason_code="decision.documents_missing")
+    first = appeal(portal, device, code)
+    assert first["outcome"] == "accepted", first
+    portal.decide_appeal(first["tracking_code"], "overturned", actor="ombuds")
+    assert looked_up(portal, code)["appealable"] is False  # in review again: no decision
+    assert appeal(portal, device, code)["code"] == "appeal.not_appealable"
+    portal.set_status(code, "rejected", reason_code="decision.info_unclear")  # refused again
+    assert looked_up(portal, code)["appealable"] is True
+    second = appeal(portal, device, code, grounds="The papers were clear this time.")
+    assert second["outcome"] == "accepted", second
+    again = appeal(portal, device, code)
+    assert (again["outcome"], again["code"]) == ("rejected", "appeal.already_appealed")
+    assert looked_up(portal, code)["appealable"] is False
+    (entry,) = portal.appeal_queue()  # the first is decided: out of the open queue
+    assert entry["tracking_code"] == second["tracking_code"]
+    assert entry["application"]["reason_code"] == "decision.info_unclear"
+    assert entry["grounds"] == "The papers were clear this time."
+    assert len(portal.appeal_queue("overturned")) == 1
+
+
+def test_a_stalled_application_is_appealed_once_for_its_deadline(
+    portal: PortalStore, clock: Clock
+) -> None:
+    device = enrolled(portal)
+    code = submitted(portal, device, form_id="slow")
+    clock.now += timedelta(days=3, seconds=1)
+    own = appeal(portal, device, code)
+    assert own["outcome"] == "accepted", own
+    portal.decide_appeal(own["tracking_code"], "overturned", actor="ombuds")
+    live = looked_up(portal, code)  # looked at again, still past the deadline
+    assert live["stalled"] is True and live["appealable"] is False
+    assert appeal(portal, device, code)["code"] == "appeal.already_appealed"
+    portal.set_status(code, "rejected", reason_code="decision.not_eligible")
+    assert appeal(portal, device, code)["outcome"] == "accepted"  # a decision at last
+
+
+def test_an_old_database_with_an_appeal_migrates_and_keeps_it(
+    backend: tuple[str, str | None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step that moved "one appeal per application" to "per decision": a row made
+    before keeps its decision (the application's last status when it came), so the
+    same decision stays appealed and a later refusal is appealable."""
+    from sync.portal import schema
+
+    step = next(i for i, sql in enumerate(schema.MIGRATIONS) if "appeals_v2" in sql)
+    folder = tmp_path / "portal"
+    sealkit.seed_portal(folder)
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:step])
+    old = PortalStore(folder, database=backend[1])
+    try:
+        old.add_form("f", "1", "cat", SPEC, "admin")
+        device = enrolled(old)
+        code = submitted(old, device)
+        old.set_status(code, "rejected", reason_code="decision.not_eligible")
+        own = submitted(old, device)  # the appeal's own submission, as stored then
+        with old.transaction() as conn:
+            decided = conn.execute(
+                "SELECT at FROM status_log WHERE tracking_code = ? AND status = 'rejected'",
+                (code,),
+            ).fetchone()["at"]
+            conn.execute(
+                "INSERT INTO appeals (tracking_code, application_code, grounds, "
+                "status_appealed, reason_code, automated, decided_at, stalled, received_at) "
+                "VALUES (?, ?, 'Old grounds here.', 'rejected', 'decision.not_eligible', 0, "
+                "?, 0, ?)",
+                (own, code, decided, "9999-01-01T00:00:00+00:00"),
+            )
+    finally:
+        old.close()
+    monkeypatch.undo()
+    store = PortalStore(folder, database=backend[1])
+    try:
+        (entry,) = store.appeal_queue()
+        assert (entry["tracking_code"], entry["grounds"]) == (own, "Old grounds here.")
+        assert entry["application"]["reason_code"] == "decision.not_eligible"
+        assert entry["identified_by"] is None
+        store.add_form("decision_appeal", str(APPEAL_SPEC["version"]), "appeals", APPEAL_SPEC, "b")
+        assert looked_up(store, code)["appealable"] is False  # that decision: appealed
+        assert appeal(store, device, code)["code"] == "appeal.already_appealed"
+        store.decide_appeal(own, "overturned", actor="ombuds")
+        store.set_status(code, "rejected", reason_code="decision.info_unclear")
+        assert appeal(store, device, code)["outcome"] == "accepted"
+    finally:
+        store.close()
+
+
+def test_the_kiosk_audits_the_operators_id_check_with_the_appeal(tmp_path: Path) -> None:
+    """What the appeal screen queues: the PINFL in the sealed answers, and in operator
+    mode after the check, ``verified_by`` with the operator, audited (never the PINFL)."""
+    from kiosk.catalog import Catalog
+    from kiosk.operators import add_operator
+    from kiosk.store import Store
+
+    with Store.open(tmp_path / "kiosk") as store:
+        catalog = Catalog(store)
+        catalog.ensure_bundled()
+        form = catalog.get("decision_appeal")
+        oid = add_operator(store, "Dilnoza", "482193")
+        checked = decisions.appeal_answers("K7M-4QXP-R", APPLICANT, "I sent every paper.", oid)
+        plain = decisions.appeal_answers("K7M-4QXP-R", APPLICANT, "I sent every paper.")
+        assert (checked["verified_by"], checked["operator_id"]) == ("operator_id_check", str(oid))
+        assert "verified_by" not in plain and plain["pinfl"] == APPLICANT
+        decisions.submit_appeal(store, form, checked, "uz_Cyrl", oid)
+        decisions.submit_appeal(store, form, plain, "uz_Cyrl", None)
+        rows = list(store.db.query("SELECT actor, action, subject, details FROM audit"))
+    checks = [r for r in rows if r["action"] == decisions.APPEAL_ID_CHECKED]
+    assert [(r["actor"], r["subject"]) for r in checks] == [(f"operator:{oid}", "decision_appeal")]
+    assert all(APPLICANT not in str(r["details"]) for r in rows)

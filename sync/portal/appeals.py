@@ -5,22 +5,30 @@ An appeal travels as an ordinary sealed submission of the bundled form
 ``decision_appeal`` (settings ``kind: appeal``); at ingest `sync.portal.store`
 dispatches it here (`on_appeal`) before it is stored. The handler links it to the
 application by tracking code, or refuses it with a registered reason: no such
-application (``appeal.unknown_code``), not appealable: neither rejected nor stalled
-(``appeal.not_appealable``), already appealed (``appeal.already_appealed``; one appeal
-per application is the ``appeals`` table's UNIQUE key, so it holds across portal
-processes). The decision appealed is kept as it stood (status, reason, automated,
-when): the ombudsman judges that, whatever happens to the application meanwhile.
+application (``appeal.unknown_code``); not the applicant (``appeal.not_applicant``:
+a tracking code is printed on the receipt and used by relatives to follow it, so it
+proves nothing; the appellant's PINFL must be the one the application gave, compared
+as keyed tags, `sync.portal.pinfl_key`); an application that gave no PINFL appealed
+without an operator's ID check (``appeal.id_check_needed``); this decision appealed
+already (``appeal.already_appealed``: one appeal per DECISION, the ``appeals``
+table's UNIQUE (application_code, decision_ref), so it holds across portal processes,
+and an application refused again after an overturn may be appealed again); not
+appealable: neither rejected nor stalled (``appeal.not_appealable``). The decision
+appealed is kept as it stood (status, reason, automated, when): the ombudsman judges
+that, whatever happens to the application meanwhile.
 
 The appeal's own status lives where every status does (``submissions``, ``status_log``
 through `append_status`): received -> in_review -> upheld | overturned, so the kiosk
 that sent it pulls it like any other. Only an ombudsman sets it (`sync.portal.staff`).
 The queue shows each appeal with the original application's service, decision,
-reason, explanation, automated flag and dates, and the grounds the citizen wrote:
-never the application's answers. Plain functions over the connection, portable SQL.
+reason, explanation, automated flag and dates, how the appellant was identified, and
+the grounds the citizen wrote: never the application's answers, never a PINFL. Plain
+functions over the connection, portable SQL.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,7 +37,7 @@ from typing import TypedDict
 from kiosk import decisions as explained
 from kiosk import tracking
 from kiosk.wire import now_iso
-from sync.portal import decisions
+from sync.portal import decisions, pinfl_key
 from sync.portal.db import Conn
 from sync.portal.storage import Device, refused
 from sync.transport import ItemResult
@@ -46,6 +54,11 @@ FINAL = ("upheld", "overturned")
 AFTER_OVERTURN = ("in_review", "approved")
 OVERTURN_REASON = "decision.overturned_on_appeal"
 MAX_GROUNDS = 4000
+# How the appellant was identified (``appeals.identified_by``): their PINFL matched the
+# application's, or (an application that gave none) an operator checked their ID.
+BY_PINFL = "pinfl"
+BY_OPERATOR = "operator_id_check"
+MAX_OPERATOR_ID = 64
 
 
 class AppealedDecision(TypedDict):
@@ -72,6 +85,8 @@ class QueueEntry(TypedDict):
     status: str
     received_at: str
     grounds: str
+    identified_by: str | None  # BY_PINFL, BY_OPERATOR; None: appealed before the check
+    operator_id: str | None  # the operator who checked the appellant's ID, if one did
     application: AppealedDecision
 
 
@@ -93,14 +108,43 @@ def _text(answers: Mapping[str, object], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _applicant_tag(conn: Conn, code: str) -> str | None:
+    """The keyed tag of the PINFL the application gave (its ``pinfl`` answer, the
+    question every bundled form names the applicant's PINFL by), or None when it gave
+    none. Read from its stored answers, never kept beyond this call."""
+    row = conn.execute(
+        "SELECT payload FROM submissions WHERE tracking_code = ?", (code,)
+    ).fetchone()
+    try:
+        answers = json.loads(row["payload"]) if row is not None else None
+    except ValueError:
+        return None
+    if not isinstance(answers, dict):
+        return None
+    pinfl = pinfl_key.clean_pinfl(answers.get("pinfl"))
+    return pinfl_key.pinfl_tag(pinfl) if pinfl else None
+
+
+def _operator(
+    conn: Conn, device: Device, fields: Mapping[str, object], now: datetime
+) -> str | None:
+    """The operator who checked the appellant's ID document (the item's
+    ``verified_by``/``operator_id``): the one rule of `sync.portal.kinds.checked_by`,
+    so the claim is counted and capped like a vote's (`sync.portal.id_checks`)."""
+    from sync.portal.kinds import checked_by  # kinds imports this module
+
+    operator = checked_by(conn, device, fields, now.date().isoformat())
+    return operator[:MAX_OPERATOR_ID] if operator is not None else None
+
+
 def on_appeal(
     conn: Conn, device: Device, item: Mapping[str, object], answers: object, now: datetime
 ) -> ItemResult | None:
     """The `sync.portal.store` kind handler for ``appeal`` items: link the appeal to
     its application (a row of ``appeals``) and return None, so the item is stored as
-    usual; or refuse it with a registered reason (the item is not stored)."""
-    del device  # any kiosk may carry a citizen's appeal of any application
-    item_id = item.get("id")
+    usual; or refuse it with a registered reason (the item is not stored). Runs with
+    the portal's PINFL key bound (`sync.portal.pinfl_key.bound`)."""
+    item_id = item.get("id")  # any kiosk may carry a citizen's appeal of any application
     own = str(item.get("tracking_code"))
     fields = answers if isinstance(answers, Mapping) else {}
     raw = _text(fields, "application_code")
@@ -111,18 +155,34 @@ def on_appeal(
     item_ref = item_id if isinstance(item_id, str) else None
     if found is None or found["kind"] != decisions.APPLICATION:
         return refused(item_ref, "rejected", "appeal.unknown_code", tracking_code=code or "-")
+    # Who appeals, before anything about the application is said: a stranger holding
+    # the code learns no more than the status look-up already tells them.
+    appellant = pinfl_key.clean_pinfl(fields.get("pinfl"))
+    theirs = pinfl_key.pinfl_tag(appellant) if appellant else None
+    applicant = _applicant_tag(conn, code)
+    operator = _operator(conn, device, fields, now) if applicant is None else None
+    if applicant is not None:
+        if theirs is None or not hmac.compare_digest(theirs, applicant):
+            return refused(item_ref, "rejected", "appeal.not_applicant", tracking_code=code)
+        identified_by = BY_PINFL
+    elif operator is not None and theirs is not None:
+        identified_by = BY_OPERATOR
+    else:
+        return refused(item_ref, "rejected", "appeal.id_check_needed", tracking_code=code)
     if found["appealed"]:
         return refused(item_ref, "rejected", "appeal.already_appealed", tracking_code=code)
     if not found["appealable"]:
         return refused(item_ref, "rejected", "appeal.not_appealable", tracking_code=code)
     decided = found["status"] in decisions.DECIDED
     inserted = conn.execute(
-        "INSERT INTO appeals (tracking_code, application_code, grounds, status_appealed, "
-        "reason_code, automated, decided_at, stalled, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO appeals (tracking_code, application_code, decision_ref, grounds, "
+        "status_appealed, reason_code, automated, decided_at, stalled, received_at, "
+        "appellant_tag, identified_by, operator_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             own,
             code,
+            found["decision_ref"],
             _text(fields, "grounds")[:MAX_GROUNDS],
             found["status"],
             found["reason_code"],
@@ -130,9 +190,12 @@ def on_appeal(
             found["status_at"] if decided else None,
             1 if found["stalled"] else 0,
             now_iso(now),
+            theirs,
+            identified_by,
+            operator,
         ),
     )
-    if inserted.rowcount != 1:  # another appeal of it committed meanwhile
+    if inserted.rowcount != 1:  # another appeal of this decision committed meanwhile
         return refused(item_ref, "rejected", "appeal.already_appealed", tracking_code=code)
     return None
 
@@ -148,7 +211,7 @@ def queue(conn: Conn, status: str | None, limit: int) -> list[QueueEntry]:
     rows = conn.execute(
         "SELECT a.tracking_code, a.application_code, a.grounds, a.status_appealed, "
         "a.reason_code, a.automated, a.decided_at, a.stalled, a.received_at, "
-        "s.status AS appeal_status, o.form_id, o.created_at, o.received_at AS app_received, "
+        "a.identified_by, a.operator_id, s.status AS appeal_status, o.form_id, o.created_at, o.received_at AS app_received, "
         "o.status AS status_now, f.spec "
         "FROM appeals a JOIN submissions s ON s.tracking_code = a.tracking_code "
         "JOIN submissions o ON o.tracking_code = a.application_code "
@@ -162,6 +225,8 @@ def queue(conn: Conn, status: str | None, limit: int) -> list[QueueEntry]:
             "status": r["appeal_status"],
             "received_at": r["received_at"],
             "grounds": r["grounds"],
+            "identified_by": r["identified_by"],
+            "operator_id": r["operator_id"],
             "application": {
                 "tracking_code": r["application_code"],
                 "service": r["form_id"],

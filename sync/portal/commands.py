@@ -1,9 +1,9 @@
-"""`kiosk portal serve|enrolment-code|pin|staff|set-status|stats|add-form|revoke-device|
+"""`kiosk portal serve|enrolment-code|pin|staff|set-status|appeals|stats|add-form|revoke-device|
 rotate-signing-key|rotate-sealing-key|export-sealing-key|devices|registry`: `register`, the one entry point, and the admin commands.
 
 ``serve`` is in `sync.portal.serve`, ``enrolment-code`` and ``pin`` in
 `sync.portal.enrol_commands`, ``staff`` and ``set-status`` (through the staff API) in
-`sync.portal.staff_commands`, what they all share (``--portal-dir``, opening the
+`sync.portal.staff_commands`, ``appeals`` in `sync.portal.appeal_commands`, what they all share (``--portal-dir``, opening the
 storage) in `sync.portal.open_portal`. The commands here each do one thing to the
 portal's storage: print counts or devices, add a form, revoke a
 device, rotate the catalog signing key.
@@ -18,6 +18,7 @@ from pathlib import Path
 from kiosk import cliutil
 from kiosk.i18n import N_, tr
 from sync.portal import (
+    appeal_commands,
     enrol_commands,
     participation_commands,
     registry_commands,
@@ -36,6 +37,7 @@ def register(sub: cliutil.Subcommands) -> None:
     enrol_commands.add_commands(psub)
 
     staff_commands.add_commands(psub)  # staff add|list|disable, set-status (staff API)
+    appeal_commands.add_commands(psub)  # appeals queue|decide (the ombudsman's)
     participation_commands.add_commands(psub)  # season publish|tally, petition list|threshold
     registry_commands.add_commands(psub)  # registry load|count (synthetic people)
 

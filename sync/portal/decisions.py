@@ -41,8 +41,9 @@ class Decision(TypedDict):
     submitted_at: str
     deadline_at: str | None  # received_at + deadline_days; None: the form sets none
     stalled: bool  # no decision and past the deadline, on the portal's clock
-    appealed: bool  # an appeal of it was received
-    appealable: bool  # rejected or stalled, an application, not appealed yet
+    decision_ref: str  # which decision this is, for "one appeal per decision" (`decision_ref`)
+    appealed: bool  # an appeal of this decision was received
+    appealable: bool  # rejected or stalled, an application, this decision not appealed yet
 
 
 def _spec(spec_json: str | None) -> dict[str, object]:
@@ -79,6 +80,20 @@ def is_stalled(status: str, deadline_at: str | None, now: datetime) -> bool:
     return deadline_at is not None and status not in DECIDED and now_iso(now) >= deadline_at
 
 
+STALLED_REF = "stalled"
+
+
+def decision_ref(status: str, seq: int | None, stalled: bool, status_at: str) -> str:
+    """The name of the decision an application stands at, stable at the portal: the
+    status_log row that set it (``status:<seq>``); for one stalled without a decision,
+    ``stalled`` (its deadline is fixed, so it is appealed for that once, however often
+    staff touch it after). A refusal is always its own row, so an application refused
+    again after an overturn is a new decision, appealable again (docs/appeals.md)."""
+    if stalled and status != "rejected":
+        return STALLED_REF
+    return f"status:{seq}" if seq is not None else f"status:{status}@{status_at}"
+
+
 def current(conn: Conn, code: str, now: datetime) -> Decision | None:
     """The decision of the submission with tracking code ``code`` (canonical, as
     stored), judged at ``now``; None when there is none."""
@@ -91,11 +106,10 @@ def current(conn: Conn, code: str, now: datetime) -> Decision | None:
     if row is None:
         return None
     last = conn.execute(
-        "SELECT reason_code, automated, at FROM status_log WHERE tracking_code = ? "
+        "SELECT seq, reason_code, automated, at FROM status_log WHERE tracking_code = ? "
         "ORDER BY seq DESC LIMIT 1",
         (code,),
     ).fetchone()
-    appealed = conn.execute("SELECT 1 FROM appeals WHERE application_code = ?", (code,)).fetchone()
     days = deadline_days(row["spec"])
     deadline = (
         now_iso(datetime.fromisoformat(row["received_at"]) + timedelta(days=days))
@@ -104,6 +118,13 @@ def current(conn: Conn, code: str, now: datetime) -> Decision | None:
     )
     kind = form_kind(row["spec"])
     stalled = kind == APPLICATION and is_stalled(row["status"], deadline, now)
+    status_at = last["at"] if last is not None else row["status_updated_at"]
+    ref = decision_ref(
+        row["status"], int(last["seq"]) if last is not None else None, stalled, status_at
+    )
+    appealed = conn.execute(
+        "SELECT 1 FROM appeals WHERE application_code = ? AND decision_ref = ?", (code, ref)
+    ).fetchone()
     return {
         "tracking_code": row["tracking_code"],
         "form_id": row["form_id"],
@@ -111,11 +132,12 @@ def current(conn: Conn, code: str, now: datetime) -> Decision | None:
         "status": row["status"],
         "reason_code": last["reason_code"] if last is not None else None,
         "automated": bool(last["automated"]) if last is not None else False,
-        "status_at": last["at"] if last is not None else row["status_updated_at"],
+        "status_at": status_at,
         "received_at": row["received_at"],
         "submitted_at": row["created_at"],
         "deadline_at": deadline,
         "stalled": stalled,
+        "decision_ref": ref,
         "appealed": appealed is not None,
         "appealable": kind == APPLICATION
         and appealed is None

@@ -366,6 +366,14 @@ class AppealEntry(BaseModel):
     status: str
     received_at: str
     grounds: str = Field(description="what the citizen wrote; the application's answers never")
+    identified_by: str | None = Field(
+        default=None,
+        description="how the appellant was identified: pinfl (matched the application's) or "
+        "operator_id_check; null for appeals made before the check",
+    )
+    operator_id: str | None = Field(
+        default=None, description="the operator who checked the appellant's ID, if one did"
+    )
     application: AppealedDecisionModel
 
 

@@ -445,6 +445,46 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     )
     """,
+    # 15: one appeal per DECISION, not per application (docs/appeals.md): after an
+    # overturn and a fresh rejection the applicant may appeal again. ``decision_ref``
+    # names the decision appealed (`sync.portal.decisions.decision_ref`: ``status:<seq>``
+    # of its status_log row; ``stalled`` for no decision past the deadline), and the
+    # rule is the UNIQUE (application_code, decision_ref). Who appealed: the keyed tag
+    # of their PINFL (never the number) and how they were identified (``pinfl``: it
+    # matched the application's; ``operator_id_check`` with the operator's id). Rows
+    # made before keep their decision: the application's last status row when the
+    # appeal arrived. SQLite cannot drop a UNIQUE constraint, so the table is rebuilt.
+    """
+    CREATE TABLE appeals_v2 (
+        tracking_code    TEXT PRIMARY KEY,
+        application_code TEXT NOT NULL,
+        decision_ref     TEXT NOT NULL,
+        grounds          TEXT NOT NULL,
+        status_appealed  TEXT NOT NULL,
+        reason_code      TEXT,
+        automated        INTEGER NOT NULL,
+        decided_at       TEXT,
+        stalled          INTEGER NOT NULL,
+        received_at      TEXT NOT NULL,
+        appellant_tag    TEXT,
+        identified_by    TEXT,
+        operator_id      TEXT,
+        UNIQUE (application_code, decision_ref)
+    );
+    INSERT INTO appeals_v2 (tracking_code, application_code, decision_ref, grounds,
+        status_appealed, reason_code, automated, decided_at, stalled, received_at)
+    SELECT a.tracking_code, a.application_code,
+        CASE WHEN a.stalled = 1 AND a.status_appealed <> 'rejected' THEN 'stalled'
+        ELSE COALESCE('status:' || CAST((SELECT MAX(l.seq) FROM status_log l
+            WHERE l.tracking_code = a.application_code AND l.at <= a.received_at) AS TEXT),
+            'appeal:' || a.tracking_code) END,
+        a.grounds, a.status_appealed, a.reason_code, a.automated, a.decided_at, a.stalled,
+        a.received_at
+    FROM appeals a;
+    DROP TABLE appeals;
+    ALTER TABLE appeals_v2 RENAME TO appeals;
+    CREATE INDEX appeals_received ON appeals (received_at)
+    """,
 )
 
 

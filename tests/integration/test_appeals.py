@@ -6,7 +6,10 @@ the kiosk like any submission, syncs and appears in the ombudsman's queue with t
 original decision, its reason and explanation; the ombudsman (never a reviewer)
 decides it, and the kiosk sees the appeal's status and, after an overturn, the
 application's. A stalled application (its form's deadline_days is 0) is appealable, an
-approved one is not, and an application is appealed once.
+approved one is not, and a decision is appealed once. Only the applicant appeals: a
+stranger holding the tracking code is refused (``appeal.not_applicant``) through the
+kiosk's outbox and sync, and the applicant's own appeal then goes through; refused
+again after an overturn, the application is appealed again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kiosk import decisions, reasons
+from kiosk import decisions, operators, reasons
 from kiosk.catalog import BUNDLED_DIR, Catalog, load_spec_file
 from kiosk.crashpoints import ENV
 from kiosk.i18n import tr
@@ -41,6 +44,9 @@ from tests.integration.test_sync_engine import engine
 
 APPEAL_SPEC = load_spec_file(BUNDLED_DIR / "decision_appeal.md")
 DEADLINE_FORM = "sync_test_deadline"
+PINFL_FORM = "sync_test_pinfl"  # a form that asks the applicant's PINFL, as bundled ones do
+APPLICANT = "31503622261234"
+STRANGER = "51003152470196"
 GROUNDS = "Men barcha hujjatlarni topshirganman, pasport nusxasi ham bor edi."
 
 
@@ -53,6 +59,13 @@ def add_forms(portal_dir: Path) -> None:
         store.add_form("decision_appeal", version, "appeals", APPEAL_SPEC, "bundled")
         deadline = {**TEST_FORM_SPEC, "id_string": DEADLINE_FORM, "deadline_days": "0"}
         store.add_form(DEADLINE_FORM, TEST_FORM_VERSION, "test", deadline, "admin")
+        pinfl_question = {"type": "text", "name": "pinfl", "label": "PINFL"}
+        asks = {
+            **TEST_FORM_SPEC,
+            "id_string": PINFL_FORM,
+            "children": [*TEST_FORM_SPEC["children"], pinfl_question],
+        }
+        store.add_form(PINFL_FORM, TEST_FORM_VERSION, "test", asks, "admin")
     finally:
         store.close()
 
@@ -63,14 +76,27 @@ def kiosk(kiosk: Kiosk) -> Kiosk:
     return kiosk
 
 
-def appeal(kiosk: Kiosk, code: str, grounds: str = GROUNDS) -> str:
-    """The citizen's appeal of ``code``, queued as the appeal screen queues it."""
+def appeal(
+    kiosk: Kiosk,
+    code: str,
+    grounds: str = GROUNDS,
+    pinfl: str = APPLICANT,
+    checked: bool = True,
+) -> str:
+    """The citizen's appeal of ``code``, queued as the appeal screen queues it (by
+    default after an operator's ID check: the test form's applications give no PINFL)."""
     with kiosk.store() as store:
+        operator = None
+        if checked:
+            known = operators.list_operators(store)
+            operator = (
+                known[0]["id"] if known else operators.add_operator(store, "Dilnoza", "482193")
+            )
         catalog = Catalog(store)
         catalog.ensure_bundled()
         form = catalog.get("decision_appeal")
-        answers = {"application_code": code, "grounds": grounds}
-        return store.submit(form, answers, "uz_Cyrl", consent=True).tracking_code
+        answers = decisions.appeal_answers(code, pinfl, grounds, operator)
+        return decisions.submit_appeal(store, form, answers, "uz_Cyrl", operator).tracking_code
 
 
 def sync(kiosk: Kiosk) -> Any:
@@ -271,3 +297,62 @@ def test_a_killed_appeal_decision_leaves_nothing_and_is_made_again(
     sync(kiosk)
     assert outcome(kiosk, code)["portal_status"] == "approved"
     assert outcome(kiosk, own)["portal_status"] == "overturned"
+
+
+def test_only_the_applicant_appeals_and_again_after_a_new_refusal(kiosk: Kiosk) -> None:
+    """End to end through the kiosk's outbox and sync: the portal compares the
+    appellant's PINFL with the one the application gave (keyed tags), refuses a
+    stranger holding the code without saying whose it is, then takes the applicant's."""
+    with kiosk.store() as store:
+        code = store.submit(
+            None,
+            {"full_name": "Aliyev Vali", "pinfl": APPLICANT},
+            "uz_Latn",
+            form_id=PINFL_FORM,
+            form_version=TEST_FORM_VERSION,
+        ).tracking_code
+        assert engine(store).run().sent == 1
+    portal = PortalStore(kiosk.portal.data_dir)
+    try:
+        portal.set_status(code, "rejected", reason_code="decision.documents_missing")
+    finally:
+        portal.close()
+    stranger = appeal(kiosk, code, pinfl=STRANGER, checked=False)
+    checked_stranger = appeal(kiosk, code, pinfl=STRANGER)  # an ID check proves who, not whose
+    sync(kiosk)
+    for refused in (stranger, checked_stranger):
+        got = outcome(kiosk, refused)
+        assert (got["outcome"], got["outbox_reason"]) == ("rejected", "appeal.not_applicant")
+    said = describe(outcome(kiosk, stranger), "ru")
+    assert code in said and APPLICANT not in said and "Aliyev" not in said  # names no one
+    message = reasons.say("ru", "appeal.not_applicant", {"tracking_code": code})
+    assert code in message and message != reasons.get("appeal.not_applicant").msgid
+    assert live(kiosk, code)["appealable"] is True  # nothing was stored
+
+    own = appeal(kiosk, code, checked=False)  # the applicant, self-service
+    sync(kiosk)
+    assert outcome(kiosk, own)["outcome"] == "accepted"
+    ombudsman = staff_token(kiosk, "ombuds4", "ombudsman")
+    with portal_http(kiosk.portal, ombudsman) as http:
+        answer = http.get(f"{wire.API}/staff/appeals")
+        (entry,) = [
+            e for e in answer.json()["appeals"] if e["application"]["tracking_code"] == code
+        ]
+        assert entry["tracking_code"] == own and entry["identified_by"] == "pinfl"
+        assert APPLICANT not in answer.text and STRANGER not in answer.text
+        done = http.post(f"{wire.API}/staff/appeals/{own}/status", json={"status": "overturned"})
+        assert done.status_code == 200, done.text
+    portal = PortalStore(kiosk.portal.data_dir)
+    try:
+        portal.set_status(code, "rejected", reason_code="decision.info_unclear")
+    finally:
+        portal.close()
+    second, twice = appeal(kiosk, code, checked=False), appeal(kiosk, code, checked=False)
+    sync(kiosk)
+    assert outcome(kiosk, second)["outcome"] == "accepted"
+    assert outcome(kiosk, twice)["outbox_reason"] == "appeal.already_appealed"
+    with portal_http(kiosk.portal, ombudsman) as http:
+        entries = http.get(f"{wire.API}/staff/appeals").json()["appeals"]
+    (entry,) = [e for e in entries if e["application"]["tracking_code"] == code]
+    assert entry["tracking_code"] == second
+    assert entry["application"]["reason_code"] == "decision.info_unclear"

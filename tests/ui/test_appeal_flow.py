@@ -3,7 +3,9 @@ uz_Cyrl, against a real portal process (with its bundled forms, the appeal form 
 
 The citizen checks a refused application's code: the status screen shows and the
 voice reads the reason, its explanation and "decided by a person"; the appeal screen
-speaks its prompts, takes the grounds and gives a receipt with the appeal's own code;
+speaks its prompts, asks the appellant's PINFL (only the applicant may appeal: a PINFL
+that is not one is refused at once, the portal compares a real one with the
+application's), takes the grounds and gives a receipt with the appeal's own code;
 the appeal reaches the ombudsman's queue; once decided, the kiosk reads its status."""
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import pytest
 
 from kiosk import decisions
+from kiosk.catalog import load_sample
 from kiosk.i18n import tr
 from kiosk.store import Store
 from mahalla.cli import main as kiosk_main
-from screens.appeal import ASK_CODE, ASK_GROUNDS, NOT_APPEALABLE, AppealScreen
+from screens.appeal import ASK_CODE, ASK_GROUNDS, ASK_PINFL, NOT_APPEALABLE, AppealScreen
+from screens.participate import BAD_PINFL
 from screens.receipt import ReceiptScreen
 from screens.start import tool_keys
 from screens.status import StatusScreen
@@ -22,7 +26,7 @@ from sync.lookup import PORTAL_STATUSES
 from sync.portal.process import start_portal
 from sync.portal.store import PortalStore
 from tests.ui.driver import ready, type_text, wait_until
-from tests.ui.test_sync import enrol, submit_sample
+from tests.ui.test_sync import FORM, enrol, submit_sample
 
 LANG = "uz_Cyrl"
 NOT_ELIGIBLE = "The applicant is not eligible for this service."
@@ -94,12 +98,27 @@ async def test_a_refusal_is_read_aloud_then_appealed_and_the_ombudsman_decides(
         await wait_until(pilot, lambda: any(ask in t for t in speech.private), "the prompt")
         prompt = next(t for t in speech.private if ask in t)
         assert reason in prompt and explanation in prompt  # the decision, then the question
-        # Too short grounds are refused by the form's own rule, said in the language.
-        await pilot.click("#appeal-grounds")
-        await type_text(pilot, "Nega?")
+        assert tr(LANG, ASK_PINFL) in prompt  # only the applicant may appeal
+        assert screen.query_one("#pinfl").has_focus  # the PINFL first
+        # Not a PINFL: refused at once, said in the language, the PINFL asked again.
+        await type_text(pilot, "123")
+        await pilot.press("enter")  # on to the grounds
+        await type_text(pilot, GROUNDS)
         await pilot.press("enter")
         problem = screen.query_one("#appeal-problem")
-        await wait_until(pilot, lambda: bool(str(problem.content)), "the grounds refused")
+        bad = tr(LANG, BAD_PINFL)
+        await wait_until(pilot, lambda: str(problem.content) == bad, "the PINFL refused")
+        assert bad in speech.texts() and screen.query_one("#pinfl").has_focus
+        screen.query_one("#pinfl").value = ""
+        await type_text(pilot, str(load_sample(FORM)["pinfl"]))  # the applicant's own
+        # Too short grounds are refused by the form's own rule, said in the language.
+        await pilot.click("#appeal-grounds")
+        screen.query_one("#appeal-grounds").value = ""
+        await type_text(pilot, "Nega?")
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: str(problem.content) not in ("", bad), "the grounds refused"
+        )
         assert isinstance(app.screen, AppealScreen)
         screen.query_one("#appeal-grounds").value = ""
         await type_text(pilot, GROUNDS)
@@ -112,6 +131,7 @@ async def test_a_refusal_is_read_aloud_then_appealed_and_the_ombudsman_decides(
     try:
         queue = [e for e in store.appeal_queue() if e["tracking_code"] == appeal_code]
         assert len(queue) == 1 and queue[0]["grounds"] == GROUNDS
+        assert queue[0]["identified_by"] == "pinfl"  # the applicant's PINFL matched
         assert queue[0]["application"]["reason_code"] == "decision.not_eligible"
         store.decide_appeal(appeal_code, "upheld", actor="ombuds")
     finally:
