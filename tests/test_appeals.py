@@ -210,7 +210,8 @@ def test_the_ombudsman_decides_and_an_overturn_changes_the_application(
     )
     assert looked_up(portal, own)["status"] == "overturned"
     audit = [line for line in portal.staff_audit() if line["subject"] == rejected]
-    assert audit[-1]["action"] == "status_set" and own in (audit[-1]["detail"] or "")
+    # The overturn's line names the appeal (lines written at one clock time have no order).
+    assert any(line["action"] == "status_set" and own in (line["detail"] or "") for line in audit)
     with pytest.raises(DecisionRefused) as refused:
         portal.decide_appeal(own, "upheld", actor="ombuds")
     assert refused.value.body["code"] == "appeal.decided"
@@ -350,8 +351,18 @@ def test_one_appeal_per_decision_a_new_refusal_after_an_overturn_is_appealable(
     assert second["outcome"] == "accepted", second
     again = appeal(portal, device, code)
     assert (again["outcome"], again["code"]) == ("rejected", "appeal.already_appealed")
+    # Made alone with the PINFL, it leaves the ID-checked place open (second review: a
+    # relative who knows the code and the PINFL must not take the applicant's appeal).
+    assert looked_up(portal, code)["appealable"] is True
+    checked = appeal(portal, device, code, grounds="Checked at the office.", operator="9")
+    assert checked["outcome"] == "accepted", checked
     assert looked_up(portal, code)["appealable"] is False
-    (entry,) = portal.appeal_queue()  # the first is decided: out of the open queue
+    more = appeal(portal, device, code, operator="9")
+    assert (more["outcome"], more["code"]) == ("rejected", "appeal.already_appealed")
+    queued = {e["identified_by"]: e for e in portal.appeal_queue()}  # the first is decided
+    assert set(queued) == {"pinfl", "operator_id_check"}
+    entry = queued["pinfl"]
+    assert queued["operator_id_check"]["tracking_code"] == checked["tracking_code"]
     assert entry["tracking_code"] == second["tracking_code"]
     assert entry["application"]["reason_code"] == "decision.info_unclear"
     assert entry["grounds"] == "The papers were clear this time."
@@ -366,10 +377,13 @@ def test_a_stalled_application_is_appealed_once_for_its_deadline(
     clock.now += timedelta(days=3, seconds=1)
     own = appeal(portal, device, code)
     assert own["outcome"] == "accepted", own
-    portal.decide_appeal(own["tracking_code"], "overturned", actor="ombuds")
-    live = looked_up(portal, code)  # looked at again, still past the deadline
-    assert live["stalled"] is True and live["appealable"] is False
     assert appeal(portal, device, code)["code"] == "appeal.already_appealed"
+    portal.decide_appeal(own["tracking_code"], "overturned", actor="ombuds")
+    live = looked_up(portal, code)  # looked at again: the overturn restarts the deadline
+    assert live["stalled"] is False and live["appealable"] is False
+    clock.now += timedelta(days=3, seconds=1)  # and it passes again, with no decision
+    assert looked_up(portal, code)["appealable"] is True
+    assert appeal(portal, device, code)["outcome"] == "accepted"  # a new stall
     portal.set_status(code, "rejected", reason_code="decision.not_eligible")
     assert appeal(portal, device, code)["outcome"] == "accepted"  # a decision at last
 
@@ -416,7 +430,7 @@ def test_an_old_database_with_an_appeal_migrates_and_keeps_it(
         assert entry["identified_by"] is None
         store.add_form("decision_appeal", str(APPEAL_SPEC["version"]), "appeals", APPEAL_SPEC, "b")
         assert looked_up(store, code)["appealable"] is False  # that decision: appealed
-        assert appeal(store, device, code)["code"] == "appeal.already_appealed"
+        assert appeal(store, device, code, operator="9")["code"] == "appeal.already_appealed"
         store.decide_appeal(own, "overturned", actor="ombuds")
         store.set_status(code, "rejected", reason_code="decision.info_unclear")
         assert appeal(store, device, code)["outcome"] == "accepted"
@@ -446,3 +460,33 @@ def test_the_kiosk_audits_the_operators_id_check_with_the_appeal(tmp_path: Path)
     checks = [r for r in rows if r["action"] == decisions.APPEAL_ID_CHECKED]
     assert [(r["actor"], r["subject"]) for r in checks] == [(f"operator:{oid}", "decision_appeal")]
     assert all(APPLICANT not in str(r["details"]) for r in rows)
+
+
+def test_a_note_added_to_a_refusal_is_not_a_new_decision(portal: PortalStore) -> None:
+    """Second review: a reviewer setting "rejected" again (to add a note) made a new
+    decision, so a second ID-checked appeal of the same refusal got in."""
+    device = enrolled(portal)
+    code = submitted(portal, device)
+    portal.set_status(code, "rejected", reason_code="decision.documents_missing")
+    first = appeal(portal, device, code, operator="9")
+    assert first["outcome"] == "accepted", first
+    portal.set_status(
+        code, "rejected", "Bring the lease.", reason_code="decision.documents_missing"
+    )
+    again = appeal(portal, device, code, operator="9")
+    assert (again["outcome"], again["code"]) == ("rejected", "appeal.already_appealed")
+    portal.set_status(code, "rejected", reason_code="decision.info_unclear")  # another reason
+    assert appeal(portal, device, code, operator="9")["outcome"] == "accepted"
+
+
+def test_control_characters_in_an_appeal_never_reach_the_ombudsman(portal: PortalStore) -> None:
+    """Second review: a NUL in the grounds failed the batch on PostgreSQL; escape
+    sequences reached the ombudsman's terminal through `kiosk portal appeals queue`."""
+    device = enrolled(portal)
+    code = submitted(portal, device)
+    portal.set_status(code, "rejected", reason_code="decision.documents_missing")
+    hostile = "I sent\x00 every paper.\x1b[2J\x1b]0;owned\x07 Really."
+    own = appeal(portal, device, code, grounds=hostile)
+    assert own["outcome"] == "accepted", own
+    (entry,) = portal.appeal_queue()
+    assert entry["grounds"].isprintable() and "every paper." in entry["grounds"]

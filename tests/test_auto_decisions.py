@@ -100,3 +100,16 @@ def test_old_enough_or_unknown_to_the_registry_is_left_to_a_person(portal: Porta
 def test_the_rule_counts_birthdays_exactly() -> None:
     assert auto_decisions._age_on(date(1966, 6, 2), date(2026, 6, 1)) == 59
     assert auto_decisions._age_on(date(1966, 6, 1), date(2026, 6, 1)) == 60
+
+
+def test_ages_are_counted_in_uzbekistan_and_a_leap_birthday_on_the_28th() -> None:
+    """Second review: the rule counted by the UTC date (still yesterday until 05:00 in
+    Tashkent) and a 29 February birthday only in leap years."""
+    from datetime import UTC, datetime
+
+    arrived = datetime(2026, 3, 10, 20, 30, tzinfo=UTC)  # 11 March, 01:30 in Tashkent
+    assert auto_decisions.local_day(arrived) == date(2026, 3, 11)
+    assert auto_decisions._age_on(date(1966, 3, 11), auto_decisions.local_day(arrived)) == 60
+    assert auto_decisions._age_on(date(1972, 2, 29), date(2027, 2, 28)) == 55
+    assert auto_decisions._age_on(date(1972, 2, 29), date(2027, 2, 27)) == 54
+    assert auto_decisions._age_on(date(1972, 2, 29), date(2028, 2, 28)) == 55

@@ -127,9 +127,12 @@ def test_an_unverified_vote_is_pending_until_its_code_is_confirmed(portal: Porta
     }
     tally = portal.vote_tally("demo-2026")
     assert tally["pending"] == 0 and tally["votes"]["school-roof"] == 1
-    with pytest.raises(ParticipationRefused) as used:  # a code works once
-        portal.confirm_code(person.pinfl, code, dev["device_id"], item_id)
-    assert used.value.code == "otp.expired"
+    # A code works once: used again it counts nothing more (the item says it counted).
+    assert portal.confirm_code(person.pinfl, code, dev["device_id"], item_id) == {
+        "votes": [],
+        "signatures": [],
+    }
+    assert portal.vote_tally("demo-2026")["votes"]["school-roof"] == 1
 
 
 def test_a_made_up_pinfl_counts_no_vote(portal: PortalStore) -> None:
@@ -258,10 +261,68 @@ def test_a_planted_vote_neither_blocks_the_citizen_nor_takes_their_code(
     ]
     tally = portal.vote_tally("demo-2026")
     assert tally["votes"] == {"school-roof": 1, "street-lights": 0, "water-pipe": 0}
-    assert tally["pending"] == 0  # the planted votes went when the citizen's counted
-    with pytest.raises(ParticipationRefused) as gone:
-        portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted[0])
-    assert gone.value.code == "participation.nothing_pending"
+    # The planted votes stay until they expire (second review: had the citizen's vote
+    # removed them, a stranger could watch them vanish and learn when the citizen voted);
+    # a code for one tells only the phone's holder that the PINFL had voted.
+    assert tally["pending"] == 3
+    portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted[0])
+    with pytest.raises(ParticipationRefused) as told:
+        portal.confirm_code(
+            victim.pinfl, _code(portal, victim.phone), attacker["device_id"], planted[0]
+        )
+    assert told.value.code == "otp.already_counted"
+    assert portal.vote_tally("demo-2026")["votes"]["water-pipe"] == 0
+
+
+def test_a_strangers_requests_never_use_up_the_citizens_codes(portal: PortalStore) -> None:
+    """Second review: ten code requests from a stranger's kiosk for items planted under
+    the citizen's PINFL used up the citizen's hourly sends."""
+    attacker, kiosk = device(portal), device(portal)
+    victim = PEOPLE[1]
+    season_items = [_pending(portal, attacker, victim.pinfl, "water-pipe") for _ in range(3)]
+    for planted in season_items:
+        for _ in range(otp.ITEM_SEND_LIMIT):
+            portal.send_code(victim.pinfl, "ru", attacker["device_id"], planted)
+    own = _pending(portal, kiosk, victim.pinfl, "school-roof")
+    portal.send_code(victim.pinfl, "ru", kiosk["device_id"], own)  # not rate limited
+    assert portal.confirm_code(
+        victim.pinfl, _code(portal, victim.phone), kiosk["device_id"], own
+    ) == {"votes": ["demo-2026"], "signatures": []}
+
+
+def test_a_confirmation_whose_answer_was_lost_is_told_it_counted(portal: PortalStore) -> None:
+    """Second review: the portal counted the vote, the answer was lost, and the kiosk's
+    retry met a spent code, leaving the kiosk's row pending for ever."""
+    dev = device(portal)
+    person = PEOPLE[2]
+    item_id = _pending(portal, dev, person.pinfl, "water-pipe")
+    portal.send_code(person.pinfl, "ru", dev["device_id"], item_id)
+    code = _code(portal, person.phone)
+    assert portal.confirm_code(person.pinfl, code, dev["device_id"], item_id)["votes"]
+    again = portal.confirm_code(person.pinfl, code, dev["device_id"], item_id)
+    assert again == {"votes": [], "signatures": []}  # counted before: no error
+    other = _pending(portal, dev, PEOPLE[3].pinfl, "water-pipe")
+    with pytest.raises(ParticipationRefused) as never:  # an item never confirmed: no
+        portal.confirm_code(PEOPLE[3].pinfl, code, dev["device_id"], other)
+    assert never.value.code == "otp.expired"
+
+
+def test_control_characters_in_answers_are_refused_not_a_failed_batch(
+    portal: PortalStore,
+) -> None:
+    """Second review: a NUL in an answer failed the whole batch on PostgreSQL (500), so
+    every item queued behind it was stuck."""
+    dev = device(portal)
+    bad_season = participation.vote_answers("demo-2026\x00", "water-pipe", PEOPLE[0].pinfl, 7)
+    bad_operator = {**vote(PEOPLE[1].pinfl), "operator_id": "7\x00"}
+    boolean = {**vote(PEOPLE[2].pinfl), "operator_id": True}
+    sent = [
+        item(dev, participation.VOTE_FORM, answers)
+        for answers in (bad_season, bad_operator, boolean, vote(PEOPLE[3].pinfl))
+    ]
+    results = portal.ingest(dev["device_id"], sent, "sync")
+    assert results[0].get("code") == "vote.initiative_unknown"
+    assert [r["application_number"] for r in results[1:]] == ["pending", "pending", "verified"]
 
 
 def test_a_closed_season_takes_no_confirmation(tmp_path: Path) -> None:

@@ -79,7 +79,8 @@ def test_attested_id_checks_are_listed(run_kiosk, tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     [row] = json.loads(listed.stdout)
     assert (row["device_name"], row["operator_id"], row["checks"]) == ("Chilonzor-7", "12", 2)
-    bad = run_kiosk(
-        "portal", "season", "checks", "--since", "yesterday", "--portal-dir", str(portal_dir)
-    )
-    assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr
+    for wrong in ("yesterday", "20261201", "2026-W48-1"):
+        bad = run_kiosk(
+            "portal", "season", "checks", "--since", wrong, "--portal-dir", str(portal_dir)
+        )
+        assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr, wrong

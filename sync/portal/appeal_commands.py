@@ -108,7 +108,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
         print(tr(lang, "No appeals in the queue."))
         return 0
     for entry in entries:
-        print("\n".join(_block(entry, lang)))
+        # What a kiosk sent is shown, never obeyed: control characters escaped.
+        print("\n".join(_printable(line) for line in _block(entry, lang)))
         print()
     return 0
 
@@ -242,3 +243,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _printable(line: str) -> str:
+    """``line`` with every control character (an escape sequence a hostile device put
+    in the grounds) written as ``\\u....``: the ombudsman's terminal shows it."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in line)

@@ -52,7 +52,7 @@ STATUSES = ("received", *DECISIONS)
 FINAL = ("upheld", "overturned")
 # The original application's status after an overturn (default: looked at again).
 AFTER_OVERTURN = ("in_review", "approved")
-OVERTURN_REASON = "decision.overturned_on_appeal"
+OVERTURN_REASON = decisions.OVERTURNED
 MAX_GROUNDS = 4000
 # How the appellant was identified (``appeals.identified_by``): their PINFL matched the
 # application's, or (an application that gave none) an operator checked their ID.
@@ -104,8 +104,13 @@ class AppealUpdate(TypedDict):
 
 
 def _text(answers: Mapping[str, object], name: str) -> str:
+    """A text answer with control characters (NUL, escapes) turned into spaces: they
+    have no place in a code or in grounds, PostgreSQL refuses NUL, and an ombudsman's
+    terminal must not obey them."""
     value = answers.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return "".join(c if c.isprintable() or c == "\n" else " " for c in value).strip()
 
 
 def _applicant_tag(conn: Conn, code: str) -> str | None:
@@ -155,24 +160,29 @@ def on_appeal(
     item_ref = item_id if isinstance(item_id, str) else None
     if found is None or found["kind"] != decisions.APPLICATION:
         return refused(item_ref, "rejected", "appeal.unknown_code", tracking_code=code or "-")
-    # Who appeals, before anything about the application is said: a stranger holding
-    # the code learns no more than the status look-up already tells them.
+    # Whether the decision may be appealed at all, first: the status look-up tells
+    # anyone as much, and a stranger must not learn from the answer whether a PINFL is
+    # the applicant's where no appeal is possible (second review).
+    if not found["open_to_appeal"]:
+        return refused(item_ref, "rejected", "appeal.not_appealable", tracking_code=code)
     appellant = pinfl_key.clean_pinfl(fields.get("pinfl"))
     theirs = pinfl_key.pinfl_tag(appellant) if appellant else None
     applicant = _applicant_tag(conn, code)
-    operator = _operator(conn, device, fields, now) if applicant is None else None
-    if applicant is not None:
-        if theirs is None or not hmac.compare_digest(theirs, applicant):
-            return refused(item_ref, "rejected", "appeal.not_applicant", tracking_code=code)
-        identified_by = BY_PINFL
-    elif operator is not None and theirs is not None:
-        identified_by = BY_OPERATOR
-    else:
+    if applicant is not None and (theirs is None or not hmac.compare_digest(theirs, applicant)):
+        return refused(item_ref, "rejected", "appeal.not_applicant", tracking_code=code)
+    operator = _operator(conn, device, fields, now) if theirs is not None else None
+    if applicant is None and operator is None:
         return refused(item_ref, "rejected", "appeal.id_check_needed", tracking_code=code)
-    if found["appealed"]:
+    # Two places per decision: one appeal after an operator's ID check, one made alone
+    # with the PINFL (which anyone who knows the code and the PINFL could make): an
+    # appeal by a relative never takes the applicant's ID-checked one (second review).
+    identified_by = BY_OPERATOR if operator is not None else BY_PINFL
+    slot = decisions.appeal_slot(found["decision_ref"], identified_by == BY_OPERATOR)
+    taken = conn.execute(
+        "SELECT 1 FROM appeals WHERE application_code = ? AND decision_ref = ?", (code, slot)
+    ).fetchone()
+    if taken is not None:
         return refused(item_ref, "rejected", "appeal.already_appealed", tracking_code=code)
-    if not found["appealable"]:
-        return refused(item_ref, "rejected", "appeal.not_appealable", tracking_code=code)
     decided = found["status"] in decisions.DECIDED
     inserted = conn.execute(
         "INSERT INTO appeals (tracking_code, application_code, decision_ref, grounds, "
@@ -182,7 +192,7 @@ def on_appeal(
         (
             own,
             code,
-            found["decision_ref"],
+            slot,
             _text(fields, "grounds")[:MAX_GROUNDS],
             found["status"],
             found["reason_code"],

@@ -7,7 +7,8 @@ add more (`RULES`, form id -> rule):
 - **old-age pension age** (`old_age_pension`): the state registry's birth date for the
   applicant's PINFL (once-only: not the age the applicant typed) must reach the pension
   age (men 60, women 55; the PINFL's first digit says which, odd for men) by the day the
-  application arrives. Below it, the application is rejected at once with
+  application arrives, in Uzbekistan's date (UTC+5; born on 29 February, the birthday
+  is the 28th in other years). Below it, the application is rejected at once with
   ``decision.not_eligible``, ``automated`` set, by the actor `ACTOR`. The citizen's
   kiosk says the reason, its plain explanation and "Decided automatically", and offers
   the appeal (docs/appeals.md).
@@ -21,8 +22,9 @@ staff audit line a person's decision would.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from sync.portal import pinfl_key, registry, staff
 from sync.portal.db import Conn
@@ -30,6 +32,7 @@ from sync.portal.status_log import append_status
 
 ACTOR = "portal-rules"  # who an automated decision is recorded as
 PENSION_AGE = {"male": 60, "female": 55}
+UZBEKISTAN = timezone(timedelta(hours=5), "UZT")  # no daylight saving since 1992
 
 
 class AutoDecision:
@@ -45,7 +48,18 @@ Rule = Callable[[Conn, Mapping[str, object], date], AutoDecision | None]
 
 
 def _age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    """Full years from ``born`` to ``day``. Born on 29 February: in a year without it,
+    the birthday is the 28th (the month's last day, as civil law counts a period)."""
+    month, mday = born.month, born.day
+    if (month, mday) == (2, 29) and not calendar.isleap(day.year):
+        mday = 28
+    return day.year - born.year - ((day.month, day.day) < (month, mday))
+
+
+def local_day(moment: datetime) -> date:
+    """The date in Uzbekistan (UTC+5 all year) at ``moment``: ages are counted by it, not
+    by the UTC date, which is still yesterday until 05:00 in Tashkent."""
+    return moment.astimezone(UZBEKISTAN).date()
 
 
 def pension_age(conn: Conn, answers: Mapping[str, object], day: date) -> AutoDecision | None:
@@ -89,7 +103,8 @@ def apply(
     the reason), the submission's status, and the staff audit line, in the caller's
     transaction."""
     code = str(item["tracking_code"])
-    decided = decide(conn, str(item["form_id"]), answers, date.fromisoformat(now[:10]))
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    decided = decide(conn, str(item["form_id"]), answers, local_day(moment))
     if decided is None:
         return None
     append_status(

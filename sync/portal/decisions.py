@@ -42,8 +42,9 @@ class Decision(TypedDict):
     deadline_at: str | None  # received_at + deadline_days; None: the form sets none
     stalled: bool  # no decision and past the deadline, on the portal's clock
     decision_ref: str  # which decision this is, for "one appeal per decision" (`decision_ref`)
-    appealed: bool  # an appeal of this decision was received
-    appealable: bool  # rejected or stalled, an application, this decision not appealed yet
+    appealed: bool  # the ID-checked appeal of this decision was received
+    open_to_appeal: bool  # rejected or stalled, an application
+    appealable: bool  # open to appeal, and its ID-checked appeal not made yet
 
 
 def _spec(spec_json: str | None) -> dict[str, object]:
@@ -81,17 +82,41 @@ def is_stalled(status: str, deadline_at: str | None, now: datetime) -> bool:
 
 
 STALLED_REF = "stalled"
+OVERTURNED = "decision.overturned_on_appeal"  # appeals.OVERTURN_REASON: restarts the deadline
 
 
-def decision_ref(status: str, seq: int | None, stalled: bool, status_at: str) -> str:
+def decision_ref(
+    status: str, seq: int | None, stalled: bool, status_at: str, since: int | None = None
+) -> str:
     """The name of the decision an application stands at, stable at the portal: the
-    status_log row that set it (``status:<seq>``); for one stalled without a decision,
-    ``stalled`` (its deadline is fixed, so it is appealed for that once, however often
-    staff touch it after). A refusal is always its own row, so an application refused
-    again after an overturn is a new decision, appealable again (docs/appeals.md)."""
+    status_log row that set it (``status:<seq>``, the FIRST row of the latest run with
+    the same status and reason: a reviewer adding a note to a refusal does not make a
+    new decision); for one stalled without a decision, ``stalled`` (``stalled:<seq>``
+    after an overturn, whose row restarts the deadline), appealed for once. A refusal
+    after an overturn is a new decision, appealable again (docs/appeals.md)."""
     if stalled and status != "rejected":
-        return STALLED_REF
+        return STALLED_REF if since is None else f"{STALLED_REF}:{since}"
     return f"status:{seq}" if seq is not None else f"status:{status}@{status_at}"
+
+
+SELF_SLOT = "/self"  # the appeal made alone with the PINFL (no operator's ID check)
+
+
+def appeal_slot(ref: str, checked: bool) -> str:
+    """Where an appeal of decision ``ref`` goes: ``ref`` itself after an operator's ID
+    check, ``ref/self`` for one made alone with the applicant's PINFL."""
+    return ref if checked else ref + SELF_SLOT
+
+
+def _run_start(conn: Conn, code: str, status: str, reason: str | None) -> int | None:
+    """The first status_log row of the latest run of rows with this status and reason."""
+    row = conn.execute(
+        "SELECT MIN(seq) AS seq FROM status_log WHERE tracking_code = ? AND seq > COALESCE(("
+        "SELECT MAX(seq) FROM status_log WHERE tracking_code = ? AND NOT (status = ? "
+        "AND COALESCE(reason_code, '') = ?)), 0)",
+        (code, code, status, reason or ""),
+    ).fetchone()
+    return int(row["seq"]) if row is not None and row["seq"] is not None else None
 
 
 def current(conn: Conn, code: str, now: datetime) -> Decision | None:
@@ -110,21 +135,35 @@ def current(conn: Conn, code: str, now: datetime) -> Decision | None:
         "ORDER BY seq DESC LIMIT 1",
         (code,),
     ).fetchone()
+    # An overturn sends the application back to be decided: its deadline starts again.
+    overturn = conn.execute(
+        "SELECT seq, at FROM status_log WHERE tracking_code = ? AND reason_code = ? "
+        "ORDER BY seq DESC LIMIT 1",
+        (code, OVERTURNED),
+    ).fetchone()
     days = deadline_days(row["spec"])
+    since = overturn["at"] if overturn is not None else row["received_at"]
     deadline = (
-        now_iso(datetime.fromisoformat(row["received_at"]) + timedelta(days=days))
-        if days is not None
-        else None
+        now_iso(datetime.fromisoformat(since) + timedelta(days=days)) if days is not None else None
     )
     kind = form_kind(row["spec"])
     stalled = kind == APPLICATION and is_stalled(row["status"], deadline, now)
     status_at = last["at"] if last is not None else row["status_updated_at"]
+    seq = _run_start(conn, code, row["status"], last["reason_code"]) if last is not None else None
     ref = decision_ref(
-        row["status"], int(last["seq"]) if last is not None else None, stalled, status_at
+        row["status"],
+        seq,
+        stalled,
+        status_at,
+        int(overturn["seq"]) if overturn is not None else None,
     )
-    appealed = conn.execute(
-        "SELECT 1 FROM appeals WHERE application_code = ? AND decision_ref = ?", (code, ref)
-    ).fetchone()
+    slots = conn.execute(
+        "SELECT decision_ref FROM appeals WHERE application_code = ? AND decision_ref IN (?, ?)",
+        (code, ref, appeal_slot(ref, False)),
+    ).fetchall()
+    taken = {r["decision_ref"] for r in slots}
+    open_to_appeal = kind == APPLICATION and (row["status"] == "rejected" or stalled)
+    appealed = ref in taken  # the ID-checked place: the self-service one leaves it open
     return {
         "tracking_code": row["tracking_code"],
         "form_id": row["form_id"],
@@ -138,8 +177,7 @@ def current(conn: Conn, code: str, now: datetime) -> Decision | None:
         "deadline_at": deadline,
         "stalled": stalled,
         "decision_ref": ref,
-        "appealed": appealed is not None,
-        "appealable": kind == APPLICATION
-        and appealed is None
-        and (row["status"] == "rejected" or stalled),
+        "appealed": appealed,
+        "open_to_appeal": open_to_appeal,
+        "appealable": open_to_appeal and not appealed,
     }

@@ -49,10 +49,12 @@ def claimed_check(answers: Mapping[str, object]) -> str | None:
     """The operator id when the kiosk says its operator checked the citizen's ID
     document, else None (the vote or signature then waits for a one-time code)."""
     operator = answers.get("operator_id")
-    if answers.get("verified_by") != OPERATOR_CHECK or not isinstance(operator, str | int):
+    if answers.get("verified_by") != OPERATOR_CHECK or isinstance(operator, bool):
+        return None
+    if not isinstance(operator, str | int):
         return None
     text = str(operator).strip()
-    return text[:64] if text else None
+    return text[:64] if text and text.isprintable() else None
 
 
 def checked_by(conn: Conn, device: Device, answers: Mapping[str, object], day: str) -> str | None:
@@ -69,8 +71,13 @@ def checked_by(conn: Conn, device: Device, answers: Mapping[str, object], day: s
 
 
 def _text(answers: Mapping[str, object], name: str, limit: int = MAX_TITLE) -> str | None:
+    """A text answer, or None when missing, too long or holding control characters
+    (NUL, which PostgreSQL refuses and which would fail the whole batch; escapes, which
+    a terminal would obey): line breaks only are allowed."""
     value = answers.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        return None
+    if not all(c.isprintable() or c in "\n\t" for c in value):
         return None
     return value.strip()
 

@@ -14,8 +14,8 @@ them (docs/participation.md):
   `MAX_TRIES` wrong tries;
 - a new code replaces the last one for the same item only (a code someone asks for
   another item under the PINFL never voids the citizen's); sends are limited per item
-  (`ITEM_SEND_LIMIT`), per PINFL tag (`SEND_LIMIT`, larger, so a stranger's requests
-  cannot use up the citizen's), per device (`DEVICE_SEND_LIMIT`: one kiosk cannot text a
+  (`ITEM_SEND_LIMIT`), per PINFL tag and device (`SEND_LIMIT`: a stranger's requests
+  from another kiosk never use up the citizen's), per device (`DEVICE_SEND_LIMIT`: one kiosk cannot text a
   district) and in all (`GLOBAL_SEND_LIMIT`: what an SMS budget allows), each in
   `SEND_WINDOW`; counting and sending are one step across processes (`Conn.serialize`);
 - SMS cannot run here: `FakeSmsGateway` (named so everywhere) appends each message to
@@ -105,7 +105,11 @@ def may_send(conn: Conn, tag: str, subject: str, device_id: str, moment: datetim
             (tag, subject),
             ITEM_SEND_LIMIT,
         ),
-        ("SELECT at FROM otp_sends WHERE pinfl_tag = ? AND at > ? ORDER BY at", (tag,), SEND_LIMIT),
+        (
+            "SELECT at FROM otp_sends WHERE pinfl_tag = ? AND device_id = ? AND at > ? ORDER BY at",
+            (tag, device_id),
+            SEND_LIMIT,
+        ),
         (
             "SELECT at FROM otp_sends WHERE device_id = ? AND at > ? ORDER BY at",
             (device_id,),

@@ -158,7 +158,10 @@ def cmd_checks(args: argparse.Namespace) -> int:
     lang = cliutil.lang(args)
     since = args.since or (date.today() - timedelta(days=30)).isoformat()
     try:
-        date.fromisoformat(since)
+        # Exactly YYYY-MM-DD: the days are compared as text, and fromisoformat also
+        # takes 20261201 or 2026-W48-1, which would silently list nothing.
+        if len(since) != 10 or date.fromisoformat(since).isoformat() != since:
+            raise ValueError(since)
     except ValueError:
         return cliutil.fail(tr(lang, "A day is written YYYY-MM-DD, not {value}.", value=since))
     store = open_storage(args)

@@ -10,6 +10,7 @@ method is one transaction over the store's database, calling the plain functions
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -205,10 +206,25 @@ class ParticipationMixin:
             "expires_in": int(otp.CODE_TTL.total_seconds()),
         }
 
+    @staticmethod
+    def _counted(conn: Conn, device_id: str, item_id: str) -> bool:
+        """Whether this device's item was confirmed and counted (its receipt says so)."""
+        row = conn.execute(
+            "SELECT params FROM participation_receipts WHERE device_id = ? AND item_id = ?",
+            (device_id, item_id),
+        ).fetchone()
+        try:
+            params = json.loads(row["params"] or "{}") if row is not None else {}
+        except ValueError:
+            return False
+        return isinstance(params, dict) and params.get("state") == votes.VERIFIED
+
     def confirm_code(self, pinfl: str, code: str, device_id: str, item_id: str) -> Confirmed:
         """Check ``code`` for the pending item ``item_id`` of ``device_id`` made under
         ``pinfl``; right: count that item, and only it (one transaction). Wrong or
-        expired: `ParticipationRefused` after the try is counted."""
+        expired: `ParticipationRefused` after the try is counted; but an item already
+        counted answers as counted (empty lists), so a kiosk whose answer was lost can
+        mark it confirmed."""
         tag = self._tag(pinfl)
         moment = self.now()
         now = now_iso(moment)
@@ -230,7 +246,17 @@ class ParticipationMixin:
                     done["signatures"].append(petition_id)
                 elif why is not None:
                     refusal = (why, {})
+                if done["votes"] or done["signatures"]:
+                    # The item's receipt says it counts: a confirmation retried after a
+                    # lost answer is told so (the code itself is spent).
+                    conn.execute(
+                        "UPDATE participation_receipts SET params = ? "
+                        "WHERE device_id = ? AND item_id = ?",
+                        (json.dumps({"state": votes.VERIFIED}), device_id, item_id),
+                    )
                 crash_point("portal.code_confirmed")
+            elif verdict == "otp.expired" and self._counted(conn, device_id, item_id):
+                return done  # counted already: the answer to an earlier try was lost
         if verdict == "otp.wrong":
             raise ParticipationRefused("otp.wrong", left=left)
         if verdict != "ok":

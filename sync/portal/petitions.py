@@ -92,7 +92,7 @@ def sign(
     if found is None:
         return "petition.unknown", ""
     if verified:
-        if not _signed(conn, petition_id, tag, now):
+        if not _signed(conn, petition_id, tag, now, item[0]):
             return "petition.already", VERIFIED
         return None, VERIFIED
     day = now[:10]
@@ -106,15 +106,17 @@ def sign(
     return None, PENDING
 
 
-def _signed(conn: Conn, petition_id: str, tag: str, now: str) -> bool:
-    """Count ``tag``'s signature (and drop its pending ones): False when it had signed."""
+def _signed(conn: Conn, petition_id: str, tag: str, now: str, device_id: str) -> bool:
+    """Count ``tag``'s signature (and drop the same device's pending ones of it, as
+    `sync.portal.votes` does): False when it had signed."""
     inserted = conn.execute(
         "INSERT INTO petition_signers (petition_id, pinfl_tag, state, signed_on) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (petition_id, pinfl_tag) DO NOTHING",
         (petition_id, tag, VERIFIED, now[:10]),
     )
     conn.execute(
-        "DELETE FROM petition_pending WHERE petition_id = ? AND pinfl_tag = ?", (petition_id, tag)
+        "DELETE FROM petition_pending WHERE petition_id = ? AND pinfl_tag = ? AND device_id = ?",
+        (petition_id, tag, device_id),
     )
     if inserted.rowcount != 1:
         return False
@@ -141,7 +143,8 @@ def confirm_item(
     petition_id = pending_item(conn, item, tag, now[:10])
     if petition_id is None:
         return None, None
-    if not _signed(conn, petition_id, tag, now):
+    if not _signed(conn, petition_id, tag, now, item[0]):
+        conn.execute("DELETE FROM petition_pending WHERE device_id = ? AND item_id = ?", item)
         return "otp.already_counted", None
     return None, petition_id
 

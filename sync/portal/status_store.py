@@ -55,7 +55,7 @@ class StatusMixin:
         (``appeal.is_appeal``): an ombudsman decides appeals (`decide_appeal`)."""
         staff.check_decision(status, reason_code)
         who = actor or staff.LOCAL_ACTOR
-        now = now_iso()  # the time the kiosk's status pull and the citizen are shown
+        now = now_iso(self.clock())  # the time the status pull and the citizen are shown
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT tracking_code, device_id, application_number FROM submissions "
@@ -132,7 +132,7 @@ class StatusMixin:
                     reason_code=appeals.OVERTURN_REASON,
                     status=application_status,
                 )
-        now = now_iso()
+        now = now_iso(self.clock())
         with self.transaction() as conn:
             found = appeals.linked(conn, appeal_code, lock=True)
             if found is None:

@@ -429,7 +429,7 @@ class PortalStore(StatusMixin, ParticipationMixin):
             if handled is not None:
                 return handled
         number = self._next_application_number(conn)
-        now = now_iso()
+        now = now_iso(self.clock())  # the portal's clock: deadlines and rules read it
         # ON CONFLICT: a row another process committed meanwhile (same id, or same code)
         # is not an error but the answer a resend gets (`_after_conflict`).
         inserted = conn.execute(

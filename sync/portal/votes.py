@@ -17,7 +17,7 @@ keep the ballot secret, are docs/participation.md's:
   (`confirm_item`). An unverified vote is answered ``pending`` whatever the PINFL (in
   the registry or not, voted or not): only the holder of the phone on record learns,
   at confirmation, that the PINFL had voted. The first vote of the PINFL to be verified
-  counts; its other pending votes of the season are dropped. Pending votes expire after
+  counts; the same device's other pending votes of the tag go, other devices' expire. Pending votes expire after
   `PENDING_DAYS`, and a device keeps at most `MAX_PENDING` per PINFL and season.
 """
 
@@ -68,15 +68,22 @@ def season_open(conn: Conn, season_id: str, day: str) -> VoteOutcome | None:
     return None
 
 
-def _count(conn: Conn, key: bytes, season_id: str, tag: str, initiative_id: str, day: str) -> bool:
-    """Record ``tag`` as having voted and box its ballot: False when it had voted."""
+def _count(
+    conn: Conn, key: bytes, season_id: str, tag: str, initiative_id: str, day: str, device_id: str
+) -> bool:
+    """Record ``tag`` as having voted and box its ballot: False when it had voted. The
+    counting device's other pending votes of the tag go; other devices' stay until they
+    expire (confirming one tells only the phone's holder `otp.already_counted`): had
+    they gone too, a stranger who left one could watch for the moment it vanished and
+    learn when the citizen voted (second review)."""
     inserted = conn.execute(
         "INSERT INTO vote_voters (season_id, pinfl_tag, state, voted_on) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (season_id, pinfl_tag) DO NOTHING",
         (season_id, tag, VERIFIED, day),
     )
     conn.execute(
-        "DELETE FROM vote_pending_items WHERE season_id = ? AND pinfl_tag = ?", (season_id, tag)
+        "DELETE FROM vote_pending_items WHERE season_id = ? AND pinfl_tag = ? AND device_id = ?",
+        (season_id, tag, device_id),
     )
     if inserted.rowcount != 1:
         return False
@@ -128,7 +135,7 @@ def cast(
     if known is None:
         return _refused("vote.initiative_unknown", initiative=initiative_id, season=season_id)
     if verified:
-        if not _count(conn, key, season_id, tag, initiative_id, day):
+        if not _count(conn, key, season_id, tag, initiative_id, day, item[0]):
             return _refused("vote.already", season=season_id, state=VERIFIED)
         return {"state": VERIFIED, "refused": None, "params": {}}
     if not pending_room(conn, "vote_pending_items", "season_id", season_id, tag, item[0], day):
@@ -179,7 +186,8 @@ def confirm_item(
     if closed is not None:
         conn.execute("DELETE FROM vote_pending_items WHERE device_id = ? AND item_id = ?", item)
         return {"season": season_id, "refused": "otp.season_closed"}
-    if not _count(conn, key, season_id, tag, row["initiative_id"], day):
+    if not _count(conn, key, season_id, tag, row["initiative_id"], day, item[0]):
+        conn.execute("DELETE FROM vote_pending_items WHERE device_id = ? AND item_id = ?", item)
         return {"season": season_id, "refused": "otp.already_counted"}
     return {"season": season_id, "refused": None}
 
