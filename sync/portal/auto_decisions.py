@@ -16,8 +16,7 @@ add more (`RULES`, form id -> rule):
 A rule decides only on what the registry holds: a PINFL the registry does not know, or
 a birth date it lacks, leaves the application to a person (no automated refusal on
 missing data). `apply` runs inside the ingest transaction, after the ``received`` row,
-through `sync.portal.status_log.append_status` like every status change, and writes the
-staff audit line a person's decision would.
+through `sync.portal.status_log.record_decision`, as a person's decision is recorded.
 """
 
 from __future__ import annotations
@@ -26,9 +25,9 @@ import calendar
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 
-from sync.portal import pinfl_key, registry, staff
+from sync.portal import pinfl_key, registry
 from sync.portal.db import Conn
-from sync.portal.status_log import append_status
+from sync.portal.status_log import record_decision
 
 ACTOR = "portal-rules"  # who an automated decision is recorded as
 PENSION_AGE = {"male": 60, "female": 55}
@@ -107,14 +106,23 @@ def apply(
     decided = decide(conn, str(item["form_id"]), answers, local_day(moment))
     if decided is None:
         return None
-    append_status(
-        conn, device_id, code, decided.status, number, None, now, ACTOR, decided.reason_code, True
+    record_decision(
+        conn,
+        device_id,
+        code,
+        decided.status,
+        number,
+        None,
+        now,
+        ACTOR,
+        decided.reason_code,
+        True,
+        "status_set",
+        {
+            "status": decided.status,
+            "reason_code": decided.reason_code,
+            "automated": True,
+            "rule": decided.rule,
+        },
     )
-    conn.execute(
-        "UPDATE submissions SET status = ?, status_updated_at = ? WHERE device_id = ? "
-        "AND tracking_code = ?",
-        (decided.status, now, device_id, code),
-    )
-    detail = {"status": decided.status, "reason_code": decided.reason_code, "automated": True}
-    staff.audit(conn, now, ACTOR, "status_set", code, {**detail, "rule": decided.rule})
     return decided

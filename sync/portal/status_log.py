@@ -1,9 +1,12 @@
 """The one writer of the portal's ``status_log``: every status change of every
 application or appeal, whoever makes it (the ingest's ``received``, staff, an
-ombudsman, the portal's automated rules), goes through `append_status`."""
+ombudsman, the portal's automated rules), goes through `append_status`; a decision
+(every change after ``received``) through `record_decision`, which also sets the
+submission's status and writes the staff audit line."""
 
 from __future__ import annotations
 
+from sync.portal import staff
 from sync.portal.db import Conn
 
 
@@ -33,3 +36,29 @@ def append_status(
         "at, actor, reason_code, automated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (device_id, tracking_code, status, number, note, at, actor, reason_code, int(automated)),
     )
+
+
+def record_decision(
+    conn: Conn,
+    device_id: str,
+    code: str,
+    status: str,
+    number: str,
+    note: str | None,
+    at: str,
+    actor: str,
+    reason_code: str | None,
+    automated: bool,
+    action: str,
+    detail: dict[str, object],
+) -> None:
+    """A decision as every decider records it, in the caller's transaction: the status
+    row, the submission's status and note, and the staff audit line (``action``,
+    ``detail``)."""
+    append_status(conn, device_id, code, status, number, note, at, actor, reason_code, automated)
+    conn.execute(
+        "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
+        "WHERE tracking_code = ?",
+        (status, note, at, code),
+    )
+    staff.audit(conn, at, actor, action, code, detail)

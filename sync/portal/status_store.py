@@ -3,7 +3,7 @@ decide them, and the open data counted from them.
 
 A mixin of `sync.portal.store.PortalStore` (kept apart so the store stays small, as
 `sync.portal.participation_store` is): each method is one transaction over the store's
-database. Every status row goes through `sync.portal.status_log.append_status`;
+database. Every decision goes through `sync.portal.status_log.record_decision`;
 refusals are `sync.portal.staff.DecisionRefused` with a registered reason code.
 """
 
@@ -20,7 +20,7 @@ from kiosk.wire import now_iso
 from sync.portal import appeals, decisions, open_data, staff
 from sync.portal import status_history as histories
 from sync.portal.db import Conn, Database
-from sync.portal.status_log import append_status
+from sync.portal.status_log import record_decision
 from sync.portal.storage import StatusHistory, StatusUpdate
 from sync.transport import StatusChange, StatusLookup, StatusPage
 
@@ -67,7 +67,7 @@ class StatusMixin:
             code = row["tracking_code"]
             if appeals.is_appeal(conn, code):
                 raise staff.DecisionRefused("appeal.is_appeal", tracking_code=code)
-            append_status(
+            record_decision(
                 conn,
                 row["device_id"],
                 code,
@@ -78,18 +78,7 @@ class StatusMixin:
                 who,
                 reason_code,
                 automated,
-            )
-            conn.execute(
-                "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
-                "WHERE tracking_code = ?",
-                (status, note, now, code),
-            )
-            staff.audit(
-                conn,
-                now,
-                who,
                 "status_set",
-                code,
                 {"status": status, "reason_code": reason_code, "automated": automated},
             )
             crash_point("portal.status_set")
@@ -140,7 +129,7 @@ class StatusMixin:
             code = found["appeal_code"]
             if found["appeal_status"] in appeals.FINAL:
                 raise staff.DecisionRefused("appeal.decided", tracking_code=code)
-            append_status(
+            record_decision(
                 conn,
                 found["appeal_device"],
                 code,
@@ -150,20 +139,15 @@ class StatusMixin:
                 now,
                 actor,
                 reason,
-            )
-            conn.execute(
-                "UPDATE submissions SET status = ?, note = ?, status_updated_at = ? "
-                "WHERE tracking_code = ?",
-                (status, note, now, code),
-            )
-            staff.audit(
-                conn, now, actor, "appeal_decided", code, {"status": status, "reason_code": reason}
+                False,
+                "appeal_decided",
+                {"status": status, "reason_code": reason},
             )
             changed = None
             if status == "overturned":
                 original = found["application_code"]
                 changed = application_status
-                append_status(
+                record_decision(
                     conn,
                     found["application_device"],
                     original,
@@ -173,18 +157,8 @@ class StatusMixin:
                     now,
                     actor,
                     appeals.OVERTURN_REASON,
-                )
-                conn.execute(
-                    "UPDATE submissions SET status = ?, note = NULL, status_updated_at = ? "
-                    "WHERE tracking_code = ?",
-                    (application_status, now, original),
-                )
-                staff.audit(
-                    conn,
-                    now,
-                    actor,
+                    False,
                     "status_set",
-                    original,
                     {
                         "status": application_status,
                         "reason_code": appeals.OVERTURN_REASON,
