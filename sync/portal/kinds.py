@@ -103,10 +103,10 @@ def _receipted(kind: str, decide: KindHandler) -> KindHandler:
         if row is not None:
             if row["content_hash"] != digest:
                 return refused(item_id, "conflict", "item.conflict")
-            params = json.loads(row["params"] or "{}")
+            params = _params(row["params"])
             if row["outcome"] == "accepted":
                 # The state it was accepted in (a lost answer's resend must not blank it).
-                state = str(params.get("state", "")) if isinstance(params, dict) else ""
+                state = str(params.get("state", ""))
                 return {"id": item_id, "outcome": "duplicate", "application_number": state}
             return refused(item_id, row["outcome"], row["code"], **params)
         result = decide(conn, device, item, answers, now)
@@ -132,6 +132,37 @@ def _receipted(kind: str, decide: KindHandler) -> KindHandler:
         return result
 
     return handle
+
+
+def _params(raw: str | None) -> dict[str, object]:
+    """A receipt's ``params``: a refusal's params, or ``{"state": ...}`` when accepted."""
+    try:
+        params = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return params if isinstance(params, dict) else {}
+
+
+def receipt_state(conn: Conn, device_id: str, item_id: str) -> str | None:
+    """The state an accepted participation item is in (``verified``, ``pending``), as
+    its receipt says; None for none."""
+    row = conn.execute(
+        "SELECT outcome, params FROM participation_receipts WHERE device_id = ? AND item_id = ?",
+        (device_id, item_id),
+    ).fetchone()
+    if row is None or row["outcome"] != "accepted":
+        return None
+    state = _params(row["params"]).get("state")
+    return state if isinstance(state, str) else None
+
+
+def set_receipt_state(conn: Conn, device_id: str, item_id: str, state: str) -> None:
+    """The item's receipt says ``state`` from now on (a code counted it): a resend or a
+    retried confirmation is answered with it."""
+    conn.execute(
+        "UPDATE participation_receipts SET params = ? WHERE device_id = ? AND item_id = ?",
+        (json.dumps({"state": state}), device_id, item_id),
+    )
 
 
 def _person(

@@ -10,7 +10,6 @@ method is one transaction over the store's database, calling the plain functions
 
 from __future__ import annotations
 
-import json
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, TypedDict
 from kiosk import reasons
 from kiosk.crashpoints import crash_point
 from kiosk.wire import now_iso
-from sync.portal import ballot_box, id_checks, otp, pinfl_key, registry, seasons, votes
+from sync.portal import ballot_box, id_checks, kinds, otp, pinfl_key, registry, seasons, votes
 from sync.portal import petitions as petitions_mod
 from sync.portal.db import Conn, Database
 from sync.portal.id_checks import Attestation
@@ -206,19 +205,6 @@ class ParticipationMixin:
             "expires_in": int(otp.CODE_TTL.total_seconds()),
         }
 
-    @staticmethod
-    def _counted(conn: Conn, device_id: str, item_id: str) -> bool:
-        """Whether this device's item was confirmed and counted (its receipt says so)."""
-        row = conn.execute(
-            "SELECT params FROM participation_receipts WHERE device_id = ? AND item_id = ?",
-            (device_id, item_id),
-        ).fetchone()
-        try:
-            params = json.loads(row["params"] or "{}") if row is not None else {}
-        except ValueError:
-            return False
-        return isinstance(params, dict) and params.get("state") == votes.VERIFIED
-
     def confirm_code(self, pinfl: str, code: str, device_id: str, item_id: str) -> Confirmed:
         """Check ``code`` for the pending item ``item_id`` of ``device_id`` made under
         ``pinfl``; right: count that item, and only it (one transaction). Wrong or
@@ -249,13 +235,12 @@ class ParticipationMixin:
                 if done["votes"] or done["signatures"]:
                     # The item's receipt says it counts: a confirmation retried after a
                     # lost answer is told so (the code itself is spent).
-                    conn.execute(
-                        "UPDATE participation_receipts SET params = ? "
-                        "WHERE device_id = ? AND item_id = ?",
-                        (json.dumps({"state": votes.VERIFIED}), device_id, item_id),
-                    )
+                    kinds.set_receipt_state(conn, device_id, item_id, votes.VERIFIED)
                 crash_point("portal.code_confirmed")
-            elif verdict == "otp.expired" and self._counted(conn, device_id, item_id):
+            elif (
+                verdict == "otp.expired"
+                and kinds.receipt_state(conn, device_id, item_id) == votes.VERIFIED
+            ):
                 return done  # counted already: the answer to an earlier try was lost
         if verdict == "otp.wrong":
             raise ParticipationRefused("otp.wrong", left=left)
