@@ -92,44 +92,52 @@ class ParticipationMixin:
             return seasons.current(conn, now_iso(self.now())[:10], district)
 
     def vote_tally(self, season_id: str) -> Tally:
-        """The season's live counts; `ParticipationRefused` for an unknown season."""
+        """The season's live counts; `ParticipationRefused` for an unknown season. Once
+        the season has closed, its last ballots are counted and its pending votes, which
+        can never count now, are dropped."""
+        day = now_iso(self.now())[:10]
         with self.db.read() as conn:
-            known = conn.execute(
-                "SELECT 1 FROM vote_seasons WHERE season_id = ?", (season_id,)
+            found = conn.execute(
+                "SELECT closes_on FROM vote_seasons WHERE season_id = ?", (season_id,)
             ).fetchone()
-            if known is None:
-                raise ParticipationRefused("vote.season_unknown", season=season_id[:64])
-        self.mix_ballots(season_id)  # a closed season's last ballots are counted now
+        if found is None:
+            raise ParticipationRefused("vote.season_unknown", season=season_id[:64])
+        self.mix_ballots(season_id)
+        if found["closes_on"] < day:
+            with self.transaction() as conn:
+                votes.drop_pending(conn, season_id)
         with self.db.read() as conn:
-            return votes.tally(conn, season_id, now_iso(self.now())[:10])
+            return votes.tally(conn, season_id, day)
 
     def ballots_waiting(self, season_id: str) -> int:
-        """Verified voters whose ballots wait in the box (admin; never published)."""
+        """Ballots waiting in the box for their batch (admin; never published)."""
         with self.db.read() as conn:
-            return votes.waiting(conn, season_id)
+            return ballot_box.waiting(conn).get(season_id, 0)
 
     def mix_ballots(self, season_id: str | None = None) -> int:
         """Move full batches of boxed ballots into the tallies (all seasons, or one), each
         season in a transaction of its own that writes no voter; a closed season's box is
-        emptied whatever its size (`sync.portal.ballot_box`). The ballots moved."""
+        emptied whatever its size (`sync.portal.ballot_box`). The ballots moved. With an
+        empty box (most ingest batches) this is one read."""
         day = now_iso(self.now())[:10]
-        key = ballot_box.key_from(self.pinfl_key)
         with self.db.read() as conn:
-            waiting = ballot_box.waiting(conn)
-            closes = {
-                r["season_id"]: r["closes_on"]
-                for r in conn.execute("SELECT season_id, closes_on FROM vote_seasons").fetchall()
-            }
+            seasons_waiting = [
+                season
+                for season in sorted(ballot_box.waiting(conn))
+                if season_id is None or season == season_id
+            ]
+            rows = (
+                conn.execute("SELECT season_id, closes_on FROM vote_seasons").fetchall()
+                if seasons_waiting
+                else []
+            )
+        closes = {r["season_id"]: r["closes_on"] for r in rows}
         moved = 0
-        for season in sorted(waiting):
-            if season_id is not None and season != season_id:
-                continue
+        key = ballot_box.key_from(self.pinfl_key)
+        for season in seasons_waiting:
             with self.transaction() as conn:
                 moved += ballot_box.mix(conn, key, season, flush=closes.get(season, "") < day)
                 crash_point("portal.ballots_mixed")
-        if any(closes_on < day for closes_on in closes.values()):
-            with self.transaction() as conn:
-                votes.drop_closed(conn, day)
         return moved
 
     def id_checks(self, since: str) -> list[Attestation]:

@@ -192,13 +192,9 @@ def confirm_item(
     return {"season": season_id, "refused": None}
 
 
-def drop_closed(conn: Conn, day: str) -> None:
-    """Pending votes of seasons closed before ``day`` can never count: gone."""
-    conn.execute(
-        "DELETE FROM vote_pending_items WHERE season_id IN "
-        "(SELECT season_id FROM vote_seasons WHERE closes_on < ?)",
-        (day,),
-    )
+def drop_pending(conn: Conn, season_id: str) -> None:
+    """A closed season's pending votes can never count: gone."""
+    conn.execute("DELETE FROM vote_pending_items WHERE season_id = ?", (season_id,))
 
 
 def tally(conn: Conn, season_id: str, day: str) -> Tally:
@@ -220,14 +216,3 @@ def tally(conn: Conn, season_id: str, day: str) -> Tally:
         "pending": int(pending["n"]) if pending else 0,
         "voters": sum(votes.values()),
     }
-
-
-def waiting(conn: Conn, season_id: str) -> int:
-    """Verified voters whose ballots wait in the box (the portal's admin only)."""
-    voters = conn.execute(
-        "SELECT COUNT(*) AS n FROM vote_voters WHERE season_id = ?", (season_id,)
-    ).fetchone()
-    counted = conn.execute(
-        "SELECT COALESCE(SUM(votes), 0) AS n FROM vote_tally WHERE season_id = ?", (season_id,)
-    ).fetchone()
-    return (int(voters["n"]) if voters else 0) - (int(counted["n"]) if counted else 0)
