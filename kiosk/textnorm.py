@@ -4,6 +4,9 @@ Uzbek Latin writes oʻ and gʻ with U+02BB (MODIFIER LETTER TURNED COMMA) and th
 tutuq belgisi (maʼlumot, sanʼat) with U+02BC (MODIFIER LETTER APOSTROPHE), but people
 type any of ' ` ‘ ’ ´ ʻ ʼ. Folding them to one form per letter makes answers
 comparable and lets speech read oʻ as a letter rather than spell an apostrophe.
+
+`escape_unprintable` is the other direction: text from outside shown on a terminal,
+never obeyed.
 """
 
 from __future__ import annotations
@@ -68,3 +71,9 @@ def normalize_text(s: str, max_len: int = 1000, *, multiline: bool = False) -> s
     else:
         s = _SPACES.sub(" ", s).strip()
     return _cut(s, max_len).rstrip()
+
+
+def escape_unprintable(s: str) -> str:
+    """``s`` with anything unprintable (a control or bidi character, a lone surrogate, a
+    terminal escape) written as ``\\u....``, so printing it shows it and obeys nothing."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in s)

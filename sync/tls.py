@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from kiosk.errors import TranslatableError
 from kiosk.i18n import N_
+from kiosk.textnorm import escape_unprintable
 
 PIN_PREFIX = "sha256/"
 MAX_PINS = 8
@@ -145,7 +146,7 @@ def _check_host(url: str, host: str) -> bool:
 def shown_url(url: str) -> str:
     """``url`` as it may be printed: at most 200 characters, anything unprintable (a
     control or bidi character, a lone surrogate) written as an escape."""
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in url[:200])
+    return escape_unprintable(url[:200])
 
 
 def check_url(url: str) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from kiosk import cliutil, tracking
 from kiosk import decisions as explained
 from kiosk.i18n import N_, tr
+from kiosk.textnorm import escape_unprintable
 from sync.portal import appeals
 from sync.portal.open_portal import add_portal_dir, guarded, open_storage
 from sync.portal.staff import MAX_NOTE
@@ -109,7 +110,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         return 0
     for entry in entries:
         # What a kiosk sent is shown, never obeyed: control characters escaped.
-        print("\n".join(_printable(line) for line in _block(entry, lang)))
+        print("\n".join(escape_unprintable(line) for line in _block(entry, lang)))
         print()
     return 0
 
@@ -243,9 +244,3 @@ def cmd_decide(args: argparse.Namespace) -> int:
             )
         )
     return 0
-
-
-def _printable(line: str) -> str:
-    """``line`` with every control character (an escape sequence a hostile device put
-    in the grounds) written as ``\\u....``: the ombudsman's terminal shows it."""
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in line)

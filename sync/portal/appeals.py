@@ -36,6 +36,7 @@ from typing import TypedDict
 
 from kiosk import decisions as explained
 from kiosk import tracking
+from kiosk.textnorm import normalize_text
 from kiosk.wire import now_iso
 from sync.portal import decisions, pinfl_key
 from sync.portal.db import Conn
@@ -104,13 +105,11 @@ class AppealUpdate(TypedDict):
 
 
 def _text(answers: Mapping[str, object], name: str) -> str:
-    """A text answer with control characters (NUL, escapes) turned into spaces: they
-    have no place in a code or in grounds, PostgreSQL refuses NUL, and an ombudsman's
-    terminal must not obey them."""
+    """A text answer as the kiosk normalised it (`kiosk.textnorm.normalize_text`), again:
+    control characters (NUL, terminal escapes) gone, since PostgreSQL refuses NUL and an
+    ombudsman's terminal must not obey what a hostile device sent."""
     value = answers.get(name)
-    if not isinstance(value, str):
-        return ""
-    return "".join(c if c.isprintable() or c == "\n" else " " for c in value).strip()
+    return normalize_text(value, MAX_GROUNDS, multiline=True) if isinstance(value, str) else ""
 
 
 def _applicant_tag(conn: Conn, code: str) -> str | None:
@@ -193,7 +192,7 @@ def on_appeal(
             own,
             code,
             slot,
-            _text(fields, "grounds")[:MAX_GROUNDS],
+            _text(fields, "grounds"),
             found["status"],
             found["reason_code"],
             1 if found["automated"] else 0,
