@@ -47,6 +47,12 @@ class VerifyBox(Vertical):
     def pinfl(self) -> str | None:
         return participation.clean_pinfl(self.query_one("#pinfl", TextBox).value)
 
+    def focus_pinfl(self) -> None:
+        """Put the keys in the PINFL box: after a digit chose what to vote for or sign,
+        a keyboard-only citizen types the PINFL at once, and Enter sends (the screen
+        handles the box's ``TextBox.Submitted``)."""
+        self.query_one("#pinfl", TextBox).focus()
+
     def checked(self) -> bool:
         return self.operator and self.query_one("#id-checked", Checkbox).value
 

@@ -114,6 +114,11 @@ class PetitionsScreen(KioskScreen):
             self.chosen = self.petitions[number - 1]
             self.problem = None
             self._show(speak=True)
+            self.query_one(VerifyBox).focus_pinfl()
+
+    @on(TextBox.Submitted, "#pinfl")
+    async def _pinfl_entered(self) -> None:
+        await self.sign()
 
     @on(Button.Pressed, "#sign")
     async def sign(self) -> None:

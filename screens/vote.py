@@ -144,8 +144,7 @@ class VoteScreen(KioskScreen):
         self.chosen = self.season["initiatives"][number - 1]["id"]
         self.problem = None
         self._show(speak=True)
-        # Next comes the PINFL: a keyboard-only citizen types it at once, Enter votes.
-        self.query_one("#pinfl", TextBox).focus()
+        self.query_one(VerifyBox).focus_pinfl()
 
     @on(TextBox.Submitted, "#pinfl")
     async def _pinfl_entered(self) -> None:
